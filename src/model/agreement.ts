@@ -1,0 +1,32 @@
+/**
+ * An access agreement (called a data usage agreement until 2024), read into one shape
+ * whichever API generation served it. `raw` keeps the document exactly as the server sent it,
+ * because write-back must PUT the whole document and never drop fields we do not model.
+ */
+export interface Agreement {
+  id: string;
+  /** requested | approved | rejected (other values are kept as-is). */
+  status: string | undefined;
+  /** Computed by Data Mesh Manager: approved and today between start and end date. */
+  active: boolean;
+  startDate?: string;
+  endDate?: string;
+  provider: {
+    dataProductId: string;
+    outputPortId: string;
+    teamId?: string;
+  };
+  consumer: {
+    dataProductId?: string;
+    teamId?: string;
+    userId?: string;
+  };
+  tags: string[];
+  custom: Record<string, string>;
+  /** Provisioning state reported by connectors (2026-07 servers); absent on older servers. */
+  provisioning?: { status: string; diagnostics?: string | null; reference?: string | null };
+  raw: Record<string, unknown>;
+}
+
+/** Data Mesh Manager marks deleted providers and ports with this literal id. */
+export const UNKNOWN_ID = 'unknown';

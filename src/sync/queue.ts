@@ -1,0 +1,36 @@
+import type { FeedEvent } from '../model/events.js';
+
+/** A message on the FIFO event queue: ordered within `groupId` (the agreement), deduplicated by `dedupId` (the event id). */
+export interface OutgoingMessage {
+  groupId: string;
+  dedupId: string;
+  event: FeedEvent;
+}
+
+export interface ReceivedMessage extends OutgoingMessage {
+  /** Opaque handle for ack/release. */
+  receipt: string;
+  /** 1 on first delivery, incremented on every redelivery. */
+  receiveCount: number;
+}
+
+export interface EventQueue {
+  send(messages: OutgoingMessage[]): Promise<void>;
+  /**
+   * Up to `max` messages. Like SQS FIFO, while a group has a message in flight no later message
+   * of that group is handed out, so one agreement's events are processed strictly in order.
+   */
+  receive(max: number): Promise<ReceivedMessage[]>;
+  /** Processed: remove for good. */
+  ack(receipt: string): Promise<void>;
+  /** Not processed: make it (and so its group) available again for retry. */
+  release(receipt: string): Promise<void>;
+  /** Messages waiting or in flight. */
+  size(): Promise<number>;
+}
+
+/** Where the poller remembers the id of the last event it handed to the queue. */
+export interface Checkpoint {
+  read(): Promise<string | undefined>;
+  write(lastEventId: string): Promise<void>;
+}
