@@ -1,0 +1,34 @@
+import type { DataProduct } from '../model/data-product.js';
+import type { DmmApi } from '../dmm/api.js';
+import type { Logger } from '../util/log.js';
+import type { IamAccount } from './iam.js';
+import type { PackLimits } from './packing.js';
+import type { ResolveOptions } from './resolve.js';
+
+/** Everything the converging core needs; the adapters behind it may be local or AWS. */
+export interface SyncContext {
+  dmm: DmmApi;
+  iam: IamAccount;
+  resolve: ResolveOptions;
+  log: Logger;
+  limits?: PackLimits;
+}
+
+/**
+ * Data products are read once per unit of work: a full reconcile over 1,000 agreements touches
+ * the same few products again and again.
+ */
+export function dataProductCache(dmm: DmmApi): { getDataProduct(id: string): Promise<DataProduct | undefined> } {
+  const cache = new Map<string, Promise<DataProduct | undefined>>();
+  return {
+    getDataProduct(id) {
+      let hit = cache.get(id);
+      if (!hit) {
+        hit = dmm.getDataProduct(id);
+        cache.set(id, hit);
+        hit.catch(() => cache.delete(id));
+      }
+      return hit;
+    },
+  };
+}

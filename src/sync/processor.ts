@@ -1,0 +1,131 @@
+import type { Agreement } from '../model/agreement.js';
+import { UNKNOWN_ID } from '../model/agreement.js';
+import type { FeedEvent } from '../model/events.js';
+import { errorMessage } from '../util/errors.js';
+import type { SyncContext } from './context.js';
+import { routeEvent, type EventTarget } from './event-routing.js';
+import type { EventQueue, ReceivedMessage } from './queue.js';
+import { reconcileAgreement, type AgreementOutcome } from './reconcile-agreement.js';
+
+export interface EventResult {
+  event: FeedEvent;
+  target: EventTarget;
+  outcomes: AgreementOutcome[];
+}
+
+/** An event that no retry can make processable (e.g. it names no resource). */
+export class UnprocessableEventError extends Error {
+  override name = 'UnprocessableEventError';
+}
+
+/** Run the converging core for everything one event may have changed. */
+export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<EventResult> {
+  const target = routeEvent(event);
+  const log = ctx.log.child({ eventId: event.id, eventType: event.type });
+  switch (target.kind) {
+    case 'ignore':
+      log.debug('skipped event', { reason: target.reason });
+      return { event, target, outcomes: [] };
+    case 'invalid':
+      throw new UnprocessableEventError(target.reason);
+    case 'agreement':
+      return { event, target, outcomes: [await reconcileAgreement({ ...ctx, log }, target.agreementId)] };
+    case 'dataProduct': {
+      const affected = await agreementsOfProduct(ctx, target.dataProductId);
+      log.info('data product changed: reconciling its agreements', { dataProductId: target.dataProductId, agreements: affected.length });
+      const outcomes: AgreementOutcome[] = [];
+      for (const agreement of affected) outcomes.push(await reconcileAgreement({ ...ctx, log }, agreement.id));
+      return { event, target, outcomes };
+    }
+  }
+}
+
+/**
+ * The agreements a product change can affect: those it provides or consumes, and, because a
+ * deleted provider shows as "unknown" on its agreements, those whose provider is unknown.
+ */
+async function agreementsOfProduct(ctx: SyncContext, dataProductId: string): Promise<Agreement[]> {
+  const [asProvider, asConsumer, orphaned] = await Promise.all([
+    ctx.dmm.listAgreements({ providerDataProductId: dataProductId }),
+    ctx.dmm.listAgreements({ consumerDataProductId: dataProductId }),
+    ctx.dmm.listAgreements({ providerDataProductId: UNKNOWN_ID }),
+  ]);
+  const byId = new Map<string, Agreement>();
+  for (const agreement of [...asProvider, ...asConsumer, ...orphaned]) byId.set(agreement.id, agreement);
+  return [...byId.values()];
+}
+
+export interface DrainOptions {
+  /** Deliveries after which a failing event is given up on: reported, dead-lettered, removed. */
+  maxReceives?: number;
+  onResult?: (result: EventResult) => void | Promise<void>;
+  onDeadLetter?: (message: ReceivedMessage, error: unknown) => void | Promise<void>;
+  shouldStop?: () => boolean;
+  sleep?: (ms: number) => Promise<void>;
+  /** First pause after a round in which every event failed; doubles up to 30 s. */
+  retryDelayMs?: number;
+}
+
+export interface DrainStats {
+  processed: number;
+  retried: number;
+  deadLettered: number;
+}
+
+/**
+ * Process queued events until the queue is empty. One event at a time: IAM is one shared
+ * resource per account (see docs/adr/0002-policy-packing.md). A failing event is released for
+ * retry; while it waits, the FIFO queue holds back the later events of its agreement only.
+ */
+export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: DrainOptions = {}): Promise<DrainStats> {
+  const maxReceives = options.maxReceives ?? 5;
+  const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  const stats: DrainStats = { processed: 0, retried: 0, deadLettered: 0 };
+  let delay = options.retryDelayMs ?? 1000;
+  while (!options.shouldStop?.()) {
+    const messages = await queue.receive(10);
+    if (messages.length === 0) break;
+    let progressed = false;
+    for (const message of messages) {
+      try {
+        const result = await processEvent(ctx, message.event);
+        await queue.ack(message.receipt);
+        stats.processed++;
+        progressed = true;
+        await options.onResult?.(result);
+      } catch (error) {
+        const permanent = error instanceof UnprocessableEventError;
+        if (permanent || message.receiveCount >= maxReceives) {
+          await giveUp(ctx, message, error);
+          await options.onDeadLetter?.(message, error);
+          await queue.ack(message.receipt);
+          stats.deadLettered++;
+          progressed = true;
+        } else {
+          ctx.log.warn('event failed; kept for retry', { eventId: message.event.id, attempt: message.receiveCount, error: errorMessage(error) });
+          await queue.release(message.receipt);
+          stats.retried++;
+        }
+      }
+    }
+    if (progressed) delay = options.retryDelayMs ?? 1000;
+    else {
+      await sleep(delay);
+      delay = Math.min(delay * 2, 30_000);
+    }
+  }
+  return stats;
+}
+
+/** Tell Data Mesh Manager (where the event names an agreement) and the log why we gave up. */
+async function giveUp(ctx: SyncContext, message: ReceivedMessage, error: unknown): Promise<void> {
+  const diagnostic = `dmm-aws gave up on event ${message.event.id} (${message.event.type}) after ${message.receiveCount} attempt(s): ${errorMessage(error)}`;
+  ctx.log.error('event dead-lettered', { eventId: message.event.id, eventType: message.event.type, error: errorMessage(error) });
+  const target = routeEvent(message.event);
+  if (target.kind !== 'agreement') return;
+  try {
+    await ctx.dmm.reportProvisioning(target.agreementId, 'provisioning-failed', { platform: 'aws', executor: 'dmm-aws', diagnostics: diagnostic });
+  } catch (reportError) {
+    ctx.log.error('could not report the failure to Data Mesh Manager', { agreementId: target.agreementId, error: errorMessage(reportError) });
+  }
+}

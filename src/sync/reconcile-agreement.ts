@@ -1,0 +1,166 @@
+import type { Agreement } from '../model/agreement.js';
+import { applyChanges, isPermanentIamError } from './apply.js';
+import { dataProductCache, type SyncContext } from './context.js';
+import type { RoleInfo } from './iam.js';
+import { planRole, summariseEffects, type AgreementEffect, type PolicyChange } from './packing.js';
+import { FIELD_GRANTED_ROLE, FIELD_POLICY_NAME, reportBack, TAG_ACTIVE, type ReportResult, type ReportState } from './report.js';
+import { resolveAgreement, type Grant, type Resolution } from './resolve.js';
+import { agreementsOnRole, readRoleState, type RoleState } from './role-state.js';
+
+export type Decision = 'grant' | 'revoke' | 'none' | 'failed';
+
+/** What converging one agreement decided and did. */
+export interface AgreementOutcome {
+  agreementId: string;
+  decision: Decision;
+  /** What happened to its access: granted, updated, revoked, adopted, unchanged or absent. */
+  effect: AgreementEffect;
+  /** Why, in a sentence: the resolution reason, or the grant summary. */
+  reason: string;
+  role?: string;
+  policyNames: string[];
+  changes: PolicyChange[];
+  diagnostic?: string;
+  report?: ReportResult;
+}
+
+export interface ConvergeOptions {
+  /** Plan only: read everything, change nothing, report nothing. */
+  dryRun?: boolean;
+}
+
+/**
+ * Make AWS match what Data Mesh Manager says about one agreement *now*. Events are only hints,
+ * so a duplicate, a late or an out-of-order event converges to the same state.
+ */
+export async function reconcileAgreement(ctx: SyncContext, agreementId: string, options: ConvergeOptions = {}): Promise<AgreementOutcome> {
+  const log = ctx.log.child({ agreementId });
+  const agreement = await ctx.dmm.getAgreement(agreementId);
+  const resolution: Resolution = agreement
+    ? await resolveAgreement(agreement, dataProductCache(ctx.dmm), ctx.resolve)
+    : { kind: 'none', reason: 'the agreement no longer exists in Data Mesh Manager' };
+  const desired = checkAccount(ctx, resolution);
+
+  const roles = await candidateRoles(ctx, agreementId, agreement, desired);
+  const changes: PolicyChange[] = [];
+  const effects: AgreementEffect[] = [];
+  let policyNames: string[] = [];
+  let failure = desired.kind === 'failed' ? desired.reason : undefined;
+
+  if (desired.kind === 'grant' && !roles.some((r) => r.role.name === desired.grant.role.name)) {
+    failure = `IAM role ${desired.grant.role.name} does not exist in account ${ctx.iam.accountId} (from the consumer data product ${desired.grant.consumerDataProductId})`;
+  }
+  for (const state of roles) {
+    const wanted = desired.kind === 'grant' && state.role.name === desired.grant.role.name ? desired.grant : undefined;
+    const plan = planRole({
+      state,
+      desired: new Map(wanted ? [[agreementId, wanted.statements]] : []),
+      scope: new Set([agreementId]),
+      ...(ctx.limits ? { limits: ctx.limits } : {}),
+    });
+    const unplaced = plan.unplaced.get(agreementId);
+    if (unplaced) failure = unplaced;
+    if (!options.dryRun) {
+      try {
+        await applyChanges(ctx.iam, plan.changes);
+      } catch (error) {
+        if (!isPermanentIamError(error)) throw error;
+        failure = `AWS refused the change on role ${state.role.name}: ${error.code}: ${error.message}`;
+        effects.push('absent');
+        continue;
+      }
+    }
+    changes.push(...plan.changes);
+    effects.push(plan.effects.get(agreementId) ?? 'absent');
+    if (wanted) policyNames = plan.placements.get(agreementId) ?? [];
+  }
+
+  const effect = summariseEffects(effects);
+  const decision = decide(desired, effect, failure);
+  const reason = failure ?? (desired.kind === 'grant' ? desired.grant.summary : desired.reason);
+  const outcome: AgreementOutcome = {
+    agreementId,
+    decision,
+    effect,
+    reason,
+    policyNames,
+    changes,
+    ...(desired.kind === 'grant' ? { role: desired.grant.role.arn } : {}),
+    ...(failure ? { diagnostic: failure } : {}),
+  };
+  log.info(`decision: ${decision}`, { decision, effect, reason, role: outcome.role, policies: policyNames, changes: changes.length, dryRun: !!options.dryRun });
+
+  if (agreement && !options.dryRun) {
+    outcome.report = await reportBack(ctx.dmm, agreement, reportState(outcome, desired), log);
+  }
+  return outcome;
+}
+
+export function decide(desired: Resolution, effect: AgreementEffect, failure: string | undefined): Decision {
+  if (failure) return 'failed';
+  if (desired.kind === 'grant') return 'grant';
+  return effect === 'revoked' ? 'revoke' : 'none';
+}
+
+/** The integration manages one account: a role elsewhere is a failure, never a silent skip. */
+export function checkAccount(ctx: SyncContext, resolution: Resolution): Resolution {
+  if (resolution.kind !== 'grant' || resolution.grant.role.accountId === ctx.iam.accountId) return resolution;
+  return {
+    kind: 'failed',
+    field: 'aws-role-arn',
+    reason: `consumer role ${resolution.grant.role.arn} is in account ${resolution.grant.role.accountId}, but this integration manages account ${ctx.iam.accountId}`,
+  };
+}
+
+export function reportState(outcome: AgreementOutcome, desired: Resolution): ReportState {
+  if (outcome.decision === 'failed') return { kind: 'failed', diagnostic: outcome.diagnostic ?? outcome.reason };
+  if (outcome.decision === 'grant' && desired.kind === 'grant') {
+    return { kind: 'granted', roleArn: desired.grant.role.arn, policyNames: outcome.policyNames, reference: grantReference(desired.grant, outcome.policyNames) };
+  }
+  return outcome.effect === 'revoked' ? { kind: 'revoked' } : { kind: 'inactive' };
+}
+
+export function grantReference(grant: Grant, policyNames: string[]): string {
+  return `${grant.role.arn} (policies: ${policyNames.join(', ')})`;
+}
+
+/**
+ * The roles that may hold this agreement's access: the one it should be on, the one it was
+ * granted on (recorded on the agreement), and, when the agreement is gone and left no record,
+ * every role that carries statements of ours for it.
+ */
+async function candidateRoles(
+  ctx: SyncContext,
+  agreementId: string,
+  agreement: Agreement | undefined,
+  desired: Resolution,
+): Promise<RoleState[]> {
+  const names = new Set<string>();
+  if (desired.kind === 'grant') names.add(desired.grant.role.name);
+  const recorded = agreement?.custom[FIELD_GRANTED_ROLE];
+  const recordedName = recorded ? roleNameFromArn(recorded) : undefined;
+  if (recordedName) names.add(recordedName);
+
+  const states: RoleState[] = [];
+  // The reference integration left tags but no role record: only then is a scan worth its cost.
+  const mayHoldAccess = !!agreement && (agreement.tags.includes(TAG_ACTIVE) || FIELD_POLICY_NAME in agreement.custom);
+  if (!agreement || (!recordedName && desired.kind !== 'grant' && mayHoldAccess)) {
+    for (const role of await ctx.iam.listRoles()) {
+      const state = await readRoleState(ctx.iam, role);
+      if (names.has(role.name) || agreementsOnRole(state).has(agreementId)) states.push(state);
+    }
+    return states;
+  }
+  for (const name of names) {
+    const role: RoleInfo | undefined = await ctx.iam.getRole(name);
+    if (role) states.push(await readRoleState(ctx.iam, role));
+  }
+  return states;
+}
+
+function roleNameFromArn(arn: string): string | undefined {
+  const m = /^arn:[\w-]+:iam::\d{12}:role\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]{1,64})$/.exec(arn);
+  return m?.[1];
+}
+
+

@@ -1,0 +1,145 @@
+import type { Agreement } from '../model/agreement.js';
+import type { PolicyStatement } from '../model/policy.js';
+import { mapLimit } from '../util/map-limit.js';
+import { applyChanges, isPermanentIamError } from './apply.js';
+import { dataProductCache, type SyncContext } from './context.js';
+import { planRole, summariseEffects, type AgreementEffect, type PolicyChange, type RolePlan } from './packing.js';
+import {
+  checkAccount,
+  reportState,
+  type AgreementOutcome,
+  type ConvergeOptions,
+  decide,
+} from './reconcile-agreement.js';
+import { reportBack } from './report.js';
+import { resolveAgreement, type Resolution } from './resolve.js';
+import { agreementsOnRole, readRoleState, type RoleState } from './role-state.js';
+
+export interface ReconcileProgress {
+  phase: 'agreements' | 'roles' | 'apply' | 'report';
+  done: number;
+  total: number;
+}
+
+export interface FullReconcileResult {
+  outcomes: AgreementOutcome[];
+  /** Every IAM write, in the order it is (or, for a plan, would be) made. */
+  changes: PolicyChange[];
+  rolesExamined: number;
+}
+
+export interface FullReconcileOptions extends ConvergeOptions {
+  onProgress?: (progress: ReconcileProgress) => void;
+  concurrency?: number;
+}
+
+/**
+ * The same convergence as for one agreement, over all of them at once, plus the sweep: statements
+ * on any role that no active agreement explains (deleted agreements, changed roles, hand edits)
+ * are removed. `dryRun` makes it a plan.
+ */
+export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptions = {}): Promise<FullReconcileResult> {
+  const concurrency = options.concurrency ?? 8;
+  const progress = options.onProgress ?? (() => {});
+  const agreements = await ctx.dmm.listAgreements();
+  const products = dataProductCache(ctx.dmm);
+  let resolved = 0;
+  const resolutions = await mapLimit(agreements, concurrency, async (agreement) => {
+    const resolution = checkAccount(ctx, await resolveAgreement(agreement, products, ctx.resolve));
+    progress({ phase: 'agreements', done: ++resolved, total: agreements.length });
+    return resolution;
+  });
+
+  const byId = new Map<string, { agreement?: Agreement; resolution: Resolution }>();
+  agreements.forEach((agreement, i) => byId.set(agreement.id, { agreement, resolution: resolutions[i] as Resolution }));
+
+  const roles = await ctx.iam.listRoles();
+  const roleNames = new Set(roles.map((r) => r.name));
+  const failures = new Map<string, string>();
+  const desiredByRole = new Map<string, Map<string, PolicyStatement[]>>();
+  for (const [id, { resolution }] of byId) {
+    if (resolution.kind === 'failed') failures.set(id, resolution.reason);
+    if (resolution.kind !== 'grant') continue;
+    const { role } = resolution.grant;
+    if (!roleNames.has(role.name)) {
+      failures.set(id, `IAM role ${role.name} does not exist in account ${ctx.iam.accountId} (from the consumer data product ${resolution.grant.consumerDataProductId})`);
+      continue;
+    }
+    const forRole = desiredByRole.get(role.name) ?? new Map<string, PolicyStatement[]>();
+    forRole.set(id, resolution.grant.statements);
+    desiredByRole.set(role.name, forRole);
+  }
+
+  let read = 0;
+  const states = (
+    await mapLimit(roles, Math.min(concurrency, 4), async (role) => {
+      const state = await readRoleState(ctx.iam, role);
+      progress({ phase: 'roles', done: ++read, total: roles.length });
+      const ours = agreementsOnRole(state).size > 0 || state.packs.length > 0;
+      return ours || desiredByRole.has(role.name) ? state : undefined;
+    })
+  ).filter((s): s is RoleState => s !== undefined);
+
+  const plans: RolePlan[] = states.map((state) =>
+    planRole({ state, desired: desiredByRole.get(state.role.name) ?? new Map(), scope: 'all', ...(ctx.limits ? { limits: ctx.limits } : {}) }),
+  );
+
+  const effects = new Map<string, AgreementEffect[]>();
+  const placements = new Map<string, string[]>();
+  const changesOf = new Map<string, PolicyChange[]>();
+  for (const plan of plans) {
+    for (const [id, effect] of plan.effects) effects.set(id, [...(effects.get(id) ?? []), effect]);
+    for (const [id, names] of plan.placements) placements.set(id, names);
+    for (const [id, reason] of plan.unplaced) failures.set(id, reason);
+    for (const change of plan.changes) for (const id of change.agreementIds) changesOf.set(id, [...(changesOf.get(id) ?? []), change]);
+  }
+
+  if (!options.dryRun) {
+    let applied = 0;
+    for (const plan of plans) {
+      try {
+        await applyChanges(ctx.iam, plan.changes);
+      } catch (error) {
+        if (!isPermanentIamError(error)) throw error;
+        for (const change of plan.changes) {
+          for (const id of change.agreementIds) failures.set(id, `AWS refused the change on role ${plan.roleName}: ${error.code}: ${error.message}`);
+        }
+      }
+      progress({ phase: 'apply', done: ++applied, total: plans.length });
+    }
+  }
+
+  // Agreements deleted in Data Mesh Manager appear only through what they left on roles.
+  for (const id of effects.keys()) if (!byId.has(id)) byId.set(id, { resolution: { kind: 'none', reason: 'the agreement no longer exists in Data Mesh Manager' } });
+
+  const outcomes: AgreementOutcome[] = [];
+  for (const [id, { resolution }] of byId) {
+    const effect = summariseEffects(effects.get(id) ?? []);
+    const failure = failures.get(id);
+    const decision = decide(resolution, effect, failure);
+    outcomes.push({
+      agreementId: id,
+      decision,
+      effect,
+      reason: failure ?? (resolution.kind === 'grant' ? resolution.grant.summary : resolution.reason),
+      policyNames: failure ? [] : (placements.get(id) ?? []),
+      changes: changesOf.get(id) ?? [],
+      ...(resolution.kind === 'grant' ? { role: resolution.grant.role.arn } : {}),
+      ...(failure ? { diagnostic: failure } : {}),
+    });
+  }
+  outcomes.sort((a, b) => a.agreementId.localeCompare(b.agreementId));
+  for (const outcome of outcomes) ctx.log.info(`decision: ${outcome.decision}`, { agreementId: outcome.agreementId, decision: outcome.decision, effect: outcome.effect, reason: outcome.reason, dryRun: !!options.dryRun });
+
+  if (!options.dryRun) {
+    let reported = 0;
+    await mapLimit(outcomes, Math.min(concurrency, 4), async (outcome) => {
+      const entry = byId.get(outcome.agreementId);
+      if (entry?.agreement) outcome.report = await reportBack(ctx.dmm, entry.agreement, reportState(outcome, entry.resolution), ctx.log.child({ agreementId: outcome.agreementId }));
+      progress({ phase: 'report', done: ++reported, total: outcomes.length });
+    });
+  }
+
+  return { outcomes, changes: plans.flatMap((p) => p.changes), rolesExamined: roles.length };
+}
+

@@ -1,0 +1,136 @@
+import type { Agreement } from '../model/agreement.js';
+import type { DmmApi, ProvisioningReport, ProvisioningTransition } from '../dmm/api.js';
+import type { Logger } from '../util/log.js';
+
+/** The reference integration's markers, kept so existing dashboards and searches keep working. */
+export const TAG_INTEGRATION = 'aws-integration';
+export const TAG_ACTIVE = 'aws-integration-active';
+export const TAG_INACTIVE = 'aws-integration-inactive';
+export const TAG_FAILED = 'aws-integration-failed';
+export const FIELD_POLICY_NAME = 'aws-policy-name';
+/** Where the grant lives, so a later revoke finds it even after the consumer's role field changed. */
+export const FIELD_GRANTED_ROLE = 'aws-granted-role-arn';
+export const FIELD_ERROR = 'aws-integration-error';
+
+const PLATFORM = 'aws';
+const EXECUTOR = 'dmm-aws';
+const MAX_DIAGNOSTIC = 2000;
+
+export type ReportState =
+  | { kind: 'granted'; roleArn: string; policyNames: string[]; reference: string }
+  | { kind: 'revoked' }
+  | { kind: 'inactive' }
+  | { kind: 'failed'; diagnostic: string; deprovisioning?: boolean };
+
+export interface ReportResult {
+  /** Whether tags/custom fields were written (PUT). */
+  tagsWritten: boolean;
+  /** The provisioning transition posted, 'unsupported' on servers without the endpoints, or none. */
+  provisioning: ProvisioningTransition | 'unsupported' | 'unchanged';
+  tags: string[];
+  custom: Record<string, string>;
+}
+
+/**
+ * Tell Data Mesh Manager what happened, merged into what is there: our tags and custom fields are
+ * set or removed, everything others wrote stays. Nothing is written when nothing changed, which
+ * also keeps our own PUT (an AccessUpdatedEvent) from looping back into another write.
+ */
+export async function reportBack(dmm: DmmApi, agreement: Agreement, state: ReportState, log: Logger): Promise<ReportResult> {
+  const untouched =
+    state.kind === 'inactive' && !agreement.tags.includes(TAG_INTEGRATION) && agreement.provisioning === undefined;
+  if (untouched) return { tagsWritten: false, provisioning: 'unchanged', tags: agreement.tags, custom: agreement.custom };
+
+  const provisioning = await reportProvisioning(dmm, agreement, state, log);
+  // Re-read right before the PUT: people edit agreements in the UI, and PUT replaces the document.
+  const fresh = (await dmm.getAgreement(agreement.id)) ?? agreement;
+  const { tags, custom } = mergeMarkers(fresh, state);
+  const changed = !sameSet(tags, fresh.tags) || !sameRecord(custom, fresh.custom);
+  if (changed) {
+    const { provisioning: _readOnly, ...document } = fresh.raw as Record<string, unknown> & { provisioning?: unknown };
+    await dmm.putAgreement(fresh.id, { ...document, tags, custom });
+    log.info('wrote back tags and custom fields', { agreementId: agreement.id, tags, custom });
+  }
+  return { tagsWritten: changed, provisioning, tags, custom };
+}
+
+export function mergeMarkers(agreement: Agreement, state: ReportState): { tags: string[]; custom: Record<string, string> } {
+  const tags = new Set(agreement.tags);
+  const custom = { ...agreement.custom };
+  tags.add(TAG_INTEGRATION);
+  delete custom[FIELD_ERROR];
+  tags.delete(TAG_FAILED);
+  switch (state.kind) {
+    case 'granted':
+      tags.add(TAG_ACTIVE);
+      tags.delete(TAG_INACTIVE);
+      custom[FIELD_POLICY_NAME] = state.policyNames.join(',');
+      custom[FIELD_GRANTED_ROLE] = state.roleArn;
+      break;
+    case 'revoked':
+    case 'inactive':
+      tags.add(TAG_INACTIVE);
+      tags.delete(TAG_ACTIVE);
+      delete custom[FIELD_POLICY_NAME];
+      delete custom[FIELD_GRANTED_ROLE];
+      break;
+    case 'failed':
+      tags.add(TAG_FAILED);
+      tags.delete(TAG_ACTIVE);
+      tags.add(TAG_INACTIVE);
+      custom[FIELD_ERROR] = truncate(state.diagnostic);
+      delete custom[FIELD_POLICY_NAME];
+      delete custom[FIELD_GRANTED_ROLE];
+      break;
+  }
+  return { tags: [...tags], custom };
+}
+
+async function reportProvisioning(
+  dmm: DmmApi,
+  agreement: Agreement,
+  state: ReportState,
+  log: Logger,
+): Promise<ReportResult['provisioning']> {
+  const current = agreement.provisioning;
+  let transition: ProvisioningTransition | undefined;
+  const report: ProvisioningReport = { platform: PLATFORM, executor: EXECUTOR };
+  switch (state.kind) {
+    case 'granted':
+      if (current?.status !== 'provisioned' || current.reference !== state.reference) transition = 'provisioning-succeeded';
+      report.reference = state.reference;
+      break;
+    case 'revoked':
+    case 'inactive':
+      if (current && current.status !== 'deprovisioned') transition = 'deprovisioning-succeeded';
+      if (current?.reference) report.reference = current.reference;
+      break;
+    case 'failed': {
+      const status = state.deprovisioning ? 'deprovisioning-failed' : 'provisioning-failed';
+      report.diagnostics = truncate(state.diagnostic);
+      if (current?.status !== status || current.diagnostics !== report.diagnostics) transition = status;
+      break;
+    }
+  }
+  if (!transition) return 'unchanged';
+  const result = await dmm.reportProvisioning(agreement.id, transition, report);
+  if (result === 'unsupported') {
+    log.debug('server has no provisioning endpoints; reported through tags only', { agreementId: agreement.id });
+    return 'unsupported';
+  }
+  log.info(`reported ${transition}`, { agreementId: agreement.id, ...report });
+  return transition;
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_DIAGNOSTIC ? `${text.slice(0, MAX_DIAGNOSTIC - 1)}…` : text;
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}

@@ -1,0 +1,109 @@
+import type { PolicyStatement } from '../model/policy.js';
+import { iamCharacterCount, type IamAccount, type RoleInfo } from './iam.js';
+import {
+  agreementIdFromSid,
+  inlinePackNumber,
+  legacyAgreementId,
+  managedPackNumber,
+} from './ownership.js';
+
+/** One of our packs on a role: an inline policy or an attached customer-managed policy. */
+export interface Pack {
+  kind: 'inline' | 'managed';
+  number: number;
+  name: string;
+  arn?: string;
+  /** Statements per agreement id, Sids included, in document order. */
+  blocks: Map<string, PolicyStatement[]>;
+  /** Statements in our pack that name no agreement (hand edits): removed when the pack is rewritten. */
+  strays: PolicyStatement[];
+}
+
+/** An inline policy written by the reference integration (`DMM_DataUsageAgreement_<id>`). */
+export interface LegacyPolicy {
+  name: string;
+  agreementId: string;
+  statements: PolicyStatement[];
+  characters: number;
+}
+
+/** What AWS says about one role, as far as this tool is concerned. */
+export interface RoleState {
+  role: RoleInfo;
+  packs: Pack[];
+  legacy: LegacyPolicy[];
+  /** Characters used by inline policies that are not ours: they share the role's budget. */
+  foreignInlineCharacters: number;
+  /** Managed policies attached by someone else: they share the role's attachment quota. */
+  foreignAttachedCount: number;
+}
+
+export async function readRoleState(iam: IamAccount, role: RoleInfo): Promise<RoleState> {
+  const [inline, attached] = await Promise.all([
+    iam.listInlinePolicies(role.name),
+    iam.listAttachedPolicies(role.name),
+  ]);
+  const state: RoleState = { role, packs: [], legacy: [], foreignInlineCharacters: 0, foreignAttachedCount: 0 };
+  for (const policy of inline) {
+    const packNumber = inlinePackNumber(policy.name);
+    const legacyId = legacyAgreementId(policy.name);
+    if (packNumber !== undefined) {
+      state.packs.push({ kind: 'inline', number: packNumber, name: policy.name, ...splitPack(policy.document) });
+    } else if (legacyId !== undefined) {
+      state.legacy.push({
+        name: policy.name,
+        agreementId: legacyId,
+        statements: statementsOf(policy.document),
+        characters: iamCharacterCount(policy.document),
+      });
+    } else {
+      state.foreignInlineCharacters += iamCharacterCount(policy.document);
+    }
+  }
+  for (const ref of attached) {
+    const packNumber = managedPackNumber(role.name, ref.path, ref.name);
+    if (packNumber === undefined) {
+      state.foreignAttachedCount++;
+      continue;
+    }
+    const document = await iam.getManagedPolicyDocument(ref.arn);
+    state.packs.push({ kind: 'managed', number: packNumber, name: ref.name, arn: ref.arn, ...splitPack(document) });
+  }
+  state.packs.sort((a, b) => (a.kind === b.kind ? a.number - b.number : a.kind === 'inline' ? -1 : 1));
+  return state;
+}
+
+/** Every agreement id that holds access on this role, in packs or in reference policies. */
+export function agreementsOnRole(state: RoleState): Set<string> {
+  const ids = new Set<string>();
+  for (const pack of state.packs) for (const id of pack.blocks.keys()) ids.add(id);
+  for (const legacy of state.legacy) ids.add(legacy.agreementId);
+  return ids;
+}
+
+function splitPack(document: string): Pick<Pack, 'blocks' | 'strays'> {
+  const blocks = new Map<string, PolicyStatement[]>();
+  const strays: PolicyStatement[] = [];
+  for (const statement of statementsOf(document)) {
+    const id = agreementIdFromSid(statement.Sid);
+    if (id === undefined) {
+      strays.push(statement);
+      continue;
+    }
+    const list = blocks.get(id) ?? [];
+    list.push(statement);
+    blocks.set(id, list);
+  }
+  return { blocks, strays };
+}
+
+/** Statements of a policy document; a document that does not parse yields none (it is rewritten). */
+function statementsOf(document: string): PolicyStatement[] {
+  try {
+    const parsed = JSON.parse(document) as { Statement?: unknown };
+    const statements = Array.isArray(parsed.Statement) ? parsed.Statement : parsed.Statement ? [parsed.Statement] : [];
+    return statements.filter((s): s is PolicyStatement => typeof s === 'object' && s !== null);
+  } catch {
+    return [];
+  }
+}
