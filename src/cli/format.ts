@@ -1,0 +1,94 @@
+import type { PolicyChange } from '../sync/packing.js';
+import type { AgreementOutcome } from '../sync/reconcile-agreement.js';
+import type { FullReconcileResult } from '../sync/reconcile-all.js';
+import type { LogSink } from '../util/log.js';
+
+const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: number) => (text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
+export const green = paint(32);
+export const red = paint(31);
+export const yellow = paint(33);
+export const dim = paint(2);
+export const bold = paint(1);
+
+const DECISION_COLOR = { grant: green, revoke: yellow, none: dim, failed: red } as const;
+
+export function formatOutcome(outcome: AgreementOutcome): string {
+  const color = DECISION_COLOR[outcome.decision];
+  const head = `${bold(outcome.agreementId)}  ${color(outcome.decision.toUpperCase())} (${outcome.effect})`;
+  const lines = [head, `  ${outcome.reason}`];
+  if (outcome.role && outcome.decision === 'grant') lines.push(`  role ${outcome.role}; policies ${outcome.policyNames.join(', ') || '-'}`);
+  return lines.join('\n');
+}
+
+export function formatChange(change: PolicyChange, withDocument = true): string {
+  const what = `${change.kind === 'inline' ? 'inline' : 'managed'} policy ${change.policyName} on role ${change.roleName}`;
+  const who = change.agreementIds.length ? ` (agreements: ${change.agreementIds.join(', ')})` : '';
+  const note = change.note ? dim(` — ${change.note}`) : '';
+  if (change.action === 'delete') return `${red('- delete')} ${what}${who}${note}`;
+  const head = `${green('+ put')} ${what}${who}${note}`;
+  return withDocument ? `${head}\n${indent(JSON.stringify(change.document, null, 2), 4)}` : head;
+}
+
+export function formatPlan(result: FullReconcileResult, applied: boolean): string {
+  const count = (d: AgreementOutcome['decision']) => result.outcomes.filter((o) => o.decision === d).length;
+  const interesting = result.outcomes.filter((o) => o.effect !== 'absent' || o.decision === 'failed' || o.decision === 'grant');
+  const lines: string[] = [];
+  lines.push(
+    bold(
+      `${applied ? 'Applied' : 'Plan'}: ${result.changes.length} IAM change(s); ${result.outcomes.length} agreement(s): ` +
+        `${count('grant')} granted, ${count('revoke')} revoked, ${count('failed')} failed, ${count('none')} without access; ` +
+        `${result.rolesExamined} role(s) examined.`,
+    ),
+  );
+  if (interesting.length) lines.push('', ...interesting.map(formatOutcome));
+  if (result.changes.length) lines.push('', bold(applied ? 'Changes made:' : 'Changes to make:'), ...result.changes.map((c) => formatChange(c)));
+  else lines.push('', green('No changes: AWS matches Data Mesh Manager.'));
+  if (!applied && result.changes.length) lines.push('', dim('Run `dmm-aws apply` to make these changes.'));
+  return lines.join('\n');
+}
+
+/** The machine-readable plan: every change with its agreements, role, policy name and full document. */
+export function planJson(result: FullReconcileResult, applied: boolean) {
+  return {
+    applied,
+    summary: {
+      changes: result.changes.length,
+      agreements: result.outcomes.length,
+      rolesExamined: result.rolesExamined,
+    },
+    agreements: result.outcomes.map(({ report: _report, changes: _changes, ...outcome }) => outcome),
+    changes: result.changes.map((c) => ({
+      action: c.action,
+      policyType: c.kind,
+      role: c.roleName,
+      policyName: c.policyName,
+      ...(c.policyArn ? { policyArn: c.policyArn } : {}),
+      ...(c.policyPath ? { policyPath: c.policyPath } : {}),
+      agreementIds: c.agreementIds,
+      ...(c.note ? { note: c.note } : {}),
+      ...(c.document ? { document: c.document } : {}),
+    })),
+  };
+}
+
+export function indent(text: string, spaces: number): string {
+  const pad = ' '.repeat(spaces);
+  return text
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
+}
+
+/** Human log lines for a terminal: time, level, message, then the fields as key=value. */
+export function prettySink(stream: NodeJS.WritableStream = process.stderr): LogSink {
+  const levelColor = { debug: dim, info: (s: string) => s, warn: yellow, error: red } as const;
+  return (level, message, fields) => {
+    const time = new Date().toISOString().slice(11, 19);
+    const rest = Object.entries(fields)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+    stream.write(`${dim(time)} ${levelColor[level](level.padEnd(5))} ${message}${rest ? ` ${dim(rest)}` : ''}\n`);
+  };
+}

@@ -1,0 +1,152 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * Configuration, from (highest first) command-line flags, environment variables, a YAML config
+ * file (`--config`, or `dmm-aws.yaml` in the working directory) and defaults. The defaults point
+ * at the bundled local simulator and a local stand-in for an AWS account, so nothing is needed to
+ * try the tool out.
+ */
+export const configSchema = z.strictObject({
+  dmm: z.strictObject({
+    baseUrl: z.url({ message: 'must be an http(s) URL, e.g. https://api.entropy-data.com' }),
+    apiKey: z.string().min(1).optional(),
+    apiGeneration: z.enum(['auto', 'access', 'datausageagreements']),
+    timeoutMs: z.coerce.number().int().positive(),
+  }),
+  aws: z.strictObject({
+    target: z.enum(['local']),
+    localStateFile: z.string().min(1),
+    accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-central-1'),
+  }),
+  glue: z.strictObject({
+    athenaWorkgroup: z.string().min(1),
+    athenaQueryResultsLocation: z.string().regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/').optional(),
+  }),
+  stateDir: z.string().min(1),
+  pollIntervalSeconds: z.coerce.number().positive(),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export const DEFAULT_LOCAL_API_KEY = 'local-dev-key';
+
+const DEFAULTS: Config = {
+  dmm: { baseUrl: 'http://127.0.0.1:8080', apiGeneration: 'auto', timeoutMs: 10_000 },
+  aws: { target: 'local', localStateFile: '.dmm-aws/aws-account.json', accountId: '123456789012', region: 'eu-central-1' },
+  glue: { athenaWorkgroup: 'primary' },
+  stateDir: '.dmm-aws',
+  pollIntervalSeconds: 10,
+  logLevel: 'info',
+};
+
+/** Environment variables and the config path each one sets. */
+export const ENVIRONMENT: Record<string, string> = {
+  DMM_BASE_URL: 'dmm.baseUrl',
+  DMM_API_KEY: 'dmm.apiKey',
+  DMM_API_GENERATION: 'dmm.apiGeneration',
+  DMM_TIMEOUT_MS: 'dmm.timeoutMs',
+  DMM_AWS_TARGET: 'aws.target',
+  DMM_AWS_STATE_FILE: 'aws.localStateFile',
+  DMM_AWS_ACCOUNT_ID: 'aws.accountId',
+  AWS_REGION: 'aws.region',
+  DMM_ATHENA_WORKGROUP: 'glue.athenaWorkgroup',
+  DMM_ATHENA_RESULTS_LOCATION: 'glue.athenaQueryResultsLocation',
+  DMM_STATE_DIR: 'stateDir',
+  DMM_POLL_INTERVAL_SECONDS: 'pollIntervalSeconds',
+  LOG_LEVEL: 'logLevel',
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface ConfigSources {
+  /** Values from flags, keyed by config path (`dmm.baseUrl`); undefined entries are ignored. */
+  flags?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  configFile?: string;
+  cwd?: string;
+}
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const cwd = sources.cwd ?? process.cwd();
+  const env = sources.env ?? process.env;
+  const merged: Record<string, unknown> = structuredClone(DEFAULTS);
+  const file = sources.configFile ?? (existsSync(resolve(cwd, 'dmm-aws.yaml')) ? 'dmm-aws.yaml' : undefined);
+  if (file) deepMerge(merged, readConfigFile(resolve(cwd, file)));
+  for (const [name, path] of Object.entries(ENVIRONMENT)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(merged, path, value);
+  }
+  if (!env.AWS_REGION && env.AWS_DEFAULT_REGION) setPath(merged, 'aws.region', env.AWS_DEFAULT_REGION);
+  for (const [path, value] of Object.entries(sources.flags ?? {})) if (value !== undefined) setPath(merged, path, value);
+
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}${hint(i.path.join('.'))}`);
+    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  }
+  const config = parsed.data;
+  if (!config.dmm.apiKey) {
+    if (!isLoopback(config.dmm.baseUrl)) {
+      throw new ConfigError(`no Data Mesh Manager API key: set DMM_API_KEY (or dmm.apiKey in the config file) for ${config.dmm.baseUrl}`);
+    }
+    config.dmm.apiKey = DEFAULT_LOCAL_API_KEY;
+  }
+  config.stateDir = resolve(cwd, config.stateDir);
+  config.aws.localStateFile = resolve(cwd, config.aws.localStateFile);
+  return config;
+}
+
+function hint(path: string): string {
+  const name = Object.entries(ENVIRONMENT).find(([, p]) => p === path)?.[0];
+  return name ? ` (env ${name})` : '';
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`config file ${path} must be a YAML mapping`);
+  return value as Record<string, unknown>;
+}
+
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (value && typeof value === 'object' && !Array.isArray(value) && typeof target[key] === 'object' && target[key] !== null) {
+      deepMerge(target[key] as Record<string, unknown>, value as Record<string, unknown>);
+    } else {
+      target[key] = value;
+    }
+  }
+}
