@@ -1,0 +1,135 @@
+/**
+ * A YAML description of the roles a local account starts with (the consumer roles a demo grants
+ * to, plus anything users attached by hand), and the code that creates them in a FileIamAccount.
+ *
+ * ```yaml
+ * roles:
+ *   - name: analytics-consumer
+ *     path: /dmm/                       # optional, default /
+ *     tags: { dmm-aws/managed: "true" } # optional
+ *     inlinePolicies:                   # optional, name → document (a mapping or a JSON string)
+ *       existing-access:
+ *         Version: "2012-10-17"
+ *         Statement: [{ Effect: Allow, Action: s3:ListAllMyBuckets, Resource: "*" }]
+ *     attachedPolicies:                 # optional: managed policies a user attached
+ *       - name: team-extras             #   customer-managed, created in this account
+ *         path: /                       #   optional
+ *         document: { ... }
+ *       - arn: arn:aws:iam::aws:policy/ReadOnlyAccess   # AWS-managed
+ *         document: { ... }             #   what getManagedPolicyDocument should return
+ * ```
+ *
+ * Seeding goes through the account's own API, so a fixture cannot contain anything IAM would refuse.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { IamError } from '../sync/iam.js';
+import type { FileIamAccount } from './file-iam-account.js';
+
+/** Documents may be written as YAML mappings (readable) or as JSON text (exact). */
+const documentSchema = z
+  .union([z.string(), z.record(z.string(), z.unknown())])
+  .transform((doc) => (typeof doc === 'string' ? doc : JSON.stringify(doc)));
+
+const attachedPolicySchema = z.union([
+  z.strictObject({ name: z.string(), path: z.string().optional(), document: documentSchema }),
+  z.strictObject({ arn: z.string(), document: documentSchema }),
+]);
+
+const roleSchema = z.strictObject({
+  name: z.string(),
+  path: z.string().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  inlinePolicies: z.record(z.string(), documentSchema).optional(),
+  attachedPolicies: z.array(attachedPolicySchema).optional(),
+});
+
+const fixtureSchema = z.strictObject({ roles: z.array(roleSchema).default([]) });
+
+export type AwsAccountFixture = z.infer<typeof fixtureSchema>;
+export type RoleFixture = z.infer<typeof roleSchema>;
+
+/** Parse fixture text; `source` (usually the file name) prefixes every error. */
+export function parseAwsAccountFixture(text: string, source: string): AwsAccountFixture {
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (err) {
+    throw new Error(`${source}: not valid YAML: ${(err as Error).message}`);
+  }
+  const parsed = fixtureSchema.safeParse(value ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`${source}: ${issues.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+export async function loadAwsAccountFixture(file: string): Promise<AwsAccountFixture> {
+  return parseAwsAccountFixture(await readFile(file, 'utf8'), file);
+}
+
+export interface SeedResult {
+  created: string[];
+  /** Roles that already existed and were left untouched, so re-seeding a demo account is harmless. */
+  skipped: string[];
+}
+
+/**
+ * Create the fixture's roles with their policies. IAM's refusals keep their code, with the
+ * fixture and role named in the message.
+ */
+export async function seedIamAccount(account: FileIamAccount, fixture: AwsAccountFixture, source = 'fixture'): Promise<SeedResult> {
+  const result: SeedResult = { created: [], skipped: [] };
+  for (const [index, role] of fixture.roles.entries()) {
+    try {
+      if (await account.getRole(role.name)) {
+        result.skipped.push(role.name);
+        continue;
+      }
+      await seedRole(account, role);
+      result.created.push(role.name);
+    } catch (err) {
+      if (err instanceof IamError) {
+        throw new IamError(err.code, `${source}: roles.${index} (${role.name}): ${err.message}`);
+      }
+      throw err;
+    }
+  }
+  return result;
+}
+
+async function seedRole(account: FileIamAccount, role: RoleFixture): Promise<void> {
+  await account.createRole(role.name, { path: role.path, tags: role.tags });
+  for (const [name, document] of Object.entries(role.inlinePolicies ?? {})) {
+    await account.putInlinePolicy(role.name, name, document);
+  }
+  for (const policy of role.attachedPolicies ?? []) {
+    if ('arn' in policy) {
+      await account.attachExistingPolicy(role.name, policy.arn, { document: policy.document });
+    } else {
+      await account.attachExistingPolicy(role.name, await ensureManagedPolicy(account, policy.name, policy.path ?? '/', policy.document));
+    }
+  }
+}
+
+/** Several fixture roles may share one customer-managed policy: create it once, reuse it after. */
+async function ensureManagedPolicy(account: FileIamAccount, name: string, path: string, document: string): Promise<string> {
+  const arn = `arn:${account.partition}:iam::${account.accountId}:policy${path}${name}`;
+  let existing: string | undefined;
+  try {
+    existing = await account.getManagedPolicyDocument(arn);
+  } catch (err) {
+    if (!(err instanceof IamError && err.code === 'NoSuchEntity')) throw err;
+  }
+  if (existing === undefined) return (await account.createManagedPolicy(name, document, { path })).arn;
+  if (existing !== document) {
+    throw new IamError('EntityAlreadyExists', `managed policy ${name} is defined again with a different document`);
+  }
+  return arn;
+}
+
+export async function seedIamAccountFromFile(account: FileIamAccount, file: string): Promise<SeedResult> {
+  return seedIamAccount(account, await loadAwsAccountFixture(file), file);
+}

@@ -1,0 +1,17 @@
+import { emptyFifoState, FifoQueue, fifoStateSchema, type FifoQueueOptions } from './fifo-queue.js';
+import { JsonFileStore } from './state-store.js';
+
+/**
+ * SQS FIFO semantics (see fifo-queue.ts) in a JSON file, so a daemon restart loses no queued
+ * event; messages in flight when the process died come back after the visibility timeout.
+ * Single-writer, like every file store here (see state-store.ts).
+ */
+export class FileFifoQueue extends FifoQueue {
+  readonly path: string;
+
+  constructor(path: string, options: FifoQueueOptions = {}) {
+    const store = new JsonFileStore(path, fifoStateSchema, emptyFifoState);
+    super(store, options);
+    this.path = store.path;
+  }
+}
