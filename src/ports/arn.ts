@@ -1,0 +1,297 @@
+import { PortFieldError } from './port-type.js';
+
+/**
+ * ARNs and S3 locations from metadata, parsed into parts and validated. Policy resources are
+ * only ever rebuilt from these parts (see the `…Arn` builders), so whatever a user typed can
+ * never reach a policy verbatim: no wildcards, no policy variables, no stray characters.
+ */
+
+export interface Arn {
+  partition: string;
+  service: string;
+  region: string;
+  account: string;
+  /** Everything after the fifth colon. */
+  resource: string;
+}
+
+export interface S3Location {
+  partition: string;
+  bucket: string;
+  /** `''` for the whole bucket, else a key prefix ending in `/`, without a leading `/`. */
+  prefix: string;
+}
+
+interface Regional {
+  partition: string;
+  region: string;
+  account: string;
+}
+export type GlueCatalog = Regional;
+export interface GlueDatabase extends Regional {
+  database: string;
+}
+export interface GlueTable extends GlueDatabase {
+  table: string;
+}
+export interface AthenaWorkgroup extends Regional {
+  name: string;
+}
+export interface KmsKey extends Regional {
+  keyId: string;
+}
+export interface IamRole {
+  partition: string;
+  account: string;
+  /** `/` or `/a/b/`. */
+  path: string;
+  name: string;
+}
+
+/** An ARN of a kind some port type uses, recognised by service and resource type. */
+export type PortArn =
+  | { kind: 's3'; location: S3Location }
+  | { kind: 'glue-catalog'; catalog: GlueCatalog }
+  | { kind: 'glue-database'; database: GlueDatabase }
+  | { kind: 'glue-table'; table: GlueTable }
+  | { kind: 'athena-workgroup'; workgroup: AthenaWorkgroup }
+  | { kind: 'kms-key'; key: KmsKey };
+export type PortArnKind = PortArn['kind'];
+
+/** What each kind looks like, for messages. */
+export const ARN_KIND_FORMAT: Record<PortArnKind, string> = {
+  s3: 'an S3 bucket or folder ARN (arn:<partition>:s3:::<bucket>[/<prefix>])',
+  'glue-catalog': 'a Glue catalog ARN (arn:<partition>:glue:<region>:<account>:catalog)',
+  'glue-database': 'a Glue database ARN (arn:<partition>:glue:<region>:<account>:database/<database>)',
+  'glue-table': 'a Glue table ARN (arn:<partition>:glue:<region>:<account>:table/<database>/<table>)',
+  'athena-workgroup': 'an Athena workgroup ARN (arn:<partition>:athena:<region>:<account>:workgroup/<name>)',
+  'kms-key': 'a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<key-id>)',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Rules for the parts
+
+const PARTITION = /^aws(-[a-z]+)*$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const ACCOUNT = /^\d{12}$/;
+// Glue stores names in lower case and IAM compares resource names case-sensitively, so names
+// are lower-cased before they go into an ARN; the character set is Glue's documented one.
+const GLUE_NAME = /^[a-z0-9_-]{1,255}$/;
+const WORKGROUP = /^[A-Za-z0-9._-]{1,128}$/;
+const KMS_KEY_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+const ROLE_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
+const ROLE_PATH_SEGMENT = /^[A-Za-z0-9+=,.@_-]+$/;
+
+function fail(field: string, problem: string, value?: string): never {
+  const shown = value === undefined ? '' : `: got "${value.length > 200 ? `${value.slice(0, 200)}…` : value}"`;
+  throw new PortFieldError(field, `${problem}${shown}`);
+}
+
+/**
+ * IAM expands `*` and `?` as wildcards and `${…}` as policy variables anywhere in a resource,
+ * so any of them in metadata could widen a grant far beyond the port.
+ */
+export function rejectWildcards(field: string, value: string): void {
+  if (/[*?]|\$\{/.test(value)) {
+    fail(field, 'must not contain wildcards or policy variables (*, ?, ${…})', value);
+  }
+  // Policy documents only allow a narrow character set, and control characters or spaces in
+  // an ARN are always a copy-paste accident.
+  if (/[^\x21-\x7e]/.test(value)) fail(field, 'must contain only printable ASCII characters without spaces', value);
+}
+
+export function checkPartition(field: string, partition: string, expected: string): void {
+  if (partition !== expected) {
+    fail(field, `is in AWS partition "${partition}", but this tool manages an account in partition "${expected}"`);
+  }
+}
+
+export function checkRegion(field: string, region: string): string {
+  if (!REGION.test(region)) fail(field, 'is not an AWS region (like eu-central-1)', region);
+  return region;
+}
+
+/** Accepts the ODCS spelling `1234-5678-9012` too. */
+export function normalizeAccount(field: string, account: string): string {
+  const digits = /^\d{4}-\d{4}-\d{4}$/.test(account) ? account.replaceAll('-', '') : account;
+  if (!ACCOUNT.test(digits)) fail(field, 'is not a 12-digit AWS account id', account);
+  return digits;
+}
+
+export function checkGlueName(field: string, name: string): string {
+  const lower = name.toLowerCase();
+  rejectWildcards(field, name);
+  if (!GLUE_NAME.test(lower)) {
+    fail(field, 'is not a valid Glue name (1-255 letters, digits, underscores or hyphens)', name);
+  }
+  return lower;
+}
+
+export function checkWorkgroupName(field: string, name: string): string {
+  rejectWildcards(field, name);
+  if (!WORKGROUP.test(name)) {
+    fail(field, 'is not a valid Athena workgroup name (1-128 letters, digits, periods, underscores or hyphens)', name);
+  }
+  return name;
+}
+
+/** S3 general purpose bucket naming rules (docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html). */
+export function checkBucketName(field: string, bucket: string): string {
+  const rule = (() => {
+    if (bucket.length < 3 || bucket.length > 63) return 'must be 3-63 characters long';
+    if (!/^[a-z0-9.-]+$/.test(bucket)) return 'may contain only lower-case letters, digits, periods and hyphens';
+    if (!/^[a-z0-9].*[a-z0-9]$/.test(bucket)) return 'must begin and end with a letter or digit';
+    if (bucket.includes('..')) return 'must not contain two adjacent periods';
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(bucket)) return 'must not be formatted as an IP address';
+    if (/^(xn--|sthree-|amzn-s3-demo-)/.test(bucket)) return 'must not start with a reserved prefix (xn--, sthree-, amzn-s3-demo-)';
+    if (/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(bucket)) return 'must not end with a reserved suffix (it names an access point or a special bucket)';
+    return undefined;
+  })();
+  if (rule) fail(field, `names an invalid S3 bucket: a bucket name ${rule}`, bucket);
+  return bucket;
+}
+
+/** Normalises a key prefix to `''` or `a/b/`; rejects what could widen or break the grant. */
+export function checkPrefix(field: string, raw: string): string {
+  rejectWildcards(field, raw);
+  const trimmed = raw.replace(/^\/+/, '').replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  const segments = trimmed.split('/');
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) {
+    fail(field, 'has an empty, "." or ".." path segment in its S3 prefix', raw);
+  }
+  // An unresolved template such as ODCS's `{model}` would grant a path that does not exist.
+  if (/[{}]/.test(trimmed)) fail(field, 'contains a template placeholder ({…}) instead of a concrete S3 prefix', raw);
+  if (/[\\"]/.test(trimmed)) fail(field, 'contains a backslash or quote in its S3 prefix', raw);
+  return `${trimmed}/`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+export function parseArn(field: string, value: string): Arn {
+  rejectWildcards(field, value);
+  const m = /^arn:([^:]+):([^:]+):([^:]*):([^:]*):(.+)$/.exec(value);
+  if (!m) fail(field, 'is not an ARN (expected arn:<partition>:<service>:<region>:<account>:<resource>)', value);
+  const [, partition = '', service = '', region = '', account = '', resource = ''] = m;
+  if (!PARTITION.test(partition)) fail(field, `has an invalid partition "${partition}"`, value);
+  if (region !== '' && !REGION.test(region)) fail(field, `has an invalid region "${region}"`, value);
+  if (account !== '' && !ACCOUNT.test(account)) fail(field, `has an invalid account id "${account}" (expected 12 digits)`, value);
+  return { partition, service, region, account, resource };
+}
+
+export function formatArn(a: Arn): string {
+  return `arn:${a.partition}:${a.service}:${a.region}:${a.account}:${a.resource}`;
+}
+
+/** `s3://bucket[/prefix]`, the form used by `server.location` and ODCS servers. */
+export function parseS3Url(field: string, value: string, partition: string): S3Location {
+  rejectWildcards(field, value);
+  const m = /^s3a?:\/\/([^/]*)(\/.*)?$/.exec(value);
+  if (!m) fail(field, 'is not an S3 URL (expected s3://<bucket>/<prefix>/)', value);
+  return { partition, bucket: checkBucketName(field, m[1] ?? ''), prefix: checkPrefix(field, m[2] ?? '') };
+}
+
+function requireRegionalParts(field: string, arn: Arn, value: string): Regional {
+  if (arn.region === '') fail(field, 'has no region', value);
+  if (arn.account === '') fail(field, 'has no account id', value);
+  return { partition: arn.partition, region: arn.region, account: arn.account };
+}
+
+/**
+ * Recognises an ARN of a kind some port type uses. Returns `undefined` for other services (the
+ * caller decides whether that is an error); a known service with an unusable resource throws.
+ */
+export function classifyArn(field: string, value: string): PortArn | undefined {
+  const arn = parseArn(field, value);
+  const parts = arn.resource.split('/');
+  switch (arn.service) {
+    case 's3': {
+      if (arn.region !== '' || arn.account !== '' || arn.resource.startsWith('accesspoint/')) {
+        fail(field, 'is not an S3 bucket ARN (access points and other S3 resources are not supported)', value);
+      }
+      const slash = arn.resource.indexOf('/');
+      const bucket = slash < 0 ? arn.resource : arn.resource.slice(0, slash);
+      const prefix = slash < 0 ? '' : arn.resource.slice(slash);
+      return {
+        kind: 's3',
+        location: { partition: arn.partition, bucket: checkBucketName(field, bucket), prefix: checkPrefix(field, prefix) },
+      };
+    }
+    case 'glue': {
+      const base = requireRegionalParts(field, arn, value);
+      if (parts[0] === 'catalog' && parts.length === 1) return { kind: 'glue-catalog', catalog: base };
+      if (parts[0] === 'database' && parts.length === 2) {
+        return { kind: 'glue-database', database: { ...base, database: checkGlueName(field, parts[1] ?? '') } };
+      }
+      if (parts[0] === 'table' && parts.length === 3) {
+        const database = checkGlueName(field, parts[1] ?? '');
+        return { kind: 'glue-table', table: { ...base, database, table: checkGlueName(field, parts[2] ?? '') } };
+      }
+      return fail(field, 'is not a Glue catalog, database or table ARN', value);
+    }
+    case 'athena': {
+      const base = requireRegionalParts(field, arn, value);
+      if (parts[0] === 'workgroup' && parts.length === 2) {
+        return { kind: 'athena-workgroup', workgroup: { ...base, name: checkWorkgroupName(field, parts[1] ?? '') } };
+      }
+      return fail(field, 'is not an Athena workgroup ARN', value);
+    }
+    case 'kms': {
+      const base = requireRegionalParts(field, arn, value);
+      // Key policies and grants authorise the key itself; an alias ARN in kms:Decrypt matches nothing.
+      if (parts[0] === 'key' && parts.length === 2 && KMS_KEY_ID.test(parts[1] ?? '')) {
+        return { kind: 'kms-key', key: { ...base, keyId: parts[1] ?? '' } };
+      }
+      return fail(field, 'is not a KMS key ARN (key/<key-id>; aliases cannot be used)', value);
+    }
+    default:
+      return undefined;
+  }
+}
+
+export function parseRoleArn(field: string, value: string): IamRole {
+  const arn = parseArn(field, value);
+  if (arn.service !== 'iam' || !arn.resource.startsWith('role/')) {
+    fail(field, 'is not an IAM role ARN (arn:<partition>:iam::<account>:role/[<path>/]<name>)', value);
+  }
+  if (arn.region !== '') fail(field, 'must not have a region (IAM is global)', value);
+  if (arn.account === '') fail(field, 'has no account id', value);
+  const segments = arn.resource.slice('role/'.length).split('/');
+  const name = segments.pop() ?? '';
+  if (segments.some((s) => !ROLE_PATH_SEGMENT.test(s))) fail(field, 'has an invalid role path', value);
+  return {
+    partition: arn.partition,
+    account: arn.account,
+    path: segments.length === 0 ? '/' : `/${segments.join('/')}/`,
+    name: checkRoleName(field, name),
+  };
+}
+
+export function checkRoleName(field: string, name: string): string {
+  rejectWildcards(field, name);
+  if (!ROLE_NAME.test(name)) {
+    const hint = name.startsWith('arn:') ? ' (this is an ARN; put it in custom.aws-role-arn instead)' : '';
+    fail(field, `is not a valid IAM role name (1-64 letters, digits or +=,.@_-)${hint}`, name);
+  }
+  return name;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Builders: the only way policy resources are made
+
+export const s3BucketArn = (l: S3Location): string => formatArn({ partition: l.partition, service: 's3', region: '', account: '', resource: l.bucket });
+/** Objects in the location: `bucket/*` or `bucket/prefix/*`. */
+export const s3ObjectsArn = (l: S3Location): string =>
+  formatArn({ partition: l.partition, service: 's3', region: '', account: '', resource: `${l.bucket}/${l.prefix}*` });
+export const s3Url = (l: S3Location): string => `s3://${l.bucket}/${l.prefix}`;
+
+const regional = (service: string, r: Regional, resource: string): string =>
+  formatArn({ partition: r.partition, service, region: r.region, account: r.account, resource });
+export const glueCatalogArn = (c: GlueCatalog): string => regional('glue', c, 'catalog');
+export const glueDatabaseArn = (d: GlueDatabase): string => regional('glue', d, `database/${d.database}`);
+export const glueTableArn = (t: GlueTable): string => regional('glue', t, `table/${t.database}/${t.table}`);
+export const athenaWorkgroupArn = (w: AthenaWorkgroup): string => regional('athena', w, `workgroup/${w.name}`);
+export const kmsKeyArn = (k: KmsKey): string => regional('kms', k, `key/${k.keyId}`);
+export const iamRoleArn = (r: IamRole): string =>
+  formatArn({ partition: r.partition, service: 'iam', region: '', account: r.account, resource: `role${r.path}${r.name}` });

@@ -1,0 +1,100 @@
+import type { OutputPort } from '../model/data-product.js';
+import { ARN_KIND_FORMAT, checkPartition, classifyArn, parseS3Url, s3Url, type PortArn, type PortArnKind, type S3Location } from './arn.js';
+import { PortFieldError, type ResolveOptions } from './port-type.js';
+
+/**
+ * Reading a port's resources from the two places metadata puts them: the reference
+ * integration's `custom.aws-…-arn` fields and the standard `server` block.
+ */
+
+/** The reference integration's field names, each held to the kind its name promises. */
+const KNOWN_ARN_FIELDS: Readonly<Record<string, PortArnKind>> = {
+  'aws-s3-bucket-arn': 's3',
+  'aws-athena-workgroup-arn': 'athena-workgroup',
+  'aws-glue-catalog-arn': 'glue-catalog',
+  'aws-glue-database-arn': 'glue-database',
+  'aws-glue-table-arn': 'glue-table',
+  'aws-kms-key-arn': 'kms-key',
+};
+
+export const partitionOf = (opts: ResolveOptions): string => opts.partition ?? 'aws';
+
+/** A value found in metadata together with the field it came from, for messages. */
+export interface Sourced<T> {
+  field: string;
+  value: T;
+}
+
+type ArnsByKind = { [K in PortArnKind]?: Sourced<Extract<PortArn, { kind: K }>> };
+
+/**
+ * The port's `aws…arn` custom fields (the reference integration's rule: any field starting
+ * with `aws` and ending with `arn`; the text between only has to be unique), classified by
+ * what the ARN is. Every such field must be a well-formed ARN without wildcards, and the
+ * reference integration's well-known names must hold the kind their name promises. ARNs of a
+ * kind this port type does not use are ignored, as the reference integration filtered by
+ * service; one kind given twice with different values is an error, since picking one would
+ * be a guess.
+ */
+export function arnFields(port: OutputPort, portType: string, allowed: readonly PortArnKind[], opts: ResolveOptions): ArnsByKind {
+  const found: ArnsByKind = {};
+  for (const [key, value] of Object.entries(port.custom).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!key.startsWith('aws') || !key.endsWith('arn')) continue;
+    const field = `custom.${key}`;
+    const arn = classifyArn(field, value.trim());
+    const expected = KNOWN_ARN_FIELDS[key];
+    if (expected !== undefined && arn?.kind !== expected) {
+      throw new PortFieldError(field, `must be ${ARN_KIND_FORMAT[expected]}: got "${value}"`);
+    }
+    if (arn === undefined || !allowed.includes(arn.kind)) continue;
+    checkPartition(field, partitionFromArn(arn), partitionOf(opts));
+    const previous = found[arn.kind];
+    if (previous && JSON.stringify(previous.value) !== JSON.stringify(arn)) {
+      throw new PortFieldError(field, `and ${previous.field} name two different resources of the same kind; a ${portType} port has one`);
+    }
+    (found as Record<string, Sourced<PortArn>>)[arn.kind] = previous ?? { field, value: arn };
+  }
+  return found;
+}
+
+function partitionFromArn(arn: PortArn): string {
+  switch (arn.kind) {
+    case 's3':
+      return arn.location.partition;
+    case 'glue-catalog':
+      return arn.catalog.partition;
+    case 'glue-database':
+      return arn.database.partition;
+    case 'glue-table':
+      return arn.table.partition;
+    case 'athena-workgroup':
+      return arn.workgroup.partition;
+    case 'kms-key':
+      return arn.key.partition;
+  }
+}
+
+/** A string from the port's `server` block; absent or empty is `undefined`, anything else but a string is an error. */
+export function serverString(port: OutputPort, key: string): Sourced<string> | undefined {
+  const value = port.server?.[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new PortFieldError(`server.${key}`, `must be a string: got ${JSON.stringify(value)}`);
+  return { field: `server.${key}`, value: value.trim() };
+}
+
+/**
+ * The port's S3 location from an S3 ARN field and/or `server.location`. When both are given
+ * they must agree: picking one silently could grant something the provider did not mean.
+ */
+export function s3LocationOf(port: OutputPort, arns: ArnsByKind, opts: ResolveOptions): Sourced<S3Location> | undefined {
+  const fromArn = arns.s3 && { field: arns.s3.field, value: arns.s3.value.location };
+  const location = serverString(port, 'location');
+  const fromServer = location && { field: location.field, value: parseS3Url(location.field, location.value, partitionOf(opts)) };
+  if (fromArn && fromServer && s3Url(fromArn.value) !== s3Url(fromServer.value)) {
+    throw new PortFieldError(
+      fromArn.field,
+      `(${s3Url(fromArn.value)}) and ${fromServer.field} (${s3Url(fromServer.value)}) name different S3 locations`,
+    );
+  }
+  return fromArn ?? fromServer;
+}

@@ -1,0 +1,52 @@
+import type { OutputPort } from '../model/data-product.js';
+import type { PolicyStatement } from '../model/policy.js';
+
+/** Settings from the tool's own configuration (never from Data Mesh Manager metadata). */
+export interface ResolveOptions {
+  /** The 12-digit AWS account whose roles this tool manages. */
+  accountId: string;
+  /** AWS partition of that account; default `aws`. */
+  partition?: string;
+  /** Region for Glue/Athena resources described without one. */
+  defaultRegion?: string;
+  /** Athena workgroup consumers query with when a port names none; default `primary`. */
+  defaultAthenaWorkgroup?: string;
+  /**
+   * `s3://bucket/prefix/` where the consumers' Athena workgroup writes query results. Comes from
+   * configuration only: taken from metadata it would let a provider make consumers write anywhere.
+   */
+  athenaQueryResultsLocation?: string;
+}
+
+/**
+ * Metadata that cannot become a grant. `field` is where the problem is, relative to the output
+ * port (`custom.aws-glue-table-arn`, `server.location`) or to the tool's options.
+ * Port modules throw it; the registry turns it into a failed resolution, so validation code can
+ * stay linear instead of threading results through every helper.
+ */
+export class PortFieldError extends Error {
+  override readonly name = 'PortFieldError';
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${field} ${problem}`);
+  }
+}
+
+/**
+ * One output port type: how to find its AWS resources in a port's metadata, and the
+ * least-privilege read statements for them. `R` is the validated, parsed resources.
+ */
+export interface PortType<R = unknown> {
+  /** The value of `custom.output-port-type` that selects this type. */
+  readonly type: string;
+  /** One line for humans (CLI, docs). */
+  readonly describe: string;
+  /** Reads and validates the port's resources; throws `PortFieldError`. */
+  resourcesFrom(port: OutputPort, opts: ResolveOptions): R;
+  /** Policy statements without `Sid` (the caller adds ownership Sids). */
+  statements(resources: R): PolicyStatement[];
+  /** What the grant allows, in one sentence. */
+  summary(resources: R): string;
+}

@@ -1,0 +1,57 @@
+import type { OutputPort } from '../model/data-product.js';
+import type { PolicyStatement } from '../model/policy.js';
+import { arnFields, s3LocationOf, serverString } from './fields.js';
+import { glueTable } from './glue-table.js';
+import { PortFieldError, type PortType, type ResolveOptions } from './port-type.js';
+import { s3Bucket } from './s3-bucket.js';
+import { s3Prefix } from './s3-prefix.js';
+
+/** Every supported output port type; adding one means adding a module and a line here. */
+export const PORT_TYPES: readonly PortType[] = [s3Bucket, s3Prefix, glueTable];
+
+const BY_NAME = new Map(PORT_TYPES.map((t) => [t.type, t]));
+const SUPPORTED = PORT_TYPES.map((t) => t.type).join(', ');
+
+export type PortPlan =
+  | { ok: true; portType: string; statements: PolicyStatement[]; summary: string }
+  | { ok: false; field: string; problem: string };
+
+/**
+ * Which port type a port is. An explicit `custom.output-port-type` (the reference
+ * integration's convention) wins; otherwise the port's `type`, or its server's `type`, decides:
+ * `s3` is `s3_prefix` when its location has a prefix and `s3_bucket` when it is a bare bucket,
+ * `glue` is `glue_table`. Throws `PortFieldError` for anything else.
+ */
+export function portTypeOf(port: OutputPort, opts: ResolveOptions): PortType {
+  const explicit = port.custom['output-port-type']?.trim();
+  if (explicit) {
+    const found = BY_NAME.get(explicit);
+    if (!found) throw new PortFieldError('custom.output-port-type', `is "${explicit}", which is not a supported output port type (supported: ${SUPPORTED})`);
+    return found;
+  }
+  const declared = port.type?.trim() || serverString(port, 'type')?.value;
+  const technical = declared?.toLowerCase();
+  if (technical === undefined) {
+    throw new PortFieldError('custom.output-port-type', `is missing and the port has no type: set it to one of ${SUPPORTED}, or give the port type s3 or glue with a server block`);
+  }
+  if (technical === 's3') {
+    const location = s3LocationOf(port, arnFields(port, 's3', ['s3', 'kms-key'], opts), opts);
+    return location && location.value.prefix !== '' ? s3Prefix : s3Bucket;
+  }
+  if (technical === 'glue') return glueTable;
+  const direct = BY_NAME.get(technical);
+  if (direct) return direct;
+  throw new PortFieldError(port.type?.trim() ? 'type' : 'server.type', `is "${declared}", which this tool cannot grant access to (supported: s3, glue, or custom.output-port-type ${SUPPORTED})`);
+}
+
+/** The port's type, resources and statements, or the field that prevents a grant and why. */
+export function planPort(port: OutputPort, opts: ResolveOptions): PortPlan {
+  try {
+    const type = portTypeOf(port, opts);
+    const resources = type.resourcesFrom(port, opts);
+    return { ok: true, portType: type.type, statements: type.statements(resources), summary: type.summary(resources) };
+  } catch (error) {
+    if (error instanceof PortFieldError) return { ok: false, field: error.field, problem: error.message };
+    throw error;
+  }
+}

@@ -1,0 +1,45 @@
+import { kmsKeyArn, s3BucketArn, s3ObjectsArn, s3Url, type KmsKey, type S3Location } from './arn.js';
+import { arnFields, s3LocationOf } from './fields.js';
+import { PortFieldError, type PortType } from './port-type.js';
+import { allow, kmsDecrypt } from './statements.js';
+
+export interface S3BucketResources {
+  location: S3Location;
+  kmsKey?: KmsKey;
+}
+
+/** Read a whole bucket: list it and get every object. */
+export const s3Bucket: PortType<S3BucketResources> = {
+  type: 's3_bucket',
+  describe: 'Read a whole S3 bucket (list and get objects).',
+
+  resourcesFrom(port, opts) {
+    const arns = arnFields(port, 's3_bucket', ['s3', 'kms-key'], opts);
+    const location = s3LocationOf(port, arns, opts);
+    if (!location) {
+      throw new PortFieldError('custom.aws-s3-bucket-arn', 'is missing: an s3_bucket port needs its bucket (or set server.location to s3://<bucket>/)');
+    }
+    // Granting the whole bucket when the metadata names a folder would widen access.
+    if (location.value.prefix !== '') {
+      throw new PortFieldError(
+        location.field,
+        `names the folder ${s3Url(location.value)}, but output port type s3_bucket grants the whole bucket; use output-port-type s3_prefix or name the bucket only`,
+      );
+    }
+    return { location: location.value, ...(arns['kms-key'] ? { kmsKey: arns['kms-key'].value.key } : {}) };
+  },
+
+  statements({ location, kmsKey }) {
+    // One statement: bucket actions only match the bucket ARN and GetObject only `bucket/*`
+    // (see locateAndRead), so this is exactly "list the bucket, read its objects".
+    return [
+      allow(['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'], [s3BucketArn(location), s3ObjectsArn(location)]),
+      ...(kmsKey ? [kmsDecrypt(kmsKey)] : []),
+    ];
+  },
+
+  summary({ location, kmsKey }) {
+    const kms = kmsKey ? `, decrypting with KMS key ${kmsKeyArn(kmsKey)}` : '';
+    return `List and read all objects in ${s3Url(location)}${kms}.`;
+  },
+};

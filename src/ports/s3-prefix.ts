@@ -1,0 +1,44 @@
+import { kmsKeyArn, s3Url, type KmsKey, type S3Location } from './arn.js';
+import { arnFields, s3LocationOf } from './fields.js';
+import { PortFieldError, type PortType } from './port-type.js';
+import { kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
+
+export interface S3PrefixResources {
+  location: S3Location;
+  kmsKey?: KmsKey;
+}
+
+/** Read one folder of a bucket: list and get under the prefix, nothing else in the bucket. */
+export const s3Prefix: PortType<S3PrefixResources> = {
+  type: 's3_prefix',
+  describe: 'Read the objects under one prefix of an S3 bucket (list and get, prefix only).',
+
+  resourcesFrom(port, opts) {
+    const arns = arnFields(port, 's3_prefix', ['s3', 'kms-key'], opts);
+    const location = s3LocationOf(port, arns, opts);
+    if (!location) {
+      throw new PortFieldError('server.location', 'is missing: an s3_prefix port needs s3://<bucket>/<prefix>/ (or an S3 folder ARN in a custom aws-…-arn field)');
+    }
+    if (location.value.prefix === '') {
+      throw new PortFieldError(
+        location.field,
+        `names the whole bucket ${s3Url(location.value)}, but output port type s3_prefix needs a prefix; add the folder or use output-port-type s3_bucket`,
+      );
+    }
+    return { location: location.value, ...(arns['kms-key'] ? { kmsKey: arns['kms-key'].value.key } : {}) };
+  },
+
+  statements({ location, kmsKey }) {
+    return [
+      ...listBuckets([location]),
+      // Apart from ListBucket: its s3:prefix condition would never match GetBucketLocation.
+      locateAndRead([location], [location]),
+      ...(kmsKey ? [kmsDecrypt(kmsKey)] : []),
+    ];
+  },
+
+  summary({ location, kmsKey }) {
+    const kms = kmsKey ? `, decrypting with KMS key ${kmsKeyArn(kmsKey)}` : '';
+    return `List and read the objects under ${s3Url(location)}${kms}.`;
+  },
+};

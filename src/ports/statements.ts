@@ -1,0 +1,66 @@
+import type { PolicyStatement } from '../model/policy.js';
+import { kmsKeyArn, s3BucketArn, s3ObjectsArn, type KmsKey, type S3Location } from './arn.js';
+
+/**
+ * Statement builders shared by the port types. Every character counts against IAM's 10,240
+ * per-role budget, so a single action or resource is written as a plain string, not an array.
+ */
+
+type Condition = NonNullable<PolicyStatement['Condition']>;
+
+export function allow(actions: readonly string[], resources: readonly string[], condition?: Condition): PolicyStatement {
+  const unique = [...new Set(resources)];
+  return {
+    Effect: 'Allow',
+    Action: actions.length === 1 ? (actions[0] as string) : [...actions],
+    Resource: unique.length === 1 ? (unique[0] as string) : unique,
+    ...(condition ? { Condition: condition } : {}),
+  };
+}
+
+/**
+ * `s3:ListBucket` limited to the locations' prefixes: `prefix/` lists the folder itself and
+ * `prefix/*` everything below it. One statement per bucket, because a condition applies to
+ * every resource of its statement: merging buckets would let each prefix be listed in both.
+ * A location without a prefix is the whole bucket and needs no condition.
+ */
+export function listBuckets(locations: readonly S3Location[]): PolicyStatement[] {
+  const byBucket = new Map<string, S3Location[]>();
+  for (const l of locations) byBucket.set(s3BucketArn(l), [...(byBucket.get(s3BucketArn(l)) ?? []), l]);
+  return [...byBucket].map(([bucketArn, group]) => {
+    if (group.some((l) => l.prefix === '')) return allow(['s3:ListBucket'], [bucketArn]);
+    const prefixes = [...new Set(group.flatMap((l) => [l.prefix, `${l.prefix}*`]))];
+    return allow(['s3:ListBucket'], [bucketArn], { StringLike: { 's3:prefix': prefixes } });
+  });
+}
+
+/**
+ * `s3:GetBucketLocation` on the buckets and `s3:GetObject` on the objects of `reads`, as one
+ * statement. The cross-product grants nothing extra: S3 authorises bucket actions only against
+ * bucket ARNs and object actions only against object ARNs, and no bucket ARN matches
+ * `bucket/prefix/*`. One statement instead of two saves ~35 characters of the role's budget.
+ */
+export function locateAndRead(buckets: readonly S3Location[], reads: readonly S3Location[]): PolicyStatement {
+  return allow(['s3:GetBucketLocation', 's3:GetObject'], [...buckets.map(s3BucketArn), ...reads.map(s3ObjectsArn)]);
+}
+
+const DNS_SUFFIX: Readonly<Record<string, string>> = {
+  aws: 'amazonaws.com',
+  'aws-us-gov': 'amazonaws.com',
+  'aws-cn': 'amazonaws.com.cn',
+};
+
+/**
+ * `kms:Decrypt` for SSE-KMS objects, only through S3 in the key's region: the consumer needs
+ * the key to read the port's objects, not to decrypt arbitrary ciphertexts made with it.
+ * Partitions whose S3 endpoint suffix we do not know get the key without the condition rather
+ * than a condition that would never match.
+ */
+export function kmsDecrypt(key: KmsKey): PolicyStatement {
+  const suffix = DNS_SUFFIX[key.partition];
+  return allow(
+    ['kms:Decrypt'],
+    [kmsKeyArn(key)],
+    suffix ? { StringEquals: { 'kms:ViaService': `s3.${key.region}.${suffix}` } } : undefined,
+  );
+}

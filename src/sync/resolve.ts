@@ -1,0 +1,146 @@
+import { UNKNOWN_ID, type Agreement } from '../model/agreement.js';
+import type { DataProduct, OutputPort } from '../model/data-product.js';
+import type { PolicyStatement } from '../model/policy.js';
+import { DataProductFormatError } from '../model/read-data-product.js';
+import { checkPartition, checkRoleName, iamRoleArn, parseRoleArn, type IamRole } from '../ports/arn.js';
+import { PortFieldError, type ResolveOptions } from '../ports/port-type.js';
+import { planPort } from '../ports/registry.js';
+
+export type { ResolveOptions } from '../ports/port-type.js';
+
+/** What an active agreement should grant in AWS: statements for one consumer role. */
+export interface Grant {
+  agreementId: string;
+  role: { name: string; arn: string; accountId: string };
+  portType: string;
+  outputPortId: string;
+  providerDataProductId: string;
+  consumerDataProductId: string;
+  /** Without `Sid`: the caller adds its ownership Sids. */
+  statements: PolicyStatement[];
+  summary: string;
+}
+
+/**
+ * The desired state of one agreement. `none` means nothing should be granted (and anything
+ * granted before should go); `failed` means the agreement asks for access that cannot be
+ * granted as described, with a reason for the people who can fix the metadata.
+ */
+export type Resolution =
+  | { kind: 'grant'; grant: Grant }
+  | { kind: 'none'; reason: string }
+  | { kind: 'failed'; reason: string; field?: string };
+
+export interface ResolveLookups {
+  /** `undefined` when the data product does not exist (HTTP 404). */
+  getDataProduct(id: string): Promise<DataProduct | undefined>;
+}
+
+export async function resolveAgreement(agreement: Agreement, lookups: ResolveLookups, opts: ResolveOptions): Promise<Resolution> {
+  const a = `Agreement ${agreement.id}`;
+  if (!agreement.active || agreement.status === 'requested' || agreement.status === 'rejected') {
+    return { kind: 'none', reason: `${a} is not active (status: ${agreement.status ?? 'unknown'}), so it grants nothing.` };
+  }
+  const { dataProductId: providerId, outputPortId } = agreement.provider;
+  if (providerId === UNKNOWN_ID || outputPortId === UNKNOWN_ID) {
+    return { kind: 'none', reason: `${a}: the provider data product or its output port was deleted, so there is nothing to grant.` };
+  }
+  const consumerId = agreement.consumer.dataProductId;
+  if (!consumerId) {
+    const who = agreement.consumer.teamId ? `team ${agreement.consumer.teamId}` : agreement.consumer.userId ? `user ${agreement.consumer.userId}` : 'not a data product';
+    return {
+      kind: 'failed',
+      field: 'consumer.dataProductId',
+      reason: `${a}: the consumer is ${who}, not a data product, so there is no IAM role to grant access to. Request access for a consumer data product with custom.aws-role-name instead.`,
+    };
+  }
+  if (consumerId === UNKNOWN_ID) {
+    return { kind: 'none', reason: `${a}: the consumer data product was deleted, so there is nothing to grant.` };
+  }
+
+  let provider: DataProduct | undefined;
+  let consumer: DataProduct | undefined;
+  try {
+    [provider, consumer] = await Promise.all([lookups.getDataProduct(providerId), lookups.getDataProduct(consumerId)]);
+  } catch (error) {
+    // A malformed product is a metadata problem to report; anything else (network) is retried by the caller.
+    if (error instanceof DataProductFormatError) return { kind: 'failed', field: error.field, reason: `${a}: ${error.message}.` };
+    throw error;
+  }
+  if (!provider) {
+    return { kind: 'none', reason: `${a}: provider data product ${providerId} no longer exists (deleted), so there is nothing to grant.` };
+  }
+  if (!consumer) {
+    return { kind: 'none', reason: `${a}: consumer data product ${consumerId} no longer exists (deleted), so there is nothing to grant.` };
+  }
+
+  const role = consumerRole(consumer, opts);
+  if ('problem' in role) {
+    return { kind: 'failed', field: role.field, reason: `${a}: consumer data product ${consumerId}: ${role.problem}.` };
+  }
+
+  const port = findPort(provider, outputPortId);
+  if (typeof port === 'string') return { kind: 'failed', field: 'provider.outputPortId', reason: `${a}: ${port}` };
+
+  const plan = planPort(port, opts);
+  const where = `output port ${port.id} of provider data product ${providerId}`;
+  if (!plan.ok) return { kind: 'failed', field: plan.field, reason: `${a}: ${where}: ${plan.problem}.` };
+
+  return {
+    kind: 'grant',
+    grant: {
+      agreementId: agreement.id,
+      role: { name: role.name, arn: iamRoleArn(role), accountId: role.account },
+      portType: plan.portType,
+      outputPortId: port.id,
+      providerDataProductId: providerId,
+      consumerDataProductId: consumerId,
+      statements: plan.statements,
+      summary: plan.summary,
+    },
+  };
+}
+
+/**
+ * The consumer's role from `custom.aws-role-name` (the reference integration's field) or
+ * `custom.aws-role-arn`. Only roles of the managed account can receive a policy from us; a
+ * role ARN of another account is refused rather than written into a policy that cannot work.
+ */
+function consumerRole(consumer: DataProduct, opts: ResolveOptions): IamRole | { field: string; problem: string } {
+  const partition = opts.partition ?? 'aws';
+  const name = consumer.custom['aws-role-name']?.trim();
+  const arn = consumer.custom['aws-role-arn']?.trim();
+  try {
+    if (arn) {
+      const role = parseRoleArn('custom.aws-role-arn', arn);
+      checkPartition('custom.aws-role-arn', role.partition, partition);
+      if (role.account !== opts.accountId) {
+        throw new PortFieldError('custom.aws-role-arn', `is a role in account ${role.account}, but this tool manages roles in account ${opts.accountId}`);
+      }
+      if (name && name !== role.name) {
+        throw new PortFieldError('custom.aws-role-name', `("${name}") and custom.aws-role-arn (role "${role.name}") name different roles`);
+      }
+      return role;
+    }
+    if (name) {
+      // The path is unknown from a name alone; IAM addresses roles by name, so the ARN is informational.
+      return { partition, account: opts.accountId, path: '/', name: checkRoleName('custom.aws-role-name', name) };
+    }
+  } catch (error) {
+    if (error instanceof PortFieldError) return { field: error.field, problem: error.message };
+    throw error;
+  }
+  return { field: 'custom.aws-role-name', problem: 'custom.aws-role-name is not set, so there is no IAM role to grant access to (set aws-role-name or aws-role-arn)' };
+}
+
+/** Vendor connectors match `provider.outputPortId` against a port's id or its name. */
+function findPort(provider: DataProduct, outputPortId: string): OutputPort | string {
+  const byId = provider.outputPorts.filter((p) => p.id === outputPortId);
+  const matches = byId.length > 0 ? byId : provider.outputPorts.filter((p) => p.name === outputPortId);
+  if (matches.length === 1 && matches[0]) return matches[0];
+  const available = provider.outputPorts.map((p) => p.id).join(', ') || 'none';
+  if (matches.length > 1) {
+    return `provider data product ${provider.id} has ${matches.length} output ports matching "${outputPortId}", so the port to grant is ambiguous.`;
+  }
+  return `provider data product ${provider.id} has no output port with id or name "${outputPortId}" (its ports: ${available}).`;
+}
