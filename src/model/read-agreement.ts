@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import type { Agreement } from './agreement.js';
+
+/**
+ * Reads an Access document (2025+) or a DataUsageAgreement document (2024 and earlier) into
+ * an `Agreement`. Unknown fields are allowed and kept in `raw`, because write-back PUTs the
+ * whole document; the fields the sync acts on are checked strictly, so a malformed agreement
+ * fails loudly with its id and the field instead of silently granting or revoking.
+ */
+
+export class AgreementFormatError extends Error {
+  override readonly name = 'AgreementFormatError';
+  constructor(
+    /** The agreement's id, when the document had a usable one. */
+    readonly agreementId: string | undefined,
+    /** Dotted path of the offending field, e.g. `provider.outputPortId`. */
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`Agreement ${agreementId === undefined ? '(without id)' : `"${agreementId}"`}: ${field}: ${problem}`);
+  }
+}
+
+const requiredId = z.string().trim().min(1, 'must be a non-empty string');
+const optionalString = z.string().optional();
+
+// Custom fields are strings in the UI, but other tools write them through the API too; a
+// number or boolean is unambiguous, so it is kept as text rather than blocking the agreement.
+const customValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+const agreementSchema = z.looseObject({
+  id: requiredId.optional(),
+  info: z.looseObject({
+    // The reference integration read `info.id`; no current schema has it, both are accepted.
+    id: requiredId.optional(),
+    status: optionalString,
+    active: z.boolean(),
+    startDate: z.string().nullish(),
+    endDate: z.string().nullish(),
+  }),
+  provider: z.looseObject({
+    dataProductId: requiredId,
+    outputPortId: requiredId,
+    teamId: z.string().nullish(),
+  }),
+  // Team and user consumers have no data product; the consumer block itself is kept lenient.
+  consumer: z
+    .looseObject({
+      dataProductId: z.string().nullish(),
+      teamId: z.string().nullish(),
+      userId: z.string().nullish(),
+    })
+    .nullish(),
+  tags: z.array(z.string()).nullish(),
+  custom: z.record(z.string(), customValue).nullish(),
+});
+
+// Provisioning is informational (what connectors reported); a malformed block is ignored
+// rather than making the agreement unreadable.
+const provisioningSchema = z.looseObject({
+  status: z.string(),
+  diagnostics: z.string().nullish(),
+  reference: z.string().nullish(),
+});
+
+export function readAgreement(raw: unknown): Agreement {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new AgreementFormatError(undefined, '(document)', `expected an object, got ${describe(raw)}`);
+  }
+  const document = raw as Record<string, unknown>;
+  const parsed = agreementSchema.safeParse(document);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(document)';
+    throw new AgreementFormatError(guessId(document), field, issue?.message ?? 'invalid');
+  }
+  const a = parsed.data;
+  const id = a.id ?? a.info.id;
+  if (id === undefined) throw new AgreementFormatError(undefined, 'id', 'missing (neither id nor info.id is set)');
+
+  const agreement: Agreement = {
+    id,
+    status: a.info.status,
+    active: a.info.active,
+    provider: {
+      dataProductId: a.provider.dataProductId,
+      outputPortId: a.provider.outputPortId,
+      ...(a.provider.teamId ? { teamId: a.provider.teamId } : {}),
+    },
+    consumer: {
+      ...(a.consumer?.dataProductId ? { dataProductId: a.consumer.dataProductId } : {}),
+      ...(a.consumer?.teamId ? { teamId: a.consumer.teamId } : {}),
+      ...(a.consumer?.userId ? { userId: a.consumer.userId } : {}),
+    },
+    tags: a.tags ?? [],
+    custom: a.custom ?? {},
+    raw: document,
+  };
+  if (a.info.startDate) agreement.startDate = a.info.startDate;
+  if (a.info.endDate) agreement.endDate = a.info.endDate;
+
+  const provisioning = provisioningSchema.safeParse(document['provisioning']);
+  if (provisioning.success) {
+    const { status, diagnostics, reference } = provisioning.data;
+    agreement.provisioning = { status, diagnostics: diagnostics ?? null, reference: reference ?? null };
+  }
+  return agreement;
+}
+
+/** Best-effort id for error messages, from a document that failed validation. */
+function guessId(document: Record<string, unknown>): string | undefined {
+  if (typeof document['id'] === 'string' && document['id'] !== '') return document['id'];
+  const info = document['info'];
+  if (typeof info === 'object' && info !== null) {
+    const infoId = (info as Record<string, unknown>)['id'];
+    if (typeof infoId === 'string' && infoId !== '') return infoId;
+  }
+  return undefined;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { classifyEvent, eventName } from '../../src/dmm/event-types.js';
+import { EventFormatError, readEventBatch } from '../../src/dmm/read-events.js';
+
+describe('eventName', () => {
+  it('takes the name after the last dot, whatever the prefix', () => {
+    expect(eventName('com.datamesh-manager.events.AccessActivatedEvent')).toBe('AccessActivatedEvent');
+    expect(eventName('com.entropy-data.events.AccessActivatedEvent')).toBe('AccessActivatedEvent');
+    expect(eventName('AccessActivatedEvent')).toBe('AccessActivatedEvent');
+  });
+});
+
+describe('classifyEvent', () => {
+  it.each([
+    ['com.datamesh-manager.events.AccessActivatedEvent', 'agreement', 'AccessActivatedEvent'],
+    ['com.entropy-data.events.AccessDeactivatedEvent', 'agreement', 'AccessDeactivatedEvent'],
+    ['org.example.AccessCanceledEvent', 'agreement', 'AccessCanceledEvent'],
+    ['com.datamesh-manager.events.DataUsageAgreementActivatedEvent', 'agreement', 'DataUsageAgreementActivatedEvent'],
+    ['com.datamesh-manager.events.DataUsageAgreementDeletedEvent', 'agreement', 'DataUsageAgreementDeletedEvent'],
+    ['com.entropy-data.events.DataProductUpdatedEvent', 'dataProduct', 'DataProductUpdatedEvent'],
+    ['com.datamesh-manager.events.DataContractUpdatedEvent', 'other', 'DataContractUpdatedEvent'],
+    ['com.datamesh-manager.events.TeamDeletedEvent', 'other', 'TeamDeletedEvent'],
+    ['com.datamesh-manager.events.AccessActivated', 'other', 'AccessActivated'],
+  ])('%s → %s', (type, family, name) => {
+    expect(classifyEvent(type)).toMatchObject({ family, name });
+  });
+
+  it('marks the echoes of provisioning reports, and only those', () => {
+    const reports = [
+      'AccessProvisioningStartedEvent',
+      'AccessProvisionedEvent',
+      'AccessProvisioningFailedEvent',
+      'AccessDeprovisioningStartedEvent',
+      'AccessDeprovisionedEvent',
+      'AccessDeprovisioningFailedEvent',
+    ];
+    for (const name of reports) {
+      expect(classifyEvent(`com.entropy-data.events.${name}`)).toEqual({ family: 'agreement', name, provisioningReport: true });
+    }
+    expect(classifyEvent('com.entropy-data.events.AccessActivatedEvent').provisioningReport).toBe(false);
+  });
+});
+
+describe('readEventBatch', () => {
+  it('keeps every CloudEvents attribute of a valid event', () => {
+    const event = {
+      specversion: '1.0',
+      id: 'e1',
+      type: 'com.entropy-data.events.AccessActivatedEvent',
+      source: 'https://entropy-data.com',
+      subject: null,
+      time: '2026-07-01T00:00:00Z',
+      principal: 'system',
+      data: { id: 'acc-1', timestamp: '2026-07-01T00:00:00Z' },
+    };
+    expect(readEventBatch([event])).toEqual([event]);
+  });
+
+  it('names the event id and index of an event without a type', () => {
+    const batch = [{ id: 'e1', type: 'x.AccessActivatedEvent' }, { id: 'e2' }];
+    expect(() => readEventBatch(batch)).toThrow(EventFormatError);
+    try {
+      readEventBatch(batch);
+    } catch (error) {
+      expect(error).toMatchObject({ index: 1, eventId: 'e2', field: 'type' });
+      expect((error as Error).message).toMatch(/^Event "e2" \(#1\) in feed batch: type: /);
+    }
+  });
+
+  it('names the index of an event without an id', () => {
+    expect(() => readEventBatch([{ type: 'x.AccessActivatedEvent' }])).toThrow(/^Event #0 in feed batch: id: /);
+  });
+
+  it('rejects a data block that is not an object', () => {
+    expect(() => readEventBatch([{ id: 'e1', type: 't', data: 'acc-1' }])).toThrow(/"e1".*: data: /);
+  });
+});
