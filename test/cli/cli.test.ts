@@ -1,0 +1,111 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+
+const run = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const TSX = pathToFileURL(createRequire(ROOT).resolve('tsx')).href;
+
+/** The real CLI in a child process, as a user runs it (through tsx, so no build step is needed). */
+async function cli(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/main.ts'), ...args], {
+      cwd: work,
+      env: { ...process.env, LOG_LEVEL: 'warn', NO_COLOR: '1', ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+let work: string;
+let simulator: RunningSimulator;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'dmm-aws-cli-'));
+  simulator = await startSimulator({ port: 0, fixturesDir: join(ROOT, 'examples/mesh'), apiKey: 'cli-test-key-0123456789' });
+});
+
+afterAll(async () => {
+  await simulator.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+const connection = () => ({ DMM_BASE_URL: simulator.url, DMM_API_KEY: 'cli-test-key-0123456789' });
+
+describe('dmm-aws CLI', () => {
+  it('teaches with --help', async () => {
+    const { code, stdout } = await cli(['--help']);
+    expect(code).toBe(0);
+    for (const command of ['demo', 'run', 'plan', 'apply', 'simulator', 'local-aws']) expect(stdout).toContain(command);
+    const plan = await cli(['plan', '--help']);
+    expect(plan.stdout).toContain('--json');
+    expect(plan.stdout).toContain('DMM_BASE_URL');
+  });
+
+  it('plans as JSON, applies, and then has nothing left to plan', async () => {
+    expect((await cli(['local-aws', 'seed', join(ROOT, 'examples/local-aws.yaml')], connection())).code).toBe(0);
+    simulator.approve('agr-orders-s3');
+
+    const planned = await cli(['plan', '--json'], connection());
+    expect(planned.code).toBe(0);
+    const plan = JSON.parse(planned.stdout);
+    expect(plan.applied).toBe(false);
+    expect(plan.changes).toEqual([
+      expect.objectContaining({
+        action: 'put',
+        policyType: 'inline',
+        role: 'marketing-analytics-consumer',
+        policyName: 'dmm-aws-pack-1',
+        agreementIds: ['agr-orders-s3'],
+        document: expect.objectContaining({ Version: '2012-10-17' }),
+      }),
+    ]);
+    expect(JSON.stringify(plan.changes[0].document)).toContain('arn:aws:s3:::acme-orders-data/*');
+
+    const applied = await cli(['apply', '--no-progress'], connection());
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('Applied: 1 IAM change(s)');
+
+    const again = await cli(['plan'], connection());
+    expect(again.stdout).toContain('No changes: AWS matches Data Mesh Manager.');
+    const shown = await cli(['local-aws', 'show', 'marketing-analytics-consumer'], connection());
+    expect(shown.stdout).toContain('inline dmm-aws-pack-1');
+  });
+
+  it('fails with one readable line, not a stack trace, and never prints the API key', async () => {
+    const wrongKey = await cli(['plan'], { DMM_BASE_URL: simulator.url, DMM_API_KEY: 'wrong-key-abcdefghijkl' });
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toMatch(/^dmm-aws: error: .*403/m);
+    expect(wrongKey.stderr).not.toContain('wrong-key-abcdefghijkl');
+    expect(wrongKey.stderr).not.toMatch(/\n\s+at /);
+
+    const badConfig = await cli(['plan'], { DMM_BASE_URL: 'not a url' });
+    expect(badConfig.code).toBe(1);
+    expect(badConfig.stderr).toContain('dmm.baseUrl');
+    expect(badConfig.stderr).toContain('DMM_BASE_URL');
+
+    const noKey = await cli(['plan'], { DMM_BASE_URL: 'https://api.entropy-data.com', DMM_API_KEY: '' });
+    expect(noKey.stderr).toContain('no Data Mesh Manager API key');
+  });
+
+  it('runs the daemon once: polls, converges, checkpoints, and exits', async () => {
+    const first = await cli(['run', '--once', '--state-dir', join(work, 'state')], connection());
+    expect(first.code).toBe(0);
+    const shown = await cli(['local-aws', 'show', 'marketing-analytics-consumer'], connection());
+    expect(shown.stdout).toContain('acme-orders-data');
+    simulator.deactivate('agr-orders-s3');
+    const second = await cli(['run', '--once', '--state-dir', join(work, 'state')], connection());
+    expect(second.code).toBe(0);
+    const after = await cli(['local-aws', 'show', 'marketing-analytics-consumer'], connection());
+    expect(after.stdout).not.toContain('acme-orders-data');
+  });
+});
