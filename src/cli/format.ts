@@ -37,7 +37,7 @@ export function formatPlan(result: FullReconcileResult, applied: boolean): strin
   lines.push(
     bold(
       `${applied ? 'Applied' : 'Plan'}: ${result.changes.length} IAM change(s); ${result.outcomes.length} agreement(s): ` +
-        `${count('grant')} granted, ${count('revoke')} revoked, ${count('failed')} failed, ${count('none')} without access; ` +
+        `${count('grant')} with access, ${count('revoke')} revoked, ${count('failed')} failed, ${count('none')} without access; ` +
         `${result.rolesExamined} role(s) examined.`,
     ),
   );

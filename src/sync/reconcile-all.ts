@@ -129,7 +129,8 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
     });
   }
   outcomes.sort((a, b) => a.agreementId.localeCompare(b.agreementId));
-  for (const outcome of outcomes) ctx.log.info(`decision: ${outcome.decision}`, { agreementId: outcome.agreementId, decision: outcome.decision, effect: outcome.effect, reason: outcome.reason, dryRun: !!options.dryRun });
+  const logDecision = options.dryRun ? ctx.log.debug : ctx.log.info;
+  for (const outcome of outcomes) logDecision(`decision: ${outcome.decision}`, { agreementId: outcome.agreementId, decision: outcome.decision, effect: outcome.effect, reason: outcome.reason, dryRun: !!options.dryRun });
 
   if (!options.dryRun) {
     let reported = 0;
