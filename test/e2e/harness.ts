@@ -1,0 +1,350 @@
+/**
+ * End-to-end harness: the real DmmHttpClient talks over loopback to the real simulator, the
+ * converging core runs unchanged, and IAM is the in-memory FileIamAccount with IAM's rules.
+ * Meshes are built in code per test with the small builders below.
+ */
+import { afterEach } from 'vitest';
+import { DmmHttpClient } from '../../src/dmm/client.js';
+import { FileIamAccount } from '../../src/local/file-iam-account.js';
+import { MemoryFifoQueue } from '../../src/local/memory-queue.js';
+import type { PolicyStatement } from '../../src/model/policy.js';
+import { startSimulator, type Generation, type MeshData, type ProvisioningRecord, type RunningSimulator } from '../../src/simulator/server.js';
+import type { SyncContext } from '../../src/sync/context.js';
+import type { PackLimits } from '../../src/sync/packing.js';
+import { pollFeed, type PollResult } from '../../src/sync/poller.js';
+import { drainQueue, type DrainOptions, type DrainStats, type EventResult } from '../../src/sync/processor.js';
+import type { Checkpoint, EventQueue } from '../../src/sync/queue.js';
+import { readRoleState, type RoleState } from '../../src/sync/role-state.js';
+import { memoryLogger } from '../../src/util/log.js';
+
+export const ACCOUNT = '123456789012';
+export const ROLE = 'analytics-consumer';
+export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${ROLE}`;
+export const REGION = 'eu-central-1';
+
+type Doc = Record<string, unknown>;
+
+// ---- Data product and agreement builders -------------------------------------------------------
+
+/** A DPS 0.0.1 output port of type s3_bucket described by the reference integration's fields. */
+export function s3BucketPort(id: string, bucket: string, extra: Record<string, string> = {}): Doc {
+  return { id, name: `${id} (S3)`, custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': `arn:aws:s3:::${bucket}`, ...extra } };
+}
+
+/** A DPS 0.0.1 glue_table port described by the reference integration's fields. */
+export function glueTablePort(id: string, database: string, table: string, bucket: string): Doc {
+  return {
+    id,
+    name: `${id} (Glue)`,
+    custom: {
+      'output-port-type': 'glue_table',
+      'aws-glue-table-arn': `arn:aws:glue:${REGION}:${ACCOUNT}:table/${database}/${table}`,
+      'aws-glue-database-arn': `arn:aws:glue:${REGION}:${ACCOUNT}:database/${database}`,
+      'aws-s3-folder-arn': `arn:aws:s3:::${bucket}/${table}`,
+    },
+  };
+}
+
+/** A DPS 0.0.1 port of type s3 with a server block (`s3://bucket/prefix/` → s3_prefix). */
+export function s3ServerPort(id: string, location: string): Doc {
+  return { id, name: `${id} (S3 prefix)`, type: 's3', server: { type: 's3', location } };
+}
+
+export function dpsProduct(id: string, options: { ports?: Doc[]; custom?: Record<string, string> } = {}): Doc {
+  return {
+    dataProductSpecification: '0.0.1',
+    id,
+    info: { title: id, owner: 'team-a' },
+    outputPorts: options.ports ?? [],
+    ...(options.custom ? { custom: options.custom } : {}),
+  };
+}
+
+/** An ODPS v1.0.0 port: the S3 location as a `server` custom property, as the vendor connectors read it. */
+export function odpsS3Port(name: string, location: string): Doc {
+  return {
+    name,
+    version: '1.0.0',
+    type: 's3',
+    customProperties: [{ property: 'server', value: { type: 's3', location } }],
+  };
+}
+
+export function odpsProduct(id: string, options: { ports?: Doc[]; custom?: Record<string, string> } = {}): Doc {
+  return {
+    apiVersion: 'v1.0.0',
+    kind: 'DataProduct',
+    id,
+    name: id,
+    status: 'active',
+    team: { name: 'team-a' },
+    outputPorts: options.ports ?? [],
+    ...(options.custom ? { customProperties: Object.entries(options.custom).map(([property, value]) => ({ property, value })) } : {}),
+  };
+}
+
+/** The consumer data product: DPS with `custom.aws-role-name` unless told otherwise. */
+export function consumerProduct(id = 'consumer', custom: Record<string, string> = { 'aws-role-name': ROLE }): Doc {
+  return dpsProduct(id, { custom });
+}
+
+export interface AgreementOptions {
+  consumer?: string;
+  /** Loaded active (approved, Activated event); default false (requested: approve it in the test). */
+  active?: boolean;
+  tags?: string[];
+  custom?: Record<string, string>;
+}
+
+export function agreement(id: string, provider: string, port: string, options: AgreementOptions = {}): Doc {
+  return {
+    id,
+    info: { purpose: `e2e ${id}`, startDate: '2020-01-01', ...(options.active ? { status: 'approved', active: true } : {}) },
+    provider: { teamId: 'team-a', dataProductId: provider, outputPortId: port },
+    consumer: { teamId: 'team-b', dataProductId: options.consumer ?? 'consumer' },
+    tags: options.tags ?? [],
+    custom: options.custom ?? {},
+  };
+}
+
+// ---- Small adapters ------------------------------------------------------------------------------
+
+export class MemoryCheckpoint implements Checkpoint {
+  lastEventId: string | undefined;
+  async read(): Promise<string | undefined> {
+    return this.lastEventId;
+  }
+  async write(lastEventId: string): Promise<void> {
+    this.lastEventId = lastEventId;
+  }
+}
+
+export interface IamWrite {
+  method: 'putInlinePolicy' | 'deleteInlinePolicy' | 'putManagedPolicy' | 'deleteManagedPolicy';
+  roleName: string;
+  /** Policy name (inline, managed put) or ARN (managed delete). */
+  policy: string;
+}
+
+/** Wraps the instance's write methods to record every IAM write (reads pass through). */
+export function recordIamWrites(iam: FileIamAccount): IamWrite[] {
+  const writes: IamWrite[] = [];
+  const target = iam as unknown as Record<string, (...args: string[]) => Promise<unknown>>;
+  for (const method of ['putInlinePolicy', 'deleteInlinePolicy', 'putManagedPolicy', 'deleteManagedPolicy'] as const) {
+    const original = target[method]!.bind(iam);
+    target[method] = (...args: string[]) => {
+      const policy = method === 'putManagedPolicy' ? args[2]! : args[1]!;
+      writes.push({ method, roleName: args[0]!, policy });
+      return original(...args);
+    };
+  }
+  return writes;
+}
+
+// ---- The world -----------------------------------------------------------------------------------
+
+export interface WorldOptions {
+  mesh: MeshData;
+  generation?: Generation;
+  provisioning?: boolean;
+  /** Roles created in the local account (a name, or a name with a path); default [ROLE]. */
+  roles?: (string | { name: string; path: string })[];
+  limits?: PackLimits;
+  athenaQueryResultsLocation?: string;
+}
+
+export interface World {
+  sim: RunningSimulator;
+  dmm: DmmHttpClient;
+  iam: FileIamAccount;
+  ctx: SyncContext;
+  log: ReturnType<typeof memoryLogger>;
+  queue: EventQueue;
+  checkpoint: Checkpoint;
+  /** Every IAM write since the world started (see recordIamWrites). */
+  writes: IamWrite[];
+  /**
+   * pollFeed (always with the world's own client) + drainQueue (with `ctx`, whose client a test
+   * may swap) over the world's queue and checkpoint; results of every handled event.
+   */
+  sync(options?: DrainOptions): Promise<SyncRun>;
+  /** drainQueue only, no poll. */
+  drain(options?: DrainOptions): Promise<Omit<SyncRun, 'polled'>>;
+  /**
+   * sync() until the feed has nothing new: our own write-back emits AccessUpdatedEvent and
+   * provisioning events, which the next sync reads and converges to "no change". Returns the rounds.
+   */
+  settle(): Promise<SyncRun[]>;
+  /** Start over with a fresh checkpoint and a fresh queue (a replay of the whole feed). */
+  resetPipeline(): void;
+}
+
+export interface SyncRun {
+  polled: PollResult;
+  stats: DrainStats;
+  results: EventResult[];
+}
+
+const worlds: RunningSimulator[] = [];
+afterEach(async () => {
+  await Promise.all(worlds.splice(0).map((sim) => sim.close()));
+});
+
+export function fastClient(url: string, apiKey: string, options: { generation?: Generation; maxAttempts?: number } = {}): DmmHttpClient {
+  return new DmmHttpClient({
+    baseUrl: url,
+    apiKey,
+    apiGeneration: options.generation ?? 'auto',
+    maxAttempts: options.maxAttempts ?? 3,
+    retryBaseDelayMs: 1,
+    maxRetryDelayMs: 5,
+    timeoutMs: 2000,
+  });
+}
+
+export async function startWorld(options: WorldOptions): Promise<World> {
+  const generation = options.generation ?? 'access';
+  const sim = await startSimulator({
+    port: 0,
+    mesh: options.mesh,
+    generation,
+    ...(options.provisioning !== undefined ? { provisioning: options.provisioning } : {}),
+  });
+  worlds.push(sim);
+  const iam = new FileIamAccount({ accountId: ACCOUNT });
+  for (const role of options.roles ?? [ROLE]) {
+    if (typeof role === 'string') await iam.createRole(role);
+    else await iam.createRole(role.name, { path: role.path });
+  }
+  const writes = recordIamWrites(iam);
+  const log = memoryLogger('debug');
+  const dmm = fastClient(sim.url, sim.apiKey);
+  const ctx: SyncContext = {
+    dmm,
+    iam,
+    log,
+    resolve: {
+      accountId: ACCOUNT,
+      partition: 'aws',
+      defaultRegion: REGION,
+      ...(options.athenaQueryResultsLocation ? { athenaQueryResultsLocation: options.athenaQueryResultsLocation } : {}),
+    },
+    ...(options.limits ? { limits: options.limits } : {}),
+  };
+  const world: World = {
+    sim,
+    dmm,
+    iam,
+    ctx,
+    log,
+    queue: new MemoryFifoQueue(),
+    checkpoint: new MemoryCheckpoint(),
+    writes,
+    async sync(drainOptions = {}) {
+      const polled = await pollFeed({ dmm, queue: world.queue, checkpoint: world.checkpoint, log });
+      return { polled, ...(await world.drain(drainOptions)) };
+    },
+    async drain(drainOptions = {}) {
+      const results: EventResult[] = [];
+      const stats = await drainQueue(world.ctx, world.queue, {
+        maxReceives: 3,
+        retryDelayMs: 1,
+        sleep: async () => {},
+        ...drainOptions,
+        onResult: async (result) => {
+          results.push(result);
+          await drainOptions.onResult?.(result);
+        },
+      });
+      return { stats, results };
+    },
+    async settle() {
+      const runs: SyncRun[] = [];
+      for (let round = 0; round < 5; round++) {
+        const run = await world.sync();
+        runs.push(run);
+        if (run.polled.events === 0) return runs;
+      }
+      throw new Error('the sync did not settle in 5 rounds: it keeps writing back');
+    },
+    resetPipeline() {
+      world.queue = new MemoryFifoQueue();
+      world.checkpoint = new MemoryCheckpoint();
+    },
+  };
+  return world;
+}
+
+// ---- Reading what the sync did ---------------------------------------------------------------------
+
+export interface AgreementOnRole {
+  /** Policies (inline or managed pack, or a reference policy) holding its statements. */
+  policies: string[];
+  statements: PolicyStatement[];
+}
+
+/** The role's statements per agreement id, as the core reads them (readRoleState). */
+export async function grantsOn(iam: FileIamAccount, roleName = ROLE): Promise<Map<string, AgreementOnRole>> {
+  const state = await roleState(iam, roleName);
+  const byId = new Map<string, AgreementOnRole>();
+  const add = (id: string, policy: string, statements: PolicyStatement[]) => {
+    const entry = byId.get(id) ?? { policies: [], statements: [] };
+    entry.policies.push(policy);
+    entry.statements.push(...statements);
+    byId.set(id, entry);
+  };
+  for (const pack of state.packs) for (const [id, statements] of pack.blocks) add(id, pack.name, statements);
+  for (const legacy of state.legacy) add(legacy.agreementId, legacy.name, legacy.statements);
+  return byId;
+}
+
+export async function roleState(iam: FileIamAccount, roleName = ROLE): Promise<RoleState> {
+  const role = await iam.getRole(roleName);
+  if (!role) throw new Error(`no role ${roleName}`);
+  return readRoleState(iam, role);
+}
+
+/** Every Resource of the statements, flattened. */
+export function resourcesOf(statements: PolicyStatement[]): string[] {
+  return statements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : s.Resource === undefined ? [] : [s.Resource]));
+}
+
+/** Inline and attached policy names of a role. */
+export async function policyNames(iam: FileIamAccount, roleName = ROLE): Promise<{ inline: string[]; managed: string[] }> {
+  const inline = (await iam.listInlinePolicies(roleName)).map((p) => p.name);
+  const managed = (await iam.listAttachedPolicies(roleName)).map((p) => p.name);
+  return { inline, managed };
+}
+
+/** The agreement as the simulator serves it (server fields filled in). */
+export function view(world: World, id: string): { tags: string[]; custom: Record<string, string>; provisioning?: ProvisioningRecord } {
+  const doc = world.sim.state.agreementView(id);
+  if (!doc) throw new Error(`no agreement ${id}`);
+  return {
+    tags: (doc.tags as string[] | undefined) ?? [],
+    custom: (doc.custom as Record<string, string> | undefined) ?? {},
+    ...(doc.provisioning ? { provisioning: doc.provisioning as ProvisioningRecord } : {}),
+  };
+}
+
+/** GET /api/access/{id}/provisioning over HTTP: the record exactly as the server stores it. */
+export async function provisioningOf(world: World, id: string): Promise<{ status: number; body: ProvisioningRecord | undefined }> {
+  const response = await fetch(`${world.sim.url}/api/access/${encodeURIComponent(id)}/provisioning`, {
+    headers: { 'x-api-key': world.sim.apiKey, accept: 'application/json' },
+  });
+  const text = await response.text();
+  return { status: response.status, body: response.ok && text ? (JSON.parse(text) as ProvisioningRecord) : undefined };
+}
+
+/** Feed events of one bare name (e.g. `AccessUpdatedEvent`) for one subject. */
+export function eventsNamed(world: World, name: string, subject?: string): number {
+  return world.sim.state.events.filter((e) => e.type.endsWith(`.${name}`) && (subject === undefined || e.subject === subject)).length;
+}
+
+/** A TCP port nobody listens on (a server is opened and closed again). */
+export async function closedPortUrl(): Promise<string> {
+  const sim = await startSimulator({ port: 0 });
+  const url = sim.url;
+  await sim.close();
+  return url;
+}

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { IamError } from '../../src/sync/iam.js';
+import { UnprocessableEventError } from '../../src/sync/processor.js';
+import type { ReceivedMessage } from '../../src/sync/queue.js';
+import {
+  ROLE,
+  agreement,
+  closedPortUrl,
+  consumerProduct,
+  dpsProduct,
+  fastClient,
+  grantsOn,
+  provisioningOf,
+  s3BucketPort,
+  startWorld,
+} from './harness.js';
+
+/** The processor keeps what failed for a retry, gives up after maxReceives, and drops what no retry can fix. */
+
+const mesh = () => ({
+  dataProducts: [
+    dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }),
+    consumerProduct(),
+    consumerProduct('other', { 'aws-role-name': 'other-consumer' }),
+  ],
+  agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true }), agreement('agr-other', 'orders', 'orders-s3', { active: true, consumer: 'other' })],
+});
+
+describe('processor failure handling', () => {
+  it('a transient DMM failure keeps the events for retry (released, not acked); they succeed once DMM is back', async () => {
+    const world = await startWorld({ mesh: mesh(), roles: [ROLE, 'other-consumer'] });
+    const good = world.ctx.dmm;
+    // The feed is read, then Data Mesh Manager becomes unreachable while the events are processed.
+    world.ctx.dmm = fastClient(await closedPortUrl(), world.sim.apiKey, { maxAttempts: 1, generation: 'access' });
+    const queue = world.queue;
+    let stop = false;
+    const deadLetters: ReceivedMessage[] = [];
+    const firstTry = await world.sync({
+      shouldStop: () => stop,
+      sleep: async () => {
+        stop = true; // one round only: every event failed, the processor pauses; stop it there
+      },
+      onDeadLetter: (message) => void deadLetters.push(message),
+    });
+    const agreementEvents = firstTry.polled.events;
+    expect(firstTry.results).toEqual([]);
+    expect(firstTry.stats.processed).toBe(0);
+    expect(firstTry.stats.deadLettered).toBe(0);
+    expect(firstTry.stats.retried).toBeGreaterThan(0);
+    expect(await queue.size()).toBe(agreementEvents);
+    expect(deadLetters).toEqual([]);
+    expect(world.log.entries.filter((e) => e.message === 'event failed; kept for retry').length).toBe(firstTry.stats.retried);
+    expect((await grantsOn(world.iam)).size).toBe(0);
+
+    world.ctx.dmm = good;
+    const retry = await world.sync();
+    expect(retry.polled.events).toBe(0);
+    expect(retry.stats).toEqual({ processed: agreementEvents, retried: 0, deadLettered: 0 });
+    expect(await queue.size()).toBe(0);
+    expect((await grantsOn(world.iam)).has('agr-1')).toBe(true);
+    expect((await grantsOn(world.iam, 'other-consumer')).has('agr-other')).toBe(true);
+  });
+
+  it('the simulator stopping mid-way: events fail until maxReceives, then go to onDeadLetter', async () => {
+    const world = await startWorld({ mesh: mesh(), roles: [ROLE, 'other-consumer'] });
+    await world.settle();
+    world.sim.deactivate('agr-1');
+    const polled = await world.sync({ shouldStop: () => true }); // poll only
+    expect(polled.polled.events).toBe(1);
+    await world.sim.close();
+    world.ctx.dmm = fastClient(world.sim.url, world.sim.apiKey, { maxAttempts: 1, generation: 'access' });
+
+    const deadLetters: { message: ReceivedMessage; error: unknown }[] = [];
+    let pauses = 0;
+    const run = await world.drain({
+      maxReceives: 3,
+      sleep: async () => void pauses++,
+      onDeadLetter: (message, error) => void deadLetters.push({ message, error }),
+    });
+    expect(run.stats).toEqual({ processed: 0, retried: 2, deadLettered: 1 });
+    expect(pauses).toBe(2);
+    expect(deadLetters).toHaveLength(1);
+    expect(deadLetters[0]!.message.receiveCount).toBe(3);
+    expect(deadLetters[0]!.message.event.type).toMatch(/\.AccessDeactivatedEvent$/);
+    expect(await world.queue.size()).toBe(0);
+    // Telling DMM why failed as well (it is down); both are logged, nothing is thrown.
+    expect(world.log.entries.filter((e) => e.level === 'error').map((e) => e.message)).toEqual([
+      'event dead-lettered',
+      'could not report the failure to Data Mesh Manager',
+    ]);
+    // The grant is still there: nothing was decided without Data Mesh Manager.
+    expect((await grantsOn(world.iam)).has('agr-1')).toBe(true);
+  });
+
+  it('a transient IAM failure on one role: its event is dead-lettered and reported, the other agreement is granted', async () => {
+    const world = await startWorld({ mesh: mesh(), roles: [ROLE, 'other-consumer'] });
+    const put = world.iam.putInlinePolicy.bind(world.iam);
+    world.iam.putInlinePolicy = async (role, name, document) => {
+      if (role === ROLE) throw new IamError('Throttling', 'Rate exceeded');
+      return put(role, name, document);
+    };
+    const deadLetters: ReceivedMessage[] = [];
+    const run = await world.sync({ maxReceives: 2, onDeadLetter: (message) => void deadLetters.push(message) });
+    expect((await grantsOn(world.iam, 'other-consumer')).has('agr-other')).toBe(true);
+    expect((await grantsOn(world.iam, ROLE)).size).toBe(0);
+    expect(deadLetters.length).toBeGreaterThan(0);
+    // The agreement's own events and the product events that touch it; agr-other's went through.
+    expect(new Set(deadLetters.map((m) => m.groupId))).toEqual(new Set(['agreement:agr-1', 'dataproduct:orders', 'dataproduct:consumer']));
+    expect(run.stats.deadLettered).toBe(deadLetters.length);
+    expect(deadLetters.every((m) => m.receiveCount === 2)).toBe(true);
+    const record = (await provisioningOf(world, 'agr-1')).body;
+    expect(record?.status).toBe('provisioning-failed');
+    expect(record?.diagnostics).toMatch(/^dmm-aws gave up on event [0-9a-f-]+ \(com\.datamesh-manager\.events\.Access\w+Event\) after 2 attempt\(s\): Rate exceeded$/);
+  });
+
+  it('an event that names no agreement is dead-lettered at once, and does not hold up the others', async () => {
+    const world = await startWorld({ mesh: mesh(), roles: [ROLE, 'other-consumer'] });
+    const bad = world.sim.emitEvent('AccessActivatedEvent', '').events[0]!;
+    expect(bad.subject).toBe('');
+    expect(bad.data.id).toBe('');
+    const deadLetters: { message: ReceivedMessage; error: unknown }[] = [];
+    const run = await world.sync({ onDeadLetter: (message, error) => void deadLetters.push({ message, error }) });
+    expect(deadLetters).toHaveLength(1);
+    const [{ message, error }] = deadLetters as [{ message: ReceivedMessage; error: unknown }];
+    expect(message.event.id).toBe(bad.id);
+    expect(message.groupId).toBe('unrouted');
+    expect(message.receiveCount).toBe(1);
+    expect(error).toBeInstanceOf(UnprocessableEventError);
+    expect((error as Error).message).toBe(`AccessActivatedEvent ${bad.id} names no agreement (no data.id, no subject)`);
+    expect(run.stats).toMatchObject({ retried: 0, deadLettered: 1 });
+    expect((await grantsOn(world.iam)).has('agr-1')).toBe(true);
+    expect(await world.queue.size()).toBe(0);
+  });
+
+  it('events that do not affect access and our own provisioning echoes are skipped', async () => {
+    const world = await startWorld({ mesh: mesh(), roles: [ROLE, 'other-consumer'] });
+    await world.settle();
+    world.sim.emitEvent('TagCreatedEvent', 'tag-1');
+    world.sim.reportProvisioning('agr-1', 'provisioning-started');
+    const writes = world.writes.length;
+    const run = await world.sync();
+    expect(run.results.map((r) => r.target)).toEqual([
+      { kind: 'ignore', reason: 'TagCreatedEvent does not affect access' },
+      { kind: 'ignore', reason: 'AccessProvisioningStartedEvent echoes a provisioning report' },
+    ]);
+    expect(world.writes.length).toBe(writes);
+  });
+});

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ROLE_ARN,
+  agreement,
+  consumerProduct,
+  dpsProduct,
+  eventsNamed,
+  provisioningOf,
+  s3BucketPort,
+  startWorld,
+} from './harness.js';
+
+/** What the sync writes back to the agreement is merged into what others wrote, and only when it changed. */
+
+describe('write-back', () => {
+  it('keeps tags and custom fields others wrote, flips our markers, and PUTs only on a change', async () => {
+    const world = await startWorld({
+      mesh: {
+        dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct()],
+        agreements: [agreement('agr-1', 'orders', 'orders-s3', { tags: ['from-ui'], custom: { 'owner-note': 'keep me' } })],
+      },
+    });
+    const puts = () => eventsNamed(world, 'AccessUpdatedEvent', 'agr-1');
+    const current = async () => {
+      const a = (await world.dmm.getAgreement('agr-1'))!;
+      return { tags: [...a.tags].sort(), custom: a.custom };
+    };
+
+    await world.settle();
+    // Requested, never granted: untouched.
+    expect(puts()).toBe(0);
+    expect(await current()).toEqual({ tags: ['from-ui'], custom: { 'owner-note': 'keep me' } });
+
+    world.sim.approve('agr-1');
+    await world.settle();
+    expect(puts()).toBe(1);
+    expect(await current()).toEqual({
+      tags: ['aws-integration', 'aws-integration-active', 'from-ui'],
+      custom: { 'owner-note': 'keep me', 'aws-policy-name': 'dmm-aws-pack-1', 'aws-granted-role-arn': ROLE_ARN },
+    });
+
+    // Someone else edits the agreement through the API: their PUT is an event, ours does not follow.
+    const raw = (await world.dmm.getAgreement('agr-1'))!.raw;
+    const { provisioning: _serverManaged, ...doc } = raw;
+    await world.dmm.putAgreement('agr-1', {
+      ...doc,
+      tags: [...(raw.tags as string[]), 'reviewed'],
+      custom: { ...(raw.custom as Record<string, string>), ticket: 'T-42' },
+    });
+    expect(puts()).toBe(2);
+    const feed = world.sim.state.events.length;
+    const [afterEdit] = await world.settle();
+    expect(afterEdit!.results.flatMap((r) => r.outcomes).map((o) => [o.agreementId, o.decision, o.effect, o.report?.tagsWritten, o.report?.provisioning])).toEqual([
+      ['agr-1', 'grant', 'unchanged', false, 'unchanged'],
+    ]);
+    expect(world.sim.state.events.length).toBe(feed);
+
+    world.sim.deactivate('agr-1');
+    await world.settle();
+    expect(puts()).toBe(3);
+    expect(await current()).toEqual({
+      tags: ['aws-integration', 'aws-integration-inactive', 'from-ui', 'reviewed'],
+      custom: { 'owner-note': 'keep me', ticket: 'T-42' },
+    });
+    expect((await provisioningOf(world, 'agr-1')).body?.status).toBe('deprovisioned');
+
+    world.sim.activate('agr-1');
+    await world.settle();
+    expect(puts()).toBe(4);
+    expect(await current()).toEqual({
+      tags: ['aws-integration', 'aws-integration-active', 'from-ui', 'reviewed'],
+      custom: { 'owner-note': 'keep me', ticket: 'T-42', 'aws-policy-name': 'dmm-aws-pack-1', 'aws-granted-role-arn': ROLE_ARN },
+    });
+    expect((await provisioningOf(world, 'agr-1')).body).toMatchObject({ status: 'provisioned', reference: `${ROLE_ARN} (policies: dmm-aws-pack-1)` });
+
+    // A sync with nothing new and a replayed event: no PUT, no provisioning report, no IAM write.
+    const writes = world.writes.length;
+    const before = world.sim.state.events.length;
+    const idle = await world.sync();
+    expect(idle.polled.events).toBe(0);
+    world.sim.emitEvent('AccessUpdatedEvent', 'agr-1');
+    await world.sync();
+    expect(puts()).toBe(5); // only the one emitted above
+    expect(world.sim.state.events.length).toBe(before + 1);
+    expect(world.writes.length).toBe(writes);
+  });
+
+  it('the old API generation writes the same markers, through PUT /api/datausageagreements only', async () => {
+    const world = await startWorld({
+      generation: 'datausageagreements',
+      mesh: {
+        dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct()],
+        agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true, tags: ['from-ui'], custom: { 'owner-note': 'keep me' } })],
+      },
+    });
+    await world.settle();
+    const stored = world.sim.state.agreements.get('agr-1')!;
+    expect(stored.doc.tags).toEqual(['from-ui', 'aws-integration', 'aws-integration-active']);
+    expect(stored.doc.custom).toEqual({ 'owner-note': 'keep me', 'aws-policy-name': 'dmm-aws-pack-1', 'aws-granted-role-arn': ROLE_ARN });
+    expect(stored.provisioning).toBeUndefined();
+    expect(eventsNamed(world, 'DataUsageAgreementUpdatedEvent', 'agr-1')).toBe(1);
+    // The server-managed fields the old API serves (info.id, status, active) are not stored from our PUT.
+    expect(stored.doc.info).toEqual({ purpose: 'e2e agr-1', startDate: '2020-01-01' });
+  });
+});
