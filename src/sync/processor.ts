@@ -1,4 +1,6 @@
 import type { Agreement } from '../model/agreement.js';
+import { AgreementFormatError } from '../model/read-agreement.js';
+import { DataProductFormatError } from '../model/read-data-product.js';
 import { UNKNOWN_ID } from '../model/agreement.js';
 import type { FeedEvent } from '../model/events.js';
 import { errorMessage } from '../util/errors.js';
@@ -94,7 +96,7 @@ export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: D
         progressed = true;
         await options.onResult?.(result);
       } catch (error) {
-        const permanent = error instanceof UnprocessableEventError;
+        const permanent = isPermanent(error);
         if (permanent || message.receiveCount >= maxReceives) {
           await giveUp(ctx, message, error);
           await options.onDeadLetter?.(message, error);
@@ -115,6 +117,14 @@ export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: D
     }
   }
   return stats;
+}
+
+/**
+ * Documents that cannot be read will not read better on retry: give up at once and report, so
+ * the agreement's owner sees why instead of waiting out five attempts.
+ */
+function isPermanent(error: unknown): boolean {
+  return error instanceof UnprocessableEventError || error instanceof AgreementFormatError || error instanceof DataProductFormatError;
 }
 
 /** Tell Data Mesh Manager (where the event names an agreement) and the log why we gave up. */
