@@ -46,6 +46,7 @@ export function registerRunCommand(program: Command): void {
       try {
         const polled = await pollFeed({ dmm: ctx.dmm, queue, checkpoint, log }, { shouldStop: () => stopping });
         const drained = await drainQueue(ctx, queue, {
+          waitForRetries: false,
           shouldStop: () => stopping,
           onDeadLetter: async (message, error) => {
             await mkdir(dirname(deadLetterFile), { recursive: true });

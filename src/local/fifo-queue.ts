@@ -141,7 +141,7 @@ export class FifoQueue implements EventQueue {
     });
   }
 
-  async release(receipt: string): Promise<void> {
+  async release(receipt: string, delayMs = 0): Promise<void> {
     const now = this.now();
     await this.store.update((state) => {
       const message = state.messages.find((m) => m.receipt === receipt);
@@ -149,7 +149,8 @@ export class FifoQueue implements EventQueue {
       if (!message) throw new Error(`release: receipt ${receipt} is unknown or no longer current`);
       if (!inFlight(message, now)) throw new Error(`release: message ${message.dedupId} is not in flight`);
       message.receipt = null;
-      message.invisibleUntil = null;
+      // Like ChangeMessageVisibility: still invisible (its group still blocked) until the delay ends.
+      message.invisibleUntil = delayMs > 0 ? now + delayMs : null;
     });
   }
 

@@ -8,6 +8,7 @@ import type { SyncContext } from './context.js';
 import { routeEvent, type EventTarget } from './event-routing.js';
 import type { EventQueue, ReceivedMessage } from './queue.js';
 import { reconcileAgreement, type AgreementOutcome } from './reconcile-agreement.js';
+import { reportBack } from './report.js';
 
 export interface EventResult {
   event: FeedEvent;
@@ -64,8 +65,13 @@ export interface DrainOptions {
   onDeadLetter?: (message: ReceivedMessage, error: unknown) => void | Promise<void>;
   shouldStop?: () => boolean;
   sleep?: (ms: number) => Promise<void>;
-  /** First pause after a round in which every event failed; doubles up to 30 s. */
+  /** Delay before the first retry of a failed event; doubles with every attempt, up to 30 s. */
   retryDelayMs?: number;
+  /**
+   * Wait for events held back for retry (default). A daemon that polls again anyway passes false
+   * and picks them up on a later pass.
+   */
+  waitForRetries?: boolean;
 }
 
 export interface DrainStats {
@@ -76,44 +82,41 @@ export interface DrainStats {
 
 /**
  * Process queued events until the queue is empty. One event at a time: IAM is one shared
- * resource per account (see docs/adr/0002-policy-packing.md). A failing event is released for
- * retry; while it waits, the FIFO queue holds back the later events of its agreement only.
+ * resource per account (see docs/adr/0002-policy-packing.md). A failing event is released for a
+ * retry after a growing delay; meanwhile the FIFO queue holds back the later events of its
+ * agreement only, and every other agreement goes on.
  */
 export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: DrainOptions = {}): Promise<DrainStats> {
   const maxReceives = options.maxReceives ?? 5;
   const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  const baseDelay = options.retryDelayMs ?? 1000;
   const stats: DrainStats = { processed: 0, retried: 0, deadLettered: 0 };
-  let delay = options.retryDelayMs ?? 1000;
   while (!options.shouldStop?.()) {
     const messages = await queue.receive(10);
-    if (messages.length === 0) break;
-    let progressed = false;
+    if (messages.length === 0) {
+      if (options.waitForRetries === false || (await queue.size()) === 0) break;
+      await sleep(Math.min(baseDelay, 1000));
+      continue;
+    }
     for (const message of messages) {
       try {
         const result = await processEvent(ctx, message.event);
         await queue.ack(message.receipt);
         stats.processed++;
-        progressed = true;
         await options.onResult?.(result);
       } catch (error) {
-        const permanent = isPermanent(error);
-        if (permanent || message.receiveCount >= maxReceives) {
+        if (isPermanent(error) || message.receiveCount >= maxReceives) {
           await giveUp(ctx, message, error);
           await options.onDeadLetter?.(message, error);
           await queue.ack(message.receipt);
           stats.deadLettered++;
-          progressed = true;
         } else {
-          ctx.log.warn('event failed; kept for retry', { eventId: message.event.id, attempt: message.receiveCount, error: errorMessage(error) });
-          await queue.release(message.receipt);
+          const delayMs = Math.min(baseDelay * 2 ** (message.receiveCount - 1), 30_000);
+          ctx.log.warn('event failed; kept for retry', { eventId: message.event.id, attempt: message.receiveCount, retryInMs: delayMs, error: errorMessage(error) });
+          await queue.release(message.receipt, delayMs);
           stats.retried++;
         }
       }
-    }
-    if (progressed) delay = options.retryDelayMs ?? 1000;
-    else {
-      await sleep(delay);
-      delay = Math.min(delay * 2, 30_000);
     }
   }
   return stats;
@@ -134,7 +137,8 @@ async function giveUp(ctx: SyncContext, message: ReceivedMessage, error: unknown
   const target = routeEvent(message.event);
   if (target.kind !== 'agreement') return;
   try {
-    await ctx.dmm.reportProvisioning(target.agreementId, 'provisioning-failed', { platform: 'aws', executor: 'dmm-aws', diagnostics: diagnostic });
+    const agreement = await ctx.dmm.getAgreement(target.agreementId);
+    if (agreement) await reportBack(ctx.dmm, agreement, { kind: 'failed', diagnostic }, ctx.log);
   } catch (reportError) {
     ctx.log.error('could not report the failure to Data Mesh Manager', { agreementId: target.agreementId, error: errorMessage(reportError) });
   }

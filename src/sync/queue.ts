@@ -23,8 +23,11 @@ export interface EventQueue {
   receive(max: number): Promise<ReceivedMessage[]>;
   /** Processed: remove for good. */
   ack(receipt: string): Promise<void>;
-  /** Not processed: make it (and so its group) available again for retry. */
-  release(receipt: string): Promise<void>;
+  /**
+   * Not processed: make it available again for retry, after `delayMs` (default at once). Until
+   * then its group stays blocked, so the agreement's later events wait behind it.
+   */
+  release(receipt: string, delayMs?: number): Promise<void>;
   /** Messages waiting or in flight. */
   size(): Promise<number>;
 }

@@ -19,6 +19,8 @@ export interface AgreementOutcome {
   reason: string;
   role?: string;
   policyNames: string[];
+  /** ARNs of the roles that hold statements of this agreement afterwards. */
+  heldOnRoleArns: string[];
   changes: PolicyChange[];
   diagnostic?: string;
   report?: ReportResult;
@@ -45,6 +47,7 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
   const changes: PolicyChange[] = [];
   const effects: AgreementEffect[] = [];
   let policyNames: string[] = [];
+  const heldOnRoleArns: string[] = [];
   let failure = desired.kind === 'failed' ? desired.reason : undefined;
 
   if (desired.kind === 'grant' && !roles.some((r) => r.role.name === desired.grant.role.name)) {
@@ -67,12 +70,14 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
         if (!isPermanentIamError(error)) throw error;
         failure = `AWS refused the change on role ${state.role.name}: ${error.code}: ${error.message}`;
         effects.push('absent');
+        if (agreementsOnRole(state).has(agreementId)) heldOnRoleArns.push(state.role.arn);
         continue;
       }
     }
     changes.push(...plan.changes);
     effects.push(plan.effects.get(agreementId) ?? 'absent');
     if (wanted) policyNames = plan.placements.get(agreementId) ?? [];
+    if (plan.placements.has(agreementId)) heldOnRoleArns.push(state.role.arn);
   }
 
   const effect = summariseEffects(effects);
@@ -84,6 +89,7 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
     effect,
     reason,
     policyNames,
+    heldOnRoleArns,
     changes,
     ...(desired.kind === 'grant' ? { role: desired.grant.role.arn } : {}),
     ...(failure ? { diagnostic: failure } : {}),
@@ -113,7 +119,14 @@ export function checkAccount(ctx: SyncContext, resolution: Resolution): Resoluti
 }
 
 export function reportState(outcome: AgreementOutcome, desired: Resolution): ReportState {
-  if (outcome.decision === 'failed') return { kind: 'failed', diagnostic: outcome.diagnostic ?? outcome.reason };
+  if (outcome.decision === 'failed') {
+    return {
+      kind: 'failed',
+      diagnostic: outcome.diagnostic ?? outcome.reason,
+      deprovisioning: desired.kind === 'none',
+      heldOnRoleArns: outcome.heldOnRoleArns,
+    };
+  }
   if (outcome.decision === 'grant' && desired.kind === 'grant') {
     return { kind: 'granted', roleArn: desired.grant.role.arn, policyNames: outcome.policyNames, reference: grantReference(desired.grant, outcome.policyNames) };
   }
@@ -137,9 +150,9 @@ async function candidateRoles(
 ): Promise<RoleState[]> {
   const names = new Set<string>();
   if (desired.kind === 'grant') names.add(desired.grant.role.name);
-  const recorded = agreement?.custom[FIELD_GRANTED_ROLE];
-  const recordedName = recorded ? roleNameFromArn(recorded) : undefined;
-  if (recordedName) names.add(recordedName);
+  const recorded = (agreement?.custom[FIELD_GRANTED_ROLE] ?? '').split(',').map((arn) => roleNameFromArn(arn.trim()));
+  const recordedName = recorded.find((name) => name !== undefined);
+  for (const name of recorded) if (name) names.add(name);
 
   const states: RoleState[] = [];
   // The reference integration left tags but no role record: only then is a scan worth its cost.

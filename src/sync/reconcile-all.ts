@@ -85,6 +85,8 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
   );
 
   const effects = new Map<string, AgreementEffect[]>();
+  const heldOn = new Map<string, string[]>();
+  const holdOn = (id: string, roleArn: string) => heldOn.set(id, [...(heldOn.get(id) ?? []), roleArn]);
   const placements = new Map<string, string[]>();
   const changesOf = new Map<string, PolicyChange[]>();
   for (const plan of plans) {
@@ -94,19 +96,27 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
     for (const change of plan.changes) for (const id of change.agreementIds) changesOf.set(id, [...(changesOf.get(id) ?? []), change]);
   }
 
+  const failedRoles = new Set<string>();
   if (!options.dryRun) {
     let applied = 0;
-    for (const plan of plans) {
+    for (const [i, plan] of plans.entries()) {
       try {
         await applyChanges(ctx.iam, plan.changes);
       } catch (error) {
         if (!isPermanentIamError(error)) throw error;
+        failedRoles.add(plan.roleName);
+        for (const id of agreementsOnRole(states[i]!)) holdOn(id, states[i]!.role.arn);
         for (const change of plan.changes) {
           for (const id of change.agreementIds) failures.set(id, `AWS refused the change on role ${plan.roleName}: ${error.code}: ${error.message}`);
         }
       }
       progress({ phase: 'apply', done: ++applied, total: plans.length });
     }
+  }
+
+  for (const [i, plan] of plans.entries()) {
+    if (failedRoles.has(plan.roleName)) continue;
+    for (const id of plan.placements.keys()) holdOn(id, states[i]!.role.arn);
   }
 
   // Agreements deleted in Data Mesh Manager appear only through what they left on roles.
@@ -123,6 +133,7 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
       effect,
       reason: failure ?? (resolution.kind === 'grant' ? resolution.grant.summary : resolution.reason),
       policyNames: failure ? [] : (placements.get(id) ?? []),
+      heldOnRoleArns: heldOn.get(id) ?? [],
       changes: changesOf.get(id) ?? [],
       ...(resolution.kind === 'grant' ? { role: resolution.grant.role.arn } : {}),
       ...(failure ? { diagnostic: failure } : {}),

@@ -20,7 +20,14 @@ export type ReportState =
   | { kind: 'granted'; roleArn: string; policyNames: string[]; reference: string }
   | { kind: 'revoked' }
   | { kind: 'inactive' }
-  | { kind: 'failed'; diagnostic: string; deprovisioning?: boolean };
+  | {
+      kind: 'failed';
+      diagnostic: string;
+      /** The desired state was "no access" (a revoke failed): report deprovisioning-failed. */
+      deprovisioning?: boolean;
+      /** Roles that still hold statements of this agreement, so a later revoke finds them. */
+      heldOnRoleArns?: string[];
+    };
 
 export interface ReportResult {
   /** Whether tags/custom fields were written (PUT). */
@@ -43,7 +50,12 @@ export async function reportBack(dmm: DmmApi, agreement: Agreement, state: Repor
 
   const provisioning = await reportProvisioning(dmm, agreement, state, log);
   // Re-read right before the PUT: people edit agreements in the UI, and PUT replaces the document.
-  const fresh = (await dmm.getAgreement(agreement.id)) ?? agreement;
+  const fresh = await dmm.getAgreement(agreement.id);
+  if (!fresh) {
+    // Deleted meanwhile: a PUT would create it again.
+    log.info('agreement deleted before write-back; nothing to write', { agreementId: agreement.id });
+    return { tagsWritten: false, provisioning, tags: agreement.tags, custom: agreement.custom };
+  }
   const { tags, custom } = mergeMarkers(fresh, state);
   const changed = !sameSet(tags, fresh.tags) || !sameRecord(custom, fresh.custom);
   if (changed) {
@@ -80,7 +92,8 @@ export function mergeMarkers(agreement: Agreement, state: ReportState): { tags: 
       tags.add(TAG_INACTIVE);
       custom[FIELD_ERROR] = truncate(state.diagnostic);
       delete custom[FIELD_POLICY_NAME];
-      delete custom[FIELD_GRANTED_ROLE];
+      if (state.heldOnRoleArns?.length) custom[FIELD_GRANTED_ROLE] = state.heldOnRoleArns.join(',');
+      else delete custom[FIELD_GRANTED_ROLE];
       break;
   }
   return { tags: [...tags], custom };

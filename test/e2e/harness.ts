@@ -249,7 +249,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       const stats = await drainQueue(world.ctx, world.queue, {
         maxReceives: 3,
         retryDelayMs: 1,
-        sleep: async () => {},
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
         ...drainOptions,
         onResult: async (result) => {
           results.push(result);
