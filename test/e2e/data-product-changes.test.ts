@@ -14,6 +14,7 @@ import {
   s3BucketPort,
   startWorld,
   view,
+  startOrdersWorld,
 } from './harness.js';
 
 /** Data product events move, change or remove the grants of the agreements they affect. */
@@ -22,12 +23,7 @@ const NEW_ROLE = 'analytics-consumer-v2';
 
 describe('data product changes', () => {
   it("a provider's new bucket moves the grant: the old bucket is gone from the statements, the new one is there", async () => {
-    const world = await startWorld({
-      mesh: {
-        dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct()],
-        agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })],
-      },
-    });
+    const world = await startOrdersWorld('agr-1');
     await world.settle();
     expect(resourcesOf((await grantsOn(world.iam)).get('agr-1')!.statements)).toEqual(['arn:aws:s3:::acme-orders', 'arn:aws:s3:::acme-orders/*']);
     const puts = eventsNamed(world, 'AccessUpdatedEvent', 'agr-1');
@@ -103,12 +99,7 @@ describe('data product changes', () => {
   });
 
   it('a consumer role change to a role that does not exist revokes on the old role and reports the failure', async () => {
-    const world = await startWorld({
-      mesh: {
-        dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct()],
-        agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })],
-      },
-    });
+    const world = await startOrdersWorld('agr-1');
     await world.settle();
     world.sim.putDataProduct(consumerProduct('consumer', { 'aws-role-name': 'not-created-yet' }));
     await world.settle();
@@ -118,12 +109,7 @@ describe('data product changes', () => {
   });
 
   it('a deleted consumer data product revokes its agreements', async () => {
-    const world = await startWorld({
-      mesh: {
-        dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct()],
-        agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })],
-      },
-    });
+    const world = await startOrdersWorld('agr-1');
     await world.settle();
     world.sim.deleteDataProduct('consumer', { force: true });
     await world.settle();

@@ -14,6 +14,7 @@ import {
   startWorld,
   view,
   type World,
+  startOrdersWorld,
 } from './harness.js';
 
 /** Every kind of failure is reported on its agreement and never holds up the others. */
@@ -154,12 +155,7 @@ describe('failures', () => {
   });
 
   it('a role with 10 foreign managed policies and a big foreign inline policy has no room at all', async () => {
-    const world = await startWorld({
-      mesh: {
-        dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct()],
-        agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })],
-      },
-    });
+    const world = await startOrdersWorld('agr-1');
     const doc = (resource: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: resource }] });
     for (let i = 0; i < 10; i++) {
       const policy = await world.iam.createManagedPolicy(`team-policy-${i}`, doc(`arn:aws:s3:::team-bucket-${i}/*`));

@@ -348,3 +348,14 @@ export async function closedPortUrl(): Promise<string> {
   await sim.close();
   return url;
 }
+
+/** The most common world: provider `orders` with an S3 bucket port, the consumer, one active agreement. */
+export function startOrdersWorld(agreementId: string, options: Omit<WorldOptions, 'mesh'> = {}): Promise<World> {
+  return startWorld({
+    ...options,
+    mesh: {
+      dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct()],
+      agreements: [agreement(agreementId, 'orders', 'orders-s3', { active: true })],
+    },
+  });
+}

@@ -16,6 +16,7 @@ import {
   s3ServerPort,
   startWorld,
   view,
+  startOrdersWorld,
 } from './harness.js';
 
 /** Each port type and both ways of naming the consumer role, through the whole pipeline. */
@@ -24,12 +25,7 @@ const sid = expect.stringMatching(/^DmmH[0-9a-f]+S\d+$/);
 
 describe('port types', () => {
   it('s3_bucket from reference custom fields: list and read the whole bucket', async () => {
-    const world = await startWorld({
-      mesh: {
-        dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct()],
-        agreements: [agreement('agr-s3', 'orders', 'orders-s3', { active: true })],
-      },
-    });
+    const world = await startOrdersWorld('agr-s3');
     await world.sync();
     expect((await grantsOn(world.iam)).get('agr-s3')).toEqual({
       policies: ['dmm-aws-pack-1'],
