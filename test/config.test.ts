@@ -1,0 +1,58 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_LOCAL_API_KEY, loadConfig } from '../src/config.js';
+
+let cwd: string;
+beforeEach(async () => {
+  cwd = await mkdtemp(join(tmpdir(), 'dmm-aws-config-'));
+});
+afterEach(async () => {
+  await rm(cwd, { recursive: true, force: true });
+});
+
+describe('loadConfig', () => {
+  it('defaults to the local simulator and the local AWS stand-in, with the local key', () => {
+    const config = loadConfig({ cwd, env: {} });
+    expect(config.dmm).toMatchObject({ baseUrl: 'http://127.0.0.1:8080', apiKey: DEFAULT_LOCAL_API_KEY, apiGeneration: 'auto' });
+    expect(config.aws).toMatchObject({ target: 'local', localStateFile: join(cwd, '.dmm-aws/aws-account.json'), accountId: '123456789012' });
+    expect(config.stateDir).toBe(join(cwd, '.dmm-aws'));
+  });
+
+  it('takes flags over environment over the config file', async () => {
+    await writeFile(
+      join(cwd, 'dmm-aws.yaml'),
+      'dmm:\n  baseUrl: https://file.example.com\n  apiGeneration: datausageagreements\nglue:\n  athenaWorkgroup: from-file\n',
+    );
+    const config = loadConfig({
+      cwd,
+      env: { DMM_BASE_URL: 'https://env.example.com', DMM_API_KEY: 'secret-from-env', DMM_ATHENA_WORKGROUP: 'from-env' },
+      flags: { 'dmm.baseUrl': 'https://flag.example.com', 'glue.athenaWorkgroup': undefined },
+    });
+    expect(config.dmm.baseUrl).toBe('https://flag.example.com');
+    expect(config.dmm.apiKey).toBe('secret-from-env');
+    expect(config.dmm.apiGeneration).toBe('datausageagreements');
+    expect(config.glue.athenaWorkgroup).toBe('from-env');
+  });
+
+  it('requires an API key for anything but a loopback server', () => {
+    expect(() => loadConfig({ cwd, env: { DMM_BASE_URL: 'https://api.entropy-data.com' } })).toThrow(/no Data Mesh Manager API key.*DMM_API_KEY/);
+  });
+
+  it('names the bad setting and its environment variable', () => {
+    const attempt = () => loadConfig({ cwd, env: { DMM_API_GENERATION: 'v3', AWS_REGION: 'moon', DMM_ATHENA_RESULTS_LOCATION: 'bucket/prefix' } });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/dmm\.apiGeneration.*\(env DMM_API_GENERATION\)/);
+    expect(attempt).toThrow(/aws\.region: must be an AWS region.*\(env AWS_REGION\)/);
+    expect(attempt).toThrow(/glue\.athenaQueryResultsLocation: must look like s3:\/\/bucket\/prefix\//);
+  });
+
+  it('refuses unknown keys and unreadable files instead of ignoring them', async () => {
+    await writeFile(join(cwd, 'typo.yaml'), 'dmm:\n  baseURL: https://x.example.com\n');
+    expect(() => loadConfig({ cwd, env: {}, configFile: 'typo.yaml' })).toThrow(/baseURL/);
+    expect(() => loadConfig({ cwd, env: {}, configFile: 'missing.yaml' })).toThrow(/cannot read config file .*missing\.yaml: ENOENT/);
+    await writeFile(join(cwd, 'broken.yaml'), 'dmm: [unclosed\n');
+    expect(() => loadConfig({ cwd, env: {}, configFile: 'broken.yaml' })).toThrow(/not valid YAML/);
+  });
+});
