@@ -1,0 +1,103 @@
+import type { Lifecycle } from './lifecycle.js';
+import { SimulatorProblem, notFound } from './problem.js';
+import { isProvisioningTransition, type Provisioning } from './provisioning.js';
+import type { JsonObject } from './schemas.js';
+import type { SimulatorState } from './state.js';
+import { accepts, ok, type RequestContext, type Reply, type Router } from './http.js';
+
+export const CLOUDEVENTS_BATCH = 'application/cloudevents-batch+json';
+/** The vendor's page size for the feed and for lists without a `pageSize` parameter. */
+export const PAGE_LIMIT = 1000;
+
+export interface SimulatorParts {
+  state: SimulatorState;
+  lifecycle: Lifecycle;
+  provisioning: Provisioning;
+}
+
+/** The vendor API under /api, as far as a sync of access agreements uses it. */
+export function addApiRoutes(router: Router, { state, lifecycle, provisioning }: SimulatorParts): void {
+  router.on('GET', '/api/events', (ctx) => {
+    // A client sending `accept: application/json` gets 406 from the real server too; catch that here.
+    if (!accepts(ctx.req, CLOUDEVENTS_BATCH)) {
+      throw new SimulatorProblem(406, `The events feed is only available as ${CLOUDEVENTS_BATCH}; send that in the accept header.`);
+    }
+    const lastEventId = ctx.url.searchParams.get('lastEventId') || undefined;
+    const events = state.eventsAfter(lastEventId, PAGE_LIMIT);
+    if (!events) {
+      throw new SimulatorProblem(400, `lastEventId '${lastEventId}' is not an event of this feed. Omit it to read from the start.`);
+    }
+    return { status: 200, body: events, contentType: CLOUDEVENTS_BATCH };
+  });
+
+  // One generation per server: the other agreement path answers 404 like a server of that generation.
+  const agreements = `/api/${state.config.generation}`;
+  router.on('GET', agreements, (ctx) => {
+    const providerId = ctx.url.searchParams.get('providerDataProductId');
+    const consumerId = ctx.url.searchParams.get('consumerDataProductId');
+    const views = [...state.agreements.keys()]
+      .map((id) => state.agreementView(id) as JsonObject)
+      .filter((view) => !providerId || (view.provider as JsonObject).dataProductId === providerId)
+      .filter((view) => !consumerId || (view.consumer as JsonObject).dataProductId === consumerId);
+    return page(ctx, views, pageSizeParam(ctx));
+  });
+  router.on('GET', `${agreements}/:id`, ({ params }) => ok(state.agreementView(params.id!) ?? missing('Access', params.id!)));
+  router.on('PUT', `${agreements}/:id`, async (ctx) => emptyOk(lifecycle.putAgreement(ctx.params.id!, await ctx.body())));
+  router.on('DELETE', `${agreements}/:id`, ({ params }) => emptyOk(lifecycle.deleteAgreement(params.id!)));
+  router.on('POST', `${agreements}/:id/approve`, ({ params }) => emptyOk(lifecycle.approve(params.id!)));
+  router.on('POST', `${agreements}/:id/reject`, ({ params }) => emptyOk(lifecycle.reject(params.id!)));
+  router.on('POST', `${agreements}/:id/cancel`, ({ params }) => emptyOk(lifecycle.cancel(params.id!)));
+
+  if (state.config.generation === 'access' && state.config.provisioning) {
+    router.on('GET', '/api/access/:id/provisioning', ({ params }) => ok(provisioning.get(params.id!)));
+    router.on('PUT', '/api/access/:id/provisioning', async (ctx) => ok(provisioning.replace(ctx.params.id!, await ctx.body()).record));
+    router.on('POST', '/api/access/:id/provisioning/:transition', async (ctx) => {
+      const { id, transition } = ctx.params as { id: string; transition: string };
+      if (!isProvisioningTransition(transition)) throw new SimulatorProblem(404, `Unknown provisioning transition '${transition}'.`);
+      return ok(provisioning.report(id, transition, await ctx.body()).record);
+    });
+  }
+
+  router.on('GET', '/api/dataproducts', (ctx) => page(ctx, [...state.dataProducts.values()], PAGE_LIMIT));
+  router.on('GET', '/api/dataproducts/:id', ({ params }) => ok(state.dataProducts.get(params.id!) ?? missing('Data product', params.id!)));
+  router.on('PUT', '/api/dataproducts/:id', async (ctx) => emptyOk(lifecycle.putDataProduct(await ctx.body(), ctx.params.id!)));
+  router.on('DELETE', '/api/dataproducts/:id', ({ params }) => emptyOk(lifecycle.deleteDataProduct(params.id!)));
+
+  router.on('GET', '/api/teams', (ctx) => page(ctx, [...state.teams.values()], PAGE_LIMIT));
+  router.on('GET', '/api/teams/:id', ({ params }) => ok(state.teams.get(params.id!) ?? missing('Team', params.id!)));
+  router.on('PUT', '/api/teams/:id', async (ctx) => emptyOk(lifecycle.putTeam(await ctx.body(), ctx.params.id!)));
+  router.on('DELETE', '/api/teams/:id', ({ params }) => emptyOk(lifecycle.deleteTeam(params.id!)));
+}
+
+function missing(what: string, id: string): never {
+  throw notFound(what, id);
+}
+
+/** The vendor documents no body for writes and workflow actions: 200 and nothing else. */
+function emptyOk(_result: unknown): Reply {
+  return { status: 200 };
+}
+
+/** `pageSize` exists on the access list only: 2..10000, default 1000. */
+function pageSizeParam(ctx: RequestContext): number {
+  const raw = ctx.url.searchParams.get('pageSize');
+  if (raw === null) return PAGE_LIMIT;
+  const size = Number(raw);
+  if (!Number.isInteger(size) || size < 2 || size > 10_000) {
+    throw new SimulatorProblem(400, `pageSize must be an integer between 2 and 10000, got '${raw}'.`);
+  }
+  return size;
+}
+
+/** Page `p` (0-based) of `items`; a `Link: <…>; rel="next"` header while more pages follow. */
+function page(ctx: RequestContext, items: unknown[], pageSize: number): Reply {
+  const raw = ctx.url.searchParams.get('p');
+  const p = raw === null ? 0 : Number(raw);
+  if (!Number.isInteger(p) || p < 0) throw new SimulatorProblem(400, `p must be a page number from 0, got '${raw}'.`);
+  const start = p * pageSize;
+  const body = items.slice(start, start + pageSize);
+  if (start + pageSize >= items.length) return ok(body);
+  const next = new URL(ctx.url);
+  next.searchParams.set('p', String(p + 1));
+  return ok(body, { link: `<${next.href}>; rel="next"` });
+}

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import type { AgreementStatus, JsonObject, ProvisioningStatus } from './schemas.js';
+
+export type Generation = 'access' | 'datausageagreements';
+
+/** A CloudEvent exactly as the feed serves it. */
+export interface SimulatorEvent {
+  specversion: '1.0';
+  id: string;
+  type: string;
+  source: string;
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  principal: string;
+  data: { id: string; timestamp: string; [key: string]: unknown };
+}
+
+/** The AccessProvisioning record; every optional field is served as null when unset, like the vendor. */
+export interface ProvisioningRecord {
+  status: ProvisioningStatus;
+  platform: string | null;
+  executor: string | null;
+  reference: string | null;
+  diagnostics: string | null;
+  note: string | null;
+  provisioningStartedAt: string | null;
+  provisionedAt: string | null;
+  deprovisioningStartedAt: string | null;
+  deprovisionedAt: string | null;
+  failedAt: string | null;
+  customProperties: unknown[] | null;
+  links: Record<string, string> | null;
+}
+
+/**
+ * An agreement as stored. `doc` is the client's document without the server-managed parts;
+ * status, activation and provisioning live beside it so a PUT can never overwrite them.
+ */
+export interface StoredAgreement {
+  doc: JsonObject;
+  status: AgreementStatus;
+  /**
+   * The real server derives `active` from status and dates on a schedule. The simulator is
+   * driven explicitly instead, so tests decide when "the start date is reached".
+   */
+  active: boolean;
+  provisioning?: ProvisioningRecord;
+}
+
+export interface StateConfig {
+  generation: Generation;
+  provisioning: boolean;
+  eventPrefix: string;
+  now: () => Date;
+}
+
+/** Data Mesh Manager marks deleted provider products and ports with this literal id. */
+export const UNKNOWN = 'unknown';
+
+export const EVENT_SOURCE = 'urn:dmm-aws:simulator';
+
+/**
+ * The in-memory mesh and its event log. Maps keep insertion order, which is the creation order
+ * the vendor sorts lists by; replacing a document keeps its place.
+ */
+export class SimulatorState {
+  readonly teams = new Map<string, JsonObject>();
+  readonly dataProducts = new Map<string, JsonObject>();
+  readonly agreements = new Map<string, StoredAgreement>();
+  readonly events: SimulatorEvent[] = [];
+  private readonly eventPosition = new Map<string, number>();
+
+  constructor(readonly config: StateConfig) {}
+
+  /** Today's date (UTC) as YYYY-MM-DD, comparable with agreement start and end dates. */
+  today(): string {
+    return this.config.now().toISOString().slice(0, 10);
+  }
+
+  /** Appends `${prefix}.${name}` to the feed. `name` is the full event name, e.g. `TeamCreatedEvent`. */
+  emit(name: string, subject: string, extraData: JsonObject = {}): SimulatorEvent {
+    const time = this.config.now().toISOString();
+    const event: SimulatorEvent = {
+      specversion: '1.0',
+      id: randomUUID(),
+      type: name.includes('.') ? name : `${this.config.eventPrefix}.${name}`,
+      source: EVENT_SOURCE,
+      subject,
+      time,
+      datacontenttype: 'application/json',
+      // Every change is attributed to the simulator; the vendor uses user:…, api-key:… or system.
+      principal: 'system',
+      data: { id: subject, ...extraData, timestamp: time },
+    };
+    this.eventPosition.set(event.id, this.events.length);
+    this.events.push(event);
+    return event;
+  }
+
+  /**
+   * Agreement events carry the generation's name: `AccessActivatedEvent` today,
+   * `DataUsageAgreementActivatedEvent` on servers that still serve /api/datausageagreements.
+   */
+  emitAgreementEvent(action: string, agreementId: string, extraData: JsonObject = {}): SimulatorEvent {
+    const family = this.config.generation === 'access' ? 'Access' : 'DataUsageAgreement';
+    return this.emit(`${family}${action}Event`, agreementId, extraData);
+  }
+
+  /** Events after `lastEventId` (from the start when omitted); `undefined` when the id is unknown. */
+  eventsAfter(lastEventId: string | undefined, limit: number): SimulatorEvent[] | undefined {
+    let start = 0;
+    if (lastEventId !== undefined) {
+      const position = this.eventPosition.get(lastEventId);
+      if (position === undefined) return undefined;
+      start = position + 1;
+    }
+    return this.events.slice(start, start + limit);
+  }
+
+  get lastEventId(): string | undefined {
+    return this.events.at(-1)?.id;
+  }
+
+  /** The agreement as the API serves it: server-managed fields filled in, dangling references as "unknown". */
+  agreementView(id: string): JsonObject | undefined {
+    const stored = this.agreements.get(id);
+    if (!stored) return undefined;
+    const view = structuredClone(stored.doc);
+    const info: JsonObject = { ...(view.info as JsonObject), status: stored.status, active: stored.active };
+    // The reference integration read `info.id` from the old endpoint; keep serving it there.
+    if (this.config.generation === 'datausageagreements') info.id = id;
+    view.info = info;
+    view.provider = this.resolveProvider(view.provider as JsonObject);
+    if (this.config.provisioning && stored.provisioning) view.provisioning = { ...stored.provisioning };
+    return view;
+  }
+
+  /** Whether `portId` names an output port of the product: DPS by `id`, ODPS by `name` (as the vendor connectors match). */
+  hasOutputPort(productId: string, portId: string): boolean {
+    const product = this.dataProducts.get(productId);
+    const ports = product?.outputPorts;
+    if (!Array.isArray(ports)) return false;
+    return ports.some((port: JsonObject) => port.id === portId || port.name === portId);
+  }
+
+  /**
+   * Computed on read rather than rewritten on delete, so re-creating a product heals its
+   * agreements. A missing product also means a missing port.
+   */
+  private resolveProvider(provider: JsonObject): JsonObject {
+    const productId = String(provider.dataProductId);
+    const portId = String(provider.outputPortId);
+    if (!this.dataProducts.has(productId)) return { ...provider, dataProductId: UNKNOWN, outputPortId: UNKNOWN };
+    if (!this.hasOutputPort(productId, portId)) return { ...provider, outputPortId: UNKNOWN };
+    return provider;
+  }
+}
