@@ -103,8 +103,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     const failed = results.flatMap((r) => r.outcomes).filter((o) => o.decision === 'failed');
     write(`\n${bold('Done.')} ${results.length} events handled, ${failed.length} failed. Run it for real with:\n`);
-    write('  dmm-aws simulator                                   # terminal 1\n');
-    write('  dmm-aws local-aws seed examples/local-aws.yaml && dmm-aws run   # terminal 2\n');
+    write('  npx dmm-aws simulator                                        # terminal 1\n');
+    write('  npx dmm-aws local-aws seed examples/local-aws.yaml && npx dmm-aws run   # terminal 2\n');
     return { results, policiesAfterStep, finalPlanChanges: plan.changes.length };
   } finally {
     await simulator?.close();
