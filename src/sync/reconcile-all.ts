@@ -1,5 +1,6 @@
 import type { Agreement } from '../model/agreement.js';
 import type { PolicyStatement } from '../model/policy.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import { mapLimit } from '../util/map-limit.js';
 import { applyChanges, isPermanentIamError } from './apply.js';
 import { dataProductCache, type SyncContext } from './context.js';
@@ -84,6 +85,35 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
     planRole({ state, desired: desiredByRole.get(state.role.name) ?? new Map(), scope: 'all', ...(ctx.limits ? { limits: ctx.limits } : {}) }),
   );
 
+  const failedRoles = new Map<string, string>();
+  if (!options.dryRun) {
+    let applied = 0;
+    for (const [i, plan] of plans.entries()) {
+      if (plan.changes.length > 0) {
+        // The role may have changed since it was read (an event was handled meanwhile): plan it
+        // again from what is there now, so a reconcile never writes back a stale pack.
+        const fresh = await readRoleState(ctx.iam, states[i]!.role);
+        const touched = changedAgreements(states[i]!, fresh);
+        if (touched.size > 0) {
+          // Whoever changed them acted on newer news than our listing: leave those agreements as
+          // they are now, converge the rest.
+          ctx.log.info('role changed while reconciling; planning it again', { role: plan.roleName, changedAgreements: [...touched] });
+          const desired = desiredByRole.get(plan.roleName) ?? new Map<string, PolicyStatement[]>();
+          const scope = new Set([...desired.keys(), ...agreementsOnRole(fresh)].filter((id) => !touched.has(id)));
+          states[i] = fresh;
+          plans[i] = planRole({ state: fresh, desired, scope, ...(ctx.limits ? { limits: ctx.limits } : {}) });
+        }
+      }
+      try {
+        await applyChanges(ctx.iam, plans[i]!.changes);
+      } catch (error) {
+        if (!isPermanentIamError(error)) throw error;
+        failedRoles.set(plan.roleName, `AWS refused the change on role ${plan.roleName}: ${error.code}: ${error.message}`);
+      }
+      progress({ phase: 'apply', done: ++applied, total: plans.length });
+    }
+  }
+
   const effects = new Map<string, AgreementEffect[]>();
   const heldOn = new Map<string, string[]>();
   const holdOn = (id: string, roleArn: string) => heldOn.set(id, [...(heldOn.get(id) ?? []), roleArn]);
@@ -96,22 +126,11 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
     for (const change of plan.changes) for (const id of change.agreementIds) changesOf.set(id, [...(changesOf.get(id) ?? []), change]);
   }
 
-  const failedRoles = new Set<string>();
-  if (!options.dryRun) {
-    let applied = 0;
-    for (const [i, plan] of plans.entries()) {
-      try {
-        await applyChanges(ctx.iam, plan.changes);
-      } catch (error) {
-        if (!isPermanentIamError(error)) throw error;
-        failedRoles.add(plan.roleName);
-        for (const id of agreementsOnRole(states[i]!)) holdOn(id, states[i]!.role.arn);
-        for (const change of plan.changes) {
-          for (const id of change.agreementIds) failures.set(id, `AWS refused the change on role ${plan.roleName}: ${error.code}: ${error.message}`);
-        }
-      }
-      progress({ phase: 'apply', done: ++applied, total: plans.length });
-    }
+  for (const [i, plan] of plans.entries()) {
+    const refused = failedRoles.get(plan.roleName);
+    if (!refused) continue;
+    for (const id of agreementsOnRole(states[i]!)) holdOn(id, states[i]!.role.arn);
+    for (const change of plan.changes) for (const id of change.agreementIds) failures.set(id, refused);
   }
 
   for (const [i, plan] of plans.entries()) {
@@ -155,3 +174,16 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
   return { outcomes, changes: plans.flatMap((p) => p.changes), rolesExamined: roles.length };
 }
 
+
+/** Agreements whose statements on the role differ between two readings of it. */
+function changedAgreements(before: RoleState, after: RoleState): Set<string> {
+  const statementsOf = (state: RoleState) => {
+    const map = new Map<string, string>();
+    for (const pack of state.packs) for (const [id, statements] of pack.blocks) map.set(id, (map.get(id) ?? '') + canonicalJson(statements));
+    for (const legacy of state.legacy) map.set(legacy.agreementId, (map.get(legacy.agreementId) ?? '') + canonicalJson(legacy.statements));
+    return map;
+  };
+  const a = statementsOf(before);
+  const b = statementsOf(after);
+  return new Set([...a.keys(), ...b.keys()].filter((id) => a.get(id) !== b.get(id)));
+}
