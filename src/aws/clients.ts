@@ -1,0 +1,57 @@
+/**
+ * AWS SDK v3 clients for the adapters. Region, credentials and endpoints come from the standard
+ * AWS configuration (environment, shared config, the default credential chain, and
+ * `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>`, which the SDK reads itself); an explicit
+ * `endpoint` is for tests against moto.
+ */
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+
+export interface AwsClientOptions {
+  /** Default: the SDK's own resolution (`AWS_REGION`, shared config). */
+  region?: string;
+  /** e.g. moto's URL. Default: the SDK's own resolution, including `AWS_ENDPOINT_URL[_<SERVICE>]`. */
+  endpoint?: string;
+  /** Default: the SDK's default credential provider chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Attempts per call including the first; default {@link DEFAULT_MAX_ATTEMPTS}. */
+  maxAttempts?: number;
+}
+
+/**
+ * IAM publishes no request rate and throttles per account; adaptive retry slows the client down
+ * when it sees throttling instead of retrying at full speed. Six attempts ride out a burst of
+ * throttling (backoff grows to ~20 s) without hiding an outage from the caller for minutes.
+ */
+export const DEFAULT_MAX_ATTEMPTS = 6;
+
+function baseConfig(options: AwsClientOptions) {
+  return {
+    retryMode: 'adaptive',
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+  };
+}
+
+export function createIamClient(options: AwsClientOptions = {}): IAMClient {
+  return new IAMClient(baseConfig(options));
+}
+
+export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
+  return new SQSClient(baseConfig(options));
+}
+
+export function createSecretsManagerClient(options: AwsClientOptions = {}): SecretsManagerClient {
+  return new SecretsManagerClient(baseConfig(options));
+}
+
+export function createS3Client(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env): S3Client {
+  // A custom endpoint (moto, LocalStack, MinIO) rarely resolves `<bucket>.<host>` names, so
+  // address buckets in the path whenever the endpoint is not AWS's own.
+  const customEndpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  return new S3Client({ ...baseConfig(options), forcePathStyle: customEndpoint !== undefined && customEndpoint !== '' });
+}

@@ -1,0 +1,5 @@
+export * from './api-key.js';
+export * from './clients.js';
+export * from './iam-account.js';
+export * from './s3-checkpoint.js';
+export * from './sqs-queue.js';
