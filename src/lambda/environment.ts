@@ -1,0 +1,123 @@
+/**
+ * The Lambda functions' environment contract (docs/adr/0003-serverless-shape.md), validated once
+ * per cold start. A misconfigured function fails its first invocation with one error that names
+ * every missing or bad variable, instead of failing later on the first call that needs one.
+ */
+import { z } from 'zod';
+
+export type FunctionName = 'poll-feed' | 'process-events' | 'reconcile';
+
+export interface EnvironmentProblem {
+  variable: string;
+  problem: string;
+}
+
+export class EnvironmentError extends Error {
+  override readonly name = 'EnvironmentError';
+  readonly variables: string[];
+
+  constructor(
+    readonly functionName: FunctionName,
+    readonly problems: EnvironmentProblem[],
+  ) {
+    const list = problems.map((p) => `${p.variable} ${p.problem}`).join('; ');
+    super(`The ${functionName} function is misconfigured: ${list}. See the environment contract in docs/adr/0003-serverless-shape.md.`);
+    this.variables = problems.map((p) => p.variable);
+  }
+}
+
+/** "is not set" for an absent variable, `message` for a present but bad one. */
+const notSetOr = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is not set' : message);
+
+const requiredText = (message = 'must not be empty') => z.string({ error: notSetOr(message) });
+
+const wholeNumber = (min: number, message: string) =>
+  z
+    .string({ error: notSetOr(message) })
+    .regex(/^\d+$/, message)
+    .transform(Number)
+    .pipe(z.number().int().min(min, message));
+
+const commonShape = {
+  DMM_BASE_URL: z.url({ protocol: /^https?$/, error: notSetOr('must be an http(s) URL, e.g. https://api.entropy-data.com') }),
+  // Secrets Manager accepts a name as well, but the contract (and Terraform) pass the ARN; a
+  // value that is no ARN is most likely the API key itself pasted into the wrong variable.
+  DMM_API_KEY_SECRET_ARN: requiredText().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'must be a Secrets Manager secret ARN'),
+  DMM_API_GENERATION: z.enum(['auto', 'access', 'datausageagreements'], { error: 'must be one of auto, access, datausageagreements' }).default('auto'),
+  AWS_REGION: requiredText(),
+  POWERTOOLS_SERVICE_NAME: z.string().default('dmm-aws'),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().default('dmm-aws'),
+  POWERTOOLS_LOG_LEVEL: z
+    .string()
+    .transform((level) => level.toUpperCase())
+    .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'], { error: 'must be one of DEBUG, INFO, WARN, ERROR (or TRACE, CRITICAL, SILENT)' }))
+    .default('INFO'),
+};
+
+/** The settings of the functions that write IAM (process-events, reconcile). */
+const iamShape = {
+  DMM_ATHENA_WORKGROUP: z.string().default('primary'),
+  DMM_ATHENA_RESULTS_LOCATION: z.string().regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/').optional(),
+  MANAGED_ROLE_PATH: z
+    .string()
+    .regex(/^\/([\x21-\x7e]*\/)?$/, 'must be an IAM path that starts and ends with /, e.g. / or /data-products/')
+    .default('/'),
+};
+
+const schemas = {
+  'poll-feed': z.object({
+    ...commonShape,
+    EVENT_QUEUE_URL: z.url({ protocol: /^https?$/, error: notSetOr('must be the SQS queue URL') }).refine((url) => url.endsWith('.fifo'), 'must be a FIFO queue URL (ending in .fifo)'),
+    STATE_BUCKET: requiredText(),
+    CHECKPOINT_KEY: z.string().default('checkpoint/last-event-id.json'),
+    POLL_REPEAT_SECONDS: wholeNumber(0, 'must be a whole number of seconds, 0 or more').default(0),
+  }),
+  'process-events': z.object({
+    ...commonShape,
+    ...iamShape,
+    // No default: a value that differs from the queue's redrive policy would dead-letter events
+    // without reporting them, or report failures that are still going to be retried.
+    MAX_RECEIVE_COUNT: wholeNumber(1, 'must be a whole number, 1 or more (the queue\'s redrive maxReceiveCount)'),
+  }),
+  reconcile: z.object({ ...commonShape, ...iamShape }),
+};
+
+export type PollFeedEnvironment = z.infer<(typeof schemas)['poll-feed']>;
+export type ProcessEventsEnvironment = z.infer<(typeof schemas)['process-events']>;
+export type ReconcileEnvironment = z.infer<(typeof schemas)['reconcile']>;
+export type CommonEnvironment = z.infer<z.ZodObject<typeof commonShape>>;
+export type IamEnvironment = CommonEnvironment & z.infer<z.ZodObject<typeof iamShape>>;
+
+interface EnvironmentOf {
+  'poll-feed': PollFeedEnvironment;
+  'process-events': ProcessEventsEnvironment;
+  reconcile: ReconcileEnvironment;
+}
+
+/** Validates the environment of one function; throws an EnvironmentError naming every problem. */
+export function readEnvironment<F extends FunctionName>(functionName: F, env: NodeJS.ProcessEnv): EnvironmentOf[F] {
+  // Terraform writes an unset optional variable as "", which means "use the default" here.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = schemas[functionName].safeParse(present);
+  if (parsed.success) return parsed.data as EnvironmentOf[F];
+  const problems = parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), problem: issue.message }));
+  throw new EnvironmentError(functionName, problems);
+}
+
+export interface FunctionIdentity {
+  partition: string;
+  region: string;
+  accountId: string;
+  functionName: string;
+}
+
+/**
+ * The account this deployment manages is the one the function runs in, read from its own ARN
+ * (`context.invokedFunctionArn`), so no variable can point it at the wrong account.
+ */
+export function functionIdentity(invokedFunctionArn: string): FunctionIdentity {
+  const match = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([^:]+)(?::[^:]+)?$/.exec(invokedFunctionArn);
+  if (!match) throw new Error(`The invoked function ARN '${invokedFunctionArn}' is not a Lambda function ARN; cannot tell which AWS account to manage.`);
+  const [, partition, region, accountId, functionName] = match as unknown as [string, string, string, string, string];
+  return { partition, region, accountId, functionName };
+}

@@ -1,0 +1,104 @@
+/**
+ * process-events (SQS FIFO event source, partial batch responses): converges what each event
+ * names, in order. A failed record fails the later records of its message group, so one
+ * agreement's events are never handled out of order; on a record's last receive the failure is
+ * reported to Data Mesh Manager before SQS moves it to the dead-letter queue.
+ */
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import type { FeedEvent } from '../model/events.js';
+import type { SyncContext } from '../sync/context.js';
+import { processEvent } from '../sync/processor.js';
+import { errorMessage } from '../util/errors.js';
+import { functionIdentity, readEnvironment, type ProcessEventsEnvironment } from './environment.js';
+import { giveUp, isPermanent } from './give-up.js';
+import { createRuntime, createSyncContext, invocation, type Runtime } from './runtime.js';
+
+interface Pipeline {
+  runtime: Runtime;
+  env: ProcessEventsEnvironment;
+  ctx: SyncContext;
+}
+
+/** What became of one record: done (deleted from the queue) or failed (left for a retry or the DLQ). */
+type RecordResult = 'done' | 'failed';
+
+const feedEventSchema = z.looseObject({ id: z.string().min(1), type: z.string().min(1) });
+
+/** The handler over `env`, read on the first invocation (cold start). */
+export function createProcessEventsHandler(env: NodeJS.ProcessEnv = process.env) {
+  let pipeline: Pipeline | undefined;
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    pipeline ??= coldStart(readEnvironment('process-events', env), context);
+    const ready = pipeline;
+    return invocation(ready.runtime, context, () => processBatch(ready, event));
+  };
+}
+
+export const handler = createProcessEventsHandler();
+
+function coldStart(env: ProcessEventsEnvironment, context: Context): Pipeline {
+  const runtime = createRuntime(env, ['Grants', 'Revokes', 'Failures', 'DeadLettered']);
+  return { runtime, env, ctx: createSyncContext(runtime, env, functionIdentity(context.invokedFunctionArn)) };
+}
+
+async function processBatch(pipeline: Pipeline, event: SQSEvent): Promise<SQSBatchResponse> {
+  const failedGroups = new Set<string>();
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    const group = record.attributes.MessageGroupId ?? '';
+    if (failedGroups.has(group)) {
+      // Not attempted: it must wait behind the failed event of its agreement.
+      pipeline.runtime.log.info('skipped: an earlier event of its group failed', { messageId: record.messageId, messageGroupId: group });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+      continue;
+    }
+    if ((await processRecord(pipeline, record)) === 'failed') {
+      failedGroups.add(group);
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+}
+
+async function processRecord({ runtime, env, ctx }: Pipeline, record: SQSRecord): Promise<RecordResult> {
+  const { log, metrics } = runtime;
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+  const event = parseBody(record.body);
+  if (!event) {
+    // It can never succeed, so it is acknowledged; the full body in the log is its dead letter.
+    log.error('unreadable event dropped: the message body is not a feed event', { messageId: record.messageId, body: record.body });
+    metrics.count('DeadLettered');
+    return 'done';
+  }
+  try {
+    const result = await processEvent(ctx, event);
+    metrics.outcomes(result.outcomes);
+    return 'done';
+  } catch (error) {
+    if (isPermanent(error)) {
+      await giveUp(ctx, event, receiveCount, error);
+      log.error('unprocessable event dropped', { messageId: record.messageId, eventId: event.id, error: errorMessage(error), body: record.body });
+      metrics.count('DeadLettered');
+      return 'done';
+    }
+    metrics.count('Failures');
+    if (receiveCount >= env.MAX_RECEIVE_COUNT) {
+      // SQS moves it to the dead-letter queue instead of delivering it again: say so now.
+      await giveUp(ctx, event, receiveCount, error);
+      metrics.count('DeadLettered');
+    } else {
+      log.warn('event failed; SQS will deliver it again', { messageId: record.messageId, eventId: event.id, attempt: receiveCount, maxAttempts: env.MAX_RECEIVE_COUNT, error: errorMessage(error) });
+    }
+    return 'failed';
+  }
+}
+
+function parseBody(body: string): FeedEvent | undefined {
+  try {
+    const parsed = feedEventSchema.safeParse(JSON.parse(body));
+    return parsed.success ? (parsed.data as FeedEvent) : undefined;
+  } catch {
+    return undefined;
+  }
+}

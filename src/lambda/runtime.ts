@@ -1,0 +1,95 @@
+/**
+ * What every function builds once per cold start from its environment: Powertools logging and
+ * metrics, the Data Mesh Manager client (API key from Secrets Manager, rotation-proof) and, for
+ * the functions that write IAM, the converging core's SyncContext over the AWS IAM adapter.
+ * Everything built here is reused by the warm invocations of the same container.
+ */
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { SecretApiKey } from '../aws/api-key.js';
+import { createIamClient, createSecretsManagerClient } from '../aws/clients.js';
+import { AwsIamAccount } from '../aws/iam-account.js';
+import type { DmmApi } from '../dmm/api.js';
+import { DmmHttpClient } from '../dmm/client.js';
+import type { SyncContext } from '../sync/context.js';
+import { errorMessage } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import type { CommonEnvironment, FunctionIdentity, IamEnvironment } from './environment.js';
+import { powertoolsLogger } from './logging.js';
+import { SyncMetrics, type CountMetric } from './metrics.js';
+import { RotatingDmmApi } from './rotating-dmm.js';
+
+export const LAMBDA_HTTP_RETRIES = { maxAttempts: 3, maxRetryDelayMs: 5_000, maxRetryAfterMs: 15_000 } as const;
+
+export interface Runtime {
+  log: Logger;
+  powertools: PowertoolsLogger;
+  metrics: SyncMetrics;
+  dmm: DmmApi;
+}
+
+export function createRuntime(env: CommonEnvironment, counters: readonly CountMetric[]): Runtime {
+  const powertools = new PowertoolsLogger({ serviceName: env.POWERTOOLS_SERVICE_NAME, logLevel: env.POWERTOOLS_LOG_LEVEL });
+  const log = powertoolsLogger(powertools);
+  const metrics = new SyncMetrics(new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE, serviceName: env.POWERTOOLS_SERVICE_NAME }), counters);
+  const apiKey = new SecretApiKey({ client: createSecretsManagerClient({ region: env.AWS_REGION }), secretId: env.DMM_API_KEY_SECRET_ARN });
+  const dmm = new RotatingDmmApi({
+    apiKey,
+    log,
+    connect: (key) =>
+      new DmmHttpClient({
+        baseUrl: env.DMM_BASE_URL,
+        apiKey: key,
+        apiGeneration: env.DMM_API_GENERATION,
+        // Lambda retries by itself (the next scheduled run, SQS redelivery), so the client gives
+        // up sooner than the CLI's rather than sleeping out the time budget on one request.
+        ...LAMBDA_HTTP_RETRIES,
+        onRetry: (info) => log.warn('retrying Data Mesh Manager request', { ...info }),
+      }),
+  });
+  return { log, powertools, metrics, dmm };
+}
+
+/** The converging core over the account the function runs in. */
+export function createSyncContext(runtime: Runtime, env: IamEnvironment, identity: FunctionIdentity): SyncContext {
+  const iam = new AwsIamAccount({
+    client: createIamClient({ region: env.AWS_REGION }),
+    accountId: identity.accountId,
+    partition: identity.partition,
+    managedRolePath: env.MANAGED_ROLE_PATH,
+  });
+  return {
+    dmm: runtime.dmm,
+    iam,
+    log: runtime.log,
+    resolve: {
+      accountId: identity.accountId,
+      partition: identity.partition,
+      defaultRegion: env.AWS_REGION,
+      defaultAthenaWorkgroup: env.DMM_ATHENA_WORKGROUP,
+      ...(env.DMM_ATHENA_RESULTS_LOCATION ? { athenaQueryResultsLocation: env.DMM_ATHENA_RESULTS_LOCATION } : {}),
+    },
+  };
+}
+
+/**
+ * One invocation: log lines carry the request id, a failure is logged as one JSON line before
+ * Lambda records it, and the invocation's metrics are published whatever happens.
+ */
+export async function invocation<T>(runtime: Runtime, context: Context, work: () => Promise<T>): Promise<T> {
+  runtime.powertools.addContext(context);
+  try {
+    return await work();
+  } catch (error) {
+    runtime.log.error('invocation failed', { error: errorMessage(error), errorName: error instanceof Error ? error.name : typeof error });
+    throw error;
+  } finally {
+    runtime.metrics.publish();
+  }
+}
+
+/** Time left before Lambda stops the invocation, minus room to finish cleanly. */
+export function timeLeftMs(context: Context, safetyMarginMs: number): number {
+  return context.getRemainingTimeInMillis() - safetyMarginMs;
+}

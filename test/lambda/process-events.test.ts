@@ -1,0 +1,127 @@
+/**
+ * process-events with SQS FIFO batches as the event source mapping delivers them: partial batch
+ * failures, the group stop that keeps one agreement's events in order, the report on the last
+ * receive, and events that can never succeed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SQSRecord } from 'aws-lambda';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createProcessEventsHandler } from '../../src/lambda/process-events.js';
+import { LAMBDA_HTTP_RETRIES } from '../../src/lambda/runtime.js';
+import {
+  agreement,
+  captureOutput,
+  consumerProduct,
+  createRole,
+  createSecret,
+  feedEvent,
+  inlinePolicies,
+  lambdaContext,
+  REGION,
+  s3Product,
+  sqsRecord,
+  startDmm,
+  statementsFor,
+  unique,
+  useMoto,
+  type DmmServer,
+} from './helpers.js';
+
+beforeAll(() => {
+  useMoto();
+});
+const out = captureOutput();
+
+const servers: DmmServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+/** Two providers, two active agreements on one role; reading the `orders` product fails. */
+async function world() {
+  const apiKey = `key-${randomUUID()}`;
+  const rolePath = `/${unique('lambda-process')}/`;
+  const role = await createRole(rolePath);
+  const dmm = await startDmm(
+    {
+      dataProducts: [s3Product('orders', unique('acme-orders')), s3Product('payments', unique('acme-payments')), consumerProduct('consumer', role)],
+      agreements: [agreement('agr-a', 'orders', 'consumer', true), agreement('agr-b', 'payments', 'consumer', true)],
+    },
+    apiKey,
+  );
+  servers.push(dmm);
+  // Data Mesh Manager keeps failing for one product (Retry-After: 0 keeps the client's retries quick).
+  dmm.intercept = async ({ path }) => (path.startsWith('/api/dataproducts/orders') ? { status: 503, headers: { 'retry-after': '0' } } : undefined);
+  const handler = createProcessEventsHandler({
+    DMM_BASE_URL: dmm.url,
+    DMM_API_KEY_SECRET_ARN: await createSecret(apiKey),
+    AWS_REGION: REGION,
+    MANAGED_ROLE_PATH: rolePath,
+    MAX_RECEIVE_COUNT: '3',
+  });
+  return { dmm, role, invoke: (records: SQSRecord[]) => handler({ Records: records }, lambdaContext()) };
+}
+
+const activated = (agreementId: string, receiveCount = 1) =>
+  sqsRecord({ body: JSON.stringify(feedEvent('AccessActivatedEvent', agreementId)), groupId: `agreement:${agreementId}`, receiveCount });
+
+describe('process-events', () => {
+  it('fails a failed record and the later records of its group, and nothing else', async () => {
+    const w = await world();
+    const a1 = activated('agr-a');
+    const b1 = activated('agr-b');
+    const a2 = activated('agr-a');
+    const b2 = activated('agr-b');
+    const response = await w.invoke([a1, b1, a2, b2]);
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: a1.messageId }, { itemIdentifier: a2.messageId }]);
+    const policies = await inlinePolicies(w.role);
+    expect(statementsFor(policies, 'agr-b').length).toBeGreaterThan(0);
+    expect(statementsFor(policies, 'agr-a')).toEqual([]);
+    // a2 was not attempted: the only reads of agr-a's product are a1's, with the client's retries.
+    const productReads = w.dmm.requests.filter((r) => r.path.startsWith('/api/dataproducts/orders'));
+    expect(productReads.length).toBe(LAMBDA_HTTP_RETRIES.maxAttempts);
+    // Not the last receive: SQS retries it, so nothing is reported to Data Mesh Manager yet.
+    expect(w.dmm.sim.state.agreementView('agr-a')?.tags).not.toContain('aws-integration-failed');
+    expect(out.metric('Failures')).toBe(1);
+    expect(out.metric('DeadLettered')).toBe(0);
+  });
+
+  it('reports the failure to Data Mesh Manager on the last receive, before SQS dead-letters it', async () => {
+    const w = await world();
+    const last = activated('agr-a', 3);
+    const response = await w.invoke([last]);
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: last.messageId }]);
+    const view = w.dmm.sim.state.agreementView('agr-a')!;
+    expect(view.tags).toContain('aws-integration-failed');
+    expect(view.provisioning).toMatchObject({ status: 'provisioning-failed' });
+    expect(String((view.provisioning as { diagnostics?: string }).diagnostics)).toMatch(/gave up on event .* after 3 attempt\(s\)/);
+    expect(out.metric('DeadLettered')).toBe(1);
+  });
+
+  it('acknowledges events that can never succeed, logging each with its full body', async () => {
+    const w = await world();
+    const garbage = sqsRecord({ body: 'this is not json {', groupId: 'agreement:agr-b' });
+    const notAnEvent = sqsRecord({ body: JSON.stringify({ hello: 'world' }), groupId: 'agreement:agr-b' });
+    const namesNothing = sqsRecord({ body: JSON.stringify({ ...feedEvent('AccessActivatedEvent', ''), data: {} }), groupId: 'unrouted' });
+    const fine = activated('agr-b');
+    const response = await w.invoke([garbage, notAnEvent, namesNothing, fine]);
+
+    // Acknowledged, so they neither block their group nor come back.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(statementsFor(await inlinePolicies(w.role), 'agr-b').length).toBeGreaterThan(0);
+    const errors = out.logs('error');
+    for (const record of [garbage, notAnEvent, namesNothing]) {
+      expect(errors.some((l) => l.body === record.body && l.messageId === record.messageId)).toBe(true);
+    }
+    expect(out.metric('DeadLettered')).toBe(3);
+  });
+
+  it('skips events that do not affect access', async () => {
+    const w = await world();
+    const tag = sqsRecord({ body: JSON.stringify(feedEvent('TagCreatedEvent', 'tag-1')), groupId: 'unrouted' });
+    expect(await w.invoke([tag])).toEqual({ batchItemFailures: [] });
+    expect(await inlinePolicies(w.role)).toEqual(new Map());
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * The reconcile function: a dry run returns the plan (as `dmm-aws plan --json`) and changes
+ * nothing; the scheduled run applies it.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createReconcileHandler } from '../../src/lambda/reconcile.js';
+import {
+  agreement,
+  captureOutput,
+  consumerProduct,
+  createRole,
+  createSecret,
+  inlinePolicies,
+  lambdaContext,
+  REGION,
+  s3Product,
+  scheduledEvent,
+  startDmm,
+  statementsFor,
+  unique,
+  useMoto,
+  type DmmServer,
+} from './helpers.js';
+
+beforeAll(() => {
+  useMoto();
+});
+const out = captureOutput();
+
+const servers: DmmServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function world() {
+  const apiKey = `key-${randomUUID()}`;
+  const rolePath = `/${unique('lambda-reconcile')}/`;
+  const role = await createRole(rolePath);
+  const bucket = unique('acme-orders');
+  const dmm = await startDmm(
+    { dataProducts: [s3Product('orders', bucket), consumerProduct('consumer', role)], agreements: [agreement('agr-r', 'orders', 'consumer', true)] },
+    apiKey,
+  );
+  servers.push(dmm);
+  const handler = createReconcileHandler({
+    DMM_BASE_URL: dmm.url,
+    DMM_API_KEY_SECRET_ARN: await createSecret(JSON.stringify({ apiKey })),
+    AWS_REGION: REGION,
+    MANAGED_ROLE_PATH: rolePath,
+  });
+  return { role, bucket, dmm, handler, context: () => lambdaContext({ functionName: 'dmm-aws-reconcile' }) };
+}
+
+describe('reconcile', () => {
+  it('plans on {"dryRun": true} and applies on its schedule', async () => {
+    const w = await world();
+
+    const plan = await w.handler({ dryRun: true }, w.context());
+    expect(plan).toMatchObject({ applied: false, summary: { changes: 1, agreements: 1, rolesExamined: 1 } });
+    expect(plan).toHaveProperty(['changes', 0], expect.objectContaining({ action: 'put', policyType: 'inline', role: w.role, agreementIds: ['agr-r'] }));
+    expect(JSON.stringify(plan)).toContain(`arn:aws:s3:::${w.bucket}`);
+    expect(await inlinePolicies(w.role)).toEqual(new Map());
+    expect(out.metric('ReconcileChanges')).toBeUndefined();
+
+    const applied = await w.handler(scheduledEvent('dmm-aws-reconcile'), w.context());
+    expect(applied).toEqual({
+      applied: true,
+      summary: { changes: 1, agreements: 1, rolesExamined: 1, granted: 1, revoked: 0, failed: 0 },
+      failures: [],
+    });
+    expect(statementsFor(await inlinePolicies(w.role), 'agr-r').length).toBeGreaterThan(0);
+    expect(out.metric('ReconcileChanges')).toBe(1);
+    expect(out.metric('Grants')).toBe(1);
+
+    // Converged: the next plan is empty.
+    expect(await w.handler({ dryRun: true }, w.context())).toMatchObject({ summary: { changes: 0 } });
+  });
+
+  it('refuses a dryRun that is not a boolean rather than applying', async () => {
+    const w = await world();
+    await expect(w.handler({ dryRun: 'yes' }, w.context())).rejects.toThrow('dryRun must be true or false');
+    expect(await inlinePolicies(w.role)).toEqual(new Map());
+  });
+});
