@@ -17,9 +17,11 @@ export const configSchema = z.strictObject({
     timeoutMs: z.coerce.number().int().positive(),
   }),
   aws: z.strictObject({
-    target: z.enum(['local']),
+    target: z.enum(['local', 'aws']),
     localStateFile: z.string().min(1),
-    accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+    /** For `aws`, taken from the credentials (STS) when not set. */
+    accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+    managedRolePath: z.string().regex(/^\/([\x21-\x7e]*\/)?$/, 'must be an IAM path such as / or /data-consumers/'),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-central-1'),
   }),
   glue: z.strictObject({
@@ -37,7 +39,7 @@ export const DEFAULT_LOCAL_API_KEY = 'local-dev-key';
 
 const DEFAULTS: Config = {
   dmm: { baseUrl: 'http://127.0.0.1:8080', apiGeneration: 'auto', timeoutMs: 10_000 },
-  aws: { target: 'local', localStateFile: '.dmm-aws/aws-account.json', accountId: '123456789012', region: 'eu-central-1' },
+  aws: { target: 'local', localStateFile: '.dmm-aws/aws-account.json', managedRolePath: '/', region: 'eu-central-1' },
   glue: { athenaWorkgroup: 'primary' },
   stateDir: '.dmm-aws',
   pollIntervalSeconds: 10,
@@ -53,6 +55,7 @@ export const ENVIRONMENT: Record<string, string> = {
   DMM_AWS_TARGET: 'aws.target',
   DMM_AWS_STATE_FILE: 'aws.localStateFile',
   DMM_AWS_ACCOUNT_ID: 'aws.accountId',
+  DMM_MANAGED_ROLE_PATH: 'aws.managedRolePath',
   AWS_REGION: 'aws.region',
   DMM_ATHENA_WORKGROUP: 'glue.athenaWorkgroup',
   DMM_ATHENA_RESULTS_LOCATION: 'glue.athenaQueryResultsLocation',

@@ -16,7 +16,8 @@ describe('loadConfig', () => {
   it('defaults to the local simulator and the local AWS stand-in, with the local key', () => {
     const config = loadConfig({ cwd, env: {} });
     expect(config.dmm).toMatchObject({ baseUrl: 'http://127.0.0.1:8080', apiKey: DEFAULT_LOCAL_API_KEY, apiGeneration: 'auto' });
-    expect(config.aws).toMatchObject({ target: 'local', localStateFile: join(cwd, '.dmm-aws/aws-account.json'), accountId: '123456789012' });
+    expect(config.aws).toMatchObject({ target: 'local', localStateFile: join(cwd, '.dmm-aws/aws-account.json'), managedRolePath: '/' });
+    expect(config.aws.accountId).toBeUndefined();
     expect(config.stateDir).toBe(join(cwd, '.dmm-aws'));
   });
 

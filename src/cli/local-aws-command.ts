@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { seedIamAccountFromFile } from '../local/aws-account-fixture.js';
-import { FileIamAccount } from '../local/file-iam-account.js';
+import { DEFAULT_ACCOUNT_ID, FileIamAccount } from '../local/file-iam-account.js';
 import { addConnectionOptions, configFrom, type GlobalOptions } from './common.js';
 import { bold, dim, indent } from './format.js';
 
@@ -39,5 +39,6 @@ export function registerLocalAwsCommand(program: Command): void {
 
 function accountFrom(options: GlobalOptions): FileIamAccount {
   const config = configFrom(options);
-  return new FileIamAccount({ file: config.aws.localStateFile, accountId: config.aws.accountId });
+  if (config.aws.target !== 'local') throw new Error('local-aws works on the local stand-in only (aws.target is aws)');
+  return new FileIamAccount({ file: config.aws.localStateFile, accountId: config.aws.accountId ?? DEFAULT_ACCOUNT_ID });
 }

@@ -28,7 +28,7 @@ export function registerReconcileCommands(program: Command): void {
     addConnectionOptions(command).action(async (options: ReconcileOptions) => {
       const config = configFrom(options);
       const log = loggerFrom(options, config);
-      const ctx = buildContext(config, log);
+      const ctx = await buildContext(config, log);
       const result = await reconcileAll(ctx, {
         dryRun: !apply,
         ...(options.progress !== false && !options.json ? { onProgress: progressReporter(apply ? 'apply' : 'plan') } : {}),

@@ -27,7 +27,7 @@ export function registerRunCommand(program: Command): void {
   addConnectionOptions(command).action(async (options: RunOptions) => {
     const config = configFrom(options);
     const log = loggerFrom(options, config);
-    const ctx = buildContext(config, log);
+    const ctx = await buildContext(config, log);
     const { checkpoint, queue, deadLetterFile } = localPipeline(config);
     const intervalMs = Number(options.interval ?? config.pollIntervalSeconds) * 1000;
     if (!(intervalMs > 0)) throw new Error(`--interval must be a positive number of seconds, got '${options.interval}'`);

@@ -1,14 +1,18 @@
 import { join } from 'node:path';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AwsIamAccount } from '../aws/iam-account.js';
+import { createIamClient } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { DmmHttpClient } from '../dmm/client.js';
 import { FileCheckpoint } from '../local/file-checkpoint.js';
-import { FileIamAccount } from '../local/file-iam-account.js';
+import { DEFAULT_ACCOUNT_ID, FileIamAccount } from '../local/file-iam-account.js';
 import { FileFifoQueue } from '../local/file-queue.js';
 import type { SyncContext } from '../sync/context.js';
+import type { IamAccount } from '../sync/iam.js';
 import type { Logger } from '../util/log.js';
 
 /** The converging core wired to Data Mesh Manager over HTTP and the configured AWS target. */
-export function buildContext(config: Config, log: Logger): SyncContext {
+export async function buildContext(config: Config, log: Logger): Promise<SyncContext> {
   const dmm = new DmmHttpClient({
     baseUrl: config.dmm.baseUrl,
     apiKey: config.dmm.apiKey ?? '',
@@ -16,7 +20,7 @@ export function buildContext(config: Config, log: Logger): SyncContext {
     timeoutMs: config.dmm.timeoutMs,
     onRetry: (info) => log.warn('retrying Data Mesh Manager request', { ...info }),
   });
-  const iam = new FileIamAccount({ file: config.aws.localStateFile, accountId: config.aws.accountId });
+  const iam = await iamAccount(config);
   return {
     dmm,
     iam,
@@ -29,6 +33,25 @@ export function buildContext(config: Config, log: Logger): SyncContext {
       ...(config.glue.athenaQueryResultsLocation ? { athenaQueryResultsLocation: config.glue.athenaQueryResultsLocation } : {}),
     },
   };
+}
+
+/** `local`: the file-backed stand-in; `aws`: the account of the standard AWS credentials. */
+async function iamAccount(config: Config): Promise<IamAccount> {
+  if (config.aws.target === 'local') {
+    return new FileIamAccount({ file: config.aws.localStateFile, accountId: config.aws.accountId ?? DEFAULT_ACCOUNT_ID });
+  }
+  const accountId = config.aws.accountId ?? (await callerAccount(config.aws.region));
+  return new AwsIamAccount({ client: createIamClient({ region: config.aws.region }), accountId, managedRolePath: config.aws.managedRolePath });
+}
+
+async function callerAccount(region: string): Promise<string> {
+  try {
+    const identity = await new STSClient({ region }).send(new GetCallerIdentityCommand({}));
+    if (!identity.Account) throw new Error('STS returned no account');
+    return identity.Account;
+  } catch (error) {
+    throw new Error(`cannot tell which AWS account to manage: ${(error as Error).message}. Configure AWS credentials, or set DMM_AWS_ACCOUNT_ID`);
+  }
 }
 
 /** The daemon's durable local pipeline: checkpoint, FIFO queue and dead letters in the state folder. */

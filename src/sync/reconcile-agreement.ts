@@ -51,7 +51,7 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
   let failure = desired.kind === 'failed' ? desired.reason : undefined;
 
   if (desired.kind === 'grant' && !roles.some((r) => r.role.name === desired.grant.role.name)) {
-    failure = `IAM role ${desired.grant.role.name} does not exist in account ${ctx.iam.accountId} (from the consumer data product ${desired.grant.consumerDataProductId})`;
+    failure = missingRoleReason(ctx, desired.grant);
   }
   for (const state of roles) {
     const wanted = desired.kind === 'grant' && state.role.name === desired.grant.role.name ? desired.grant : undefined;
@@ -106,6 +106,14 @@ export function decide(desired: Resolution, effect: AgreementEffect, failure: st
   if (failure) return 'failed';
   if (desired.kind === 'grant') return 'grant';
   return effect === 'revoked' ? 'revoke' : 'none';
+}
+
+/** Why a grant's role cannot be written to: it does not exist, or the tool may not manage it. */
+export function missingRoleReason(ctx: SyncContext, grant: Grant): string {
+  return (
+    `IAM role ${grant.role.name} (from the consumer data product ${grant.consumerDataProductId}) does not exist in account ` +
+    `${ctx.iam.accountId}, or is outside the roles this integration may manage`
+  );
 }
 
 /** The integration manages one account: a role elsewhere is a failure, never a silent skip. */

@@ -11,6 +11,7 @@ import {
   type AgreementOutcome,
   type ConvergeOptions,
   decide,
+  missingRoleReason,
 } from './reconcile-agreement.js';
 import { reportBack } from './report.js';
 import { resolveAgreement, type Resolution } from './resolve.js';
@@ -63,7 +64,7 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
     if (resolution.kind !== 'grant') continue;
     const { role } = resolution.grant;
     if (!roleNames.has(role.name)) {
-      failures.set(id, `IAM role ${role.name} does not exist in account ${ctx.iam.accountId} (from the consumer data product ${resolution.grant.consumerDataProductId})`);
+      failures.set(id, missingRoleReason(ctx, resolution.grant));
       continue;
     }
     const forRole = desiredByRole.get(role.name) ?? new Map<string, PolicyStatement[]>();

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 
 const run = promisify(execFile);
@@ -107,5 +108,43 @@ describe('dmm-aws CLI', () => {
     expect(second.code).toBe(0);
     const after = await cli(['local-aws', 'show', 'marketing-analytics-consumer'], connection());
     expect(after.stdout).not.toContain('acme-orders-data');
+  });
+
+  it('plans and applies against AWS (moto) with the standard AWS configuration', async () => {
+    const endpoint = inject('motoEndpoint');
+    // moto is shared with other test files: a unique role path keeps this full reconcile to its own roles.
+    const roleName = `cli-consumer-${Date.now()}`;
+    const rolePath = `/dmm-aws-cli-${Date.now()}/`;
+    const aws = { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'eu-central-1' };
+    const iam = new IAMClient({ endpoint, region: 'eu-central-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    await iam.send(new CreateRoleCommand({ RoleName: roleName, Path: rolePath, AssumeRolePolicyDocument: trust }));
+    const sim = await startSimulator({
+      port: 0,
+      apiKey: 'cli-aws-key-0123456789',
+      mesh: {
+        dataProducts: [
+          { dataProductSpecification: '0.0.1', id: 'consumer', info: { title: 'Consumer', owner: 't' }, custom: { 'aws-role-name': roleName } },
+          {
+            dataProductSpecification: '0.0.1',
+            id: 'orders',
+            info: { title: 'Orders', owner: 't' },
+            outputPorts: [{ id: 'p', name: 'p', custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::cli-orders' } }],
+          },
+        ],
+        agreements: [{ id: 'agr-cli', info: { purpose: 'x', status: 'approved', active: true }, provider: { dataProductId: 'orders', outputPortId: 'p' }, consumer: { dataProductId: 'consumer' }, tags: [], custom: {} }],
+      },
+    });
+    try {
+      const env = { ...aws, DMM_AWS_TARGET: 'aws', DMM_MANAGED_ROLE_PATH: rolePath, DMM_BASE_URL: sim.url, DMM_API_KEY: 'cli-aws-key-0123456789' };
+      const plan = JSON.parse((await cli(['plan', '--json'], env)).stdout);
+      expect(plan.changes).toHaveLength(1);
+      expect(plan.changes[0]).toMatchObject({ action: 'put', policyType: 'inline', policyName: 'dmm-aws-pack-1', agreementIds: ['agr-cli'] });
+      expect((await cli(['apply', '--no-progress'], env)).code).toBe(0);
+      const after = JSON.parse((await cli(['plan', '--json'], env)).stdout);
+      expect(after.changes).toEqual([]);
+    } finally {
+      await sim.close();
+    }
   });
 });

@@ -104,7 +104,7 @@ describe('data product changes', () => {
     world.sim.putDataProduct(consumerProduct('consumer', { 'aws-role-name': 'not-created-yet' }));
     await world.settle();
     expect(await policyNames(world.iam)).toEqual({ inline: [], managed: [] });
-    expect(view(world, 'agr-1').custom['aws-integration-error']).toBe(`IAM role not-created-yet does not exist in account ${ACCOUNT} (from the consumer data product consumer)`);
+    expect(view(world, 'agr-1').custom['aws-integration-error']).toBe(`IAM role not-created-yet (from the consumer data product consumer) does not exist in account ${ACCOUNT}, or is outside the roles this integration may manage`);
     expect((await provisioningOf(world, 'agr-1')).body?.status).toBe('provisioning-failed');
   });
 

@@ -77,7 +77,7 @@ describe('failures', () => {
     await expectFailed(world, 'agr-no-role', 'consumer data product no-role: custom.aws-role-name is not set');
     await expectFailed(world, 'agr-kafka', 'custom.output-port-type is "kafka_topic", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table)');
     await expectFailed(world, 'agr-wildcard', /custom\.aws-s3-bucket-arn .*wildcards.*arn:aws:s3:::\*/);
-    await expectFailed(world, 'agr-ghost', `IAM role ghost-role does not exist in account ${ACCOUNT} (from the consumer data product ghost)`);
+    await expectFailed(world, 'agr-ghost', `IAM role ghost-role (from the consumer data product ghost) does not exist in account ${ACCOUNT}, or is outside the roles this integration may manage`);
     await expectFailed(world, 'agr-elsewhere', `custom.aws-role-arn is a role in account 999999999999, but this tool manages roles in account ${ACCOUNT}`);
 
     expect([...(await grantsOn(world.iam)).keys()]).toEqual(['agr-ok']);
