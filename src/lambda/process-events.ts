@@ -11,7 +11,7 @@ import type { SyncContext } from '../sync/context.js';
 import { processEvent } from '../sync/processor.js';
 import { errorMessage } from '../util/errors.js';
 import { functionIdentity, readEnvironment, type ProcessEventsEnvironment } from './environment.js';
-import { giveUp, isPermanent } from './give-up.js';
+import { giveUp, isPermanent } from '../sync/give-up.js';
 import { createRuntime, createSyncContext, invocation, type Runtime } from './runtime.js';
 
 interface Pipeline {

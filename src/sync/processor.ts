@@ -1,24 +1,19 @@
 import type { Agreement } from '../model/agreement.js';
-import { AgreementFormatError } from '../model/read-agreement.js';
-import { DataProductFormatError } from '../model/read-data-product.js';
 import { UNKNOWN_ID } from '../model/agreement.js';
 import type { FeedEvent } from '../model/events.js';
 import { errorMessage } from '../util/errors.js';
 import type { SyncContext } from './context.js';
 import { routeEvent, type EventTarget } from './event-routing.js';
+import { giveUp, isPermanent, UnprocessableEventError } from './give-up.js';
+
+export { UnprocessableEventError };
 import type { EventQueue, ReceivedMessage } from './queue.js';
 import { reconcileAgreement, type AgreementOutcome } from './reconcile-agreement.js';
-import { reportBack } from './report.js';
 
 export interface EventResult {
   event: FeedEvent;
   target: EventTarget;
   outcomes: AgreementOutcome[];
-}
-
-/** An event that no retry can make processable (e.g. it names no resource). */
-export class UnprocessableEventError extends Error {
-  override name = 'UnprocessableEventError';
 }
 
 /** Run the converging core for everything one event may have changed. */
@@ -106,7 +101,7 @@ export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: D
         await options.onResult?.(result);
       } catch (error) {
         if (isPermanent(error) || message.receiveCount >= maxReceives) {
-          await giveUp(ctx, message, error);
+          await giveUp(ctx, message.event, message.receiveCount, error);
           await options.onDeadLetter?.(message, error);
           await queue.ack(message.receipt);
           stats.deadLettered++;
@@ -122,24 +117,3 @@ export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: D
   return stats;
 }
 
-/**
- * Documents that cannot be read will not read better on retry: give up at once and report, so
- * the agreement's owner sees why instead of waiting out five attempts.
- */
-function isPermanent(error: unknown): boolean {
-  return error instanceof UnprocessableEventError || error instanceof AgreementFormatError || error instanceof DataProductFormatError;
-}
-
-/** Tell Data Mesh Manager (where the event names an agreement) and the log why we gave up. */
-async function giveUp(ctx: SyncContext, message: ReceivedMessage, error: unknown): Promise<void> {
-  const diagnostic = `dmm-aws gave up on event ${message.event.id} (${message.event.type}) after ${message.receiveCount} attempt(s): ${errorMessage(error)}`;
-  ctx.log.error('event dead-lettered', { eventId: message.event.id, eventType: message.event.type, error: errorMessage(error) });
-  const target = routeEvent(message.event);
-  if (target.kind !== 'agreement') return;
-  try {
-    const agreement = await ctx.dmm.getAgreement(target.agreementId);
-    if (agreement) await reportBack(ctx.dmm, agreement, { kind: 'failed', diagnostic }, ctx.log);
-  } catch (reportError) {
-    ctx.log.error('could not report the failure to Data Mesh Manager', { agreementId: target.agreementId, error: errorMessage(reportError) });
-  }
-}

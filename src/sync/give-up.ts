@@ -1,18 +1,25 @@
 /**
- * Giving up on an event, as `drainQueue` does (src/sync/processor.ts `giveUp`/`isPermanent`,
- * which that module does not export): the same diagnostic, reported the same way, so an
- * agreement's owner sees the same message from the CLI daemon and from Lambda.
+ * Giving up on an event, shared by the CLI daemon (`drainQueue`) and the process-events Lambda,
+ * so an agreement's owner sees the same diagnostic from both.
  */
 import type { FeedEvent } from '../model/events.js';
 import { AgreementFormatError } from '../model/read-agreement.js';
 import { DataProductFormatError } from '../model/read-data-product.js';
-import type { SyncContext } from '../sync/context.js';
-import { routeEvent } from '../sync/event-routing.js';
-import { UnprocessableEventError } from '../sync/processor.js';
-import { reportBack } from '../sync/report.js';
+import type { SyncContext } from './context.js';
+import { routeEvent } from './event-routing.js';
+
+import { reportBack } from './report.js';
 import { errorMessage } from '../util/errors.js';
 
-/** Documents that cannot be read will not read better on retry. */
+/** An event that no retry can make processable (e.g. it names no resource). */
+export class UnprocessableEventError extends Error {
+  override name = 'UnprocessableEventError';
+}
+
+/**
+ * Documents that cannot be read will not read better on retry: give up at once and report, so
+ * the agreement's owner sees why instead of waiting out every attempt.
+ */
 export function isPermanent(error: unknown): boolean {
   return error instanceof UnprocessableEventError || error instanceof AgreementFormatError || error instanceof DataProductFormatError;
 }
