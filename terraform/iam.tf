@@ -1,0 +1,287 @@
+# One least-privilege role per function. Every action granted here is one the code calls
+# (the *_ACTIONS_USED lists in src/aws/, compared with these statements by test/terraform/),
+# on the narrowest resources IAM can express. No statement grants a wildcard action.
+
+locals {
+  # Consumer roles the sync may change: every role under var.managed_role_path.
+  managed_roles_arn = "arn:${local.partition}:iam::${local.account_id}:role${var.managed_role_path}*"
+
+  # The customer-managed packs of ADR 0002 always live under the path /dmm-aws/.
+  managed_packs_arn = "arn:${local.partition}:iam::${local.account_id}:policy/dmm-aws/*"
+
+  # With managed_role_path = "/" the module's own roles match managed_roles_arn too.
+  own_role_arns = [
+    aws_iam_role.poll_feed.arn,
+    aws_iam_role.process_events.arn,
+    aws_iam_role.reconcile.arn,
+  ]
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    sid     = "LambdaAssumesTheRole"
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "poll_feed" {
+  name                 = local.function_names.poll_feed
+  description          = "Execution role of ${local.function_names.poll_feed}: feed to queue, checkpoint in S3."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = local.tags
+}
+
+resource "aws_iam_role" "process_events" {
+  name                 = local.function_names.process_events
+  description          = "Execution role of ${local.function_names.process_events}: converges agreements on roles under ${var.managed_role_path}."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = local.tags
+}
+
+resource "aws_iam_role" "reconcile" {
+  name                 = local.function_names.reconcile
+  description          = "Execution role of ${local.function_names.reconcile}: full reconcile of roles under ${var.managed_role_path}."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = local.tags
+}
+
+# ---------------------------------------------------------------------------------------------
+# Logs: each function writes to its own log group only. The groups are created by the module
+# (lambda.tf), so logs:CreateLogGroup is not needed. Metrics are embedded in the log lines (EMF)
+# and need no cloudwatch:PutMetricData.
+# ---------------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "poll_feed_logs" {
+  statement {
+    sid       = "WriteOwnLogGroup"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.poll_feed.arn}:*"]
+  }
+}
+
+data "aws_iam_policy_document" "process_events_logs" {
+  statement {
+    sid       = "WriteOwnLogGroup"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.process_events.arn}:*"]
+  }
+}
+
+data "aws_iam_policy_document" "reconcile_logs" {
+  statement {
+    sid       = "WriteOwnLogGroup"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.reconcile.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "poll_feed_logs" {
+  name   = "logs"
+  role   = aws_iam_role.poll_feed.id
+  policy = data.aws_iam_policy_document.poll_feed_logs.json
+}
+
+resource "aws_iam_role_policy" "process_events_logs" {
+  name   = "logs"
+  role   = aws_iam_role.process_events.id
+  policy = data.aws_iam_policy_document.process_events_logs.json
+}
+
+resource "aws_iam_role_policy" "reconcile_logs" {
+  name   = "logs"
+  role   = aws_iam_role.reconcile.id
+  policy = data.aws_iam_policy_document.reconcile_logs.json
+}
+
+# ---------------------------------------------------------------------------------------------
+# The API key: every function talks to Data Mesh Manager.
+# ---------------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "read_api_key" {
+  statement {
+    sid       = "ReadApiKey"
+    effect    = "Allow"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [local.api_key_secret_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "poll_feed_api_key" {
+  name   = "api-key"
+  role   = aws_iam_role.poll_feed.id
+  policy = data.aws_iam_policy_document.read_api_key.json
+}
+
+resource "aws_iam_role_policy" "process_events_api_key" {
+  name   = "api-key"
+  role   = aws_iam_role.process_events.id
+  policy = data.aws_iam_policy_document.read_api_key.json
+}
+
+resource "aws_iam_role_policy" "reconcile_api_key" {
+  name   = "api-key"
+  role   = aws_iam_role.reconcile.id
+  policy = data.aws_iam_policy_document.read_api_key.json
+}
+
+# ---------------------------------------------------------------------------------------------
+# poll-feed: send to the event queue, read and write the checkpoint object.
+# ---------------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "poll_feed" {
+  statement {
+    sid    = "SendEvents"
+    effect = "Allow"
+    # SendMessageBatch is authorised as sqs:SendMessage; there is no separate batch action.
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.events.arn]
+  }
+
+  statement {
+    sid       = "ReadAndWriteCheckpoint"
+    effect    = "Allow"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${aws_s3_bucket.state.arn}/${var.checkpoint_key}"]
+  }
+
+  # Without ListBucket, S3 answers a GetObject of a missing key with 403 AccessDenied instead of
+  # 404 NoSuchKey, and the very first poll (no checkpoint yet) could not tell "absent" from
+  # "forbidden". The bucket holds nothing but the checkpoint.
+  statement {
+    sid       = "TellMissingCheckpointFromForbidden"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.state.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "poll_feed" {
+  name   = "poll-feed"
+  role   = aws_iam_role.poll_feed.id
+  policy = data.aws_iam_policy_document.poll_feed.json
+}
+
+# ---------------------------------------------------------------------------------------------
+# process-events: the SQS event source mapping polls the queue with the function's role.
+# The dead-letter queue appears in no policy: only SQS itself moves messages there.
+# ---------------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "process_events_queue" {
+  statement {
+    sid    = "ConsumeEvents"
+    effect = "Allow"
+    actions = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+    ]
+    resources = [aws_sqs_queue.events.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "process_events_queue" {
+  name   = "event-queue"
+  role   = aws_iam_role.process_events.id
+  policy = data.aws_iam_policy_document.process_events_queue.json
+}
+
+# ---------------------------------------------------------------------------------------------
+# process-events and reconcile: the IAM writer rights (src/aws/iam-account.ts IAM_ACTIONS_USED).
+# ---------------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "iam_writer" {
+  # ListRoles has no resource-level permissions: IAM only accepts "*" for it. The code lists with
+  # PathPrefix = MANAGED_ROLE_PATH, and what it may change is limited by the statements below.
+  statement {
+    sid       = "ListRoles"
+    effect    = "Allow"
+    actions   = ["iam:ListRoles"]
+    resources = ["*"]
+  }
+
+  # Inline packs (dmm-aws-pack-<n>) and the reference integration's DMM_DataUsageAgreement_<id>
+  # policies, which are adopted: read, rewritten, deleted.
+  statement {
+    sid    = "InlinePacksOnManagedRoles"
+    effect = "Allow"
+    actions = [
+      "iam:DeleteRolePolicy",
+      "iam:GetRole",
+      "iam:GetRolePolicy",
+      "iam:ListAttachedRolePolicies",
+      "iam:ListRolePolicies",
+      "iam:PutRolePolicy",
+    ]
+    resources = [local.managed_roles_arn]
+  }
+
+  # Attaching is limited to our own packs: without the condition this right would let the tool
+  # attach any policy (AdministratorAccess, say) to a managed role.
+  statement {
+    sid       = "AttachOnlyOwnPacksToManagedRoles"
+    effect    = "Allow"
+    actions   = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+    resources = [local.managed_roles_arn]
+
+    condition {
+      test     = "ArnLike"
+      variable = "iam:PolicyARN"
+      values   = [local.managed_packs_arn]
+    }
+  }
+
+  # Customer-managed packs /dmm-aws/dmm-aws-<role>-<n> (ADR 0002), and nothing outside that path.
+  statement {
+    sid    = "ManagedPacks"
+    effect = "Allow"
+    actions = [
+      "iam:CreatePolicy",
+      "iam:CreatePolicyVersion",
+      "iam:DeletePolicy",
+      "iam:DeletePolicyVersion",
+      "iam:GetPolicy",
+      "iam:GetPolicyVersion",
+      "iam:ListPolicyVersions",
+    ]
+    resources = [local.managed_packs_arn]
+  }
+
+  # The tool must never widen its own rights, whatever managed_role_path says and whatever a
+  # data product's metadata names as its role: an explicit Deny wins over every Allow.
+  statement {
+    sid    = "NeverChangeOwnRoles"
+    effect = "Deny"
+    actions = [
+      "iam:AttachRolePolicy",
+      "iam:DeleteRolePolicy",
+      "iam:DetachRolePolicy",
+      "iam:PutRolePolicy",
+    ]
+    resources = local.own_role_arns
+  }
+}
+
+resource "aws_iam_role_policy" "process_events_iam" {
+  name   = "iam-writer"
+  role   = aws_iam_role.process_events.id
+  policy = data.aws_iam_policy_document.iam_writer.json
+}
+
+resource "aws_iam_role_policy" "reconcile_iam" {
+  name   = "iam-writer"
+  role   = aws_iam_role.reconcile.id
+  policy = data.aws_iam_policy_document.iam_writer.json
+}

@@ -1,0 +1,82 @@
+# Everything deployed by this module lives in the account and region of the configured AWS
+# provider; the functions manage IAM in that same account (they read it from their own ARN).
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  # `name` is deprecated in favour of `region` from provider 6, but `region` does not exist in 5.x.
+  region = data.aws_region.current.name
+
+  dist_dir = coalesce(var.dist_dir, "${path.module}/../dist")
+
+  tags = merge(var.tags, { "dmm-aws:deployment" = var.name_prefix })
+
+  function_names = {
+    poll_feed      = "${var.name_prefix}-poll-feed"
+    process_events = "${var.name_prefix}-process-events"
+    reconcile      = "${var.name_prefix}-reconcile"
+  }
+
+  # Lambda writes to /aws/lambda/<function name>; the module creates these groups itself so that
+  # they have a retention and so that each role can be limited to its own group.
+  log_group_names = { for key, name in local.function_names : key => "/aws/lambda/${name}" }
+
+  state_bucket_name = coalesce(var.state_bucket_name, "${var.name_prefix}-state-${local.account_id}-${local.region}")
+
+  api_key_secret_arn = var.dmm_api_key_secret_arn != null ? var.dmm_api_key_secret_arn : one(aws_secretsmanager_secret.api_key[*].arn)
+
+  # The environment contract of docs/adr/0003-serverless-shape.md, validated by each function at
+  # start-up (src/lambda/environment.ts). An empty string means "not set, use the default" there.
+  common_environment = {
+    DMM_BASE_URL                 = var.dmm_base_url
+    DMM_API_KEY_SECRET_ARN       = local.api_key_secret_arn
+    DMM_API_GENERATION           = var.dmm_api_generation
+    POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+    POWERTOOLS_LOG_LEVEL         = var.log_level
+  }
+
+  poll_feed_environment = {
+    POWERTOOLS_SERVICE_NAME = local.function_names.poll_feed
+    EVENT_QUEUE_URL         = aws_sqs_queue.events.url
+    STATE_BUCKET            = aws_s3_bucket.state.bucket
+    CHECKPOINT_KEY          = var.checkpoint_key
+    POLL_REPEAT_SECONDS     = tostring(var.poll_repeat_seconds)
+  }
+
+  # process-events and reconcile write IAM and share these settings.
+  iam_writer_environment = {
+    DMM_ATHENA_WORKGROUP        = var.athena_workgroup
+    DMM_ATHENA_RESULTS_LOCATION = var.athena_results_location != null ? var.athena_results_location : ""
+    MANAGED_ROLE_PATH           = var.managed_role_path
+  }
+
+  process_events_environment = {
+    POWERTOOLS_SERVICE_NAME = local.function_names.process_events
+    # Must equal the queue's redrive maxReceiveCount: the attempt with this receive count is the
+    # last, so it reports the failure to Data Mesh Manager before SQS dead-letters the event.
+    MAX_RECEIVE_COUNT = tostring(var.max_receive_count)
+  }
+
+  reconcile_environment = {
+    POWERTOOLS_SERVICE_NAME = local.function_names.reconcile
+  }
+}
+
+# Variable validation blocks can only refer to their own variable before Terraform 1.9, so the
+# rule that spans two variables is a precondition, checked at plan time.
+resource "terraform_data" "api_key_source" {
+  input = var.dmm_api_key_secret_arn != null ? "existing-secret" : "module-secret"
+
+  lifecycle {
+    precondition {
+      condition     = (var.dmm_api_key == null) != (var.dmm_api_key_secret_arn == null)
+      error_message = "Set exactly one of dmm_api_key (the module creates a secret holding it) and dmm_api_key_secret_arn (an existing secret)."
+    }
+  }
+}

@@ -1,0 +1,86 @@
+output "function_names" {
+  description = "Names of the three functions, keyed poll_feed, process_events, reconcile."
+  value = {
+    poll_feed      = aws_lambda_function.poll_feed.function_name
+    process_events = aws_lambda_function.process_events.function_name
+    reconcile      = aws_lambda_function.reconcile.function_name
+  }
+}
+
+output "function_arns" {
+  description = "ARNs of the three functions."
+  value = {
+    poll_feed      = aws_lambda_function.poll_feed.arn
+    process_events = aws_lambda_function.process_events.arn
+    reconcile      = aws_lambda_function.reconcile.arn
+  }
+}
+
+output "role_arns" {
+  description = "ARNs of the functions' execution roles (e.g. for a KMS key policy of an existing secret)."
+  value = {
+    poll_feed      = aws_iam_role.poll_feed.arn
+    process_events = aws_iam_role.process_events.arn
+    reconcile      = aws_iam_role.reconcile.arn
+  }
+}
+
+output "log_group_names" {
+  description = "CloudWatch log groups of the three functions."
+  value = {
+    poll_feed      = aws_cloudwatch_log_group.poll_feed.name
+    process_events = aws_cloudwatch_log_group.process_events.name
+    reconcile      = aws_cloudwatch_log_group.reconcile.name
+  }
+}
+
+output "event_queue_url" {
+  description = "URL of the SQS FIFO event queue."
+  value       = aws_sqs_queue.events.url
+}
+
+output "event_queue_arn" {
+  description = "ARN of the SQS FIFO event queue (the destination when replaying dead letters)."
+  value       = aws_sqs_queue.events.arn
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the dead-letter queue."
+  value       = aws_sqs_queue.dead_letter.url
+}
+
+output "dead_letter_queue_arn" {
+  description = "ARN of the dead-letter queue (the source of `aws sqs start-message-move-task`)."
+  value       = aws_sqs_queue.dead_letter.arn
+}
+
+output "state_bucket" {
+  description = "Name of the state bucket."
+  value       = aws_s3_bucket.state.bucket
+}
+
+output "checkpoint_uri" {
+  description = "Where poll-feed keeps its checkpoint."
+  value       = "s3://${aws_s3_bucket.state.bucket}/${var.checkpoint_key}"
+}
+
+output "api_key_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding the Data Mesh Manager API key."
+  value       = local.api_key_secret_arn
+}
+
+output "alarm_names" {
+  description = "Names of the CloudWatch alarms."
+  value = [
+    aws_cloudwatch_metric_alarm.dead_letters.alarm_name,
+    aws_cloudwatch_metric_alarm.queue_backlog.alarm_name,
+    aws_cloudwatch_metric_alarm.poll_feed_errors.alarm_name,
+    aws_cloudwatch_metric_alarm.process_events_errors.alarm_name,
+    aws_cloudwatch_metric_alarm.reconcile_errors.alarm_name,
+  ]
+}
+
+output "dry_run_command" {
+  description = "Shell command that runs a full reconcile as a dry run and writes the plan to plan.json."
+  value       = "aws lambda invoke --region ${local.region} --function-name ${aws_lambda_function.reconcile.function_name} --cli-binary-format raw-in-base64-out --cli-read-timeout 0 --payload '{\"dryRun\": true}' plan.json"
+}

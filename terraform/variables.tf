@@ -1,0 +1,348 @@
+# ---------------------------------------------------------------------------------------------
+# Naming and packaging
+# ---------------------------------------------------------------------------------------------
+
+variable "name_prefix" {
+  description = "Prefix of every resource name (functions, roles, queues, log groups, alarms, bucket). Lower case, so that it is valid in an S3 bucket name too."
+  type        = string
+  default     = "dmm-aws"
+
+  validation {
+    # The longest derived names must stay within AWS limits: "<prefix>-process-events" as a role
+    # and function name (64), "<prefix>-state-<account>-<region>" as a bucket name (63).
+    condition     = can(regex("^[a-z][a-z0-9-]{0,18}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 2-20 characters of a-z, 0-9 and '-', start with a letter and not end with '-'."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource the module creates."
+  type        = map(string)
+  default     = {}
+}
+
+variable "dist_dir" {
+  description = "Directory holding poll-feed.zip, process-events.zip and reconcile.zip from `npm run build`. null means the repository's dist/ next to this module (\"$${path.module}/../dist\"); a variable default cannot refer to path.module, hence null."
+  type        = string
+  default     = null
+}
+
+# ---------------------------------------------------------------------------------------------
+# Data Mesh Manager
+# ---------------------------------------------------------------------------------------------
+
+variable "dmm_base_url" {
+  description = "Data Mesh Manager / Entropy Data API base URL (DMM_BASE_URL). Older installations use https://api.datamesh-manager.com; self-hosted instances work too."
+  type        = string
+  default     = "https://api.entropy-data.com"
+
+  validation {
+    condition     = can(regex("^https?://[^/?#\\s]+(/[^?#\\s]*)?$", var.dmm_base_url)) && !endswith(var.dmm_base_url, "/")
+    error_message = "dmm_base_url must be an http(s) URL without query, fragment or trailing slash, e.g. https://api.entropy-data.com."
+  }
+}
+
+variable "dmm_api_generation" {
+  description = "Which agreement API to use (DMM_API_GENERATION): auto (detect once), access (/api/access, 2025+) or datausageagreements (2024 and earlier)."
+  type        = string
+  default     = "auto"
+
+  validation {
+    condition     = contains(["auto", "access", "datausageagreements"], var.dmm_api_generation)
+    error_message = "dmm_api_generation must be one of auto, access, datausageagreements."
+  }
+}
+
+variable "dmm_api_key" {
+  description = "Data Mesh Manager API key. When set, the module creates a Secrets Manager secret holding it. It is stored in the Terraform state: protect the state, or create the secret yourself and pass dmm_api_key_secret_arn instead. Set exactly one of the two."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.dmm_api_key == null || length(trimspace(coalesce(var.dmm_api_key, " "))) > 0
+    error_message = "dmm_api_key must not be empty; leave it null to use dmm_api_key_secret_arn."
+  }
+}
+
+variable "dmm_api_key_secret_arn" {
+  description = "Full ARN (with its 6-character suffix) of an existing Secrets Manager secret holding the API key, as a plain string or as JSON {\"apiKey\": \"...\"}. Set exactly one of dmm_api_key and dmm_api_key_secret_arn."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dmm_api_key_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", coalesce(var.dmm_api_key_secret_arn, "-")))
+    error_message = "dmm_api_key_secret_arn must be a complete secret ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters> (a partial ARN cannot be scoped exactly in IAM)."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# What the sync may change
+# ---------------------------------------------------------------------------------------------
+
+variable "managed_role_path" {
+  description = "IAM path prefix of the consumer roles the sync may manage (MANAGED_ROLE_PATH), e.g. /data-products/. \"/\" allows every role in the account (except the module's own, which are denied explicitly); a dedicated path is strongly recommended."
+  type        = string
+  default     = "/"
+
+  validation {
+    # The value becomes part of IAM policy resources: "*", "?" and "${...}" there would be
+    # wildcards or policy variables, so only plain path characters are accepted.
+    condition     = length(var.managed_role_path) <= 512 && can(regex("^/([A-Za-z0-9_+=,.@-]+/)*$", var.managed_role_path))
+    error_message = "managed_role_path must start and end with '/', e.g. / or /data-products/, with segments of A-Z, a-z, 0-9 and _+=,.@- only."
+  }
+}
+
+variable "athena_workgroup" {
+  description = "Athena workgroup consumers query Glue tables with when a port names none (DMM_ATHENA_WORKGROUP)."
+  type        = string
+  default     = "primary"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]{1,128}$", var.athena_workgroup))
+    error_message = "athena_workgroup must be 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-'."
+  }
+}
+
+variable "athena_results_location" {
+  description = "s3://bucket/prefix/ where that workgroup writes query results (DMM_ATHENA_RESULTS_LOCATION). When set, Glue grants include write access under exactly that prefix. null: not set (workgroups with managed query results)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.athena_results_location == null || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^*?$]*)?/$", coalesce(var.athena_results_location, "-")))
+    error_message = "athena_results_location must look like s3://bucket/prefix/ (ending in '/', no '*', '?' or '$')."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Schedules and polling
+# ---------------------------------------------------------------------------------------------
+
+variable "schedules_enabled" {
+  description = "Whether the poll and reconcile schedules run. Deploy first with false, check a dry run of reconcile, then set true (see docs/deployment.md)."
+  type        = bool
+  default     = true
+}
+
+variable "poll_schedule_expression" {
+  description = "EventBridge schedule of poll-feed."
+  type        = string
+  default     = "rate(1 minute)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.poll_schedule_expression))
+    error_message = "poll_schedule_expression must be an EventBridge rate(...) or cron(...) expression."
+  }
+}
+
+variable "reconcile_schedule_expression" {
+  description = "EventBridge schedule of the full reconcile."
+  type        = string
+  default     = "rate(1 hour)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.reconcile_schedule_expression))
+    error_message = "reconcile_schedule_expression must be an EventBridge rate(...) or cron(...) expression."
+  }
+}
+
+variable "poll_repeat_seconds" {
+  description = "POLL_REPEAT_SECONDS: 0 polls the feed once per invocation until caught up; N keeps polling every N seconds until the invocation's time budget is nearly spent (lower latency than the one-minute schedule, longer billed duration)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.poll_repeat_seconds >= 0 && var.poll_repeat_seconds <= 600 && floor(var.poll_repeat_seconds) == var.poll_repeat_seconds
+    error_message = "poll_repeat_seconds must be a whole number from 0 to 600."
+  }
+}
+
+variable "checkpoint_key" {
+  description = "Object key of poll-feed's checkpoint (the id of the last queued event) in the state bucket."
+  type        = string
+  default     = "checkpoint/last-event-id.json"
+
+  validation {
+    # (RE2 caps repetition counts at 1000, hence the separate length check.)
+    condition     = length(var.checkpoint_key) <= 1024 && can(regex("^[A-Za-z0-9!_.()-][A-Za-z0-9!_.()/-]*$", var.checkpoint_key))
+    error_message = "checkpoint_key must be a relative object key of letters, digits and !_.()/- (no '*' or '?', which would be wildcards in the IAM policy)."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------------------------
+
+variable "poll_feed_memory_mb" {
+  description = "Memory of poll-feed in MB."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.poll_feed_memory_mb >= 128 && var.poll_feed_memory_mb <= 10240
+    error_message = "poll_feed_memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "poll_feed_timeout_seconds" {
+  description = "Timeout of poll-feed in seconds. The function stops reading the feed shortly before it, with a consistent checkpoint."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.poll_feed_timeout_seconds >= 10 && var.poll_feed_timeout_seconds <= 900
+    error_message = "poll_feed_timeout_seconds must be between 10 and 900."
+  }
+}
+
+variable "process_events_memory_mb" {
+  description = "Memory of process-events in MB."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.process_events_memory_mb >= 128 && var.process_events_memory_mb <= 10240
+    error_message = "process_events_memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "process_events_timeout_seconds" {
+  description = "Timeout of process-events in seconds. The queue's visibility timeout is six times this value."
+  type        = number
+  default     = 60
+
+  validation {
+    # 6 x 900 s = 5,400 s, well within SQS's 12-hour visibility timeout maximum.
+    condition     = var.process_events_timeout_seconds >= 10 && var.process_events_timeout_seconds <= 900
+    error_message = "process_events_timeout_seconds must be between 10 and 900."
+  }
+}
+
+variable "reconcile_memory_mb" {
+  description = "Memory of reconcile in MB. A full reconcile holds every agreement and role in memory."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.reconcile_memory_mb >= 128 && var.reconcile_memory_mb <= 10240
+    error_message = "reconcile_memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "reconcile_timeout_seconds" {
+  description = "Timeout of reconcile in seconds (Lambda's maximum, 900, by default)."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.reconcile_timeout_seconds >= 60 && var.reconcile_timeout_seconds <= 900
+    error_message = "reconcile_timeout_seconds must be between 60 and 900."
+  }
+}
+
+variable "log_level" {
+  description = "POWERTOOLS_LOG_LEVEL of all functions."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"], var.log_level)
+    error_message = "log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch metrics namespace of the functions' own metrics (POWERTOOLS_METRICS_NAMESPACE)."
+  type        = string
+  default     = "dmm-aws"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1-255 characters of A-Z, a-z, 0-9 and ._/#:- and must not start with AWS/."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  description = "Optional permissions boundary attached to the module's three roles (for organisations that require one)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", coalesce(var.permissions_boundary_arn, "-")))
+    error_message = "permissions_boundary_arn must be an IAM policy ARN."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Queue
+# ---------------------------------------------------------------------------------------------
+
+variable "batch_size" {
+  description = "Messages per process-events invocation (SQS FIFO allows at most 10)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.batch_size >= 1 && var.batch_size <= 10 && floor(var.batch_size) == var.batch_size
+    error_message = "batch_size must be a whole number from 1 to 10."
+  }
+}
+
+variable "max_receive_count" {
+  description = "Attempts per event before SQS moves it to the dead-letter queue (the redrive maxReceiveCount, passed to process-events as MAX_RECEIVE_COUNT so that the last attempt reports the failure to Data Mesh Manager)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.max_receive_count >= 1 && var.max_receive_count <= 1000 && floor(var.max_receive_count) == var.max_receive_count
+    error_message = "max_receive_count must be a whole number from 1 to 1000."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# State bucket
+# ---------------------------------------------------------------------------------------------
+
+variable "state_bucket_name" {
+  description = "Name of the state bucket the module creates. null: \"<name_prefix>-state-<account id>-<region>\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.state_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.state_bucket_name, "-")))
+    error_message = "state_bucket_name must be a valid S3 bucket name (3-63 characters of a-z, 0-9, '.' and '-')."
+  }
+}
+
+variable "state_bucket_force_destroy" {
+  description = "Allow terraform destroy to delete the state bucket with its objects and versions. Set true (and apply) only when tearing down."
+  type        = bool
+  default     = false
+}
+
+# ---------------------------------------------------------------------------------------------
+# Logs and alarms
+# ---------------------------------------------------------------------------------------------
+
+variable "log_retention_days" {
+  description = "Retention of the functions' CloudWatch log groups in days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "alarm_actions" {
+  description = "ARNs notified when an alarm fires and when it recovers, typically one SNS topic. Empty: the alarms exist but notify nobody."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.alarm_actions : can(regex("^arn:aws[a-z-]*:", arn))])
+    error_message = "alarm_actions must be ARNs, e.g. arn:aws:sns:eu-central-1:123456789012:ops-alerts."
+  }
+}

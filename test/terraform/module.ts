@@ -1,0 +1,288 @@
+/**
+ * Offline reading of the Terraform module in terraform/: every .tf file parsed with
+ * @cdktf/hcl2json (no providers, no `terraform init`), merged into one view, plus a small
+ * renderer that substitutes known values into `${...}` expressions and an IAM policy evaluator,
+ * so that the tests can ask "may this role do X on Y?" instead of comparing strings.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from '@cdktf/hcl2json';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const MODULE_DIR = join(ROOT, 'terraform');
+
+/** A block body as hcl2json renders it: attributes as values, nested blocks as arrays of bodies. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Body = Record<string, any>;
+
+export interface ParsedFile {
+  /** Relative to the repository root. */
+  path: string;
+  json: Body;
+}
+
+/** Every `.tf` file under `dir`, recursively when asked (examples are modules of their own). */
+export function tfFiles(dir: string, recursive: boolean): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (recursive && entry.name !== '.terraform') found.push(...tfFiles(full, true));
+    } else if (entry.name.endsWith('.tf')) {
+      found.push(full);
+    }
+  }
+  return found.sort();
+}
+
+export async function parseFile(file: string): Promise<ParsedFile> {
+  return { path: relative(ROOT, file), json: await parse(file, readFileSync(file, 'utf8')) };
+}
+
+export interface TfModule {
+  files: ParsedFile[];
+  /** `type.name` → body. */
+  resources: Map<string, Body>;
+  /** `type.name` → body. */
+  data: Map<string, Body>;
+  variables: Map<string, Body>;
+  outputs: Map<string, Body>;
+  modules: Map<string, Body>;
+  locals: Body;
+}
+
+/** One module: the .tf files directly in `dir`. Throws on a duplicate name, as Terraform would. */
+export async function loadModule(dir: string = MODULE_DIR): Promise<TfModule> {
+  const files = await Promise.all(tfFiles(dir, false).map(parseFile));
+  const mod: TfModule = {
+    files,
+    resources: new Map(),
+    data: new Map(),
+    variables: new Map(),
+    outputs: new Map(),
+    modules: new Map(),
+    locals: {},
+  };
+  const add = (into: Map<string, Body>, key: string, body: Body, file: string) => {
+    if (into.has(key)) throw new Error(`${key} is declared twice (again in ${file})`);
+    into.set(key, body);
+  };
+  for (const { path, json } of files) {
+    for (const [kind, into] of [
+      ['resource', mod.resources],
+      ['data', mod.data],
+    ] as const) {
+      for (const [type, byName] of Object.entries((json[kind] ?? {}) as Record<string, Record<string, Body[]>>)) {
+        for (const [name, bodies] of Object.entries(byName)) add(into, `${type}.${name}`, single(bodies, `${kind} ${type}.${name}`), path);
+      }
+    }
+    for (const [kind, into] of [
+      ['variable', mod.variables],
+      ['output', mod.outputs],
+      ['module', mod.modules],
+    ] as const) {
+      for (const [name, bodies] of Object.entries((json[kind] ?? {}) as Record<string, Body[]>)) add(into, name, single(bodies, `${kind} ${name}`), path);
+    }
+    for (const block of (json.locals ?? []) as Body[]) {
+      for (const [name, value] of Object.entries(block)) {
+        if (name in mod.locals) throw new Error(`local.${name} is declared twice (again in ${path})`);
+        mod.locals[name] = value;
+      }
+    }
+  }
+  return mod;
+}
+
+function single(bodies: Body[], what: string): Body {
+  if (bodies.length !== 1 || !bodies[0]) throw new Error(`${what}: expected one block, found ${bodies.length}`);
+  return bodies[0];
+}
+
+export function resource(mod: TfModule, address: string): Body {
+  const body = mod.resources.get(address) ?? mod.data.get(address.replace(/^data\./, ''));
+  if (!body) throw new Error(`${address} is not declared in terraform/`);
+  return body;
+}
+
+export function resourcesOfType(mod: TfModule, type: string): [string, Body][] {
+  return [...mod.resources.entries()].filter(([address]) => address.startsWith(`${type}.`)).map(([address, body]) => [address.slice(type.length + 1), body]);
+}
+
+/** The reference of a value that is one whole interpolation, e.g. "${aws_iam_role.x.id}" → "aws_iam_role.x.id". */
+export function wholeReference(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^\$\{([^{}]+)\}$/.exec(value);
+  return match?.[1]?.trim();
+}
+
+/** Keys of a function's `environment.variables`: a literal map, `local.x`, or `merge(local.a, local.b, ...)` of literal maps. */
+export function environmentOf(mod: TfModule, lambda: Body): Record<string, unknown> {
+  const variables: unknown = lambda.environment?.[0]?.variables;
+  if (variables && typeof variables === 'object' && !Array.isArray(variables)) return variables as Record<string, unknown>;
+  const expression = wholeReference(variables);
+  if (!expression) throw new Error(`environment.variables must be a map, local.x or merge(local.a, ...); found ${JSON.stringify(variables)}`);
+  const names = /^merge\((.*)\)$/.exec(expression)?.[1]?.split(',').map((part) => part.trim()) ?? [expression];
+  const merged: Record<string, unknown> = {};
+  for (const name of names) {
+    const local = /^local\.(\w+)$/.exec(name)?.[1];
+    const value: unknown = local === undefined ? undefined : mod.locals[local];
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`environment part ${name} is not a literal map in locals`);
+    Object.assign(merged, value);
+  }
+  return merged;
+}
+
+// ---- Rendering expressions with known values ----------------------------------------------------
+
+export type Rendered = string | string[];
+
+/**
+ * Substitutes `${...}` in a string: `var.x` from `vars` (or the variable's default), `local.x`
+ * recursively from locals, anything else from `fixtures`. Unknown expressions throw, so a change in
+ * the module that the tests do not understand fails loudly instead of passing silently.
+ */
+export function render(mod: TfModule, value: unknown, fixtures: Record<string, Rendered>, vars: Record<string, unknown> = {}): Rendered {
+  if (Array.isArray(value)) return value.flatMap((item) => render(mod, item, fixtures, vars));
+  if (typeof value !== 'string') throw new Error(`cannot render ${JSON.stringify(value)}`);
+  const whole = wholeReference(value);
+  if (whole !== undefined) return resolveExpression(mod, whole, fixtures, vars);
+  return value.replace(/\$\{([^{}]+)\}/g, (_, expression: string) => {
+    const resolved = resolveExpression(mod, expression.trim(), fixtures, vars);
+    if (Array.isArray(resolved)) throw new Error(`\${${expression}} is a list inside a string`);
+    return resolved;
+  });
+}
+
+function resolveExpression(mod: TfModule, expression: string, fixtures: Record<string, Rendered>, vars: Record<string, unknown>): Rendered {
+  const fixture = fixtures[expression];
+  if (fixture !== undefined) return fixture;
+  const variable = /^var\.(\w+)$/.exec(expression)?.[1];
+  if (variable !== undefined) {
+    const declared = mod.variables.get(variable);
+    if (!declared) throw new Error(`var.${variable} is not declared`);
+    const value = variable in vars ? vars[variable] : declared.default;
+    if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`var.${variable} has no usable value for rendering: ${JSON.stringify(value)}`);
+    return String(value);
+  }
+  const local = /^local\.(\w+)$/.exec(expression)?.[1];
+  if (local !== undefined) {
+    if (!(local in mod.locals)) throw new Error(`local.${local} is not declared`);
+    return render(mod, mod.locals[local], fixtures, vars);
+  }
+  throw new Error(`the test does not know the value of \${${expression}}; add it to the fixtures if the change is intended`);
+}
+
+// ---- IAM policy documents and their evaluation ------------------------------------------------------
+
+export interface Condition {
+  test: string;
+  variable: string;
+  values: string[];
+}
+
+export interface Statement {
+  /** Where it comes from, for messages: data.aws_iam_policy_document.<name>#<sid>. */
+  origin: string;
+  sid?: string;
+  effect: 'Allow' | 'Deny';
+  actions: string[];
+  resources: string[];
+  conditions: Condition[];
+  /** Attributes that would make a statement open-ended: must stay empty. */
+  negated: string[];
+  hasPrincipals: boolean;
+}
+
+/** The statements of `data.aws_iam_policy_document.<name>`, rendered with the fixtures. */
+export function policyStatements(mod: TfModule, name: string, fixtures: Record<string, Rendered>, vars: Record<string, unknown> = {}): Statement[] {
+  const document = resource(mod, `data.aws_iam_policy_document.${name}`);
+  const extra = Object.keys(document).filter((key) => key !== 'statement');
+  if (extra.length) throw new Error(`policy ${name} uses ${extra.join(', ')}: the tests only understand plain statement blocks`);
+  return ((document.statement ?? []) as Body[]).map((statement) => {
+    const effect = statement.effect ?? 'Allow';
+    if (effect !== 'Allow' && effect !== 'Deny') throw new Error(`policy ${name}: effect ${effect}`);
+    const list = (value: unknown): string[] => (value === undefined ? [] : ([] as string[]).concat(render(mod, value, fixtures, vars)));
+    return {
+      origin: `data.aws_iam_policy_document.${name}#${statement.sid ?? '(no sid)'}`,
+      ...(statement.sid ? { sid: statement.sid as string } : {}),
+      effect,
+      actions: list(statement.actions),
+      resources: list(statement.resources),
+      conditions: ((statement.condition ?? []) as Body[]).map((condition) => ({
+        test: condition.test as string,
+        variable: condition.variable as string,
+        values: list(condition.values),
+      })),
+      negated: ['not_actions', 'not_resources', 'not_principals'].filter((key) => key in statement),
+      hasPrincipals: 'principals' in statement,
+    };
+  });
+}
+
+/** role resource name → the names of the policy documents attached to it as inline policies. */
+export function rolePolicies(mod: TfModule): Map<string, string[]> {
+  const byRole = new Map<string, string[]>();
+  for (const [name] of resourcesOfType(mod, 'aws_iam_role')) byRole.set(name, []);
+  for (const [name, body] of resourcesOfType(mod, 'aws_iam_role_policy')) {
+    const role = /^aws_iam_role\.(\w+)\.(id|name)$/.exec(wholeReference(body.role) ?? '')?.[1];
+    const document = /^data\.aws_iam_policy_document\.(\w+)\.json$/.exec(wholeReference(body.policy) ?? '')?.[1];
+    if (!role || !document) throw new Error(`aws_iam_role_policy.${name} must take role = aws_iam_role.<x>.id and policy = data.aws_iam_policy_document.<y>.json`);
+    const list = byRole.get(role);
+    if (!list) throw new Error(`aws_iam_role_policy.${name} names an undeclared role ${role}`);
+    list.push(document);
+  }
+  return byRole;
+}
+
+export type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
+
+export interface Request {
+  action: string;
+  resource: string;
+  context?: Record<string, string>;
+}
+
+/** IAM's wildcard match: `*` any run of characters, `?` one character. */
+export function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
+}
+
+function conditionHolds(condition: Condition, context: Record<string, string>): boolean {
+  const actual = context[condition.variable];
+  if (actual === undefined) return false;
+  switch (condition.test) {
+    case 'ArnLike':
+    case 'StringLike':
+      return condition.values.some((value) => wildcardMatch(value, actual));
+    case 'ArnEquals':
+    case 'StringEquals':
+      return condition.values.includes(actual);
+    case 'Bool':
+      return condition.values.some((value) => value.toLowerCase() === actual.toLowerCase());
+    default:
+      throw new Error(`condition operator ${condition.test} is not understood by the test evaluator`);
+  }
+}
+
+function applies(statement: Statement, request: Request): boolean {
+  if (statement.negated.length) throw new Error(`${statement.origin} uses ${statement.negated.join(', ')}`);
+  return (
+    statement.actions.some((action) => wildcardMatch(action, request.action, true)) &&
+    statement.resources.some((resourcePattern) => wildcardMatch(resourcePattern, request.resource)) &&
+    statement.conditions.every((condition) => conditionHolds(condition, request.context ?? {}))
+  );
+}
+
+/** Identity-policy evaluation within one account: an explicit Deny wins, then any Allow. */
+export function evaluate(statements: Statement[], request: Request): Decision {
+  const matching = statements.filter((statement) => applies(statement, request));
+  if (matching.some((statement) => statement.effect === 'Deny')) return 'ExplicitlyDenied';
+  return matching.some((statement) => statement.effect === 'Allow') ? 'Allowed' : 'ImplicitlyDenied';
+}
+
+/** Every action an Allow statement grants. */
+export function allowedActions(statements: Statement[]): Set<string> {
+  return new Set(statements.filter((statement) => statement.effect === 'Allow').flatMap((statement) => statement.actions));
+}
