@@ -185,6 +185,9 @@ export class AwsIamAccount implements IamAccount {
       role = (await this.client.send(new GetRoleCommand({ RoleName: name })).catch(rethrow)).Role;
     } catch (error) {
       if (isNoSuchEntity(error)) return undefined;
+      // The deployed policy allows GetRole only under the managed path, so a role outside it
+      // (an admin role named in metadata) answers AccessDenied: not ours to manage, not a retry.
+      if (error instanceof IamError && error.code === 'AccessDenied') return undefined;
       throw error;
     }
     if (!role) throw new Error(`GetRole ${name} answered without a role`);

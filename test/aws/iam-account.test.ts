@@ -357,6 +357,9 @@ describe('AwsIamAccount error mapping', () => {
     expect((await rejection(account.getRole('any'))).code).toBe('Throttling');
     client.send = (() => Promise.reject(sdkError('AccessDenied', 'not authorized to perform iam:ListRoles'))) as typeof client.send;
     expect((await rejection(account.listRoles())).code).toBe('AccessDenied');
+    // GetRole is only allowed under the managed path: a role outside it is "not managed".
+    client.send = (() => Promise.reject(sdkError('AccessDenied', 'not authorized to perform iam:GetRole'))) as typeof client.send;
+    expect(await account.getRole('admin')).toBeUndefined();
     const failure = sdkError('ServiceFailureException');
     client.send = (() => Promise.reject(failure)) as typeof client.send;
     await expect(account.getRole('any')).rejects.toBe(failure);
