@@ -83,6 +83,13 @@ export const glueTable: PortType<GlueTableResources> = {
     ];
   },
 
+  providerResources({ table, data }) {
+    return [
+      { kind: 'glue-table', partition: table.partition, account: table.account, region: table.region, database: table.database, table: table.table },
+      { kind: 's3', bucket: data.bucket, prefix: data.prefix },
+    ];
+  },
+
   summary({ table, workgroup, data, results, kmsKey, consumerAccount }) {
     const parts = [
       `Query Glue table ${table.database}.${table.table} (${table.region}, account ${table.account}) with Athena workgroup ${workgroup.name} and read its data in ${s3Url(data)}`,

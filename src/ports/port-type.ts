@@ -49,4 +49,14 @@ export interface PortType<R = unknown> {
   statements(resources: R): PolicyStatement[];
   /** What the grant allows, in one sentence. */
   summary(resources: R): string;
+  /**
+   * The provider's own resources this grant opens (from metadata, not from the tool's
+   * configuration): what ownership proof checks for the provider's tag.
+   */
+  providerResources(resources: R): ProviderResource[];
 }
+
+/** A provider resource named by metadata, as the guardrails see it. */
+export type ProviderResource =
+  | { kind: 's3'; bucket: string; prefix: string }
+  | { kind: 'glue-table'; partition: string; account: string; region: string; database: string; table: string };

@@ -2,7 +2,7 @@ import type { OutputPort } from '../model/data-product.js';
 import type { PolicyStatement } from '../model/policy.js';
 import { arnFields, s3LocationOf, serverString } from './fields.js';
 import { glueTable } from './glue-table.js';
-import { PortFieldError, type PortType, type ResolveOptions } from './port-type.js';
+import { PortFieldError, type PortType, type ProviderResource, type ResolveOptions } from './port-type.js';
 import { s3Bucket } from './s3-bucket.js';
 import { s3Prefix } from './s3-prefix.js';
 
@@ -13,7 +13,7 @@ const BY_NAME = new Map(PORT_TYPES.map((t) => [t.type, t]));
 const SUPPORTED = PORT_TYPES.map((t) => t.type).join(', ');
 
 export type PortPlan =
-  | { ok: true; portType: string; statements: PolicyStatement[]; summary: string }
+  | { ok: true; portType: string; statements: PolicyStatement[]; summary: string; providerResources: ProviderResource[] }
   | { ok: false; field: string; problem: string };
 
 /**
@@ -49,7 +49,13 @@ export function planPort(port: OutputPort, opts: ResolveOptions): PortPlan {
   try {
     const type = portTypeOf(port, opts);
     const resources = type.resourcesFrom(port, opts);
-    return { ok: true, portType: type.type, statements: type.statements(resources), summary: type.summary(resources) };
+    return {
+      ok: true,
+      portType: type.type,
+      statements: type.statements(resources),
+      summary: type.summary(resources),
+      providerResources: type.providerResources(resources),
+    };
   } catch (error) {
     if (error instanceof PortFieldError) return { ok: false, field: error.field, problem: error.message };
     throw error;

@@ -38,6 +38,10 @@ export const s3Bucket: PortType<S3BucketResources> = {
     ];
   },
 
+  providerResources({ location }) {
+    return [{ kind: 's3', bucket: location.bucket, prefix: '' }];
+  },
+
   summary({ location, kmsKey }) {
     const kms = kmsKey ? `, decrypting with KMS key ${kmsKeyArn(kmsKey)}` : '';
     return `List and read all objects in ${s3Url(location)}${kms}.`;

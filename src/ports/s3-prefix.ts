@@ -37,6 +37,10 @@ export const s3Prefix: PortType<S3PrefixResources> = {
     ];
   },
 
+  providerResources({ location }) {
+    return [{ kind: 's3', bucket: location.bucket, prefix: location.prefix }];
+  },
+
   summary({ location, kmsKey }) {
     const kms = kmsKey ? `, decrypting with KMS key ${kmsKeyArn(kmsKey)}` : '';
     return `List and read the objects under ${s3Url(location)}${kms}.`;

@@ -3,7 +3,7 @@ import type { DataProduct, OutputPort } from '../model/data-product.js';
 import type { PolicyStatement } from '../model/policy.js';
 import { DataProductFormatError } from '../model/read-data-product.js';
 import { checkPartition, checkRoleName, iamRoleArn, parseRoleArn, type IamRole } from '../ports/arn.js';
-import { PortFieldError, type ResolveOptions } from '../ports/port-type.js';
+import { PortFieldError, type ProviderResource, type ResolveOptions } from '../ports/port-type.js';
 import { planPort } from '../ports/registry.js';
 
 export type { ResolveOptions } from '../ports/port-type.js';
@@ -19,6 +19,8 @@ export interface Grant {
   /** Without `Sid`: the caller adds its ownership Sids. */
   statements: PolicyStatement[];
   summary: string;
+  /** The provider resources (from metadata) the statements open. */
+  providerResources: ProviderResource[];
 }
 
 /**
@@ -97,6 +99,7 @@ export async function resolveAgreement(agreement: Agreement, lookups: ResolveLoo
       consumerDataProductId: consumerId,
       statements: plan.statements,
       summary: plan.summary,
+      providerResources: plan.providerResources,
     },
   };
 }

@@ -46,3 +46,28 @@ describe('port type detection', () => {
     });
   });
 });
+
+describe('provider resources', () => {
+  it('names exactly the provider resources a grant opens, never the configured result location', () => {
+    const glue = 'arn:aws:glue:eu-central-1:123456789012';
+    const plan = planPort(
+      {
+        id: 'p',
+        name: 'p',
+        custom: {
+          'output-port-type': 'glue_table',
+          'aws-athena-workgroup-arn': 'arn:aws:athena:eu-central-1:123456789012:workgroup/analytics',
+          'aws-glue-table-arn': `${glue}:table/sales/orders`,
+          'aws-s3-aws-s3-folder-arn': 'arn:aws:s3:::acme-lake/sales/orders',
+        },
+      },
+      { accountId: '123456789012', athenaQueryResultsLocation: 's3://results/athena/' },
+    );
+    expect(plan.ok && plan.providerResources).toEqual([
+      { kind: 'glue-table', partition: 'aws', account: '123456789012', region: 'eu-central-1', database: 'sales', table: 'orders' },
+      { kind: 's3', bucket: 'acme-lake', prefix: 'sales/orders/' },
+    ]);
+    const prefix = planPort({ id: 'p', name: 'p', type: 's3', server: { location: 's3://clicks/curated/v1/' }, custom: {} }, { accountId: '123456789012' });
+    expect(prefix.ok && prefix.providerResources).toEqual([{ kind: 's3', bucket: 'clicks', prefix: 'curated/v1/' }]);
+  });
+});

@@ -61,6 +61,7 @@ describe('resolveAgreement: grants', () => {
           },
         ],
         summary: 'List and read all objects in s3://acme-orders/.',
+        providerResources: [{ kind: 's3', bucket: 'acme-orders', prefix: '' }],
       },
     });
   });
