@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { SECRETS_ACTIONS_USED } from '../../src/aws/api-key.js';
 import { IAM_ACTIONS_USED } from '../../src/aws/iam-account.js';
+import { RESOURCE_TAG_GLUE_ACTIONS_USED, RESOURCE_TAG_S3_ACTIONS_USED } from '../../src/aws/resource-tags.js';
 import { S3_ACTIONS_USED } from '../../src/aws/s3-checkpoint.js';
 import { SQS_ACTIONS_USED } from '../../src/aws/sqs-queue.js';
 
@@ -14,6 +15,9 @@ const modules = [
   { file: 'src/aws/sqs-queue.ts', sdk: '@aws-sdk/client-sqs', prefix: 'sqs', actions: SQS_ACTIONS_USED },
   { file: 'src/aws/s3-checkpoint.ts', sdk: '@aws-sdk/client-s3', prefix: 's3', actions: S3_ACTIONS_USED },
   { file: 'src/aws/api-key.ts', sdk: '@aws-sdk/client-secrets-manager', prefix: 'secretsmanager', actions: SECRETS_ACTIONS_USED },
+  // Two SDKs in one module: one row per SDK (RESOURCE_TAG_ACTIONS_USED is exactly their union).
+  { file: 'src/aws/resource-tags.ts', sdk: '@aws-sdk/client-s3', prefix: 's3', actions: RESOURCE_TAG_S3_ACTIONS_USED },
+  { file: 'src/aws/resource-tags.ts', sdk: '@aws-sdk/client-glue', prefix: 'glue', actions: RESOURCE_TAG_GLUE_ACTIONS_USED },
 ];
 
 /** `*Command` classes imported (as values, not `type`) from the SDK package. */

@@ -1,0 +1,120 @@
+/**
+ * ResourceTagReader on real AWS: S3 bucket tags and Glue table tags, for the ownership-proof
+ * guardrail (src/sync/ownership-proof.ts).
+ *
+ * "Does not exist" and "may not read" both answer `undefined`: either way the resource proves
+ * nothing, and the person fixing it learns that from the refusal. Everything else (throttling,
+ * network, an unexpected error) is thrown so the caller retries rather than refuses.
+ */
+import { GetTagsCommand, GlueClient } from '@aws-sdk/client-glue';
+import { GetBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { glueTableArn } from '../ports/arn.js';
+import type { ProviderResource } from '../ports/port-type.js';
+import type { ResourceTagReader } from '../sync/resource-tags.js';
+import { DEFAULT_MAX_ATTEMPTS, type AwsClientOptions } from './clients.js';
+import { awsErrorCode } from './errors.js';
+
+/** Per service, because test/aws/actions.test.ts checks each against that SDK's imported commands. */
+export const RESOURCE_TAG_S3_ACTIONS_USED = ['s3:GetBucketTagging'] as const;
+export const RESOURCE_TAG_GLUE_ACTIONS_USED = ['glue:GetTags'] as const;
+/** Every action this adapter calls: the processing and reconcile functions' policies need these. */
+export const RESOURCE_TAG_ACTIONS_USED = [...RESOURCE_TAG_S3_ACTIONS_USED, ...RESOURCE_TAG_GLUE_ACTIONS_USED] as const;
+
+/** Not there, or not ours to read: no proof, but nothing a retry would change. */
+const UNREADABLE_S3 = new Set(['NoSuchBucket', 'AccessDenied', 'AllAccessDisabled']);
+const UNREADABLE_GLUE = new Set(['EntityNotFound', 'AccessDenied']);
+
+export interface AwsResourceTagReaderOptions {
+  /** Default: a client for the standard AWS configuration that follows buckets into their region. */
+  s3Client?: S3Client;
+  /**
+   * Default: one client per table region (a Glue table's tags are served only in its region).
+   * An injected client is used for every table, whatever its region: for tests and single-region setups.
+   */
+  glueClient?: GlueClient;
+  /** Region of the default S3 client; default: the SDK's own resolution (`AWS_REGION`, shared config). */
+  region?: string;
+}
+
+export class AwsResourceTagReader implements ResourceTagReader {
+  private readonly s3: S3Client;
+  private readonly injectedGlue: GlueClient | undefined;
+  private readonly glueByRegion = new Map<string, GlueClient>();
+
+  constructor(options: AwsResourceTagReaderOptions = {}) {
+    this.s3 = options.s3Client ?? createResourceTagS3Client(options.region !== undefined ? { region: options.region } : {});
+    this.injectedGlue = options.glueClient;
+  }
+
+  async tagsOf(resource: ProviderResource): Promise<Record<string, string> | undefined> {
+    return resource.kind === 's3' ? this.bucketTags(resource.bucket) : this.tableTags(resource);
+  }
+
+  private async bucketTags(bucket: string): Promise<Record<string, string> | undefined> {
+    try {
+      const { TagSet = [] } = await this.s3.send(new GetBucketTaggingCommand({ Bucket: bucket }));
+      return Object.fromEntries(TagSet.map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+    } catch (error) {
+      const code = awsErrorCode(error);
+      // S3 answers "no tags at all" with an error rather than an empty set.
+      if (code === 'NoSuchTagSet') return {};
+      if (code !== undefined && UNREADABLE_S3.has(code)) return undefined;
+      throw error;
+    }
+  }
+
+  private async tableTags(table: Extract<ProviderResource, { kind: 'glue-table' }>): Promise<Record<string, string> | undefined> {
+    try {
+      const { Tags = {} } = await this.glueFor(table.region).send(new GetTagsCommand({ ResourceArn: glueTableArn(table) }));
+      return { ...Tags };
+    } catch (error) {
+      const code = awsErrorCode(error);
+      if (code !== undefined && UNREADABLE_GLUE.has(code)) return undefined;
+      throw error;
+    }
+  }
+
+  private glueFor(region: string): GlueClient {
+    if (this.injectedGlue) return this.injectedGlue;
+    let client = this.glueByRegion.get(region);
+    if (!client) {
+      client = createGlueClient({ region });
+      this.glueByRegion.set(region, client);
+    }
+    return client;
+  }
+}
+
+/**
+ * The settings of clients.ts's factories (adaptive retry, explicit region/endpoint/credentials
+ * for tests), repeated here while clients.ts is being edited elsewhere; both factories below
+ * belong there.
+ */
+function clientConfig(options: AwsClientOptions) {
+  return {
+    retryMode: 'adaptive',
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+  };
+}
+
+export function createGlueClient(options: AwsClientOptions = {}): GlueClient {
+  return new GlueClient(clientConfig(options));
+}
+
+/**
+ * An S3 client for reading provider buckets' tags. Provider buckets live in any region; without
+ * following S3's region redirect, GetBucketTagging on a bucket elsewhere fails with
+ * PermanentRedirect, which would be retried forever instead of read.
+ */
+export function createResourceTagS3Client(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env): S3Client {
+  // As createS3Client: emulators rarely resolve `<bucket>.<host>`, so use path-style with them.
+  const customEndpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+  return new S3Client({
+    ...clientConfig(options),
+    forcePathStyle: customEndpoint !== undefined && customEndpoint !== '',
+    followRegionRedirects: true,
+  });
+}

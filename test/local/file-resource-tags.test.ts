@@ -1,0 +1,91 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FileResourceTags } from '../../src/local/file-resource-tags.js';
+import type { ProviderResource } from '../../src/ports/port-type.js';
+import { useTempDir } from './helpers.js';
+
+const newTempDir = useTempDir();
+
+const FILE = `
+buckets:
+  acme-orders: { dmm:data-product: orders, team: sales }
+  shared-lake:
+    dmm:data-product: "orders, returns"
+  untagged: {}
+glueTables:
+  123456789012/eu-central-1/Sales/Orders: { dmm:data-product: orders }
+  arn:aws:glue:eu-west-1:123456789012:table/sales/returns: { dmm:data-product: returns }
+  arn:aws-cn:glue:cn-north-1:123456789012:table/sales/orders: { dmm:data-product: orders-cn }
+`;
+
+const bucket = (name: string): ProviderResource => ({ kind: 's3', bucket: name, prefix: 'any/' });
+const table = (partition: string, region: string, database: string, name: string): Extract<ProviderResource, { kind: 'glue-table' }> => ({
+  kind: 'glue-table',
+  partition,
+  account: '123456789012',
+  region,
+  database,
+  table: name,
+});
+
+describe('FileResourceTags', () => {
+  it('reads bucket and Glue table tags from a YAML file, tables by either key form', async () => {
+    const file = join(await newTempDir(), 'resource-tags.yaml');
+    await writeFile(file, FILE);
+    const reader = await FileResourceTags.fromFile(file);
+
+    expect(await reader.tagsOf(bucket('acme-orders'))).toEqual({ 'dmm:data-product': 'orders', team: 'sales' });
+    expect(await reader.tagsOf(bucket('shared-lake'))).toEqual({ 'dmm:data-product': 'orders, returns' });
+    expect(await reader.tagsOf(bucket('untagged'))).toEqual({});
+    // Grants name Glue tables in lower case, as Glue stores them.
+    expect(await reader.tagsOf(table('aws', 'eu-central-1', 'sales', 'orders'))).toEqual({ 'dmm:data-product': 'orders' });
+    expect(await reader.tagsOf(table('aws', 'eu-west-1', 'sales', 'returns'))).toEqual({ 'dmm:data-product': 'returns' });
+    expect(await reader.tagsOf(table('aws-cn', 'cn-north-1', 'sales', 'orders'))).toEqual({ 'dmm:data-product': 'orders-cn' });
+  });
+
+  it('answers undefined for a resource it does not list', async () => {
+    const reader = FileResourceTags.parse(FILE, 'f.yaml');
+    expect(await reader.tagsOf(bucket('other-bucket'))).toBeUndefined();
+    // Same names, other region / partition / account: another table.
+    expect(await reader.tagsOf(table('aws', 'eu-west-1', 'sales', 'orders'))).toBeUndefined();
+    expect(await reader.tagsOf(table('aws-cn', 'eu-central-1', 'sales', 'orders'))).toBeUndefined();
+    expect(await reader.tagsOf({ ...table('aws', 'eu-central-1', 'sales', 'orders'), account: '999999999999' })).toBeUndefined();
+  });
+
+  it('builds from data in memory, and hands out copies', async () => {
+    const reader = new FileResourceTags({ buckets: { 'acme-orders': { owner: 'a' } } });
+    const first = await reader.tagsOf(bucket('acme-orders'));
+    first!.owner = 'changed';
+    expect(await reader.tagsOf(bucket('acme-orders'))).toEqual({ owner: 'a' });
+    expect(await new FileResourceTags().tagsOf(bucket('acme-orders'))).toBeUndefined();
+  });
+
+  it('treats an empty file as no resources', async () => {
+    expect(await FileResourceTags.parse('', 'empty.yaml').tagsOf(bucket('acme-orders'))).toBeUndefined();
+  });
+
+  it('names the file and field of every error', async () => {
+    const file = join(await newTempDir(), 'bad.yaml');
+    await writeFile(file, 'buckets:\n  acme-orders: { dmm:data-product: 42 }\n');
+    await expect(FileResourceTags.fromFile(file)).rejects.toThrow(`${file}: buckets.acme-orders.dmm:data-product: `);
+
+    const bad = (text: string) => () => FileResourceTags.parse(text, 'f.yaml');
+    expect(bad('buckets: [')).toThrow(/^f\.yaml: not valid YAML/);
+    expect(bad('bucket: {}\n')).toThrow(/^f\.yaml: \(root\): .*bucket/);
+    expect(bad('- a\n')).toThrow(/^f\.yaml: \(root\): /);
+    expect(bad('buckets:\n  b1: [x]\n')).toThrow(/^f\.yaml: buckets\.b1: /);
+    expect(bad('buckets:\n  Acme_Orders: {}\n')).toThrow(/^f\.yaml: buckets\.Acme_Orders names an invalid S3 bucket/);
+    expect(bad('glueTables:\n  sales/orders: {}\n')).toThrow(/^f\.yaml: glueTables\.sales\/orders is not "<account>\/<region>\/<database>\/<table>"/);
+    expect(bad('glueTables:\n  12345/eu-central-1/sales/orders: {}\n')).toThrow(/^f\.yaml: glueTables\.12345\/eu-central-1\/sales\/orders is not a 12-digit AWS account id/);
+    expect(bad('glueTables:\n  123456789012/europe/sales/orders: {}\n')).toThrow(/is not an AWS region/);
+    expect(bad('glueTables:\n  "arn:aws:glue:eu-central-1:123456789012:database/sales": {}\n')).toThrow(
+      /^f\.yaml: glueTables\.arn:aws:glue:eu-central-1:123456789012:database\/sales is not a Glue table ARN/,
+    );
+    expect(bad('glueTables:\n  "arn:aws:s3:::bucket": {}\n')).toThrow(/is not a Glue table ARN/);
+    expect(
+      bad('glueTables:\n  123456789012/eu-central-1/sales/orders: {}\n  arn:aws:glue:eu-central-1:123456789012:table/Sales/orders: {}\n'),
+    ).toThrow(/^f\.yaml: glueTables\.arn:aws:glue:eu-central-1:123456789012:table\/Sales\/orders names table arn:aws:glue:eu-central-1:123456789012:table\/sales\/orders, which is already listed/);
+    expect(() => new FileResourceTags({ buckets: { b: 'x' as never } }, 'memory')).toThrow(/^memory: buckets\.b: /);
+  });
+});
