@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { GUARDRAIL_ENVIRONMENT, guardrailSettingsFromEnv, guardrailSettingsSchema } from './sync/guardrail-settings.js';
 
 /**
  * Configuration, from (highest first) command-line flags, environment variables, a YAML config
@@ -22,12 +23,15 @@ export const configSchema = z.strictObject({
     /** For `aws`, taken from the credentials (STS) when not set. */
     accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
     managedRolePath: z.string().regex(/^\/([\x21-\x7e]*\/)?$/, 'must be an IAM path such as / or /data-consumers/'),
+    /** Local target: a YAML file with the tags of provider buckets and Glue tables (ownership proof). */
+    localResourceTagsFile: z.string().min(1).optional(),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-central-1'),
   }),
   glue: z.strictObject({
     athenaWorkgroup: z.string().min(1),
     athenaQueryResultsLocation: z.string().regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/').optional(),
   }),
+  guardrails: guardrailSettingsSchema.omit({ managedRolePath: true }),
   stateDir: z.string().min(1),
   pollIntervalSeconds: z.coerce.number().positive(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
@@ -41,6 +45,7 @@ const DEFAULTS: Config = {
   dmm: { baseUrl: 'http://127.0.0.1:8080', apiGeneration: 'auto', timeoutMs: 10_000 },
   aws: { target: 'local', localStateFile: '.dmm-aws/aws-account.json', managedRolePath: '/', region: 'eu-central-1' },
   glue: { athenaWorkgroup: 'primary' },
+  guardrails: {},
   stateDir: '.dmm-aws',
   pollIntervalSeconds: 10,
   logLevel: 'info',
@@ -56,6 +61,7 @@ export const ENVIRONMENT: Record<string, string> = {
   DMM_AWS_STATE_FILE: 'aws.localStateFile',
   DMM_AWS_ACCOUNT_ID: 'aws.accountId',
   DMM_MANAGED_ROLE_PATH: 'aws.managedRolePath',
+  DMM_LOCAL_RESOURCE_TAGS: 'aws.localResourceTagsFile',
   AWS_REGION: 'aws.region',
   DMM_ATHENA_WORKGROUP: 'glue.athenaWorkgroup',
   DMM_ATHENA_RESULTS_LOCATION: 'glue.athenaQueryResultsLocation',
@@ -82,6 +88,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const merged: Record<string, unknown> = structuredClone(DEFAULTS);
   const file = sources.configFile ?? (existsSync(resolve(cwd, 'dmm-aws.yaml')) ? 'dmm-aws.yaml' : undefined);
   if (file) deepMerge(merged, readConfigFile(resolve(cwd, file)));
+  for (const [key, value] of Object.entries(guardrailSettingsFromEnv(env))) setPath(merged, `guardrails.${key}`, value);
   for (const [name, path] of Object.entries(ENVIRONMENT)) {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(merged, path, value);
@@ -103,11 +110,13 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   config.stateDir = resolve(cwd, config.stateDir);
   config.aws.localStateFile = resolve(cwd, config.aws.localStateFile);
+  if (config.aws.localResourceTagsFile) config.aws.localResourceTagsFile = resolve(cwd, config.aws.localResourceTagsFile);
   return config;
 }
 
 function hint(path: string): string {
-  const name = Object.entries(ENVIRONMENT).find(([, p]) => p === path)?.[0];
+  const guardrail = Object.entries(GUARDRAIL_ENVIRONMENT).map(([name, key]) => [name, `guardrails.${key}`]);
+  const name = [...Object.entries(ENVIRONMENT), ...guardrail].find(([, p]) => path === p || path.startsWith(`${p}.`))?.[0];
   return name ? ` (env ${name})` : '';
 }
 

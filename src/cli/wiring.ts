@@ -10,6 +10,10 @@ import { FileFifoQueue } from '../local/file-queue.js';
 import type { SyncContext } from '../sync/context.js';
 import type { IamAccount } from '../sync/iam.js';
 import type { Logger } from '../util/log.js';
+import { AwsResourceTagReader } from '../aws/resource-tags.js';
+import { FileResourceTags } from '../local/file-resource-tags.js';
+import { guardrailsFrom } from '../sync/guardrail-settings.js';
+import type { ResourceTagReader } from '../sync/resource-tags.js';
 
 /** The converging core wired to Data Mesh Manager over HTTP and the configured AWS target. */
 export async function buildContext(config: Config, log: Logger): Promise<SyncContext> {
@@ -21,10 +25,14 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
     onRetry: (info) => log.warn('retrying Data Mesh Manager request', { ...info }),
   });
   const iam = await iamAccount(config);
+  const guardrails = guardrailsFrom(iam.accountId, { ...config.guardrails, managedRolePath: config.aws.managedRolePath });
+  const resourceTags = guardrails.ownershipTagKey ? await resourceTagReader(config) : undefined;
   return {
     dmm,
     iam,
     log,
+    guardrails,
+    ...(resourceTags ? { resourceTags } : {}),
     resolve: {
       accountId: iam.accountId,
       partition: iam.partition,
@@ -42,6 +50,15 @@ async function iamAccount(config: Config): Promise<IamAccount> {
   }
   const accountId = config.aws.accountId ?? (await callerAccount(config.aws.region));
   return new AwsIamAccount({ client: createIamClient({ region: config.aws.region }), accountId, managedRolePath: config.aws.managedRolePath });
+}
+
+/** Ownership proof reads provider tags: from AWS, or locally from a YAML file (it must exist). */
+async function resourceTagReader(config: Config): Promise<ResourceTagReader> {
+  if (config.aws.target === 'aws') return new AwsResourceTagReader({ region: config.aws.region });
+  if (!config.aws.localResourceTagsFile) {
+    throw new Error('guardrails.ownershipTagKey is set, but the local target has no resource tags file: set DMM_LOCAL_RESOURCE_TAGS (aws.localResourceTagsFile)');
+  }
+  return FileResourceTags.fromFile(config.aws.localResourceTagsFile);
 }
 
 async function callerAccount(region: string): Promise<string> {

@@ -1,9 +1,11 @@
 import type { DataProduct } from '../model/data-product.js';
 import type { DmmApi } from '../dmm/api.js';
 import type { Logger } from '../util/log.js';
+import { defaultGuardrails, type Guardrails } from './guardrails.js';
 import type { IamAccount } from './iam.js';
 import type { PackLimits } from './packing.js';
 import type { ResolveOptions } from './resolve.js';
+import type { ResourceTagReader } from './resource-tags.js';
 
 /** Everything the converging core needs; the adapters behind it may be local or AWS. */
 export interface SyncContext {
@@ -12,6 +14,14 @@ export interface SyncContext {
   resolve: ResolveOptions;
   log: Logger;
   limits?: PackLimits;
+  /** Operator limits on what metadata can make the tool do; default `defaultGuardrails(account)`. */
+  guardrails?: Guardrails;
+  /** Reads provider resources' tags for ownership proof (only used when that guardrail is on). */
+  resourceTags?: ResourceTagReader;
+}
+
+export function guardrailsOf(ctx: SyncContext): Guardrails {
+  return ctx.guardrails ?? defaultGuardrails(ctx.iam.accountId);
 }
 
 /**

@@ -1,11 +1,13 @@
 import type { Agreement } from '../model/agreement.js';
 import { applyChanges, isPermanentIamError } from './apply.js';
-import { dataProductCache, type SyncContext } from './context.js';
+import { dataProductCache, guardrailsOf, type SyncContext } from './context.js';
+import { guardResolution } from './guard.js';
+import { roleRefusal } from './guardrails.js';
 import type { RoleInfo } from './iam.js';
 import { planRole, summariseEffects, type AgreementEffect, type PolicyChange } from './packing.js';
 import { FIELD_GRANTED_ROLE, FIELD_POLICY_NAME, reportBack, TAG_ACTIVE, type ReportResult, type ReportState } from './report.js';
 import { resolveAgreement, type Grant, type Resolution } from './resolve.js';
-import { agreementsOnRole, readRoleState, type RoleState } from './role-state.js';
+import { agreementsOnRole, readRoleState, withTags, type RoleState } from './role-state.js';
 
 export type Decision = 'grant' | 'revoke' | 'none' | 'failed';
 
@@ -41,7 +43,7 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
   const resolution: Resolution = agreement
     ? await resolveAgreement(agreement, dataProductCache(ctx.dmm), ctx.resolve)
     : { kind: 'none', reason: 'the agreement no longer exists in Data Mesh Manager' };
-  const desired = checkAccount(ctx, resolution);
+  const desired = await guardResolution(ctx, resolution);
 
   const roles = await candidateRoles(ctx, agreementId, agreement, desired);
   const changes: PolicyChange[] = [];
@@ -53,7 +55,19 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
   if (desired.kind === 'grant' && !roles.some((r) => r.role.name === desired.grant.role.name)) {
     failure = missingRoleReason(ctx, desired.grant);
   }
+  const guardrails = guardrailsOf(ctx);
   for (const state of roles) {
+    const refused = roleRefusal(state.role, guardrails);
+    if (refused) {
+      // Never written, not even to revoke: the operator put this role out of reach.
+      if (desired.kind === 'grant' && state.role.name === desired.grant.role.name) failure = `Agreement ${agreementId}: ${refused}`;
+      if (agreementsOnRole(state).has(agreementId)) {
+        failure = `Agreement ${agreementId}: its statements on role ${state.role.name} cannot be removed: ${refused}`;
+        heldOnRoleArns.push(state.role.arn);
+      }
+      log.warn('role out of reach of the guardrails', { role: state.role.name, reason: refused });
+      continue;
+    }
     const wanted = desired.kind === 'grant' && state.role.name === desired.grant.role.name ? desired.grant : undefined;
     const plan = planRole({
       state,
@@ -116,16 +130,6 @@ export function missingRoleReason(ctx: SyncContext, grant: Grant): string {
   );
 }
 
-/** The integration manages one account: a role elsewhere is a failure, never a silent skip. */
-export function checkAccount(ctx: SyncContext, resolution: Resolution): Resolution {
-  if (resolution.kind !== 'grant' || resolution.grant.role.accountId === ctx.iam.accountId) return resolution;
-  return {
-    kind: 'failed',
-    field: 'aws-role-arn',
-    reason: `consumer role ${resolution.grant.role.arn} is in account ${resolution.grant.role.accountId}, but this integration manages account ${ctx.iam.accountId}`,
-  };
-}
-
 export function reportState(outcome: AgreementOutcome, desired: Resolution): ReportState {
   if (outcome.decision === 'failed') {
     return {
@@ -166,7 +170,8 @@ async function candidateRoles(
   // The reference integration left tags but no role record: only then is a scan worth its cost.
   const mayHoldAccess = !!agreement && (agreement.tags.includes(TAG_ACTIVE) || FIELD_POLICY_NAME in agreement.custom);
   if (!agreement || (!recordedName && desired.kind !== 'grant' && mayHoldAccess)) {
-    for (const role of await ctx.iam.listRoles()) {
+    for (const listed of await ctx.iam.listRoles()) {
+      const role = await withTags(ctx, listed);
       const state = await readRoleState(ctx.iam, role);
       if (names.has(role.name) || agreementsOnRole(state).has(agreementId)) states.push(state);
     }

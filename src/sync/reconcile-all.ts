@@ -3,10 +3,11 @@ import type { PolicyStatement } from '../model/policy.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { mapLimit } from '../util/map-limit.js';
 import { applyChanges, isPermanentIamError } from './apply.js';
-import { dataProductCache, type SyncContext } from './context.js';
+import { dataProductCache, guardrailsOf, type SyncContext } from './context.js';
+import { guardResolution } from './guard.js';
+import { roleRefusal } from './guardrails.js';
 import { planRole, summariseEffects, type AgreementEffect, type PolicyChange, type RolePlan } from './packing.js';
 import {
-  checkAccount,
   reportState,
   type AgreementOutcome,
   type ConvergeOptions,
@@ -15,7 +16,7 @@ import {
 } from './reconcile-agreement.js';
 import { reportBack } from './report.js';
 import { resolveAgreement, type Resolution } from './resolve.js';
-import { agreementsOnRole, readRoleState, type RoleState } from './role-state.js';
+import { agreementsOnRole, readRoleState, withTags, type RoleState } from './role-state.js';
 
 export interface ReconcileProgress {
   phase: 'agreements' | 'roles' | 'apply' | 'report';
@@ -47,7 +48,7 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
   const products = dataProductCache(ctx.dmm);
   let resolved = 0;
   const resolutions = await mapLimit(agreements, concurrency, async (agreement) => {
-    const resolution = checkAccount(ctx, await resolveAgreement(agreement, products, ctx.resolve));
+    const resolution = await guardResolution(ctx, await resolveAgreement(agreement, products, ctx.resolve));
     progress({ phase: 'agreements', done: ++resolved, total: agreements.length });
     return resolution;
   });
@@ -74,13 +75,30 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
 
   let read = 0;
   const states = (
-    await mapLimit(roles, Math.min(concurrency, 4), async (role) => {
+    await mapLimit(roles, Math.min(concurrency, 4), async (listed) => {
+      const role = await withTags(ctx, listed);
       const state = await readRoleState(ctx.iam, role);
       progress({ phase: 'roles', done: ++read, total: roles.length });
       const ours = agreementsOnRole(state).size > 0 || state.packs.length > 0;
       return ours || desiredByRole.has(role.name) ? state : undefined;
     })
   ).filter((s): s is RoleState => s !== undefined);
+
+  // Roles the guardrails put out of reach are never written, not even to revoke.
+  const guardrails = guardrailsOf(ctx);
+  const outOfReach: RoleState[] = [];
+  for (const state of [...states]) {
+    const refused = roleRefusal(state.role, guardrails);
+    if (!refused) continue;
+    states.splice(states.indexOf(state), 1);
+    outOfReach.push(state);
+    const desired = desiredByRole.get(state.role.name) ?? new Map<string, PolicyStatement[]>();
+    for (const id of desired.keys()) failures.set(id, `Agreement ${id}: ${refused}`);
+    for (const id of agreementsOnRole(state)) {
+      if (!desired.has(id)) failures.set(id, `Agreement ${id}: its statements on role ${state.role.name} cannot be removed: ${refused}`);
+    }
+    ctx.log.warn('role out of reach of the guardrails', { role: state.role.name, reason: refused });
+  }
 
   const plans: RolePlan[] = states.map((state) =>
     planRole({ state, desired: desiredByRole.get(state.role.name) ?? new Map(), scope: 'all', ...(ctx.limits ? { limits: ctx.limits } : {}) }),
@@ -127,6 +145,7 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
     for (const change of plan.changes) for (const id of change.agreementIds) changesOf.set(id, [...(changesOf.get(id) ?? []), change]);
   }
 
+  for (const state of outOfReach) for (const id of agreementsOnRole(state)) holdOn(id, state.role.arn);
   for (const [i, plan] of plans.entries()) {
     const refused = failedRoles.get(plan.roleName);
     if (!refused) continue;
@@ -140,7 +159,7 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
   }
 
   // Agreements deleted in Data Mesh Manager appear only through what they left on roles.
-  for (const id of effects.keys()) if (!byId.has(id)) byId.set(id, { resolution: { kind: 'none', reason: 'the agreement no longer exists in Data Mesh Manager' } });
+  for (const id of [...effects.keys(), ...heldOn.keys()]) if (!byId.has(id)) byId.set(id, { resolution: { kind: 'none', reason: 'the agreement no longer exists in Data Mesh Manager' } });
 
   const outcomes: AgreementOutcome[] = [];
   for (const [id, { resolution }] of byId) {

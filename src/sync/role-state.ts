@@ -1,4 +1,5 @@
 import type { PolicyStatement } from '../model/policy.js';
+import { guardrailsOf, type SyncContext } from './context.js';
 import { iamCharacterCount, type IamAccount, type RoleInfo } from './iam.js';
 import {
   agreementIdFromSid,
@@ -71,6 +72,15 @@ export async function readRoleState(iam: IamAccount, role: RoleInfo): Promise<Ro
   }
   state.packs.sort((a, b) => (a.kind === b.kind ? a.number - b.number : a.kind === 'inline' ? -1 : 1));
   return state;
+}
+
+/**
+ * AWS's ListRoles leaves tags out. When the required-role-tag guardrail is on, a role listed
+ * without tags is read again (GetRole has them), so the tag check sees the truth.
+ */
+export async function withTags(ctx: SyncContext, role: RoleInfo): Promise<RoleInfo> {
+  if (!guardrailsOf(ctx).requiredRoleTag || Object.keys(role.tags).length > 0) return role;
+  return (await ctx.iam.getRole(role.name)) ?? role;
 }
 
 /** Every agreement id that holds access on this role, in packs or in reference policies. */
