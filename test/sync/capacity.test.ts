@@ -4,6 +4,7 @@ import type { OutputPort } from '../../src/model/data-product.js';
 import { planPort } from '../../src/ports/registry.js';
 import { applyChanges } from '../../src/sync/apply.js';
 import { iamCharacterCount } from '../../src/sync/iam.js';
+import { defaultGuardrails, constrainStatements } from '../../src/sync/guardrails.js';
 import { planRole } from '../../src/sync/packing.js';
 import { readRoleState } from '../../src/sync/role-state.js';
 
@@ -63,5 +64,6 @@ describe('capacity of one consumer role', () => {
 function statementsOf(p: OutputPort) {
   const planned = planPort(p, OPTIONS);
   if (!planned.ok) throw new Error(`${planned.field}: ${planned.problem}`);
-  return planned.statements;
+  // As written in production: with the default guardrails' bucket-owner condition.
+  return constrainStatements(planned.statements, defaultGuardrails(OPTIONS.accountId));
 }
