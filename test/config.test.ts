@@ -56,4 +56,21 @@ describe('loadConfig', () => {
     await writeFile(join(cwd, 'broken.yaml'), 'dmm: [unclosed\n');
     expect(() => loadConfig({ cwd, env: {}, configFile: 'broken.yaml' })).toThrow(/not valid YAML/);
   });
+
+  it('reads guardrails from the environment and the file, naming bad ones', async () => {
+    await writeFile(join(cwd, 'dmm-aws.yaml'), 'guardrails:\n  ownershipTagKey: dmm:data-product\n  maxStatementsPerAgreement: 8\n');
+    const config = loadConfig({
+      cwd,
+      env: { DMM_PROTECTED_ROLES: 'admin, break-glass-*', DMM_ALLOWED_RESOURCE_ACCOUNTS: '111122223333,444455556666', DMM_REQUIRED_ROLE_TAG: 'dmm-aws=managed' },
+    });
+    expect(config.guardrails).toEqual({
+      ownershipTagKey: 'dmm:data-product',
+      maxStatementsPerAgreement: 8,
+      protectedRoles: ['admin', 'break-glass-*'],
+      allowedResourceAccounts: ['111122223333', '444455556666'],
+      requiredRoleTag: 'dmm-aws=managed',
+    });
+    expect(loadConfig({ cwd, env: { DMM_ALLOWED_RESOURCE_ACCOUNTS: '*' } }).guardrails.allowedResourceAccounts).toBe('*');
+    expect(() => loadConfig({ cwd, env: { DMM_ALLOWED_RESOURCE_ACCOUNTS: 'acme' } })).toThrow(/guardrails\.allowedResourceAccounts.*12-digit.*\(env DMM_ALLOWED_RESOURCE_ACCOUNTS\)/s);
+  });
 });
