@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { statementSid } from '../../src/sync/ownership.js';
 import { reconcileAll } from '../../src/sync/reconcile-all.js';
 import {
+  OWN_ACCOUNT,
   ROLE,
   ROLE_ARN,
   agreement,
@@ -26,6 +27,7 @@ const readOrders = (id: string, bucket = 'acme-orders') => ({
   Effect: 'Allow',
   Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'],
   Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+  Condition: OWN_ACCOUNT,
 });
 
 describe('deletion', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { iamCharacterCount } from '../../src/sync/iam.js';
 import { reconcileAll } from '../../src/sync/reconcile-all.js';
 import {
   ACCOUNT,
@@ -13,26 +14,11 @@ import {
   s3BucketPort,
   startWorld,
   view,
-  type World,
+  expectFailed,
   startOrdersWorld,
 } from './harness.js';
 
 /** Every kind of failure is reported on its agreement and never holds up the others. */
-
-async function expectFailed(world: World, id: string, diagnostic: RegExp | string): Promise<string> {
-  const v = view(world, id);
-  expect(v.tags.filter((t) => t.startsWith('aws-integration')).sort()).toEqual(['aws-integration', 'aws-integration-failed', 'aws-integration-inactive']);
-  const error = v.custom['aws-integration-error'];
-  expect(error).toBeDefined();
-  if (typeof diagnostic === 'string') expect(error).toContain(diagnostic);
-  else expect(error).toMatch(diagnostic);
-  expect(v.custom['aws-policy-name']).toBeUndefined();
-  expect(v.custom['aws-granted-role-arn']).toBeUndefined();
-  const record = await provisioningOf(world, id);
-  expect(record.body).toMatchObject({ status: 'provisioning-failed', platform: 'aws', executor: 'dmm-aws', diagnostics: error });
-  expect(record.body?.failedAt).toEqual(expect.any(String));
-  return error!;
-}
 
 describe('failures', () => {
   it('metadata and account problems are reported per agreement; a good agreement in the same sync is granted', async () => {
@@ -117,8 +103,11 @@ describe('failures', () => {
 
   it('a role that is full: the agreements that fit are packed inline then managed, the rest fail with "no room"', async () => {
     const glue = (n: number) => glueTablePort(`t${n}`, 'sales', `table_${n}`, 'acme-sales-lake');
+    // One agreement's four statements (Athena, Glue, two S3 with the s3:ResourceAccount condition)
+    // take 1068 characters with their Sids; a pack of two takes 2174, of three 3242. A limit of
+    // 2500 thus holds exactly two agreements per policy: two inline, two in the one managed policy.
     const world = await startWorld({
-      limits: { inlineCharacters: 2000, managedCharacters: 2000, attachedPolicies: 1 },
+      limits: { inlineCharacters: 2500, managedCharacters: 2500, attachedPolicies: 1 },
       mesh: {
         dataProducts: [dpsProduct('sales', { ports: [1, 2, 3, 4, 5, 6, 7].map(glue) }), consumerProduct()],
         agreements: [1, 2, 3, 4, 5, 6, 7].map((n) => agreement(`agr-${n}`, 'sales', `t${n}`, { active: true })),
@@ -135,8 +124,12 @@ describe('failures', () => {
     });
     expect(await policyNames(world.iam)).toEqual({ inline: ['dmm-aws-pack-1'], managed: ['dmm-aws-analytics-consumer-1'] });
     expect(view(world, 'agr-3').custom['aws-policy-name']).toBe('dmm-aws-analytics-consumer-1');
+    const inlinePack = (await world.iam.listInlinePolicies(ROLE))[0]!.document;
+    expect(iamCharacterCount(inlinePack)).toBe(2174);
+    const [managedPack] = await world.iam.listAttachedPolicies(ROLE);
+    expect(iamCharacterCount(await world.iam.getManagedPolicyDocument(managedPack!.arn))).toBe(2174);
     for (const id of ['agr-5', 'agr-6', 'agr-7']) {
-      const error = await expectFailed(world, id, /^role analytics-consumer has no room left for this agreement's \d+-character policy: its inline policies use \d+ of 2000 characters and 1 of 1 managed-policy attachments are taken\./);
+      const error = await expectFailed(world, id, /^role analytics-consumer has no room left for this agreement's \d+-character policy: its inline policies use 2174 of 2500 characters and 1 of 1 managed-policy attachments are taken\./);
       expect(error).toContain('Detach unused managed policies');
     }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Generation } from '../../src/simulator/server.js';
 import {
+  OWN_ACCOUNT,
   ROLE_ARN,
   agreement,
   consumerProduct,
@@ -54,6 +55,7 @@ describe.each(cases)('$generation API with a $format provider', ({ generation, f
         Effect: 'Allow',
         Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'],
         Resource: ['arn:aws:s3:::acme-orders', 'arn:aws:s3:::acme-orders/*'],
+        Condition: OWN_ACCOUNT,
       },
     ]);
     expect(await policyNames(world.iam)).toEqual({ inline: ['dmm-aws-pack-1'], managed: [] });

@@ -3,13 +3,14 @@
  * converging core runs unchanged, and IAM is the in-memory FileIamAccount with IAM's rules.
  * Meshes are built in code per test with the small builders below.
  */
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { DmmHttpClient } from '../../src/dmm/client.js';
 import { FileIamAccount } from '../../src/local/file-iam-account.js';
 import { MemoryFifoQueue } from '../../src/local/memory-queue.js';
 import type { PolicyStatement } from '../../src/model/policy.js';
 import { startSimulator, type Generation, type MeshData, type ProvisioningRecord, type RunningSimulator } from '../../src/simulator/server.js';
 import type { SyncContext } from '../../src/sync/context.js';
+import type { Guardrails } from '../../src/sync/guardrails.js';
 import type { PackLimits } from '../../src/sync/packing.js';
 import { pollFeed, type PollResult } from '../../src/sync/poller.js';
 import { drainQueue, type DrainOptions, type DrainStats, type EventResult } from '../../src/sync/processor.js';
@@ -21,6 +22,16 @@ export const ACCOUNT = '123456789012';
 export const ROLE = 'analytics-consumer';
 export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${ROLE}`;
 export const REGION = 'eu-central-1';
+/** An account that is not the managed one (a provider's Glue catalog elsewhere, say). */
+export const OTHER_ACCOUNT = '210987654321';
+
+/**
+ * The condition the default guardrails add to every statement whose actions are all `s3:*`
+ * (allowedResourceAccounts = the managed account): IAM then honours it only on buckets that
+ * account owns. Statements with a Condition of their own (the `s3:prefix` StringLike) keep it
+ * and gain this StringEquals next to it.
+ */
+export const OWN_ACCOUNT = { StringEquals: { 's3:ResourceAccount': ACCOUNT } };
 
 type Doc = Record<string, unknown>;
 
@@ -32,14 +43,14 @@ export function s3BucketPort(id: string, bucket: string, extra: Record<string, s
 }
 
 /** A DPS 0.0.1 glue_table port described by the reference integration's fields. */
-export function glueTablePort(id: string, database: string, table: string, bucket: string): Doc {
+export function glueTablePort(id: string, database: string, table: string, bucket: string, account = ACCOUNT): Doc {
   return {
     id,
     name: `${id} (Glue)`,
     custom: {
       'output-port-type': 'glue_table',
-      'aws-glue-table-arn': `arn:aws:glue:${REGION}:${ACCOUNT}:table/${database}/${table}`,
-      'aws-glue-database-arn': `arn:aws:glue:${REGION}:${ACCOUNT}:database/${database}`,
+      'aws-glue-table-arn': `arn:aws:glue:${REGION}:${account}:table/${database}/${table}`,
+      'aws-glue-database-arn': `arn:aws:glue:${REGION}:${account}:database/${database}`,
       'aws-s3-folder-arn': `arn:aws:s3:::${bucket}/${table}`,
     },
   };
@@ -147,9 +158,11 @@ export interface WorldOptions {
   mesh: MeshData;
   generation?: Generation;
   provisioning?: boolean;
-  /** Roles created in the local account (a name, or a name with a path); default [ROLE]. */
-  roles?: (string | { name: string; path: string })[];
+  /** Roles created in the local account (a name, or a name with a path and tags); default [ROLE]. */
+  roles?: (string | { name: string; path?: string; tags?: Record<string, string> })[];
   limits?: PackLimits;
+  /** The operator's guardrails; default none given (the core then uses defaultGuardrails(ACCOUNT)). */
+  guardrails?: Guardrails;
   athenaQueryResultsLocation?: string;
 }
 
@@ -214,7 +227,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const iam = new FileIamAccount({ accountId: ACCOUNT });
   for (const role of options.roles ?? [ROLE]) {
     if (typeof role === 'string') await iam.createRole(role);
-    else await iam.createRole(role.name, { path: role.path });
+    else await iam.createRole(role.name, { ...(role.path ? { path: role.path } : {}), ...(role.tags ? { tags: role.tags } : {}) });
   }
   const writes = recordIamWrites(iam);
   const log = memoryLogger('debug');
@@ -230,6 +243,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       ...(options.athenaQueryResultsLocation ? { athenaQueryResultsLocation: options.athenaQueryResultsLocation } : {}),
     },
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.guardrails ? { guardrails: options.guardrails } : {}),
   };
   const world: World = {
     sim,
@@ -273,6 +287,47 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     },
   };
   return world;
+}
+
+/**
+ * Replace a role's tags, keeping its path and policies (FileIamAccount has no UntagRole): the role
+ * is deleted and created again with the same inline and attached policies. The writes bypass
+ * recordIamWrites, so `world.writes` shows only what the sync does.
+ */
+export async function setRoleTags(iam: FileIamAccount, roleName: string, tags: Record<string, string>): Promise<void> {
+  const role = await iam.getRole(roleName);
+  if (!role) throw new Error(`no role ${roleName}`);
+  const inline = await iam.listInlinePolicies(roleName);
+  const attached = await iam.listAttachedPolicies(roleName);
+  await iam.deleteRole(roleName);
+  await iam.createRole(roleName, { path: role.path, tags });
+  for (const policy of inline) await FileIamAccount.prototype.putInlinePolicy.call(iam, roleName, policy.name, policy.document);
+  for (const policy of attached) await iam.attachExistingPolicy(roleName, policy.arn);
+}
+
+/**
+ * The agreement is reported failed: tags, error field, no policy name, and the provisioning record
+ * `provisioning-failed` (or `deprovisioning-failed` when a revoke failed). `heldOn` is what
+ * `aws-granted-role-arn` must say: the roles that still hold its statements (default: none).
+ */
+export async function expectFailed(
+  world: World,
+  id: string,
+  diagnostic: RegExp | string,
+  options: { status?: 'provisioning-failed' | 'deprovisioning-failed'; heldOn?: string } = {},
+): Promise<string> {
+  const v = view(world, id);
+  expect(v.tags.filter((t) => t.startsWith('aws-integration')).sort()).toEqual(['aws-integration', 'aws-integration-failed', 'aws-integration-inactive']);
+  const error = v.custom['aws-integration-error'];
+  expect(error).toBeDefined();
+  if (typeof diagnostic === 'string') expect(error).toContain(diagnostic);
+  else expect(error).toMatch(diagnostic);
+  expect(v.custom['aws-policy-name']).toBeUndefined();
+  expect(v.custom['aws-granted-role-arn']).toBe(options.heldOn);
+  const record = await provisioningOf(world, id);
+  expect(record.body).toMatchObject({ status: options.status ?? 'provisioning-failed', platform: 'aws', executor: 'dmm-aws', diagnostics: error });
+  expect(record.body?.failedAt).toEqual(expect.any(String));
+  return error!;
 }
 
 // ---- Reading what the sync did ---------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { statementSid } from '../../src/sync/ownership.js';
 import { reconcileAll } from '../../src/sync/reconcile-all.js';
 import {
+  OWN_ACCOUNT,
   ROLE,
   ROLE_ARN,
   agreement,
@@ -20,6 +21,7 @@ const bucketStatement = (id: string, bucket: string) => ({
   Effect: 'Allow',
   Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'],
   Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+  Condition: OWN_ACCOUNT,
 });
 
 describe('plan (dry run)', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ACCOUNT,
+  OWN_ACCOUNT,
   ROLE,
   ROLE_ARN,
   agreement,
@@ -35,6 +36,7 @@ describe('port types', () => {
           Effect: 'Allow',
           Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'],
           Resource: ['arn:aws:s3:::acme-orders', 'arn:aws:s3:::acme-orders/*'],
+          Condition: OWN_ACCOUNT,
         },
       ],
     });
@@ -73,26 +75,29 @@ describe('port types', () => {
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: 'arn:aws:s3:::acme-sales-lake',
-        Condition: { StringLike: { 's3:prefix': ['transactions/', 'transactions/*'] } },
+        // The port's own condition stays; the account condition is added next to it.
+        Condition: { StringLike: { 's3:prefix': ['transactions/', 'transactions/*'] }, StringEquals: { 's3:ResourceAccount': ACCOUNT } },
       },
       {
         Sid: sid,
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: 'arn:aws:s3:::acme-athena-results',
-        Condition: { StringLike: { 's3:prefix': ['consumer/', 'consumer/*'] } },
+        Condition: { StringLike: { 's3:prefix': ['consumer/', 'consumer/*'] }, ...OWN_ACCOUNT },
       },
       {
         Sid: sid,
         Effect: 'Allow',
         Action: ['s3:GetBucketLocation', 's3:GetObject'],
         Resource: ['arn:aws:s3:::acme-sales-lake', 'arn:aws:s3:::acme-athena-results', 'arn:aws:s3:::acme-sales-lake/transactions/*'],
+        Condition: OWN_ACCOUNT,
       },
       {
         Sid: sid,
         Effect: 'Allow',
         Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
         Resource: 'arn:aws:s3:::acme-athena-results/consumer/*',
+        Condition: OWN_ACCOUNT,
       },
     ]);
     // Statement numbers are consecutive per agreement.
@@ -113,9 +118,15 @@ describe('port types', () => {
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: 'arn:aws:s3:::acme-clicks',
-        Condition: { StringLike: { 's3:prefix': ['curated/v1/', 'curated/v1/*'] } },
+        Condition: { StringLike: { 's3:prefix': ['curated/v1/', 'curated/v1/*'] }, ...OWN_ACCOUNT },
       },
-      { Sid: sid, Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:GetObject'], Resource: ['arn:aws:s3:::acme-clicks', 'arn:aws:s3:::acme-clicks/curated/v1/*'] },
+      {
+        Sid: sid,
+        Effect: 'Allow',
+        Action: ['s3:GetBucketLocation', 's3:GetObject'],
+        Resource: ['arn:aws:s3:::acme-clicks', 'arn:aws:s3:::acme-clicks/curated/v1/*'],
+        Condition: OWN_ACCOUNT,
+      },
     ]);
   });
 
