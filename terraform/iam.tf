@@ -199,7 +199,9 @@ resource "aws_iam_role_policy" "process_events_queue" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# process-events and reconcile: the IAM writer rights (src/aws/iam-account.ts IAM_ACTIONS_USED).
+# process-events and reconcile: the IAM writer rights (src/aws/iam-account.ts IAM_ACTIONS_USED),
+# narrowed by the guardrails (guardrails.tf), and the resource tag reads of ownership proof
+# (src/aws/resource-tags.ts RESOURCE_TAG_ACTIONS_USED) when that guardrail is on.
 # ---------------------------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "iam_writer" {
@@ -212,20 +214,39 @@ data "aws_iam_policy_document" "iam_writer" {
     resources = ["*"]
   }
 
-  # Inline packs (dmm-aws-pack-<n>) and the reference integration's DMM_DataUsageAgreement_<id>
-  # policies, which are adopted: read, rewritten, deleted.
+  # Reading is not limited by the required role tag: the full reconcile reads every role under
+  # the path to find what agreements hold there (src/sync/reconcile-all.ts), and reports an
+  # untagged role that still holds access as "cannot be removed" rather than failing as a whole.
+  # GetRole also returns the tags the code checks the guardrail against. Reads change nothing.
   statement {
-    sid    = "InlinePacksOnManagedRoles"
+    sid    = "ReadManagedRoles"
     effect = "Allow"
     actions = [
-      "iam:DeleteRolePolicy",
       "iam:GetRole",
       "iam:GetRolePolicy",
       "iam:ListAttachedRolePolicies",
       "iam:ListRolePolicies",
-      "iam:PutRolePolicy",
     ]
     resources = [local.managed_roles_arn]
+  }
+
+  # Inline packs (dmm-aws-pack-<n>) and the reference integration's DMM_DataUsageAgreement_<id>
+  # policies, which are adopted: rewritten, deleted. Only on roles carrying the required tag,
+  # when one is required (guardrails.tf).
+  statement {
+    sid       = "WriteInlinePacksOnManagedRoles"
+    effect    = "Allow"
+    actions   = ["iam:DeleteRolePolicy", "iam:PutRolePolicy"]
+    resources = [local.managed_roles_arn]
+
+    dynamic "condition" {
+      for_each = local.required_role_tag_conditions
+      content {
+        test     = condition.value.test
+        variable = condition.value.variable
+        values   = condition.value.values
+      }
+    }
   }
 
   # Attaching is limited to our own packs: without the condition this right would let the tool
@@ -240,6 +261,15 @@ data "aws_iam_policy_document" "iam_writer" {
       test     = "ArnLike"
       variable = "iam:PolicyARN"
       values   = [local.managed_packs_arn]
+    }
+
+    dynamic "condition" {
+      for_each = local.required_role_tag_conditions
+      content {
+        test     = condition.value.test
+        variable = condition.value.variable
+        values   = condition.value.values
+      }
     }
   }
 
@@ -271,6 +301,42 @@ data "aws_iam_policy_document" "iam_writer" {
       "iam:PutRolePolicy",
     ]
     resources = local.own_role_arns
+  }
+
+  # Roles no data product may ever be granted on: the always-protected administration roles and
+  # var.protected_role_names. The code refuses them first (DMM_PROTECTED_ROLES); this Deny holds
+  # whatever managed_role_path and required_role_tag allow. Reads stay allowed, so that the code
+  # can see and report what such a role holds.
+  statement {
+    sid    = "NeverChangeProtectedRoles"
+    effect = "Deny"
+    actions = [
+      "iam:AttachRolePolicy",
+      "iam:DeleteRolePolicy",
+      "iam:DetachRolePolicy",
+      "iam:PutRolePolicy",
+    ]
+    resources = local.protected_role_arns
+  }
+
+  # Ownership proof (var.ownership_tag_key): read the tags of provider buckets and Glue tables.
+  dynamic "statement" {
+    for_each = local.resource_tag_statements
+    content {
+      sid       = statement.value.sid
+      effect    = "Allow"
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
   }
 }
 

@@ -65,7 +65,7 @@ resource "aws_lambda_function" "process_events" {
   reserved_concurrent_executions = 1
 
   environment {
-    variables = merge(local.common_environment, local.iam_writer_environment, local.process_events_environment)
+    variables = merge(local.common_environment, local.iam_writer_environment, local.guardrail_environment, local.process_events_environment)
   }
 
   tags = local.tags
@@ -86,7 +86,7 @@ resource "aws_lambda_function" "reconcile" {
   timeout          = var.reconcile_timeout_seconds
 
   environment {
-    variables = merge(local.common_environment, local.iam_writer_environment, local.reconcile_environment)
+    variables = merge(local.common_environment, local.iam_writer_environment, local.guardrail_environment, local.reconcile_environment)
   }
 
   tags = local.tags

@@ -93,6 +93,104 @@ variable "managed_role_path" {
   }
 }
 
+# The guardrails of src/sync/guardrails.ts: limits on what Data Mesh Manager metadata can make
+# the sync do. The functions enforce them (a refused agreement fails with the reason), and the
+# IAM policy in iam.tf enforces the role-level ones a second time. See docs/deployment.md,
+# "Guardrails".
+
+variable "required_role_tag" {
+  description = "Only roles carrying this tag are written (DMM_REQUIRED_ROLE_TAG), enforced in the code and by an IAM condition on the functions' role writes. {key = \"dmm-aws:managed\"} requires the key with any value; {key = ..., value = ...} requires that exact value. null (default): no tag is required."
+  type = object({
+    key   = string
+    value = optional(string)
+  })
+  default = null
+
+  validation {
+    # The key becomes part of the IAM condition key aws:ResourceTag/<key>, and "key=value" is the
+    # environment format: IAM tag characters without "=", "*", "?" or "$" (wildcards, variables).
+    condition = var.required_role_tag == null || (
+      can(regex("^[A-Za-z0-9 _.:/+@-]{1,128}$", try(var.required_role_tag.key, ""))) &&
+      !startswith(lower(try(var.required_role_tag.key, "")), "aws:")
+    )
+    error_message = "required_role_tag.key must be 1-128 characters of A-Z, a-z, 0-9, space and _.:/+@- (no '=', '*', '?' or '$') and must not start with aws:."
+  }
+
+  validation {
+    condition     = try(var.required_role_tag.value, null) == null || can(regex("^[A-Za-z0-9 _.:/=+@-]{1,256}$", try(var.required_role_tag.value, "")))
+    error_message = "required_role_tag.value must be null (any value) or 1-256 characters of A-Z, a-z, 0-9, space and _.:/=+@-."
+  }
+}
+
+variable "protected_role_names" {
+  description = "Role names the sync never writes, in addition to the always-protected ones (OrganizationAccountAccessRole, AWSReservedSSO_*, AWSServiceRoleFor*, Control Tower and StackSets roles) and the module's own three roles (DMM_PROTECTED_ROLES). A trailing * matches a prefix. Enforced in the code and by an explicit IAM Deny."
+  type        = list(string)
+  default     = []
+
+  validation {
+    # The code treats only a trailing "*" as a wildcard; IAM would treat one anywhere as a
+    # wildcard too, so both agree only if "*" is allowed at the end alone.
+    condition     = alltrue([for name in var.protected_role_names : can(regex("^[A-Za-z0-9_+=,.@-]{1,64}\\*?$", name))])
+    error_message = "protected_role_names must be IAM role names (1-64 characters of A-Z, a-z, 0-9 and _+=,.@-), optionally ending in * to match a prefix."
+  }
+}
+
+variable "allowed_resource_account_ids" {
+  description = "Accounts whose resources (buckets, Glue tables) agreements may grant (DMM_ALLOWED_RESOURCE_ACCOUNTS). [] (default): the deployment's own account only. [\"*\"]: any account."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = var.allowed_resource_account_ids == tolist(["*"]) || alltrue([for id in var.allowed_resource_account_ids : can(regex("^[0-9]{12}$", id))])
+    error_message = "allowed_resource_account_ids must be 12-digit account ids, or exactly [\"*\"] for any account."
+  }
+}
+
+variable "ownership_tag_key" {
+  description = "Ownership proof (DMM_OWNERSHIP_TAG_KEY): a provider's bucket or Glue table is granted only when it carries this tag naming the provider data product. When set, process-events and reconcile may read bucket and Glue tags (s3:GetBucketTagging, glue:GetTags) in the allowed resource accounts. null (default): off."
+  type        = string
+  default     = null
+
+  validation {
+    # (coalesce would turn "" into the fallback, so the value is matched directly; can() is false for null.)
+    condition     = var.ownership_tag_key == null || can(regex("^[A-Za-z0-9 _.:/=+@-]{1,128}$", var.ownership_tag_key))
+    error_message = "ownership_tag_key must be a tag key of 1-128 characters of A-Z, a-z, 0-9, space and _.:/=+@-."
+  }
+}
+
+variable "max_statements_per_agreement" {
+  description = "Most IAM statements one agreement may grant (DMM_MAX_STATEMENTS_PER_AGREEMENT), 1-100. null (default): the code's default, 16."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_statements_per_agreement == null || try(var.max_statements_per_agreement >= 1 && var.max_statements_per_agreement <= 100 && floor(var.max_statements_per_agreement) == var.max_statements_per_agreement, false)
+    error_message = "max_statements_per_agreement must be null or a whole number from 1 to 100."
+  }
+}
+
+variable "max_resources_per_agreement" {
+  description = "Most resource ARNs one agreement may grant (DMM_MAX_RESOURCES_PER_AGREEMENT), 1-1000. null (default): the code's default, 32."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_resources_per_agreement == null || try(var.max_resources_per_agreement >= 1 && var.max_resources_per_agreement <= 1000 && floor(var.max_resources_per_agreement) == var.max_resources_per_agreement, false)
+    error_message = "max_resources_per_agreement must be null or a whole number from 1 to 1000."
+  }
+}
+
+variable "max_characters_per_agreement" {
+  description = "Most policy characters (whitespace not counted) one agreement's statements may take (DMM_MAX_CHARACTERS_PER_AGREEMENT), 100-10240. null (default): the code's default, 4096."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_characters_per_agreement == null || try(var.max_characters_per_agreement >= 100 && var.max_characters_per_agreement <= 10240 && floor(var.max_characters_per_agreement) == var.max_characters_per_agreement, false)
+    error_message = "max_characters_per_agreement must be null or a whole number from 100 to 10240."
+  }
+}
+
 variable "athena_workgroup" {
   description = "Athena workgroup consumers query Glue tables with when a port names none (DMM_ATHENA_WORKGROUP)."
   type        = string

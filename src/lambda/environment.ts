@@ -4,6 +4,7 @@
  * every missing or bad variable, instead of failing later on the first call that needs one.
  */
 import { z } from 'zod';
+import { GUARDRAIL_ENVIRONMENT, guardrailSettingsFromEnv, guardrailSettingsSchema, type GuardrailSettings } from '../sync/guardrail-settings.js';
 
 export type FunctionName = 'poll-feed' | 'process-events' | 'reconcile';
 
@@ -64,6 +65,17 @@ const iamShape = {
     .default('/'),
 };
 
+type GuardrailVariable = keyof typeof GUARDRAIL_ENVIRONMENT;
+
+/**
+ * The guardrail variables (src/sync/guardrail-settings.ts) are read as text here, so that they
+ * belong to the contract, and validated as a whole by guardrailSettingsSchema in readEnvironment.
+ */
+const guardrailShape = Object.fromEntries(Object.keys(GUARDRAIL_ENVIRONMENT).map((name) => [name, z.string().optional()])) as Record<
+  GuardrailVariable,
+  z.ZodOptional<z.ZodString>
+>;
+
 const schemas = {
   'poll-feed': z.object({
     ...commonShape,
@@ -75,18 +87,19 @@ const schemas = {
   'process-events': z.object({
     ...commonShape,
     ...iamShape,
+    ...guardrailShape,
     // No default: a value that differs from the queue's redrive policy would dead-letter events
     // without reporting them, or report failures that are still going to be retried.
     MAX_RECEIVE_COUNT: wholeNumber(1, 'must be a whole number, 1 or more (the queue\'s redrive maxReceiveCount)'),
   }),
-  reconcile: z.object({ ...commonShape, ...iamShape }),
+  reconcile: z.object({ ...commonShape, ...iamShape, ...guardrailShape }),
 };
 
 export type PollFeedEnvironment = z.infer<(typeof schemas)['poll-feed']>;
 export type ProcessEventsEnvironment = z.infer<(typeof schemas)['process-events']>;
 export type ReconcileEnvironment = z.infer<(typeof schemas)['reconcile']>;
 export type CommonEnvironment = z.infer<z.ZodObject<typeof commonShape>>;
-export type IamEnvironment = CommonEnvironment & z.infer<z.ZodObject<typeof iamShape>>;
+export type IamEnvironment = CommonEnvironment & z.infer<z.ZodObject<typeof iamShape>> & z.infer<z.ZodObject<typeof guardrailShape>>;
 
 interface EnvironmentOf {
   'poll-feed': PollFeedEnvironment;
@@ -99,9 +112,39 @@ export function readEnvironment<F extends FunctionName>(functionName: F, env: No
   // Terraform writes an unset optional variable as "", which means "use the default" here.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = schemas[functionName].safeParse(present);
-  if (parsed.success) return parsed.data as EnvironmentOf[F];
-  const problems = parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), problem: issue.message }));
-  throw new EnvironmentError(functionName, problems);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), problem: issue.message }));
+  if (functionName !== 'poll-feed') problems.push(...guardrailProblems(present));
+  if (!parsed.success || problems.length > 0) throw new EnvironmentError(functionName, problems);
+  return parsed.data as EnvironmentOf[F];
+}
+
+const VARIABLE_OF_SETTING = Object.fromEntries(Object.entries(GUARDRAIL_ENVIRONMENT).map(([variable, setting]) => [setting, variable])) as Record<string, GuardrailVariable>;
+
+function parseGuardrails(env: Record<string, string | undefined>) {
+  return guardrailSettingsSchema.safeParse(guardrailSettingsFromEnv(env));
+}
+
+/** guardrailSettingsSchema's complaints, named by the variable they come from. */
+function guardrailProblems(env: Record<string, string | undefined>): EnvironmentProblem[] {
+  const parsed = parseGuardrails(env);
+  if (parsed.success) return [];
+  return parsed.error.issues.map((issue) => {
+    const [setting, index] = issue.path;
+    const variable = VARIABLE_OF_SETTING[String(setting)] ?? '(guardrails)';
+    // A list variable's bad entry is quoted, so the operator finds it in a long list.
+    const entries = typeof index === 'number' ? env[variable]?.split(',').map((entry) => entry.trim()).filter(Boolean) : undefined;
+    const entry = entries && typeof index === 'number' ? `has an entry '${entries[index]}' that ` : '';
+    // Zod's own messages ("Too small: expected number to be >=1") start in upper case.
+    const message = /^[A-Z]/.test(issue.message) ? `is invalid: ${issue.message}` : issue.message;
+    return { variable, problem: `${entry}${message}` };
+  });
+}
+
+/** The guardrail settings of a validated environment (readEnvironment has checked them). */
+export function guardrailSettingsOf(env: IamEnvironment): GuardrailSettings {
+  const parsed = parseGuardrails(env);
+  if (!parsed.success) throw new Error(`guardrail settings were not validated: ${parsed.error.message}`);
+  return parsed.data;
 }
 
 export interface FunctionIdentity {

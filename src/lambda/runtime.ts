@@ -10,12 +10,14 @@ import type { Context } from 'aws-lambda';
 import { SecretApiKey } from '../aws/api-key.js';
 import { createIamClient, createSecretsManagerClient } from '../aws/clients.js';
 import { AwsIamAccount } from '../aws/iam-account.js';
+import { AwsResourceTagReader } from '../aws/resource-tags.js';
 import type { DmmApi } from '../dmm/api.js';
 import { DmmHttpClient } from '../dmm/client.js';
 import type { SyncContext } from '../sync/context.js';
+import { guardrailsFrom } from '../sync/guardrail-settings.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import type { CommonEnvironment, FunctionIdentity, IamEnvironment } from './environment.js';
+import { guardrailSettingsOf, type CommonEnvironment, type FunctionIdentity, type IamEnvironment } from './environment.js';
 import { powertoolsLogger } from './logging.js';
 import { SyncMetrics, type CountMetric } from './metrics.js';
 import { RotatingDmmApi } from './rotating-dmm.js';
@@ -51,8 +53,12 @@ export function createRuntime(env: CommonEnvironment, counters: readonly CountMe
   return { log, powertools, metrics, dmm };
 }
 
-/** The converging core over the account the function runs in. */
+/**
+ * The converging core over the account the function runs in, limited by the operator's
+ * guardrails (the DMM_* guardrail variables, with MANAGED_ROLE_PATH as their managed path).
+ */
 export function createSyncContext(runtime: Runtime, env: IamEnvironment, identity: FunctionIdentity): SyncContext {
+  const guardrails = guardrailsFrom(identity.accountId, { ...guardrailSettingsOf(env), managedRolePath: env.MANAGED_ROLE_PATH });
   const iam = new AwsIamAccount({
     client: createIamClient({ region: env.AWS_REGION }),
     accountId: identity.accountId,
@@ -70,6 +76,10 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
       defaultAthenaWorkgroup: env.DMM_ATHENA_WORKGROUP,
       ...(env.DMM_ATHENA_RESULTS_LOCATION ? { athenaQueryResultsLocation: env.DMM_ATHENA_RESULTS_LOCATION } : {}),
     },
+    guardrails,
+    // Provider buckets and tables are read only for ownership proof, and with its rights only
+    // then granted (terraform/guardrails.tf).
+    ...(guardrails.ownershipTagKey ? { resourceTags: new AwsResourceTagReader({ region: env.AWS_REGION }) } : {}),
   };
 }
 

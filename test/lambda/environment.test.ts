@@ -1,9 +1,12 @@
 /** The environment contract of ADR 0003: defaults, and errors that name every bad variable. */
 import { describe, expect, it } from 'vitest';
+import { AwsResourceTagReader } from '../../src/aws/resource-tags.js';
 import { EnvironmentError, functionIdentity, readEnvironment } from '../../src/lambda/environment.js';
 import { handler as pollFeed } from '../../src/lambda/poll-feed.js';
 import { createProcessEventsHandler } from '../../src/lambda/process-events.js';
 import { createReconcileHandler } from '../../src/lambda/reconcile.js';
+import { createRuntime, createSyncContext } from '../../src/lambda/runtime.js';
+import { ALWAYS_PROTECTED_ROLES, defaultGuardrails } from '../../src/sync/guardrails.js';
 import { lambdaContext, scheduledEvent } from './helpers.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:dmm-api-key-AbCdEf';
@@ -107,5 +110,86 @@ describe('environment', () => {
     });
     expect(functionIdentity('arn:aws-cn:lambda:cn-north-1:210987654321:function:dmm-aws-reconcile:live')).toMatchObject({ partition: 'aws-cn', accountId: '210987654321' });
     expect(() => functionIdentity('dmm-aws-reconcile')).toThrow(/not a Lambda function ARN/);
+  });
+});
+
+describe('guardrail variables (process-events, reconcile)', () => {
+  const identity = functionIdentity('arn:aws:lambda:eu-central-1:123456789012:function:dmm-aws-reconcile');
+
+  it('unset (or "", as Terraform writes an unset variable): the code\'s defaults over MANAGED_ROLE_PATH, no tag reader', () => {
+    const env = readEnvironment('reconcile', { ...common, MANAGED_ROLE_PATH: '/data-products/', DMM_REQUIRED_ROLE_TAG: '', DMM_PROTECTED_ROLES: '' });
+    const ctx = createSyncContext(createRuntime(env, []), env, identity);
+    expect(ctx.guardrails).toEqual({ ...defaultGuardrails('123456789012'), managedRolePath: '/data-products/' });
+    expect(ctx.resourceTags).toBeUndefined();
+  });
+
+  it('set: each reaches the SyncContext\'s guardrails, and ownership proof gets the AWS tag reader', () => {
+    const env = readEnvironment('process-events', {
+      ...common,
+      MAX_RECEIVE_COUNT: '5',
+      DMM_REQUIRED_ROLE_TAG: 'dmm-aws:managed=true',
+      DMM_PROTECTED_ROLES: 'dmm-aws-poll-feed, break-glass,platform-*',
+      DMM_ALLOWED_RESOURCE_ACCOUNTS: '123456789012,444455556666',
+      DMM_OWNERSHIP_TAG_KEY: 'dmm:data-product',
+      DMM_MAX_STATEMENTS_PER_AGREEMENT: '8',
+      DMM_MAX_RESOURCES_PER_AGREEMENT: '20',
+      DMM_MAX_CHARACTERS_PER_AGREEMENT: '3000',
+    });
+    const ctx = createSyncContext(createRuntime(env, []), env, identity);
+    expect(ctx.guardrails).toEqual({
+      managedRolePath: '/',
+      requiredRoleTag: { key: 'dmm-aws:managed', value: 'true' },
+      protectedRoles: [...ALWAYS_PROTECTED_ROLES, 'dmm-aws-poll-feed', 'break-glass', 'platform-*'],
+      allowedResourceAccounts: ['123456789012', '444455556666'],
+      ownershipTagKey: 'dmm:data-product',
+      maxStatementsPerAgreement: 8,
+      maxResourcesPerAgreement: 20,
+      maxCharactersPerAgreement: 3000,
+    });
+    expect(ctx.resourceTags).toBeInstanceOf(AwsResourceTagReader);
+    const anyAccount = readEnvironment('reconcile', { ...common, DMM_ALLOWED_RESOURCE_ACCOUNTS: '*' });
+    expect(createSyncContext(createRuntime(anyAccount, []), anyAccount, identity).guardrails?.allowedResourceAccounts).toBe('any');
+  });
+
+  it('bad values are named by their variable, together with every other problem', () => {
+    const problems = problemsOf(() =>
+      readEnvironment('reconcile', {
+        ...common,
+        MANAGED_ROLE_PATH: 'data-products',
+        DMM_PROTECTED_ROLES: 'break-glass,not a role',
+        DMM_ALLOWED_RESOURCE_ACCOUNTS: '1234',
+        DMM_REQUIRED_ROLE_TAG: '=value',
+        DMM_MAX_STATEMENTS_PER_AGREEMENT: '0',
+        DMM_MAX_CHARACTERS_PER_AGREEMENT: 'many',
+      }),
+    );
+    expect(Object.keys(problems).sort()).toEqual([
+      'DMM_ALLOWED_RESOURCE_ACCOUNTS',
+      'DMM_MAX_CHARACTERS_PER_AGREEMENT',
+      'DMM_MAX_STATEMENTS_PER_AGREEMENT',
+      'DMM_PROTECTED_ROLES',
+      'DMM_REQUIRED_ROLE_TAG',
+      'MANAGED_ROLE_PATH',
+    ]);
+    expect(problems.DMM_PROTECTED_ROLES).toBe("has an entry 'not a role' that must be a role name, optionally ending in *");
+    expect(problems.DMM_ALLOWED_RESOURCE_ACCOUNTS).toBe("has an entry '1234' that must be a 12-digit account id");
+    expect(problems.DMM_REQUIRED_ROLE_TAG).toBe('must be key or key=value');
+    expect(problems.DMM_MAX_STATEMENTS_PER_AGREEMENT).toMatch(/^is invalid: /);
+  });
+
+  it('poll-feed does not read them', () => {
+    expect(() =>
+      readEnvironment('poll-feed', {
+        ...common,
+        EVENT_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/dmm-aws-events.fifo',
+        STATE_BUCKET: 'state',
+        DMM_PROTECTED_ROLES: 'not a role',
+      }),
+    ).not.toThrow();
+  });
+
+  it('a misconfigured guardrail fails the invocation with the variable\'s name', async () => {
+    const reconcile = createReconcileHandler({ ...common, DMM_MAX_RESOURCES_PER_AGREEMENT: '5000' });
+    await expect(reconcile({}, lambdaContext())).rejects.toThrow(/^The reconcile function is misconfigured: DMM_MAX_RESOURCES_PER_AGREEMENT is invalid: /);
   });
 });

@@ -8,12 +8,20 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../scripts/build.js';
 import { EnvironmentError, readEnvironment, type FunctionName } from '../../src/lambda/environment.js';
-import { environmentOf, loadModule, render, resource, resourcesOfType, ROOT, wholeReference, type Body, type TfModule } from './module.js';
+import { ALL_GUARDRAIL_VARIABLES, environmentOf, loadModule, render, resource, resourcesOfType, ROOT, terraformLocals, wholeReference, type Body, type TfModule } from './module.js';
 
 let mod: TfModule;
+/** local.guardrail_environment with default variables, as terraform evaluates it. */
+let guardrailEnvironment: Record<string, string>;
+/** The same with every guardrail variable set, so that none of them is "" (unset). */
+let fullGuardrailEnvironment: Record<string, string>;
+
 
 beforeAll(async () => {
   mod = await loadModule();
+  const stubs = { account_id: '111122223333', partition: 'aws' };
+  guardrailEnvironment = terraformLocals(mod, {}, stubs)['local.guardrail_environment'] as Record<string, string>;
+  fullGuardrailEnvironment = terraformLocals(mod, ALL_GUARDRAIL_VARIABLES, stubs)['local.guardrail_environment'] as Record<string, string>;
 });
 
 /** The module's lambda resource of each built function, found by the zip it uploads. */
@@ -41,11 +49,16 @@ const ENVIRONMENT_FIXTURES = {
   'var.athena_results_location != null ? var.athena_results_location : ""': 's3://athena-results/consumers/',
 };
 
-/** The environment a deployment with default variables gives the function. */
-function deployedEnvironment(name: FunctionName): Record<string, string> {
+/**
+ * The environment a deployment with default variables gives the function; the guardrail
+ * variables as terraform evaluates local.guardrail_environment (by default with defaults too).
+ */
+function deployedEnvironment(name: FunctionName, guardrails = guardrailEnvironment): Record<string, string> {
   const [, lambda] = lambdaFor(name);
   return Object.fromEntries(
-    Object.entries(environmentOf(mod, lambda)).map(([key, value]) => {
+    Object.entries(environmentOf(mod, lambda)).map(([key, value]): [string, string] => {
+      const evaluated = guardrails[key];
+      if (evaluated !== undefined) return [key, evaluated];
       const rendered = render(mod, value, ENVIRONMENT_FIXTURES);
       if (Array.isArray(rendered)) throw new Error(`${key} renders to a list`);
       return [key, rendered];
@@ -132,10 +145,12 @@ describe('the functions are the ones the build produces', () => {
 describe('the environment is exactly the contract of src/lambda/environment.ts', () => {
   it.each(NAMES)('%s: the deployed environment passes the function\'s own validation', (name) => {
     expect(() => readEnvironment(name, { ...RUNTIME_ENVIRONMENT, ...deployedEnvironment(name) })).not.toThrow();
+    expect(() => readEnvironment(name, { ...RUNTIME_ENVIRONMENT, ...deployedEnvironment(name, fullGuardrailEnvironment) })).not.toThrow();
   });
 
   it.each(NAMES)('%s: every variable the module sets is one the function reads, and it sets all of them', (name) => {
-    const deployed = deployedEnvironment(name);
+    // With every guardrail variable set: an unset one is "", which the function does not read.
+    const deployed = deployedEnvironment(name, fullGuardrailEnvironment);
     // readEnvironment returns the variables its schema knows, with defaults filled in; unknown
     // variables are dropped. So its keys are what the function reads.
     const read = Object.keys(readEnvironment(name, { ...RUNTIME_ENVIRONMENT, ...deployed })).filter((key) => !(key in RUNTIME_ENVIRONMENT));

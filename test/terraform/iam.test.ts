@@ -17,7 +17,9 @@ import {
   resource,
   resourcesOfType,
   rolePolicies,
+  terraformLocals,
   wholeReference,
+  type Evaluated,
   type Rendered,
   type Request,
   type Statement,
@@ -71,22 +73,25 @@ const IMPLIED_S3 = ['s3:ListBucket'];
 const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
 let mod: TfModule;
+/** terraform/guardrails.tf with default variables (it does not depend on managed_role_path). */
+let defaults: Evaluated;
 
 beforeAll(async () => {
   mod = await loadModule();
+  defaults = terraformLocals(mod, {}, { account_id: ACCOUNT, partition: 'aws' });
 });
 
 /** Every statement of every inline policy of a module role, for one managed_role_path. */
 function roleStatements(role: keyof typeof OWN_ROLES, managedRolePath = '/'): Statement[] {
   const documents = rolePolicies(mod).get(role);
   if (!documents) throw new Error(`no aws_iam_role.${role}`);
-  return documents.flatMap((name) => policyStatements(mod, name, FIXTURES, { managed_role_path: managedRolePath }));
+  return documents.flatMap((name) => policyStatements(mod, name, FIXTURES, { managed_role_path: managedRolePath }, defaults));
 }
 
 function allStatements(): Statement[] {
   return [...mod.data.keys()]
     .filter((address) => address.startsWith('aws_iam_policy_document.'))
-    .flatMap((address) => policyStatements(mod, address.slice('aws_iam_policy_document.'.length), FIXTURES));
+    .flatMap((address) => policyStatements(mod, address.slice('aws_iam_policy_document.'.length), FIXTURES, {}, defaults));
 }
 
 const byService = (actions: Iterable<string>, service: string) => [...actions].filter((action) => action.startsWith(`${service}:`)).sort();
@@ -218,14 +223,18 @@ describe('what the IAM writers may change', () => {
     }
   });
 
-  it.each(['process_events', 'reconcile'] as const)('%s: the Deny covers every role write it is granted, on exactly the module\'s roles', (role) => {
+  it.each(['process_events', 'reconcile'] as const)('%s: the Denies cover every role write it is granted, on exactly the module\'s roles and the protected roles', (role) => {
     const statements = roleStatements(role);
     const denies = statements.filter((s) => s.effect === 'Deny');
-    expect(denies).toHaveLength(1);
-    expect(sorted(denies[0]!.resources)).toEqual(sorted(Object.values(OWN_ROLES)));
-    expect(denies[0]!.conditions).toEqual([]);
+    expect(denies.map((d) => d.sid)).toEqual(['NeverChangeOwnRoles', 'NeverChangeProtectedRoles']);
+    const [own, protectedRoles] = denies as [Statement, Statement];
+    expect(sorted(own.resources)).toEqual(sorted(Object.values(OWN_ROLES)));
+    expect(protectedRoles.resources).toEqual(defaults['local.protected_role_arns']);
     const grantedRoleWrites = [...allowedActions(statements)].filter((a) => /^iam:(Put|Delete|Attach|Detach)Role/.test(a));
-    expect(sorted(denies[0]!.actions)).toEqual(sorted(grantedRoleWrites));
+    for (const deny of denies) {
+      expect(deny.conditions, deny.origin).toEqual([]);
+      expect(sorted(deny.actions), deny.origin).toEqual(sorted(grantedRoleWrites));
+    }
     expect(mod.locals.own_role_arns).toEqual(['${aws_iam_role.poll_feed.arn}', '${aws_iam_role.process_events.arn}', '${aws_iam_role.reconcile.arn}']);
   });
 

@@ -2,9 +2,13 @@
  * Offline reading of the Terraform module in terraform/: every .tf file parsed with
  * @cdktf/hcl2json (no providers, no `terraform init`), merged into one view, plus a small
  * renderer that substitutes known values into `${...}` expressions and an IAM policy evaluator,
- * so that the tests can ask "may this role do X on Y?" instead of comparing strings.
+ * so that the tests can ask "may this role do X on Y?" instead of comparing strings. The locals of
+ * terraform/guardrails.tf, which depend on variables only, are evaluated by `terraform console`
+ * (no providers needed) for any set of variables, and feed `dynamic` blocks and expressions.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from '@cdktf/hcl2json';
@@ -194,30 +198,97 @@ export interface Statement {
   hasPrincipals: boolean;
 }
 
-/** The statements of `data.aws_iam_policy_document.<name>`, rendered with the fixtures. */
-export function policyStatements(mod: TfModule, name: string, fixtures: Record<string, Rendered>, vars: Record<string, unknown> = {}): Statement[] {
+/** Values of expressions `terraform console` evaluated, keyed by expression, e.g. `local.x`. */
+export type Evaluated = Record<string, unknown>;
+
+/**
+ * The statements of `data.aws_iam_policy_document.<name>`, rendered with the fixtures. `dynamic`
+ * blocks are expanded when their `for_each` is a value in `evaluated` (or the iterator of an
+ * enclosing dynamic block), and their content refers to `<iterator>.value.<attribute>`.
+ */
+export function policyStatements(mod: TfModule, name: string, fixtures: Record<string, Rendered>, vars: Record<string, unknown> = {}, evaluated: Evaluated = {}): Statement[] {
   const document = resource(mod, `data.aws_iam_policy_document.${name}`);
-  const extra = Object.keys(document).filter((key) => key !== 'statement');
-  if (extra.length) throw new Error(`policy ${name} uses ${extra.join(', ')}: the tests only understand plain statement blocks`);
-  return ((document.statement ?? []) as Body[]).map((statement) => {
-    const effect = statement.effect ?? 'Allow';
-    if (effect !== 'Allow' && effect !== 'Deny') throw new Error(`policy ${name}: effect ${effect}`);
-    const list = (value: unknown): string[] => (value === undefined ? [] : ([] as string[]).concat(render(mod, value, fixtures, vars)));
+  const extra = Object.keys(document).filter((key) => key !== 'statement' && key !== 'dynamic');
+  if (extra.length) throw new Error(`policy ${name} uses ${extra.join(', ')}: the tests only understand statement blocks`);
+  const base: Record<string, Rendered> = { ...renderableValues(evaluated), ...fixtures };
+  // Each statement body with what its expressions may refer to: fixtures, and the iterator of the
+  // dynamic block it came from (for a nested dynamic "condition").
+  const bodies: [Body, Record<string, Rendered>, Record<string, unknown>][] = ((document.statement ?? []) as Body[]).map((body) => [body, base, {}]);
+  for (const [block, body] of dynamicBlocks(document, `policy ${name}`)) {
+    if (block !== 'statement') throw new Error(`policy ${name}: dynamic "${block}" is not understood by the tests`);
+    const content = single(body.content as Body[], `policy ${name} dynamic statement content`);
+    for (const element of forEachValues(body, evaluated, {}, `policy ${name}`)) {
+      bodies.push([content, { ...base, ...iteratorFixtures('statement', element) }, { statement: element }]);
+    }
+  }
+  return bodies.map(([statement, scopeFixtures, scope]) => {
+    const effect = render(mod, statement.effect ?? 'Allow', scopeFixtures, vars);
+    if (effect !== 'Allow' && effect !== 'Deny') throw new Error(`policy ${name}: effect ${String(effect)}`);
+    const list = (value: unknown): string[] => (value === undefined ? [] : ([] as string[]).concat(render(mod, value, scopeFixtures, vars)));
+    const conditionBodies: [Body, Record<string, Rendered>][] = ((statement.condition ?? []) as Body[]).map((body) => [body, scopeFixtures]);
+    for (const [block, body] of dynamicBlocks(statement, `policy ${name}`)) {
+      if (block !== 'condition') throw new Error(`policy ${name}: dynamic "${block}" inside a statement is not understood by the tests`);
+      for (const element of forEachValues(body, evaluated, scope, `policy ${name}`)) {
+        conditionBodies.push([single(body.content as Body[], `policy ${name} dynamic condition content`), { ...scopeFixtures, ...iteratorFixtures('condition', element) }]);
+      }
+    }
+    const sid = statement.sid === undefined ? undefined : render(mod, statement.sid, scopeFixtures, vars);
     return {
-      origin: `data.aws_iam_policy_document.${name}#${statement.sid ?? '(no sid)'}`,
-      ...(statement.sid ? { sid: statement.sid as string } : {}),
+      origin: `data.aws_iam_policy_document.${name}#${typeof sid === 'string' ? sid : '(no sid)'}`,
+      ...(typeof sid === 'string' ? { sid } : {}),
       effect,
       actions: list(statement.actions),
       resources: list(statement.resources),
-      conditions: ((statement.condition ?? []) as Body[]).map((condition) => ({
-        test: condition.test as string,
-        variable: condition.variable as string,
-        values: list(condition.values),
+      conditions: conditionBodies.map(([condition, conditionFixtures]) => ({
+        test: render(mod, condition.test, conditionFixtures, vars) as string,
+        variable: render(mod, condition.variable, conditionFixtures, vars) as string,
+        values: ([] as string[]).concat(render(mod, condition.values, conditionFixtures, vars)),
       })),
       negated: ['not_actions', 'not_resources', 'not_principals'].filter((key) => key in statement),
       hasPrincipals: 'principals' in statement,
     };
   });
+}
+
+function dynamicBlocks(body: Body, what: string): [string, Body][] {
+  const dynamic = body.dynamic as Record<string, Body[]> | undefined;
+  if (!dynamic) return [];
+  return Object.entries(dynamic).flatMap(([block, bodies]) =>
+    bodies.map((inner): [string, Body] => {
+      if ('iterator' in inner || 'labels' in inner) throw new Error(`${what}: dynamic "${block}" with iterator/labels is not understood by the tests`);
+      return [block, inner];
+    }),
+  );
+}
+
+/** A dynamic block's `for_each`: a list from `evaluated`, or an attribute of an enclosing iterator. */
+function forEachValues(body: Body, evaluated: Evaluated, scope: Record<string, unknown>, what: string): unknown[] {
+  const expression = wholeReference(body.for_each);
+  if (expression === undefined) throw new Error(`${what}: for_each must be one reference, found ${JSON.stringify(body.for_each)}`);
+  const value = lookup(expression, evaluated, scope);
+  if (!Array.isArray(value)) throw new Error(`${what}: for_each ${expression} is not a list the tests know (evaluate it with terraformLocals)`);
+  return value;
+}
+
+function lookup(expression: string, evaluated: Evaluated, scope: Record<string, unknown>): unknown {
+  if (expression in evaluated) return evaluated[expression];
+  const [iterator, value, ...path] = expression.split('.');
+  if (iterator === undefined || value !== 'value' || !(iterator in scope)) return undefined;
+  return path.reduce<unknown>((at, key) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined), scope[iterator]);
+}
+
+/** `<iterator>.value.<attribute>` for every attribute of an element that renders as text. */
+function iteratorFixtures(iterator: string, element: unknown): Record<string, Rendered> {
+  if (!element || typeof element !== 'object' || Array.isArray(element)) throw new Error(`dynamic ${iterator}: elements must be objects, found ${JSON.stringify(element)}`);
+  return renderableValues(Object.fromEntries(Object.entries(element).map(([key, value]) => [`${iterator}.value.${key}`, value])));
+}
+
+function renderableValues(values: Evaluated): Record<string, Rendered> {
+  const renderable: Record<string, Rendered> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'))) renderable[key] = value as Rendered;
+  }
+  return renderable;
 }
 
 /** role resource name → the names of the policy documents attached to it as inline policies. */
@@ -250,7 +321,13 @@ export function wildcardMatch(pattern: string, value: string, ignoreCase = false
 }
 
 function conditionHolds(condition: Condition, context: Record<string, string>): boolean {
-  const actual = context[condition.variable];
+  // Condition key names are case-insensitive in IAM (aws:ResourceTag/Owner = aws:resourcetag/owner).
+  const key = Object.keys(context).find((name) => name.toLowerCase() === condition.variable.toLowerCase());
+  const actual = key === undefined ? undefined : context[key];
+  if (condition.test === 'Null') {
+    // "Null": ["false"] holds when the key is present, ["true"] when it is absent.
+    return condition.values.some((value) => (value.toLowerCase() === 'true') === (actual === undefined));
+  }
   if (actual === undefined) return false;
   switch (condition.test) {
     case 'ArnLike':
@@ -285,4 +362,72 @@ export function evaluate(statements: Statement[], request: Request): Decision {
 /** Every action an Allow statement grants. */
 export function allowedActions(statements: Statement[]): Set<string> {
   return new Set(statements.filter((statement) => statement.effect === 'Allow').flatMap((statement) => statement.actions));
+}
+
+// ---- terraform console: the locals that depend on variables only ----------------------------------
+
+/** The module file whose locals depend on variables only, and the locals it may use from main.tf. */
+export const VARIABLE_ONLY_FILE = 'guardrails.tf';
+
+/** The terraform binary on PATH, or '' where there is none. */
+export function terraformBinary(): string {
+  const which = spawnSync('which', ['terraform'], { encoding: 'utf8' });
+  return which.status === 0 ? which.stdout.trim() : '';
+}
+
+/** Every guardrail variable of terraform/variables.tf set to a valid value. */
+export const ALL_GUARDRAIL_VARIABLES = {
+  required_role_tag: { key: 'dmm-aws:managed', value: 'true' },
+  protected_role_names: ['break-glass', 'platform-*'],
+  allowed_resource_account_ids: ['111122223333', '444455556666'],
+  ownership_tag_key: 'dmm:data-product',
+  max_statements_per_agreement: 8,
+  max_resources_per_agreement: 20,
+  max_characters_per_agreement: 3000,
+};
+
+export interface TerraformStubs {
+  account_id: string;
+  partition: string;
+}
+
+/**
+ * Every local of terraform/guardrails.tf, as `terraform console` evaluates it with these variables
+ * (JSON-encodable values, as in a .tfvars.json), next to variables.tf and stand-ins for the locals
+ * of main.tf it uses (the account and partition, which come from data sources; function_names is
+ * copied from main.tf). A variable that fails its validation throws with Terraform's message.
+ */
+export function terraformLocals(mod: TfModule, vars: Record<string, unknown>, stubs: TerraformStubs): Evaluated {
+  const binary = terraformBinary();
+  if (binary === '') throw new Error('terraform is not on PATH: test/terraform evaluates terraform/guardrails.tf with `terraform console` (no providers needed); install terraform >= 1.5');
+  const file = mod.files.find((f) => f.path === join('terraform', VARIABLE_ONLY_FILE));
+  if (!file) throw new Error(`terraform/${VARIABLE_ONLY_FILE} is missing`);
+  const names = ((file.json.locals ?? []) as Body[]).flatMap((block) => Object.keys(block));
+  const functionNames = mod.locals.function_names as Record<string, string>;
+  const dir = mkdtempSync(join(tmpdir(), 'dmm-aws-tf-'));
+  try {
+    for (const name of ['variables.tf', VARIABLE_ONLY_FILE]) copyFileSync(join(MODULE_DIR, name), join(dir, name));
+    // JSON strings are valid HCL strings; "${var.name_prefix}-..." stays a template.
+    const hclMap = (map: Record<string, string>) => `{ ${Object.entries(map).map(([key, value]) => `${key} = ${JSON.stringify(value)}`).join(', ')} }`;
+    writeFileSync(
+      join(dir, 'stubs.tf'),
+      `locals {\n  account_id = ${JSON.stringify(stubs.account_id)}\n  partition = ${JSON.stringify(stubs.partition)}\n  function_names = ${hclMap(functionNames)}\n}\n`,
+    );
+    writeFileSync(join(dir, 'test.tfvars.json'), JSON.stringify(vars));
+    const expression = `jsonencode({ ${names.map((name) => `${name} = local.${name}`).join(', ')} })`;
+    const run = spawnSync(binary, ['console', '-var-file=test.tfvars.json'], {
+      cwd: dir,
+      input: `${expression}\n`,
+      encoding: 'utf8',
+      env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', TF_IN_AUTOMATION: '1', NO_COLOR: '1' },
+    });
+    // eslint-disable-next-line no-control-regex
+    const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
+    if (run.status !== 0) throw new Error(`terraform console failed for ${JSON.stringify(vars)}:\n${plain(run.stderr)}`);
+    const printed = plain(run.stdout).trim();
+    const values = JSON.parse(JSON.parse(printed) as string) as Record<string, unknown>;
+    return Object.fromEntries(names.map((name) => [`local.${name}`, values[name]]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,0 +1,103 @@
+# The guardrails of src/sync/guardrails.ts, in the two places they act: the environment of the
+# functions that write IAM (the code refuses what they forbid, with the reason on the agreement)
+# and the IAM policy of those functions (iam.tf), which holds even if the code had a bug.
+#
+# These locals depend on variables, local.account_id, local.partition and local.function_names
+# only: test/terraform evaluates them with `terraform console` for any set of variables.
+
+locals {
+  # Mirrors ALWAYS_PROTECTED_ROLES in src/sync/guardrails.ts (test/terraform/guardrails.test.ts
+  # compares both): how AWS Organizations, IAM Identity Center, Control Tower and CloudFormation
+  # StackSets administer an account. The code adds these itself; the Deny below needs them here.
+  always_protected_roles = [
+    "OrganizationAccountAccessRole",
+    "AWSReservedSSO_*",
+    "AWSServiceRoleFor*",
+    "AWSControlTower*",
+    "aws-controltower-*",
+    "AWSCloudFormationStackSetExecutionRole",
+    "stacksets-exec-*",
+  ]
+
+  # The module's own roles are protected in the code as well, so that an agreement naming one is
+  # refused with a reason instead of failing on the IAM Deny.
+  protected_role_names = distinct(concat(values(local.function_names), var.protected_role_names))
+
+  # Protected names as role ARNs: a name matches at any path (IAM Identity Center roles live under
+  # /aws-reserved/sso.amazonaws.com/, service-linked roles under /aws-service-role/...), and IAM's
+  # "*" matches "/" too. "role/*/<name>" can also match a role whose path has a segment starting
+  # with a prefix pattern: for a Deny that errs on the safe side.
+  protected_role_arns = flatten([
+    for name in concat(local.always_protected_roles, var.protected_role_names) : [
+      "arn:${local.partition}:iam::${local.account_id}:role/${name}",
+      "arn:${local.partition}:iam::${local.account_id}:role/*/${name}",
+    ]
+  ])
+
+  # The required role tag as IAM conditions on the role writes. aws:ResourceTag/<key> is the key
+  # the IAM User Guide names for "control access to user or role resources based on their tags"
+  # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_iam-tags.html); the Service
+  # Authorization Reference lists it (and the older iam:ResourceTag/<key>) for the role resource
+  # of Put/DeleteRolePolicy and Attach/DetachRolePolicy. A role without the tag has no value for
+  # the key: StringEquals then does not match, and Null = false requires the key to be present.
+  required_role_tag_conditions = var.required_role_tag == null ? [] : [
+    var.required_role_tag.value == null ? {
+      test     = "Null"
+      variable = "aws:ResourceTag/${var.required_role_tag.key}"
+      values   = ["false"]
+      } : {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/${var.required_role_tag.key}"
+      values   = [var.required_role_tag.value]
+    },
+  ]
+
+  # [] means the deployment's own account, as in the code's default.
+  any_resource_account      = var.allowed_resource_account_ids == tolist(["*"])
+  allowed_resource_accounts = length(var.allowed_resource_account_ids) == 0 ? [local.account_id] : var.allowed_resource_account_ids
+
+  # Ownership proof reads the tags of provider resources (src/aws/resource-tags.ts,
+  # RESOURCE_TAG_ACTIONS_USED), and only in the accounts whose resources may be granted: the
+  # account guardrail refuses a grant before its resources' tags are read.
+  resource_tag_statements = var.ownership_tag_key == null ? [] : [
+    {
+      sid     = "ReadProviderGlueTableTags"
+      actions = ["glue:GetTags"]
+      resources = [
+        for account in(local.any_resource_account ? ["*"] : local.allowed_resource_accounts) :
+        "arn:${local.partition}:glue:*:${account}:table/*/*"
+      ]
+      conditions = []
+    },
+    {
+      # Bucket ARNs carry no account; s3:ResourceAccount (the bucket owner) does, as in the
+      # account condition the code puts on granted S3 statements.
+      sid       = "ReadProviderBucketTags"
+      actions   = ["s3:GetBucketTagging"]
+      resources = ["arn:${local.partition}:s3:::*"]
+      conditions = local.any_resource_account ? [] : [
+        {
+          test     = "StringEquals"
+          variable = "s3:ResourceAccount"
+          values   = local.allowed_resource_accounts
+        },
+      ]
+    },
+  ]
+
+  # The environment contract of src/sync/guardrail-settings.ts (GUARDRAIL_ENVIRONMENT). An empty
+  # string means "not set": the code's default applies.
+  guardrail_environment = {
+    DMM_REQUIRED_ROLE_TAG = (
+      var.required_role_tag == null ? "" :
+      try(var.required_role_tag.value, null) == null ? var.required_role_tag.key :
+      "${var.required_role_tag.key}=${var.required_role_tag.value}"
+    )
+    DMM_PROTECTED_ROLES              = join(",", local.protected_role_names)
+    DMM_ALLOWED_RESOURCE_ACCOUNTS    = join(",", var.allowed_resource_account_ids)
+    DMM_OWNERSHIP_TAG_KEY            = var.ownership_tag_key != null ? var.ownership_tag_key : ""
+    DMM_MAX_STATEMENTS_PER_AGREEMENT = var.max_statements_per_agreement != null ? tostring(var.max_statements_per_agreement) : ""
+    DMM_MAX_RESOURCES_PER_AGREEMENT  = var.max_resources_per_agreement != null ? tostring(var.max_resources_per_agreement) : ""
+    DMM_MAX_CHARACTERS_PER_AGREEMENT = var.max_characters_per_agreement != null ? tostring(var.max_characters_per_agreement) : ""
+  }
+}
