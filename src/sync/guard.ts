@@ -20,12 +20,14 @@ export async function guardResolution(ctx: SyncContext, resolution: Resolution):
   if (isProtectedRoleName(grant.role.name, guardrails)) {
     return refuse('aws-role-name', `role ${grant.role.name} is protected (guardrails.protectedRoles): dmm-aws never grants on it`);
   }
-  const refusal = grantRefusal(grant, guardrails);
+  // Measured as it will be written, bucket-owner condition included.
+  const constrained = { ...grant, statements: constrainStatements(grant.statements, guardrails) };
+  const refusal = grantRefusal(constrained, guardrails);
   if (refusal) return refuse('guardrails', refusal);
   if (guardrails.ownershipTagKey) {
     if (!ctx.resourceTags) return refuse('guardrails.ownershipTagKey', 'ownership proof is on, but no resource tag reader is configured');
     const unproven = await ownershipRefusal(grant, guardrails.ownershipTagKey, ctx.resourceTags);
     if (unproven) return refuse('guardrails.ownershipTagKey', unproven);
   }
-  return { kind: 'grant', grant: { ...grant, statements: constrainStatements(grant.statements, guardrails) } };
+  return { kind: 'grant', grant: constrained };
 }

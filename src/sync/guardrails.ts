@@ -50,15 +50,18 @@ export function defaultGuardrails(accountId: string): Guardrails {
   };
 }
 
-/** Why the tool may not write to this role, or undefined when it may. */
-export function roleRefusal(role: Pick<RoleInfo, 'name' | 'path' | 'tags'>, guardrails: Guardrails): string | undefined {
+/**
+ * Why the tool may not write to this role, or undefined when it may. Without `tags` (a role known
+ * only from its ARN) the tag rule is not checked.
+ */
+export function roleRefusal(role: Pick<RoleInfo, 'name' | 'path'> & { tags?: RoleInfo['tags'] }, guardrails: Guardrails): string | undefined {
   const pattern = guardrails.protectedRoles.find((p) => matches(p, role.name));
   if (pattern) return `role ${role.name} is protected (guardrails.protectedRoles: ${pattern}): dmm-aws never changes it`;
   if (!role.path.startsWith(guardrails.managedRolePath)) {
     return `role ${role.name} has path ${role.path}, outside the managed path ${guardrails.managedRolePath} (guardrails.managedRolePath)`;
   }
   const tag = guardrails.requiredRoleTag;
-  if (tag) {
+  if (tag && role.tags) {
     const value = role.tags[tag.key];
     if (value === undefined) return `role ${role.name} lacks the tag ${tag.key} that marks roles dmm-aws may manage (guardrails.requiredRoleTag)`;
     if (tag.value !== undefined && value !== tag.value) {

@@ -56,6 +56,17 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
     failure = missingRoleReason(ctx, desired.grant);
   }
   const guardrails = guardrailsOf(ctx);
+  // A recorded role the guardrails put out of reach cannot even be read (on AWS the deployed
+  // policy hides it): its statements may still be there, so that is a failure, not "revoked".
+  for (const arn of recordedRoleArns(agreement)) {
+    const role = roleFromArn(arn);
+    if (!role || roles.some((r) => r.role.name === role.name)) continue;
+    const refused = roleRefusal(role, guardrails);
+    if (refused) {
+      failure = `Agreement ${agreementId}: its statements on role ${role.name} cannot be removed: ${refused}`;
+      heldOnRoleArns.push(arn);
+    }
+  }
   for (const state of roles) {
     const refused = roleRefusal(state.role, guardrails);
     if (refused) {
@@ -162,7 +173,7 @@ async function candidateRoles(
 ): Promise<RoleState[]> {
   const names = new Set<string>();
   if (desired.kind === 'grant') names.add(desired.grant.role.name);
-  const recorded = (agreement?.custom[FIELD_GRANTED_ROLE] ?? '').split(',').map((arn) => roleNameFromArn(arn.trim()));
+  const recorded = recordedRoleArns(agreement).map((arn) => roleFromArn(arn)?.name);
   const recordedName = recorded.find((name) => name !== undefined);
   for (const name of recorded) if (name) names.add(name);
 
@@ -184,9 +195,17 @@ async function candidateRoles(
   return states;
 }
 
-function roleNameFromArn(arn: string): string | undefined {
-  const m = /^arn:[\w-]+:iam::\d{12}:role\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]{1,64})$/.exec(arn);
-  return m?.[1];
+/** The role ARNs the agreement records its grant on (`aws-granted-role-arn`). */
+function recordedRoleArns(agreement: Agreement | undefined): string[] {
+  return (agreement?.custom[FIELD_GRANTED_ROLE] ?? '')
+    .split(',')
+    .map((arn) => arn.trim())
+    .filter(Boolean);
+}
+
+function roleFromArn(arn: string): { name: string; path: string } | undefined {
+  const m = /^arn:[\w-]+:iam::\d{12}:role(\/(?:[\w+=,.@/-]*\/)?)([\w+=,.@-]{1,64})$/.exec(arn);
+  return m ? { path: m[1]!, name: m[2]! } : undefined;
 }
 
 
