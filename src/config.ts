@@ -30,6 +30,8 @@ export const configSchema = z.strictObject({
   glue: z.strictObject({
     athenaWorkgroup: z.string().min(1),
     athenaQueryResultsLocation: z.string().regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/').optional(),
+    /** Grant the location itself instead of a folder per consumer role (consumers then share results). */
+    athenaResultsShared: z.union([z.boolean(), z.stringbool()]).optional(),
   }),
   guardrails: guardrailSettingsSchema.omit({ managedRolePath: true }),
   stateDir: z.string().min(1),
@@ -65,6 +67,7 @@ export const ENVIRONMENT: Record<string, string> = {
   AWS_REGION: 'aws.region',
   DMM_ATHENA_WORKGROUP: 'glue.athenaWorkgroup',
   DMM_ATHENA_RESULTS_LOCATION: 'glue.athenaQueryResultsLocation',
+  DMM_ATHENA_RESULTS_SHARED: 'glue.athenaResultsShared',
   DMM_STATE_DIR: 'stateDir',
   DMM_POLL_INTERVAL_SECONDS: 'pollIntervalSeconds',
   LOG_LEVEL: 'logLevel',

@@ -39,6 +39,7 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
       defaultRegion: config.aws.region,
       defaultAthenaWorkgroup: config.glue.athenaWorkgroup,
       ...(config.glue.athenaQueryResultsLocation ? { athenaQueryResultsLocation: config.glue.athenaQueryResultsLocation } : {}),
+      ...(config.glue.athenaResultsShared ? { athenaResultsShared: true } : {}),
     },
   };
 }

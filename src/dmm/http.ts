@@ -206,7 +206,7 @@ export class DmmHttp {
       };
     }
 
-    const problem = readProblem(status, statusText, text);
+    const problem = readProblem(status, statusText, text, this.redact);
     const error = new DmmApiError({
       status,
       title: this.redact(problem.title),
@@ -232,7 +232,7 @@ export class DmmHttp {
     try {
       return JSON.parse(text);
     } catch {
-      throw new DmmResponseFormatError(method, url, `body is not JSON: ${this.redact(text.slice(0, 120))}`);
+      throw new DmmResponseFormatError(method, url, `body is not JSON: ${this.redact(text).slice(0, 120)}`);
     }
   }
 

@@ -59,6 +59,7 @@ const commonShape = {
 const iamShape = {
   DMM_ATHENA_WORKGROUP: z.string().default('primary'),
   DMM_ATHENA_RESULTS_LOCATION: z.string().regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/').optional(),
+  DMM_ATHENA_RESULTS_SHARED: z.enum(['true', 'false']).optional(),
   MANAGED_ROLE_PATH: z
     .string()
     .regex(/^\/([\x21-\x7e]*\/)?$/, 'must be an IAM path that starts and ends with /, e.g. / or /data-products/')

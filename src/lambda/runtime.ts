@@ -75,6 +75,7 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
       defaultRegion: env.AWS_REGION,
       defaultAthenaWorkgroup: env.DMM_ATHENA_WORKGROUP,
       ...(env.DMM_ATHENA_RESULTS_LOCATION ? { athenaQueryResultsLocation: env.DMM_ATHENA_RESULTS_LOCATION } : {}),
+      ...(env.DMM_ATHENA_RESULTS_SHARED === 'true' ? { athenaResultsShared: true } : {}),
     },
     guardrails,
     // Provider buckets and tables are read only for ownership proof, and with its rights only

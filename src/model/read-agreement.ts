@@ -21,7 +21,14 @@ export class AgreementFormatError extends Error {
   }
 }
 
-const requiredId = z.string().trim().min(1, 'must be a non-empty string');
+// A lone surrogate cannot round-trip through UTF-8 (the ownership Sids encode ids as UTF-8), so
+// two such ids could share one Sid: refuse them.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const requiredId = z
+  .string()
+  .trim()
+  .min(1, 'must be a non-empty string')
+  .refine((id) => !LONE_SURROGATE.test(id), 'must be well-formed Unicode');
 const optionalString = z.string().optional();
 
 // Custom fields are strings in the UI, but other tools write them through the API too; a

@@ -16,6 +16,11 @@ export interface ResolveOptions {
    * configuration only: taken from metadata it would let a provider make consumers write anywhere.
    */
   athenaQueryResultsLocation?: string;
+  /**
+   * Grant every consumer the configured results location itself instead of its own
+   * `<location><role>/` folder. Consumers can then read each other's query results.
+   */
+  athenaResultsShared?: boolean;
 }
 
 /**

@@ -27,7 +27,7 @@ export async function guardResolution(ctx: SyncContext, resolution: Resolution):
   if (guardrails.ownershipTagKey) {
     if (!ctx.resourceTags) return refuse('guardrails.ownershipTagKey', 'ownership proof is on, but no resource tag reader is configured');
     const unproven = await ownershipRefusal(grant, guardrails.ownershipTagKey, ctx.resourceTags);
-    if (unproven) return refuse('guardrails.ownershipTagKey', unproven);
+    if (unproven) return refuse('guardrails.ownershipTagKey', `${unproven} (guardrails.ownershipTagKey)`);
   }
   return { kind: 'grant', grant: constrained };
 }

@@ -126,6 +126,9 @@ function resourcesOf(statements: PolicyStatement[]): string[] {
   return statements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
 }
 
+/** IAM role names are unique ignoring case, so protection ignores case too. */
 function matches(pattern: string, name: string): boolean {
-  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+  const p = pattern.toLowerCase();
+  const n = name.trim().toLowerCase();
+  return p.endsWith('*') ? n.startsWith(p.slice(0, -1)) : n === p;
 }

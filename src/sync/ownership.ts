@@ -21,6 +21,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * Hex digits are lowercase, so the upper-case `S` safely separates the statement number.
  */
 export function statementSid(agreementId: string, index: number): string {
+  if (/[\uD800-\uDFFF]/.test(agreementId) && Buffer.from(agreementId, 'utf8').toString('utf8') !== agreementId) {
+    throw new Error(`agreement id ${JSON.stringify(agreementId)} is not well-formed Unicode`);
+  }
   const body = UUID.test(agreementId)
     ? `U${agreementId.replace(/-/g, '')}`
     : `H${Buffer.from(agreementId, 'utf8').toString('hex')}`;

@@ -84,7 +84,7 @@ export async function resolveAgreement(agreement: Agreement, lookups: ResolveLoo
   const port = findPort(provider, outputPortId);
   if (typeof port === 'string') return { kind: 'failed', field: 'provider.outputPortId', reason: `${a}: ${port}` };
 
-  const plan = planPort(port, opts);
+  const plan = planPort(port, resultsPerRole(opts, role.name));
   const where = `output port ${port.id} of provider data product ${providerId}`;
   if (!plan.ok) return { kind: 'failed', field: plan.field, reason: `${a}: ${where}: ${plan.problem}.` };
 
@@ -146,4 +146,15 @@ function findPort(provider: DataProduct, outputPortId: string): OutputPort | str
     return `provider data product ${provider.id} has ${matches.length} output ports matching "${outputPortId}", so the port to grant is ambiguous.`;
   }
   return `provider data product ${provider.id} has no output port with id or name "${outputPortId}" (its ports: ${available}).`;
+}
+
+/**
+ * Query results of different consumers must not be readable by each other, so each role gets
+ * its own folder under the configured location (`<location><role name>/`): consumers set that as
+ * their workgroup or client output location. `athenaResultsShared` keeps the one shared prefix.
+ */
+function resultsPerRole(opts: ResolveOptions, roleName: string): ResolveOptions {
+  if (!opts.athenaQueryResultsLocation || opts.athenaResultsShared) return opts;
+  const base = opts.athenaQueryResultsLocation.endsWith('/') ? opts.athenaQueryResultsLocation : `${opts.athenaQueryResultsLocation}/`;
+  return { ...opts, athenaQueryResultsLocation: `${base}${roleName}/` };
 }

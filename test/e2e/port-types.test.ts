@@ -83,7 +83,7 @@ describe('port types', () => {
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: 'arn:aws:s3:::acme-athena-results',
-        Condition: { StringLike: { 's3:prefix': ['consumer/', 'consumer/*'] }, ...OWN_ACCOUNT },
+        Condition: { StringLike: { 's3:prefix': ['consumer/analytics-consumer/', 'consumer/analytics-consumer/*'] }, ...OWN_ACCOUNT },
       },
       {
         Sid: sid,
@@ -96,7 +96,7 @@ describe('port types', () => {
         Sid: sid,
         Effect: 'Allow',
         Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
-        Resource: 'arn:aws:s3:::acme-athena-results/consumer/*',
+        Resource: 'arn:aws:s3:::acme-athena-results/consumer/analytics-consumer/*',
         Condition: OWN_ACCOUNT,
       },
     ]);

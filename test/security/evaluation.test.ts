@@ -73,10 +73,10 @@ const ALLOWED: Record<string, Request[]> = {
     list('acme-lake', 'sales/orders/dt=2026-01-01/'),
     s3('s3:GetObject', 'acme-lake/sales/orders/dt=2026-01-01/part-0.parquet'),
     s3('s3:GetBucketLocation', 'acme-lake'),
-    s3('s3:PutObject', 'acme-athena-results/consumers/q-1.csv'),
-    s3('s3:GetObject', 'acme-athena-results/consumers/q-1.csv'),
-    s3('s3:AbortMultipartUpload', 'acme-athena-results/consumers/q-1.csv'),
-    list('acme-athena-results', 'consumers/'),
+    s3('s3:PutObject', 'acme-athena-results/consumers/analytics-consumer/q-1.csv'),
+    s3('s3:GetObject', 'acme-athena-results/consumers/analytics-consumer/q-1.csv'),
+    s3('s3:AbortMultipartUpload', 'acme-athena-results/consumers/analytics-consumer/q-1.csv'),
+    list('acme-athena-results', 'consumers/analytics-consumer/'),
     s3('s3:GetBucketLocation', 'acme-athena-results'),
   ],
 };
@@ -116,7 +116,10 @@ const DENIED: Request[] = [
   s3('s3:DeleteBucket', 'acme-orders'),
   s3('s3:GetBucketPolicy', 'acme-orders'),
   s3('s3:PutBucketAcl', 'acme-lake'),
-  // Query results: only under the configured prefix, and never deleted.
+  // Query results: only under this role's folder of the configured prefix, and never deleted.
+  s3('s3:GetObject', 'acme-athena-results/consumers/other-consumer/q-1.csv'),
+  s3('s3:PutObject', 'acme-athena-results/consumers/q-1.csv'),
+  list('acme-athena-results', 'consumers/'),
   s3('s3:PutObject', 'acme-athena-results/admins/q-1.csv'),
   s3('s3:GetObject', 'acme-athena-results/admins/q-1.csv'),
   s3('s3:DeleteObject', 'acme-athena-results/consumers/q-1.csv'),

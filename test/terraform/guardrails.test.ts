@@ -164,11 +164,17 @@ describe('The Terraform module\'s default configuration cannot modify a role out
     // (The module's own roles are covered above: role names are unique in an account whatever
     // the path, so their exact ARNs are all there is to deny.)
     const names = [...protectedExamples, 'OrganizationAccountAccessRole2', 'MyOrganizationAccountAccessRole', 'AWSReservedSSOx', 'awsreservedsso_x', 'consumer-orders'];
+    expect(roleRefusal({ name: 'awsreservedsso_x', path: '/', tags: {} }, guardrails)).toBeDefined();
     for (const path of ['/', '/data-products/']) {
       for (const name of names) {
+        // IAM matches ARNs case-sensitively; the code also refuses case variants (AWS role names
+        // are unique ignoring case), so it refuses a superset of what IAM denies.
+        const exact = guardrails.protectedRoles.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
         const refused = roleRefusal({ name, path, tags: {} }, guardrails) !== undefined;
         const decision = await decide(statements, request('iam:PutRolePolicy', role(`${path}${name}`)));
-        expect(decision, `${path}${name}`).toBe(refused ? 'ExplicitlyDenied' : 'Allowed');
+        expect(decision, `${path}${name}`).toBe(exact ? 'ExplicitlyDenied' : 'Allowed');
+        if (exact) expect(refused, `${path}${name}`).toBe(true);
+        if (!refused) expect(decision, `${path}${name}`).toBe('Allowed');
       }
     }
   });

@@ -10,8 +10,8 @@
  * workgroup enforcing that output location), so A is denied B's results.
  */
 import { describe, expect, it } from 'vitest';
-import { ACCOUNT, agreement, consumerProduct, dpsProduct, startWorld } from '../../e2e/harness.js';
-import { evaluatePolicies } from '../helpers.js';
+import { ACCOUNT, agreement, consumerProduct, dpsProduct, startWorld } from '../e2e/harness.js';
+import { evaluatePolicies } from './helpers.js';
 
 const RESULTS = 's3://acme-athena-results/consumers/';
 

@@ -13,7 +13,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { DmmHttpClient } from '../../../src/dmm/client.js';
+import { DmmHttpClient } from '../../src/dmm/client.js';
 
 const KEY = 'dmmKEY_7Qx9Lr2Vb8Nc4Hw6Jt1Pz3Fm5Sd0Gk';
 

@@ -9,9 +9,9 @@
  * Should: the diagnostic names the setting, e.g. "… (guardrails.ownershipTagKey)".
  */
 import { describe, expect, it } from 'vitest';
-import { FileResourceTags } from '../../../src/local/file-resource-tags.js';
-import { defaultGuardrails } from '../../../src/sync/guardrails.js';
-import { ACCOUNT, agreement, consumerProduct, dpsProduct, s3BucketPort, startWorld, view } from '../../e2e/harness.js';
+import { FileResourceTags } from '../../src/local/file-resource-tags.js';
+import { defaultGuardrails } from '../../src/sync/guardrails.js';
+import { ACCOUNT, agreement, consumerProduct, dpsProduct, s3BucketPort, startWorld, view } from '../e2e/harness.js';
 
 describe('guardrail diagnostics name their setting', () => {
   it('ownership proof', async () => {
