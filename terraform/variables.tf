@@ -203,7 +203,7 @@ variable "athena_workgroup" {
 }
 
 variable "athena_results_location" {
-  description = "s3://bucket/prefix/ where that workgroup writes query results (DMM_ATHENA_RESULTS_LOCATION). When set, Glue grants include write access under exactly that prefix. null: not set (workgroups with managed query results)."
+  description = "s3://bucket/prefix/ for consumers' Athena query results (DMM_ATHENA_RESULTS_LOCATION). When set, each Glue grant includes read/write on the consumer role's own folder <prefix><role name>/ only. null: not set (workgroups with managed query results)."
   type        = string
   default     = null
 
