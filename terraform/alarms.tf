@@ -41,54 +41,40 @@ resource "aws_cloudwatch_metric_alarm" "queue_backlog" {
   tags                = local.tags
 }
 
-# poll-feed runs every minute; a Data Mesh Manager outage of a few minutes heals by itself
-# (the next poll resumes from the checkpoint), so it alarms only after 15 minutes of failures.
-resource "aws_cloudwatch_metric_alarm" "poll_feed_errors" {
-  alarm_name          = "${var.name_prefix}-poll-feed-errors"
-  alarm_description   = "${local.function_names.poll_feed} failed in each of the last three 5-minute periods: new events are not being read. See docs/operations.md, \"Function errors\"."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.poll_feed.function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 3
-  datapoints_to_alarm = 3
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
-  tags                = local.tags
+# Errors of each function. What differs is how long a failure may last before a human is needed.
+locals {
+  function_error_alarms = {
+    # poll-feed runs every minute; a Data Mesh Manager outage of a few minutes heals by itself
+    # (the next poll resumes from the checkpoint), so it alarms only after 15 minutes of failures.
+    poll_feed = {
+      evaluation_periods = 3
+      description        = "${local.function_names.poll_feed} failed in each of the last three 5-minute periods: new events are not being read."
+    }
+    # Failed records are reported per item and retried by SQS; an Error here means the whole
+    # invocation failed (bad configuration, crash, timeout), so every occurrence counts.
+    process_events = {
+      evaluation_periods = 1
+      description        = "${local.function_names.process_events} invocations failed as a whole (configuration, crash or timeout)."
+    }
+    reconcile = {
+      evaluation_periods = 1
+      description        = "The full reconcile ${local.function_names.reconcile} failed."
+    }
+  }
 }
 
-# Failed records are reported per item and retried by SQS; an Error here means the whole
-# invocation failed (bad configuration, crash, timeout), so every occurrence counts.
-resource "aws_cloudwatch_metric_alarm" "process_events_errors" {
-  alarm_name          = "${var.name_prefix}-process-events-errors"
-  alarm_description   = "${local.function_names.process_events} invocations failed as a whole (configuration, crash or timeout). See docs/operations.md, \"Function errors\"."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.process_events.function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
-  tags                = local.tags
-}
+resource "aws_cloudwatch_metric_alarm" "function_errors" {
+  for_each = local.function_error_alarms
 
-resource "aws_cloudwatch_metric_alarm" "reconcile_errors" {
-  alarm_name          = "${var.name_prefix}-reconcile-errors"
-  alarm_description   = "The full reconcile ${local.function_names.reconcile} failed. See docs/operations.md, \"Function errors\"."
+  alarm_name          = "${local.function_names[each.key]}-errors"
+  alarm_description   = "${each.value.description} See docs/operations.md, \"Function errors\"."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.reconcile.function_name }
+  dimensions          = { FunctionName = aws_lambda_function.this[each.key].function_name }
   statistic           = "Sum"
   period              = 300
-  evaluation_periods  = 1
+  evaluation_periods  = each.value.evaluation_periods
+  datapoints_to_alarm = each.value.evaluation_periods
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   treat_missing_data  = "notBreaching"

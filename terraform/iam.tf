@@ -11,9 +11,9 @@ locals {
 
   # With managed_role_path = "/" the module's own roles match managed_roles_arn too.
   own_role_arns = [
-    aws_iam_role.poll_feed.arn,
-    aws_iam_role.process_events.arn,
-    aws_iam_role.reconcile.arn,
+    aws_iam_role.this["poll_feed"].arn,
+    aws_iam_role.this["process_events"].arn,
+    aws_iam_role.this["reconcile"].arn,
   ]
 }
 
@@ -30,25 +30,11 @@ data "aws_iam_policy_document" "lambda_assume" {
   }
 }
 
-resource "aws_iam_role" "poll_feed" {
-  name                 = local.function_names.poll_feed
-  description          = "Execution role of ${local.function_names.poll_feed}: feed to queue, checkpoint in S3."
-  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
-  permissions_boundary = var.permissions_boundary_arn
-  tags                 = local.tags
-}
+resource "aws_iam_role" "this" {
+  for_each = local.functions
 
-resource "aws_iam_role" "process_events" {
-  name                 = local.function_names.process_events
-  description          = "Execution role of ${local.function_names.process_events}: converges agreements on roles under ${var.managed_role_path}."
-  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
-  permissions_boundary = var.permissions_boundary_arn
-  tags                 = local.tags
-}
-
-resource "aws_iam_role" "reconcile" {
-  name                 = local.function_names.reconcile
-  description          = "Execution role of ${local.function_names.reconcile}: full reconcile of roles under ${var.managed_role_path}."
+  name                 = local.function_names[each.key]
+  description          = "Execution role of ${local.function_names[each.key]}: ${each.value.role_description}"
   assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
   permissions_boundary = var.permissions_boundary_arn
   tags                 = local.tags
@@ -60,49 +46,23 @@ resource "aws_iam_role" "reconcile" {
 # and need no cloudwatch:PutMetricData.
 # ---------------------------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "poll_feed_logs" {
+data "aws_iam_policy_document" "logs" {
+  for_each = local.function_names
+
   statement {
     sid       = "WriteOwnLogGroup"
     effect    = "Allow"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.poll_feed.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.this[each.key].arn}:*"]
   }
 }
 
-data "aws_iam_policy_document" "process_events_logs" {
-  statement {
-    sid       = "WriteOwnLogGroup"
-    effect    = "Allow"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.process_events.arn}:*"]
-  }
-}
+resource "aws_iam_role_policy" "logs" {
+  for_each = local.function_names
 
-data "aws_iam_policy_document" "reconcile_logs" {
-  statement {
-    sid       = "WriteOwnLogGroup"
-    effect    = "Allow"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.reconcile.arn}:*"]
-  }
-}
-
-resource "aws_iam_role_policy" "poll_feed_logs" {
   name   = "logs"
-  role   = aws_iam_role.poll_feed.id
-  policy = data.aws_iam_policy_document.poll_feed_logs.json
-}
-
-resource "aws_iam_role_policy" "process_events_logs" {
-  name   = "logs"
-  role   = aws_iam_role.process_events.id
-  policy = data.aws_iam_policy_document.process_events_logs.json
-}
-
-resource "aws_iam_role_policy" "reconcile_logs" {
-  name   = "logs"
-  role   = aws_iam_role.reconcile.id
-  policy = data.aws_iam_policy_document.reconcile_logs.json
+  role   = aws_iam_role.this[each.key].id
+  policy = data.aws_iam_policy_document.logs[each.key].json
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -118,21 +78,11 @@ data "aws_iam_policy_document" "read_api_key" {
   }
 }
 
-resource "aws_iam_role_policy" "poll_feed_api_key" {
-  name   = "api-key"
-  role   = aws_iam_role.poll_feed.id
-  policy = data.aws_iam_policy_document.read_api_key.json
-}
+resource "aws_iam_role_policy" "api_key" {
+  for_each = local.function_names
 
-resource "aws_iam_role_policy" "process_events_api_key" {
   name   = "api-key"
-  role   = aws_iam_role.process_events.id
-  policy = data.aws_iam_policy_document.read_api_key.json
-}
-
-resource "aws_iam_role_policy" "reconcile_api_key" {
-  name   = "api-key"
-  role   = aws_iam_role.reconcile.id
+  role   = aws_iam_role.this[each.key].id
   policy = data.aws_iam_policy_document.read_api_key.json
 }
 
@@ -169,7 +119,7 @@ data "aws_iam_policy_document" "poll_feed" {
 
 resource "aws_iam_role_policy" "poll_feed" {
   name   = "poll-feed"
-  role   = aws_iam_role.poll_feed.id
+  role   = aws_iam_role.this["poll_feed"].id
   policy = data.aws_iam_policy_document.poll_feed.json
 }
 
@@ -194,7 +144,7 @@ data "aws_iam_policy_document" "process_events_queue" {
 
 resource "aws_iam_role_policy" "process_events_queue" {
   name   = "event-queue"
-  role   = aws_iam_role.process_events.id
+  role   = aws_iam_role.this["process_events"].id
   policy = data.aws_iam_policy_document.process_events_queue.json
 }
 
@@ -340,14 +290,11 @@ data "aws_iam_policy_document" "iam_writer" {
   }
 }
 
-resource "aws_iam_role_policy" "process_events_iam" {
-  name   = "iam-writer"
-  role   = aws_iam_role.process_events.id
-  policy = data.aws_iam_policy_document.iam_writer.json
-}
+# The same document for both IAM writers.
+resource "aws_iam_role_policy" "iam_writer" {
+  for_each = toset(["process_events", "reconcile"])
 
-resource "aws_iam_role_policy" "reconcile_iam" {
   name   = "iam-writer"
-  role   = aws_iam_role.reconcile.id
+  role   = aws_iam_role.this[each.key].id
   policy = data.aws_iam_policy_document.iam_writer.json
 }

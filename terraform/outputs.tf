@@ -1,37 +1,21 @@
 output "function_names" {
   description = "Names of the three functions, keyed poll_feed, process_events, reconcile."
-  value = {
-    poll_feed      = aws_lambda_function.poll_feed.function_name
-    process_events = aws_lambda_function.process_events.function_name
-    reconcile      = aws_lambda_function.reconcile.function_name
-  }
+  value       = { for key, function in aws_lambda_function.this : key => function.function_name }
 }
 
 output "function_arns" {
   description = "ARNs of the three functions."
-  value = {
-    poll_feed      = aws_lambda_function.poll_feed.arn
-    process_events = aws_lambda_function.process_events.arn
-    reconcile      = aws_lambda_function.reconcile.arn
-  }
+  value       = { for key, function in aws_lambda_function.this : key => function.arn }
 }
 
 output "role_arns" {
   description = "ARNs of the functions' execution roles (e.g. for a KMS key policy of an existing secret)."
-  value = {
-    poll_feed      = aws_iam_role.poll_feed.arn
-    process_events = aws_iam_role.process_events.arn
-    reconcile      = aws_iam_role.reconcile.arn
-  }
+  value       = { for key, role in aws_iam_role.this : key => role.arn }
 }
 
 output "log_group_names" {
   description = "CloudWatch log groups of the three functions."
-  value = {
-    poll_feed      = aws_cloudwatch_log_group.poll_feed.name
-    process_events = aws_cloudwatch_log_group.process_events.name
-    reconcile      = aws_cloudwatch_log_group.reconcile.name
-  }
+  value       = { for key, group in aws_cloudwatch_log_group.this : key => group.name }
 }
 
 output "event_queue_url" {
@@ -71,16 +55,13 @@ output "api_key_secret_arn" {
 
 output "alarm_names" {
   description = "Names of the CloudWatch alarms."
-  value = [
-    aws_cloudwatch_metric_alarm.dead_letters.alarm_name,
-    aws_cloudwatch_metric_alarm.queue_backlog.alarm_name,
-    aws_cloudwatch_metric_alarm.poll_feed_errors.alarm_name,
-    aws_cloudwatch_metric_alarm.process_events_errors.alarm_name,
-    aws_cloudwatch_metric_alarm.reconcile_errors.alarm_name,
-  ]
+  value = concat(
+    [aws_cloudwatch_metric_alarm.dead_letters.alarm_name, aws_cloudwatch_metric_alarm.queue_backlog.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.function_errors : alarm.alarm_name],
+  )
 }
 
 output "dry_run_command" {
   description = "Shell command that runs a full reconcile as a dry run and writes the plan to plan.json."
-  value       = "aws lambda invoke --region ${local.region} --function-name ${aws_lambda_function.reconcile.function_name} --cli-binary-format raw-in-base64-out --cli-read-timeout 0 --payload '{\"dryRun\": true}' plan.json"
+  value       = "aws lambda invoke --region ${local.region} --function-name ${aws_lambda_function.this["reconcile"].function_name} --cli-binary-format raw-in-base64-out --cli-read-timeout 0 --payload '{\"dryRun\": true}' plan.json"
 }

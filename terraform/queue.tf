@@ -49,7 +49,7 @@ resource "aws_sqs_queue_redrive_allow_policy" "dead_letter" {
 
 resource "aws_lambda_event_source_mapping" "process_events" {
   event_source_arn = aws_sqs_queue.events.arn
-  function_name    = aws_lambda_function.process_events.arn
+  function_name    = aws_lambda_function.this["process_events"].arn
   batch_size       = var.batch_size
   enabled          = true
 

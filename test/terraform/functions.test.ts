@@ -31,6 +31,13 @@ function lambdaFor(name: FunctionName): [string, Body] {
   return matches[0]!;
 }
 
+/** The function key of an instance address: this["poll_feed"] → poll_feed. */
+function functionKey(address: string): string {
+  const key = /^\w+\["(\w+)"\]$/.exec(address)?.[1];
+  if (key === undefined) throw new Error(`${address} is not an instance of a for_each resource`);
+  return key;
+}
+
 function zipOf(lambda: Body): string | undefined {
   return /^\$\{local\.dist_dir\}\/([\w-]+\.zip)$/.exec(String(lambda.filename))?.[1];
 }
@@ -126,12 +133,17 @@ describe('the functions are the ones the build produces', () => {
   });
 
   it('each function logs to a log group the module creates with the retention variable', () => {
+    expect(resourcesOfType(mod, 'aws_cloudwatch_log_group')).toHaveLength(NAMES.length);
     for (const name of NAMES) {
+      // The function and its group are instances of the same key, e.g. this["poll_feed"].
       const [address, lambda] = lambdaFor(name);
+      const key = functionKey(address);
       const group = resource(mod, `aws_cloudwatch_log_group.${address}`);
-      expect(group.name).toBe(`\${local.log_group_names.${address}}`);
+      expect(group.name).toBe(`\${local.log_group_names["${key}"]}`);
+      expect(resource(mod, `aws_lambda_function.${address}`).function_name).toBe(`\${local.function_names["${key}"]}`);
       expect(group.retention_in_days).toBe('${var.log_retention_days}');
-      expect(lambda.depends_on).toContain(`\${aws_cloudwatch_log_group.${address}}`);
+      // depends_on cannot name one instance: the function waits for all groups, its own among them.
+      expect(lambda.depends_on).toContain(`\${aws_cloudwatch_log_group.${address.replace(/\[.*\]$/, '')}}`);
     }
     expect(mod.locals.log_group_names).toBe('${{ for key, name in local.function_names : key => "/aws/lambda/${name}" }}');
     expect(mod.locals.function_names).toEqual({
@@ -284,7 +296,7 @@ describe('schedules', () => {
   });
 
   it('the scheduled reconcile applies explicitly; process-events has no schedule', () => {
-    const [, target] = resourcesOfType(mod, 'aws_cloudwatch_event_target').find(([, t]) => t.arn === '${aws_lambda_function.reconcile.arn}')!;
+    const [, target] = resourcesOfType(mod, 'aws_cloudwatch_event_target').find(([, t]) => t.arn === `\${aws_lambda_function.${lambdaFor('reconcile')[0]}.arn}`)!;
     expect(target.input).toBe('${jsonencode({ dryRun = false })}');
     expect(resourcesOfType(mod, 'aws_lambda_permission').every(([, p]) => !String(p.function_name).includes('process_events'))).toBe(true);
   });

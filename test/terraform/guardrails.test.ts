@@ -16,6 +16,7 @@ import {
   ALL_GUARDRAIL_VARIABLES,
   allowedActions,
   evaluate,
+  instanceAddress,
   loadModule,
   policyStatements,
   rolePolicies,
@@ -45,12 +46,12 @@ const FIXTURES: Record<string, Rendered> = {
   'aws_sqs_queue.events.arn': `arn:aws:sqs:eu-central-1:${ACCOUNT}:dmm-aws-events.fifo`,
   'aws_s3_bucket.state.arn': 'arn:aws:s3:::dmm-aws-state-111122223333-eu-central-1',
   'local.api_key_secret_arn': `arn:aws:secretsmanager:eu-central-1:${ACCOUNT}:secret:dmm-aws/dmm-api-key-AbCdEf`,
-  'aws_iam_role.poll_feed.arn': OWN_ROLES[0]!,
-  'aws_iam_role.process_events.arn': OWN_ROLES[1]!,
-  'aws_iam_role.reconcile.arn': OWN_ROLES[2]!,
-  'aws_cloudwatch_log_group.poll_feed.arn': `arn:aws:logs:eu-central-1:${ACCOUNT}:log-group:/aws/lambda/dmm-aws-poll-feed`,
-  'aws_cloudwatch_log_group.process_events.arn': `arn:aws:logs:eu-central-1:${ACCOUNT}:log-group:/aws/lambda/dmm-aws-process-events`,
-  'aws_cloudwatch_log_group.reconcile.arn': `arn:aws:logs:eu-central-1:${ACCOUNT}:log-group:/aws/lambda/dmm-aws-reconcile`,
+  'aws_iam_role.this["poll_feed"].arn': OWN_ROLES[0]!,
+  'aws_iam_role.this["process_events"].arn': OWN_ROLES[1]!,
+  'aws_iam_role.this["reconcile"].arn': OWN_ROLES[2]!,
+  'aws_cloudwatch_log_group.this["poll_feed"].arn': `arn:aws:logs:eu-central-1:${ACCOUNT}:log-group:/aws/lambda/dmm-aws-poll-feed`,
+  'aws_cloudwatch_log_group.this["process_events"].arn': `arn:aws:logs:eu-central-1:${ACCOUNT}:log-group:/aws/lambda/dmm-aws-process-events`,
+  'aws_cloudwatch_log_group.this["reconcile"].arn': `arn:aws:logs:eu-central-1:${ACCOUNT}:log-group:/aws/lambda/dmm-aws-reconcile`,
 };
 
 let mod: TfModule;
@@ -73,7 +74,8 @@ function locals(vars: Record<string, unknown>): Evaluated {
 
 /** Every statement of a module role's inline policies for these variables. */
 function statementsOf(fn: 'poll_feed' | 'process_events' | 'reconcile', vars: Record<string, unknown> = {}): Statement[] {
-  const documents = rolePolicies(mod).get(fn) ?? [];
+  const documents = rolePolicies(mod).get(instanceAddress('this', fn));
+  if (!documents) throw new Error(`no aws_iam_role.this["${fn}"]`);
   return documents.flatMap((name) => policyStatements(mod, name, FIXTURES, vars, locals(vars)));
 }
 

@@ -12,6 +12,7 @@ import { SQS_ACTIONS_USED } from '../../src/aws/sqs-queue.js';
 import {
   allowedActions,
   evaluate,
+  instanceAddress,
   loadModule,
   policyStatements,
   resource,
@@ -49,12 +50,12 @@ const FIXTURES: Record<string, Rendered> = {
   'aws_sqs_queue.dead_letter.arn': DLQ_ARN,
   'aws_s3_bucket.state.arn': BUCKET_ARN,
   'local.api_key_secret_arn': SECRET_ARN,
-  'aws_iam_role.poll_feed.arn': OWN_ROLES.poll_feed,
-  'aws_iam_role.process_events.arn': OWN_ROLES.process_events,
-  'aws_iam_role.reconcile.arn': OWN_ROLES.reconcile,
-  'aws_cloudwatch_log_group.poll_feed.arn': logGroupArn('poll-feed'),
-  'aws_cloudwatch_log_group.process_events.arn': logGroupArn('process-events'),
-  'aws_cloudwatch_log_group.reconcile.arn': logGroupArn('reconcile'),
+  'aws_iam_role.this["poll_feed"].arn': OWN_ROLES.poll_feed,
+  'aws_iam_role.this["process_events"].arn': OWN_ROLES.process_events,
+  'aws_iam_role.this["reconcile"].arn': OWN_ROLES.reconcile,
+  'aws_cloudwatch_log_group.this["poll_feed"].arn': logGroupArn('poll-feed'),
+  'aws_cloudwatch_log_group.this["process_events"].arn': logGroupArn('process-events'),
+  'aws_cloudwatch_log_group.this["reconcile"].arn': logGroupArn('reconcile'),
 };
 
 /** Actions IAM only authorises on Resource "*" (no resource-level permissions). */
@@ -83,8 +84,8 @@ beforeAll(async () => {
 
 /** Every statement of every inline policy of a module role, for one managed_role_path. */
 function roleStatements(role: keyof typeof OWN_ROLES, managedRolePath = '/'): Statement[] {
-  const documents = rolePolicies(mod).get(role);
-  if (!documents) throw new Error(`no aws_iam_role.${role}`);
+  const documents = rolePolicies(mod).get(instance(role));
+  if (!documents) throw new Error(`no aws_iam_role.${instance(role)}`);
   return documents.flatMap((name) => policyStatements(mod, name, FIXTURES, { managed_role_path: managedRolePath }, defaults));
 }
 
@@ -94,12 +95,15 @@ function allStatements(): Statement[] {
     .flatMap((address) => policyStatements(mod, address.slice('aws_iam_policy_document.'.length), FIXTURES, {}, defaults));
 }
 
+/** The module's roles, lambdas and log groups are one resource `this` with an instance per function. */
+const instance = (key: string) => instanceAddress('this', key);
+
 const byService = (actions: Iterable<string>, service: string) => [...actions].filter((action) => action.startsWith(`${service}:`)).sort();
 const sorted = (actions: Iterable<string>) => [...new Set(actions)].sort();
 
 describe('the roles and what is attached to them', () => {
   it('one role per function, each assumed by Lambda only', () => {
-    expect(resourcesOfType(mod, 'aws_iam_role').map(([name]) => name).sort()).toEqual(['poll_feed', 'process_events', 'reconcile']);
+    expect(resourcesOfType(mod, 'aws_iam_role').map(([name]) => name).sort()).toEqual(['poll_feed', 'process_events', 'reconcile'].map(instance));
     for (const [name, body] of resourcesOfType(mod, 'aws_lambda_function')) expect(body.role, name).toBe(`\${aws_iam_role.${name}.arn}`);
     const [trust] = policyStatements(mod, 'lambda_assume', FIXTURES);
     expect(trust).toMatchObject({ effect: 'Allow', actions: ['sts:AssumeRole'], hasPrincipals: true });
@@ -235,7 +239,7 @@ describe('what the IAM writers may change', () => {
       expect(deny.conditions, deny.origin).toEqual([]);
       expect(sorted(deny.actions), deny.origin).toEqual(sorted(grantedRoleWrites));
     }
-    expect(mod.locals.own_role_arns).toEqual(['${aws_iam_role.poll_feed.arn}', '${aws_iam_role.process_events.arn}', '${aws_iam_role.reconcile.arn}']);
+    expect(mod.locals.own_role_arns).toEqual(['${aws_iam_role.this["poll_feed"].arn}', '${aws_iam_role.this["process_events"].arn}', '${aws_iam_role.this["reconcile"].arn}']);
   });
 
   it.each(['process_events', 'reconcile'] as const)('%s: attaches only its own /dmm-aws/ packs, never another policy', (role) => {

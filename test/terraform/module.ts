@@ -46,9 +46,9 @@ export async function parseFile(file: string): Promise<ParsedFile> {
 
 export interface TfModule {
   files: ParsedFile[];
-  /** `type.name` → body. */
+  /** `type.name` → body; a resource with for_each as its instances, `type.name["key"]`. */
   resources: Map<string, Body>;
-  /** `type.name` → body. */
+  /** `type.name` → body; with for_each as its instances, `type.name["key"]`. */
   data: Map<string, Body>;
   variables: Map<string, Body>;
   outputs: Map<string, Body>;
@@ -72,13 +72,16 @@ export async function loadModule(dir: string = MODULE_DIR): Promise<TfModule> {
     if (into.has(key)) throw new Error(`${key} is declared twice (again in ${file})`);
     into.set(key, body);
   };
+  // Resources and data sources wait for the locals: a for_each over a local is expanded into its
+  // instances, so the locals must be known first.
+  const declared: [Map<string, Body>, string, Body, string][] = [];
   for (const { path, json } of files) {
     for (const [kind, into] of [
       ['resource', mod.resources],
       ['data', mod.data],
     ] as const) {
       for (const [type, byName] of Object.entries((json[kind] ?? {}) as Record<string, Record<string, Body[]>>)) {
-        for (const [name, bodies] of Object.entries(byName)) add(into, `${type}.${name}`, single(bodies, `${kind} ${type}.${name}`), path);
+        for (const [name, bodies] of Object.entries(byName)) declared.push([into, `${type}.${name}`, single(bodies, `${kind} ${type}.${name}`), path]);
       }
     }
     for (const [kind, into] of [
@@ -95,7 +98,66 @@ export async function loadModule(dir: string = MODULE_DIR): Promise<TfModule> {
       }
     }
   }
+  for (const [into, address, body, path] of declared) {
+    if (!('for_each' in body)) {
+      add(into, address, body, path);
+      continue;
+    }
+    for (const [key, value] of Object.entries(forEachOf(mod, body.for_each, address))) add(into, instanceAddress(address, key), instantiate(body, key, value, address), path);
+  }
   return mod;
+}
+
+/** `type.name["key"]`: the address of one instance of a resource with for_each. */
+export function instanceAddress(address: string, key: string): string {
+  return `${address}[${JSON.stringify(key)}]`;
+}
+
+/** The keys and values of a `for_each`: a literal map in locals, or `toset([...])` of strings. */
+function forEachOf(mod: TfModule, forEach: unknown, what: string): Record<string, unknown> {
+  const expression = wholeReference(forEach);
+  const local = /^local\.(\w+)$/.exec(expression ?? '')?.[1];
+  if (local !== undefined) {
+    const value: unknown = mod.locals[local];
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${what}: for_each local.${local} is not a literal map in locals`);
+    return value as Record<string, unknown>;
+  }
+  const set = /^toset\((\[[^\]]*\])\)$/.exec(expression ?? '')?.[1];
+  if (set !== undefined) {
+    const keys = JSON.parse(set.replace(/,\s*\]$/, ']')) as unknown;
+    if (Array.isArray(keys) && keys.every((key) => typeof key === 'string')) return Object.fromEntries(keys.map((key) => [key, key]));
+  }
+  throw new Error(`${what}: for_each ${JSON.stringify(forEach)} is not understood by the tests (a local map or toset([...]) of strings)`);
+}
+
+/**
+ * One instance of a for_each body, as Terraform evaluates `each`: `${each.value.x}` as a whole
+ * attribute takes the value itself (null leaves the attribute unset), inside a template its text;
+ * `each.key` becomes the quoted key. Anything else about `each` throws.
+ */
+function instantiate(body: Body, key: string, value: unknown, what: string): Body {
+  const attribute = (name: string): unknown => {
+    if (!value || typeof value !== 'object' || !(name in value)) throw new Error(`${what}["${key}"]: each.value.${name} is not in the for_each map`);
+    return (value as Record<string, unknown>)[name];
+  };
+  const substitute = (item: unknown): unknown => {
+    if (Array.isArray(item)) return item.map(substitute);
+    if (item && typeof item === 'object') {
+      const entries = Object.entries(item as Body).filter(([name]) => name !== 'for_each').map(([name, inner]): [string, unknown] => [name, substitute(inner)]);
+      return Object.fromEntries(entries.filter(([, inner]) => inner !== null));
+    }
+    if (typeof item !== 'string') return item;
+    const whole = /^\$\{each\.value\.(\w+)\}$/.exec(item)?.[1];
+    if (whole !== undefined) return attribute(whole);
+    const text = item.replace(/\$\{each\.value\.(\w+)\}/g, (_, name: string) => {
+      const inner = attribute(name);
+      if (typeof inner !== 'string' && typeof inner !== 'number') throw new Error(`${what}["${key}"]: each.value.${name} is not text inside a template`);
+      return String(inner);
+    });
+    if (/\beach\.value\b/.test(text)) throw new Error(`${what}["${key}"]: ${text} uses each.value in a way the tests do not understand`);
+    return text.replace(/\beach\.key\b/g, JSON.stringify(key)).replace(/\$\{"([^"{}$]*)"\}/g, '$1');
+  };
+  return substitute(body) as Body;
 }
 
 function single(bodies: Body[], what: string): Body {
@@ -291,13 +353,13 @@ function renderableValues(values: Evaluated): Record<string, Rendered> {
   return renderable;
 }
 
-/** role resource name → the names of the policy documents attached to it as inline policies. */
+/** role resource name (`this["poll_feed"]` for an instance) → the names of the policy documents attached to it as inline policies. */
 export function rolePolicies(mod: TfModule): Map<string, string[]> {
   const byRole = new Map<string, string[]>();
   for (const [name] of resourcesOfType(mod, 'aws_iam_role')) byRole.set(name, []);
   for (const [name, body] of resourcesOfType(mod, 'aws_iam_role_policy')) {
-    const role = /^aws_iam_role\.(\w+)\.(id|name)$/.exec(wholeReference(body.role) ?? '')?.[1];
-    const document = /^data\.aws_iam_policy_document\.(\w+)\.json$/.exec(wholeReference(body.policy) ?? '')?.[1];
+    const role = /^aws_iam_role\.(\w+(?:\["[\w-]+"\])?)\.(id|name)$/.exec(wholeReference(body.role) ?? '')?.[1];
+    const document = /^data\.aws_iam_policy_document\.(\w+(?:\["[\w-]+"\])?)\.json$/.exec(wholeReference(body.policy) ?? '')?.[1];
     if (!role || !document) throw new Error(`aws_iam_role_policy.${name} must take role = aws_iam_role.<x>.id and policy = data.aws_iam_policy_document.<y>.json`);
     const list = byRole.get(role);
     if (!list) throw new Error(`aws_iam_role_policy.${name} names an undeclared role ${role}`);

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModule, MODULE_DIR, parseFile, ROOT, tfFiles, wholeReference, type Body, type TfModule } from './module.js';
+import { loadModule, MODULE_DIR, parseFile, resourcesOfType, ROOT, tfFiles, wholeReference, type Body, type TfModule } from './module.js';
 
 const EXAMPLE_DIR = join(MODULE_DIR, 'examples', 'basic');
 
@@ -43,6 +43,7 @@ describe('terraform/ parses and is formatted', () => {
       'schedules.tf',
       'alarms.tf',
       'outputs.tf',
+      'moved.tf',
       'examples/basic/main.tf',
       'examples/basic/outputs.tf',
     ]) {
@@ -250,8 +251,54 @@ describe('outputs', () => {
   });
 
   it('function_names, function_arns, role_arns and log_group_names cover all three functions', () => {
-    for (const name of ['function_names', 'function_arns', 'role_arns', 'log_group_names']) {
-      expect(Object.keys(mod.outputs.get(name)?.value ?? {}).sort(), `output ${name}`).toEqual(['poll_feed', 'process_events', 'reconcile']);
+    const expected: Record<string, [string, string]> = {
+      function_names: ['aws_lambda_function.this', 'function_name'],
+      function_arns: ['aws_lambda_function.this', 'arn'],
+      role_arns: ['aws_iam_role.this', 'arn'],
+      log_group_names: ['aws_cloudwatch_log_group.this', 'name'],
+    };
+    for (const [name, [address, attribute]] of Object.entries(expected)) {
+      // { for key, x in <resource> : key => x.<attribute> }: keyed like the resource's instances.
+      const match = /^\$\{\{\s*for key, (\w+) in ([\w.]+)\s*:\s*key => (\w+)\.(\w+)\s*\}\}$/.exec(String(mod.outputs.get(name)?.value));
+      expect(match, `output ${name}`).not.toBeNull();
+      const [, item, resourceAddress, itemAgain, attributeUsed] = match!;
+      expect([resourceAddress, itemAgain, attributeUsed], `output ${name}`).toEqual([address, item, attribute]);
+      const [type, resourceName] = address.split('.') as [string, string];
+      const keys = resourcesOfType(mod, type).map(([instance]) => /^(\w+)\["(\w+)"\]$/.exec(instance)).filter((m) => m?.[1] === resourceName).map((m) => m![2]);
+      expect(keys.sort(), `output ${name}`).toEqual(['poll_feed', 'process_events', 'reconcile']);
+    }
+  });
+});
+
+describe('state moves (moved.tf)', () => {
+  // The addresses the per-function resources had before they were folded into for_each. Each must
+  // move to the instance of the same function, or `terraform apply` would destroy and recreate it.
+  const keys = ['poll_feed', 'process_events', 'reconcile'];
+  const scheduled = ['poll_feed', 'reconcile'];
+  const formerly: [string, string][] = [
+    ...keys.flatMap((k): [string, string][] => [
+      [`aws_cloudwatch_log_group.${k}`, `aws_cloudwatch_log_group.this["${k}"]`],
+      [`aws_lambda_function.${k}`, `aws_lambda_function.this["${k}"]`],
+      [`aws_iam_role.${k}`, `aws_iam_role.this["${k}"]`],
+      [`aws_iam_role_policy.${k}_logs`, `aws_iam_role_policy.logs["${k}"]`],
+      [`aws_iam_role_policy.${k}_api_key`, `aws_iam_role_policy.api_key["${k}"]`],
+      [`aws_cloudwatch_metric_alarm.${k}_errors`, `aws_cloudwatch_metric_alarm.function_errors["${k}"]`],
+    ]),
+    ...['process_events', 'reconcile'].map((k): [string, string] => [`aws_iam_role_policy.${k}_iam`, `aws_iam_role_policy.iam_writer["${k}"]`]),
+    ...scheduled.flatMap((k): [string, string][] => [
+      [`aws_cloudwatch_event_rule.${k}`, `aws_cloudwatch_event_rule.schedule["${k}"]`],
+      [`aws_cloudwatch_event_target.${k}`, `aws_cloudwatch_event_target.schedule["${k}"]`],
+      [`aws_lambda_permission.${k}_schedule`, `aws_lambda_permission.schedule["${k}"]`],
+      [`aws_lambda_function_event_invoke_config.${k}`, `aws_lambda_function_event_invoke_config.schedule["${k}"]`],
+    ]),
+  ];
+
+  it('every former address moves to a declared instance, and no moved block is stale', () => {
+    const moved = mod.files.flatMap((file) => (file.json.moved ?? []) as Body[]).map((block) => [wholeReference(block.from), wholeReference(block.to)]);
+    expect(moved.map(([from, to]) => `${from} -> ${to}`).sort()).toEqual(formerly.map(([from, to]) => `${from} -> ${to}`).sort());
+    for (const [from, to] of moved) {
+      expect(mod.resources.has(from!), `${from} is declared again`).toBe(false);
+      expect(mod.resources.has(to!), `${to} is declared`).toBe(true);
     }
   });
 });
