@@ -4,6 +4,7 @@
  * `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>`, which the SDK reads itself); an explicit
  * `endpoint` is for tests against moto.
  */
+import { GlueClient } from '@aws-sdk/client-glue';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -49,9 +50,28 @@ export function createSecretsManagerClient(options: AwsClientOptions = {}): Secr
   return new SecretsManagerClient(baseConfig(options));
 }
 
-export function createS3Client(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env): S3Client {
-  // A custom endpoint (moto, LocalStack, MinIO) rarely resolves `<bucket>.<host>` names, so
-  // address buckets in the path whenever the endpoint is not AWS's own.
+export function createGlueClient(options: AwsClientOptions = {}): GlueClient {
+  return new GlueClient(baseConfig(options));
+}
+
+/**
+ * A custom endpoint (moto, LocalStack, MinIO) rarely resolves `<bucket>.<host>` names, so
+ * address buckets in the path whenever the endpoint is not AWS's own.
+ */
+function forcePathStyle(options: AwsClientOptions, env: NodeJS.ProcessEnv): boolean {
   const customEndpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  return new S3Client({ ...baseConfig(options), forcePathStyle: customEndpoint !== undefined && customEndpoint !== '' });
+  return customEndpoint !== undefined && customEndpoint !== '';
+}
+
+export function createS3Client(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env): S3Client {
+  return new S3Client({ ...baseConfig(options), forcePathStyle: forcePathStyle(options, env) });
+}
+
+/**
+ * An S3 client for reading provider buckets' tags (src/aws/resource-tags.ts). Provider buckets
+ * live in any region; without following S3's region redirect, GetBucketTagging on a bucket
+ * elsewhere fails with PermanentRedirect, which would be retried forever instead of read.
+ */
+export function createResourceTagS3Client(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env): S3Client {
+  return new S3Client({ ...baseConfig(options), forcePathStyle: forcePathStyle(options, env), followRegionRedirects: true });
 }

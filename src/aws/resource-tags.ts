@@ -6,13 +6,16 @@
  * nothing, and the person fixing it learns that from the refusal. Everything else (throttling,
  * network, an unexpected error) is thrown so the caller retries rather than refuses.
  */
-import { GetTagsCommand, GlueClient } from '@aws-sdk/client-glue';
-import { GetBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetTagsCommand, type GlueClient } from '@aws-sdk/client-glue';
+import { GetBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { glueTableArn } from '../ports/arn.js';
 import type { ProviderResource } from '../ports/port-type.js';
 import type { ResourceTagReader } from '../sync/resource-tags.js';
-import { DEFAULT_MAX_ATTEMPTS, type AwsClientOptions } from './clients.js';
+import { createGlueClient, createResourceTagS3Client } from './clients.js';
 import { awsErrorCode } from './errors.js';
+
+/** Their home is clients.ts (with the other factories); exported here too for existing importers. */
+export { createGlueClient, createResourceTagS3Client } from './clients.js';
 
 /** Per service, because test/aws/actions.test.ts checks each against that SDK's imported commands. */
 export const RESOURCE_TAG_S3_ACTIONS_USED = ['s3:GetBucketTagging'] as const;
@@ -83,38 +86,4 @@ export class AwsResourceTagReader implements ResourceTagReader {
     }
     return client;
   }
-}
-
-/**
- * The settings of clients.ts's factories (adaptive retry, explicit region/endpoint/credentials
- * for tests), repeated here while clients.ts is being edited elsewhere; both factories below
- * belong there.
- */
-function clientConfig(options: AwsClientOptions) {
-  return {
-    retryMode: 'adaptive',
-    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    ...(options.region !== undefined ? { region: options.region } : {}),
-    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
-  };
-}
-
-export function createGlueClient(options: AwsClientOptions = {}): GlueClient {
-  return new GlueClient(clientConfig(options));
-}
-
-/**
- * An S3 client for reading provider buckets' tags. Provider buckets live in any region; without
- * following S3's region redirect, GetBucketTagging on a bucket elsewhere fails with
- * PermanentRedirect, which would be retried forever instead of read.
- */
-export function createResourceTagS3Client(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env): S3Client {
-  // As createS3Client: emulators rarely resolve `<bucket>.<host>`, so use path-style with them.
-  const customEndpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  return new S3Client({
-    ...clientConfig(options),
-    forcePathStyle: customEndpoint !== undefined && customEndpoint !== '',
-    followRegionRedirects: true,
-  });
 }

@@ -7,18 +7,13 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import type { FeedEvent } from '../model/events.js';
-import type { SyncContext } from '../sync/context.js';
 import { processEvent } from '../sync/processor.js';
 import { errorMessage } from '../util/errors.js';
-import { functionIdentity, readEnvironment, type ProcessEventsEnvironment } from './environment.js';
+import { readEnvironment, type ProcessEventsEnvironment } from './environment.js';
 import { giveUp, isPermanent } from '../sync/give-up.js';
-import { createRuntime, createSyncContext, invocation, type Runtime } from './runtime.js';
+import { createSyncHandler, type SyncPipeline } from './runtime.js';
 
-interface Pipeline {
-  runtime: Runtime;
-  env: ProcessEventsEnvironment;
-  ctx: SyncContext;
-}
+type Pipeline = SyncPipeline<ProcessEventsEnvironment>;
 
 /** What became of one record: done (deleted from the queue) or failed (left for a retry or the DLQ). */
 type RecordResult = 'done' | 'failed';
@@ -26,21 +21,11 @@ type RecordResult = 'done' | 'failed';
 const feedEventSchema = z.looseObject({ id: z.string().min(1), type: z.string().min(1) });
 
 /** The handler over `env`, read on the first invocation (cold start). */
-export function createProcessEventsHandler(env: NodeJS.ProcessEnv = process.env) {
-  let pipeline: Pipeline | undefined;
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    pipeline ??= coldStart(readEnvironment('process-events', env), context);
-    const ready = pipeline;
-    return invocation(ready.runtime, context, () => processBatch(ready, event));
-  };
+export function createProcessEventsHandler(env: NodeJS.ProcessEnv = process.env): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  return createSyncHandler(() => readEnvironment('process-events', env), ['Grants', 'Revokes', 'Failures', 'DeadLettered'], processBatch);
 }
 
 export const handler = createProcessEventsHandler();
-
-function coldStart(env: ProcessEventsEnvironment, context: Context): Pipeline {
-  const runtime = createRuntime(env, ['Grants', 'Revokes', 'Failures', 'DeadLettered']);
-  return { runtime, env, ctx: createSyncContext(runtime, env, functionIdentity(context.invokedFunctionArn)) };
-}
 
 async function processBatch(pipeline: Pipeline, event: SQSEvent): Promise<SQSBatchResponse> {
   const failedGroups = new Set<string>();

@@ -5,15 +5,9 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { planJson } from '../cli/format.js';
-import type { SyncContext } from '../sync/context.js';
 import { reconcileAll } from '../sync/reconcile-all.js';
-import { functionIdentity, readEnvironment, type ReconcileEnvironment } from './environment.js';
-import { createRuntime, createSyncContext, invocation, type Runtime } from './runtime.js';
-
-interface Pipeline {
-  runtime: Runtime;
-  ctx: SyncContext;
-}
+import { readEnvironment, type ReconcileEnvironment } from './environment.js';
+import { createSyncHandler, type SyncPipeline } from './runtime.js';
 
 /**
  * A scheduled event carries no `dryRun`; a hand-made payload must say exactly `true` or `false`,
@@ -30,24 +24,15 @@ export type ReconcileSummary =
     };
 
 /** The handler over `env`, read on the first invocation (cold start). */
-export function createReconcileHandler(env: NodeJS.ProcessEnv = process.env) {
-  let pipeline: Pipeline | undefined;
-  return async (event: unknown, context: Context): Promise<ReconcileSummary> => {
-    pipeline ??= coldStart(readEnvironment('reconcile', env), context);
-    const ready = pipeline;
-    return invocation(ready.runtime, context, () => reconcile(ready, event));
-  };
+export function createReconcileHandler(env: NodeJS.ProcessEnv = process.env): (event: unknown, context: Context) => Promise<ReconcileSummary> {
+  // No counters declared: the outcomes are counted only when applied, since a dry run is a
+  // person looking, not a change to graph.
+  return createSyncHandler(() => readEnvironment('reconcile', env), [], reconcile);
 }
 
 export const handler = createReconcileHandler();
 
-function coldStart(env: ReconcileEnvironment, context: Context): Pipeline {
-  // Counted only when applied: a dry run is a person looking, not a change to graph.
-  const runtime = createRuntime(env, []);
-  return { runtime, ctx: createSyncContext(runtime, env, functionIdentity(context.invokedFunctionArn)) };
-}
-
-async function reconcile({ runtime, ctx }: Pipeline, event: unknown): Promise<ReconcileSummary> {
+async function reconcile({ runtime, ctx }: SyncPipeline<ReconcileEnvironment>, event: unknown): Promise<ReconcileSummary> {
   const input = inputSchema.safeParse(event ?? {});
   if (!input.success) throw new Error(`Invalid reconcile input: ${input.error.issues.map((i) => i.message).join('; ')}`);
   const dryRun = input.data.dryRun === true;

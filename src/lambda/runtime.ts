@@ -17,7 +17,7 @@ import type { SyncContext } from '../sync/context.js';
 import { guardrailsFrom } from '../sync/guardrail-settings.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { guardrailSettingsOf, type CommonEnvironment, type FunctionIdentity, type IamEnvironment } from './environment.js';
+import { functionIdentity, guardrailSettingsOf, type CommonEnvironment, type FunctionIdentity, type IamEnvironment } from './environment.js';
 import { powertoolsLogger } from './logging.js';
 import { SyncMetrics, type CountMetric } from './metrics.js';
 import { RotatingDmmApi } from './rotating-dmm.js';
@@ -82,6 +82,36 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
     // then granted (terraform/guardrails.tf).
     ...(guardrails.ownershipTagKey ? { resourceTags: new AwsResourceTagReader({ region: env.AWS_REGION }) } : {}),
   };
+}
+
+/** What a function that writes IAM builds once per container and reuses while warm. */
+export interface SyncPipeline<E extends IamEnvironment> {
+  runtime: Runtime;
+  env: E;
+  ctx: SyncContext;
+}
+
+/**
+ * The handler of a function that writes IAM: on the first invocation (cold start) it reads its
+ * environment and builds the runtime and the SyncContext over the account in the invoked ARN;
+ * every invocation then runs `handle` as one {@link invocation}.
+ */
+export function createSyncHandler<E extends IamEnvironment, I, O>(
+  readEnv: () => E,
+  counters: readonly CountMetric[],
+  handle: (pipeline: SyncPipeline<E>, event: I) => Promise<O>,
+): (event: I, context: Context) => Promise<O> {
+  let pipeline: SyncPipeline<E> | undefined;
+  return async (event, context) => {
+    pipeline ??= syncColdStart(readEnv(), counters, context);
+    const ready = pipeline;
+    return invocation(ready.runtime, context, () => handle(ready, event));
+  };
+}
+
+function syncColdStart<E extends IamEnvironment>(env: E, counters: readonly CountMetric[], context: Context): SyncPipeline<E> {
+  const runtime = createRuntime(env, counters);
+  return { runtime, env, ctx: createSyncContext(runtime, env, functionIdentity(context.invokedFunctionArn)) };
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   dpsProduct,
   eventsNamed,
   grantsOn,
+  ordersProduct,
   policyNames,
   provisioningOf,
   resourcesOf,
@@ -61,7 +62,7 @@ describe('data product changes', () => {
       roles: [ROLE, NEW_ROLE],
       mesh: {
         dataProducts: [
-          dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }),
+          ordersProduct(),
           dpsProduct('billing', { ports: [s3BucketPort('billing-s3', 'acme-billing')] }),
           consumerProduct(),
           consumerProduct('other-consumer'),

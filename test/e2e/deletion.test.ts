@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { statementSid } from '../../src/sync/ownership.js';
 import { reconcileAll } from '../../src/sync/reconcile-all.js';
 import {
-  OWN_ACCOUNT,
   ROLE,
   ROLE_ARN,
   agreement,
+  bucketReadStatement,
   consumerProduct,
   dpsProduct,
   eventsNamed,
   grantsOn,
+  ordersProduct,
   policyNames,
   provisioningOf,
   s3BucketPort,
@@ -19,22 +19,21 @@ import {
 
 /** Access goes away when what explained it goes away, with or without an event saying so. */
 
-const orders = () => dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] });
 const billing = () => dpsProduct('billing', { ports: [s3BucketPort('billing-s3', 'acme-billing')] });
 
-const readOrders = (id: string, bucket = 'acme-orders') => ({
-  Sid: statementSid(id, 1),
-  Effect: 'Allow',
-  Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'],
-  Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
-  Condition: OWN_ACCOUNT,
-});
+/** An active agreement on `orders` as the reference integration left it: its markers and its policy's name. */
+const grantedByReferenceIntegration = (id: string) =>
+  agreement(id, 'orders', 'orders-s3', {
+    active: true,
+    tags: ['aws-integration', 'aws-integration-active'],
+    custom: { 'aws-policy-name': `DMM_DataUsageAgreement_${id}` },
+  });
 
 describe('deletion', () => {
   it('an active agreement that is deleted (only AccessDeletedEvent) loses its access; others stay', async () => {
     const world = await startWorld({
       mesh: {
-        dataProducts: [orders(), billing(), consumerProduct()],
+        dataProducts: [ordersProduct(), billing(), consumerProduct()],
         agreements: [agreement('agr-del', 'orders', 'orders-s3', { active: true }), agreement('agr-keep', 'billing', 'billing-s3', { active: true })],
       },
     });
@@ -47,13 +46,13 @@ describe('deletion', () => {
     expect(run.results.map((r) => r.outcomes.map((o) => [o.agreementId, o.decision, o.effect]))).toEqual([[['agr-del', 'revoke', 'revoked']]]);
     const grants = await grantsOn(world.iam);
     expect([...grants.keys()]).toEqual(['agr-keep']);
-    expect(grants.get('agr-keep')!.statements).toEqual([readOrders('agr-keep', 'acme-billing')]);
+    expect(grants.get('agr-keep')!.statements).toEqual([bucketReadStatement('agr-keep', 'acme-billing')]);
   });
 
   it('a deleted provider data product (agreements then show provider "unknown") loses its access', async () => {
     const world = await startWorld({
       mesh: {
-        dataProducts: [orders(), billing(), consumerProduct()],
+        dataProducts: [ordersProduct(), billing(), consumerProduct()],
         agreements: [agreement('agr-orders', 'orders', 'orders-s3', { active: true }), agreement('agr-billing', 'billing', 'billing-s3', { active: true })],
       },
     });
@@ -75,12 +74,12 @@ describe('deletion', () => {
 
   it('reconcileAll removes statements of an agreement that no longer exists, without any event', async () => {
     const world = await startWorld({
-      mesh: { dataProducts: [orders(), consumerProduct()], agreements: [agreement('agr-live', 'orders', 'orders-s3', { active: true })] },
+      mesh: { dataProducts: [ordersProduct(), consumerProduct()], agreements: [agreement('agr-live', 'orders', 'orders-s3', { active: true })] },
     });
     await world.sync();
     // Someone (an earlier run whose events were lost) left a ghost's statements in our pack.
     const pack = JSON.parse((await world.iam.listInlinePolicies(ROLE))[0]!.document) as { Statement: unknown[] };
-    await world.iam.putInlinePolicy(ROLE, 'dmm-aws-pack-1', JSON.stringify({ Version: '2012-10-17', Statement: [...pack.Statement, readOrders('agr-ghost')] }));
+    await world.iam.putInlinePolicy(ROLE, 'dmm-aws-pack-1', JSON.stringify({ Version: '2012-10-17', Statement: [...pack.Statement, bucketReadStatement('agr-ghost')] }));
     expect([...(await grantsOn(world.iam)).keys()].sort()).toEqual(['agr-ghost', 'agr-live']);
     const feed = world.sim.state.events.length;
 
@@ -95,7 +94,7 @@ describe('deletion', () => {
         kind: 'inline',
         roleName: ROLE,
         policyName: 'dmm-aws-pack-1',
-        document: { Version: '2012-10-17', Statement: [readOrders('agr-live')] },
+        document: { Version: '2012-10-17', Statement: [bucketReadStatement('agr-live')] },
         agreementIds: ['agr-ghost'],
       },
     ]);
@@ -105,18 +104,7 @@ describe('deletion', () => {
   });
 
   it('reconcileAll deletes the reference policy of a deleted agreement and adopts that of an active one', async () => {
-    const world = await startWorld({
-      mesh: {
-        dataProducts: [orders(), consumerProduct()],
-        agreements: [
-          agreement('agr-ref', 'orders', 'orders-s3', {
-            active: true,
-            tags: ['aws-integration', 'aws-integration-active'],
-            custom: { 'aws-policy-name': 'DMM_DataUsageAgreement_agr-ref' },
-          }),
-        ],
-      },
-    });
+    const world = await startWorld({ mesh: { dataProducts: [ordersProduct(), consumerProduct()], agreements: [grantedByReferenceIntegration('agr-ref')] } });
     // What the reference integration wrote: one inline policy per agreement, no Sids.
     const reference = (bucket: string) =>
       JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }] });
@@ -137,7 +125,7 @@ describe('deletion', () => {
       ['agr-ref', 'grant', 'adopted'],
     ]);
     expect(await policyNames(world.iam)).toEqual({ inline: ['dmm-aws-pack-1', 'team-own-policy'], managed: [] });
-    expect((await grantsOn(world.iam)).get('agr-ref')).toEqual({ policies: ['dmm-aws-pack-1'], statements: [readOrders('agr-ref')] });
+    expect((await grantsOn(world.iam)).get('agr-ref')).toEqual({ policies: ['dmm-aws-pack-1'], statements: [bucketReadStatement('agr-ref')] });
     expect(view(world, 'agr-ref').custom).toEqual({ 'aws-policy-name': 'dmm-aws-pack-1', 'aws-granted-role-arn': ROLE_ARN });
     expect((await provisioningOf(world, 'agr-ref')).body?.status).toBe('provisioned');
 
@@ -147,18 +135,7 @@ describe('deletion', () => {
   });
 
   it('an event for a reference-integration agreement that ended finds its policy without a recorded role', async () => {
-    const world = await startWorld({
-      mesh: {
-        dataProducts: [orders(), consumerProduct()],
-        agreements: [
-          agreement('agr-old', 'orders', 'orders-s3', {
-            active: true,
-            tags: ['aws-integration', 'aws-integration-active'],
-            custom: { 'aws-policy-name': 'DMM_DataUsageAgreement_agr-old' },
-          }),
-        ],
-      },
-    });
+    const world = await startWorld({ mesh: { dataProducts: [ordersProduct(), consumerProduct()], agreements: [grantedByReferenceIntegration('agr-old')] } });
     await world.iam.putInlinePolicy(
       ROLE,
       'DMM_DataUsageAgreement_agr-old',

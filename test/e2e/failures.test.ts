@@ -9,6 +9,7 @@ import {
   dpsProduct,
   glueTablePort,
   grantsOn,
+  ordersProduct,
   policyNames,
   provisioningOf,
   s3BucketPort,
@@ -79,7 +80,7 @@ describe('failures', () => {
   it('a fixed failure clears the error marker; a grant that breaks is revoked and reported', async () => {
     const world = await startWorld({
       mesh: {
-        dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct('consumer', {})],
+        dataProducts: [ordersProduct(), consumerProduct('consumer', {})],
         agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true, tags: ['team-tag'] })],
       },
     });

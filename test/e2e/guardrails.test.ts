@@ -1,22 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { guardrailsFrom } from '../../src/sync/guardrail-settings.js';
-import { statementSid } from '../../src/sync/ownership.js';
 import { reconcileAll } from '../../src/sync/reconcile-all.js';
 import {
   ACCOUNT,
   OTHER_ACCOUNT,
-  OWN_ACCOUNT,
   ROLE,
   ROLE_ARN,
   agreement,
+  bucketReadStatement,
   consumerProduct,
   dpsProduct,
   expectFailed,
   glueTablePort,
   grantsOn,
+  ordersProduct,
   policyNames,
   provisioningOf,
-  s3BucketPort,
   setRoleTags,
   startWorld,
   view,
@@ -25,14 +24,6 @@ import {
 /** The operator's guardrails, end to end: what metadata may not make the tool do. */
 
 const sid = expect.stringMatching(/^DmmH[0-9a-f]+S\d+$/);
-const orders = () => dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] });
-const readOrders = (id: string) => ({
-  Sid: statementSid(id, 1),
-  Effect: 'Allow',
-  Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'],
-  Resource: ['arn:aws:s3:::acme-orders', 'arn:aws:s3:::acme-orders/*'],
-  Condition: OWN_ACCOUNT,
-});
 
 describe('guardrails: allowed resource accounts', () => {
   // The provider's Glue catalog lives in another account; the data stays in a bucket name (no account in S3 ARNs).
@@ -112,7 +103,7 @@ describe('guardrails: roles', () => {
       roles: [ROLE, 'OrganizationAccountAccessRole', { name: sso, path: '/aws-reserved/sso.amazonaws.com/' }],
       mesh: {
         dataProducts: [
-          orders(),
+          ordersProduct(),
           consumerProduct('admin', { 'aws-role-name': 'OrganizationAccountAccessRole' }),
           consumerProduct('sso', { 'aws-role-arn': `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/${sso}` }),
           consumerProduct(),
@@ -141,7 +132,7 @@ describe('guardrails: roles', () => {
       roles: [ROLE, { name: 'wrong-consumer', tags: { 'dmm-managed': 'no' } }, { name: 'tagged-consumer', tags: { 'dmm-managed': 'true' } }],
       mesh: {
         dataProducts: [
-          orders(),
+          ordersProduct(),
           consumerProduct(),
           consumerProduct('wrong', { 'aws-role-name': 'wrong-consumer' }),
           consumerProduct('tagged', { 'aws-role-name': 'tagged-consumer' }),
@@ -157,7 +148,7 @@ describe('guardrails: roles', () => {
     await expectFailed(world, 'agr-untagged', `Agreement agr-untagged: role ${ROLE} lacks the tag dmm-managed that marks roles dmm-aws may manage (guardrails.requiredRoleTag)`);
     await expectFailed(world, 'agr-wrong', 'Agreement agr-wrong: role wrong-consumer has tag dmm-managed=no, but dmm-aws manages only roles with dmm-managed=true (guardrails.requiredRoleTag)');
     expect(world.writes.map((w) => w.roleName)).toEqual(['tagged-consumer']);
-    expect((await grantsOn(world.iam, 'tagged-consumer')).get('agr-tagged')?.statements).toEqual([readOrders('agr-tagged')]);
+    expect((await grantsOn(world.iam, 'tagged-consumer')).get('agr-tagged')?.statements).toEqual([bucketReadStatement('agr-tagged')]);
     expect(view(world, 'agr-tagged').tags.sort()).toEqual(['aws-integration', 'aws-integration-active']);
   });
 
@@ -166,7 +157,7 @@ describe('guardrails: roles', () => {
     const world = await startWorld({
       guardrails: guardrailsFrom(ACCOUNT, { requiredRoleTag: 'dmm-managed' }),
       roles: [{ name: ROLE, tags: tagged }],
-      mesh: { dataProducts: [orders(), consumerProduct()], agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })] },
+      mesh: { dataProducts: [ordersProduct(), consumerProduct()], agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })] },
     });
     await world.settle();
     expect(view(world, 'agr-1').custom).toEqual({ 'aws-policy-name': 'dmm-aws-pack-1', 'aws-granted-role-arn': ROLE_ARN });
@@ -204,7 +195,7 @@ describe('guardrails: roles', () => {
     const world = await startWorld({
       roles: [ROLE, { name: 'lake-consumer', path: '/data-consumers/' }],
       mesh: {
-        dataProducts: [orders(), consumerProduct(), consumerProduct('lake', { 'aws-role-arn': lakeArn })],
+        dataProducts: [ordersProduct(), consumerProduct(), consumerProduct('lake', { 'aws-role-arn': lakeArn })],
         agreements: [agreement('agr-old', 'orders', 'orders-s3', { active: true }), agreement('agr-lake', 'orders', 'orders-s3', { consumer: 'lake', active: true })],
       },
     });
@@ -214,7 +205,7 @@ describe('guardrails: roles', () => {
     // A ghost (an agreement deleted long ago) also left a block in the pack on the role at `/`.
     const [pack] = await world.iam.listInlinePolicies(ROLE);
     const statements = (JSON.parse(pack!.document) as { Statement: unknown[] }).Statement;
-    await world.iam.putInlinePolicy(ROLE, 'dmm-aws-pack-1', JSON.stringify({ Version: '2012-10-17', Statement: [...statements, readOrders('agr-ghost')] }));
+    await world.iam.putInlinePolicy(ROLE, 'dmm-aws-pack-1', JSON.stringify({ Version: '2012-10-17', Statement: [...statements, bucketReadStatement('agr-ghost')] }));
     const before = await world.iam.listInlinePolicies(ROLE);
 
     // The operator narrows the managed path; both agreements end.

@@ -8,6 +8,7 @@ import { DmmHttpClient } from '../../src/dmm/client.js';
 import { FileIamAccount } from '../../src/local/file-iam-account.js';
 import { MemoryFifoQueue } from '../../src/local/memory-queue.js';
 import type { PolicyStatement } from '../../src/model/policy.js';
+import { statementSid } from '../../src/sync/ownership.js';
 import { startSimulator, type Generation, type MeshData, type ProvisioningRecord, type RunningSimulator } from '../../src/simulator/server.js';
 import type { SyncContext } from '../../src/sync/context.js';
 import type { Guardrails } from '../../src/sync/guardrails.js';
@@ -94,6 +95,23 @@ export function odpsProduct(id: string, options: { ports?: Doc[]; custom?: Recor
   };
 }
 
+/** The most common provider: `orders` with the S3 bucket port `orders-s3` on `acme-orders`. */
+export function ordersProduct(): Doc {
+  return dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] });
+}
+
+/**
+ * One provider per port type: `orders` (s3_bucket port `orders-s3`), `sales` (glue_table port
+ * `tx-glue`) and `clicks` (s3_prefix port `clicks-s3` from a server block).
+ */
+export function providersOfEveryPortType(): Doc[] {
+  return [
+    ordersProduct(),
+    dpsProduct('sales', { ports: [glueTablePort('tx-glue', 'sales', 'transactions', 'acme-sales-lake')] }),
+    dpsProduct('clicks', { ports: [s3ServerPort('clicks-s3', 's3://acme-clicks/curated/')] }),
+  ];
+}
+
 /** The consumer data product: DPS with `custom.aws-role-name` unless told otherwise. */
 export function consumerProduct(id = 'consumer', custom: Record<string, string> = { 'aws-role-name': ROLE }): Doc {
   return dpsProduct(id, { custom });
@@ -115,6 +133,20 @@ export function agreement(id: string, provider: string, port: string, options: A
     consumer: { teamId: 'team-b', dataProductId: options.consumer ?? 'consumer' },
     tags: options.tags ?? [],
     custom: options.custom ?? {},
+  };
+}
+
+/**
+ * The one statement an active agreement on an s3_bucket port is granted (exact Sid: the
+ * agreement's first statement), bound to buckets of the managed account.
+ */
+export function bucketReadStatement(agreementId: string, bucket = 'acme-orders'): PolicyStatement {
+  return {
+    Sid: statementSid(agreementId, 1),
+    Effect: 'Allow',
+    Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'],
+    Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+    Condition: OWN_ACCOUNT,
   };
 }
 
@@ -409,7 +441,7 @@ export function startOrdersWorld(agreementId: string, options: Omit<WorldOptions
   return startWorld({
     ...options,
     mesh: {
-      dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct()],
+      dataProducts: [ordersProduct(), consumerProduct()],
       agreements: [agreement(agreementId, 'orders', 'orders-s3', { active: true })],
     },
   });

@@ -4,12 +4,9 @@ import { processEvent } from '../../src/sync/processor.js';
 import {
   agreement,
   consumerProduct,
-  dpsProduct,
-  glueTablePort,
   grantsOn,
   policyNames,
-  s3BucketPort,
-  s3ServerPort,
+  providersOfEveryPortType,
   startWorld,
   view,
   type World,
@@ -18,12 +15,7 @@ import {
 /** Events are hints: duplicates, replays and out-of-order delivery end where in-order processing does. */
 
 const mesh = () => ({
-  dataProducts: [
-    dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }),
-    dpsProduct('sales', { ports: [glueTablePort('tx-glue', 'sales', 'transactions', 'acme-sales-lake')] }),
-    dpsProduct('clicks', { ports: [s3ServerPort('clicks-s3', 's3://acme-clicks/curated/')] }),
-    consumerProduct(),
-  ],
+  dataProducts: [...providersOfEveryPortType(), consumerProduct()],
   agreements: [
     agreement('agr-stays', 'orders', 'orders-s3'),
     agreement('agr-ends', 'sales', 'tx-glue'),

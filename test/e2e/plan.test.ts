@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { statementSid } from '../../src/sync/ownership.js';
 import { reconcileAll } from '../../src/sync/reconcile-all.js';
 import {
-  OWN_ACCOUNT,
   ROLE,
   ROLE_ARN,
   agreement,
+  bucketReadStatement,
   consumerProduct,
   dpsProduct,
   glueTablePort,
+  ordersProduct,
   policyNames,
   s3BucketPort,
   startWorld,
@@ -16,21 +17,13 @@ import {
 
 /** `dmm-aws plan` is reconcileAll({dryRun: true}): every change with role, policy, agreements and full document; nothing written. */
 
-const bucketStatement = (id: string, bucket: string) => ({
-  Sid: statementSid(id, 1),
-  Effect: 'Allow',
-  Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'],
-  Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
-  Condition: OWN_ACCOUNT,
-});
-
 describe('plan (dry run)', () => {
   it('lists the full documents it would write, writes nothing, and apply then does exactly that', async () => {
     const world = await startWorld({
       limits: { inlineCharacters: 1000, managedCharacters: 6144, attachedPolicies: 10 },
       mesh: {
         dataProducts: [
-          dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }),
+          ordersProduct(),
           dpsProduct('sales', { ports: [glueTablePort('tx-glue', 'sales', 'transactions', 'acme-sales-lake')] }),
           consumerProduct(),
         ],
@@ -71,7 +64,7 @@ describe('plan (dry run)', () => {
     const [managed, , inline] = plan.changes;
     expect(managed).toMatchObject({ policyPath: '/dmm-aws/' });
     expect(managed!.policyArn).toBeUndefined();
-    expect(inline!.document).toEqual({ Version: '2012-10-17', Statement: [bucketStatement('agr-a', 'acme-orders')] });
+    expect(inline!.document).toEqual({ Version: '2012-10-17', Statement: [bucketReadStatement('agr-a', 'acme-orders')] });
     const glue = managed!.document!.Statement;
     expect(glue).toHaveLength(4);
     expect(glue.map((s) => s.Sid)).toEqual([1, 2, 3, 4].map((n) => statementSid('agr-b', n)));
@@ -100,7 +93,7 @@ describe('plan (dry run)', () => {
     const world = await startWorld({
       mesh: {
         dataProducts: [
-          dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }),
+          ordersProduct(),
           dpsProduct('billing', { ports: [s3BucketPort('billing-s3', 'acme-billing')] }),
           consumerProduct(),
         ],
@@ -116,7 +109,7 @@ describe('plan (dry run)', () => {
         kind: 'inline',
         roleName: ROLE,
         policyName: 'dmm-aws-pack-1',
-        document: { Version: '2012-10-17', Statement: [bucketStatement('agr-b', 'acme-billing')] },
+        document: { Version: '2012-10-17', Statement: [bucketReadStatement('agr-b', 'acme-billing')] },
         agreementIds: ['agr-a'],
       },
     ]);

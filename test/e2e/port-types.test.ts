@@ -12,6 +12,7 @@ import {
   odpsProduct,
   odpsS3Port,
   policyNames,
+  providersOfEveryPortType,
   provisioningOf,
   s3BucketPort,
   s3ServerPort,
@@ -145,12 +146,7 @@ describe('port types', () => {
   it('several port types on one role share one pack, each agreement in its own Sid block', async () => {
     const world = await startWorld({
       mesh: {
-        dataProducts: [
-          dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }),
-          dpsProduct('sales', { ports: [glueTablePort('tx-glue', 'sales', 'transactions', 'acme-sales-lake')] }),
-          dpsProduct('clicks', { ports: [s3ServerPort('clicks-s3', 's3://acme-clicks/curated/')] }),
-          consumerProduct(),
-        ],
+        dataProducts: [...providersOfEveryPortType(), consumerProduct()],
         agreements: [
           agreement('agr-a', 'orders', 'orders-s3', { active: true }),
           agreement('agr-b', 'sales', 'tx-glue', { active: true }),

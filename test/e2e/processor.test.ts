@@ -7,11 +7,10 @@ import {
   agreement,
   closedPortUrl,
   consumerProduct,
-  dpsProduct,
   fastClient,
   grantsOn,
+  ordersProduct,
   provisioningOf,
-  s3BucketPort,
   startWorld,
 } from './harness.js';
 
@@ -19,7 +18,7 @@ import {
 
 const mesh = () => ({
   dataProducts: [
-    dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }),
+    ordersProduct(),
     consumerProduct(),
     consumerProduct('other', { 'aws-role-name': 'other-consumer' }),
   ],

@@ -5,10 +5,10 @@ import { IamError } from '../../src/sync/iam.js';
 import { processEvent } from '../../src/sync/processor.js';
 import type { ReceivedMessage } from '../../src/sync/queue.js';
 import { reconcileAgreement } from '../../src/sync/reconcile-agreement.js';
-import { ROLE_ARN, agreement, consumerProduct, dpsProduct, eventsNamed, grantsOn, provisioningOf, s3BucketPort, startWorld } from './harness.js';
+import { ROLE_ARN, agreement, consumerProduct, eventsNamed, grantsOn, ordersProduct, provisioningOf, startWorld } from './harness.js';
 
 const mesh = () => ({
-  dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct()],
+  dataProducts: [ordersProduct(), consumerProduct()],
   agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })],
 });
 

@@ -3,10 +3,9 @@ import {
   ROLE_ARN,
   agreement,
   consumerProduct,
-  dpsProduct,
   eventsNamed,
+  ordersProduct,
   provisioningOf,
-  s3BucketPort,
   startWorld,
 } from './harness.js';
 
@@ -16,7 +15,7 @@ describe('write-back', () => {
   it('keeps tags and custom fields others wrote, flips our markers, and PUTs only on a change', async () => {
     const world = await startWorld({
       mesh: {
-        dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct()],
+        dataProducts: [ordersProduct(), consumerProduct()],
         agreements: [agreement('agr-1', 'orders', 'orders-s3', { tags: ['from-ui'], custom: { 'owner-note': 'keep me' } })],
       },
     });
@@ -89,7 +88,7 @@ describe('write-back', () => {
     const world = await startWorld({
       generation: 'datausageagreements',
       mesh: {
-        dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct()],
+        dataProducts: [ordersProduct(), consumerProduct()],
         agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true, tags: ['from-ui'], custom: { 'owner-note': 'keep me' } })],
       },
     });

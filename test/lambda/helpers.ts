@@ -20,7 +20,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterEach, beforeEach, inject } from 'vitest';
+import { afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { startSimulator, type MeshData, type RunningSimulator } from '../../src/simulator/server.js';
 import { agreementIdFromSid } from '../../src/sync/ownership.js';
 
@@ -313,6 +313,76 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+// ---- One test file's harness and world ---------------------------------------------------------
+
+/** The environment every function reads to reach Data Mesh Manager. */
+export interface DmmEnvironment {
+  DMM_BASE_URL: string;
+  DMM_API_KEY_SECRET_ARN: string;
+  AWS_REGION: string;
+}
+
+export interface LambdaWorld {
+  /** The key the server accepts at the start. */
+  apiKey: string;
+  /** The consumer role's own IAM path (MANAGED_ROLE_PATH of the functions that write IAM). */
+  rolePath: string;
+  role: string;
+  dmm: DmmServer;
+  secretArn: string;
+  env: DmmEnvironment;
+}
+
+export interface WorldOptions {
+  /** Names the role's path, e.g. `lambda-reconcile`. */
+  rolePrefix: string;
+  /** The mesh the server starts with, around the consumer role. */
+  mesh: (role: string) => MeshData;
+  /** Default: a fresh `key-<uuid>`. */
+  apiKey?: string;
+  /** What the secret holds; default: the bare key. */
+  secret?: (apiKey: string) => string;
+}
+
+export interface LambdaHarness {
+  out: Captured;
+  /** {@link startDmm}, closed after the test. */
+  startDmm(mesh: MeshData, acceptedKey: string): Promise<DmmServer>;
+  /** A consumer role under its own path, the server around it and the secret holding its key. */
+  world(options: WorldOptions): Promise<LambdaWorld>;
+}
+
+/**
+ * What every handler test file sets up: moto for the SDK, output capture, and the Data Mesh
+ * Manager servers of each test closed after it. Call at the top of a test file.
+ */
+export function useLambdaHarness(): LambdaHarness {
+  beforeAll(() => {
+    useMoto();
+  });
+  const out = captureOutput();
+  const servers: DmmServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  const start = async (mesh: MeshData, acceptedKey: string) => {
+    const dmm = await startDmm(mesh, acceptedKey);
+    servers.push(dmm);
+    return dmm;
+  };
+  return {
+    out,
+    startDmm: start,
+    world: async ({ rolePrefix, mesh, apiKey = `key-${randomUUID()}`, secret = (key) => key }) => {
+      const rolePath = `/${unique(rolePrefix)}/`;
+      const role = await createRole(rolePath);
+      const dmm = await start(mesh(role), apiKey);
+      const secretArn = await createSecret(secret(apiKey));
+      return { apiKey, rolePath, role, dmm, secretArn, env: { DMM_BASE_URL: dmm.url, DMM_API_KEY_SECRET_ARN: secretArn, AWS_REGION: REGION } };
+    },
+  };
 }
 
 // ---- Meshes and events --------------------------------------------------------------------------

@@ -3,57 +3,27 @@
  * refuses it, the function re-reads the secret and retries once.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DmmApiError } from '../../src/dmm/errors.js';
 import { createPollFeedHandler } from '../../src/lambda/poll-feed.js';
 import { createReconcileHandler } from '../../src/lambda/reconcile.js';
 import { RotatingDmmApi } from '../../src/lambda/rotating-dmm.js';
 import type { DmmApi } from '../../src/dmm/api.js';
 import { memoryLogger } from '../../src/util/log.js';
-import {
-  agreement,
-  captureOutput,
-  consumerProduct,
-  createBucket,
-  createFifoQueue,
-  createRole,
-  createSecret,
-  lambdaContext,
-  REGION,
-  rotateSecret,
-  s3Product,
-  scheduledEvent,
-  startDmm,
-  unique,
-  useMoto,
-  type DmmServer,
-} from './helpers.js';
+import { agreement, consumerProduct, createBucket, createFifoQueue, lambdaContext, rotateSecret, s3Product, scheduledEvent, unique, useLambdaHarness } from './helpers.js';
 
-beforeAll(() => {
-  useMoto();
-});
-const out = captureOutput();
-
-const servers: DmmServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { out, world } = useLambdaHarness();
 
 describe('API key rotation', () => {
   it('re-reads the secret after a 403 and succeeds with the new key', async () => {
     const oldKey = `old-${randomUUID()}`;
     const newKey = `new-${randomUUID()}`;
-    const role = await createRole(`/${unique('lambda-rotation')}/`);
-    const dmm = await startDmm({ dataProducts: [s3Product('orders', unique('acme')), consumerProduct('consumer', role)], agreements: [agreement('agr-k', 'orders', 'consumer', true)] }, oldKey);
-    servers.push(dmm);
-    const secretArn = await createSecret(oldKey);
-    const poll = createPollFeedHandler({
-      DMM_BASE_URL: dmm.url,
-      DMM_API_KEY_SECRET_ARN: secretArn,
-      AWS_REGION: REGION,
-      EVENT_QUEUE_URL: (await createFifoQueue()).url,
-      STATE_BUCKET: await createBucket(),
+    const { dmm, secretArn, env } = await world({
+      rolePrefix: 'lambda-rotation',
+      mesh: (role) => ({ dataProducts: [s3Product('orders', unique('acme')), consumerProduct('consumer', role)], agreements: [agreement('agr-k', 'orders', 'consumer', true)] }),
+      apiKey: oldKey,
     });
+    const poll = createPollFeedHandler({ ...env, EVENT_QUEUE_URL: (await createFifoQueue()).url, STATE_BUCKET: await createBucket() });
     const context = () => lambdaContext({ functionName: 'dmm-aws-poll-feed' });
 
     expect(await poll(scheduledEvent('dmm-aws-poll-feed'), context())).toMatchObject({ outcome: 'caught-up' });
@@ -76,16 +46,13 @@ describe('API key rotation', () => {
   });
 
   it('fails with the 403 when the key in the secret is refused as well', async () => {
-    const rolePath = `/${unique('lambda-rotation')}/`;
-    const role = await createRole(rolePath);
-    const dmm = await startDmm({ dataProducts: [consumerProduct('consumer', role)] }, `accepted-${randomUUID()}`);
-    servers.push(dmm);
-    const reconcile = createReconcileHandler({
-      DMM_BASE_URL: dmm.url,
-      DMM_API_KEY_SECRET_ARN: await createSecret(`wrong-${randomUUID()}`),
-      AWS_REGION: REGION,
-      MANAGED_ROLE_PATH: rolePath,
+    const { rolePath, dmm, env } = await world({
+      rolePrefix: 'lambda-rotation',
+      mesh: (role) => ({ dataProducts: [consumerProduct('consumer', role)] }),
+      apiKey: `accepted-${randomUUID()}`,
+      secret: () => `wrong-${randomUUID()}`,
     });
+    const reconcile = createReconcileHandler({ ...env, MANAGED_ROLE_PATH: rolePath });
     await expect(reconcile(scheduledEvent('dmm-aws-reconcile'), lambdaContext())).rejects.toMatchObject({ name: 'DmmApiError', status: 403 });
     // One retry with a fresh read, no more.
     expect(dmm.requests.map((r) => r.status)).toEqual([403, 403]);

@@ -3,65 +3,40 @@
  * queue and an S3 checkpoint; the records are delivered to process-events as the event source
  * mapping would; process-events writes the consumer role's policy in moto's IAM.
  */
-import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPollFeedHandler, SAFETY_MARGIN_MS } from '../../src/lambda/poll-feed.js';
 import { createProcessEventsHandler } from '../../src/lambda/process-events.js';
 import {
   agreement,
   aws,
-  captureOutput,
   consumerProduct,
   createBucket,
   createFifoQueue,
-  createRole,
-  createSecret,
   deliverQueue,
   inlinePolicies,
   lambdaContext,
-  REGION,
   s3Product,
   scheduledEvent,
-  startDmm,
   statementsFor,
   unique,
-  useMoto,
-  type DmmServer,
+  useLambdaHarness,
 } from './helpers.js';
 
-beforeAll(() => {
-  useMoto();
-});
-const out = captureOutput();
-
-const servers: DmmServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { out, world: lambdaWorld } = useLambdaHarness();
 
 async function world(options: { active?: boolean } = {}) {
-  const apiKey = `key-${randomUUID()}`;
-  const rolePath = `/${unique('lambda-e2e')}/`;
-  const role = await createRole(rolePath);
   const bucket = unique('acme-orders');
-  const dmm = await startDmm(
-    {
+  const { apiKey, rolePath, role, dmm, env } = await lambdaWorld({
+    rolePrefix: 'lambda-e2e',
+    mesh: (role) => ({
       dataProducts: [s3Product('orders', bucket), consumerProduct('consumer', role)],
       agreements: [agreement('agr-orders', 'orders', 'consumer', options.active)],
-    },
-    apiKey,
-  );
-  servers.push(dmm);
+    }),
+  });
   const queue = await createFifoQueue();
   const stateBucket = await createBucket();
-  const common = {
-    DMM_BASE_URL: dmm.url,
-    DMM_API_KEY_SECRET_ARN: await createSecret(apiKey),
-    AWS_REGION: REGION,
-    POWERTOOLS_SERVICE_NAME: 'dmm-aws-test',
-    POWERTOOLS_METRICS_NAMESPACE: 'dmm-aws-test',
-  };
+  const common = { ...env, POWERTOOLS_SERVICE_NAME: 'dmm-aws-test', POWERTOOLS_METRICS_NAMESPACE: 'dmm-aws-test' };
   const pollEnv = { ...common, EVENT_QUEUE_URL: queue.url, STATE_BUCKET: stateBucket };
   const processEnv = { ...common, MANAGED_ROLE_PATH: rolePath, MAX_RECEIVE_COUNT: '5' };
   return { apiKey, role, bucket, dmm, queue, stateBucket, pollEnv, processEnv };

@@ -3,62 +3,26 @@
  * failures, the group stop that keeps one agreement's events in order, the report on the last
  * receive, and events that can never succeed.
  */
-import { randomUUID } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createProcessEventsHandler } from '../../src/lambda/process-events.js';
 import { LAMBDA_HTTP_RETRIES } from '../../src/lambda/runtime.js';
-import {
-  agreement,
-  captureOutput,
-  consumerProduct,
-  createRole,
-  createSecret,
-  feedEvent,
-  inlinePolicies,
-  lambdaContext,
-  REGION,
-  s3Product,
-  sqsRecord,
-  startDmm,
-  statementsFor,
-  unique,
-  useMoto,
-  type DmmServer,
-} from './helpers.js';
+import { agreement, consumerProduct, feedEvent, inlinePolicies, lambdaContext, s3Product, sqsRecord, statementsFor, unique, useLambdaHarness } from './helpers.js';
 
-beforeAll(() => {
-  useMoto();
-});
-const out = captureOutput();
-
-const servers: DmmServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { out, world: lambdaWorld } = useLambdaHarness();
 
 /** Two providers, two active agreements on one role; reading the `orders` product fails. */
 async function world() {
-  const apiKey = `key-${randomUUID()}`;
-  const rolePath = `/${unique('lambda-process')}/`;
-  const role = await createRole(rolePath);
-  const dmm = await startDmm(
-    {
+  const { rolePath, role, dmm, env } = await lambdaWorld({
+    rolePrefix: 'lambda-process',
+    mesh: (role) => ({
       dataProducts: [s3Product('orders', unique('acme-orders')), s3Product('payments', unique('acme-payments')), consumerProduct('consumer', role)],
       agreements: [agreement('agr-a', 'orders', 'consumer', true), agreement('agr-b', 'payments', 'consumer', true)],
-    },
-    apiKey,
-  );
-  servers.push(dmm);
+    }),
+  });
   // Data Mesh Manager keeps failing for one product (Retry-After: 0 keeps the client's retries quick).
   dmm.intercept = async ({ path }) => (path.startsWith('/api/dataproducts/orders') ? { status: 503, headers: { 'retry-after': '0' } } : undefined);
-  const handler = createProcessEventsHandler({
-    DMM_BASE_URL: dmm.url,
-    DMM_API_KEY_SECRET_ARN: await createSecret(apiKey),
-    AWS_REGION: REGION,
-    MANAGED_ROLE_PATH: rolePath,
-    MAX_RECEIVE_COUNT: '3',
-  });
+  const handler = createProcessEventsHandler({ ...env, MANAGED_ROLE_PATH: rolePath, MAX_RECEIVE_COUNT: '3' });
   return { dmm, role, invoke: (records: SQSRecord[]) => handler({ Records: records }, lambdaContext()) };
 }
 

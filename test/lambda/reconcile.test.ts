@@ -2,53 +2,21 @@
  * The reconcile function: a dry run returns the plan (as `dmm-aws plan --json`) and changes
  * nothing; the scheduled run applies it.
  */
-import { randomUUID } from 'node:crypto';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createReconcileHandler } from '../../src/lambda/reconcile.js';
-import {
-  agreement,
-  captureOutput,
-  consumerProduct,
-  createRole,
-  createSecret,
-  inlinePolicies,
-  lambdaContext,
-  REGION,
-  s3Product,
-  scheduledEvent,
-  startDmm,
-  statementsFor,
-  unique,
-  useMoto,
-  type DmmServer,
-} from './helpers.js';
+import { agreement, consumerProduct, inlinePolicies, lambdaContext, s3Product, scheduledEvent, statementsFor, unique, useLambdaHarness } from './helpers.js';
 
-beforeAll(() => {
-  useMoto();
-});
-const out = captureOutput();
-
-const servers: DmmServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { out, world: lambdaWorld } = useLambdaHarness();
 
 async function world() {
-  const apiKey = `key-${randomUUID()}`;
-  const rolePath = `/${unique('lambda-reconcile')}/`;
-  const role = await createRole(rolePath);
   const bucket = unique('acme-orders');
-  const dmm = await startDmm(
-    { dataProducts: [s3Product('orders', bucket), consumerProduct('consumer', role)], agreements: [agreement('agr-r', 'orders', 'consumer', true)] },
-    apiKey,
-  );
-  servers.push(dmm);
-  const handler = createReconcileHandler({
-    DMM_BASE_URL: dmm.url,
-    DMM_API_KEY_SECRET_ARN: await createSecret(JSON.stringify({ apiKey })),
-    AWS_REGION: REGION,
-    MANAGED_ROLE_PATH: rolePath,
+  const { rolePath, role, dmm, env } = await lambdaWorld({
+    rolePrefix: 'lambda-reconcile',
+    mesh: (role) => ({ dataProducts: [s3Product('orders', bucket), consumerProduct('consumer', role)], agreements: [agreement('agr-r', 'orders', 'consumer', true)] }),
+    // The secret in its JSON form.
+    secret: (apiKey) => JSON.stringify({ apiKey }),
   });
+  const handler = createReconcileHandler({ ...env, MANAGED_ROLE_PATH: rolePath });
   return { role, bucket, dmm, handler, context: () => lambdaContext({ functionName: 'dmm-aws-reconcile' }) };
 }
 
