@@ -7,9 +7,9 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .summary('run the whole sync locally against bundled example data, then exit')
     .description(
-      'Starts the bundled Data Mesh Manager simulator (examples/mesh/) on a free loopback port and a\n' +
-        'throw-away local AWS account (examples/local-aws.yaml), then activates, replays, deactivates and\n' +
-        'deletes agreements, showing each event, the decision, the policy JSON put or removed, and what was\n' +
+      'Starts the bundled Data Mesh Manager simulator (examples/mesh/) on a free loopback port and a ' +
+        'throw-away local AWS account (examples/local-aws.yaml), then activates, replays, deactivates and ' +
+        'deletes agreements, showing each event, the decision, the policy JSON put or removed, and what was ' +
         'written back to Data Mesh Manager. Needs no AWS or Data Mesh Manager account; leaves nothing behind.',
     )
     .action(async () => {

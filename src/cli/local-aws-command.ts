@@ -10,8 +10,8 @@ export function registerLocalAwsCommand(program: Command): void {
     .command('local-aws')
     .summary('inspect or seed the local stand-in for an AWS account')
     .description(
-      'The local stand-in keeps roles and their policies in a JSON file (default ./.dmm-aws/aws-account.json)\n' +
-        "and enforces IAM's rules (role must exist, name and document rules, 10,240-character inline budget,\n" +
+      'The local stand-in keeps roles and their policies in a JSON file (default ./.dmm-aws/aws-account.json) ' +
+        "and enforces IAM's rules (role must exist, name and document rules, 10,240-character inline budget, " +
         'managed policy size and attachment quota), so what works locally works on AWS.',
     );
   addConnectionOptions(group.command('seed <roles.yaml>').description('create the roles described in a YAML file (see examples/local-aws.yaml)')).action(

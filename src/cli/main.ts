@@ -10,9 +10,9 @@ const program = new Command()
   .name('dmm-aws')
   .description(
     'Keeps AWS IAM in step with the access agreements in Data Mesh Manager (Entropy Data).\n\n' +
-      'An active agreement gives the consumer data product\'s IAM role least-privilege read access to the\n' +
-      "provider's output port (S3 bucket, S3 prefix, Glue table through Athena); when the agreement ends,\n" +
-      'is canceled or deleted, that access goes away. Without configuration every command works against the\n' +
+      'An active agreement gives the consumer data product\'s IAM role least-privilege read access to the ' +
+      "provider's output port (S3 bucket, S3 prefix, Glue table through Athena); when the agreement ends, " +
+      'is canceled or deleted, that access goes away. Without configuration every command works against the ' +
       'bundled local simulator (http://127.0.0.1:8080) and a local stand-in for an AWS account.',
   )
   .version('0.1.0')

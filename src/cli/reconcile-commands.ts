@@ -16,11 +16,11 @@ export function registerReconcileCommands(program: Command): void {
       .summary(apply ? 'make AWS match Data Mesh Manager now (full reconcile)' : 'show what a full reconcile would change, changing nothing')
       .description(
         apply
-          ? 'Full reconcile: read every agreement, resolve what access each active one grants, compare with the\n' +
-              'policies this tool owns on every role, write the difference, and report back to Data Mesh Manager.\n' +
-              'Removes access that no active agreement explains (deleted agreements, changed roles, hand edits)\n' +
+          ? 'Full reconcile: read every agreement, resolve what access each active one grants, compare with the ' +
+              'policies this tool owns on every role, write the difference, and report back to Data Mesh Manager. ' +
+              'Removes access that no active agreement explains (deleted agreements, changed roles, hand edits) ' +
               'and adopts policies written by the reference integration (DMM_DataUsageAgreement_<id>).'
-          : 'Dry run of `dmm-aws apply`: reads Data Mesh Manager and AWS, prints every IAM change it would make\n' +
+          : 'Dry run of `dmm-aws apply`: reads Data Mesh Manager and AWS, prints every IAM change it would make ' +
               'with the full policy document, and changes nothing (no IAM writes, no write-back).',
       )
       .option('--json', 'print the result as JSON (agreement decisions and every change with its full policy document)')

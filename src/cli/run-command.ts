@@ -17,9 +17,9 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .summary('poll the event feed and keep IAM in step, until stopped')
     .description(
-      'The long-running sync: polls the Data Mesh Manager event feed from the stored checkpoint, puts every\n' +
-        'event on a durable FIFO queue (one agreement strictly in order), and converges each agreement it\n' +
-        'names. Failing events are retried with backoff and, after 5 attempts, reported to Data Mesh Manager\n' +
+      'The long-running sync: polls the Data Mesh Manager event feed from the stored checkpoint, puts every ' +
+        'event on a durable FIFO queue (one agreement strictly in order), and converges each agreement it ' +
+        'names. Failing events are retried with backoff and, after 5 attempts, reported to Data Mesh Manager ' +
         'and written to <state-dir>/dead-letter.jsonl. Stop with Ctrl-C: the checkpoint and queue stay consistent.',
     )
     .option('--once', 'stop when the feed is caught up and the queue is empty')
