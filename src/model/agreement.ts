@@ -24,7 +24,7 @@ export interface Agreement {
   tags: string[];
   custom: Record<string, string>;
   /** Provisioning state reported by connectors (2026-07 servers); absent on older servers. */
-  provisioning?: { status: string; diagnostics?: string | null; reference?: string | null };
+  provisioning?: { status: string; diagnostics?: string | null; reference?: string | null; executor?: string | null };
   raw: Record<string, unknown>;
 }
 

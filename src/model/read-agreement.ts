@@ -68,6 +68,7 @@ const provisioningSchema = z.looseObject({
   status: z.string(),
   diagnostics: z.string().nullish(),
   reference: z.string().nullish(),
+  executor: z.string().nullish(),
 });
 
 export function readAgreement(raw: unknown): Agreement {
@@ -108,8 +109,8 @@ export function readAgreement(raw: unknown): Agreement {
 
   const provisioning = provisioningSchema.safeParse(document['provisioning']);
   if (provisioning.success) {
-    const { status, diagnostics, reference } = provisioning.data;
-    agreement.provisioning = { status, diagnostics: diagnostics ?? null, reference: reference ?? null };
+    const { status, diagnostics, reference, executor } = provisioning.data;
+    agreement.provisioning = { status, diagnostics: diagnostics ?? null, reference: reference ?? null, executor: executor ?? null };
   }
   return agreement;
 }

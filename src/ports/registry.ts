@@ -44,6 +44,18 @@ export function portTypeOf(port: OutputPort, opts: ResolveOptions): PortType {
   throw new PortFieldError(port.type?.trim() ? 'type' : 'server.type', `is "${declared}", which this tool cannot grant access to (supported: s3, glue, or custom.output-port-type ${SUPPORTED})`);
 }
 
+/**
+ * Whether a port is addressed to this tool: it names an output-port-type, is of type s3 or glue
+ * (or a port type name), or carries the reference integration's `aws-…-arn` fields. Anything
+ * else (snowflake, bigquery, kafka, ...) belongs to other integrations.
+ */
+export function isAwsPort(port: OutputPort): boolean {
+  if (port.custom['output-port-type']?.trim()) return true;
+  const declared = (port.type?.trim() || serverString(port, 'type')?.value)?.toLowerCase();
+  if (declared !== undefined && (declared === 's3' || declared === 'glue' || BY_NAME.has(declared))) return true;
+  return Object.keys(port.custom).some((key) => /^aws.*arn$/.test(key));
+}
+
 /** The port's type, resources and statements, or the field that prevents a grant and why. */
 export function planPort(port: OutputPort, opts: ResolveOptions): PortPlan {
   try {

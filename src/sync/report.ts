@@ -44,8 +44,9 @@ export interface ReportResult {
  * also keeps our own PUT (an AccessUpdatedEvent) from looping back into another write.
  */
 export async function reportBack(dmm: DmmApi, agreement: Agreement, state: ReportState, log: Logger): Promise<ReportResult> {
-  const untouched =
-    state.kind === 'inactive' && !agreement.tags.includes(TAG_INTEGRATION) && agreement.provisioning === undefined;
+  // An agreement we never granted and never reported on is not ours to mark: other connectors
+  // (Snowflake, BigQuery, ...) report on their agreements through the same fields.
+  const untouched = state.kind === 'inactive' && !agreement.tags.includes(TAG_INTEGRATION) && !reportedByUs(agreement);
   if (untouched) return { tagsWritten: false, provisioning: 'unchanged', tags: agreement.tags, custom: agreement.custom };
 
   const provisioning = await reportProvisioning(dmm, agreement, state, log);
@@ -115,7 +116,7 @@ async function reportProvisioning(
       break;
     case 'revoked':
     case 'inactive':
-      if (current && current.status !== 'deprovisioned') transition = 'deprovisioning-succeeded';
+      if (current && current.status !== 'deprovisioned' && reportedByUs(agreement)) transition = 'deprovisioning-succeeded';
       if (current?.reference) report.reference = current.reference;
       break;
     case 'failed': {
@@ -133,6 +134,13 @@ async function reportProvisioning(
   }
   log.info(`reported ${transition}`, { agreementId: agreement.id, ...report });
   return transition;
+}
+
+/** The provisioning record is ours: written by this tool (or by no known executor, on an agreement we tagged). */
+function reportedByUs(agreement: Agreement): boolean {
+  const executor = agreement.provisioning?.executor;
+  if (executor) return executor === EXECUTOR;
+  return agreement.provisioning !== undefined && agreement.tags.includes(TAG_INTEGRATION);
 }
 
 function truncate(text: string): string {

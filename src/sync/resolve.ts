@@ -4,7 +4,7 @@ import type { PolicyStatement } from '../model/policy.js';
 import { DataProductFormatError } from '../model/read-data-product.js';
 import { checkPartition, checkRoleName, iamRoleArn, parseRoleArn, type IamRole } from '../ports/arn.js';
 import { PortFieldError, type ProviderResource, type ResolveOptions } from '../ports/port-type.js';
-import { planPort } from '../ports/registry.js';
+import { isAwsPort, planPort } from '../ports/registry.js';
 
 export type { ResolveOptions } from '../ports/port-type.js';
 
@@ -30,7 +30,7 @@ export interface Grant {
  */
 export type Resolution =
   | { kind: 'grant'; grant: Grant }
-  | { kind: 'none'; reason: string }
+  | { kind: 'none'; reason: string; /** The agreement is for another platform: no write-back at all. */ notOurs?: boolean }
   | { kind: 'failed'; reason: string; field?: string };
 
 export interface ResolveLookups {
@@ -47,6 +47,25 @@ export async function resolveAgreement(agreement: Agreement, lookups: ResolveLoo
   if (providerId === UNKNOWN_ID || outputPortId === UNKNOWN_ID) {
     return { kind: 'none', reason: `${a}: the provider data product or its output port was deleted, so there is nothing to grant.` };
   }
+  let provider: DataProduct | undefined;
+  try {
+    provider = await lookups.getDataProduct(providerId);
+  } catch (error) {
+    // A malformed product is a metadata problem to report; anything else (network) is retried by the caller.
+    if (error instanceof DataProductFormatError) return { kind: 'failed', field: error.field, reason: `${a}: ${error.message}.` };
+    throw error;
+  }
+  if (!provider) {
+    return { kind: 'none', reason: `${a}: provider data product ${providerId} no longer exists (deleted), so there is nothing to grant.` };
+  }
+  const port = findPort(provider, outputPortId);
+  if (typeof port === 'string') return { kind: 'failed', field: 'provider.outputPortId', reason: `${a}: ${port}` };
+  // Agreements on Snowflake, BigQuery, Kafka... ports belong to other integrations: neither
+  // granted nor reported on, so their connectors' status is never overwritten.
+  if (!isAwsPort(port)) {
+    return { kind: 'none', reason: `${a}: output port ${port.id} of ${providerId} is not an AWS port (type ${port.type ?? 'unset'}), so it is left to other integrations.`, notOurs: true };
+  }
+
   const consumerId = agreement.consumer.dataProductId;
   if (!consumerId) {
     const who = agreement.consumer.teamId ? `team ${agreement.consumer.teamId}` : agreement.consumer.userId ? `user ${agreement.consumer.userId}` : 'not a data product';
@@ -59,18 +78,12 @@ export async function resolveAgreement(agreement: Agreement, lookups: ResolveLoo
   if (consumerId === UNKNOWN_ID) {
     return { kind: 'none', reason: `${a}: the consumer data product was deleted, so there is nothing to grant.` };
   }
-
-  let provider: DataProduct | undefined;
   let consumer: DataProduct | undefined;
   try {
-    [provider, consumer] = await Promise.all([lookups.getDataProduct(providerId), lookups.getDataProduct(consumerId)]);
+    consumer = await lookups.getDataProduct(consumerId);
   } catch (error) {
-    // A malformed product is a metadata problem to report; anything else (network) is retried by the caller.
     if (error instanceof DataProductFormatError) return { kind: 'failed', field: error.field, reason: `${a}: ${error.message}.` };
     throw error;
-  }
-  if (!provider) {
-    return { kind: 'none', reason: `${a}: provider data product ${providerId} no longer exists (deleted), so there is nothing to grant.` };
   }
   if (!consumer) {
     return { kind: 'none', reason: `${a}: consumer data product ${consumerId} no longer exists (deleted), so there is nothing to grant.` };
@@ -80,9 +93,6 @@ export async function resolveAgreement(agreement: Agreement, lookups: ResolveLoo
   if ('problem' in role) {
     return { kind: 'failed', field: role.field, reason: `${a}: consumer data product ${consumerId}: ${role.problem}.` };
   }
-
-  const port = findPort(provider, outputPortId);
-  if (typeof port === 'string') return { kind: 'failed', field: 'provider.outputPortId', reason: `${a}: ${port}` };
 
   const plan = planPort(port, resultsPerRole(opts, role.name));
   const where = `output port ${port.id} of provider data product ${providerId}`;

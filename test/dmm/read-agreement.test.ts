@@ -40,7 +40,7 @@ describe('readAgreement', () => {
       consumer: { teamId: 'marketing', dataProductId: 'campaigns' },
       tags: ['business-critical'],
       custom: { 'aws-integration': 'managed' },
-      provisioning: { status: 'provisioned', reference: 'arn:aws:iam::1:role/x', diagnostics: null },
+      provisioning: { status: 'provisioned', reference: 'arn:aws:iam::1:role/x', diagnostics: null, executor: null },
       raw,
     });
     // The very object, unknown fields included: write-back must PUT it without losing anything.

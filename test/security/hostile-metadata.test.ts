@@ -385,7 +385,11 @@ const ROWS: Row[] = [
 
   // ---- Missing and duplicated fields ------------------------------------------------------------------
   { name: 'no bucket at all on an s3_bucket port', port: s3Port({}), expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', 'is missing'] } },
-  { name: 'no port type at all', port: { id: 'hostile', name: 'hostile', custom: {} }, expect: { kind: 'refused', diagnostic: ['custom.output-port-type', 'is missing'] } },
+  {
+    name: 'AWS fields but no port type at all',
+    port: { id: 'hostile', name: 'hostile', custom: { 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' } },
+    expect: { kind: 'refused', diagnostic: ['custom.output-port-type', 'is missing'] },
+  },
   { name: 'unsupported port type', port: { id: 'hostile', name: 'hostile', custom: { 'output-port-type': 'iam_admin' } }, expect: { kind: 'refused', diagnostic: ['custom.output-port-type', 'not a supported output port type'] } },
   { name: 'no role on the consumer', consumer: {}, expect: { kind: 'refused', diagnostic: ['custom.aws-role-name is not set'] } },
   {

@@ -165,12 +165,11 @@ describe('resolveAgreement: failures name product, port and field', () => {
     });
   });
 
-  it('an unknown port type', async () => {
+  it('a port of another platform is left to other integrations, not failed', async () => {
     expect(await resolveAgreement(agreement({ provider: { dataProductId: 'orders', outputPortId: 'orders-snowflake' } }), both, OPTS)).toEqual({
-      kind: 'failed',
-      field: 'type',
-      reason:
-        'Agreement agr-1: output port orders-snowflake of provider data product orders: type is "snowflake", which this tool cannot grant access to (supported: s3, glue, or custom.output-port-type s3_bucket, s3_prefix, glue_table).',
+      kind: 'none',
+      notOurs: true,
+      reason: 'Agreement agr-1: output port orders-snowflake of orders is not an AWS port (type snowflake), so it is left to other integrations.',
     });
   });
 
