@@ -25,6 +25,11 @@ export const configSchema = z.strictObject({
     managedRolePath: z.string().regex(/^\/([\x21-\x7e]*\/)?$/, 'must be an IAM path such as / or /data-consumers/'),
     /** Local target: a YAML file with the tags of provider buckets and Glue tables (ownership proof). */
     localResourceTagsFile: z.string().min(1).optional(),
+    /**
+     * `aws` target: S3 bucket holding the agreement index (under `index/agreements/`), e.g. the
+     * deployment's state bucket, shared with the Lambda functions. Unset: a file in stateDir.
+     */
+    indexBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-central-1'),
   }),
   glue: z.strictObject({
@@ -64,6 +69,7 @@ export const ENVIRONMENT: Record<string, string> = {
   DMM_AWS_ACCOUNT_ID: 'aws.accountId',
   DMM_MANAGED_ROLE_PATH: 'aws.managedRolePath',
   DMM_LOCAL_RESOURCE_TAGS: 'aws.localResourceTagsFile',
+  DMM_INDEX_BUCKET: 'aws.indexBucket',
   AWS_REGION: 'aws.region',
   DMM_ATHENA_WORKGROUP: 'glue.athenaWorkgroup',
   DMM_ATHENA_RESULTS_LOCATION: 'glue.athenaQueryResultsLocation',

@@ -108,7 +108,8 @@ data "aws_iam_policy_document" "poll_feed" {
 
   # Without ListBucket, S3 answers a GetObject of a missing key with 403 AccessDenied instead of
   # 404 NoSuchKey, and the very first poll (no checkpoint yet) could not tell "absent" from
-  # "forbidden". The bucket holds nothing but the checkpoint.
+  # "forbidden". The bucket holds nothing but the sync's own state (the checkpoint and the
+  # agreement index, whose keys are agreement ids).
   statement {
     sid       = "TellMissingCheckpointFromForbidden"
     effect    = "Allow"
@@ -297,4 +298,40 @@ resource "aws_iam_role_policy" "iam_writer" {
   name   = "iam-writer"
   role   = aws_iam_role.this[each.key].id
   policy = data.aws_iam_policy_document.iam_writer.json
+}
+
+# ---------------------------------------------------------------------------------------------
+# process-events and reconcile: the agreement index (src/aws/agreement-index.ts
+# INDEX_ACTIONS_USED), one object per agreement under local.agreement_index_prefix of the state
+# bucket. Nothing else in the bucket: the checkpoint stays poll-feed's alone.
+# ---------------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "agreement_index" {
+  statement {
+    sid       = "ReadAndWriteAgreementIndex"
+    effect    = "Allow"
+    actions   = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+    resources = ["${aws_s3_bucket.state.arn}/${local.agreement_index_prefix}*"]
+  }
+
+  # As for the checkpoint: without ListBucket a missing entry answers 403 instead of 404, and an
+  # agreement without an entry (every deleted one whose access is already gone) would look like a
+  # broken index. No s3:prefix condition: S3 documents the 404 as depending on s3:ListBucket on
+  # the bucket, and its existence check is no list request with an s3:prefix to match, so a
+  # prefix-limited grant risks 403s in production that no test here could show. Listing reveals
+  # only the key names of the sync's own state.
+  statement {
+    sid       = "TellMissingIndexEntryFromForbidden"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.state.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "agreement_index" {
+  for_each = toset(["process_events", "reconcile"])
+
+  name   = "agreement-index"
+  role   = aws_iam_role.this[each.key].id
+  policy = data.aws_iam_policy_document.agreement_index.json
 }

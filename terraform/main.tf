@@ -29,6 +29,10 @@ locals {
 
   state_bucket_name = coalesce(var.state_bucket_name, "${var.name_prefix}-state-${local.account_id}-${local.region}")
 
+  # The agreement index (src/aws/agreement-index.ts): one object per agreement under this prefix
+  # of the state bucket. Fixed, because iam.tf grants the IAM writers exactly this prefix.
+  agreement_index_prefix = "index/agreements/"
+
   api_key_secret_arn = var.dmm_api_key_secret_arn != null ? var.dmm_api_key_secret_arn : one(aws_secretsmanager_secret.api_key[*].arn)
 
   # The environment contract of docs/adr/0003-serverless-shape.md, validated by each function at
@@ -54,6 +58,8 @@ locals {
     DMM_ATHENA_WORKGROUP        = var.athena_workgroup
     DMM_ATHENA_RESULTS_LOCATION = var.athena_results_location != null ? var.athena_results_location : ""
     MANAGED_ROLE_PATH           = var.managed_role_path
+    STATE_BUCKET                = aws_s3_bucket.state.bucket
+    AGREEMENT_INDEX_PREFIX      = local.agreement_index_prefix
   }
 
   process_events_environment = {

@@ -39,7 +39,7 @@ output "dead_letter_queue_arn" {
 }
 
 output "state_bucket" {
-  description = "Name of the state bucket."
+  description = "Name of the state bucket (the checkpoint, and the agreement index under index/agreements/)."
   value       = aws_s3_bucket.state.bucket
 }
 

@@ -1,5 +1,7 @@
-# The state bucket: poll-feed's checkpoint (the id of the last event handed to the queue).
-# Private, encrypted, versioned (an earlier checkpoint can be restored to replay the feed).
+# The state bucket: poll-feed's checkpoint (the id of the last event handed to the queue) and the
+# agreement index under index/agreements/ (which roles hold each agreement's statements; a cache
+# the hourly reconcile rebuilds). Private, encrypted, versioned (an earlier checkpoint can be
+# restored to replay the feed).
 
 resource "aws_s3_bucket" "state" {
   bucket        = local.state_bucket_name
@@ -47,12 +49,17 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
 resource "aws_s3_bucket_lifecycle_configuration" "state" {
   bucket = aws_s3_bucket.state.id
 
-  # Every checkpoint write leaves a noncurrent version; a month of them is plenty for a rewind.
+  # Every checkpoint or index write leaves a noncurrent version; a month of them is plenty for a
+  # rewind. A deleted index entry leaves a delete marker, removed once nothing is left behind it.
   rule {
     id     = "expire-old-checkpoints"
     status = "Enabled"
 
     filter {}
+
+    expiration {
+      expired_object_delete_marker = true
+    }
 
     noncurrent_version_expiration {
       noncurrent_days = 30

@@ -1,3 +1,4 @@
+export * from './agreement-index.js';
 export * from './api-key.js';
 export * from './clients.js';
 export * from './iam-account.js';

@@ -1,12 +1,15 @@
 import { join } from 'node:path';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { S3AgreementIndex } from '../aws/agreement-index.js';
 import { AwsIamAccount } from '../aws/iam-account.js';
-import { createIamClient } from '../aws/clients.js';
+import { createIamClient, createS3Client } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { DmmHttpClient } from '../dmm/client.js';
+import { FileAgreementIndex } from '../local/file-agreement-index.js';
 import { FileCheckpoint } from '../local/file-checkpoint.js';
 import { DEFAULT_ACCOUNT_ID, FileIamAccount } from '../local/file-iam-account.js';
 import { FileFifoQueue } from '../local/file-queue.js';
+import type { AgreementIndex } from '../sync/agreement-index.js';
 import type { SyncContext } from '../sync/context.js';
 import type { IamAccount } from '../sync/iam.js';
 import type { Logger } from '../util/log.js';
@@ -32,6 +35,7 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
     iam,
     log,
     guardrails,
+    agreementIndex: agreementIndex(config),
     ...(resourceTags ? { resourceTags } : {}),
     resolve: {
       accountId: iam.accountId,
@@ -51,6 +55,19 @@ async function iamAccount(config: Config): Promise<IamAccount> {
   }
   const accountId = config.aws.accountId ?? (await callerAccount(config.aws.region));
   return new AwsIamAccount({ client: createIamClient({ region: config.aws.region }), accountId, managedRolePath: config.aws.managedRolePath });
+}
+
+/**
+ * Where the CLI remembers which roles hold each agreement: in the deployment's S3 bucket when one
+ * is configured for the aws target (so the CLI and the Lambda functions share one index), else in
+ * a file in the state folder. A CLI without the shared index still converges: it falls back to a
+ * role scan for deleted agreements it has no entry for.
+ */
+function agreementIndex(config: Config): AgreementIndex {
+  if (config.aws.target === 'aws' && config.aws.indexBucket) {
+    return new S3AgreementIndex({ client: createS3Client({ region: config.aws.region }), bucket: config.aws.indexBucket });
+  }
+  return new FileAgreementIndex(join(config.stateDir, 'agreement-index.json'));
 }
 
 /** Ownership proof reads provider tags: from AWS, or locally from a YAML file (it must exist). */

@@ -4,6 +4,7 @@
  * every missing or bad variable, instead of failing later on the first call that needs one.
  */
 import { z } from 'zod';
+import { DEFAULT_INDEX_PREFIX } from '../aws/agreement-index.js';
 import { GUARDRAIL_ENVIRONMENT, guardrailSettingsFromEnv, guardrailSettingsSchema, type GuardrailSettings } from '../sync/guardrail-settings.js';
 
 export type FunctionName = 'poll-feed' | 'process-events' | 'reconcile';
@@ -64,6 +65,10 @@ const iamShape = {
     .string()
     .regex(/^\/([\x21-\x7e]*\/)?$/, 'must be an IAM path that starts and ends with /, e.g. / or /data-products/')
     .default('/'),
+  // The agreement index (src/aws/agreement-index.ts) lives in the state bucket: without it a
+  // deleted agreement is found only by reading every managed role, longer than an event may take.
+  STATE_BUCKET: requiredText(),
+  AGREEMENT_INDEX_PREFIX: z.string().regex(/^([^/].*\/)?$/, 'must be a key prefix ending in /, e.g. index/agreements/').default(DEFAULT_INDEX_PREFIX),
 };
 
 type GuardrailVariable = keyof typeof GUARDRAIL_ENVIRONMENT;

@@ -7,8 +7,9 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { S3AgreementIndex } from '../aws/agreement-index.js';
 import { SecretApiKey } from '../aws/api-key.js';
-import { createIamClient, createSecretsManagerClient } from '../aws/clients.js';
+import { createIamClient, createS3Client, createSecretsManagerClient } from '../aws/clients.js';
 import { AwsIamAccount } from '../aws/iam-account.js';
 import { AwsResourceTagReader } from '../aws/resource-tags.js';
 import type { DmmApi } from '../dmm/api.js';
@@ -55,7 +56,8 @@ export function createRuntime(env: CommonEnvironment, counters: readonly CountMe
 
 /**
  * The converging core over the account the function runs in, limited by the operator's
- * guardrails (the DMM_* guardrail variables, with MANAGED_ROLE_PATH as their managed path).
+ * guardrails (the DMM_* guardrail variables, with MANAGED_ROLE_PATH as their managed path), with
+ * the agreement index in the state bucket.
  */
 export function createSyncContext(runtime: Runtime, env: IamEnvironment, identity: FunctionIdentity): SyncContext {
   const guardrails = guardrailsFrom(identity.accountId, { ...guardrailSettingsOf(env), managedRolePath: env.MANAGED_ROLE_PATH });
@@ -78,6 +80,7 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
       ...(env.DMM_ATHENA_RESULTS_SHARED === 'true' ? { athenaResultsShared: true } : {}),
     },
     guardrails,
+    agreementIndex: new S3AgreementIndex({ client: createS3Client({ region: env.AWS_REGION }), bucket: env.STATE_BUCKET, prefix: env.AGREEMENT_INDEX_PREFIX }),
     // Provider buckets and tables are read only for ownership proof, and with its rights only
     // then granted (terraform/guardrails.tf).
     ...(guardrails.ownershipTagKey ? { resourceTags: new AwsResourceTagReader({ region: env.AWS_REGION }) } : {}),

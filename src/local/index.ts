@@ -1,5 +1,6 @@
 export * from './aws-account-fixture.js';
 export * from './fifo-queue.js';
+export * from './file-agreement-index.js';
 export * from './file-checkpoint.js';
 export * from './file-iam-account.js';
 export * from './file-queue.js';

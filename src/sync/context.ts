@@ -1,6 +1,7 @@
 import type { DataProduct } from '../model/data-product.js';
 import type { DmmApi } from '../dmm/api.js';
 import type { Logger } from '../util/log.js';
+import type { AgreementIndex } from './agreement-index.js';
 import { defaultGuardrails, type Guardrails } from './guardrails.js';
 import type { IamAccount } from './iam.js';
 import type { PackLimits } from './packing.js';
@@ -18,6 +19,12 @@ export interface SyncContext {
   guardrails?: Guardrails;
   /** Reads provider resources' tags for ownership proof (only used when that guardrail is on). */
   resourceTags?: ResourceTagReader;
+  /**
+   * Where each agreement's statements were last placed (src/sync/agreement-index.ts), so that a
+   * deleted agreement's access is found without reading every role. Without it, such an agreement
+   * is found by a scan of all managed roles.
+   */
+  agreementIndex?: AgreementIndex;
 }
 
 export function guardrailsOf(ctx: SyncContext): Guardrails {

@@ -1,4 +1,5 @@
 import type { Agreement } from '../model/agreement.js';
+import { readIndexEntry, updateIndexEntry, type IndexReading } from './agreement-index.js';
 import { applyChanges, isPermanentIamError } from './apply.js';
 import { dataProductCache, guardrailsOf, type SyncContext } from './context.js';
 import { guardResolution } from './guard.js';
@@ -45,7 +46,9 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
     : { kind: 'none', reason: 'the agreement no longer exists in Data Mesh Manager' };
   const desired = await guardResolution(ctx, resolution);
 
-  const roles = await candidateRoles(ctx, agreementId, agreement, desired);
+  const indexed: IndexReading = ctx.agreementIndex ? await readIndexEntry(ctx.agreementIndex, agreementId, log) : { entry: undefined };
+  const indexedArns = indexed === 'unreadable' ? [] : (indexed.entry ?? []);
+  const roles = await candidateRoles(ctx, agreementId, agreement, desired, indexedArns);
   const changes: PolicyChange[] = [];
   const effects: AgreementEffect[] = [];
   let policyNames: string[] = [];
@@ -56,9 +59,9 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
     failure = missingRoleReason(ctx, desired.grant);
   }
   const guardrails = guardrailsOf(ctx);
-  // A recorded role the guardrails put out of reach cannot even be read (on AWS the deployed
-  // policy hides it): its statements may still be there, so that is a failure, not "revoked".
-  for (const arn of recordedRoleArns(agreement)) {
+  // A recorded (or indexed) role the guardrails put out of reach cannot even be read (on AWS the
+  // deployed policy hides it): its statements may still be there, so that is a failure, not "revoked".
+  for (const arn of new Set([...recordedRoleArns(agreement), ...indexedArns])) {
     const role = roleFromArn(arn);
     if (!role || roles.some((r) => r.role.name === role.name)) continue;
     const refused = roleRefusal(role, guardrails);
@@ -121,6 +124,8 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
   };
   log.info(`decision: ${decision}`, { decision, effect, reason, role: outcome.role, policies: policyNames, changes: changes.length, dryRun: !!options.dryRun });
 
+  if (ctx.agreementIndex && !options.dryRun) await updateIndexEntry(ctx.agreementIndex, agreementId, indexed, heldOnRoleArns, log);
+
   if (agreement && !options.dryRun) {
     outcome.report = await reportBack(ctx.dmm, agreement, reportState(outcome, desired), log);
   }
@@ -162,25 +167,27 @@ export function grantReference(grant: Grant, policyNames: string[]): string {
 
 /**
  * The roles that may hold this agreement's access: the one it should be on, the one it was
- * granted on (recorded on the agreement), and, when the agreement is gone and left no record,
- * every role that carries statements of ours for it.
+ * granted on (recorded on the agreement), the ones the agreement index names, and, only when none
+ * of these names a role and the agreement is gone (or the reference integration granted it,
+ * leaving no role record), every role that carries statements of ours for it.
  */
 async function candidateRoles(
   ctx: SyncContext,
   agreementId: string,
   agreement: Agreement | undefined,
   desired: Resolution,
+  indexedArns: string[],
 ): Promise<RoleState[]> {
   const names = new Set<string>();
   if (desired.kind === 'grant') names.add(desired.grant.role.name);
-  const recorded = recordedRoleArns(agreement).map((arn) => roleFromArn(arn)?.name);
-  const recordedName = recorded.find((name) => name !== undefined);
-  for (const name of recorded) if (name) names.add(name);
+  const known = [...recordedRoleArns(agreement), ...indexedArns].map((arn) => roleFromArn(arn)?.name).filter((name) => name !== undefined);
+  for (const name of known) names.add(name);
 
   const states: RoleState[] = [];
-  // The reference integration left tags but no role record: only then is a scan worth its cost.
+  // Reading every role costs minutes in a large account: only worth it when nothing says where
+  // the access is, i.e. for grants made before the index existed or by the reference integration.
   const mayHoldAccess = !!agreement && (agreement.tags.includes(TAG_ACTIVE) || FIELD_POLICY_NAME in agreement.custom);
-  if (!agreement || (!recordedName && desired.kind !== 'grant' && mayHoldAccess)) {
+  if (known.length === 0 && (!agreement || (desired.kind !== 'grant' && mayHoldAccess))) {
     for (const listed of await ctx.iam.listRoles()) {
       const role = await withTags(ctx, listed);
       const state = await readRoleState(ctx.iam, role);

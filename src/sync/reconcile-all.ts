@@ -1,7 +1,9 @@
 import type { Agreement } from '../model/agreement.js';
 import type { PolicyStatement } from '../model/policy.js';
 import { canonicalJson } from '../util/canonical-json.js';
+import { errorMessage } from '../util/errors.js';
 import { mapLimit } from '../util/map-limit.js';
+import { entryChanges, normalizeRoleArns, type AgreementIndex } from './agreement-index.js';
 import { applyChanges, isPermanentIamError } from './apply.js';
 import { dataProductCache, guardrailsOf, type SyncContext } from './context.js';
 import { guardResolution } from './guard.js';
@@ -105,6 +107,8 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
   );
 
   const failedRoles = new Map<string, string>();
+  /** Agreements an event changed while this reconcile ran: that event's news is newer than ours. */
+  const changedMeanwhile = new Set<string>();
   if (!options.dryRun) {
     let applied = 0;
     for (const [i, plan] of plans.entries()) {
@@ -117,6 +121,7 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
           // Whoever changed them acted on newer news than our listing: leave those agreements as
           // they are now, converge the rest.
           ctx.log.info('role changed while reconciling; planning it again', { role: plan.roleName, changedAgreements: [...touched] });
+          for (const id of touched) changedMeanwhile.add(id);
           const desired = desiredByRole.get(plan.roleName) ?? new Map<string, PolicyStatement[]>();
           const scope = new Set([...desired.keys(), ...agreementsOnRole(fresh)].filter((id) => !touched.has(id)));
           states[i] = fresh;
@@ -182,6 +187,8 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
   const logDecision = options.dryRun ? ctx.log.debug : ctx.log.info;
   for (const outcome of outcomes) logDecision(`decision: ${outcome.decision}`, { agreementId: outcome.agreementId, decision: outcome.decision, effect: outcome.effect, reason: outcome.reason, dryRun: !!options.dryRun });
 
+  if (!options.dryRun && ctx.agreementIndex) await refreshIndex(ctx, ctx.agreementIndex, outcomes.filter((o) => !changedMeanwhile.has(o.agreementId)), concurrency);
+
   if (!options.dryRun) {
     let reported = 0;
     await mapLimit(outcomes, Math.min(concurrency, 4), async (outcome) => {
@@ -194,6 +201,31 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
   return { outcomes, changes: plans.flatMap((p) => p.changes), rolesExamined: roles.length };
 }
 
+/**
+ * Rebuild the agreement index from what this reconcile found on every role: each agreement's
+ * entry becomes the roles holding its statements now, and the entries of agreements whose
+ * statements were just removed (deleted ones included) are deleted. Unchanged entries are only
+ * read. Failures are counted and logged once: the index is a cache, IAM is already right.
+ */
+async function refreshIndex(ctx: SyncContext, index: AgreementIndex, outcomes: AgreementOutcome[], concurrency: number): Promise<void> {
+  let written = 0;
+  const failed: string[] = [];
+  let firstError: string | undefined;
+  await mapLimit(outcomes, Math.min(concurrency, 4), async ({ agreementId, heldOnRoleArns }) => {
+    try {
+      if (!entryChanges(await index.rolesOf(agreementId), heldOnRoleArns)) return;
+      await index.record(agreementId, normalizeRoleArns(heldOnRoleArns));
+      written++;
+    } catch (error) {
+      failed.push(agreementId);
+      firstError ??= errorMessage(error);
+    }
+  });
+  if (failed.length > 0) {
+    ctx.log.warn('agreement index not fully refreshed; deleted agreements without an entry are found by a role scan', { failed: failed.length, agreementIds: failed.slice(0, 20), error: firstError });
+  }
+  ctx.log.info('agreement index refreshed', { entries: outcomes.length, written, failed: failed.length });
+}
 
 /** Agreements whose statements on the role differ between two readings of it. */
 function changedAgreements(before: RoleState, after: RoleState): Set<string> {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { INDEX_ACTIONS_USED } from '../../src/aws/agreement-index.js';
 import { SECRETS_ACTIONS_USED } from '../../src/aws/api-key.js';
 import { IAM_ACTIONS_USED } from '../../src/aws/iam-account.js';
 import { RESOURCE_TAG_GLUE_ACTIONS_USED, RESOURCE_TAG_S3_ACTIONS_USED } from '../../src/aws/resource-tags.js';
@@ -14,6 +15,7 @@ const modules = [
   { file: 'src/aws/iam-account.ts', sdk: '@aws-sdk/client-iam', prefix: 'iam', actions: IAM_ACTIONS_USED },
   { file: 'src/aws/sqs-queue.ts', sdk: '@aws-sdk/client-sqs', prefix: 'sqs', actions: SQS_ACTIONS_USED },
   { file: 'src/aws/s3-checkpoint.ts', sdk: '@aws-sdk/client-s3', prefix: 's3', actions: S3_ACTIONS_USED },
+  { file: 'src/aws/agreement-index.ts', sdk: '@aws-sdk/client-s3', prefix: 's3', actions: INDEX_ACTIONS_USED },
   { file: 'src/aws/api-key.ts', sdk: '@aws-sdk/client-secrets-manager', prefix: 'secretsmanager', actions: SECRETS_ACTIONS_USED },
   // Two SDKs in one module: one row per SDK (RESOURCE_TAG_ACTIONS_USED is exactly their union).
   { file: 'src/aws/resource-tags.ts', sdk: '@aws-sdk/client-s3', prefix: 's3', actions: RESOURCE_TAG_S3_ACTIONS_USED },

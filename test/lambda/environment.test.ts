@@ -1,5 +1,6 @@
 /** The environment contract of ADR 0003: defaults, and errors that name every bad variable. */
 import { describe, expect, it } from 'vitest';
+import { S3AgreementIndex } from '../../src/aws/agreement-index.js';
 import { AwsResourceTagReader } from '../../src/aws/resource-tags.js';
 import { EnvironmentError, functionIdentity, readEnvironment } from '../../src/lambda/environment.js';
 import { handler as pollFeed } from '../../src/lambda/poll-feed.js';
@@ -11,6 +12,8 @@ import { lambdaContext, scheduledEvent } from './helpers.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:dmm-api-key-AbCdEf';
 const common = { DMM_BASE_URL: 'https://api.entropy-data.com', DMM_API_KEY_SECRET_ARN: SECRET_ARN, AWS_REGION: 'eu-central-1' };
+/** What the functions that write IAM need besides: the state bucket holding the agreement index. */
+const writer = { ...common, STATE_BUCKET: 'state' };
 
 function problemsOf(run: () => unknown): Record<string, string> {
   try {
@@ -33,8 +36,12 @@ describe('environment', () => {
       POWERTOOLS_METRICS_NAMESPACE: 'dmm-aws',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
-    expect(readEnvironment('reconcile', { ...common, DMM_ATHENA_RESULTS_LOCATION: '' })).toMatchObject({ MANAGED_ROLE_PATH: '/', DMM_ATHENA_WORKGROUP: 'primary' });
-    expect(readEnvironment('process-events', { ...common, MAX_RECEIVE_COUNT: '5', POWERTOOLS_LOG_LEVEL: 'debug' })).toMatchObject({ MAX_RECEIVE_COUNT: 5, POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+    expect(readEnvironment('reconcile', { ...writer, DMM_ATHENA_RESULTS_LOCATION: '' })).toMatchObject({
+      MANAGED_ROLE_PATH: '/',
+      DMM_ATHENA_WORKGROUP: 'primary',
+      AGREEMENT_INDEX_PREFIX: 'index/agreements/',
+    });
+    expect(readEnvironment('process-events', { ...writer, MAX_RECEIVE_COUNT: '5', POWERTOOLS_LOG_LEVEL: 'debug' })).toMatchObject({ MAX_RECEIVE_COUNT: 5, POWERTOOLS_LOG_LEVEL: 'DEBUG' });
   });
 
   it('names every missing variable at once', () => {
@@ -46,7 +53,8 @@ describe('environment', () => {
       EVENT_QUEUE_URL: 'is not set',
       STATE_BUCKET: 'is not set',
     });
-    expect(problemsOf(() => readEnvironment('process-events', common))).toEqual({ MAX_RECEIVE_COUNT: 'is not set' });
+    expect(problemsOf(() => readEnvironment('process-events', common))).toEqual({ STATE_BUCKET: 'is not set', MAX_RECEIVE_COUNT: 'is not set' });
+    expect(problemsOf(() => readEnvironment('reconcile', common))).toEqual({ STATE_BUCKET: 'is not set' });
   });
 
   it('names every bad variable with what it must be', () => {
@@ -60,9 +68,12 @@ describe('environment', () => {
         MANAGED_ROLE_PATH: 'data-products',
         DMM_ATHENA_RESULTS_LOCATION: 'bucket/prefix',
         POWERTOOLS_LOG_LEVEL: 'loud',
+        STATE_BUCKET: 'state',
+        AGREEMENT_INDEX_PREFIX: '/index',
       }),
     );
     expect(Object.keys(problems).sort()).toEqual([
+      'AGREEMENT_INDEX_PREFIX',
       'DMM_API_GENERATION',
       'DMM_API_KEY_SECRET_ARN',
       'DMM_ATHENA_RESULTS_LOCATION',
@@ -73,6 +84,7 @@ describe('environment', () => {
     ]);
     expect(problems.MAX_RECEIVE_COUNT).toMatch(/whole number, 1 or more/);
     expect(problems.MANAGED_ROLE_PATH).toMatch(/starts and ends with \//);
+    expect(problems.AGREEMENT_INDEX_PREFIX).toMatch(/key prefix ending in \//);
     expect(problemsOf(() => readEnvironment('poll-feed', { ...common, EVENT_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/standard', STATE_BUCKET: 's', POLL_REPEAT_SECONDS: '1.5' }))).toEqual({
       EVENT_QUEUE_URL: 'must be a FIFO queue URL (ending in .fifo)',
       POLL_REPEAT_SECONDS: 'must be a whole number of seconds, 0 or more',
@@ -80,7 +92,7 @@ describe('environment', () => {
   });
 
   it('fails the invocation with the error, naming the function and the variables', async () => {
-    const processEvents = createProcessEventsHandler({ ...common, MAX_RECEIVE_COUNT: 'five' });
+    const processEvents = createProcessEventsHandler({ ...writer, MAX_RECEIVE_COUNT: 'five' });
     await expect(processEvents({ Records: [] }, lambdaContext())).rejects.toThrow(
       /^The process-events function is misconfigured: MAX_RECEIVE_COUNT must be a whole number, 1 or more .*docs\/adr\/0003/,
     );
@@ -117,15 +129,18 @@ describe('guardrail variables (process-events, reconcile)', () => {
   const identity = functionIdentity('arn:aws:lambda:eu-central-1:123456789012:function:dmm-aws-reconcile');
 
   it('unset (or "", as Terraform writes an unset variable): the code\'s defaults over MANAGED_ROLE_PATH, no tag reader', () => {
-    const env = readEnvironment('reconcile', { ...common, MANAGED_ROLE_PATH: '/data-products/', DMM_REQUIRED_ROLE_TAG: '', DMM_PROTECTED_ROLES: '' });
+    const env = readEnvironment('reconcile', { ...writer, MANAGED_ROLE_PATH: '/data-products/', DMM_REQUIRED_ROLE_TAG: '', DMM_PROTECTED_ROLES: '' });
     const ctx = createSyncContext(createRuntime(env, []), env, identity);
     expect(ctx.guardrails).toEqual({ ...defaultGuardrails('123456789012'), managedRolePath: '/data-products/' });
     expect(ctx.resourceTags).toBeUndefined();
+    expect(ctx.agreementIndex).toBeInstanceOf(S3AgreementIndex);
+    expect(ctx.agreementIndex).toMatchObject({ bucket: 'state', prefix: 'index/agreements/' });
   });
 
   it('set: each reaches the SyncContext\'s guardrails, and ownership proof gets the AWS tag reader', () => {
     const env = readEnvironment('process-events', {
-      ...common,
+      ...writer,
+      AGREEMENT_INDEX_PREFIX: 'dmm/index/',
       MAX_RECEIVE_COUNT: '5',
       DMM_REQUIRED_ROLE_TAG: 'dmm-aws:managed=true',
       DMM_PROTECTED_ROLES: 'dmm-aws-poll-feed, break-glass,platform-*',
@@ -147,14 +162,15 @@ describe('guardrail variables (process-events, reconcile)', () => {
       maxCharactersPerAgreement: 3000,
     });
     expect(ctx.resourceTags).toBeInstanceOf(AwsResourceTagReader);
-    const anyAccount = readEnvironment('reconcile', { ...common, DMM_ALLOWED_RESOURCE_ACCOUNTS: '*' });
+    expect(ctx.agreementIndex).toMatchObject({ bucket: 'state', prefix: 'dmm/index/' });
+    const anyAccount = readEnvironment('reconcile', { ...writer, DMM_ALLOWED_RESOURCE_ACCOUNTS: '*' });
     expect(createSyncContext(createRuntime(anyAccount, []), anyAccount, identity).guardrails?.allowedResourceAccounts).toBe('any');
   });
 
   it('bad values are named by their variable, together with every other problem', () => {
     const problems = problemsOf(() =>
       readEnvironment('reconcile', {
-        ...common,
+        ...writer,
         MANAGED_ROLE_PATH: 'data-products',
         DMM_PROTECTED_ROLES: 'break-glass,not a role',
         DMM_ALLOWED_RESOURCE_ACCOUNTS: '1234',
@@ -189,7 +205,7 @@ describe('guardrail variables (process-events, reconcile)', () => {
   });
 
   it('a misconfigured guardrail fails the invocation with the variable\'s name', async () => {
-    const reconcile = createReconcileHandler({ ...common, DMM_MAX_RESOURCES_PER_AGREEMENT: '5000' });
+    const reconcile = createReconcileHandler({ ...writer, DMM_MAX_RESOURCES_PER_AGREEMENT: '5000' });
     await expect(reconcile({}, lambdaContext())).rejects.toThrow(/^The reconcile function is misconfigured: DMM_MAX_RESOURCES_PER_AGREEMENT is invalid: /);
   });
 });

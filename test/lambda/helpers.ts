@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateRoleCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   ChangeMessageVisibilityCommand,
@@ -89,6 +89,17 @@ export async function createSecret(value: string): Promise<string> {
 
 export async function rotateSecret(arn: string, value: string): Promise<void> {
   await aws.secrets().send(new PutSecretValueCommand({ SecretId: arn, SecretString: value }));
+}
+
+/** The agreement index entry the functions wrote to the state bucket, or undefined when there is none. */
+export async function indexEntry(bucket: string, agreementId: string): Promise<unknown> {
+  try {
+    const object = await aws.s3().send(new GetObjectCommand({ Bucket: bucket, Key: `index/agreements/${encodeURIComponent(agreementId)}.json` }));
+    return JSON.parse(await object.Body!.transformToString());
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
 }
 
 // ---- Lambda shapes ------------------------------------------------------------------------------
@@ -317,11 +328,15 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 // ---- One test file's harness and world ---------------------------------------------------------
 
-/** The environment every function reads to reach Data Mesh Manager. */
-export interface DmmEnvironment {
+/**
+ * The environment every function reads to reach Data Mesh Manager, and the state bucket (the
+ * checkpoint of poll-feed, the agreement index of the functions that write IAM).
+ */
+export interface FunctionEnvironment {
   DMM_BASE_URL: string;
   DMM_API_KEY_SECRET_ARN: string;
   AWS_REGION: string;
+  STATE_BUCKET: string;
 }
 
 export interface LambdaWorld {
@@ -332,7 +347,9 @@ export interface LambdaWorld {
   role: string;
   dmm: DmmServer;
   secretArn: string;
-  env: DmmEnvironment;
+  /** The world's own state bucket (STATE_BUCKET in `env`). */
+  stateBucket: string;
+  env: FunctionEnvironment;
 }
 
 export interface WorldOptions {
@@ -380,7 +397,16 @@ export function useLambdaHarness(): LambdaHarness {
       const role = await createRole(rolePath);
       const dmm = await start(mesh(role), apiKey);
       const secretArn = await createSecret(secret(apiKey));
-      return { apiKey, rolePath, role, dmm, secretArn, env: { DMM_BASE_URL: dmm.url, DMM_API_KEY_SECRET_ARN: secretArn, AWS_REGION: REGION } };
+      const stateBucket = await createBucket();
+      return {
+        apiKey,
+        rolePath,
+        role,
+        dmm,
+        secretArn,
+        stateBucket,
+        env: { DMM_BASE_URL: dmm.url, DMM_API_KEY_SECRET_ARN: secretArn, AWS_REGION: REGION, STATE_BUCKET: stateBucket },
+      };
     },
   };
 }

@@ -11,7 +11,8 @@ import {
   agreement,
   aws,
   consumerProduct,
-  createBucket,
+  ACCOUNT,
+  indexEntry,
   createFifoQueue,
   deliverQueue,
   inlinePolicies,
@@ -27,7 +28,7 @@ const { out, world: lambdaWorld } = useLambdaHarness();
 
 async function world(options: { active?: boolean } = {}) {
   const bucket = unique('acme-orders');
-  const { apiKey, rolePath, role, dmm, env } = await lambdaWorld({
+  const { apiKey, rolePath, role, dmm, env, stateBucket } = await lambdaWorld({
     rolePrefix: 'lambda-e2e',
     mesh: (role) => ({
       dataProducts: [s3Product('orders', bucket), consumerProduct('consumer', role)],
@@ -35,11 +36,11 @@ async function world(options: { active?: boolean } = {}) {
     }),
   });
   const queue = await createFifoQueue();
-  const stateBucket = await createBucket();
+  // One state bucket for both, as deployed: the checkpoint and the agreement index.
   const common = { ...env, POWERTOOLS_SERVICE_NAME: 'dmm-aws-test', POWERTOOLS_METRICS_NAMESPACE: 'dmm-aws-test' };
-  const pollEnv = { ...common, EVENT_QUEUE_URL: queue.url, STATE_BUCKET: stateBucket };
+  const pollEnv = { ...common, EVENT_QUEUE_URL: queue.url };
   const processEnv = { ...common, MANAGED_ROLE_PATH: rolePath, MAX_RECEIVE_COUNT: '5' };
-  return { apiKey, role, bucket, dmm, queue, stateBucket, pollEnv, processEnv };
+  return { apiKey, role, roleArn: `arn:aws:iam::${ACCOUNT}:role${rolePath}${role}`, bucket, dmm, queue, stateBucket, pollEnv, processEnv };
 }
 
 async function checkpointOf(bucket: string): Promise<{ lastEventId: string }> {
@@ -73,6 +74,8 @@ describe('poll-feed → SQS FIFO → process-events → IAM', () => {
     expect(JSON.stringify(granted)).toContain(`arn:aws:s3:::${w.bucket}`);
     expect(out.metric('Grants')).toBe(1);
     expect(w.dmm.sim.state.agreementView('agr-orders')?.provisioning).toMatchObject({ status: 'provisioned' });
+    // The same bucket as the checkpoint remembers where the grant went.
+    expect(await indexEntry(w.stateBucket, 'agr-orders')).toEqual({ agreementId: 'agr-orders', roleArns: [w.roleArn] });
 
     w.dmm.sim.deactivate('agr-orders');
     const second = await poll(scheduledEvent('dmm-aws-poll-feed'), lambdaContext({ functionName: 'dmm-aws-poll-feed' }));
@@ -81,6 +84,7 @@ describe('poll-feed → SQS FIFO → process-events → IAM', () => {
     await deliver();
     expect(statementsFor(await inlinePolicies(w.role), 'agr-orders')).toEqual([]);
     expect(out.metric('Revokes')).toBe(1);
+    expect(await indexEntry(w.stateBucket, 'agr-orders')).toBeUndefined();
 
     // The logs are Powertools JSON with the agreement as a key, and never the API key.
     expect(out.logs().some((l) => l.agreementId === 'agr-orders' && l.service === 'dmm-aws-test')).toBe(true);

@@ -4,20 +4,21 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createReconcileHandler } from '../../src/lambda/reconcile.js';
-import { agreement, consumerProduct, inlinePolicies, lambdaContext, s3Product, scheduledEvent, statementsFor, unique, useLambdaHarness } from './helpers.js';
+import { ACCOUNT, agreement, consumerProduct, indexEntry, inlinePolicies, lambdaContext, s3Product, scheduledEvent, statementsFor, unique, useLambdaHarness } from './helpers.js';
 
 const { out, world: lambdaWorld } = useLambdaHarness();
 
 async function world() {
   const bucket = unique('acme-orders');
-  const { rolePath, role, dmm, env } = await lambdaWorld({
+  const { rolePath, role, dmm, env, stateBucket } = await lambdaWorld({
     rolePrefix: 'lambda-reconcile',
     mesh: (role) => ({ dataProducts: [s3Product('orders', bucket), consumerProduct('consumer', role)], agreements: [agreement('agr-r', 'orders', 'consumer', true)] }),
     // The secret in its JSON form.
     secret: (apiKey) => JSON.stringify({ apiKey }),
   });
   const handler = createReconcileHandler({ ...env, MANAGED_ROLE_PATH: rolePath });
-  return { role, bucket, dmm, handler, context: () => lambdaContext({ functionName: 'dmm-aws-reconcile' }) };
+  const roleArn = `arn:aws:iam::${ACCOUNT}:role${rolePath}${role}`;
+  return { role, roleArn, bucket, dmm, stateBucket, handler, context: () => lambdaContext({ functionName: 'dmm-aws-reconcile' }) };
 }
 
 describe('reconcile', () => {
@@ -30,6 +31,8 @@ describe('reconcile', () => {
     expect(JSON.stringify(plan)).toContain(`arn:aws:s3:::${w.bucket}`);
     expect(await inlinePolicies(w.role)).toEqual(new Map());
     expect(out.metric('ReconcileChanges')).toBeUndefined();
+    // A plan writes nothing, not even the index.
+    expect(await indexEntry(w.stateBucket, 'agr-r')).toBeUndefined();
 
     const applied = await w.handler(scheduledEvent('dmm-aws-reconcile'), w.context());
     expect(applied).toEqual({
@@ -40,6 +43,7 @@ describe('reconcile', () => {
     expect(statementsFor(await inlinePolicies(w.role), 'agr-r').length).toBeGreaterThan(0);
     expect(out.metric('ReconcileChanges')).toBe(1);
     expect(out.metric('Grants')).toBe(1);
+    expect(await indexEntry(w.stateBucket, 'agr-r')).toEqual({ agreementId: 'agr-r', roleArns: [w.roleArn] });
 
     // Converged: the next plan is empty.
     expect(await w.handler({ dryRun: true }, w.context())).toMatchObject({ summary: { changes: 0 } });

@@ -248,7 +248,15 @@ describe('the Lambda path (Powertools logs on stdout)', () => {
     servers.push(dmm);
     dmm.intercept = async ({ path }) => (path.startsWith('/api/dataproducts/broken') ? { status: 503, headers: { 'retry-after': '0' } } : undefined);
     const secret = await lambda.createSecret(JSON.stringify({ apiKey: KEY }));
-    const env = { DMM_BASE_URL: dmm.url, DMM_API_KEY_SECRET_ARN: secret, AWS_REGION: lambda.REGION, MANAGED_ROLE_PATH: rolePath, MAX_RECEIVE_COUNT: '2', POWERTOOLS_LOG_LEVEL: 'DEBUG' };
+    const env = {
+      DMM_BASE_URL: dmm.url,
+      DMM_API_KEY_SECRET_ARN: secret,
+      AWS_REGION: lambda.REGION,
+      STATE_BUCKET: await lambda.createBucket(),
+      MANAGED_ROLE_PATH: rolePath,
+      MAX_RECEIVE_COUNT: '2',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    };
 
     const processEvents = createProcessEventsHandler(env);
     const record = (id: string, receiveCount: number) =>

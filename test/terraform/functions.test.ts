@@ -192,6 +192,14 @@ describe('the environment is exactly the contract of src/lambda/environment.ts',
     expect(resource(mod, 'aws_sqs_queue.events').redrive_policy).toMatch(/maxReceiveCount\s*=\s*var\.max_receive_count\b/);
   });
 
+  it('process-events and reconcile keep the agreement index in the module\'s state bucket', () => {
+    for (const name of ['process-events', 'reconcile'] as const) {
+      const env = environmentOf(mod, lambdaFor(name)[1]);
+      expect(env.STATE_BUCKET, name).toBe('${aws_s3_bucket.state.bucket}');
+      expect(env.AGREEMENT_INDEX_PREFIX, name).toBe('${local.agreement_index_prefix}');
+    }
+  });
+
   it('poll-feed\'s queue and checkpoint are the module\'s queue and bucket', () => {
     const env = environmentOf(mod, lambdaFor('poll-feed')[1]);
     expect(env.EVENT_QUEUE_URL).toBe('${aws_sqs_queue.events.url}');

@@ -5,6 +5,7 @@
  * Widening a statement, adding an action or dropping the Deny makes these tests fail.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { INDEX_ACTIONS_USED } from '../../src/aws/agreement-index.js';
 import { SECRETS_ACTIONS_USED } from '../../src/aws/api-key.js';
 import { IAM_ACTIONS_USED } from '../../src/aws/iam-account.js';
 import { S3_ACTIONS_USED } from '../../src/aws/s3-checkpoint.js';
@@ -67,7 +68,8 @@ const EVENT_SOURCE_MAPPING_SQS = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMess
 /**
  * S3 answers GetObject of a missing key with 404 NoSuchKey only to callers that may ListBucket,
  * otherwise with 403 AccessDenied; the checkpoint adapter relies on NoSuchKey for "no checkpoint
- * yet". So poll-feed needs ListBucket although no command calls it.
+ * yet", the agreement index for "no entry". So every role that reads the state bucket needs
+ * ListBucket although no command calls it.
  */
 const IMPLIED_S3 = ['s3:ListBucket'];
 
@@ -171,10 +173,10 @@ describe('actions granted equal the actions the code uses', () => {
     expect(sorted([...pollFeed, ...processEvents])).toEqual(sorted(SQS_ACTIONS_USED));
   });
 
-  it('S3: poll-feed exactly S3_ACTIONS_USED (plus ListBucket, which S3 requires to answer NoSuchKey); nobody else', () => {
+  it('S3: poll-feed exactly S3_ACTIONS_USED, the IAM writers exactly INDEX_ACTIONS_USED (each plus ListBucket, which S3 requires to answer NoSuchKey)', () => {
     expect(byService(allowedActions(roleStatements('poll_feed')), 's3')).toEqual(sorted([...S3_ACTIONS_USED, ...IMPLIED_S3]));
-    expect(byService(allowedActions(roleStatements('process_events')), 's3')).toEqual([]);
-    expect(byService(allowedActions(roleStatements('reconcile')), 's3')).toEqual([]);
+    expect(byService(allowedActions(roleStatements('process_events')), 's3')).toEqual(sorted([...INDEX_ACTIONS_USED, ...IMPLIED_S3]));
+    expect(byService(allowedActions(roleStatements('reconcile')), 's3')).toEqual(sorted([...INDEX_ACTIONS_USED, ...IMPLIED_S3]));
   });
 
   it.each(['poll_feed', 'process_events', 'reconcile'] as const)('%s: Secrets Manager exactly SECRETS_ACTIONS_USED, logs only to write its own group, nothing else', (role) => {
@@ -182,7 +184,7 @@ describe('actions granted equal the actions the code uses', () => {
     expect(byService(actions, 'secretsmanager')).toEqual(sorted(SECRETS_ACTIONS_USED));
     expect(byService(actions, 'logs')).toEqual(sorted(LOGS));
     const services = new Set([...actions].map((action) => action.split(':')[0]));
-    const expected = role === 'poll_feed' ? ['logs', 's3', 'secretsmanager', 'sqs'] : role === 'process_events' ? ['iam', 'logs', 'secretsmanager', 'sqs'] : ['iam', 'logs', 'secretsmanager'];
+    const expected = role === 'poll_feed' ? ['logs', 's3', 'secretsmanager', 'sqs'] : role === 'process_events' ? ['iam', 'logs', 's3', 'secretsmanager', 'sqs'] : ['iam', 'logs', 's3', 'secretsmanager'];
     expect([...services].sort()).toEqual(expected);
   });
 });
@@ -316,6 +318,32 @@ describe('poll-feed, the queues, the checkpoint and the secret', () => {
     expect(evaluate(statements, { action: 's3:ListBucket', resource: BUCKET_ARN })).toBe('Allowed');
     expect(evaluate(statements, { action: 's3:ListBucket', resource: 'arn:aws:s3:::someone-elses-bucket' })).toBe('ImplicitlyDenied');
     expect(evaluate(statements, { action: 's3:DeleteObject', resource: checkpoint })).toBe('ImplicitlyDenied');
+  });
+
+  it.each(['process_events', 'reconcile'] as const)('%s reads, writes and deletes agreement index entries and nothing else in S3', (role) => {
+    const statements = roleStatements(role);
+    const entry = `${BUCKET_ARN}/index/agreements/agr-1.json`;
+    const checkpoint = `${BUCKET_ARN}/${String(mod.variables.get('checkpoint_key')?.default)}`;
+    for (const action of INDEX_ACTIONS_USED) {
+      expect(evaluate(statements, { action, resource: entry }), action).toBe('Allowed');
+      expect(evaluate(statements, { action, resource: `${BUCKET_ARN}/index/agreements/team%2Fagr.json` }), action).toBe('Allowed');
+      expect(evaluate(statements, { action, resource: checkpoint }), action).toBe('ImplicitlyDenied');
+      expect(evaluate(statements, { action, resource: `${BUCKET_ARN}/index/other/agr-1.json` }), action).toBe('ImplicitlyDenied');
+      expect(evaluate(statements, { action, resource: 'arn:aws:s3:::someone-elses-bucket/index/agreements/agr-1.json' }), action).toBe('ImplicitlyDenied');
+    }
+    expect(evaluate(statements, { action: 's3:ListBucket', resource: BUCKET_ARN })).toBe('Allowed');
+    expect(evaluate(statements, { action: 's3:ListBucket', resource: 'arn:aws:s3:::someone-elses-bucket' })).toBe('ImplicitlyDenied');
+  });
+
+  it('poll-feed cannot touch the agreement index', () => {
+    const statements = roleStatements('poll_feed');
+    for (const action of INDEX_ACTIONS_USED) expect(evaluate(statements, { action, resource: `${BUCKET_ARN}/index/agreements/agr-1.json` }), action).toBe('ImplicitlyDenied');
+  });
+
+  it('the index prefix the IAM writers are granted is the one their environment names', () => {
+    expect(mod.locals.agreement_index_prefix).toBe('index/agreements/');
+    expect(mod.locals.iam_writer_environment.AGREEMENT_INDEX_PREFIX).toBe('${local.agreement_index_prefix}');
+    expect(resource(mod, 'data.aws_iam_policy_document.agreement_index').statement[0].resources).toEqual(['${aws_s3_bucket.state.arn}/${local.agreement_index_prefix}*']);
   });
 
   it.each(['poll_feed', 'process_events', 'reconcile'] as const)('%s reads the API key secret and no other', (role) => {

@@ -1,0 +1,95 @@
+/**
+ * The agreement index (src/sync/agreement-index.ts) in S3: one small JSON object per agreement,
+ * `<prefix><encodeURIComponent(agreement id)>.json` holding `{ agreementId, roleArns }`. One object
+ * per agreement keeps each event's read and write to a single small request, and lets the two
+ * writers (process-events and the full reconcile) touch different agreements without a
+ * read-modify-write of a shared document.
+ */
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { normalizeRoleArns, type AgreementIndex } from '../sync/agreement-index.js';
+import { createS3Client } from './clients.js';
+import { awsErrorCode, messageOf } from './errors.js';
+
+/**
+ * Object reads and writes under the prefix. A missing key answers NoSuchKey only to a caller that
+ * may also s3:ListBucket the bucket (otherwise 403), which terraform/iam.tf grants for that reason.
+ */
+export const INDEX_ACTIONS_USED = ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'] as const;
+
+export const DEFAULT_INDEX_PREFIX = 'index/agreements/';
+
+const entrySchema = z.object({
+  agreementId: z.string().min(1),
+  roleArns: z.array(z.string().min(1)),
+});
+
+export interface S3AgreementIndexOptions {
+  /** Default: createS3Client() from the standard AWS configuration. */
+  client?: S3Client;
+  bucket: string;
+  /** Key prefix of the entries; default {@link DEFAULT_INDEX_PREFIX}. */
+  prefix?: string;
+}
+
+export class S3AgreementIndex implements AgreementIndex {
+  readonly bucket: string;
+  readonly prefix: string;
+  private readonly client: S3Client;
+
+  constructor(options: S3AgreementIndexOptions) {
+    this.bucket = options.bucket;
+    this.prefix = options.prefix ?? DEFAULT_INDEX_PREFIX;
+    this.client = options.client ?? createS3Client();
+  }
+
+  /** The object key of an agreement's entry; ids may hold any character, keys stay plain. */
+  keyOf(agreementId: string): string {
+    return `${this.prefix}${encodeURIComponent(agreementId)}.json`;
+  }
+
+  async rolesOf(agreementId: string): Promise<string[] | undefined> {
+    const key = this.keyOf(agreementId);
+    let text: string;
+    try {
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      text = (await object.Body?.transformToString('utf8')) ?? '';
+    } catch (error) {
+      if (awsErrorCode(error) === 'NoSuchKey') return undefined;
+      throw new Error(`cannot read agreement index entry ${this.location(key)}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`, { cause: error });
+    }
+    const parsed = entrySchema.safeParse(parseJson(text));
+    // An entry for another id would send a revoke to the wrong roles: treat it as damage.
+    if (!parsed.success || parsed.data.agreementId !== agreementId) {
+      throw new Error(`agreement index entry ${this.location(key)} is damaged: expected JSON {"agreementId": "${agreementId}", "roleArns": [...]}; delete it, the next full reconcile writes it again`);
+    }
+    return parsed.data.roleArns;
+  }
+
+  async record(agreementId: string, roleArns: string[]): Promise<void> {
+    const key = this.keyOf(agreementId);
+    const entry = normalizeRoleArns(roleArns);
+    try {
+      if (entry.length === 0) {
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      } else {
+        const body = `${JSON.stringify({ agreementId, roleArns: entry })}\n`;
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+      }
+    } catch (error) {
+      throw new Error(`cannot write agreement index entry ${this.location(key)}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  private location(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The agreement index (src/sync/agreement-index.ts) for the CLI: one JSON file
+ * `{ "entries": [{ "agreementId": "...", "roleArns": ["..."] }] }`, sorted by agreement id and
+ * replaced atomically on every change like the other local state files. A list rather than an
+ * object keyed by id, because ids are user input and `__proto__` is no safe object key. A missing
+ * file is an empty index; deleting it is safe (the next full reconcile writes it again).
+ */
+import { z } from 'zod';
+import { normalizeRoleArns, type AgreementIndex } from '../sync/agreement-index.js';
+import { JsonFileStore } from './state-store.js';
+
+const fileSchema = z.strictObject({
+  entries: z.array(z.strictObject({ agreementId: z.string().min(1), roleArns: z.array(z.string().min(1)).min(1) })),
+});
+
+type IndexFile = z.infer<typeof fileSchema>;
+
+export class FileAgreementIndex implements AgreementIndex {
+  private readonly store: JsonFileStore<IndexFile>;
+
+  constructor(path: string) {
+    this.store = new JsonFileStore(path, fileSchema, () => ({ entries: [] }));
+  }
+
+  get path(): string {
+    return this.store.path;
+  }
+
+  async rolesOf(agreementId: string): Promise<string[] | undefined> {
+    const { entries } = await this.store.read();
+    return entries.find((entry) => entry.agreementId === agreementId)?.roleArns;
+  }
+
+  async record(agreementId: string, roleArns: string[]): Promise<void> {
+    const entry = normalizeRoleArns(roleArns);
+    await this.store.update((state) => {
+      state.entries = state.entries.filter((e) => e.agreementId !== agreementId);
+      if (entry.length > 0) state.entries.push({ agreementId, roleArns: entry });
+      state.entries.sort((a, b) => (a.agreementId < b.agreementId ? -1 : a.agreementId > b.agreementId ? 1 : 0));
+    });
+  }
+}
