@@ -70,14 +70,19 @@ export class S3AgreementIndex implements AgreementIndex {
     const key = this.keyOf(agreementId);
     const entry = normalizeRoleArns(roleArns);
     try {
-      if (entry.length === 0) {
-        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
-      } else {
-        const body = `${JSON.stringify({ agreementId, roleArns: entry })}\n`;
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' }));
-      }
+      const body = `${JSON.stringify({ agreementId, roleArns: entry })}\n`;
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' }));
     } catch (error) {
       throw new Error(`cannot write agreement index entry ${this.location(key)}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  async forget(agreementId: string): Promise<void> {
+    const key = this.keyOf(agreementId);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      throw new Error(`cannot delete agreement index entry ${this.location(key)}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`, { cause: error });
     }
   }
 

@@ -10,7 +10,7 @@ import { normalizeRoleArns, type AgreementIndex } from '../sync/agreement-index.
 import { JsonFileStore } from './state-store.js';
 
 const fileSchema = z.strictObject({
-  entries: z.array(z.strictObject({ agreementId: z.string().min(1), roleArns: z.array(z.string().min(1)).min(1) })),
+  entries: z.array(z.strictObject({ agreementId: z.string().min(1), roleArns: z.array(z.string().min(1)) })),
 });
 
 type IndexFile = z.infer<typeof fileSchema>;
@@ -35,8 +35,14 @@ export class FileAgreementIndex implements AgreementIndex {
     const entry = normalizeRoleArns(roleArns);
     await this.store.update((state) => {
       state.entries = state.entries.filter((e) => e.agreementId !== agreementId);
-      if (entry.length > 0) state.entries.push({ agreementId, roleArns: entry });
+      state.entries.push({ agreementId, roleArns: entry });
       state.entries.sort((a, b) => (a.agreementId < b.agreementId ? -1 : a.agreementId > b.agreementId ? 1 : 0));
+    });
+  }
+
+  async forget(agreementId: string): Promise<void> {
+    await this.store.update((state) => {
+      state.entries = state.entries.filter((e) => e.agreementId !== agreementId);
     });
   }
 }

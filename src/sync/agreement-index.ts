@@ -14,8 +14,13 @@ import type { Logger } from '../util/log.js';
 export interface AgreementIndex {
   /** The role ARNs last recorded for the agreement; `undefined` when there is no entry. */
   rolesOf(agreementId: string): Promise<string[] | undefined>;
-  /** Replace the agreement's entry; `[]` deletes it (the agreement holds nothing anywhere). */
+  /**
+   * Replace the agreement's entry. `[]` is kept: "seen, holds nothing", so a later deletion of
+   * the agreement needs no role scan.
+   */
   record(agreementId: string, roleArns: string[]): Promise<void>;
+  /** Drop the entry of an agreement that is gone and holds nothing. */
+  forget(agreementId: string): Promise<void>;
 }
 
 /** The stored form of an entry: sorted, without duplicates, so equal sets compare equal. */
@@ -25,6 +30,7 @@ export function normalizeRoleArns(roleArns: readonly string[]): string[] {
 
 /** Whether recording `next` would change an entry that reads `previous`. */
 export function entryChanges(previous: readonly string[] | undefined, next: readonly string[]): boolean {
+  if (previous === undefined) return true;
   const before = normalizeRoleArns(previous ?? []);
   const after = normalizeRoleArns(next);
   return before.length !== after.length || before.some((arn, i) => arn !== after[i]);
@@ -40,9 +46,11 @@ export class MemoryAgreementIndex implements AgreementIndex {
   }
 
   async record(agreementId: string, roleArns: string[]): Promise<void> {
-    const entry = normalizeRoleArns(roleArns);
-    if (entry.length === 0) this.entries.delete(agreementId);
-    else this.entries.set(agreementId, entry);
+    this.entries.set(agreementId, normalizeRoleArns(roleArns));
+  }
+
+  async forget(agreementId: string): Promise<void> {
+    this.entries.delete(agreementId);
   }
 
   /** Every entry, for tests and inspection. */
@@ -73,9 +81,21 @@ export async function readIndexEntry(index: AgreementIndex, agreementId: string,
  * otherwise rewrite every entry every hour). A failed write is logged, never thrown: IAM is
  * already right, and the next full reconcile writes the entry again.
  */
-export async function updateIndexEntry(index: AgreementIndex, agreementId: string, before: IndexReading, roleArns: readonly string[], log: Logger): Promise<void> {
-  if (before !== 'unreadable' && !entryChanges(before.entry, roleArns)) return;
+export async function updateIndexEntry(
+  index: AgreementIndex,
+  agreementId: string,
+  before: IndexReading,
+  roleArns: readonly string[],
+  log: Logger,
+  gone = false,
+): Promise<void> {
   try {
+    if (gone && roleArns.length === 0) {
+      // Deleted and holding nothing: nothing will ever ask about it again.
+      if (before === 'unreadable' || before.entry !== undefined) await index.forget(agreementId);
+      return;
+    }
+    if (before !== 'unreadable' && !entryChanges(before.entry, roleArns)) return;
     await index.record(agreementId, normalizeRoleArns(roleArns));
   } catch (error) {
     log.warn('agreement index not updated; the next full reconcile repairs it', { agreementId, roleArns: [...roleArns], error: errorMessage(error) });

@@ -48,7 +48,9 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
 
   const indexed: IndexReading = ctx.agreementIndex ? await readIndexEntry(ctx.agreementIndex, agreementId, log) : { entry: undefined };
   const indexedArns = indexed === 'unreadable' ? [] : (indexed.entry ?? []);
-  const roles = await candidateRoles(ctx, agreementId, agreement, desired, indexedArns);
+  // An entry, even an empty one, means this tool has seen the agreement and knows where it is.
+  const indexedKnown = indexed !== 'unreadable' && indexed.entry !== undefined;
+  const roles = await candidateRoles(ctx, agreementId, agreement, desired, indexedArns, indexedKnown);
   const changes: PolicyChange[] = [];
   const effects: AgreementEffect[] = [];
   let policyNames: string[] = [];
@@ -124,7 +126,7 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
   };
   log.info(`decision: ${decision}`, { decision, effect, reason, role: outcome.role, policies: policyNames, changes: changes.length, dryRun: !!options.dryRun });
 
-  if (ctx.agreementIndex && !options.dryRun) await updateIndexEntry(ctx.agreementIndex, agreementId, indexed, heldOnRoleArns, log);
+  if (ctx.agreementIndex && !options.dryRun) await updateIndexEntry(ctx.agreementIndex, agreementId, indexed, heldOnRoleArns, log, !agreement);
 
   if (agreement && !options.dryRun) {
     outcome.report = await reportBack(ctx.dmm, agreement, reportState(outcome, desired), log);
@@ -177,6 +179,7 @@ async function candidateRoles(
   agreement: Agreement | undefined,
   desired: Resolution,
   indexedArns: string[],
+  indexedKnown: boolean,
 ): Promise<RoleState[]> {
   const names = new Set<string>();
   if (desired.kind === 'grant') names.add(desired.grant.role.name);
@@ -187,7 +190,7 @@ async function candidateRoles(
   // Reading every role costs minutes in a large account: only worth it when nothing says where
   // the access is, i.e. for grants made before the index existed or by the reference integration.
   const mayHoldAccess = !!agreement && (agreement.tags.includes(TAG_ACTIVE) || FIELD_POLICY_NAME in agreement.custom);
-  if (known.length === 0 && (!agreement || (desired.kind !== 'grant' && mayHoldAccess))) {
+  if (!indexedKnown && known.length === 0 && (!agreement || (desired.kind !== 'grant' && mayHoldAccess))) {
     for (const listed of await ctx.iam.listRoles()) {
       const role = await withTags(ctx, listed);
       const state = await readRoleState(ctx.iam, role);

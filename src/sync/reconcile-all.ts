@@ -187,7 +187,7 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
   const logDecision = options.dryRun ? ctx.log.debug : ctx.log.info;
   for (const outcome of outcomes) logDecision(`decision: ${outcome.decision}`, { agreementId: outcome.agreementId, decision: outcome.decision, effect: outcome.effect, reason: outcome.reason, dryRun: !!options.dryRun });
 
-  if (!options.dryRun && ctx.agreementIndex) await refreshIndex(ctx, ctx.agreementIndex, outcomes.filter((o) => !changedMeanwhile.has(o.agreementId)), concurrency);
+  if (!options.dryRun && ctx.agreementIndex) await refreshIndex(ctx, ctx.agreementIndex, outcomes.filter((o) => !changedMeanwhile.has(o.agreementId)), new Set(agreements.map((a) => a.id)), concurrency);
 
   if (!options.dryRun) {
     let reported = 0;
@@ -203,17 +203,31 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
 
 /**
  * Rebuild the agreement index from what this reconcile found on every role: each agreement's
- * entry becomes the roles holding its statements now, and the entries of agreements whose
- * statements were just removed (deleted ones included) are deleted. Unchanged entries are only
+ * entry becomes the roles holding its statements now (`[]`: seen, holds nothing), and the entries
+ * of deleted agreements that hold nothing any more are dropped. Unchanged entries are only
  * read. Failures are counted and logged once: the index is a cache, IAM is already right.
  */
-async function refreshIndex(ctx: SyncContext, index: AgreementIndex, outcomes: AgreementOutcome[], concurrency: number): Promise<void> {
+async function refreshIndex(
+  ctx: SyncContext,
+  index: AgreementIndex,
+  outcomes: AgreementOutcome[],
+  existing: ReadonlySet<string>,
+  concurrency: number,
+): Promise<void> {
   let written = 0;
   const failed: string[] = [];
   let firstError: string | undefined;
   await mapLimit(outcomes, Math.min(concurrency, 4), async ({ agreementId, heldOnRoleArns }) => {
     try {
-      if (!entryChanges(await index.rolesOf(agreementId), heldOnRoleArns)) return;
+      const before = await index.rolesOf(agreementId);
+      if (!existing.has(agreementId) && heldOnRoleArns.length === 0) {
+        if (before !== undefined) {
+          await index.forget(agreementId);
+          written++;
+        }
+        return;
+      }
+      if (!entryChanges(before, heldOnRoleArns)) return;
       await index.record(agreementId, normalizeRoleArns(heldOnRoleArns));
       written++;
     } catch (error) {

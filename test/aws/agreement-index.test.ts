@@ -17,7 +17,7 @@ async function keys(client: S3Client, bucketName: string): Promise<string[]> {
 }
 
 describe('S3AgreementIndex on moto', () => {
-  it('no entry at first; then one small object per agreement under the prefix; [] deletes it', async () => {
+  it('no entry at first; then one small object per agreement under the prefix; [] is kept, forget deletes it', async () => {
     const client = motoS3();
     const name = await bucket(client);
     const index = new S3AgreementIndex({ client, bucket: name });
@@ -33,15 +33,19 @@ describe('S3AgreementIndex on moto', () => {
     expect(stored.ContentType).toBe('application/json');
 
     await index.record('agr-1', []);
+    expect(await index.rolesOf('agr-1')).toEqual([]);
+    await index.forget('agr-1');
     expect(await index.rolesOf('agr-1')).toBeUndefined();
     expect(await keys(client, name)).toEqual(['index/agreements/agr-2.json']);
-    // Deleting what is not there is no error: a revoked agreement's entry may already be gone.
-    await index.record('agr-never', []);
+    // Forgetting what is not there is no error: a deleted agreement's entry may already be gone.
+    await index.forget('agr-never');
     expect(sent.names().filter((n) => n !== 'ListObjectsV2Command')).toEqual([
       'GetObjectCommand',
       'PutObjectCommand',
       'PutObjectCommand',
       'GetObjectCommand',
+      'GetObjectCommand',
+      'PutObjectCommand',
       'GetObjectCommand',
       'DeleteObjectCommand',
       'GetObjectCommand',

@@ -65,7 +65,7 @@ describe('agreement index', () => {
 
     world.sim.deactivate('agr-keep');
     await world.sync();
-    expect(index.snapshot()).toEqual({ 'agr-del': [ROLE_ARN], 'agr-report': [REPORTING_ARN] });
+    expect(index.snapshot()).toEqual({ 'agr-keep': [], 'agr-del': [ROLE_ARN], 'agr-report': [REPORTING_ARN] });
   });
 
   it('a deleted agreement is revoked through the index without listing a single role', async () => {
@@ -81,6 +81,20 @@ describe('agreement index', () => {
     expect(grants.get('agr-keep')!.statements).toEqual([bucketReadStatement('agr-keep', 'acme-billing')]);
     expect([...(await grantsOn(world.iam, REPORTING)).keys()]).toEqual(['agr-report']);
     expect(await world.ctx.agreementIndex!.rolesOf('agr-del')).toBeUndefined();
+  });
+
+  it('an agreement that ended and is then deleted needs no role scan either, and leaves no entry', async () => {
+    const world = await indexedWorld();
+    await world.settle();
+    world.sim.deactivate('agr-keep');
+    await world.settle();
+    expect(await world.ctx.agreementIndex!.rolesOf('agr-keep')).toEqual([]);
+    const listedBefore = world.listRolesCalls();
+
+    const run = await deleteAndSync(world, 'agr-keep');
+    expect(run.results.flatMap((r) => r.outcomes.map((o) => [o.agreementId, o.decision, o.effect]))).toEqual([['agr-keep', 'none', 'absent']]);
+    expect(world.listRolesCalls() - listedBefore).toBe(0);
+    expect(await world.ctx.agreementIndex!.rolesOf('agr-keep')).toBeUndefined();
   });
 
   it('with an empty index (grants made before it existed) a deleted agreement is still found, by a role scan', async () => {
@@ -137,6 +151,9 @@ describe('agreement index', () => {
     const world = await indexedWorld({
       rolesOf: async () => undefined,
       record: async () => {
+        throw new Error('AccessDenied: not allowed to write the index');
+      },
+      forget: async () => {
         throw new Error('AccessDenied: not allowed to write the index');
       },
     });

@@ -84,7 +84,7 @@ describe('poll-feed → SQS FIFO → process-events → IAM', () => {
     await deliver();
     expect(statementsFor(await inlinePolicies(w.role), 'agr-orders')).toEqual([]);
     expect(out.metric('Revokes')).toBe(1);
-    expect(await indexEntry(w.stateBucket, 'agr-orders')).toBeUndefined();
+    expect(await indexEntry(w.stateBucket, 'agr-orders')).toEqual({ agreementId: 'agr-orders', roleArns: [] });
 
     // The logs are Powertools JSON with the agreement as a key, and never the API key.
     expect(out.logs().some((l) => l.agreementId === 'agr-orders' && l.service === 'dmm-aws-test')).toBe(true);

@@ -32,13 +32,15 @@ describe('FileAgreementIndex', () => {
     expect(await readdir(join(dir, 'state'))).toEqual(['agreement-index.json']);
   });
 
-  it('recording [] deletes the entry; ids that are Object properties are plain ids', async () => {
+  it('[] is kept as "holds nothing", forget deletes; ids that are Object properties are plain ids', async () => {
     const file = join(await newTempDir(), 'agreement-index.json');
     const index = new FileAgreementIndex(file);
     expect(await index.rolesOf('constructor')).toBeUndefined();
     await index.record('__proto__', [A]);
     await index.record('agr-1', [A]);
     await index.record('agr-1', []);
+    expect(await index.rolesOf('agr-1')).toEqual([]);
+    await index.forget('agr-1');
     expect(await index.rolesOf('agr-1')).toBeUndefined();
     expect(await new FileAgreementIndex(file).rolesOf('__proto__')).toEqual([A]);
   });

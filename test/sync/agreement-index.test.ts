@@ -17,6 +17,10 @@ function brokenIndex(): AgreementIndex & { calls: number } {
       index.calls++;
       throw new Error('s3 is down');
     },
+    async forget(): Promise<void> {
+      index.calls++;
+      throw new Error('s3 is down');
+    },
   };
   return index;
 }
@@ -35,12 +39,14 @@ describe('MemoryAgreementIndex', () => {
     expect(index.snapshot()).toEqual({ 'agr-1': [A, B], 'agr-2': [A] });
   });
 
-  it('replaces an entry; recording [] deletes it', async () => {
+  it('replaces an entry; [] is kept as "holds nothing"; forget drops it', async () => {
     const index = new MemoryAgreementIndex();
     await index.record('agr-1', [A]);
     await index.record('agr-1', [B]);
     expect(await index.rolesOf('agr-1')).toEqual([B]);
     await index.record('agr-1', []);
+    expect(await index.rolesOf('agr-1')).toEqual([]);
+    await index.forget('agr-1');
     expect(await index.rolesOf('agr-1')).toBeUndefined();
     expect(index.snapshot()).toEqual({});
   });
@@ -56,9 +62,10 @@ describe('MemoryAgreementIndex', () => {
 });
 
 describe('entryChanges', () => {
-  it('compares as sets; no entry equals no roles', () => {
+  it('compares as sets; no entry differs from an empty one', () => {
     expect(entryChanges([A, B], [B, A, A])).toBe(false);
-    expect(entryChanges(undefined, [])).toBe(false);
+    expect(entryChanges(undefined, [])).toBe(true);
+    expect(entryChanges([], [])).toBe(false);
     expect(entryChanges(undefined, [A])).toBe(true);
     expect(entryChanges([A], [])).toBe(true);
     expect(entryChanges([A], [B])).toBe(true);
@@ -76,14 +83,28 @@ describe('readIndexEntry / updateIndexEntry', () => {
     };
     const log = memoryLogger();
 
+    const forgotten: string[] = [];
+    const forget = index.forget.bind(index);
+    index.forget = async (id) => {
+      forgotten.push(id);
+      await forget(id);
+    };
+
     await updateIndexEntry(index, 'agr-1', await readIndexEntry(index, 'agr-1', log), [A], log);
     await updateIndexEntry(index, 'agr-1', await readIndexEntry(index, 'agr-1', log), [A], log);
     await updateIndexEntry(index, 'agr-2', await readIndexEntry(index, 'agr-2', log), [], log);
+    await updateIndexEntry(index, 'agr-2', await readIndexEntry(index, 'agr-2', log), [], log);
     await updateIndexEntry(index, 'agr-1', await readIndexEntry(index, 'agr-1', log), [], log);
+    // Gone and holding nothing: the entry goes; gone but never known: nothing to do.
+    await updateIndexEntry(index, 'agr-1', await readIndexEntry(index, 'agr-1', log), [], log, true);
+    await updateIndexEntry(index, 'agr-3', await readIndexEntry(index, 'agr-3', log), [], log, true);
     expect(writes).toEqual([
       ['agr-1', [A]],
+      ['agr-2', []],
       ['agr-1', []],
     ]);
+    expect(forgotten).toEqual(['agr-1']);
+    expect(index.snapshot()).toEqual({ 'agr-2': [] });
     expect(log.entries.filter((e) => e.level === 'warn')).toEqual([]);
   });
 
@@ -93,7 +114,7 @@ describe('readIndexEntry / updateIndexEntry', () => {
     const before = await readIndexEntry(index, 'agr-1', log);
     expect(before).toBe('unreadable');
     await expect(updateIndexEntry(index, 'agr-1', before, [], log)).resolves.toBeUndefined();
-    // The read and the write were both attempted, although [] would equal "no entry".
+    // The read and the write were both attempted.
     expect(index.calls).toBe(2);
     expect(log.entries.filter((e) => e.level === 'warn').map((e) => [e.message, e.fields.agreementId, e.fields.error])).toEqual([
       ['agreement index could not be read; finding the roles without it', 'agr-1', 's3 is down'],
