@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { registerSimulatorCommand } from '../simulator/cli.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerExplainCommand } from './explain-command.js';
 import { registerLocalAwsCommand } from './local-aws-command.js';
 import { registerReconcileCommands } from './reconcile-commands.js';
 import { registerRunCommand } from './run-command.js';
@@ -25,6 +26,7 @@ const program = new Command()
       '  $ dmm-aws local-aws seed examples/local-aws.yaml\n' +
       '  $ dmm-aws plan                 # what would change\n' +
       '  $ dmm-aws run                  # keep in step until Ctrl-C\n' +
+      '  $ dmm-aws explain <agreement>  # why a role does (not) have that access\n' +
       '\nConfiguration: flags > environment (DMM_BASE_URL, DMM_API_KEY, ...) > ./dmm-aws.yaml > defaults.\n' +
       'See docs/configuration.md.',
   );
@@ -32,6 +34,7 @@ const program = new Command()
 registerDemoCommand(program);
 registerRunCommand(program);
 registerReconcileCommands(program);
+registerExplainCommand(program);
 registerSimulatorCommand(program);
 registerLocalAwsCommand(program);
 

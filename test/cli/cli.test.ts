@@ -46,7 +46,7 @@ describe('dmm-aws CLI', () => {
   it('teaches with --help', async () => {
     const { code, stdout } = await cli(['--help']);
     expect(code).toBe(0);
-    for (const command of ['demo', 'run', 'plan', 'apply', 'simulator', 'local-aws']) expect(stdout).toContain(command);
+    for (const command of ['demo', 'run', 'plan', 'apply', 'explain', 'simulator', 'local-aws']) expect(stdout).toContain(command);
     const plan = await cli(['plan', '--help']);
     expect(plan.stdout).toContain('--json');
     expect(plan.stdout).toContain('DMM_BASE_URL');
@@ -80,6 +80,14 @@ describe('dmm-aws CLI', () => {
     expect(again.stdout).toContain('No changes: AWS matches Data Mesh Manager.');
     const shown = await cli(['local-aws', 'show', 'marketing-analytics-consumer'], connection());
     expect(shown.stdout).toContain('inline dmm-aws-pack-1');
+
+    const explained = await cli(['explain', 'agr-orders-s3'], connection());
+    expect(explained.code).toBe(0);
+    expect(explained.stdout).toContain('decision: grant');
+    expect(explained.stdout).toContain('in sync: AWS matches what the agreement says.');
+    const role = JSON.parse((await cli(['explain', '--role', 'marketing-analytics-consumer', '--json'], connection())).stdout);
+    expect(role.agreements.map((a: { agreementId: string; effect: string }) => [a.agreementId, a.effect])).toEqual([['agr-orders-s3', 'unchanged']]);
+    expect((await cli(['explain'], connection())).stderr).toContain('give either an agreement id or --role');
   });
 
   it('fails with one readable line, not a stack trace, and never prints the API key', async () => {

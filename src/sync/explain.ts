@@ -1,0 +1,104 @@
+import { guardrailsOf, type SyncContext } from './context.js';
+import { roleRefusal } from './guardrails.js';
+import { iamCharacterCount, IAM_LIMITS } from './iam.js';
+import type { PolicyStatement } from '../model/policy.js';
+import { packDocument } from './packing.js';
+import { reconcileAgreement, type AgreementOutcome } from './reconcile-agreement.js';
+import { readRoleState, withTags } from './role-state.js';
+
+/**
+ * Answers "why does this role (not) have this access?" from the same code that decides it: a dry
+ * run of the agreement's reconcile, next to what the roles hold now.
+ */
+export interface AgreementExplanation {
+  agreementId: string;
+  /** What Data Mesh Manager says, or undefined when the agreement no longer exists. */
+  agreement?: { status?: string; active: boolean; provider: string; consumer: string };
+  /** What a reconcile would decide and change now (nothing is changed). */
+  outcome: AgreementOutcome;
+  /** Where its statements are now: role → policy names and statements. */
+  holdings: { role: string; policies: string[]; statements: PolicyStatement[] }[];
+  inSync: boolean;
+}
+
+export async function explainAgreement(ctx: SyncContext, agreementId: string): Promise<AgreementExplanation> {
+  const agreement = await ctx.dmm.getAgreement(agreementId);
+  const outcome = await reconcileAgreement(ctx, agreementId, { dryRun: true });
+  const roleNames = new Set<string>();
+  for (const arn of [...outcome.heldOnRoleArns, ...(outcome.role ? [outcome.role] : [])]) {
+    const name = arn.slice(arn.lastIndexOf('/') + 1);
+    if (name) roleNames.add(name);
+  }
+  for (const change of outcome.changes) roleNames.add(change.roleName);
+  const holdings: AgreementExplanation['holdings'] = [];
+  for (const name of roleNames) {
+    const role = await ctx.iam.getRole(name);
+    if (!role) continue;
+    const state = await readRoleState(ctx.iam, role);
+    const policies = state.packs.filter((p) => p.blocks.has(agreementId)).map((p) => p.name);
+    const statements = state.packs.flatMap((p) => p.blocks.get(agreementId) ?? []);
+    for (const legacy of state.legacy.filter((l) => l.agreementId === agreementId)) {
+      policies.push(legacy.name);
+      statements.push(...legacy.statements);
+    }
+    if (policies.length > 0) holdings.push({ role: role.arn, policies, statements });
+  }
+  return {
+    agreementId,
+    ...(agreement
+      ? {
+          agreement: {
+            ...(agreement.status ? { status: agreement.status } : {}),
+            active: agreement.active,
+            provider: `${agreement.provider.dataProductId} / ${agreement.provider.outputPortId}`,
+            consumer: agreement.consumer.dataProductId ?? agreement.consumer.teamId ?? agreement.consumer.userId ?? 'unknown',
+          },
+        }
+      : {}),
+    outcome,
+    holdings,
+    inSync: outcome.changes.length === 0 && outcome.decision !== 'failed',
+  };
+}
+
+export interface RoleExplanation {
+  role: string;
+  exists: boolean;
+  /** Why the guardrails keep the tool off this role, if they do. */
+  outOfReach?: string;
+  inlineCharacters: { used: number; limit: number };
+  managedPacks: { attached: number; others: number; limit: number };
+  /** Every agreement with statements on the role, and what a reconcile would do about it now. */
+  agreements: { agreementId: string; policies: string[]; statements: number; decision: AgreementOutcome['decision']; effect: AgreementOutcome['effect']; reason: string }[];
+}
+
+export async function explainRole(ctx: SyncContext, roleName: string): Promise<RoleExplanation> {
+  const listed = await ctx.iam.getRole(roleName);
+  const empty = { role: roleName, exists: false, inlineCharacters: { used: 0, limit: IAM_LIMITS.inlineRoleCharacters }, managedPacks: { attached: 0, others: 0, limit: IAM_LIMITS.attachedPoliciesPerRole }, agreements: [] };
+  if (!listed) return empty;
+  const role = await withTags(ctx, listed);
+  const state = await readRoleState(ctx.iam, role);
+  const refused = roleRefusal(role, guardrailsOf(ctx));
+  const inlinePacks = state.packs.filter((p) => p.kind === 'inline');
+  const used =
+    state.foreignInlineCharacters +
+    state.legacy.reduce((n, l) => n + l.characters, 0) +
+    inlinePacks.reduce((n, p) => n + iamCharacterCount(JSON.stringify(packDocument(p))), 0);
+  const holders = new Map<string, string[]>();
+  for (const pack of state.packs) for (const id of pack.blocks.keys()) holders.set(id, [...(holders.get(id) ?? []), pack.name]);
+  for (const legacy of state.legacy) holders.set(legacy.agreementId, [...(holders.get(legacy.agreementId) ?? []), legacy.name]);
+  const agreements: RoleExplanation['agreements'] = [];
+  for (const [agreementId, policies] of [...holders].sort(([a], [b]) => a.localeCompare(b))) {
+    const outcome = await reconcileAgreement(ctx, agreementId, { dryRun: true });
+    const statements = state.packs.reduce((n, p) => n + (p.blocks.get(agreementId)?.length ?? 0), 0) + state.legacy.filter((l) => l.agreementId === agreementId).reduce((n, l) => n + l.statements.length, 0);
+    agreements.push({ agreementId, policies, statements, decision: outcome.decision, effect: outcome.effect, reason: outcome.reason });
+  }
+  return {
+    role: role.arn,
+    exists: true,
+    ...(refused ? { outOfReach: refused } : {}),
+    inlineCharacters: { used, limit: IAM_LIMITS.inlineRoleCharacters },
+    managedPacks: { attached: state.packs.filter((p) => p.kind === 'managed').length, others: state.foreignAttachedCount, limit: IAM_LIMITS.attachedPoliciesPerRole },
+    agreements,
+  };
+}
