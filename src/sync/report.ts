@@ -50,6 +50,9 @@ export async function reportBack(dmm: DmmApi, agreement: Agreement, state: Repor
   if (untouched) return { tagsWritten: false, provisioning: 'unchanged', tags: agreement.tags, custom: agreement.custom };
 
   const provisioning = await reportProvisioning(dmm, agreement, state, log);
+  // The copy read moments ago already carries our markers: no write, so no need to read again.
+  // (A person editing them meanwhile causes an AccessUpdatedEvent, which converges them.)
+  if (!markersChange(agreement, state)) return { tagsWritten: false, provisioning, tags: agreement.tags, custom: agreement.custom };
   // Re-read right before the PUT: people edit agreements in the UI, and PUT replaces the document.
   const fresh = await dmm.getAgreement(agreement.id);
   if (!fresh) {
@@ -58,13 +61,18 @@ export async function reportBack(dmm: DmmApi, agreement: Agreement, state: Repor
     return { tagsWritten: false, provisioning, tags: agreement.tags, custom: agreement.custom };
   }
   const { tags, custom } = mergeMarkers(fresh, state);
-  const changed = !sameSet(tags, fresh.tags) || !sameRecord(custom, fresh.custom);
+  const changed = markersChange(fresh, state);
   if (changed) {
     const { provisioning: _readOnly, ...document } = fresh.raw as Record<string, unknown> & { provisioning?: unknown };
     await dmm.putAgreement(fresh.id, { ...document, tags, custom });
     log.info('wrote back tags and custom fields', { agreementId: agreement.id, tags, custom });
   }
   return { tagsWritten: changed, provisioning, tags, custom };
+}
+
+function markersChange(agreement: Agreement, state: ReportState): boolean {
+  const { tags, custom } = mergeMarkers(agreement, state);
+  return !sameSet(tags, agreement.tags) || !sameRecord(custom, agreement.custom);
 }
 
 export function mergeMarkers(agreement: Agreement, state: ReportState): { tags: string[]; custom: Record<string, string> } {

@@ -6,8 +6,10 @@ import {
   eventsNamed,
   ordersProduct,
   provisioningOf,
+  startOrdersWorld,
   startWorld,
 } from './harness.js';
+import { reconcileAgreement } from '../../src/sync/reconcile-agreement.js';
 
 /** What the sync writes back to the agreement is merged into what others wrote, and only when it changed. */
 
@@ -100,5 +102,21 @@ describe('write-back', () => {
     expect(eventsNamed(world, 'DataUsageAgreementUpdatedEvent', 'agr-1')).toBe(1);
     // The server-managed fields the old API serves (info.id, status, active) are not stored from our PUT.
     expect(stored.doc.info).toEqual({ purpose: 'e2e agr-1', startDate: '2020-01-01' });
+  });
+
+  it('an agreement whose markers are already right is read once per event, not again before a write that is not needed', async () => {
+    const world = await startOrdersWorld('agr-1');
+    await world.settle();
+    let reads = 0;
+    const get = world.dmm.getAgreement.bind(world.dmm);
+    world.ctx.dmm = Object.assign(Object.create(world.dmm), {
+      getAgreement: async (id: string) => {
+        reads++;
+        return get(id);
+      },
+    });
+    const outcome = await reconcileAgreement(world.ctx, 'agr-1');
+    expect(outcome.report).toMatchObject({ tagsWritten: false, provisioning: 'unchanged' });
+    expect(reads).toBe(1);
   });
 });
