@@ -5,7 +5,7 @@ import type { AgreementIndex } from './agreement-index.js';
 import { defaultGuardrails, type Guardrails } from './guardrails.js';
 import type { IamAccount } from './iam.js';
 import type { PackLimits } from './packing.js';
-import type { ResolveOptions } from './resolve.js';
+import type { ResolveLookups, ResolveOptions } from './resolve.js';
 import type { ResourceTagReader } from './resource-tags.js';
 
 /** Everything the converging core needs; the adapters behind it may be local or AWS. */
@@ -35,7 +35,10 @@ export function guardrailsOf(ctx: SyncContext): Guardrails {
  * Data products are read once per unit of work: a full reconcile over 1,000 agreements touches
  * the same few products again and again.
  */
-export function dataProductCache(dmm: DmmApi): { getDataProduct(id: string): Promise<DataProduct | undefined> } {
+/** How the core reads data products (a cache over Data Mesh Manager). */
+export type ProductLookup = ResolveLookups;
+
+export function dataProductCache(dmm: DmmApi): ProductLookup {
   const cache = new Map<string, Promise<DataProduct | undefined>>();
   return {
     getDataProduct(id) {

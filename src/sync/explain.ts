@@ -1,9 +1,9 @@
-import { guardrailsOf, type SyncContext } from './context.js';
+import { dataProductCache, guardrailsOf, type SyncContext } from './context.js';
 import { roleRefusal } from './guardrails.js';
 import { iamCharacterCount, IAM_LIMITS } from './iam.js';
 import type { PolicyStatement } from '../model/policy.js';
 import { packDocument } from './packing.js';
-import { reconcileAgreement, type AgreementOutcome } from './reconcile-agreement.js';
+import { reconcileAgreement, roleFromArn, type AgreementOutcome } from './reconcile-agreement.js';
 import { readRoleState, withTags } from './role-state.js';
 
 /**
@@ -26,8 +26,8 @@ export async function explainAgreement(ctx: SyncContext, agreementId: string): P
   const outcome = await reconcileAgreement(ctx, agreementId, { dryRun: true });
   const roleNames = new Set<string>();
   for (const arn of [...outcome.heldOnRoleArns, ...(outcome.role ? [outcome.role] : [])]) {
-    const name = arn.slice(arn.lastIndexOf('/') + 1);
-    if (name) roleNames.add(name);
+    const role = roleFromArn(arn);
+    if (role) roleNames.add(role.name);
   }
   for (const change of outcome.changes) roleNames.add(change.roleName);
   const holdings: AgreementExplanation['holdings'] = [];
@@ -88,8 +88,9 @@ export async function explainRole(ctx: SyncContext, roleName: string): Promise<R
   for (const pack of state.packs) for (const id of pack.blocks.keys()) holders.set(id, [...(holders.get(id) ?? []), pack.name]);
   for (const legacy of state.legacy) holders.set(legacy.agreementId, [...(holders.get(legacy.agreementId) ?? []), legacy.name]);
   const agreements: RoleExplanation['agreements'] = [];
+  const products = dataProductCache(ctx.dmm);
   for (const [agreementId, policies] of [...holders].sort(([a], [b]) => a.localeCompare(b))) {
-    const outcome = await reconcileAgreement(ctx, agreementId, { dryRun: true });
+    const outcome = await reconcileAgreement(ctx, agreementId, { dryRun: true, products });
     const statements = state.packs.reduce((n, p) => n + (p.blocks.get(agreementId)?.length ?? 0), 0) + state.legacy.filter((l) => l.agreementId === agreementId).reduce((n, l) => n + l.statements.length, 0);
     agreements.push({ agreementId, policies, statements, decision: outcome.decision, effect: outcome.effect, reason: outcome.reason });
   }

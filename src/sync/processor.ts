@@ -2,7 +2,7 @@ import type { Agreement } from '../model/agreement.js';
 import { UNKNOWN_ID } from '../model/agreement.js';
 import type { FeedEvent } from '../model/events.js';
 import { errorMessage } from '../util/errors.js';
-import type { SyncContext } from './context.js';
+import { dataProductCache, type SyncContext } from './context.js';
 import { routeEvent, type EventTarget } from './event-routing.js';
 import { giveUp, isPermanent, UnprocessableEventError } from './give-up.js';
 
@@ -32,7 +32,8 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
       const affected = await agreementsOfProduct(ctx, target.dataProductId);
       log.info('data product changed: reconciling its agreements', { dataProductId: target.dataProductId, agreements: affected.length });
       const outcomes: AgreementOutcome[] = [];
-      for (const agreement of affected) outcomes.push(await reconcileAgreement({ ...ctx, log }, agreement.id));
+      const products = dataProductCache(ctx.dmm);
+      for (const agreement of affected) outcomes.push(await reconcileAgreement({ ...ctx, log }, agreement.id, { products }));
       return { event, target, outcomes };
     }
   }

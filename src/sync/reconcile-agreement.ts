@@ -1,7 +1,8 @@
 import type { Agreement } from '../model/agreement.js';
+import { parseRoleArn } from '../ports/arn.js';
 import { readIndexEntry, updateIndexEntry, type IndexReading } from './agreement-index.js';
 import { applyChanges, isPermanentIamError } from './apply.js';
-import { dataProductCache, guardrailsOf, type SyncContext } from './context.js';
+import { dataProductCache, guardrailsOf, type ProductLookup, type SyncContext } from './context.js';
 import { guardResolution } from './guard.js';
 import { roleRefusal } from './guardrails.js';
 import type { RoleInfo } from './iam.js';
@@ -32,6 +33,8 @@ export interface AgreementOutcome {
 export interface ConvergeOptions {
   /** Plan only: read everything, change nothing, report nothing. */
   dryRun?: boolean;
+  /** Data products already read in this unit of work (one event's agreements share them). */
+  products?: ProductLookup;
 }
 
 /**
@@ -42,7 +45,7 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
   const log = ctx.log.child({ agreementId });
   const agreement = await ctx.dmm.getAgreement(agreementId);
   const resolution: Resolution = agreement
-    ? await resolveAgreement(agreement, dataProductCache(ctx.dmm), ctx.resolve)
+    ? await resolveAgreement(agreement, options.products ?? dataProductCache(ctx.dmm), ctx.resolve)
     : { kind: 'none', reason: 'the agreement no longer exists in Data Mesh Manager' };
   const desired = await guardResolution(ctx, resolution);
 
@@ -213,9 +216,14 @@ function recordedRoleArns(agreement: Agreement | undefined): string[] {
     .filter(Boolean);
 }
 
-function roleFromArn(arn: string): { name: string; path: string } | undefined {
-  const m = /^arn:[\w-]+:iam::\d{12}:role(\/(?:[\w+=,.@/-]*\/)?)([\w+=,.@-]{1,64})$/.exec(arn);
-  return m ? { path: m[1]!, name: m[2]! } : undefined;
+/** A role ARN's name and path, or undefined when the text is not a valid role ARN. */
+export function roleFromArn(arn: string): { name: string; path: string } | undefined {
+  try {
+    const { name, path } = parseRoleArn(FIELD_GRANTED_ROLE, arn);
+    return { name, path };
+  } catch {
+    return undefined;
+  }
 }
 
 
