@@ -55,9 +55,9 @@ export interface RolePlanInput {
 }
 
 interface WorkingPack extends Pack {
-  existed: boolean;
   dirty: boolean;
-  before: Set<string>;
+  /** The pack as read from IAM, or undefined for a pack this plan creates. */
+  original?: Pack;
 }
 
 /**
@@ -80,7 +80,7 @@ export function planRole(input: RolePlanInput): RolePlan {
   const before = new Map<string, string>(); // agreement id → canonical statements before the plan
   const placed = new Set<string>();
   const packs: WorkingPack[] = state.packs.map((pack) => {
-    const working: WorkingPack = { ...pack, blocks: new Map(pack.blocks), strays: [...pack.strays], existed: true, dirty: false, before: new Set(pack.blocks.keys()) };
+    const working: WorkingPack = { ...pack, blocks: new Map(pack.blocks), strays: [...pack.strays], dirty: false, original: pack };
     for (const [id, statements] of pack.blocks) {
       before.set(id, (before.get(id) ?? '') + canonicalJson(statements));
       if (!inScope(id)) continue;
@@ -141,10 +141,12 @@ export function planRole(input: RolePlanInput): RolePlan {
 
   for (const pack of packs) {
     const empty = pack.blocks.size === 0 && pack.strays.length === 0;
-    const touched = [...new Set([...pack.before, ...pack.blocks.keys()])].filter(
-      (id) => inScope(id) && (pack.before.has(id) !== pack.blocks.has(id) || (pack.dirty && pack.blocks.has(id) && !samePlacement(pack, id, state))),
+    const originalBlocks = pack.original?.blocks ?? new Map<string, PolicyStatement[]>();
+    // The agreements whose statements in this pack this write adds, changes or removes.
+    const touched = [...new Set([...originalBlocks.keys(), ...pack.blocks.keys()])].filter(
+      (id) => inScope(id) && canonicalJson(originalBlocks.get(id) ?? null) !== canonicalJson(pack.blocks.get(id) ?? null),
     );
-    if (empty && pack.existed) {
+    if (empty && pack.original) {
       changes.push({ action: 'delete', kind: pack.kind, roleName, policyName: pack.name, agreementIds: touched.sort(), ...managedRef(pack) });
     } else if (!empty && pack.dirty) {
       changes.push({
@@ -155,9 +157,7 @@ export function planRole(input: RolePlanInput): RolePlan {
         ...managedRef(pack),
         document: packDocument(pack),
         agreementIds: touched.sort(),
-        ...(pack.strays.length === 0 && state.packs.find((p) => p.name === pack.name)?.strays.length
-          ? { note: 'removes statements that no agreement explains' }
-          : {}),
+        ...(pack.strays.length === 0 && pack.original?.strays.length ? { note: 'removes statements that no agreement explains' } : {}),
       });
     }
   }
@@ -180,12 +180,6 @@ export function planRole(input: RolePlanInput): RolePlan {
   for (const id of unplaced.keys()) if (!effects.has(id)) effects.set(id, 'absent');
 
   return { roleName, changes: orderForApply(changes, state), effects, placements, unplaced };
-}
-
-/** True when the pack already held exactly these statements for `id` before the plan. */
-function samePlacement(pack: WorkingPack, id: string, state: RoleState): boolean {
-  const original = state.packs.find((p) => p.name === pack.name)?.blocks.get(id);
-  return original !== undefined && canonicalJson(original) === canonicalJson(pack.blocks.get(id));
 }
 
 function findRoom(
@@ -215,9 +209,7 @@ function findRoom(
       name: kind === 'inline' ? inlinePackName(number) : managedPackName(roleName, number),
       blocks: new Map(),
       strays: [],
-      existed: false,
       dirty: true,
-      before: new Set(),
     };
   };
   const inline = fresh('inline');
