@@ -28,7 +28,7 @@ import {
   type PolicyVersion,
   type Role,
 } from '@aws-sdk/client-iam';
-import { validatePath, validatePolicyDocumentCharacters, validatePolicyName, validateRoleName } from '../local/iam-rules.js';
+import { validatePath, validatePolicyDocumentCharacters, validatePolicyName, validateRoleName } from '../model/iam-rules.js';
 import {
   IAM_LIMITS,
   IamError,
@@ -38,7 +38,7 @@ import {
   type InlinePolicy,
   type ManagedPolicyRef,
   type RoleInfo,
-} from '../sync/iam.js';
+} from '../interfaces/iam-account.js';
 import { createIamClient } from './clients.js';
 import { awsErrorCode, messageOf } from './errors.js';
 

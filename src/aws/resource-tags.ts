@@ -8,9 +8,9 @@
  */
 import { GetTagsCommand, type GlueClient } from '@aws-sdk/client-glue';
 import { GetBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
-import { glueTableArn } from '../ports/arn.js';
-import type { ProviderResource } from '../ports/port-type.js';
-import type { ResourceTagReader } from '../sync/resource-tags.js';
+import { glueTableArn } from '../output-ports/arn.js';
+import type { ProviderResource } from '../output-ports/port-type.js';
+import type { ResourceTagReader } from '../interfaces/resource-tags.js';
 import { createGlueClient, createResourceTagS3Client } from './clients.js';
 import { awsErrorCode } from './errors.js';
 

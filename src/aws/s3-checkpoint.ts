@@ -6,7 +6,7 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import type { Checkpoint } from '../sync/queue.js';
+import type { Checkpoint } from '../interfaces/event-queue.js';
 import { createS3Client } from './clients.js';
 import { awsErrorCode, httpStatusOf, messageOf } from './errors.js';
 

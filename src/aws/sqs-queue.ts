@@ -16,7 +16,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { FeedEvent } from '../model/events.js';
-import type { EventQueue, OutgoingMessage, ReceivedMessage } from '../sync/queue.js';
+import type { EventQueue, OutgoingMessage, ReceivedMessage } from '../interfaces/event-queue.js';
 import { createSqsClient } from './clients.js';
 
 /** IAM actions behind the commands above (the batch command is authorised as sqs:SendMessage). */

@@ -1,4 +1,4 @@
-import type { PolicyChange } from '../sync/packing.js';
+import type { PolicyChange } from '../targets/identity-policy/packing.js';
 import type { AgreementOutcome } from '../sync/reconcile-agreement.js';
 import type { FullReconcileResult } from '../sync/reconcile-all.js';
 import type { LogSink } from '../util/log.js';

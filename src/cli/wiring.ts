@@ -11,12 +11,12 @@ import { DEFAULT_ACCOUNT_ID, FileIamAccount } from '../local/file-iam-account.js
 import { FileFifoQueue } from '../local/file-queue.js';
 import type { AgreementIndex } from '../sync/agreement-index.js';
 import type { SyncContext } from '../sync/context.js';
-import type { IamAccount } from '../sync/iam.js';
+import type { IamAccount } from '../interfaces/iam-account.js';
 import type { Logger } from '../util/log.js';
 import { AwsResourceTagReader } from '../aws/resource-tags.js';
 import { FileResourceTags } from '../local/file-resource-tags.js';
 import { guardrailsFrom } from '../sync/guardrail-settings.js';
-import type { ResourceTagReader } from '../sync/resource-tags.js';
+import type { ResourceTagReader } from '../interfaces/resource-tags.js';
 
 /** The converging core wired to Data Mesh Manager over HTTP and the configured AWS target. */
 export async function buildContext(config: Config, log: Logger): Promise<SyncContext> {

@@ -4,7 +4,7 @@ import type { DataProduct } from '../model/data-product.js';
 import type { FeedEvent } from '../model/events.js';
 import { readAgreement } from '../model/read-agreement.js';
 import { readDataProduct } from '../model/read-data-product.js';
-import type { AgreementFilter, DmmApi, ProvisioningReport, ProvisioningTransition, Team } from './api.js';
+import type { AgreementFilter, DmmApi, ProvisioningReport, ProvisioningTransition, Team } from '../interfaces/dmm-api.js';
 import { DmmApiError, DmmResponseFormatError } from './errors.js';
 import { DmmHttp, GONE, type DmmResponse, type Gone, type HttpOptions } from './http.js';
 import { nextLink } from './link.js';

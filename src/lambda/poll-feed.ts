@@ -7,10 +7,10 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createS3Client, createSqsClient } from '../aws/clients.js';
 import { CheckpointConflictError, S3Checkpoint } from '../aws/s3-checkpoint.js';
 import { SqsFifoQueue } from '../aws/sqs-queue.js';
-import type { DmmApi } from '../dmm/api.js';
+import type { DmmApi } from '../interfaces/dmm-api.js';
 import type { FeedEvent } from '../model/events.js';
 import { pollFeed } from '../sync/poller.js';
-import type { Checkpoint, EventQueue } from '../sync/queue.js';
+import type { Checkpoint, EventQueue } from '../interfaces/event-queue.js';
 import { readEnvironment, type PollFeedEnvironment } from './environment.js';
 import { createRuntime, invocation, timeLeftMs, type Runtime } from './runtime.js';
 

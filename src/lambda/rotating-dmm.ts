@@ -1,4 +1,4 @@
-import type { AgreementFilter, DmmApi, ProvisioningReport, ProvisioningTransition } from '../dmm/api.js';
+import type { AgreementFilter, DmmApi, ProvisioningReport, ProvisioningTransition } from '../interfaces/dmm-api.js';
 import { DmmApiError } from '../dmm/errors.js';
 import type { Logger } from '../util/log.js';
 

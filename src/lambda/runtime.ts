@@ -12,7 +12,7 @@ import { SecretApiKey } from '../aws/api-key.js';
 import { createIamClient, createS3Client, createSecretsManagerClient } from '../aws/clients.js';
 import { AwsIamAccount } from '../aws/iam-account.js';
 import { AwsResourceTagReader } from '../aws/resource-tags.js';
-import type { DmmApi } from '../dmm/api.js';
+import type { DmmApi } from '../interfaces/dmm-api.js';
 import { DmmHttpClient } from '../dmm/client.js';
 import type { SyncContext } from '../sync/context.js';
 import { guardrailsFrom } from '../sync/guardrail-settings.js';

@@ -24,7 +24,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { IamError } from '../sync/iam.js';
+import { IamError } from '../interfaces/iam-account.js';
 import type { FileIamAccount } from './file-iam-account.js';
 
 /** Documents may be written as YAML mappings (readable) or as JSON text (exact). */

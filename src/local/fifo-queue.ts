@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FeedEvent } from '../model/events.js';
-import type { EventQueue, OutgoingMessage, ReceivedMessage } from '../sync/queue.js';
+import type { EventQueue, OutgoingMessage, ReceivedMessage } from '../interfaces/event-queue.js';
 import type { StateStore } from './state-store.js';
 
 export const SQS_LIMITS = {

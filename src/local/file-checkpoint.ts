@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { Checkpoint } from '../sync/queue.js';
+import type { Checkpoint } from '../interfaces/event-queue.js';
 import { readJsonFile, writeFileAtomic } from './state-store.js';
 
 const checkpointSchema = z.object({

@@ -21,7 +21,7 @@ import {
   type InlinePolicy,
   type ManagedPolicyRef,
   type RoleInfo,
-} from '../sync/iam.js';
+} from '../interfaces/iam-account.js';
 import {
   validatePath,
   validatePolicyDocumentCharacters,
@@ -29,7 +29,7 @@ import {
   validatePolicyName,
   validateRoleName,
   validateTags,
-} from './iam-rules.js';
+} from '../model/iam-rules.js';
 import { JsonFileStore, MemoryStore, type StateStore } from './state-store.js';
 
 export const DEFAULT_ACCOUNT_ID = '123456789012';

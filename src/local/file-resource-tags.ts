@@ -16,9 +16,9 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ARN_KIND_FORMAT, checkBucketName, checkGlueName, checkRegion, classifyArn, glueTableArn, normalizeAccount } from '../ports/arn.js';
-import { PortFieldError, type ProviderResource } from '../ports/port-type.js';
-import type { ResourceTagReader } from '../sync/resource-tags.js';
+import { ARN_KIND_FORMAT, checkBucketName, checkGlueName, checkRegion, classifyArn, glueTableArn, normalizeAccount } from '../output-ports/arn.js';
+import { PortFieldError, type ProviderResource } from '../output-ports/port-type.js';
+import type { ResourceTagReader } from '../interfaces/resource-tags.js';
 
 const tagsSchema = z.record(z.string(), z.string());
 

@@ -1,4 +1,4 @@
-import type { ProvisioningTransition } from '../dmm/api.js';
+import type { ProvisioningTransition } from '../interfaces/dmm-api.js';
 import { invalidBody, notFound } from './problem.js';
 import { PROVISIONING_STATUSES, provisioningReportSchema, validate, type ProvisioningReportInput, type ProvisioningStatus } from './schemas.js';
 import type { ProvisioningRecord, SimulatorEvent, SimulatorState, StoredAgreement } from './state.js';

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ProvisioningTransition, ProvisioningReport } from '../dmm/api.js';
+import type { ProvisioningTransition, ProvisioningReport } from '../interfaces/dmm-api.js';
 import { addAdminRoutes } from './admin-routes.js';
 import { addApiRoutes, type SimulatorParts } from './api-routes.js';
 import { loadFixtures, meshFixtures, readFixturesDir, type MeshData } from './fixtures.js';

@@ -1,12 +1,12 @@
 import type { DataProduct } from '../model/data-product.js';
-import type { DmmApi } from '../dmm/api.js';
+import type { DmmApi } from '../interfaces/dmm-api.js';
 import type { Logger } from '../util/log.js';
 import type { AgreementIndex } from './agreement-index.js';
 import { defaultGuardrails, type Guardrails } from './guardrails.js';
-import type { IamAccount } from './iam.js';
-import type { PackLimits } from './packing.js';
+import type { IamAccount } from '../interfaces/iam-account.js';
+import type { PackLimits } from '../targets/identity-policy/packing.js';
 import type { ResolveLookups, ResolveOptions } from './resolve.js';
-import type { ResourceTagReader } from './resource-tags.js';
+import type { ResourceTagReader } from '../interfaces/resource-tags.js';
 
 /** Everything the converging core needs; the adapters behind it may be local or AWS. */
 export interface SyncContext {

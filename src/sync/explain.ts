@@ -1,10 +1,10 @@
 import { dataProductCache, guardrailsOf, type SyncContext } from './context.js';
 import { roleRefusal } from './guardrails.js';
-import { iamCharacterCount, IAM_LIMITS } from './iam.js';
+import { iamCharacterCount, IAM_LIMITS } from '../interfaces/iam-account.js';
 import type { PolicyStatement } from '../model/policy.js';
-import { packDocument } from './packing.js';
+import { packDocument } from '../targets/identity-policy/packing.js';
 import { reconcileAgreement, roleFromArn, type AgreementOutcome } from './reconcile-agreement.js';
-import { readRoleState, withTags } from './role-state.js';
+import { readRoleState, withTags } from '../targets/identity-policy/role-state.js';
 
 /**
  * Answers "why does this role (not) have this access?" from the same code that decides it: a dry

@@ -1,10 +1,10 @@
 import type { PolicyStatement } from '../model/policy.js';
-import type { RoleInfo } from './iam.js';
-import { iamCharacterCount } from './iam.js';
+import type { RoleInfo } from '../interfaces/iam-account.js';
+import { iamCharacterCount } from '../interfaces/iam-account.js';
 import type { Grant } from './resolve.js';
 
 /**
- * Limits on what metadata can make this tool do, beyond the per-port validation in src/ports/.
+ * Limits on what metadata can make this tool do, beyond the per-port validation in src/output-ports/.
  * Data Mesh Manager metadata is typed in by data product teams; these settings belong to the
  * operator. Defaults are safe: see docs/security.md.
  */

@@ -10,10 +10,10 @@
  * bucket holding several products' prefixes: `dmm:data-product = orders, returns`. S3 tags
  * belong to the bucket, so every prefix of a bucket is proven by the bucket's tag.
  */
-import type { ProviderResource } from '../ports/port-type.js';
+import type { ProviderResource } from '../output-ports/port-type.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { Grant } from './resolve.js';
-import { describeResource, type ResourceTagReader } from './resource-tags.js';
+import { describeResource, type ResourceTagReader } from '../interfaces/resource-tags.js';
 
 /** Tag reads in flight at once: a grant names two or three resources, a full reconcile many grants. */
 const READ_CONCURRENCY = 4;

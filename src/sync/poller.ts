@@ -1,7 +1,7 @@
-import type { DmmApi } from '../dmm/api.js';
+import type { DmmApi } from '../interfaces/dmm-api.js';
 import type { Logger } from '../util/log.js';
 import { messageGroupOf } from './event-routing.js';
-import type { Checkpoint, EventQueue } from './queue.js';
+import type { Checkpoint, EventQueue } from '../interfaces/event-queue.js';
 
 export interface PollOptions {
   /** Stop early (e.g. a Lambda's time budget is nearly spent); the checkpoint is always consistent. */

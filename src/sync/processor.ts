@@ -7,7 +7,7 @@ import { routeEvent, type EventTarget } from './event-routing.js';
 import { giveUp, isPermanent, UnprocessableEventError } from './give-up.js';
 
 export { UnprocessableEventError };
-import type { EventQueue, ReceivedMessage } from './queue.js';
+import type { EventQueue, ReceivedMessage } from '../interfaces/event-queue.js';
 import { reconcileAgreement, type AgreementOutcome } from './reconcile-agreement.js';
 
 export interface EventResult {

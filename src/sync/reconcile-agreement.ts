@@ -1,15 +1,15 @@
 import type { Agreement } from '../model/agreement.js';
-import { parseRoleArn } from '../ports/arn.js';
+import { parseRoleArn } from '../output-ports/arn.js';
 import { readIndexEntry, updateIndexEntry, type IndexReading } from './agreement-index.js';
-import { applyChanges, isPermanentIamError } from './apply.js';
+import { applyChanges, isPermanentIamError } from '../targets/identity-policy/apply.js';
 import { dataProductCache, guardrailsOf, type ProductLookup, type SyncContext } from './context.js';
 import { guardResolution } from './guard.js';
 import { roleRefusal } from './guardrails.js';
-import type { RoleInfo } from './iam.js';
-import { planRole, summariseEffects, type AgreementEffect, type PolicyChange } from './packing.js';
+import type { RoleInfo } from '../interfaces/iam-account.js';
+import { planRole, summariseEffects, type AgreementEffect, type PolicyChange } from '../targets/identity-policy/packing.js';
 import { FIELD_GRANTED_ROLE, FIELD_POLICY_NAME, reportBack, TAG_ACTIVE, type ReportResult, type ReportState } from './report.js';
 import { resolveAgreement, type Grant, type Resolution } from './resolve.js';
-import { agreementsOnRole, readRoleState, withTags, type RoleState } from './role-state.js';
+import { agreementsOnRole, readRoleState, withTags, type RoleState } from '../targets/identity-policy/role-state.js';
 
 export type Decision = 'grant' | 'revoke' | 'none' | 'failed';
 

@@ -4,11 +4,11 @@ import { canonicalJson } from '../util/canonical-json.js';
 import { errorMessage } from '../util/errors.js';
 import { mapLimit } from '../util/map-limit.js';
 import { entryChanges, normalizeRoleArns, type AgreementIndex } from './agreement-index.js';
-import { applyChanges, isPermanentIamError } from './apply.js';
+import { applyChanges, isPermanentIamError } from '../targets/identity-policy/apply.js';
 import { dataProductCache, guardrailsOf, type SyncContext } from './context.js';
 import { guardResolution } from './guard.js';
 import { roleRefusal } from './guardrails.js';
-import { planRole, summariseEffects, type AgreementEffect, type PolicyChange, type RolePlan } from './packing.js';
+import { planRole, summariseEffects, type AgreementEffect, type PolicyChange, type RolePlan } from '../targets/identity-policy/packing.js';
 import {
   reportState,
   type AgreementOutcome,
@@ -18,7 +18,7 @@ import {
 } from './reconcile-agreement.js';
 import { reportBack } from './report.js';
 import { resolveAgreement, type Resolution } from './resolve.js';
-import { agreementsOnRole, readRoleState, withTags, type RoleState } from './role-state.js';
+import { agreementsOnRole, readRoleState, withTags, type RoleState } from '../targets/identity-policy/role-state.js';
 
 export interface ReconcileProgress {
   phase: 'agreements' | 'roles' | 'apply' | 'report';

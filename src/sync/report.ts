@@ -1,5 +1,5 @@
 import type { Agreement } from '../model/agreement.js';
-import type { DmmApi, ProvisioningReport, ProvisioningTransition } from '../dmm/api.js';
+import type { DmmApi, ProvisioningReport, ProvisioningTransition } from '../interfaces/dmm-api.js';
 import type { Logger } from '../util/log.js';
 
 /** The reference integration's markers, kept so existing dashboards and searches keep working. */

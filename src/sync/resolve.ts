@@ -2,11 +2,11 @@ import { UNKNOWN_ID, type Agreement } from '../model/agreement.js';
 import type { DataProduct, OutputPort } from '../model/data-product.js';
 import type { PolicyStatement } from '../model/policy.js';
 import { DataProductFormatError } from '../model/read-data-product.js';
-import { checkPartition, checkRoleName, iamRoleArn, parseRoleArn, type IamRole } from '../ports/arn.js';
-import { PortFieldError, type ProviderResource, type ResolveOptions } from '../ports/port-type.js';
-import { isAwsPort, planPort } from '../ports/registry.js';
+import { checkPartition, checkRoleName, iamRoleArn, parseRoleArn, type IamRole } from '../output-ports/arn.js';
+import { PortFieldError, type ProviderResource, type ResolveOptions } from '../output-ports/port-type.js';
+import { isAwsPort, planPort } from '../output-ports/registry.js';
 
-export type { ResolveOptions } from '../ports/port-type.js';
+export type { ResolveOptions } from '../output-ports/port-type.js';
 
 /** What an active agreement should grant in AWS: statements for one consumer role. */
 export interface Grant {

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import { AwsIamAccount, decodePolicyDocument, policyPathFromArn, samePolicyDocument, toIamError } from '../../src/aws/iam-account.js';
-import { IAM_LIMITS, IamError, iamCharacterCount } from '../../src/sync/iam.js';
+import { IAM_LIMITS, IamError, iamCharacterCount } from '../../src/interfaces/iam-account.js';
 import { MOTO_ACCOUNT, motoIam, recordCommands, unique } from './moto.js';
 
 const TRUST = JSON.stringify({

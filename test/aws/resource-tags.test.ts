@@ -2,7 +2,7 @@ import { CreateDatabaseCommand, CreateTableCommand, GetTagsCommand, TagResourceC
 import { CreateBucketCommand, PutBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
 import { AwsResourceTagReader, createGlueClient, createResourceTagS3Client } from '../../src/aws/resource-tags.js';
-import type { ProviderResource } from '../../src/ports/port-type.js';
+import type { ProviderResource } from '../../src/output-ports/port-type.js';
 import { ownershipRefusal } from '../../src/sync/ownership-proof.js';
 import type { Grant } from '../../src/sync/resolve.js';
 import { MOTO_ACCOUNT, REGION, motoOptions, motoS3, recordCommands, unique } from './moto.js';

@@ -9,7 +9,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { SqsFifoQueue, SqsSendError, sqsSafeId, toSqsEntries } from '../../src/aws/sqs-queue.js';
 import type { FeedEvent } from '../../src/model/events.js';
-import type { OutgoingMessage } from '../../src/sync/queue.js';
+import type { OutgoingMessage } from '../../src/interfaces/event-queue.js';
 import { motoSqs, recordCommands, unique } from './moto.js';
 
 function event(id: string, agreementId = 'agr-1'): FeedEvent {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { iamCharacterCount } from '../../src/sync/iam.js';
+import { iamCharacterCount } from '../../src/interfaces/iam-account.js';
 import { reconcileAll } from '../../src/sync/reconcile-all.js';
 import {
   ACCOUNT,

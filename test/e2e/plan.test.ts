@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { statementSid } from '../../src/sync/ownership.js';
+import { statementSid } from '../../src/targets/identity-policy/ownership.js';
 import { reconcileAll } from '../../src/sync/reconcile-all.js';
 import {
   ROLE,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { IamError } from '../../src/sync/iam.js';
+import { IamError } from '../../src/interfaces/iam-account.js';
 import { UnprocessableEventError } from '../../src/sync/processor.js';
-import type { ReceivedMessage } from '../../src/sync/queue.js';
+import type { ReceivedMessage } from '../../src/interfaces/event-queue.js';
 import {
   ROLE,
   agreement,

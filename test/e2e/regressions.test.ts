@@ -1,9 +1,9 @@
 /** Regression tests for bugs found in review: each failed before its fix. */
 import { describe, expect, it } from 'vitest';
 import type { FeedEvent } from '../../src/model/events.js';
-import { IamError } from '../../src/sync/iam.js';
+import { IamError } from '../../src/interfaces/iam-account.js';
 import { processEvent } from '../../src/sync/processor.js';
-import type { ReceivedMessage } from '../../src/sync/queue.js';
+import type { ReceivedMessage } from '../../src/interfaces/event-queue.js';
 import { reconcileAgreement } from '../../src/sync/reconcile-agreement.js';
 import { ROLE_ARN, agreement, consumerProduct, eventsNamed, grantsOn, ordersProduct, provisioningOf, startWorld } from './harness.js';
 

@@ -8,7 +8,7 @@ import { DmmApiError } from '../../src/dmm/errors.js';
 import { createPollFeedHandler } from '../../src/lambda/poll-feed.js';
 import { createReconcileHandler } from '../../src/lambda/reconcile.js';
 import { RotatingDmmApi } from '../../src/lambda/rotating-dmm.js';
-import type { DmmApi } from '../../src/dmm/api.js';
+import type { DmmApi } from '../../src/interfaces/dmm-api.js';
 import { memoryLogger } from '../../src/util/log.js';
 import { agreement, consumerProduct, createBucket, createFifoQueue, lambdaContext, rotateSecret, s3Product, scheduledEvent, unique, useLambdaHarness } from './helpers.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAwsAccountFixture, parseAwsAccountFixture, seedIamAccount, seedIamAccountFromFile } from '../../src/local/aws-account-fixture.js';
 import { FileIamAccount } from '../../src/local/file-iam-account.js';
-import { IamError } from '../../src/sync/iam.js';
+import { IamError } from '../../src/interfaces/iam-account.js';
 import { useTempDir } from './helpers.js';
 
 const newTempDir = useTempDir();

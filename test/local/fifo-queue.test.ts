@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { FifoQueue, FifoQueueOptions } from '../../src/local/fifo-queue.js';
 import { FileFifoQueue } from '../../src/local/file-queue.js';
 import { MemoryFifoQueue } from '../../src/local/memory-queue.js';
-import type { OutgoingMessage, ReceivedMessage } from '../../src/sync/queue.js';
+import type { OutgoingMessage, ReceivedMessage } from '../../src/interfaces/event-queue.js';
 import { useTempDir } from './helpers.js';
 
 const newTempDir = useTempDir();

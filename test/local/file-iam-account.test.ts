@@ -2,7 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FileIamAccount } from '../../src/local/file-iam-account.js';
-import { IAM_LIMITS, IamError, iamCharacterCount } from '../../src/sync/iam.js';
+import { IAM_LIMITS, IamError, iamCharacterCount } from '../../src/interfaces/iam-account.js';
 import { policy, useTempDir } from './helpers.js';
 
 async function iamError(promise: Promise<unknown>): Promise<IamError> {

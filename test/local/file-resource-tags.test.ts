@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileResourceTags } from '../../src/local/file-resource-tags.js';
-import type { ProviderResource } from '../../src/ports/port-type.js';
+import type { ProviderResource } from '../../src/output-ports/port-type.js';
 import { useTempDir } from './helpers.js';
 
 const newTempDir = useTempDir();

@@ -1,6 +1,6 @@
 /**
  * HOLE (design): every glue_table grant opens the SAME configured query-result location to every
- * consumer role (src/ports/glue-table.ts statements(): ListBucket on the results prefix and
+ * consumer role (src/output-ports/glue-table.ts statements(): ListBucket on the results prefix and
  * GetObject/PutObject/AbortMultipartUpload on `<results bucket>/<prefix>*`). Athena writes each
  * query's full result set there, so consumer A (agreement on sales.orders only) can list and read
  * the results of consumer B's queries on hr.salaries, and overwrite them: more access than A's

@@ -8,10 +8,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OutputPort } from '../../src/model/data-product.js';
 import type { PolicyStatement } from '../../src/model/policy.js';
-import type { ResolveOptions } from '../../src/ports/port-type.js';
-import { planPort } from '../../src/ports/registry.js';
+import type { ResolveOptions } from '../../src/output-ports/port-type.js';
+import { planPort } from '../../src/output-ports/registry.js';
 import { constrainStatements, defaultGuardrails, type Guardrails } from '../../src/sync/guardrails.js';
-import { agreementIdFromSid, statementSid } from '../../src/sync/ownership.js';
+import { agreementIdFromSid, statementSid } from '../../src/targets/identity-policy/ownership.js';
 import { actionsOf, listOf, resourcesOf } from './helpers.js';
 
 const ACCOUNT = '123456789012';

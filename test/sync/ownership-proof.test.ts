@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FileResourceTags, type ResourceTagsData } from '../../src/local/file-resource-tags.js';
-import type { ProviderResource } from '../../src/ports/port-type.js';
+import type { ProviderResource } from '../../src/output-ports/port-type.js';
 import { ownershipRefusal, productIdsInTag } from '../../src/sync/ownership-proof.js';
 import type { Grant } from '../../src/sync/resolve.js';
-import type { ResourceTagReader } from '../../src/sync/resource-tags.js';
+import type { ResourceTagReader } from '../../src/interfaces/resource-tags.js';
 
 const KEY = 'dmm:data-product';
 

@@ -7,7 +7,7 @@ import { FileCheckpoint } from '../../src/local/file-checkpoint.js';
 import { MemoryFifoQueue } from '../../src/local/memory-queue.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import { pollFeed } from '../../src/sync/poller.js';
-import type { OutgoingMessage } from '../../src/sync/queue.js';
+import type { OutgoingMessage } from '../../src/interfaces/event-queue.js';
 import { silentLogger } from '../../src/util/log.js';
 
 let simulator: RunningSimulator;

@@ -1,6 +1,6 @@
-import type { PolicyDocument, PolicyStatement } from '../model/policy.js';
-import { canonicalJson } from '../util/canonical-json.js';
-import { IAM_LIMITS, iamCharacterCount } from './iam.js';
+import type { PolicyDocument, PolicyStatement } from '../../model/policy.js';
+import { canonicalJson } from '../../util/canonical-json.js';
+import { IAM_LIMITS, iamCharacterCount } from '../../interfaces/iam-account.js';
 import { inlinePackName, managedPackName, MANAGED_POLICY_PATH, statementSid } from './ownership.js';
 import type { Pack, RoleState } from './role-state.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PORT_TYPES, planPort, portTypeOf } from '../../src/ports/registry.js';
+import { PORT_TYPES, planPort, portTypeOf } from '../../src/output-ports/registry.js';
 import { OPTS, port } from './fixtures.js';
 
 describe('port type detection', () => {

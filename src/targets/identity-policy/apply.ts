@@ -1,4 +1,4 @@
-import { IamError, type IamAccount } from './iam.js';
+import { IamError, type IamAccount } from '../../interfaces/iam-account.js';
 import type { PolicyChange } from './packing.js';
 
 /** Carry out one role's changes in the planned order. IAM errors propagate with their code. */

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { FileIamAccount } from '../../src/local/file-iam-account.js';
-import type { OutputPort } from '../../src/model/data-product.js';
-import { planPort } from '../../src/ports/registry.js';
-import { applyChanges } from '../../src/sync/apply.js';
-import { iamCharacterCount } from '../../src/sync/iam.js';
-import { defaultGuardrails, constrainStatements } from '../../src/sync/guardrails.js';
-import { planRole } from '../../src/sync/packing.js';
-import { readRoleState } from '../../src/sync/role-state.js';
+import { FileIamAccount } from '../../../src/local/file-iam-account.js';
+import type { OutputPort } from '../../../src/model/data-product.js';
+import { planPort } from '../../../src/output-ports/registry.js';
+import { applyChanges } from '../../../src/targets/identity-policy/apply.js';
+import { iamCharacterCount } from '../../../src/interfaces/iam-account.js';
+import { defaultGuardrails, constrainStatements } from '../../../src/sync/guardrails.js';
+import { planRole } from '../../../src/targets/identity-policy/packing.js';
+import { readRoleState } from '../../../src/targets/identity-policy/role-state.js';
 
 const OPTIONS = { accountId: '123456789012', defaultRegion: 'eu-central-1', athenaQueryResultsLocation: 's3://acme-athena-results/consumers/' };
 

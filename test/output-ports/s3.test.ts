@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { planPort } from '../../src/ports/registry.js';
-import { s3Bucket } from '../../src/ports/s3-bucket.js';
-import { s3Prefix } from '../../src/ports/s3-prefix.js';
+import { planPort } from '../../src/output-ports/registry.js';
+import { s3Bucket } from '../../src/output-ports/s3-bucket.js';
+import { s3Prefix } from '../../src/output-ports/s3-prefix.js';
 import { document, iamSize, OPTS, port } from './fixtures.js';
 
 const KEY = 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';

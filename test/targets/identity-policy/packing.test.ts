@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { FileIamAccount } from '../../src/local/file-iam-account.js';
-import type { PolicyStatement } from '../../src/model/policy.js';
-import { applyChanges } from '../../src/sync/apply.js';
-import { iamCharacterCount } from '../../src/sync/iam.js';
-import { planRole, type RolePlanInput } from '../../src/sync/packing.js';
-import { readRoleState } from '../../src/sync/role-state.js';
+import { FileIamAccount } from '../../../src/local/file-iam-account.js';
+import type { PolicyStatement } from '../../../src/model/policy.js';
+import { applyChanges } from '../../../src/targets/identity-policy/apply.js';
+import { iamCharacterCount } from '../../../src/interfaces/iam-account.js';
+import { planRole, type RolePlanInput } from '../../../src/targets/identity-policy/packing.js';
+import { readRoleState } from '../../../src/targets/identity-policy/role-state.js';
 
 const ROLE = 'consumer';
 

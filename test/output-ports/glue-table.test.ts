@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OutputPort } from '../../src/model/data-product.js';
-import { glueTable } from '../../src/ports/glue-table.js';
-import { planPort } from '../../src/ports/registry.js';
+import { glueTable } from '../../src/output-ports/glue-table.js';
+import { planPort } from '../../src/output-ports/registry.js';
 import { document, iamSize, OPTS, port } from './fixtures.js';
 
 const ATHENA = ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'];

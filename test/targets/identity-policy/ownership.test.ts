@@ -6,7 +6,7 @@ import {
   managedPackName,
   managedPackNumber,
   statementSid,
-} from '../../src/sync/ownership.js';
+} from '../../../src/targets/identity-policy/ownership.js';
 
 describe('ownership markers', () => {
   it('encodes a UUID agreement id compactly and reads it back', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IamError } from '../../src/sync/iam.js';
+import { IamError } from '../../src/interfaces/iam-account.js';
 import {
   validatePath,
   validatePolicyDocumentCharacters,
@@ -7,7 +7,7 @@ import {
   validatePolicyName,
   validateRoleName,
   validateTags,
-} from '../../src/local/iam-rules.js';
+} from '../../src/model/iam-rules.js';
 
 function codeOf(fn: () => void): string | undefined {
   try {

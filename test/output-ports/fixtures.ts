@@ -1,6 +1,6 @@
 import type { OutputPort } from '../../src/model/data-product.js';
 import type { PolicyDocument, PolicyStatement } from '../../src/model/policy.js';
-import type { ResolveOptions } from '../../src/ports/port-type.js';
+import type { ResolveOptions } from '../../src/output-ports/port-type.js';
 
 export const ACCOUNT = '111122223333';
 export const OPTS: ResolveOptions = { accountId: ACCOUNT, defaultRegion: 'eu-central-1' };

@@ -1,6 +1,6 @@
-import type { PolicyStatement } from '../model/policy.js';
-import { guardrailsOf, type SyncContext } from './context.js';
-import { iamCharacterCount, type IamAccount, type RoleInfo } from './iam.js';
+import type { PolicyStatement } from '../../model/policy.js';
+import { guardrailsOf, type SyncContext } from '../../sync/context.js';
+import { iamCharacterCount, type IamAccount, type RoleInfo } from '../../interfaces/iam-account.js';
 import {
   agreementIdFromSid,
   inlinePackNumber,

@@ -4,7 +4,7 @@
  * locally fails in production. AWS reports parameter-format violations as `ValidationError`; the
  * shared interface maps those to `InvalidInput`.
  */
-import { IAM_LIMITS, IamError } from '../sync/iam.js';
+import { IAM_LIMITS, IamError } from '../interfaces/iam-account.js';
 
 const NAME = /^[\w+=,.@-]+$/;
 const PATH = /^(\/|\/[\u0021-\u007E]+\/)$/;

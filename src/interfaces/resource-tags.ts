@@ -1,4 +1,4 @@
-import type { ProviderResource } from '../ports/port-type.js';
+import type { ProviderResource } from '../output-ports/port-type.js';
 
 /**
  * Reads the tags of a provider's resources, for the ownership-proof guardrail: a resource is

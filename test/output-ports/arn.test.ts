@@ -10,8 +10,8 @@ import {
   parseArn,
   parseRoleArn,
   parseS3Url,
-} from '../../src/ports/arn.js';
-import { PortFieldError } from '../../src/ports/port-type.js';
+} from '../../src/output-ports/arn.js';
+import { PortFieldError } from '../../src/output-ports/port-type.js';
 
 function problem(fn: () => unknown): string {
   try {
