@@ -1,3 +1,5 @@
+import { TargetError, type TargetErrorCode } from './target-error.js';
+
 /**
  * The slice of an AWS account this tool touches: roles and the policies on them. Implemented by
  * the file-backed local stand-in (src/local/) and, later, by the AWS SDK adapter (src/aws/).
@@ -22,21 +24,15 @@ export interface ManagedPolicyRef {
   path: string;
 }
 
-export type IamErrorCode =
-  | 'NoSuchEntity'
-  | 'LimitExceeded'
-  | 'MalformedPolicyDocument'
-  | 'InvalidInput'
-  | 'EntityAlreadyExists'
-  | 'Throttling'
-  | 'AccessDenied';
+export type IamErrorCode = Exclude<TargetErrorCode, 'ConcurrentModification'>;
 
-export class IamError extends Error {
+/** A refusal by IAM; its code decides retry vs. report like every target's (see target-error.ts). */
+export class IamError extends TargetError {
   constructor(
-    readonly code: IamErrorCode,
+    override readonly code: IamErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
     this.name = 'IamError';
   }
 }

@@ -65,8 +65,8 @@ export const glueTable: PortType<GlueTableResources> = {
     };
   },
 
-  statements({ table, workgroup, data, results, kmsKey }) {
-    return [
+  grants({ table, workgroup, data, results, kmsKey }) {
+    const statements = [
       allow(
         ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
         [athenaWorkgroupArn(workgroup)],
@@ -81,6 +81,7 @@ export const glueTable: PortType<GlueTableResources> = {
       ...(results ? [allow(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], [s3ObjectsArn(results)])] : []),
       ...(kmsKey ? [kmsDecrypt(kmsKey)] : []),
     ];
+    return [{ target: 'identity-policy', statements }];
   },
 
   providerResources({ table, data }) {

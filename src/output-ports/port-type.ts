@@ -1,5 +1,5 @@
 import type { OutputPort } from '../model/data-product.js';
-import type { PolicyStatement } from '../model/policy.js';
+import type { TargetGrant } from '../model/grants.js';
 
 /** Settings from the tool's own configuration (never from Data Mesh Manager metadata). */
 export interface ResolveOptions {
@@ -50,8 +50,12 @@ export interface PortType<R = unknown> {
   readonly describe: string;
   /** Reads and validates the port's resources; throws `PortFieldError`. */
   resourcesFrom(port: OutputPort, opts: ResolveOptions): R;
-  /** Policy statements without `Sid` (the caller adds ownership Sids). */
-  statements(resources: R): PolicyStatement[];
+  /**
+   * The grants the agreement needs, on any grant targets (src/targets/): the consumer role's
+   * identity policy, provider resource policies, Lake Formation. Statements come without `Sid`
+   * (each target adds its ownership Sids).
+   */
+  grants(resources: R, consumer: Consumer): TargetGrant[];
   /** What the grant allows, in one sentence. */
   summary(resources: R): string;
   /**
@@ -59,6 +63,12 @@ export interface PortType<R = unknown> {
    * configuration): what ownership proof checks for the provider's tag.
    */
   providerResources(resources: R): ProviderResource[];
+}
+
+/** The consumer role an agreement grants to, for grants that name it (resource policies, Lake Formation). */
+export interface Consumer {
+  roleArn: string;
+  account: string;
 }
 
 /** A provider resource named by metadata, as the guardrails see it. */

@@ -1,8 +1,8 @@
 import type { OutputPort } from '../model/data-product.js';
-import type { PolicyStatement } from '../model/policy.js';
+import type { TargetGrant } from '../model/grants.js';
 import { arnFields, s3LocationOf, serverString } from './fields.js';
 import { glueTable } from './glue-table.js';
-import { PortFieldError, type PortType, type ProviderResource, type ResolveOptions } from './port-type.js';
+import { type Consumer, PortFieldError, type PortType, type ProviderResource, type ResolveOptions } from './port-type.js';
 import { s3Bucket } from './s3-bucket.js';
 import { s3Prefix } from './s3-prefix.js';
 
@@ -13,7 +13,7 @@ const BY_NAME = new Map(PORT_TYPES.map((t) => [t.type, t]));
 const SUPPORTED = PORT_TYPES.map((t) => t.type).join(', ');
 
 export type PortPlan =
-  | { ok: true; portType: string; statements: PolicyStatement[]; summary: string; providerResources: ProviderResource[] }
+  | { ok: true; portType: string; grants: TargetGrant[]; summary: string; providerResources: ProviderResource[] }
   | { ok: false; field: string; problem: string };
 
 /**
@@ -56,15 +56,15 @@ export function isAwsPort(port: OutputPort): boolean {
   return Object.keys(port.custom).some((key) => /^aws.*arn$/.test(key));
 }
 
-/** The port's type, resources and statements, or the field that prevents a grant and why. */
-export function planPort(port: OutputPort, opts: ResolveOptions): PortPlan {
+/** The port's type, resources and grants for `consumer`, or the field that prevents a grant and why. */
+export function planPort(port: OutputPort, opts: ResolveOptions, consumer: Consumer): PortPlan {
   try {
     const type = portTypeOf(port, opts);
     const resources = type.resourcesFrom(port, opts);
     return {
       ok: true,
       portType: type.type,
-      statements: type.statements(resources),
+      grants: type.grants(resources, consumer),
       summary: type.summary(resources),
       providerResources: type.providerResources(resources),
     };

@@ -29,13 +29,14 @@ export const s3Bucket: PortType<S3BucketResources> = {
     return { location: location.value, ...(arns['kms-key'] ? { kmsKey: arns['kms-key'].value.key } : {}) };
   },
 
-  statements({ location, kmsKey }) {
+  grants({ location, kmsKey }) {
     // One statement: bucket actions only match the bucket ARN and GetObject only `bucket/*`
     // (see locateAndRead), so this is exactly "list the bucket, read its objects".
-    return [
+    const statements = [
       allow(['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'], [s3BucketArn(location), s3ObjectsArn(location)]),
       ...(kmsKey ? [kmsDecrypt(kmsKey)] : []),
     ];
+    return [{ target: 'identity-policy', statements }];
   },
 
   providerResources({ location }) {

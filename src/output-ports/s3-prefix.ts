@@ -28,13 +28,14 @@ export const s3Prefix: PortType<S3PrefixResources> = {
     return { location: location.value, ...(arns['kms-key'] ? { kmsKey: arns['kms-key'].value.key } : {}) };
   },
 
-  statements({ location, kmsKey }) {
-    return [
+  grants({ location, kmsKey }) {
+    const statements = [
       ...listBuckets([location]),
       // Apart from ListBucket: its s3:prefix condition would never match GetBucketLocation.
       locateAndRead([location], [location]),
       ...(kmsKey ? [kmsDecrypt(kmsKey)] : []),
     ];
+    return [{ target: 'identity-policy', statements }];
   },
 
   providerResources({ location }) {

@@ -1,5 +1,5 @@
 import { guardrailsOf, type SyncContext } from './context.js';
-import { constrainStatements, grantRefusal, isProtectedRoleName } from './guardrails.js';
+import { constrainGrants, grantRefusal, isProtectedRoleName } from './guardrails.js';
 import { ownershipRefusal } from './ownership-proof.js';
 import type { Resolution } from './resolve.js';
 
@@ -21,7 +21,7 @@ export async function guardResolution(ctx: SyncContext, resolution: Resolution):
     return refuse('aws-role-name', `role ${grant.role.name} is protected (guardrails.protectedRoles): dmm-aws never grants on it`);
   }
   // Measured as it will be written, bucket-owner condition included.
-  const constrained = { ...grant, statements: constrainStatements(grant.statements, guardrails) };
+  const constrained = { ...grant, grants: constrainGrants(grant.grants, guardrails) };
   const refusal = grantRefusal(constrained, guardrails);
   if (refusal) return refuse('guardrails', refusal);
   if (guardrails.ownershipTagKey) {

@@ -1,3 +1,4 @@
+import { allStatements, type TargetGrant } from '../model/grants.js';
 import type { PolicyStatement } from '../model/policy.js';
 import type { RoleInfo } from '../interfaces/iam-account.js';
 import { iamCharacterCount } from '../interfaces/iam-account.js';
@@ -80,22 +81,22 @@ export function isProtectedRoleName(name: string, guardrails: Guardrails): boole
 export function grantRefusal(grant: Grant, guardrails: Guardrails): string | undefined {
   if (guardrails.allowedResourceAccounts !== 'any') {
     const allowed = guardrails.allowedResourceAccounts;
-    for (const arn of resourcesOf(grant.statements)) {
+    for (const arn of resourcesOf(allStatements(grant.grants))) {
       const account = arn.split(':')[4];
       if (account && !allowed.includes(account)) {
         return `resource ${arn} is in account ${account}, which is not an allowed resource account (guardrails.allowedResourceAccounts: ${allowed.join(', ')})`;
       }
     }
   }
-  const statements = grant.statements.length;
+  const statements = allStatements(grant.grants).length;
   if (statements > guardrails.maxStatementsPerAgreement) {
     return `the grant needs ${statements} statements, more than guardrails.maxStatementsPerAgreement (${guardrails.maxStatementsPerAgreement})`;
   }
-  const resources = resourcesOf(grant.statements).length;
+  const resources = resourcesOf(allStatements(grant.grants)).length;
   if (resources > guardrails.maxResourcesPerAgreement) {
     return `the grant names ${resources} resources, more than guardrails.maxResourcesPerAgreement (${guardrails.maxResourcesPerAgreement})`;
   }
-  const characters = iamCharacterCount(JSON.stringify(grant.statements));
+  const characters = iamCharacterCount(JSON.stringify(allStatements(grant.grants)));
   if (characters > guardrails.maxCharactersPerAgreement) {
     return `the grant's statements take ${characters} characters, more than guardrails.maxCharactersPerAgreement (${guardrails.maxCharactersPerAgreement})`;
   }
@@ -107,6 +108,10 @@ export function grantRefusal(grant: Grant, guardrails: Guardrails): string | und
  * S3 statement only works on buckets owned by an allowed account (`s3:ResourceAccount`). A bucket
  * name that turns out to belong to someone else then grants nothing.
  */
+export function constrainGrants(grants: TargetGrant[], guardrails: Guardrails): TargetGrant[] {
+  return grants.map((g) => (g.target === 'identity-policy' ? { ...g, statements: constrainStatements(g.statements, guardrails) } : g));
+}
+
 export function constrainStatements(statements: PolicyStatement[], guardrails: Guardrails): PolicyStatement[] {
   if (guardrails.allowedResourceAccounts === 'any') return statements;
   const accounts = guardrails.allowedResourceAccounts;

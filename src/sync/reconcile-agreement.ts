@@ -1,3 +1,4 @@
+import { identityStatements } from '../model/grants.js';
 import type { Agreement } from '../model/agreement.js';
 import { parseRoleArn } from '../output-ports/arn.js';
 import { readIndexEntry, updateIndexEntry, type IndexReading } from './agreement-index.js';
@@ -90,7 +91,7 @@ export async function reconcileAgreement(ctx: SyncContext, agreementId: string, 
     const wanted = desired.kind === 'grant' && state.role.name === desired.grant.role.name ? desired.grant : undefined;
     const plan = planRole({
       state,
-      desired: new Map(wanted ? [[agreementId, wanted.statements]] : []),
+      desired: new Map(wanted ? [[agreementId, identityStatements(wanted.grants)]] : []),
       scope: new Set([agreementId]),
       ...(ctx.limits ? { limits: ctx.limits } : {}),
     });

@@ -1,3 +1,4 @@
+import { identityStatements } from '../model/grants.js';
 import type { Agreement } from '../model/agreement.js';
 import type { PolicyStatement } from '../model/policy.js';
 import { canonicalJson } from '../util/canonical-json.js';
@@ -71,7 +72,7 @@ export async function reconcileAll(ctx: SyncContext, options: FullReconcileOptio
       continue;
     }
     const forRole = desiredByRole.get(role.name) ?? new Map<string, PolicyStatement[]>();
-    forRole.set(id, resolution.grant.statements);
+    forRole.set(id, identityStatements(resolution.grant.grants));
     desiredByRole.set(role.name, forRole);
   }
 

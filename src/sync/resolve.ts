@@ -1,6 +1,6 @@
 import { UNKNOWN_ID, type Agreement } from '../model/agreement.js';
 import type { DataProduct, OutputPort } from '../model/data-product.js';
-import type { PolicyStatement } from '../model/policy.js';
+import type { TargetGrant } from '../model/grants.js';
 import { DataProductFormatError } from '../model/read-data-product.js';
 import { checkPartition, checkRoleName, iamRoleArn, parseRoleArn, type IamRole } from '../output-ports/arn.js';
 import { PortFieldError, type ProviderResource, type ResolveOptions } from '../output-ports/port-type.js';
@@ -8,7 +8,7 @@ import { isAwsPort, planPort } from '../output-ports/registry.js';
 
 export type { ResolveOptions } from '../output-ports/port-type.js';
 
-/** What an active agreement should grant in AWS: statements for one consumer role. */
+/** What an active agreement should grant in AWS: grants on targets for one consumer role. */
 export interface Grant {
   agreementId: string;
   role: { name: string; arn: string; accountId: string };
@@ -16,8 +16,8 @@ export interface Grant {
   outputPortId: string;
   providerDataProductId: string;
   consumerDataProductId: string;
-  /** Without `Sid`: the caller adds its ownership Sids. */
-  statements: PolicyStatement[];
+  /** What the agreement needs on each grant target (src/targets/); statements without `Sid`. */
+  grants: TargetGrant[];
   summary: string;
   /** The provider resources (from metadata) the statements open. */
   providerResources: ProviderResource[];
@@ -94,7 +94,8 @@ export async function resolveAgreement(agreement: Agreement, lookups: ResolveLoo
     return { kind: 'failed', field: role.field, reason: `${a}: consumer data product ${consumerId}: ${role.problem}.` };
   }
 
-  const plan = planPort(port, resultsPerRole(opts, role.name));
+  const roleArn = iamRoleArn(role);
+  const plan = planPort(port, resultsPerRole(opts, role.name), { roleArn, account: role.account });
   const where = `output port ${port.id} of provider data product ${providerId}`;
   if (!plan.ok) return { kind: 'failed', field: plan.field, reason: `${a}: ${where}: ${plan.problem}.` };
 
@@ -102,12 +103,12 @@ export async function resolveAgreement(agreement: Agreement, lookups: ResolveLoo
     kind: 'grant',
     grant: {
       agreementId: agreement.id,
-      role: { name: role.name, arn: iamRoleArn(role), accountId: role.account },
+      role: { name: role.name, arn: roleArn, accountId: role.account },
       portType: plan.portType,
       outputPortId: port.id,
       providerDataProductId: providerId,
       consumerDataProductId: consumerId,
-      statements: plan.statements,
+      grants: plan.grants,
       summary: plan.summary,
       providerResources: plan.providerResources,
     },
