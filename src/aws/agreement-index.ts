@@ -5,9 +5,17 @@
  * writers (process-events and the full reconcile) touch different agreements without a
  * read-modify-write of a shared document.
  */
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { normalizeRoleArns, type AgreementIndex } from '../sync/agreement-index.js';
+import { normalizeHoldings, type AgreementIndex } from '../sync/agreement-index.js';
+import { mapLimit } from '../util/map-limit.js';
+import { parseJson } from '../util/parse-json.js';
 import { createS3Client } from './clients.js';
 import { awsErrorCode, messageOf } from './errors.js';
 
@@ -19,10 +27,17 @@ export const INDEX_ACTIONS_USED = ['s3:DeleteObject', 's3:GetObject', 's3:PutObj
 
 export const DEFAULT_INDEX_PREFIX = 'index/agreements/';
 
+/**
+ * `roleArns` holds the role holdings (the only kind before other grant targets existed, so old
+ * entries read as they are); `holdings` the others (resource ARNs, Lake Formation holdings).
+ */
 const entrySchema = z.object({
   agreementId: z.string().min(1),
   roleArns: z.array(z.string().min(1)),
+  holdings: z.array(z.string().min(1)).optional(),
 });
+
+const isRoleArn = (holding: string) => /^arn:[a-z-]+:iam::\d{12}:role\//.test(holding);
 
 export interface S3AgreementIndexOptions {
   /** Default: createS3Client() from the standard AWS configuration. */
@@ -48,7 +63,7 @@ export class S3AgreementIndex implements AgreementIndex {
     return `${this.prefix}${encodeURIComponent(agreementId)}.json`;
   }
 
-  async rolesOf(agreementId: string): Promise<string[] | undefined> {
+  async holdingsOf(agreementId: string): Promise<string[] | undefined> {
     const key = this.keyOf(agreementId);
     let text: string;
     try {
@@ -56,24 +71,35 @@ export class S3AgreementIndex implements AgreementIndex {
       text = (await object.Body?.transformToString('utf8')) ?? '';
     } catch (error) {
       if (awsErrorCode(error) === 'NoSuchKey') return undefined;
-      throw new Error(`cannot read agreement index entry ${this.location(key)}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`, { cause: error });
+      throw new Error(
+        `cannot read agreement index entry ${this.location(key)}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`,
+        { cause: error },
+      );
     }
     const parsed = entrySchema.safeParse(parseJson(text));
     // An entry for another id would send a revoke to the wrong roles: treat it as damage.
     if (!parsed.success || parsed.data.agreementId !== agreementId) {
-      throw new Error(`agreement index entry ${this.location(key)} is damaged: expected JSON {"agreementId": "${agreementId}", "roleArns": [...]}; delete it, the next full reconcile writes it again`);
+      throw new Error(
+        `agreement index entry ${this.location(key)} is damaged: expected JSON {"agreementId": "${agreementId}", "roleArns": [...]}; delete it, the next full reconcile writes it again`,
+      );
     }
-    return parsed.data.roleArns;
+    return normalizeHoldings([...parsed.data.roleArns, ...(parsed.data.holdings ?? [])]);
   }
 
-  async record(agreementId: string, roleArns: string[]): Promise<void> {
+  async record(agreementId: string, holdings: string[]): Promise<void> {
     const key = this.keyOf(agreementId);
-    const entry = normalizeRoleArns(roleArns);
+    const entry = normalizeHoldings(holdings);
+    const others = entry.filter((h) => !isRoleArn(h));
     try {
-      const body = `${JSON.stringify({ agreementId, roleArns: entry })}\n`;
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+      const body = `${JSON.stringify({ agreementId, roleArns: entry.filter(isRoleArn), ...(others.length > 0 ? { holdings: others } : {}) })}\n`;
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' }),
+      );
     } catch (error) {
-      throw new Error(`cannot write agreement index entry ${this.location(key)}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`, { cause: error });
+      throw new Error(
+        `cannot write agreement index entry ${this.location(key)}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`,
+        { cause: error },
+      );
     }
   }
 
@@ -82,19 +108,35 @@ export class S3AgreementIndex implements AgreementIndex {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (error) {
-      throw new Error(`cannot delete agreement index entry ${this.location(key)}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`, { cause: error });
+      throw new Error(
+        `cannot delete agreement index entry ${this.location(key)}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`,
+        { cause: error },
+      );
     }
+  }
+
+  /** Lists the prefix (s3:ListBucket) and reads every entry. */
+  async list(): Promise<Map<string, string[]>> {
+    const ids: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.prefix,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
+      for (const { Key } of page.Contents ?? []) {
+        if (Key?.endsWith('.json')) ids.push(decodeURIComponent(Key.slice(this.prefix.length, -'.json'.length)));
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    const entries = await mapLimit(ids, 8, async (id) => [id, await this.holdingsOf(id)] as const);
+    return new Map(entries.filter((e): e is readonly [string, string[]] => e[1] !== undefined));
   }
 
   private location(key: string): string {
     return `s3://${this.bucket}/${key}`;
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

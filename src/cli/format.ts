@@ -1,6 +1,6 @@
-import type { PolicyChange } from '../targets/identity-policy/packing.js';
-import type { AgreementOutcome } from '../sync/reconcile-agreement.js';
-import type { FullReconcileResult } from '../sync/reconcile-all.js';
+import { describeChange } from '../sync/plan-json.js';
+import type { AgreementOutcome, Change } from '../sync/reconcile.js';
+import type { ReconcileResult } from '../sync/reconcile.js';
 import type { LogSink } from '../util/log.js';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -21,22 +21,23 @@ export function formatOutcome(outcome: AgreementOutcome): string {
   return lines.join('\n');
 }
 
-export function formatChange(change: PolicyChange, withDocument = true): string {
-  const what = `${change.kind === 'inline' ? 'inline' : 'managed'} policy ${change.policyName} on role ${change.roleName}`;
+export function formatChange(change: Change, withDocument = true): string {
+  const what = describeChange(change);
   const who = change.agreementIds.length ? ` (agreements: ${change.agreementIds.join(', ')})` : '';
   const note = change.note ? dim(` — ${change.note}`) : '';
-  if (change.action === 'delete') return `${red('- delete')} ${what}${who}${note}`;
-  const head = `${green('+ put')} ${what}${who}${note}`;
-  return withDocument ? `${head}\n${indent(JSON.stringify(change.document, null, 2), 4)}` : head;
+  if (change.action === 'delete' || change.action === 'revoke') return `${red(`- ${change.action}`)} ${what}${who}${note}`;
+  const head = `${green(`+ ${change.action}`)} ${what}${who}${note}`;
+  const document = 'document' in change ? change.document : undefined;
+  return withDocument && document ? `${head}\n${indent(JSON.stringify(document, null, 2), 4)}` : head;
 }
 
-export function formatPlan(result: FullReconcileResult, applied: boolean): string {
+export function formatPlan(result: ReconcileResult, applied: boolean): string {
   const count = (d: AgreementOutcome['decision']) => result.outcomes.filter((o) => o.decision === d).length;
   const interesting = result.outcomes.filter((o) => o.effect !== 'absent' || o.decision === 'failed' || o.decision === 'grant');
   const lines: string[] = [];
   lines.push(
     bold(
-      `${applied ? 'Applied' : 'Plan'}: ${result.changes.length} IAM change(s); ${result.outcomes.length} agreement(s): ` +
+      `${applied ? 'Applied' : 'Plan'}: ${result.changes.length} ${changeNoun(result.changes)}; ${result.outcomes.length} agreement(s): ` +
         `${count('grant')} with access, ${count('revoke')} revoked, ${count('failed')} failed, ${count('none')} without access; ` +
         `${result.rolesExamined} role(s) examined.`,
     ),
@@ -46,30 +47,6 @@ export function formatPlan(result: FullReconcileResult, applied: boolean): strin
   else lines.push('', green('No changes: AWS matches Data Mesh Manager.'));
   if (!applied && result.changes.length) lines.push('', dim('Run `dmm-aws apply` to make these changes.'));
   return lines.join('\n');
-}
-
-/** The machine-readable plan: every change with its agreements, role, policy name and full document. */
-export function planJson(result: FullReconcileResult, applied: boolean) {
-  return {
-    applied,
-    summary: {
-      changes: result.changes.length,
-      agreements: result.outcomes.length,
-      rolesExamined: result.rolesExamined,
-    },
-    agreements: result.outcomes.map(({ report: _report, changes: _changes, ...outcome }) => outcome),
-    changes: result.changes.map((c) => ({
-      action: c.action,
-      policyType: c.kind,
-      role: c.roleName,
-      policyName: c.policyName,
-      ...(c.policyArn ? { policyArn: c.policyArn } : {}),
-      ...(c.policyPath ? { policyPath: c.policyPath } : {}),
-      agreementIds: c.agreementIds,
-      ...(c.note ? { note: c.note } : {}),
-      ...(c.document ? { document: c.document } : {}),
-    })),
-  };
 }
 
 export function indent(text: string, spaces: number): string {
@@ -91,4 +68,9 @@ export function prettySink(stream: NodeJS.WritableStream = process.stderr): LogS
       .join(' ');
     stream.write(`${dim(time)} ${levelColor[level](level.padEnd(5))} ${message}${rest ? ` ${dim(rest)}` : ''}\n`);
   };
+}
+
+/** "IAM change(s)" while only identity policies change (as always before other targets existed). */
+function changeNoun(changes: readonly Change[]): string {
+  return changes.every((c) => c.target === 'identity-policy') ? 'IAM change(s)' : 'change(s)';
 }

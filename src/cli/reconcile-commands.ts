@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { reconcileAll } from '../sync/reconcile-all.js';
+import { reconcileAll } from '../sync/reconcile.js';
 import { addConnectionOptions, configFrom, loggerFrom, progressReporter, type GlobalOptions } from './common.js';
-import { formatPlan, planJson } from './format.js';
+import { planJson } from '../sync/plan-json.js';
+import { formatPlan } from './format.js';
 import { buildContext } from './wiring.js';
 
 interface ReconcileOptions extends GlobalOptions {

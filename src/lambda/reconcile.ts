@@ -4,8 +4,8 @@
  */
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { planJson } from '../cli/format.js';
-import { reconcileAll } from '../sync/reconcile-all.js';
+import { planJson } from '../sync/plan-json.js';
+import { reconcileAll } from '../sync/reconcile.js';
 import { readEnvironment, type ReconcileEnvironment } from './environment.js';
 import { createSyncHandler, type SyncPipeline } from './runtime.js';
 

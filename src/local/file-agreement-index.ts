@@ -1,12 +1,13 @@
 /**
  * The agreement index (src/sync/agreement-index.ts) for the CLI: one JSON file
- * `{ "entries": [{ "agreementId": "...", "roleArns": ["..."] }] }`, sorted by agreement id and
+ * `{ "entries": [{ "agreementId": "...", "roleArns": ["..."] }] }` (`roleArns` holds every
+ * holding: role ARNs, and the other grant targets' holdings), sorted by agreement id and
  * replaced atomically on every change like the other local state files. A list rather than an
  * object keyed by id, because ids are user input and `__proto__` is no safe object key. A missing
  * file is an empty index; deleting it is safe (the next full reconcile writes it again).
  */
 import { z } from 'zod';
-import { normalizeRoleArns, type AgreementIndex } from '../sync/agreement-index.js';
+import { normalizeHoldings, type AgreementIndex } from '../sync/agreement-index.js';
 import { JsonFileStore } from './state-store.js';
 
 const fileSchema = z.strictObject({
@@ -26,13 +27,18 @@ export class FileAgreementIndex implements AgreementIndex {
     return this.store.path;
   }
 
-  async rolesOf(agreementId: string): Promise<string[] | undefined> {
+  async holdingsOf(agreementId: string): Promise<string[] | undefined> {
     const { entries } = await this.store.read();
     return entries.find((entry) => entry.agreementId === agreementId)?.roleArns;
   }
 
-  async record(agreementId: string, roleArns: string[]): Promise<void> {
-    const entry = normalizeRoleArns(roleArns);
+  async list(): Promise<Map<string, string[]>> {
+    const { entries } = await this.store.read();
+    return new Map(entries.map((e) => [e.agreementId, e.roleArns]));
+  }
+
+  async record(agreementId: string, holdings: string[]): Promise<void> {
+    const entry = normalizeHoldings(holdings);
     await this.store.update((state) => {
       state.entries = state.entries.filter((e) => e.agreementId !== agreementId);
       state.entries.push({ agreementId, roleArns: entry });

@@ -2,6 +2,8 @@
 export interface PolicyStatement {
   Sid?: string;
   Effect: 'Allow';
+  /** Resource policies only: who the statement allows (the consumer role). */
+  Principal?: { AWS: string | string[] };
   Action: string | string[];
   Resource: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;

@@ -1,38 +1,32 @@
 /**
- * Which roles hold an agreement's statements, remembered by the sync itself. When an agreement is
- * deleted in Data Mesh Manager nothing there says where its access was granted any more; without
- * this index the only way to find its statements is to read every managed role, which in an
- * account with hundreds of roles takes minutes (longer than the process-events function may run).
+ * Where an agreement's grants are, remembered by the sync itself. When an agreement is deleted in
+ * Data Mesh Manager nothing there says where its access was granted any more; without this index
+ * the only way to find its statements is to read every managed role, which in an account with
+ * hundreds of roles takes minutes (longer than the process-events function may run).
  *
- * The index is a cache: it is written after every applied change and rebuilt by each full
- * reconcile, and a lost or stale entry only costs a role scan (or, until the next full reconcile
- * sweeps it, a leftover statement of a deleted agreement). It is never the reason to grant.
+ * For identity and resource policies the index is a cache: it is written after every applied
+ * change and rebuilt by each full reconcile, and a lost or stale entry only costs a role scan (or,
+ * until the next full reconcile sweeps it, a leftover statement of a deleted agreement). It is
+ * never the reason to grant. For Lake Formation, which has no ownership marker, it is the record
+ * of what this tool granted (src/targets/lake-formation.ts): losing it leaves those permissions
+ * unmanaged, never revokes someone else's.
  */
 import { errorMessage } from '../util/errors.js';
+import type { AgreementIndex } from '../interfaces/agreement-index.js';
 import type { Logger } from '../util/log.js';
 
-export interface AgreementIndex {
-  /** The role ARNs last recorded for the agreement; `undefined` when there is no entry. */
-  rolesOf(agreementId: string): Promise<string[] | undefined>;
-  /**
-   * Replace the agreement's entry. `[]` is kept: "seen, holds nothing", so a later deletion of
-   * the agreement needs no role scan.
-   */
-  record(agreementId: string, roleArns: string[]): Promise<void>;
-  /** Drop the entry of an agreement that is gone and holds nothing. */
-  forget(agreementId: string): Promise<void>;
-}
+export type { AgreementIndex };
 
 /** The stored form of an entry: sorted, without duplicates, so equal sets compare equal. */
-export function normalizeRoleArns(roleArns: readonly string[]): string[] {
-  return [...new Set(roleArns)].sort();
+export function normalizeHoldings(holdings: readonly string[]): string[] {
+  return [...new Set(holdings)].sort();
 }
 
 /** Whether recording `next` would change an entry that reads `previous`. */
 export function entryChanges(previous: readonly string[] | undefined, next: readonly string[]): boolean {
   if (previous === undefined) return true;
-  const before = normalizeRoleArns(previous ?? []);
-  const after = normalizeRoleArns(next);
+  const before = normalizeHoldings(previous ?? []);
+  const after = normalizeHoldings(next);
   return before.length !== after.length || before.some((arn, i) => arn !== after[i]);
 }
 
@@ -40,13 +34,17 @@ export function entryChanges(previous: readonly string[] | undefined, next: read
 export class MemoryAgreementIndex implements AgreementIndex {
   private readonly entries = new Map<string, string[]>();
 
-  async rolesOf(agreementId: string): Promise<string[] | undefined> {
+  async holdingsOf(agreementId: string): Promise<string[] | undefined> {
     const entry = this.entries.get(agreementId);
     return entry ? [...entry] : undefined;
   }
 
-  async record(agreementId: string, roleArns: string[]): Promise<void> {
-    this.entries.set(agreementId, normalizeRoleArns(roleArns));
+  async record(agreementId: string, holdings: string[]): Promise<void> {
+    this.entries.set(agreementId, normalizeHoldings(holdings));
+  }
+
+  async list(): Promise<Map<string, string[]>> {
+    return new Map([...this.entries].map(([id, holdings]) => [id, [...holdings]]));
   }
 
   async forget(agreementId: string): Promise<void> {
@@ -68,7 +66,7 @@ export type IndexReading = { entry: string[] | undefined } | 'unreadable';
  */
 export async function readIndexEntry(index: AgreementIndex, agreementId: string, log: Logger): Promise<IndexReading> {
   try {
-    return { entry: await index.rolesOf(agreementId) };
+    return { entry: await index.holdingsOf(agreementId) };
   } catch (error) {
     log.warn('agreement index could not be read; finding the roles without it', { agreementId, error: errorMessage(error) });
     return 'unreadable';
@@ -85,19 +83,19 @@ export async function updateIndexEntry(
   index: AgreementIndex,
   agreementId: string,
   before: IndexReading,
-  roleArns: readonly string[],
+  holdings: readonly string[],
   log: Logger,
   gone = false,
 ): Promise<void> {
   try {
-    if (gone && roleArns.length === 0) {
+    if (gone && holdings.length === 0) {
       // Deleted and holding nothing: nothing will ever ask about it again.
       if (before === 'unreadable' || before.entry !== undefined) await index.forget(agreementId);
       return;
     }
-    if (before !== 'unreadable' && !entryChanges(before.entry, roleArns)) return;
-    await index.record(agreementId, normalizeRoleArns(roleArns));
+    if (before !== 'unreadable' && !entryChanges(before.entry, holdings)) return;
+    await index.record(agreementId, normalizeHoldings(holdings));
   } catch (error) {
-    log.warn('agreement index not updated; the next full reconcile repairs it', { agreementId, roleArns: [...roleArns], error: errorMessage(error) });
+    log.warn('agreement index not updated; the next full reconcile repairs it', { agreementId, holdings: [...holdings], error: errorMessage(error) });
   }
 }

@@ -6,6 +6,8 @@ import { defaultGuardrails, type Guardrails } from './guardrails.js';
 import type { IamAccount } from '../interfaces/iam-account.js';
 import type { PackLimits } from '../targets/identity-policy/packing.js';
 import type { ResolveLookups, ResolveOptions } from './resolve.js';
+import type { LakeFormationPermissions } from '../interfaces/lake-formation.js';
+import type { ResourcePolicies } from '../interfaces/resource-policies.js';
 import type { ResourceTagReader } from '../interfaces/resource-tags.js';
 
 /** Everything the converging core needs; the adapters behind it may be local or AWS. */
@@ -25,6 +27,10 @@ export interface SyncContext {
    * is found by a scan of all managed roles.
    */
   agreementIndex?: AgreementIndex;
+  /** Provider resources' policies (bucket, KMS key, Glue catalog): needed by grants on that target. */
+  resourcePolicies?: ResourcePolicies;
+  /** Lake Formation permissions: needed by grants on that target, together with the agreement index. */
+  lakeFormation?: LakeFormationPermissions;
 }
 
 export function guardrailsOf(ctx: SyncContext): Guardrails {

@@ -3,8 +3,8 @@ import { roleRefusal } from './guardrails.js';
 import { iamCharacterCount, IAM_LIMITS } from '../interfaces/iam-account.js';
 import type { PolicyStatement } from '../model/policy.js';
 import { packDocument } from '../targets/identity-policy/packing.js';
-import { reconcileAgreement, roleFromArn, type AgreementOutcome } from './reconcile-agreement.js';
-import { readRoleState, withTags } from '../targets/identity-policy/role-state.js';
+import { reconcileAgreement, roleFromArn, withTags, type AgreementOutcome } from './reconcile.js';
+import { readRoleState } from '../targets/identity-policy/role-state.js';
 
 /**
  * Answers "why does this role (not) have this access?" from the same code that decides it: a dry
@@ -29,7 +29,7 @@ export async function explainAgreement(ctx: SyncContext, agreementId: string): P
     const role = roleFromArn(arn);
     if (role) roleNames.add(role.name);
   }
-  for (const change of outcome.changes) roleNames.add(change.roleName);
+  for (const change of outcome.changes) if (change.target === 'identity-policy') roleNames.add(change.roleName);
   const holdings: AgreementExplanation['holdings'] = [];
   for (const name of roleNames) {
     const role = await ctx.iam.getRole(name);

@@ -54,17 +54,11 @@ function problemWith(resource: ProviderResource, tags: Record<string, string> | 
 }
 
 /**
- * Each resource whose tags are distinct, once, in first-seen order. Tags belong to the S3 bucket,
- * not to a prefix, so a grant's data location and its bucket are one read.
+ * Each resource once, in first-seen order. A port's resources name the ARN that carries the tags
+ * (for S3 the bucket, whatever the prefix), so a grant's data location and its bucket are one read.
  */
 function distinct(resources: readonly ProviderResource[]): ProviderResource[] {
-  const byKey = new Map<string, ProviderResource>();
-  for (const resource of resources) {
-    const key =
-      resource.kind === 's3'
-        ? `s3\u0000${resource.bucket}`
-        : ['glue', resource.partition, resource.account, resource.region, resource.database, resource.table].join('\u0000');
-    if (!byKey.has(key)) byKey.set(key, resource);
-  }
-  return [...byKey.values()];
+  const byArn = new Map<string, ProviderResource>();
+  for (const resource of resources) if (!byArn.has(resource.arn)) byArn.set(resource.arn, resource);
+  return [...byArn.values()];
 }

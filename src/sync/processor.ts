@@ -8,7 +8,7 @@ import { giveUp, isPermanent, UnprocessableEventError } from './give-up.js';
 
 export { UnprocessableEventError };
 import type { EventQueue, ReceivedMessage } from '../interfaces/event-queue.js';
-import { reconcileAgreement, type AgreementOutcome } from './reconcile-agreement.js';
+import { reconcileAgreement, type AgreementOutcome } from './reconcile.js';
 
 export interface EventResult {
   event: FeedEvent;

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryAgreementIndex, type AgreementIndex } from '../../src/sync/agreement-index.js';
-import { reconcileAgreement } from '../../src/sync/reconcile-agreement.js';
-import { reconcileAll } from '../../src/sync/reconcile-all.js';
+import { reconcileAgreement } from '../../src/sync/reconcile.js';
+import { reconcileAll } from '../../src/sync/reconcile.js';
 import {
   ACCOUNT,
   ROLE,
@@ -80,7 +80,7 @@ describe('agreement index', () => {
     expect([...grants.keys()]).toEqual(['agr-keep']);
     expect(grants.get('agr-keep')!.statements).toEqual([bucketReadStatement('agr-keep', 'acme-billing')]);
     expect([...(await grantsOn(world.iam, REPORTING)).keys()]).toEqual(['agr-report']);
-    expect(await world.ctx.agreementIndex!.rolesOf('agr-del')).toBeUndefined();
+    expect(await world.ctx.agreementIndex!.holdingsOf('agr-del')).toBeUndefined();
   });
 
   it('an agreement that ended and is then deleted needs no role scan either, and leaves no entry', async () => {
@@ -88,13 +88,13 @@ describe('agreement index', () => {
     await world.settle();
     world.sim.deactivate('agr-keep');
     await world.settle();
-    expect(await world.ctx.agreementIndex!.rolesOf('agr-keep')).toEqual([]);
+    expect(await world.ctx.agreementIndex!.holdingsOf('agr-keep')).toEqual([]);
     const listedBefore = world.listRolesCalls();
 
     const run = await deleteAndSync(world, 'agr-keep');
     expect(run.results.flatMap((r) => r.outcomes.map((o) => [o.agreementId, o.decision, o.effect]))).toEqual([['agr-keep', 'none', 'absent']]);
     expect(world.listRolesCalls() - listedBefore).toBe(0);
-    expect(await world.ctx.agreementIndex!.rolesOf('agr-keep')).toBeUndefined();
+    expect(await world.ctx.agreementIndex!.holdingsOf('agr-keep')).toBeUndefined();
   });
 
   it('with an empty index (grants made before it existed) a deleted agreement is still found, by a role scan', async () => {
@@ -149,7 +149,8 @@ describe('agreement index', () => {
 
   it('an index that cannot be written does not fail the event: IAM is changed, the failure is logged', async () => {
     const world = await indexedWorld({
-      rolesOf: async () => undefined,
+      holdingsOf: async () => undefined,
+      list: async () => new Map(),
       record: async () => {
         throw new Error('AccessDenied: not allowed to write the index');
       },

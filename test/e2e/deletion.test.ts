@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reconcileAll } from '../../src/sync/reconcile-all.js';
+import { reconcileAll } from '../../src/sync/reconcile.js';
 import {
   ROLE,
   ROLE_ARN,
@@ -14,8 +14,7 @@ import {
   provisioningOf,
   s3BucketPort,
   startWorld,
-  view,
-} from './harness.js';
+  view, policyChanges } from './harness.js';
 
 /** Access goes away when what explained it goes away, with or without an event saying so. */
 
@@ -90,6 +89,7 @@ describe('deletion', () => {
     ]);
     expect(result.changes).toEqual([
       {
+        target: 'identity-policy',
         action: 'put',
         kind: 'inline',
         roleName: ROLE,
@@ -113,7 +113,7 @@ describe('deletion', () => {
     await world.iam.putInlinePolicy(ROLE, 'team-own-policy', reference('acme-team'));
 
     const plan = await reconcileAll(world.ctx, { dryRun: true });
-    expect(plan.changes.map((c) => [c.action, c.policyName, c.agreementIds, c.note])).toEqual([
+    expect(policyChanges(plan.changes).map((c) => [c.action, c.policyName, c.agreementIds, c.note])).toEqual([
       ['delete', 'DMM_DataUsageAgreement_agr-deleted-long-ago', ['agr-deleted-long-ago'], 'reference integration policy no active agreement explains'],
       ['delete', 'DMM_DataUsageAgreement_agr-ref', ['agr-ref'], 'adopt reference integration policy: its access moves into a pack'],
       ['put', 'dmm-aws-pack-1', ['agr-ref'], undefined],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { explainAgreement, explainRole } from '../../src/sync/explain.js';
-import { ROLE, ROLE_ARN, startOrdersWorld } from './harness.js';
+import { ROLE, ROLE_ARN, startOrdersWorld, policyChanges } from './harness.js';
 
 describe('explain', () => {
   it('an agreement in sync, then out of sync after Data Mesh Manager changed, without changing anything', async () => {
@@ -17,7 +17,7 @@ describe('explain', () => {
     const writesBefore = world.writes.length;
     const stale = await explainAgreement(world.ctx, 'agr-1');
     expect(stale.outcome).toMatchObject({ decision: 'revoke', effect: 'revoked' });
-    expect(stale.outcome.changes.map((c) => [c.action, c.policyName])).toEqual([['delete', 'dmm-aws-pack-1']]);
+    expect(policyChanges(stale.outcome.changes).map((c) => [c.action, c.policyName])).toEqual([['delete', 'dmm-aws-pack-1']]);
     expect(stale.holdings).toHaveLength(1);
     expect(stale.inSync).toBe(false);
     expect(world.writes.length).toBe(writesBefore);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { iamCharacterCount } from '../../src/interfaces/iam-account.js';
-import { reconcileAll } from '../../src/sync/reconcile-all.js';
+import { reconcileAll } from '../../src/sync/reconcile.js';
 import {
   ACCOUNT,
   ROLE,

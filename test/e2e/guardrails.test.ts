@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { guardrailsFrom } from '../../src/sync/guardrail-settings.js';
-import { reconcileAll } from '../../src/sync/reconcile-all.js';
+import { reconcileAll } from '../../src/sync/reconcile.js';
 import {
   ACCOUNT,
   OTHER_ACCOUNT,
@@ -18,8 +18,7 @@ import {
   provisioningOf,
   setRoleTags,
   startWorld,
-  view,
-} from './harness.js';
+  view, policyChanges } from './harness.js';
 
 /** The operator's guardrails, end to end: what metadata may not make the tool do. */
 
@@ -213,7 +212,7 @@ describe('guardrails: roles', () => {
     world.sim.deactivate('agr-old');
     world.sim.deactivate('agr-lake');
     const plan = await reconcileAll(world.ctx, { dryRun: true });
-    expect(plan.changes.map((c) => [c.action, c.roleName, c.policyName, c.agreementIds])).toEqual([['delete', 'lake-consumer', 'dmm-aws-pack-1', ['agr-lake']]]);
+    expect(policyChanges(plan.changes).map((c) => [c.action, c.roleName, c.policyName, c.agreementIds])).toEqual([['delete', 'lake-consumer', 'dmm-aws-pack-1', ['agr-lake']]]);
 
     const writes = world.writes.length;
     const result = await reconcileAll(world.ctx);

@@ -8,11 +8,12 @@ import { DmmHttpClient } from '../../src/dmm/client.js';
 import { FileIamAccount } from '../../src/local/file-iam-account.js';
 import { MemoryFifoQueue } from '../../src/local/memory-queue.js';
 import type { PolicyStatement } from '../../src/model/policy.js';
-import { statementSid } from '../../src/targets/identity-policy/ownership.js';
+import { statementSid } from '../../src/targets/sid.js';
 import { startSimulator, type Generation, type MeshData, type ProvisioningRecord, type RunningSimulator } from '../../src/simulator/server.js';
 import type { SyncContext } from '../../src/sync/context.js';
 import type { Guardrails } from '../../src/sync/guardrails.js';
-import type { PackLimits } from '../../src/targets/identity-policy/packing.js';
+import type { PackLimits, PolicyChange } from '../../src/targets/identity-policy/packing.js';
+import type { Change } from '../../src/sync/reconcile.js';
 import { pollFeed, type PollResult } from '../../src/sync/poller.js';
 import { drainQueue, type DrainOptions, type DrainStats, type EventResult } from '../../src/sync/processor.js';
 import type { Checkpoint, EventQueue } from '../../src/interfaces/event-queue.js';
@@ -445,4 +446,11 @@ export function startOrdersWorld(agreementId: string, options: Omit<WorldOptions
       agreements: [agreement(agreementId, 'orders', 'orders-s3', { active: true })],
     },
   });
+}
+
+/** The changes as identity-policy changes, failing the test when any other target is written. */
+export function policyChanges(changes: readonly Change[]): PolicyChange[] {
+  const others = changes.filter((c) => c.target !== 'identity-policy');
+  expect(others).toEqual([]);
+  return changes as PolicyChange[];
 }

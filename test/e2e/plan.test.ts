@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { statementSid } from '../../src/targets/identity-policy/ownership.js';
-import { reconcileAll } from '../../src/sync/reconcile-all.js';
+import { statementSid } from '../../src/targets/sid.js';
+import { reconcileAll } from '../../src/sync/reconcile.js';
 import {
   ROLE,
   ROLE_ARN,
@@ -12,8 +12,7 @@ import {
   ordersProduct,
   policyNames,
   s3BucketPort,
-  startWorld,
-} from './harness.js';
+  startWorld, policyChanges } from './harness.js';
 
 /** `dmm-aws plan` is reconcileAll({dryRun: true}): every change with role, policy, agreements and full document; nothing written. */
 
@@ -56,12 +55,12 @@ describe('plan (dry run)', () => {
     ]);
 
     // Managed writes first, then the reference policy's removal, then the inline pack.
-    expect(plan.changes.map((c) => [c.kind, c.action, c.roleName, c.policyName, c.agreementIds])).toEqual([
+    expect(policyChanges(plan.changes).map((c) => [c.kind, c.action, c.roleName, c.policyName, c.agreementIds])).toEqual([
       ['managed', 'put', ROLE, 'dmm-aws-analytics-consumer-1', ['agr-b']],
       ['inline', 'delete', ROLE, 'DMM_DataUsageAgreement_agr-gone', ['agr-gone']],
       ['inline', 'put', ROLE, 'dmm-aws-pack-1', ['agr-a']],
     ]);
-    const [managed, , inline] = plan.changes;
+    const [managed, , inline] = policyChanges(plan.changes);
     expect(managed).toMatchObject({ policyPath: '/dmm-aws/' });
     expect(managed!.policyArn).toBeUndefined();
     expect(inline!.document).toEqual({ Version: '2012-10-17', Statement: [bucketReadStatement('agr-a', 'acme-orders')] });
@@ -74,7 +73,7 @@ describe('plan (dry run)', () => {
 
     // Apply writes exactly the planned documents.
     const applied = await reconcileAll(world.ctx);
-    expect(applied.changes.map((c) => [c.action, c.policyName, c.document])).toEqual(plan.changes.map((c) => [c.action, c.policyName, c.document]));
+    expect(policyChanges(applied.changes).map((c) => [c.action, c.policyName, c.document])).toEqual(policyChanges(plan.changes).map((c) => [c.action, c.policyName, c.document]));
     expect(await policyNames(world.iam)).toEqual({ inline: ['dmm-aws-pack-1'], managed: ['dmm-aws-analytics-consumer-1'] });
     const stored = await world.iam.listInlinePolicies(ROLE);
     expect(JSON.parse(stored[0]!.document)).toEqual(inline!.document);
@@ -105,6 +104,7 @@ describe('plan (dry run)', () => {
     const plan = await reconcileAll(world.ctx, { dryRun: true });
     expect(plan.changes).toEqual([
       {
+        target: 'identity-policy',
         action: 'put',
         kind: 'inline',
         roleName: ROLE,

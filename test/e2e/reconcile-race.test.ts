@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IamAccount } from '../../src/interfaces/iam-account.js';
-import { reconcileAgreement } from '../../src/sync/reconcile-agreement.js';
-import { reconcileAll } from '../../src/sync/reconcile-all.js';
+import { reconcileAgreement } from '../../src/sync/reconcile.js';
+import { reconcileAll } from '../../src/sync/reconcile.js';
 import { ROLE, agreement, consumerProduct, dpsProduct, grantsOn, s3BucketPort, startWorld, type World } from './harness.js';
 
 /**

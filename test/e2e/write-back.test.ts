@@ -9,7 +9,7 @@ import {
   startOrdersWorld,
   startWorld,
 } from './harness.js';
-import { reconcileAgreement } from '../../src/sync/reconcile-agreement.js';
+import { reconcileAgreement } from '../../src/sync/reconcile.js';
 
 /** What the sync writes back to the agreement is merged into what others wrote, and only when it changed. */
 

@@ -9,7 +9,11 @@ const B = 'arn:aws:iam::123456789012:role/data-products/reporting';
 function brokenIndex(): AgreementIndex & { calls: number } {
   const index = {
     calls: 0,
-    async rolesOf(): Promise<string[] | undefined> {
+    async list(): Promise<Map<string, string[]>> {
+      index.calls++;
+      throw new Error('s3 is down');
+    },
+    async holdingsOf(): Promise<string[] | undefined> {
       index.calls++;
       throw new Error('s3 is down');
     },
@@ -27,15 +31,15 @@ function brokenIndex(): AgreementIndex & { calls: number } {
 
 describe('MemoryAgreementIndex', () => {
   it('has no entry for an agreement it was never told about', async () => {
-    expect(await new MemoryAgreementIndex().rolesOf('agr-1')).toBeUndefined();
+    expect(await new MemoryAgreementIndex().holdingsOf('agr-1')).toBeUndefined();
   });
 
   it('keeps the recorded roles per agreement, sorted and without duplicates', async () => {
     const index = new MemoryAgreementIndex();
     await index.record('agr-1', [B, A, B]);
     await index.record('agr-2', [A]);
-    expect(await index.rolesOf('agr-1')).toEqual([A, B]);
-    expect(await index.rolesOf('agr-2')).toEqual([A]);
+    expect(await index.holdingsOf('agr-1')).toEqual([A, B]);
+    expect(await index.holdingsOf('agr-2')).toEqual([A]);
     expect(index.snapshot()).toEqual({ 'agr-1': [A, B], 'agr-2': [A] });
   });
 
@@ -43,11 +47,11 @@ describe('MemoryAgreementIndex', () => {
     const index = new MemoryAgreementIndex();
     await index.record('agr-1', [A]);
     await index.record('agr-1', [B]);
-    expect(await index.rolesOf('agr-1')).toEqual([B]);
+    expect(await index.holdingsOf('agr-1')).toEqual([B]);
     await index.record('agr-1', []);
-    expect(await index.rolesOf('agr-1')).toEqual([]);
+    expect(await index.holdingsOf('agr-1')).toEqual([]);
     await index.forget('agr-1');
-    expect(await index.rolesOf('agr-1')).toBeUndefined();
+    expect(await index.holdingsOf('agr-1')).toBeUndefined();
     expect(index.snapshot()).toEqual({});
   });
 
@@ -56,8 +60,8 @@ describe('MemoryAgreementIndex', () => {
     const arns = [A];
     await index.record('agr-1', arns);
     arns.push(B);
-    (await index.rolesOf('agr-1'))!.push(B);
-    expect(await index.rolesOf('agr-1')).toEqual([A]);
+    (await index.holdingsOf('agr-1'))!.push(B);
+    expect(await index.holdingsOf('agr-1')).toEqual([A]);
   });
 });
 

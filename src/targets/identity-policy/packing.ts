@@ -1,11 +1,14 @@
 import type { PolicyDocument, PolicyStatement } from '../../model/policy.js';
 import { canonicalJson } from '../../util/canonical-json.js';
 import { IAM_LIMITS, iamCharacterCount } from '../../interfaces/iam-account.js';
-import { inlinePackName, managedPackName, MANAGED_POLICY_PATH, statementSid } from './ownership.js';
+import { withSids } from '../sid.js';
+import { inlinePackName, managedPackName, MANAGED_POLICY_PATH } from './ownership.js';
+import type { AgreementEffect } from '../effects.js';
 import type { Pack, RoleState } from './role-state.js';
 
 /** One write to IAM. `agreementIds` are the agreements whose access this write adds, changes or removes. */
 export interface PolicyChange {
+  target: 'identity-policy';
   action: 'put' | 'delete';
   kind: 'inline' | 'managed';
   roleName: string;
@@ -19,8 +22,6 @@ export interface PolicyChange {
   /** Why, for people: e.g. "adopt reference policy", "remove statements no agreement explains". */
   note?: string;
 }
-
-export type AgreementEffect = 'granted' | 'updated' | 'revoked' | 'adopted' | 'unchanged' | 'absent';
 
 export interface RolePlan {
   roleName: string;
@@ -110,6 +111,7 @@ export function planRole(input: RolePlanInput): RolePlan {
     }
     legacyIds.add(legacy.agreementId);
     changes.push({
+      target: 'identity-policy',
       action: 'delete',
       kind: 'inline',
       roleName,
@@ -147,9 +149,10 @@ export function planRole(input: RolePlanInput): RolePlan {
       (id) => inScope(id) && canonicalJson(originalBlocks.get(id) ?? null) !== canonicalJson(pack.blocks.get(id) ?? null),
     );
     if (empty && pack.original) {
-      changes.push({ action: 'delete', kind: pack.kind, roleName, policyName: pack.name, agreementIds: touched.sort(), ...managedRef(pack) });
+      changes.push({ target: 'identity-policy', action: 'delete', kind: pack.kind, roleName, policyName: pack.name, agreementIds: touched.sort(), ...managedRef(pack) });
     } else if (!empty && pack.dirty) {
       changes.push({
+        target: 'identity-policy',
         action: 'put',
         kind: pack.kind,
         roleName,
@@ -238,13 +241,6 @@ function lowestFreeNumber(taken: number[]): number {
   return n;
 }
 
-function withSids(id: string, statements: PolicyStatement[]): PolicyStatement[] {
-  return statements.map((statement, i) => {
-    const { Sid: _ignored, ...rest } = statement;
-    return { Sid: statementSid(id, i + 1), ...rest };
-  });
-}
-
 export function packDocument(pack: Pick<Pack, 'blocks' | 'strays'>): PolicyDocument {
   const statements = [...pack.strays];
   for (const id of [...pack.blocks.keys()].sort()) statements.push(...(pack.blocks.get(id) ?? []));
@@ -280,10 +276,4 @@ function orderForApply(changes: PolicyChange[], state: RoleState): PolicyChange[
     }
     return a.policyName.localeCompare(b.policyName);
   });
-}
-
-/** One word for what happened to an agreement across all the roles examined. */
-export function summariseEffects(effects: AgreementEffect[]): AgreementEffect {
-  for (const e of ['granted', 'adopted', 'updated', 'revoked', 'unchanged'] as const) if (effects.includes(e)) return e;
-  return 'absent';
 }

@@ -1,8 +1,7 @@
 import type { PolicyStatement } from '../../model/policy.js';
-import { guardrailsOf, type SyncContext } from '../../sync/context.js';
 import { iamCharacterCount, type IamAccount, type RoleInfo } from '../../interfaces/iam-account.js';
+import { agreementIdFromSid } from '../sid.js';
 import {
-  agreementIdFromSid,
   inlinePackNumber,
   legacyAgreementId,
   managedPackNumber,
@@ -72,15 +71,6 @@ export async function readRoleState(iam: IamAccount, role: RoleInfo): Promise<Ro
   }
   state.packs.sort((a, b) => (a.kind === b.kind ? a.number - b.number : a.kind === 'inline' ? -1 : 1));
   return state;
-}
-
-/**
- * AWS's ListRoles leaves tags out. When the required-role-tag guardrail is on, a role listed
- * without tags is read again (GetRole has them), so the tag check sees the truth.
- */
-export async function withTags(ctx: SyncContext, role: RoleInfo): Promise<RoleInfo> {
-  if (!guardrailsOf(ctx).requiredRoleTag || Object.keys(role.tags).length > 0) return role;
-  return (await ctx.iam.getRole(role.name)) ?? role;
 }
 
 /** Every agreement id that holds access on this role, in packs or in reference policies. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FileIamAccount } from '../../../src/local/file-iam-account.js';
 import type { OutputPort } from '../../../src/model/data-product.js';
+import { identityStatements } from '../../../src/model/grants.js';
 import { planPort } from '../../../src/output-ports/registry.js';
 import { applyChanges } from '../../../src/targets/identity-policy/apply.js';
 import { iamCharacterCount } from '../../../src/interfaces/iam-account.js';
@@ -25,6 +26,8 @@ function port(n: number, kind: 'glue' | 's3'): OutputPort {
         };
   return { id: `port-${n}`, name: `port-${n}`, custom };
 }
+
+const CONSUMER = { roleArn: `arn:aws:iam::${OPTIONS.accountId}:role/consumer`, account: OPTIONS.accountId };
 
 const uuid = (n: number) => `5f0c1e2a-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
@@ -62,8 +65,8 @@ describe('capacity of one consumer role', () => {
 });
 
 function statementsOf(p: OutputPort) {
-  const planned = planPort(p, OPTIONS);
+  const planned = planPort(p, OPTIONS, CONSUMER);
   if (!planned.ok) throw new Error(`${planned.field}: ${planned.problem}`);
   // As written in production: with the default guardrails' bucket-owner condition.
-  return constrainStatements(planned.statements, defaultGuardrails(OPTIONS.accountId));
+  return constrainStatements(identityStatements(planned.grants), defaultGuardrails(OPTIONS.accountId));
 }

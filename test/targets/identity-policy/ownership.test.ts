@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  agreementIdFromSid,
-  inlinePackNumber,
-  legacyAgreementId,
-  managedPackName,
-  managedPackNumber,
-  statementSid,
-} from '../../../src/targets/identity-policy/ownership.js';
+import { inlinePackNumber, legacyAgreementId, managedPackName, managedPackNumber } from '../../../src/targets/identity-policy/ownership.js';
+import { agreementIdFromSid, statementSid } from '../../../src/targets/sid.js';
 
 describe('ownership markers', () => {
   it('encodes a UUID agreement id compactly and reads it back', () => {

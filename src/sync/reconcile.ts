@@ -1,0 +1,716 @@
+/**
+ * The converging core (docs/adr/0001, docs/adr/0005): one code path for one agreement (an event's
+ * hint) and for all of them (the full reconcile). Both run the same steps:
+ *
+ *   resolve → read actual per target → guardrails → plan per target → apply → index → report
+ *
+ * over a *scope* of agreements. The full reconcile's scope is every agreement plus everything this
+ * tool holds anywhere (the sweep), batched so each target instance (a role, a resource's policy,
+ * a principal's Lake Formation permissions on a resource) is read once and written at most once.
+ */
+import type { Agreement } from '../model/agreement.js';
+import { identityStatements, type LakeFormationGrant, type PolicyResource, type ResourcePolicyGrant } from '../model/grants.js';
+import type { PolicyStatement } from '../model/policy.js';
+import type { RoleInfo } from '../interfaces/iam-account.js';
+import { isPermanentTargetError } from '../interfaces/target-error.js';
+import { parseRoleArn } from '../output-ports/arn.js';
+import { summariseEffects, type AgreementEffect, type TargetPlan } from '../targets/effects.js';
+import { applyChanges } from '../targets/identity-policy/apply.js';
+import { planRole, type PolicyChange, type RolePlan } from '../targets/identity-policy/packing.js';
+import { agreementsOnRole, readRoleState, type RoleState } from '../targets/identity-policy/role-state.js';
+import {
+  applyLakeFormationChanges,
+  describeLakeFormationInstance,
+  lakeFormationHolding,
+  lakeFormationHoldingsAfter,
+  lakeFormationKey,
+  parseLakeFormationHolding,
+  planLakeFormation,
+  readLakeFormation,
+  type LakeFormationChange,
+  type LakeFormationInstance,
+  type LakeFormationState,
+} from '../targets/lake-formation.js';
+import {
+  applyResourcePolicyChanges,
+  describePolicyResource,
+  planResourcePolicy,
+  policyResourceFromArn,
+  readResourcePolicy,
+  type ResourcePolicyChange,
+  type ResourcePolicyState,
+} from '../targets/resource-policy.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { errorMessage } from '../util/errors.js';
+import { mapLimit } from '../util/map-limit.js';
+import { normalizeHoldings, readIndexEntry, updateIndexEntry, type AgreementIndex, type IndexReading } from './agreement-index.js';
+import { dataProductCache, guardrailsOf, type ProductLookup, type SyncContext } from './context.js';
+import { guardResolution } from './guard.js';
+import { roleRefusal } from './guardrails.js';
+import { FIELD_GRANTED_ROLE, FIELD_POLICY_NAME, reportBack, TAG_ACTIVE, type ReportResult, type ReportState } from './report.js';
+import { resolveAgreement, type Grant, type Resolution } from './resolve.js';
+
+/** One write on any grant target, in the order it is (or, for a plan, would be) made. */
+export type Change = PolicyChange | ResourcePolicyChange | LakeFormationChange;
+
+export type Decision = 'grant' | 'revoke' | 'none' | 'failed';
+
+/** What converging one agreement decided and did. */
+export interface AgreementOutcome {
+  agreementId: string;
+  decision: Decision;
+  /** What happened to its access: granted, updated, revoked, adopted, unchanged or absent. */
+  effect: AgreementEffect;
+  /** Why, in a sentence: the resolution reason, or the grant summary. */
+  reason: string;
+  role?: string;
+  policyNames: string[];
+  /** ARNs of the roles that hold statements of this agreement afterwards. */
+  heldOnRoleArns: string[];
+  /** Its holdings on other targets afterwards (resource ARNs, Lake Formation holdings); absent when none. */
+  heldOnResources?: string[];
+  changes: Change[];
+  diagnostic?: string;
+  report?: ReportResult;
+}
+
+export interface ReconcileProgress {
+  phase: 'agreements' | 'roles' | 'apply' | 'report';
+  done: number;
+  total: number;
+}
+
+export interface ReconcileOptions {
+  /** Plan only: read everything, change nothing, report nothing. */
+  dryRun?: boolean;
+  /** Data products already read in this unit of work (one event's agreements share them). */
+  products?: ProductLookup;
+  onProgress?: (progress: ReconcileProgress) => void;
+  concurrency?: number;
+}
+
+export interface ReconcileResult {
+  outcomes: AgreementOutcome[];
+  /** Every write, in the order it is (or, for a plan, would be) made. */
+  changes: Change[];
+  rolesExamined: number;
+}
+
+/** Every agreement and everything this tool holds, or only the named agreements. */
+export type ReconcileScope = 'all' | { agreementIds: readonly string[] };
+
+const GONE = 'the agreement no longer exists in Data Mesh Manager';
+
+/** The agreements in scope: what Data Mesh Manager says about each, and what it should grant. */
+interface Desired {
+  agreement?: Agreement;
+  resolution: Resolution;
+}
+
+/** What one reconcile learns and decides, per agreement, while it walks the targets. */
+class Ledger {
+  constructor(private readonly scope: ReadonlySet<string> | 'all') {}
+  readonly failures = new Map<string, string>();
+  readonly effects = new Map<string, AgreementEffect[]>();
+  readonly heldOnRoles = new Map<string, string[]>();
+  readonly heldOnResources = new Map<string, string[]>();
+  readonly policyNames = new Map<string, string[]>();
+  readonly changesOf = new Map<string, Change[]>();
+  readonly changes: Change[] = [];
+
+  /** Only agreements in scope get an outcome; what others hold is left to their own reconcile. */
+  inScope(id: string): boolean {
+    return this.scope === 'all' || this.scope.has(id);
+  }
+  fail(id: string, reason: string): void {
+    if (this.inScope(id)) this.failures.set(id, reason);
+  }
+  effect(id: string, effect: AgreementEffect): void {
+    if (this.inScope(id)) this.effects.set(id, [...(this.effects.get(id) ?? []), effect]);
+  }
+  holdRole(id: string, arn: string): void {
+    if (this.inScope(id)) this.heldOnRoles.set(id, [...(this.heldOnRoles.get(id) ?? []), arn]);
+  }
+  holdResource(id: string, holding: string): void {
+    if (this.inScope(id)) this.heldOnResources.set(id, [...(this.heldOnResources.get(id) ?? []), holding]);
+  }
+  record<C extends Change>(plan: TargetPlan<C> | RolePlan, changes: readonly C[]): void {
+    for (const [id, effect] of plan.effects) this.effect(id, effect);
+    for (const [id, reason] of plan.unplaced) this.fail(id, reason);
+    for (const change of changes) {
+      this.changes.push(change);
+      for (const id of change.agreementIds) if (this.inScope(id)) this.changesOf.set(id, [...(this.changesOf.get(id) ?? []), change]);
+    }
+  }
+  holdings(id: string): string[] {
+    return [...(this.heldOnRoles.get(id) ?? []), ...(this.heldOnResources.get(id) ?? [])];
+  }
+}
+
+/**
+ * Make AWS match what Data Mesh Manager says *now* about the agreements in scope. Events are only
+ * hints, so a duplicate, a late or an out-of-order event converges to the same state.
+ */
+export async function reconcile(ctx: SyncContext, scope: ReconcileScope, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+  const all = scope === 'all';
+  const concurrency = options.concurrency ?? 8;
+  const progress = options.onProgress ?? (() => {});
+  const desired = await readDesired(ctx, scope, options, concurrency, progress);
+  const index = await readIndex(ctx, desired, all);
+  const planScope: ReadonlySet<string> | 'all' = all ? 'all' : new Set(desired.keys());
+  const ledger = new Ledger(planScope);
+
+  const identity = await reconcileIdentity(ctx, desired, index, planScope, ledger, options, concurrency, progress);
+  await reconcileResourcePolicies(ctx, desired, index, planScope, ledger, options);
+  await reconcileLakeFormation(ctx, desired, index, planScope, ledger, options);
+
+  // Agreements deleted in Data Mesh Manager appear only through what they left behind.
+  for (const id of [...ledger.effects.keys(), ...ledger.heldOnRoles.keys(), ...ledger.heldOnResources.keys()]) {
+    if (!desired.has(id)) desired.set(id, { resolution: { kind: 'none', reason: GONE } });
+  }
+
+  const outcomes = [...desired].map(([id, { resolution }]) => outcomeOf(id, resolution, ledger));
+  outcomes.sort((a, b) => a.agreementId.localeCompare(b.agreementId));
+  for (const outcome of outcomes) {
+    (options.dryRun ? ctx.log.debug : ctx.log.info)(`decision: ${outcome.decision}`, {
+      agreementId: outcome.agreementId,
+      decision: outcome.decision,
+      effect: outcome.effect,
+      reason: outcome.reason,
+      role: outcome.role,
+      policies: outcome.policyNames,
+      changes: outcome.changes.length,
+      dryRun: !!options.dryRun,
+    });
+  }
+
+  if (!options.dryRun) {
+    if (ctx.agreementIndex) {
+      const settled = outcomes.filter((o) => !identity.changedMeanwhile.has(o.agreementId));
+      await updateIndex(ctx, ctx.agreementIndex, settled, index, desired, Math.min(concurrency, 4));
+    }
+    let reported = 0;
+    await mapLimit(outcomes, Math.min(concurrency, 4), async (outcome) => {
+      const entry = desired.get(outcome.agreementId);
+      if (entry?.agreement) outcome.report = await reportBack(ctx.dmm, entry.agreement, reportState(outcome, entry.resolution), ctx.log.child({ agreementId: outcome.agreementId }));
+      if (all) progress({ phase: 'report', done: ++reported, total: outcomes.length });
+    });
+  }
+  return { outcomes, changes: ledger.changes, rolesExamined: identity.rolesExamined };
+}
+
+// ---- resolve ---------------------------------------------------------------------------------
+
+async function readDesired(
+  ctx: SyncContext,
+  scope: ReconcileScope,
+  options: ReconcileOptions,
+  concurrency: number,
+  progress: (p: ReconcileProgress) => void,
+): Promise<Map<string, Desired>> {
+  const products = options.products ?? dataProductCache(ctx.dmm);
+  const agreements: (Agreement | string)[] =
+    scope === 'all' ? await ctx.dmm.listAgreements() : await Promise.all(scope.agreementIds.map(async (id) => (await ctx.dmm.getAgreement(id)) ?? id));
+  let resolved = 0;
+  const entries = await mapLimit(agreements, concurrency, async (agreement): Promise<[string, Desired]> => {
+    if (typeof agreement === 'string') return [agreement, { resolution: { kind: 'none', reason: GONE } }];
+    const resolution = await guardResolution(ctx, await resolveAgreement(agreement, products, ctx.resolve));
+    if (scope === 'all') progress({ phase: 'agreements', done: ++resolved, total: agreements.length });
+    return [agreement.id, { agreement, resolution }];
+  });
+  return new Map(entries);
+}
+
+/** What the agreement index says, per agreement: its holdings, `undefined` (no entry) or 'unreadable'. */
+type IndexView = Map<string, string[] | undefined | 'unreadable'>;
+
+async function readIndex(ctx: SyncContext, desired: Map<string, Desired>, all: boolean): Promise<IndexView> {
+  const view: IndexView = new Map();
+  const index = ctx.agreementIndex;
+  if (!index) return view;
+  try {
+    if (all) {
+      const entries = await index.list();
+      for (const id of desired.keys()) view.set(id, entries.get(id));
+      // Deleted agreements: what they still hold is swept like any other.
+      for (const [id, holdings] of entries) if (!view.has(id)) view.set(id, holdings);
+      return view;
+    }
+    for (const id of desired.keys()) {
+      const reading = await readIndexEntry(index, id, ctx.log);
+      view.set(id, reading === 'unreadable' ? reading : reading.entry);
+    }
+  } catch (error) {
+    ctx.log.warn('agreement index could not be read; finding the roles without it', { error: errorMessage(error) });
+    for (const id of desired.keys()) view.set(id, 'unreadable');
+  }
+  return view;
+}
+
+function holdingsIn(view: IndexView, id: string): string[] {
+  const entry = view.get(id);
+  return entry === undefined || entry === 'unreadable' ? [] : entry;
+}
+
+// ---- identity policies -------------------------------------------------------------------------
+
+interface IdentityResult {
+  rolesExamined: number;
+  /** Agreements an event changed while this reconcile ran: that event's news is newer than ours. */
+  changedMeanwhile: Set<string>;
+}
+
+async function reconcileIdentity(
+  ctx: SyncContext,
+  desired: Map<string, Desired>,
+  index: IndexView,
+  scope: ReadonlySet<string> | 'all',
+  ledger: Ledger,
+  options: ReconcileOptions,
+  concurrency: number,
+  progress: (p: ReconcileProgress) => void,
+): Promise<IdentityResult> {
+  const all = scope === 'all';
+  const wanted = new Map<string, Map<string, PolicyStatement[]>>(); // role name → agreement → statements
+  for (const [id, { resolution }] of desired) {
+    if (resolution.kind === 'failed') ledger.fail(id, resolution.reason);
+    if (resolution.kind !== 'grant') continue;
+    const forRole = wanted.get(resolution.grant.role.name) ?? new Map<string, PolicyStatement[]>();
+    forRole.set(id, identityStatements(resolution.grant.grants));
+    wanted.set(resolution.grant.role.name, forRole);
+  }
+
+  const { states, rolesExamined } = all
+    ? await readAllRoles(ctx, wanted, concurrency, progress)
+    : await readCandidateRoles(ctx, desired, index);
+  const present = new Set(states.map((s) => s.role.name));
+  for (const [roleName, forRole] of wanted) {
+    if (present.has(roleName)) continue;
+    for (const id of forRole.keys()) {
+      const { resolution } = desired.get(id)!;
+      if (resolution.kind === 'grant') ledger.fail(id, missingRoleReason(ctx, resolution.grant));
+    }
+  }
+
+  // A recorded (or indexed) role the guardrails put out of reach cannot even be read (on AWS the
+  // deployed policy hides it): its statements may still be there, so that is a failure, not "revoked".
+  const guardrails = guardrailsOf(ctx);
+  if (!all) {
+    for (const [id, { agreement }] of desired) {
+      for (const arn of new Set([...recordedRoleArns(agreement), ...holdingsIn(index, id)])) {
+        const role = roleFromArn(arn);
+        if (!role || present.has(role.name)) continue;
+        const refused = roleRefusal(role, guardrails);
+        if (!refused) continue;
+        ledger.fail(id, `Agreement ${id}: its statements on role ${role.name} cannot be removed: ${refused}`);
+        ledger.holdRole(id, arn);
+      }
+    }
+  }
+
+  const reachable: RoleState[] = [];
+  for (const state of states) {
+    const refused = roleRefusal(state.role, guardrails);
+    if (!refused) {
+      reachable.push(state);
+      continue;
+    }
+    // Never written, not even to revoke: the operator put this role out of reach.
+    for (const id of wanted.get(state.role.name)?.keys() ?? []) ledger.fail(id, `Agreement ${id}: ${refused}`);
+    for (const id of agreementsOnRole(state)) {
+      // Held there and wanted there: a full reconcile names the refusal, an event the stuck statements.
+      if (!all || !wanted.get(state.role.name)?.has(id)) ledger.fail(id, `Agreement ${id}: its statements on role ${state.role.name} cannot be removed: ${refused}`);
+      ledger.holdRole(id, state.role.arn);
+    }
+    ctx.log.warn('role out of reach of the guardrails', { role: state.role.name, reason: refused });
+  }
+
+  const plan = (state: RoleState, planScope: ReadonlySet<string> | 'all') =>
+    planRole({ state, desired: wanted.get(state.role.name) ?? new Map(), scope: planScope, ...(ctx.limits ? { limits: ctx.limits } : {}) });
+  const changedMeanwhile = new Set<string>();
+  let applied = 0;
+  for (let state of reachable) {
+    let rolePlan = plan(state, scope);
+    if (!options.dryRun && all && rolePlan.changes.length > 0) {
+      // The role may have changed since the listing (an event was handled meanwhile): plan it
+      // again from what is there now, so a full reconcile never writes back a stale pack.
+      const fresh = await readRoleState(ctx.iam, state.role);
+      const touched = changedAgreements(state, fresh);
+      if (touched.size > 0) {
+        ctx.log.info('role changed while reconciling; planning it again', { role: state.role.name, changedAgreements: [...touched] });
+        for (const id of touched) changedMeanwhile.add(id);
+        const forRole = wanted.get(state.role.name) ?? new Map<string, PolicyStatement[]>();
+        state = fresh;
+        rolePlan = plan(fresh, new Set([...forRole.keys(), ...agreementsOnRole(fresh)].filter((id) => !touched.has(id))));
+      }
+    }
+    if (!options.dryRun) {
+      try {
+        await applyChanges(ctx.iam, rolePlan.changes);
+      } catch (error) {
+        if (!isPermanentTargetError(error)) throw error;
+        const reason = `AWS refused the change on role ${state.role.name}: ${error.code}: ${error.message}`;
+        const held = agreementsOnRole(state);
+        for (const id of new Set([...held, ...rolePlan.effects.keys()])) {
+          if (held.has(id)) ledger.holdRole(id, state.role.arn);
+          // In a full reconcile, agreements this role's writes do not touch keep their access as it is.
+          if (all && !rolePlan.changes.some((c) => c.agreementIds.includes(id))) continue;
+          ledger.fail(id, reason);
+          ledger.effect(id, 'absent');
+        }
+        if (all) progress({ phase: 'apply', done: ++applied, total: reachable.length });
+        continue;
+      }
+    }
+    ledger.record(rolePlan, rolePlan.changes);
+    for (const [id, names] of rolePlan.placements) {
+      ledger.holdRole(id, state.role.arn);
+      if (wanted.get(state.role.name)?.has(id)) ledger.policyNames.set(id, names);
+    }
+    if (all) progress({ phase: 'apply', done: ++applied, total: reachable.length });
+  }
+  return { rolesExamined, changedMeanwhile };
+}
+
+/** Every managed role, read once; only those that hold or should hold something of ours are kept. */
+async function readAllRoles(
+  ctx: SyncContext,
+  wanted: Map<string, Map<string, PolicyStatement[]>>,
+  concurrency: number,
+  progress: (p: ReconcileProgress) => void,
+): Promise<{ states: RoleState[]; rolesExamined: number }> {
+  const roles = await ctx.iam.listRoles();
+  let read = 0;
+  const states = await mapLimit(roles, Math.min(concurrency, 4), async (listed) => {
+    const role = await withTags(ctx, listed);
+    const state = await readRoleState(ctx.iam, role);
+    progress({ phase: 'roles', done: ++read, total: roles.length });
+    return agreementsOnRole(state).size > 0 || state.packs.length > 0 || wanted.has(role.name) ? state : undefined;
+  });
+  return { states: states.filter((s): s is RoleState => s !== undefined), rolesExamined: roles.length };
+}
+
+/**
+ * The roles that may hold the agreements' access: the one each should be on, the one it was
+ * granted on (recorded on the agreement), the ones the agreement index names, and, only when none
+ * of these names a role and the agreement is gone (or the reference integration granted it,
+ * leaving no role record), every role that carries statements of ours for it.
+ */
+async function readCandidateRoles(ctx: SyncContext, desired: Map<string, Desired>, index: IndexView): Promise<{ states: RoleState[]; rolesExamined: number }> {
+  const names = new Set<string>();
+  const unknown = new Set<string>();
+  for (const [id, { agreement, resolution }] of desired) {
+    if (resolution.kind === 'grant') names.add(resolution.grant.role.name);
+    const known = [...recordedRoleArns(agreement), ...holdingsIn(index, id)].map((arn) => roleFromArn(arn)?.name).filter((n) => n !== undefined);
+    for (const name of known) names.add(name);
+    const entry = index.get(id);
+    // An entry, even an empty one, means this tool has seen the agreement and knows where it is.
+    const indexedKnown = entry !== undefined && entry !== 'unreadable';
+    // Reading every role costs minutes in a large account: only worth it when nothing says where
+    // the access is, i.e. for grants made before the index existed or by the reference integration.
+    const mayHoldAccess = !!agreement && (agreement.tags.includes(TAG_ACTIVE) || FIELD_POLICY_NAME in agreement.custom);
+    if (!indexedKnown && known.length === 0 && (!agreement || (resolution.kind !== 'grant' && mayHoldAccess))) unknown.add(id);
+  }
+  const states: RoleState[] = [];
+  if (unknown.size > 0) {
+    for (const listed of await ctx.iam.listRoles()) {
+      const role = await withTags(ctx, listed);
+      const state = await readRoleState(ctx.iam, role);
+      if (names.has(role.name) || [...agreementsOnRole(state)].some((id) => desired.has(id))) states.push(state);
+    }
+    return { states, rolesExamined: states.length };
+  }
+  for (const name of names) {
+    const role: RoleInfo | undefined = await ctx.iam.getRole(name);
+    if (role) states.push(await readRoleState(ctx.iam, role));
+  }
+  return { states, rolesExamined: states.length };
+}
+
+/**
+ * AWS's ListRoles leaves tags out. When the required-role-tag guardrail is on, a role listed
+ * without tags is read again (GetRole has them), so the tag check sees the truth.
+ */
+export async function withTags(ctx: SyncContext, role: RoleInfo): Promise<RoleInfo> {
+  if (!guardrailsOf(ctx).requiredRoleTag || Object.keys(role.tags).length > 0) return role;
+  return (await ctx.iam.getRole(role.name)) ?? role;
+}
+
+/** Agreements whose statements on the role differ between two readings of it. */
+function changedAgreements(before: RoleState, after: RoleState): Set<string> {
+  const statementsOf = (state: RoleState) => {
+    const map = new Map<string, string>();
+    for (const pack of state.packs) for (const [id, statements] of pack.blocks) map.set(id, (map.get(id) ?? '') + canonicalJson(statements));
+    for (const legacy of state.legacy) map.set(legacy.agreementId, (map.get(legacy.agreementId) ?? '') + canonicalJson(legacy.statements));
+    return map;
+  };
+  const a = statementsOf(before);
+  const b = statementsOf(after);
+  return new Set([...a.keys(), ...b.keys()].filter((id) => a.get(id) !== b.get(id)));
+}
+
+// ---- resource policies -------------------------------------------------------------------------
+
+async function reconcileResourcePolicies(
+  ctx: SyncContext,
+  desired: Map<string, Desired>,
+  index: IndexView,
+  scope: ReadonlySet<string> | 'all',
+  ledger: Ledger,
+  options: ReconcileOptions,
+): Promise<void> {
+  const resources = new Map<string, { resource: PolicyResource; wanted: Map<string, PolicyStatement[]> }>();
+  const instance = (resource: PolicyResource) => {
+    let entry = resources.get(resource.arn);
+    if (!entry) resources.set(resource.arn, (entry = { resource, wanted: new Map() }));
+    return entry;
+  };
+  for (const [id, { resolution }] of desired) {
+    if (resolution.kind !== 'grant' || ledger.failures.has(id)) continue;
+    for (const grant of resolution.grant.grants.filter((g): g is ResourcePolicyGrant => g.target === 'resource-policy')) {
+      const wanted = instance(grant.resource).wanted;
+      wanted.set(id, [...(wanted.get(id) ?? []), ...grant.statements]);
+    }
+  }
+  for (const id of index.keys()) {
+    for (const holding of holdingsIn(index, id)) {
+      const resource = policyResourceFromArn(holding);
+      if (resource) instance(resource);
+    }
+  }
+  if (resources.size === 0) return;
+  if (!ctx.resourcePolicies) {
+    for (const { resource, wanted } of resources.values()) {
+      for (const id of wanted.keys()) ledger.fail(id, `Agreement ${id}: its grant needs the ${describePolicyResource(resource)}, but no resource-policy adapter is configured`);
+    }
+    return;
+  }
+  for (const { resource, wanted } of resources.values()) {
+    let state: ResourcePolicyState;
+    try {
+      state = await readResourcePolicy(ctx.resourcePolicies, resource);
+    } catch (error) {
+      if (!isPermanentTargetError(error)) throw error;
+      failAll(ledger, [...wanted.keys(), ...holdersIn(index, resource.arn)], `cannot read the ${describePolicyResource(resource)}: ${error.code}: ${error.message}`);
+      for (const id of holdersIn(index, resource.arn)) ledger.holdResource(id, resource.arn);
+      continue;
+    }
+    const plan = planResourcePolicy(state, wanted, scope);
+    const ok = await applied(options, plan, ledger, () => applyResourcePolicyChanges(ctx.resourcePolicies!, plan.changes), describePolicyResource(resource));
+    // A refused write leaves the policy as it was: its holders keep their statements.
+    for (const id of ok ? plan.holders : state.blocks.keys()) ledger.holdResource(id, resource.arn);
+  }
+}
+
+/** Agreements whose index entry records a holding. */
+function holdersIn(index: IndexView, holding: string): string[] {
+  return [...index.keys()].filter((id) => holdingsIn(index, id).includes(holding));
+}
+
+// ---- Lake Formation ----------------------------------------------------------------------------
+
+async function reconcileLakeFormation(
+  ctx: SyncContext,
+  desired: Map<string, Desired>,
+  index: IndexView,
+  scope: ReadonlySet<string> | 'all',
+  ledger: Ledger,
+  options: ReconcileOptions,
+): Promise<void> {
+  const instances = new Map<string, { instance: LakeFormationInstance; wanted: Map<string, string[]>; recorded: Map<string, Set<string>> }>();
+  const entry = (instance: LakeFormationInstance) => {
+    const key = lakeFormationKey(instance);
+    let found = instances.get(key);
+    if (!found) instances.set(key, (found = { instance, wanted: new Map(), recorded: new Map() }));
+    return found;
+  };
+  for (const [id, { resolution }] of desired) {
+    if (resolution.kind !== 'grant' || ledger.failures.has(id)) continue;
+    for (const grant of resolution.grant.grants.filter((g): g is LakeFormationGrant => g.target === 'lake-formation')) {
+      const wanted = entry({ principal: resolution.grant.role.arn, resource: grant.resource }).wanted;
+      wanted.set(id, [...new Set([...(wanted.get(id) ?? []), ...grant.permissions])].sort());
+    }
+  }
+  const recordedIn = (view: Map<string, string[] | undefined | 'unreadable'>, only?: Set<string>) => {
+    for (const id of view.keys()) {
+      for (const holding of holdingsIn(view, id)) {
+        const parsed = parseLakeFormationHolding(holding);
+        if (!parsed) continue;
+        const key = lakeFormationKey(parsed);
+        if (only && !only.has(key)) continue;
+        const found = only ? instances.get(key)! : entry(parsed);
+        found.recorded.set(id, new Set([...(found.recorded.get(id) ?? []), ...parsed.permissions]));
+      }
+    }
+  };
+  recordedIn(index);
+  if (instances.size === 0) return;
+  const involved = new Set([...instances.values()].flatMap(({ wanted, recorded }) => [...wanted.keys(), ...recorded.keys()]));
+  if (!ctx.lakeFormation || !ctx.agreementIndex) {
+    const missing = !ctx.lakeFormation ? 'no Lake Formation adapter is configured' : 'Lake Formation grants need the agreement index, which records them';
+    for (const id of involved) ledger.fail(id, `Agreement ${id}: its grant needs Lake Formation permissions, but ${missing}`);
+    return;
+  }
+  if (scope !== 'all') {
+    // A permission is shared by every agreement of the same role on the same resource: the
+    // others' records decide whether revoking one agreement may revoke the permission.
+    const others: IndexView = new Map([...(await ctx.agreementIndex.list())].filter(([id]) => !index.has(id)));
+    recordedIn(others, new Set(instances.keys()));
+  }
+  for (const { instance, wanted, recorded } of instances.values()) {
+    let state: LakeFormationState;
+    const what = describeLakeFormationInstance(instance);
+    try {
+      state = await readLakeFormation(ctx.lakeFormation, instance, recorded);
+    } catch (error) {
+      if (!isPermanentTargetError(error)) throw error;
+      failAll(ledger, [...wanted.keys(), ...recorded.keys()], `cannot read the ${what}: ${error.code}: ${error.message}`);
+      for (const [id, perms] of recorded) ledger.holdResource(id, lakeFormationHolding(instance, perms));
+      continue;
+    }
+    const plan = planLakeFormation(state, wanted, scope);
+    const after = lakeFormationHoldingsAfter(state, plan, wanted, scope);
+    const apply = async () => {
+      // Write ahead: a grant that is not in the index would never be revoked, so record it first.
+      for (const change of plan.changes.filter((c) => c.action === 'grant')) {
+        for (const id of change.agreementIds) {
+          const holding = after.get(id);
+          if (holding) await ctx.agreementIndex!.record(id, normalizeHoldings([...(await ctx.agreementIndex!.holdingsOf(id) ?? []), holding]));
+        }
+      }
+      await applyLakeFormationChanges(ctx.lakeFormation!, plan.changes);
+    };
+    const ok = await applied(options, plan, ledger, apply, what);
+    if (ok) for (const [id, holding] of after) ledger.holdResource(id, holding);
+    else for (const [id, perms] of recorded) ledger.holdResource(id, lakeFormationHolding(instance, perms));
+  }
+}
+
+// ---- shared steps ------------------------------------------------------------------------------
+
+/**
+ * Apply one instance's plan (unless this is a dry run) and record it. A permanent refusal fails
+ * the agreements whose access the plan changes (they keep what they hold, for the next attempt);
+ * anything else propagates, so the event is retried.
+ */
+async function applied<C extends Change>(options: ReconcileOptions, plan: TargetPlan<C>, ledger: Ledger, apply: () => Promise<void>, what: string): Promise<boolean> {
+  if (!options.dryRun) {
+    try {
+      await apply();
+    } catch (error) {
+      if (!isPermanentTargetError(error)) throw error;
+      const touched = plan.changes.flatMap((c) => c.agreementIds);
+      failAll(ledger, touched, `AWS refused the change on the ${what}: ${error.code}: ${error.message}`);
+      return false;
+    }
+  }
+  ledger.record(plan, plan.changes);
+  return true;
+}
+
+function failAll(ledger: Ledger, ids: Iterable<string>, reason: string): void {
+  for (const id of new Set(ids)) {
+    ledger.fail(id, `Agreement ${id}: ${reason}`);
+    ledger.effect(id, 'absent');
+  }
+}
+
+function outcomeOf(id: string, resolution: Resolution, ledger: Ledger): AgreementOutcome {
+  const effect = summariseEffects(ledger.effects.get(id) ?? []);
+  const failure = ledger.failures.get(id);
+  const decision = decide(resolution, effect, failure);
+  const resources = ledger.heldOnResources.get(id) ?? [];
+  return {
+    agreementId: id,
+    decision,
+    effect,
+    reason: failure ?? (resolution.kind === 'grant' ? resolution.grant.summary : resolution.reason),
+    policyNames: failure ? [] : (ledger.policyNames.get(id) ?? []),
+    heldOnRoleArns: [...new Set(ledger.heldOnRoles.get(id) ?? [])],
+    ...(resources.length > 0 ? { heldOnResources: [...new Set(resources)] } : {}),
+    changes: ledger.changesOf.get(id) ?? [],
+    ...(resolution.kind === 'grant' ? { role: resolution.grant.role.arn } : {}),
+    ...(failure ? { diagnostic: failure } : {}),
+  };
+}
+
+/**
+ * Record where each agreement's grants are now (src/sync/agreement-index.ts: unchanged entries
+ * are not rewritten, failures are logged, never thrown). Lake Formation grants were recorded
+ * ahead of their write, so those entries are written without comparing.
+ */
+async function updateIndex(ctx: SyncContext, index: AgreementIndex, outcomes: AgreementOutcome[], before: IndexView, desired: Map<string, Desired>, concurrency: number): Promise<void> {
+  await mapLimit(outcomes, concurrency, async (outcome) => {
+    const previous = before.get(outcome.agreementId);
+    const wroteAhead = outcome.changes.some((c) => c.target === 'lake-formation');
+    const reading: IndexReading = previous === 'unreadable' || wroteAhead ? 'unreadable' : { entry: previous };
+    const holdings = [...outcome.heldOnRoleArns, ...(outcome.heldOnResources ?? [])];
+    const gone = !desired.get(outcome.agreementId)?.agreement;
+    await updateIndexEntry(index, outcome.agreementId, reading, holdings, ctx.log.child({ agreementId: outcome.agreementId }), gone);
+  });
+}
+
+export function decide(desired: Resolution, effect: AgreementEffect, failure: string | undefined): Decision {
+  if (failure) return 'failed';
+  if (desired.kind === 'grant') return 'grant';
+  return effect === 'revoked' ? 'revoke' : 'none';
+}
+
+/** Why a grant's role cannot be written to: it does not exist, or the tool may not manage it. */
+export function missingRoleReason(ctx: SyncContext, grant: Grant): string {
+  return (
+    `IAM role ${grant.role.name} (from the consumer data product ${grant.consumerDataProductId}) does not exist in account ` +
+    `${ctx.iam.accountId}, or is outside the roles this integration may manage`
+  );
+}
+
+export function reportState(outcome: AgreementOutcome, desired: Resolution): ReportState {
+  if (outcome.decision === 'failed') {
+    return {
+      kind: 'failed',
+      diagnostic: outcome.diagnostic ?? outcome.reason,
+      deprovisioning: desired.kind === 'none',
+      heldOnRoleArns: outcome.heldOnRoleArns,
+    };
+  }
+  if (outcome.decision === 'grant' && desired.kind === 'grant') {
+    return { kind: 'granted', roleArn: desired.grant.role.arn, policyNames: outcome.policyNames, reference: grantReference(desired.grant, outcome.policyNames) };
+  }
+  return outcome.effect === 'revoked' ? { kind: 'revoked' } : { kind: 'inactive' };
+}
+
+export function grantReference(grant: Grant, policyNames: string[]): string {
+  return `${grant.role.arn} (policies: ${policyNames.join(', ')})`;
+}
+
+/** The role ARNs the agreement records its grant on (`aws-granted-role-arn`). */
+function recordedRoleArns(agreement: Agreement | undefined): string[] {
+  return (agreement?.custom[FIELD_GRANTED_ROLE] ?? '')
+    .split(',')
+    .map((arn) => arn.trim())
+    .filter(Boolean);
+}
+
+/** A role ARN's name and path, or undefined when the text is not a valid role ARN. */
+export function roleFromArn(arn: string): { name: string; path: string } | undefined {
+  try {
+    const { name, path } = parseRoleArn(FIELD_GRANTED_ROLE, arn);
+    return { name, path };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Converge one agreement: the event path. */
+export async function reconcileAgreement(ctx: SyncContext, agreementId: string, options: ReconcileOptions = {}): Promise<AgreementOutcome> {
+  const { outcomes } = await reconcile(ctx, { agreementIds: [agreementId] }, options);
+  return outcomes.find((o) => o.agreementId === agreementId)!;
+}
+
+/**
+ * Converge every agreement and sweep what no active agreement explains (deleted agreements,
+ * changed roles, hand edits): `dmm-aws apply`, or with `dryRun` `dmm-aws plan`.
+ */
+export function reconcileAll(ctx: SyncContext, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+  return reconcile(ctx, 'all', options);
+}
