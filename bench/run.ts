@@ -13,7 +13,7 @@ import { iamCharacterCount } from '../src/interfaces/iam-account.js';
 import { planRole } from '../src/targets/identity-policy/packing.js';
 import { drainQueue } from '../src/sync/processor.js';
 import { pollFeed } from '../src/sync/poller.js';
-import { reconcileAll } from '../src/sync/reconcile-all.js';
+import { reconcileAll } from '../src/sync/reconcile.js';
 import { readRoleState } from '../src/targets/identity-policy/role-state.js';
 import { silentLogger } from '../src/util/log.js';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { GUARDRAIL_ENVIRONMENT, guardrailSettingsFromEnv, guardrailSettingsSchema } from './sync/guardrail-settings.js';
+import { managedRolePathSchema } from './util/iam-path.js';
 
 /**
  * Configuration, from (highest first) command-line flags, environment variables, a YAML config
@@ -10,7 +11,7 @@ import { GUARDRAIL_ENVIRONMENT, guardrailSettingsFromEnv, guardrailSettingsSchem
  * at the bundled local simulator and a local stand-in for an AWS account, so nothing is needed to
  * try the tool out.
  */
-export const configSchema = z.strictObject({
+const configSchema = z.strictObject({
   dmm: z.strictObject({
     baseUrl: z.url({ message: 'must be an http(s) URL, e.g. https://api.entropy-data.com' }),
     apiKey: z.string().min(1).optional(),
@@ -22,7 +23,7 @@ export const configSchema = z.strictObject({
     localStateFile: z.string().min(1),
     /** For `aws`, taken from the credentials (STS) when not set. */
     accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
-    managedRolePath: z.string().regex(/^\/([\x21-\x7e]*\/)?$/, 'must be an IAM path such as / or /data-consumers/'),
+    managedRolePath: managedRolePathSchema,
     /** Local target: a YAML file with the tags of provider buckets and Glue tables (ownership proof). */
     localResourceTagsFile: z.string().min(1).optional(),
     /**
@@ -59,7 +60,7 @@ const DEFAULTS: Config = {
 };
 
 /** Environment variables and the config path each one sets. */
-export const ENVIRONMENT: Record<string, string> = {
+const ENVIRONMENT: Record<string, string> = {
   DMM_BASE_URL: 'dmm.baseUrl',
   DMM_API_KEY: 'dmm.apiKey',
   DMM_API_GENERATION: 'dmm.apiGeneration',

@@ -20,10 +20,11 @@ import { createS3Client } from './clients.js';
 import { awsErrorCode, messageOf } from './errors.js';
 
 /**
- * Object reads and writes under the prefix. A missing key answers NoSuchKey only to a caller that
- * may also s3:ListBucket the bucket (otherwise 403), which terraform/iam.tf grants for that reason.
+ * Object reads and writes under the prefix, and the listing of the prefix (ListObjectsV2 is
+ * authorised as s3:ListBucket) for the full reconcile. S3 also answers a missing key with
+ * NoSuchKey only to a caller that may list the bucket (otherwise 403).
  */
-export const INDEX_ACTIONS_USED = ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'] as const;
+export const INDEX_ACTIONS_USED = ['s3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject'] as const;
 
 export const DEFAULT_INDEX_PREFIX = 'index/agreements/';
 

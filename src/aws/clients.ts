@@ -6,6 +6,8 @@
  */
 import { GlueClient } from '@aws-sdk/client-glue';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { LakeFormationClient } from '@aws-sdk/client-lakeformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -54,6 +56,14 @@ export function createGlueClient(options: AwsClientOptions = {}): GlueClient {
   return new GlueClient(baseConfig(options));
 }
 
+export function createKmsClient(options: AwsClientOptions = {}): KMSClient {
+  return new KMSClient(baseConfig(options));
+}
+
+export function createLakeFormationClient(options: AwsClientOptions = {}): LakeFormationClient {
+  return new LakeFormationClient(baseConfig(options));
+}
+
 /**
  * A custom endpoint (moto, LocalStack, MinIO) rarely resolves `<bucket>.<host>` names, so
  * address buckets in the path whenever the endpoint is not AWS's own.
@@ -72,6 +82,29 @@ export function createS3Client(options: AwsClientOptions = {}, env: NodeJS.Proce
  * live in any region; without following S3's region redirect, GetBucketTagging on a bucket
  * elsewhere fails with PermanentRedirect, which would be retried forever instead of read.
  */
-export function createResourceTagS3Client(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env): S3Client {
-  return new S3Client({ ...baseConfig(options), forcePathStyle: forcePathStyle(options, env), followRegionRedirects: true });
+export function createResourceTagS3Client(
+  options: AwsClientOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): S3Client {
+  return new S3Client({
+    ...baseConfig(options),
+    forcePathStyle: forcePathStyle(options, env),
+    followRegionRedirects: true,
+  });
+}
+
+/**
+ * An S3 client for provider buckets' policies (src/aws/resource-policies.ts): like
+ * {@link createResourceTagS3Client}, it follows S3's region redirect, as a bucket policy is only
+ * served in the bucket's region and a provider bucket lives in any.
+ */
+export function createResourcePolicyS3Client(
+  options: AwsClientOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): S3Client {
+  return new S3Client({
+    ...baseConfig(options),
+    forcePathStyle: forcePathStyle(options, env),
+    followRegionRedirects: true,
+  });
 }

@@ -39,6 +39,8 @@ import {
   type ManagedPolicyRef,
   type RoleInfo,
 } from '../interfaces/iam-account.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { parseJson } from '../util/parse-json.js';
 import { createIamClient } from './clients.js';
 import { awsErrorCode, messageOf } from './errors.js';
 
@@ -128,24 +130,15 @@ export function decodePolicyDocument(text: string): string {
   return text.trimStart().startsWith('{') ? text : decodeURIComponent(text);
 }
 
-/** JSON with object keys sorted, so that formatting and key order do not count as a change. */
-function canonicalJson(document: string): string | undefined {
-  const sort = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(sort);
-    if (typeof value !== 'object' || value === null) return value;
-    // fromEntries defines properties, so a `__proto__` key stays data.
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sort((value as Record<string, unknown>)[key])]));
-  };
-  try {
-    return JSON.stringify(sort(JSON.parse(document)));
-  } catch {
-    return undefined;
-  }
+/** Whether two policy documents say the same: whitespace and key order do not count, invalid JSON never matches. */
+export function samePolicyDocument(a: string, b: string): boolean {
+  const canonical = canonicalDocument(a);
+  return canonical !== undefined && canonical === canonicalDocument(b);
 }
 
-export function samePolicyDocument(a: string, b: string): boolean {
-  const canonical = canonicalJson(a);
-  return canonical !== undefined && canonical === canonicalJson(b);
+function canonicalDocument(document: string): string | undefined {
+  const value = parseJson(document);
+  return value === undefined ? undefined : canonicalJson(value);
 }
 
 /** IAM's list calls page with Marker/IsTruncated; collect every page. */

@@ -1,14 +1,18 @@
 /**
- * ResourceTagReader on real AWS: S3 bucket tags and Glue table tags, for the ownership-proof
- * guardrail (src/sync/ownership-proof.ts).
+ * ResourceTagReader on real AWS, for the ownership-proof guardrail (src/sync/ownership-proof.ts).
+ * It reads tags per AWS service, whatever port type named the resource: an S3 ARN's bucket
+ * tags with GetBucketTagging, a Glue ARN's tags (table, database, catalog) with GetTags.
  *
  * "Does not exist" and "may not read" both answer `undefined`: either way the resource proves
- * nothing, and the person fixing it learns that from the refusal. Everything else (throttling,
- * network, an unexpected error) is thrown so the caller retries rather than refuses.
+ * nothing, and the person fixing it learns that from the refusal. An ARN of any other service
+ * answers `undefined` too, without a call or a log line: ownership proof then refuses it as
+ * unreadable, so a port type naming a new service fails closed until this adapter reads its
+ * tags. Everything else (throttling, network, an unexpected error) is thrown so the caller
+ * retries rather than refuses.
  */
 import { GetTagsCommand, type GlueClient } from '@aws-sdk/client-glue';
 import { GetBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
-import { glueTableArn } from '../output-ports/arn.js';
+import { parseArn } from '../output-ports/arn.js';
 import type { ProviderResource } from '../output-ports/port-type.js';
 import type { ResourceTagReader } from '../interfaces/resource-tags.js';
 import { createGlueClient, createResourceTagS3Client } from './clients.js';
@@ -49,8 +53,18 @@ export class AwsResourceTagReader implements ResourceTagReader {
     this.injectedGlue = options.glueClient;
   }
 
-  async tagsOf(resource: ProviderResource): Promise<Record<string, string> | undefined> {
-    return resource.kind === 's3' ? this.bucketTags(resource.bucket) : this.tableTags(resource);
+  async tagsOf({ arn }: ProviderResource): Promise<Record<string, string> | undefined> {
+    const parsed = parseArn('provider resource', arn);
+    switch (parsed.service) {
+      case 's3':
+        // A bucket ARN has neither region nor account; anything else (an access point) has no bucket tags.
+        if (parsed.region !== '' || parsed.account !== '') return undefined;
+        return this.bucketTags(parsed.resource.split('/')[0] ?? '');
+      case 'glue':
+        return this.glueTags(arn, parsed.region);
+      default:
+        return undefined;
+    }
   }
 
   private async bucketTags(bucket: string): Promise<Record<string, string> | undefined> {
@@ -66,9 +80,10 @@ export class AwsResourceTagReader implements ResourceTagReader {
     }
   }
 
-  private async tableTags(table: Extract<ProviderResource, { kind: 'glue-table' }>): Promise<Record<string, string> | undefined> {
+  /** Glue serves a resource's tags only in the resource's region. */
+  private async glueTags(arn: string, region: string): Promise<Record<string, string> | undefined> {
     try {
-      const { Tags = {} } = await this.glueFor(table.region).send(new GetTagsCommand({ ResourceArn: glueTableArn(table) }));
+      const { Tags = {} } = await this.glueFor(region).send(new GetTagsCommand({ ResourceArn: arn }));
       return { ...Tags };
     } catch (error) {
       const code = awsErrorCode(error);

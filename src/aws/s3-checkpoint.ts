@@ -7,6 +7,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { Checkpoint } from '../interfaces/event-queue.js';
+import { parseJson } from '../util/parse-json.js';
 import { createS3Client } from './clients.js';
 import { awsErrorCode, httpStatusOf, messageOf } from './errors.js';
 
@@ -106,13 +107,5 @@ export class S3Checkpoint implements Checkpoint {
 
   private get location(): string {
     return `s3://${this.bucket}/${this.key}`;
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

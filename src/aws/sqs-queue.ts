@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { FeedEvent } from '../model/events.js';
 import type { EventQueue, OutgoingMessage, ReceivedMessage } from '../interfaces/event-queue.js';
+import { isSqsId, SQS_LIMITS } from '../util/sqs-limits.js';
 import { createSqsClient } from './clients.js';
 
 /** IAM actions behind the commands above (the batch command is authorised as sqs:SendMessage). */
@@ -28,17 +29,6 @@ export const SQS_ACTIONS_USED = [
   'sqs:SendMessage',
 ] as const;
 
-export const SQS_QUEUE_LIMITS = {
-  batchEntries: 10,
-  /** One message, and one whole batch (SQS's classic quota; newer queues accept more). */
-  payloadBytes: 262_144,
-  idMaxLength: 128,
-  /** ChangeMessageVisibility's longest timeout: 12 hours. */
-  maxVisibilitySeconds: 43_200,
-} as const;
-
-/** SQS group and deduplication ids: alphanumerics and punctuation `!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~`. */
-const SQS_ID = /^[\u0021-\u007E]{1,128}$/;
 /** Characters a message attribute value may hold (XML 1.0). */
 const ATTRIBUTE_TEXT = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]+$/u;
 /** When an id had to be hashed, the original travels in these attributes so receive can return it. */
@@ -47,7 +37,7 @@ const ORIGINAL_DEDUP_ID = 'dmmDedupId';
 
 /** The id itself when SQS accepts it, else its sha256 (hex, 64 characters): stable, so dedup still works. */
 export function sqsSafeId(id: string): string {
-  return SQS_ID.test(id) ? id : createHash('sha256').update(id, 'utf8').digest('hex');
+  return isSqsId(id) ? id : createHash('sha256').update(id, 'utf8').digest('hex');
 }
 
 /** Batch entries for the messages; entry `Id` is `m<index into messages>`. */
@@ -55,8 +45,8 @@ export function toSqsEntries(messages: OutgoingMessage[]): SendMessageBatchReque
   return messages.map(({ groupId, dedupId, event }, index) => {
     const body = JSON.stringify(event);
     const bytes = Buffer.byteLength(body, 'utf8');
-    if (bytes > SQS_QUEUE_LIMITS.payloadBytes) {
-      throw new Error(`send: event ${event.id} is ${bytes} bytes, more than SQS's ${SQS_QUEUE_LIMITS.payloadBytes}`);
+    if (bytes > SQS_LIMITS.payloadBytes) {
+      throw new Error(`send: event ${event.id} is ${bytes} bytes, more than SQS's ${SQS_LIMITS.payloadBytes}`);
     }
     const entry: SendMessageBatchRequestEntry = {
       Id: `m${index}`,
@@ -77,14 +67,14 @@ export function toSqsEntries(messages: OutgoingMessage[]): SendMessageBatchReque
   });
 }
 
-/** Consecutive entries, at most 10 and at most the batch payload quota together. */
+/** Consecutive entries, at most SQS_LIMITS.batchEntries and at most the batch payload quota together. */
 function batches(entries: SendMessageBatchRequestEntry[]): SendMessageBatchRequestEntry[][] {
   const result: SendMessageBatchRequestEntry[][] = [];
   let current: SendMessageBatchRequestEntry[] = [];
   let bytes = 0;
   for (const entry of entries) {
     const size = entryBytes(entry);
-    if (current.length === SQS_QUEUE_LIMITS.batchEntries || (current.length > 0 && bytes + size > SQS_QUEUE_LIMITS.payloadBytes)) {
+    if (current.length === SQS_LIMITS.batchEntries || (current.length > 0 && bytes + size > SQS_LIMITS.payloadBytes)) {
       result.push(current);
       current = [];
       bytes = 0;
@@ -151,8 +141,8 @@ export class SqsFifoQueue implements EventQueue {
    * messages that were never processed.)
    */
   async receive(max: number): Promise<ReceivedMessage[]> {
-    if (!Number.isInteger(max) || max < 1 || max > SQS_QUEUE_LIMITS.batchEntries) {
-      throw new RangeError(`receive: max must be an integer from 1 to ${SQS_QUEUE_LIMITS.batchEntries}, got ${max}`);
+    if (!Number.isInteger(max) || max < 1 || max > SQS_LIMITS.batchEntries) {
+      throw new RangeError(`receive: max must be an integer from 1 to ${SQS_LIMITS.batchEntries}, got ${max}`);
     }
     const received: ReceivedMessage[] = [];
     const groups = new Set<string>();
@@ -177,7 +167,7 @@ export class SqsFifoQueue implements EventQueue {
 
   async release(receipt: string, delayMs = 0): Promise<void> {
     // SQS counts visibility in whole seconds: round up so a retry never comes early.
-    const seconds = Math.min(Math.max(Math.ceil(delayMs / 1000), 0), SQS_QUEUE_LIMITS.maxVisibilitySeconds);
+    const seconds = Math.min(Math.max(Math.ceil(delayMs / 1000), 0), SQS_LIMITS.maxVisibilitySeconds);
     await this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds }));
   }
 

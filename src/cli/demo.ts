@@ -11,7 +11,7 @@ import { startSimulator, type RunningSimulator } from '../simulator/server.js';
 import type { SyncContext } from '../sync/context.js';
 import { drainQueue, type EventResult } from '../sync/processor.js';
 import { pollFeed } from '../sync/poller.js';
-import { reconcileAll } from '../sync/reconcile-all.js';
+import { reconcileAll } from '../sync/reconcile.js';
 import { createLogger, type LogSink } from '../util/log.js';
 import { bold, dim, formatChange, formatOutcome, formatPlan, indent } from './format.js';
 

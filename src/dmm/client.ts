@@ -4,6 +4,7 @@ import type { DataProduct } from '../model/data-product.js';
 import type { FeedEvent } from '../model/events.js';
 import { readAgreement } from '../model/read-agreement.js';
 import { readDataProduct } from '../model/read-data-product.js';
+import { mapLimit } from '../util/map-limit.js';
 import type { AgreementFilter, DmmApi, ProvisioningReport, ProvisioningTransition, Team } from '../interfaces/dmm-api.js';
 import { DmmApiError, DmmResponseFormatError } from './errors.js';
 import { DmmHttp, GONE, type DmmResponse, type Gone, type HttpOptions } from './http.js';
@@ -103,7 +104,7 @@ export class DmmHttpClient implements DmmApi {
       if (!parsed.success) throw new DmmResponseFormatError('GET', '/api/dataproducts', `data product #${ids.length} has no id`);
       ids.push(parsed.data.id);
     }
-    const products = await mapLimited(ids, DETAIL_CONCURRENCY, (id) => this.getDataProduct(id));
+    const products = await mapLimit(ids, DETAIL_CONCURRENCY, (id) => this.getDataProduct(id));
     return products.filter((p): p is DataProduct => p !== undefined);
   }
 
@@ -201,17 +202,4 @@ function segment(id: string): string {
   // An empty id would turn `/api/access/{id}` into the list endpoint.
   if (id === '') throw new Error('An empty id cannot address a Data Mesh Manager resource');
   return encodeURIComponent(id);
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

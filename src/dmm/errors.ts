@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { parseJson } from '../util/parse-json.js';
 
 /**
  * A failed call to Data Mesh Manager. `status` is undefined when no HTTP answer arrived
@@ -67,7 +68,7 @@ export function readProblem(status: number, statusText: string, bodyText: string
   // Redact before anything is cut: a cut through an echoed key would leave part of it behind.
   bodyText = redact(bodyText);
   const fallbackTitle = statusText || STATUS_CODES[status] || 'Error';
-  const parsed = tryParseJson(bodyText);
+  const parsed = parseJson(bodyText);
   if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
     const p = parsed as Record<string, unknown>;
     return {
@@ -84,15 +85,6 @@ export function readProblem(status: number, statusText: string, bodyText: string
 export function redactor(secret: string): (text: string) => string {
   if (secret.length === 0) return (text) => text;
   return (text) => text.split(secret).join('***');
-}
-
-function tryParseJson(text: string): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function pathOf(url: string): string {

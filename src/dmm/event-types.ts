@@ -3,7 +3,7 @@
  * become `com.entropy-data.events`, so only the name after the last dot is ever compared.
  */
 
-export type EventFamily = 'agreement' | 'dataProduct' | 'other';
+type EventFamily = 'agreement' | 'dataProduct' | 'other';
 
 export interface EventClass {
   family: EventFamily;

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DEFAULT_INDEX_PREFIX } from '../aws/agreement-index.js';
 import { GUARDRAIL_ENVIRONMENT, guardrailSettingsFromEnv, guardrailSettingsSchema, type GuardrailSettings } from '../sync/guardrail-settings.js';
+import { managedRolePathSchema } from '../util/iam-path.js';
 
 export type FunctionName = 'poll-feed' | 'process-events' | 'reconcile';
 
@@ -61,10 +62,7 @@ const iamShape = {
   DMM_ATHENA_WORKGROUP: z.string().default('primary'),
   DMM_ATHENA_RESULTS_LOCATION: z.string().regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/').optional(),
   DMM_ATHENA_RESULTS_SHARED: z.enum(['true', 'false']).optional(),
-  MANAGED_ROLE_PATH: z
-    .string()
-    .regex(/^\/([\x21-\x7e]*\/)?$/, 'must be an IAM path that starts and ends with /, e.g. / or /data-products/')
-    .default('/'),
+  MANAGED_ROLE_PATH: managedRolePathSchema.default('/'),
   // The agreement index (src/aws/agreement-index.ts) lives in the state bucket: without it a
   // deleted agreement is found only by reading every managed role, longer than an event may take.
   STATE_BUCKET: requiredText(),

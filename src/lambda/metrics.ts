@@ -1,8 +1,8 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { AgreementOutcome } from '../sync/reconcile-agreement.js';
+import type { AgreementOutcome } from '../sync/reconcile.js';
 
 /** The CloudWatch metrics of the functions (namespace `POWERTOOLS_METRICS_NAMESPACE`). */
-export const METRIC = {
+const METRIC = {
   /** poll-feed: events read from the Data Mesh Manager feed. */
   EventsRead: 'EventsRead',
   /** poll-feed: events SQS accepted. */

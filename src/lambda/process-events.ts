@@ -4,19 +4,18 @@
  * agreement's events are never handled out of order; on a record's last receive the failure is
  * reported to Data Mesh Manager before SQS moves it to the dead-letter queue.
  */
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import type { FeedEvent } from '../model/events.js';
 import { processEvent } from '../sync/processor.js';
 import { errorMessage } from '../util/errors.js';
+import { parseJson } from '../util/parse-json.js';
 import { readEnvironment, type ProcessEventsEnvironment } from './environment.js';
 import { giveUp, isPermanent } from '../sync/give-up.js';
 import { createSyncHandler, type SyncPipeline } from './runtime.js';
 
 type Pipeline = SyncPipeline<ProcessEventsEnvironment>;
-
-/** What became of one record: done (deleted from the queue) or failed (left for a retry or the DLQ). */
-type RecordResult = 'done' | 'failed';
 
 const feedEventSchema = z.looseObject({ id: z.string().min(1), type: z.string().min(1) });
 
@@ -27,26 +26,33 @@ export function createProcessEventsHandler(env: NodeJS.ProcessEnv = process.env)
 
 export const handler = createProcessEventsHandler();
 
+/**
+ * Powertools' FIFO processor runs the records in order; with skipGroupOnError a failed record
+ * fails only the later records of its own message group, which it never hands to processRecord.
+ */
 async function processBatch(pipeline: Pipeline, event: SQSEvent): Promise<SQSBatchResponse> {
-  const failedGroups = new Set<string>();
-  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  const attempted = new Set<string>();
+  const response = await processPartialResponse(
+    event,
+    (record: SQSRecord) => {
+      attempted.add(record.messageId);
+      return processRecord(pipeline, record);
+    },
+    new SqsFifoPartialProcessorAsync(),
+    // A batch whose every record failed is an answer like any other, not an invocation error.
+    { skipGroupOnError: true, throwOnFullBatchFailure: false },
+  );
   for (const record of event.Records) {
-    const group = record.attributes.MessageGroupId ?? '';
-    if (failedGroups.has(group)) {
+    if (!attempted.has(record.messageId)) {
       // Not attempted: it must wait behind the failed event of its agreement.
-      pipeline.runtime.log.info('skipped: an earlier event of its group failed', { messageId: record.messageId, messageGroupId: group });
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-      continue;
-    }
-    if ((await processRecord(pipeline, record)) === 'failed') {
-      failedGroups.add(group);
-      batchItemFailures.push({ itemIdentifier: record.messageId });
+      pipeline.runtime.log.info('skipped: an earlier event of its group failed', { messageId: record.messageId, messageGroupId: record.attributes.MessageGroupId });
     }
   }
-  return { batchItemFailures };
+  return { batchItemFailures: response.batchItemFailures };
 }
 
-async function processRecord({ runtime, env, ctx }: Pipeline, record: SQSRecord): Promise<RecordResult> {
+/** Returns when the record is done (deleted from the queue); throws when it failed (left for a retry or the DLQ). */
+async function processRecord({ runtime, env, ctx }: Pipeline, record: SQSRecord): Promise<void> {
   const { log, metrics } = runtime;
   const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
   const event = parseBody(record.body);
@@ -54,18 +60,17 @@ async function processRecord({ runtime, env, ctx }: Pipeline, record: SQSRecord)
     // It can never succeed, so it is acknowledged; the full body in the log is its dead letter.
     log.error('unreadable event dropped: the message body is not a feed event', { messageId: record.messageId, body: record.body });
     metrics.count('DeadLettered');
-    return 'done';
+    return;
   }
   try {
     const result = await processEvent(ctx, event);
     metrics.outcomes(result.outcomes);
-    return 'done';
   } catch (error) {
     if (isPermanent(error)) {
       await giveUp(ctx, event, receiveCount, error);
       log.error('unprocessable event dropped', { messageId: record.messageId, eventId: event.id, error: errorMessage(error), body: record.body });
       metrics.count('DeadLettered');
-      return 'done';
+      return;
     }
     metrics.count('Failures');
     if (receiveCount >= env.MAX_RECEIVE_COUNT) {
@@ -75,15 +80,11 @@ async function processRecord({ runtime, env, ctx }: Pipeline, record: SQSRecord)
     } else {
       log.warn('event failed; SQS will deliver it again', { messageId: record.messageId, eventId: event.id, attempt: receiveCount, maxAttempts: env.MAX_RECEIVE_COUNT, error: errorMessage(error) });
     }
-    return 'failed';
+    throw error;
   }
 }
 
 function parseBody(body: string): FeedEvent | undefined {
-  try {
-    const parsed = feedEventSchema.safeParse(JSON.parse(body));
-    return parsed.success ? (parsed.data as FeedEvent) : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = feedEventSchema.safeParse(parseJson(body));
+  return parsed.success ? (parsed.data as FeedEvent) : undefined;
 }

@@ -48,7 +48,7 @@ const roleSchema = z.strictObject({
 const fixtureSchema = z.strictObject({ roles: z.array(roleSchema).default([]) });
 
 export type AwsAccountFixture = z.infer<typeof fixtureSchema>;
-export type RoleFixture = z.infer<typeof roleSchema>;
+type RoleFixture = z.infer<typeof roleSchema>;
 
 /** Parse fixture text; `source` (usually the file name) prefixes every error. */
 export function parseAwsAccountFixture(text: string, source: string): AwsAccountFixture {

@@ -16,20 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FeedEvent } from '../model/events.js';
 import type { EventQueue, OutgoingMessage, ReceivedMessage } from '../interfaces/event-queue.js';
+import { isSqsId, SQS_LIMITS } from '../util/sqs-limits.js';
 import type { StateStore } from './state-store.js';
-
-export const SQS_LIMITS = {
-  /** ReceiveMessage's MaxNumberOfMessages. */
-  receiveMax: 10,
-  /** Group and deduplication ids: 1–128 characters of alphanumerics and punctuation. */
-  idMaxLength: 128,
-  /** Message body; SQS's classic quota (newer queues accept more, this is the safe bound). */
-  messageBytes: 262_144,
-  dedupWindowMs: 5 * 60_000,
-  visibilityTimeoutMs: 30_000,
-} as const;
-
-const ID = /^[\u0021-\u007E]+$/;
 
 const eventSchema = z.custom<FeedEvent>(
   (value) => typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string',
@@ -113,8 +101,8 @@ export class FifoQueue implements EventQueue {
   }
 
   async receive(max: number): Promise<ReceivedMessage[]> {
-    if (!Number.isInteger(max) || max < 1 || max > SQS_LIMITS.receiveMax) {
-      throw new RangeError(`receive: max must be an integer from 1 to ${SQS_LIMITS.receiveMax}, got ${max}`);
+    if (!Number.isInteger(max) || max < 1 || max > SQS_LIMITS.batchEntries) {
+      throw new RangeError(`receive: max must be an integer from 1 to ${SQS_LIMITS.batchEntries}, got ${max}`);
     }
     const now = this.now();
     return this.store.update((state) => {
@@ -175,12 +163,12 @@ function received(message: StoredMessage): ReceivedMessage {
 
 function validateOutgoing({ groupId, dedupId, event }: OutgoingMessage): void {
   for (const [field, id] of [['groupId', groupId], ['dedupId', dedupId]] as const) {
-    if (id.length < 1 || id.length > SQS_LIMITS.idMaxLength || !ID.test(id)) {
+    if (!isSqsId(id)) {
       throw new Error(`send: ${field} '${id}' must be 1-${SQS_LIMITS.idMaxLength} characters of letters, digits and punctuation`);
     }
   }
   const bytes = Buffer.byteLength(JSON.stringify(event), 'utf8');
-  if (bytes > SQS_LIMITS.messageBytes) {
-    throw new Error(`send: event ${event.id} is ${bytes} bytes, more than SQS's ${SQS_LIMITS.messageBytes}`);
+  if (bytes > SQS_LIMITS.payloadBytes) {
+    throw new Error(`send: event ${event.id} is ${bytes} bytes, more than SQS's ${SQS_LIMITS.payloadBytes}`);
   }
 }

@@ -9,14 +9,30 @@
  * glueTables:                    # "<account>/<region>/<database>/<table>" or the table ARN → tags
  *   123456789012/eu-central-1/sales/orders: { dmm:data-product: orders }
  *   arn:aws:glue:eu-central-1:123456789012:table/sales/returns: { dmm:data-product: returns }
+ * resources:                     # any resource by its ARN → tags
+ *   arn:aws:s3:::acme-returns: { dmm:data-product: returns }
+ *   arn:aws:kinesis:eu-central-1:123456789012:stream/clicks: { dmm:data-product: clicks }
  * ```
  *
  * A resource that is not listed does not exist (`undefined`); a listed one with `{}` has no tags.
+ * As on AWS, S3 tags belong to the bucket: an S3 ARN is looked up by its bucket name, in any
+ * partition.
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ARN_KIND_FORMAT, checkBucketName, checkGlueName, checkRegion, classifyArn, glueTableArn, normalizeAccount } from '../output-ports/arn.js';
+import {
+  ARN_KINDS,
+  canonicalArn,
+  checkBucketName,
+  checkGlueName,
+  checkRegion,
+  classifyArn,
+  glueTableArn,
+  normalizeAccount,
+  parseArn,
+  s3BucketArn,
+} from '../output-ports/arn.js';
 import { PortFieldError, type ProviderResource } from '../output-ports/port-type.js';
 import type { ResourceTagReader } from '../interfaces/resource-tags.js';
 
@@ -25,6 +41,7 @@ const tagsSchema = z.record(z.string(), z.string());
 const fileSchema = z.strictObject({
   buckets: z.record(z.string(), tagsSchema).default({}),
   glueTables: z.record(z.string(), tagsSchema).default({}),
+  resources: z.record(z.string(), tagsSchema).default({}),
 });
 
 /** The file's content, also the in-memory form for tests. */
@@ -33,9 +50,10 @@ export type ResourceTagsData = z.input<typeof fileSchema>;
 type Tags = Record<string, string>;
 
 export class FileResourceTags implements ResourceTagReader {
-  private readonly buckets: Map<string, Tags>;
-  /** By table ARN, the one spelling both key forms reduce to. */
-  private readonly tables: Map<string, Tags>;
+  /** S3 by bucket name: S3 tags belong to the bucket, and bucket names are unique. */
+  private readonly buckets = new Map<string, Tags>();
+  /** Everything else by ARN, in the one spelling every key form reduces to. */
+  private readonly byArn = new Map<string, Tags>();
 
   /** From data in memory; `source` prefixes every error, as the file name does for a file. */
   constructor(data: ResourceTagsData = {}, source = 'resource tags') {
@@ -44,17 +62,16 @@ export class FileResourceTags implements ResourceTagReader {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
       throw new Error(`${source}: ${issues.join('; ')}`);
     }
-    this.buckets = new Map();
     for (const [bucket, tags] of Object.entries(parsed.data.buckets)) {
       // A name S3 would refuse could never match a grant's bucket: say so instead of never matching.
-      this.buckets.set(plainErrors(() => checkBucketName(`${source}: buckets.${bucket}`, bucket)), tags);
+      this.addBucket(plainErrors(() => checkBucketName(`${source}: buckets.${bucket}`, bucket)), tags, `${source}: buckets.${bucket}`);
     }
-    this.tables = new Map();
     for (const [key, tags] of Object.entries(parsed.data.glueTables)) {
       const arn = tableArnOf(key, source);
-      if (this.tables.has(arn)) throw new Error(`${source}: glueTables.${key} names table ${arn}, which is already listed`);
-      this.tables.set(arn, tags);
+      if (this.byArn.has(arn)) throw new Error(`${source}: glueTables.${key} names table ${arn}, which is already listed`);
+      this.byArn.set(arn, tags);
     }
+    for (const [key, tags] of Object.entries(parsed.data.resources)) this.addResource(key, tags, `${source}: resources.${key}`);
   }
 
   /** Parse YAML text; `source` (usually the file name) prefixes every error. */
@@ -73,10 +90,32 @@ export class FileResourceTags implements ResourceTagReader {
     return FileResourceTags.parse(await readFile(file, 'utf8'), file);
   }
 
-  async tagsOf(resource: ProviderResource): Promise<Record<string, string> | undefined> {
-    const tags = resource.kind === 's3' ? this.buckets.get(resource.bucket) : this.tables.get(glueTableArn(resource));
+  async tagsOf({ arn }: ProviderResource): Promise<Record<string, string> | undefined> {
+    const parsed = parseArn('provider resource', arn);
+    const tags = parsed.service === 's3' ? this.buckets.get(parsed.resource.split('/')[0] ?? '') : this.byArn.get(arn);
     // A copy, so a caller cannot change what the next read sees.
     return tags === undefined ? undefined : { ...tags };
+  }
+
+  private addBucket(bucket: string, tags: Tags, field: string): void {
+    if (this.buckets.has(bucket)) throw new Error(`${field} names bucket ${bucket}, which is already listed`);
+    this.buckets.set(bucket, tags);
+  }
+
+  /** An ARN of any service; known kinds are checked and spelled as grants spell them (Glue names lower-cased). */
+  private addResource(key: string, tags: Tags, field: string): void {
+    const s3 = plainErrors(() => {
+      const arn = classifyArn(field, key);
+      return arn?.kind === 's3' ? arn.location : undefined;
+    });
+    if (s3) {
+      if (s3.prefix !== '') throw new Error(`${field} names an S3 folder, but S3 tags belong to the bucket: list ${s3BucketArn(s3)}`);
+      this.addBucket(s3.bucket, tags, field);
+      return;
+    }
+    const arn = plainErrors(() => canonicalArn(field, key));
+    if (this.byArn.has(arn)) throw new Error(`${field} names ${arn}, which is already listed`);
+    this.byArn.set(arn, tags);
   }
 }
 
@@ -90,7 +129,7 @@ function tableArnOf(key: string, source: string): string {
   return plainErrors(() => {
     if (key.startsWith('arn:')) {
       const arn = classifyArn(field, key);
-      if (arn?.kind !== 'glue-table') throw new PortFieldError(field, `is not ${ARN_KIND_FORMAT['glue-table']}`);
+      if (arn?.kind !== 'glue-table') throw new PortFieldError(field, `is not ${ARN_KINDS['glue-table'].format}`);
       return glueTableArn(arn.table);
     }
     const parts = key.split('/');

@@ -5,9 +5,9 @@ import type { JsonObject } from './schemas.js';
 import type { SimulatorState } from './state.js';
 import { accepts, ok, type RequestContext, type Reply, type Router } from './http.js';
 
-export const CLOUDEVENTS_BATCH = 'application/cloudevents-batch+json';
+const CLOUDEVENTS_BATCH = 'application/cloudevents-batch+json';
 /** The vendor's page size for the feed and for lists without a `pageSize` parameter. */
-export const PAGE_LIMIT = 1000;
+const PAGE_LIMIT = 1000;
 
 export interface SimulatorParts {
   state: SimulatorState;

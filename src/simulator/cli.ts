@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { FixtureError } from './fixtures.js';
 import { SimulatorStartError, startSimulator, type RunningSimulator, type SimulatorOptions } from './server.js';
 import type { Generation } from './state.js';
@@ -74,7 +74,7 @@ export async function startFromCli(options: SimulatorCliOptions, print: (line: s
   }
 }
 
-export function banner(simulator: RunningSimulator, options: Pick<SimulatorCliOptions, 'fixtures' | 'generation'>): string[] {
+function banner(simulator: RunningSimulator, options: Pick<SimulatorCliOptions, 'fixtures' | 'generation'>): string[] {
   const { state, url, apiKey } = simulator;
   const agreementPath = state.config.generation === 'access' ? 'access' : 'datausageagreements';
   const firstAgreement = [...state.agreements.keys()][0] ?? '<id>';

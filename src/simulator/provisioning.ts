@@ -3,7 +3,7 @@ import { invalidBody, notFound } from './problem.js';
 import { PROVISIONING_STATUSES, provisioningReportSchema, validate, type ProvisioningReportInput, type ProvisioningStatus } from './schemas.js';
 import type { ProvisioningRecord, SimulatorEvent, SimulatorState, StoredAgreement } from './state.js';
 
-export const PROVISIONING_TRANSITIONS: readonly ProvisioningTransition[] = [
+const PROVISIONING_TRANSITIONS: readonly ProvisioningTransition[] = [
   'provisioning-started',
   'provisioning-succeeded',
   'provisioning-failed',

@@ -12,7 +12,7 @@ export type JsonObject = Record<string, unknown>;
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date like 2025-01-31');
 const nonEmpty = z.string().min(1, 'must not be empty');
 
-export const AGREEMENT_STATUSES = ['requested', 'approved', 'rejected'] as const;
+const AGREEMENT_STATUSES = ['requested', 'approved', 'rejected'] as const;
 export type AgreementStatus = (typeof AGREEMENT_STATUSES)[number];
 
 export const agreementSchema = z.looseObject({
@@ -42,7 +42,7 @@ export const agreementSchema = z.looseObject({
   custom: z.record(z.string(), z.string()).optional(),
 });
 
-export const TEAM_TYPES = ['Domain', 'Team', 'Domain Team', 'Enabling Team', 'Platform Team', 'Governance Group'] as const;
+const TEAM_TYPES = ['Domain', 'Team', 'Domain Team', 'Enabling Team', 'Platform Team', 'Governance Group'] as const;
 
 export const teamSchema = z.looseObject({
   id: nonEmpty,
@@ -51,7 +51,7 @@ export const teamSchema = z.looseObject({
 });
 
 /** Data Product Specification 0.0.1: required fields per dataproduct-specification-0.0.1.schema.json. */
-export const dpsSchema = z.looseObject({
+const dpsSchema = z.looseObject({
   dataProductSpecification: z.literal('0.0.1'),
   id: nonEmpty,
   info: z.looseObject({ title: z.string(), owner: nonEmpty }),
@@ -71,7 +71,7 @@ export const dpsSchema = z.looseObject({
 const customProperties = z.array(z.looseObject({ property: nonEmpty, value: z.unknown() })).optional();
 
 /** ODPS v1.0.0: required fields per odps.schema.json (ports are keyed by name + version). */
-export const odpsSchema = z.looseObject({
+const odpsSchema = z.looseObject({
   apiVersion: z.enum(['v0.9.0', 'v1.0.0']),
   kind: z.literal('DataProduct'),
   id: nonEmpty,

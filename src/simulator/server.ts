@@ -10,11 +10,10 @@ import { SimulatorProblem } from './problem.js';
 import { Provisioning, type ProvisioningResult } from './provisioning.js';
 import { SimulatorState, type Generation } from './state.js';
 
-export type { ActionResult, CancelOptions } from './lifecycle.js';
 export type { MeshData } from './fixtures.js';
 export { FixtureError } from './fixtures.js';
 export { SimulatorProblem } from './problem.js';
-export type { Generation, ProvisioningRecord, SimulatorEvent, SimulatorState } from './state.js';
+export type { Generation, ProvisioningRecord } from './state.js';
 
 export interface SimulatorOptions {
   /** 0 picks a free port. Default 0. */

@@ -56,9 +56,9 @@ export interface StateConfig {
 }
 
 /** Data Mesh Manager marks deleted provider products and ports with this literal id. */
-export const UNKNOWN = 'unknown';
+const UNKNOWN = 'unknown';
 
-export const EVENT_SOURCE = 'urn:dmm-aws:simulator';
+const EVENT_SOURCE = 'urn:dmm-aws:simulator';
 
 /**
  * The in-memory mesh and its event log. Maps keep insertion order, which is the creation order

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { managedRolePathSchema } from '../util/iam-path.js';
 import { ALWAYS_PROTECTED_ROLES, defaultGuardrails, type Guardrails } from './guardrails.js';
 
 /**
@@ -6,7 +7,7 @@ import { ALWAYS_PROTECTED_ROLES, defaultGuardrails, type Guardrails } from './gu
  * shared by the CLI and the Lambda functions so both read them the same way.
  */
 export const guardrailSettingsSchema = z.strictObject({
-  managedRolePath: z.string().regex(/^\/([\x21-\x7e]*\/)?$/, 'must be an IAM path such as / or /data-consumers/').optional(),
+  managedRolePath: managedRolePathSchema.optional(),
   /** `key` or `key=value`. */
   requiredRoleTag: z.string().regex(/^[^=]{1,128}(=.{0,256})?$/, 'must be key or key=value').optional(),
   /** Added to the always-protected roles; a trailing `*` matches a prefix. */

@@ -1,3 +1,4 @@
+import { SQS_LIMITS } from '../util/sqs-limits.js';
 import type { DmmApi } from '../interfaces/dmm-api.js';
 import type { Logger } from '../util/log.js';
 import { messageGroupOf } from './event-routing.js';
@@ -26,7 +27,7 @@ export async function pollFeed(
   deps: { dmm: DmmApi; queue: EventQueue; checkpoint: Checkpoint; log: Logger },
   options: PollOptions = {},
 ): Promise<PollResult> {
-  const batchSize = options.batchSize ?? 10;
+  const batchSize = options.batchSize ?? SQS_LIMITS.batchEntries;
   let lastEventId = await deps.checkpoint.read();
   let events = 0;
   let pages = 0;

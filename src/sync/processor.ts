@@ -2,6 +2,7 @@ import type { Agreement } from '../model/agreement.js';
 import { UNKNOWN_ID } from '../model/agreement.js';
 import type { FeedEvent } from '../model/events.js';
 import { errorMessage } from '../util/errors.js';
+import { SQS_LIMITS } from '../util/sqs-limits.js';
 import { dataProductCache, type SyncContext } from './context.js';
 import { routeEvent, type EventTarget } from './event-routing.js';
 import { giveUp, isPermanent, UnprocessableEventError } from './give-up.js';
@@ -88,7 +89,7 @@ export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: D
   const baseDelay = options.retryDelayMs ?? 1000;
   const stats: DrainStats = { processed: 0, retried: 0, deadLettered: 0 };
   while (!options.shouldStop?.()) {
-    const messages = await queue.receive(10);
+    const messages = await queue.receive(SQS_LIMITS.batchEntries);
     if (messages.length === 0) {
       if (options.waitForRetries === false || (await queue.size()) === 0) break;
       await sleep(Math.min(baseDelay, 1000));

@@ -6,9 +6,14 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
-    return out;
+    const record = value as Record<string, unknown>;
+    // fromEntries defines properties, so a `__proto__` key (JSON.parse makes it an own property)
+    // stays data instead of setting the prototype and vanishing from the output.
+    return Object.fromEntries(
+      Object.keys(record)
+        .sort()
+        .map((key) => [key, sortKeys(record[key])]),
+    );
   }
   return value;
 }

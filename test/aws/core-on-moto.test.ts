@@ -12,7 +12,7 @@ import { S3Checkpoint } from '../../src/aws/s3-checkpoint.js';
 import { SqsFifoQueue } from '../../src/aws/sqs-queue.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import type { SyncContext } from '../../src/sync/context.js';
-import { statementSid } from '../../src/targets/identity-policy/ownership.js';
+import { statementSid } from '../../src/targets/sid.js';
 import { pollFeed } from '../../src/sync/poller.js';
 import { drainQueue, type EventResult } from '../../src/sync/processor.js';
 import { memoryLogger } from '../../src/util/log.js';

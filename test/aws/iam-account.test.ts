@@ -381,6 +381,12 @@ describe('helpers', () => {
     expect(samePolicyDocument('not json', 'not json')).toBe(false);
   });
 
+  it('samePolicyDocument keeps a `__proto__` key as data, at any depth', () => {
+    expect(samePolicyDocument('{"__proto__":{"a":1}}', '{}')).toBe(false);
+    expect(samePolicyDocument('{"s":[{"__proto__":1}]}', '{"s":[{}]}')).toBe(false);
+    expect(samePolicyDocument('{"__proto__":{"a":1},"b":2}', '{ "b": 2, "__proto__": { "a": 1 } }')).toBe(true);
+  });
+
   it('policyPathFromArn', () => {
     expect(policyPathFromArn('arn:aws:iam::123456789012:policy/dmm-aws/p', 'p')).toBe('/dmm-aws/');
     expect(policyPathFromArn('arn:aws:iam::aws:policy/ReadOnlyAccess', 'ReadOnlyAccess')).toBe('/');

@@ -19,19 +19,19 @@ async function bucket(client: S3Client, tags?: Record<string, string>): Promise<
 }
 
 /** A database and table; tags are set with TagResource, as moto's CreateTable ignores `Tags`. */
-async function glueTable(client: GlueClient, tags?: Record<string, string>, region = REGION): Promise<ProviderResource & { kind: 'glue-table' }> {
+async function glueTable(client: GlueClient, tags?: Record<string, string>, region = REGION): Promise<ProviderResource & { database: string; table: string }> {
   const database = unique('sales');
   const table = unique('orders');
   await client.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
   await client.send(new CreateTableCommand({ DatabaseName: database, TableInput: { Name: table } }));
-  const resource = { kind: 'glue-table' as const, partition: 'aws', account: MOTO_ACCOUNT, region, database, table };
+  const resource = { arn: `arn:aws:glue:${region}:${MOTO_ACCOUNT}:table/${database}/${table}`, database, table };
   if (tags) {
     await client.send(new TagResourceCommand({ ResourceArn: `arn:aws:glue:${region}:${MOTO_ACCOUNT}:table/${database}/${table}`, TagsToAdd: tags }));
   }
   return resource;
 }
 
-const s3 = (name: string): ProviderResource => ({ kind: 's3', bucket: name, prefix: '' });
+const s3 = (name: string): ProviderResource => ({ arn: `arn:aws:s3:::${name}` });
 
 /** A client whose every call fails with `error`, for the answers moto cannot give. */
 function failing<C extends S3Client | GlueClient>(client: C, error: Error): C {
@@ -49,7 +49,7 @@ describe('AwsResourceTagReader on moto', () => {
     const reader = new AwsResourceTagReader({ s3Client: client, glueClient: motoGlue() });
     const sent = recordCommands(client);
 
-    expect(await reader.tagsOf({ kind: 's3', bucket: name, prefix: 'orders/' })).toEqual({ 'dmm:data-product': 'orders', team: 'sales' });
+    expect(await reader.tagsOf(s3(name))).toEqual({ 'dmm:data-product': 'orders', team: 'sales' });
     expect(sent.inputs('GetBucketTaggingCommand')).toEqual([{ Bucket: name }]);
   });
 
@@ -88,13 +88,13 @@ describe('AwsResourceTagReader on moto', () => {
       outputPortId: 'port-1',
       providerDataProductId: 'orders',
       consumerDataProductId: 'analytics',
-      statements: [],
+      grants: [],
       summary: 'test',
       providerResources,
     });
 
-    expect(await ownershipRefusal(grant([table, { kind: 's3', bucket: ours, prefix: 'orders/' }]), 'dmm:data-product', reader)).toBeUndefined();
-    expect(await ownershipRefusal(grant([table, { kind: 's3', bucket: theirs, prefix: 'orders/' }]), 'dmm:data-product', reader)).toBe(
+    expect(await ownershipRefusal(grant([table, s3(ours)]), 'dmm:data-product', reader)).toBeUndefined();
+    expect(await ownershipRefusal(grant([table, s3(theirs)]), 'dmm:data-product', reader)).toBe(
       `ownership proof failed: S3 bucket ${theirs} has tag dmm:data-product = "payments", which does not name the provider data product orders`,
     );
   });
@@ -105,7 +105,7 @@ describe('AwsResourceTagReader error mapping', () => {
   // so AWS's own answers are simulated here.
   it.each(['EntityNotFoundException', 'AccessDeniedException'])('Glue %s: unreadable', async (name) => {
     const reader = new AwsResourceTagReader({ s3Client: motoS3(), glueClient: failing(motoGlue(), awsError(name)) });
-    expect(await reader.tagsOf({ kind: 'glue-table', partition: 'aws', account: MOTO_ACCOUNT, region: REGION, database: 'db', table: 't' })).toBeUndefined();
+    expect(await reader.tagsOf({ arn: `arn:aws:glue:${REGION}:${MOTO_ACCOUNT}:table/db/t` })).toBeUndefined();
   });
 
   it.each(['AccessDenied', 'AllAccessDisabled'])('S3 %s: unreadable', async (name) => {
@@ -113,11 +113,18 @@ describe('AwsResourceTagReader error mapping', () => {
     expect(await reader.tagsOf(s3('someone-elses-bucket'))).toBeUndefined();
   });
 
+  it('answers undefined, without a call, for ARNs whose tags it cannot read: other services, S3 access points', async () => {
+    const unreachable = new Error('no call expected');
+    const reader = new AwsResourceTagReader({ s3Client: failing(motoS3(), unreachable), glueClient: failing(motoGlue(), unreachable) });
+    expect(await reader.tagsOf({ arn: `arn:aws:kinesis:${REGION}:${MOTO_ACCOUNT}:stream/clicks` })).toBeUndefined();
+    expect(await reader.tagsOf({ arn: `arn:aws:s3:${REGION}:${MOTO_ACCOUNT}:accesspoint/ap` })).toBeUndefined();
+  });
+
   it('throttling and other errors are thrown, to be retried', async () => {
     const s3Throttled = new AwsResourceTagReader({ s3Client: failing(motoS3(), awsError('SlowDown', 'Please reduce your request rate.')), glueClient: motoGlue() });
     await expect(s3Throttled.tagsOf(s3('acme-orders'))).rejects.toThrow('Please reduce your request rate.');
     const glueThrottled = new AwsResourceTagReader({ s3Client: motoS3(), glueClient: failing(motoGlue(), awsError('ThrottlingException', 'Rate exceeded')) });
-    await expect(glueThrottled.tagsOf({ kind: 'glue-table', partition: 'aws', account: MOTO_ACCOUNT, region: REGION, database: 'db', table: 't' })).rejects.toThrow('Rate exceeded');
+    await expect(glueThrottled.tagsOf({ arn: `arn:aws:glue:${REGION}:${MOTO_ACCOUNT}:table/db/t` })).rejects.toThrow('Rate exceeded');
   });
 });
 

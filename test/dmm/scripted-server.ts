@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 /** One request as the loopback server saw it. */
-export interface SeenRequest {
+interface SeenRequest {
   method: string;
   /** Path and query, e.g. `/api/events?lastEventId=e1`. */
   url: string;

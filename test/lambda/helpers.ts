@@ -22,7 +22,7 @@ import {
 import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { startSimulator, type MeshData, type RunningSimulator } from '../../src/simulator/server.js';
-import { agreementIdFromSid } from '../../src/targets/identity-policy/ownership.js';
+import { agreementIdFromSid } from '../../src/targets/sid.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-central-1';

@@ -39,6 +39,8 @@ describe('process-events', () => {
     const response = await w.invoke([a1, b1, a2, b2]);
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: a1.messageId }, { itemIdentifier: a2.messageId }]);
+    const skipped = out.logs('info').filter((l) => l.message === 'skipped: an earlier event of its group failed');
+    expect(skipped.map((l) => [l.messageId, l.messageGroupId])).toEqual([[a2.messageId, 'agreement:agr-a']]);
     const policies = await inlinePolicies(w.role);
     expect(statementsFor(policies, 'agr-b').length).toBeGreaterThan(0);
     expect(statementsFor(policies, 'agr-a')).toEqual([]);
@@ -80,6 +82,16 @@ describe('process-events', () => {
       expect(errors.some((l) => l.body === record.body && l.messageId === record.messageId)).toBe(true);
     }
     expect(out.metric('DeadLettered')).toBe(3);
+  });
+
+  it('answers a batch whose every record failed with each of them, instead of failing the invocation', async () => {
+    const w = await world();
+    const a1 = activated('agr-a');
+    const a2 = activated('agr-a');
+    const response = await w.invoke([a1, a2]);
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: a1.messageId }, { itemIdentifier: a2.messageId }]);
+    expect(out.logs('error').map((l) => l.message)).not.toContain('invocation failed');
   });
 
   it('skips events that do not affect access', async () => {

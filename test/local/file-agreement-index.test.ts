@@ -10,7 +10,7 @@ const B = 'arn:aws:iam::123456789012:role/reporting';
 
 describe('FileAgreementIndex', () => {
   it('has no entries before the file exists', async () => {
-    expect(await new FileAgreementIndex(join(await newTempDir(), 'agreement-index.json')).rolesOf('agr-1')).toBeUndefined();
+    expect(await new FileAgreementIndex(join(await newTempDir(), 'agreement-index.json')).holdingsOf('agr-1')).toBeUndefined();
   });
 
   it('persists entries across instances in one JSON file, written atomically', async () => {
@@ -20,8 +20,8 @@ describe('FileAgreementIndex', () => {
     await new FileAgreementIndex(file).record('agr-2', [B]);
 
     const reopened = new FileAgreementIndex(file);
-    expect(await reopened.rolesOf('agr-1')).toEqual([A, B]);
-    expect(await reopened.rolesOf('agr-2')).toEqual([B]);
+    expect(await reopened.holdingsOf('agr-1')).toEqual([A, B]);
+    expect(await reopened.holdingsOf('agr-2')).toEqual([B]);
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({
       entries: [
         { agreementId: 'agr-1', roleArns: [A, B] },
@@ -35,14 +35,14 @@ describe('FileAgreementIndex', () => {
   it('[] is kept as "holds nothing", forget deletes; ids that are Object properties are plain ids', async () => {
     const file = join(await newTempDir(), 'agreement-index.json');
     const index = new FileAgreementIndex(file);
-    expect(await index.rolesOf('constructor')).toBeUndefined();
+    expect(await index.holdingsOf('constructor')).toBeUndefined();
     await index.record('__proto__', [A]);
     await index.record('agr-1', [A]);
     await index.record('agr-1', []);
-    expect(await index.rolesOf('agr-1')).toEqual([]);
+    expect(await index.holdingsOf('agr-1')).toEqual([]);
     await index.forget('agr-1');
-    expect(await index.rolesOf('agr-1')).toBeUndefined();
-    expect(await new FileAgreementIndex(file).rolesOf('__proto__')).toEqual([A]);
+    expect(await index.holdingsOf('agr-1')).toBeUndefined();
+    expect(await new FileAgreementIndex(file).holdingsOf('__proto__')).toEqual([A]);
   });
 
   it('concurrent records in one process are not lost', async () => {
@@ -58,8 +58,8 @@ describe('FileAgreementIndex', () => {
     const index = new FileAgreementIndex(file);
     await index.record('agr-1', [A]);
     await rm(file);
-    expect(await index.rolesOf('agr-1')).toBeUndefined();
+    expect(await index.holdingsOf('agr-1')).toBeUndefined();
     await writeFile(file, '{"entries": ');
-    await expect(index.rolesOf('agr-1')).rejects.toThrow(`${file} is not valid JSON`);
+    await expect(index.holdingsOf('agr-1')).rejects.toThrow(`${file} is not valid JSON`);
   });
 });

@@ -2,7 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FileIamAccount } from '../../src/local/file-iam-account.js';
-import { IAM_LIMITS, IamError, iamCharacterCount } from '../../src/interfaces/iam-account.js';
+import { IAM_LIMITS, IamError, iamCharacterCount, type ManagedPolicyRef } from '../../src/interfaces/iam-account.js';
 import { policy, useTempDir } from './helpers.js';
 
 async function iamError(promise: Promise<unknown>): Promise<IamError> {
@@ -184,7 +184,7 @@ describe.each(modes)('FileIamAccount %s', (_mode, create) => {
     });
 
     it('makes a new document the default version and keeps at most five versions', async () => {
-      let ref;
+      let ref: ManagedPolicyRef | undefined;
       for (let i = 1; i <= 7; i++) ref = await account.putManagedPolicy('consumer', '/', 'grants', policy(`arn:aws:s3:::v${i}`));
       expect(await account.getManagedPolicyDocument(ref!.arn)).toBe(policy('arn:aws:s3:::v7'));
       expect(await account.listAttachedPolicies('consumer')).toHaveLength(1);

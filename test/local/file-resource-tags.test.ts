@@ -19,14 +19,9 @@ glueTables:
   arn:aws-cn:glue:cn-north-1:123456789012:table/sales/orders: { dmm:data-product: orders-cn }
 `;
 
-const bucket = (name: string): ProviderResource => ({ kind: 's3', bucket: name, prefix: 'any/' });
-const table = (partition: string, region: string, database: string, name: string): Extract<ProviderResource, { kind: 'glue-table' }> => ({
-  kind: 'glue-table',
-  partition,
-  account: '123456789012',
-  region,
-  database,
-  table: name,
+const bucket = (name: string): ProviderResource => ({ arn: `arn:aws:s3:::${name}` });
+const table = (partition: string, region: string, database: string, name: string, account = '123456789012'): ProviderResource => ({
+  arn: `arn:${partition}:glue:${region}:${account}:table/${database}/${name}`,
 });
 
 describe('FileResourceTags', () => {
@@ -50,7 +45,7 @@ describe('FileResourceTags', () => {
     // Same names, other region / partition / account: another table.
     expect(await reader.tagsOf(table('aws', 'eu-west-1', 'sales', 'orders'))).toBeUndefined();
     expect(await reader.tagsOf(table('aws-cn', 'eu-central-1', 'sales', 'orders'))).toBeUndefined();
-    expect(await reader.tagsOf({ ...table('aws', 'eu-central-1', 'sales', 'orders'), account: '999999999999' })).toBeUndefined();
+    expect(await reader.tagsOf(table('aws', 'eu-central-1', 'sales', 'orders', '999999999999'))).toBeUndefined();
   });
 
   it('builds from data in memory, and hands out copies', async () => {
@@ -63,6 +58,37 @@ describe('FileResourceTags', () => {
 
   it('treats an empty file as no resources', async () => {
     expect(await FileResourceTags.parse('', 'empty.yaml').tagsOf(bucket('acme-orders'))).toBeUndefined();
+  });
+
+  it('reads any resource by its ARN from resources, S3 by bucket and Glue names as grants spell them', async () => {
+    const reader = FileResourceTags.parse(
+      [
+        'resources:',
+        '  arn:aws:s3:::acme-returns: { dmm:data-product: returns }',
+        '  arn:aws:glue:eu-central-1:123456789012:table/Sales/Payments: { dmm:data-product: payments }',
+        '  arn:aws:kinesis:eu-central-1:123456789012:stream/clicks: { dmm:data-product: clicks }',
+      ].join('\n'),
+      'f.yaml',
+    );
+    expect(await reader.tagsOf(bucket('acme-returns'))).toEqual({ 'dmm:data-product': 'returns' });
+    expect(await reader.tagsOf(table('aws', 'eu-central-1', 'sales', 'payments'))).toEqual({ 'dmm:data-product': 'payments' });
+    expect(await reader.tagsOf({ arn: 'arn:aws:kinesis:eu-central-1:123456789012:stream/clicks' })).toEqual({ 'dmm:data-product': 'clicks' });
+    expect(await reader.tagsOf({ arn: 'arn:aws:kinesis:eu-central-1:123456789012:stream/other' })).toBeUndefined();
+  });
+
+  it('refuses resources entries that could never match or say the same twice', () => {
+    const bad = (text: string) => () => FileResourceTags.parse(text, 'f.yaml');
+    expect(bad('resources:\n  "arn:aws:s3:::acme-lake/sales": {}\n')).toThrow(
+      /^f\.yaml: resources\.arn:aws:s3:::acme-lake\/sales names an S3 folder, but S3 tags belong to the bucket: list arn:aws:s3:::acme-lake$/,
+    );
+    expect(bad('resources:\n  "arn:aws:kinesis:eu-central-1:123456789012:stream/*": {}\n')).toThrow(/^f\.yaml: resources\.arn:aws:kinesis.* must not contain wildcards/);
+    expect(bad('resources:\n  not-an-arn: {}\n')).toThrow(/^f\.yaml: resources\.not-an-arn is not an ARN/);
+    expect(bad('buckets:\n  acme-lake: {}\nresources:\n  "arn:aws:s3:::acme-lake": {}\n')).toThrow(
+      /^f\.yaml: resources\.arn:aws:s3:::acme-lake names bucket acme-lake, which is already listed/,
+    );
+    expect(bad('glueTables:\n  123456789012/eu-central-1/sales/orders: {}\nresources:\n  "arn:aws:glue:eu-central-1:123456789012:table/Sales/orders": {}\n')).toThrow(
+      /names arn:aws:glue:eu-central-1:123456789012:table\/sales\/orders, which is already listed/,
+    );
   });
 
   it('names the file and field of every error', async () => {

@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningSimulator } from '../../src/simulator/server.js';
-import { agreementDoc, call, feed, names, smallMesh, start } from './helpers.js';
-
-type Doc = Record<string, any>;
+import { agreementDoc, call, feed, names, smallMesh, start, type Doc } from './helpers.js';
 
 async function json(res: Response): Promise<Doc> {
   return (await res.json()) as Doc;

@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BUNDLED_FIXTURES } from '../../src/simulator/cli.js';
 import { FixtureError, startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
-import { KEY, call, feed, names } from './helpers.js';
-
-type Doc = Record<string, any>;
+import { KEY, call, feed, names, type Doc } from './helpers.js';
 
 const TEAM = 'id: t\nname: T\ntype: Team\n';
 const PROVIDER = `dataProductSpecification: 0.0.1

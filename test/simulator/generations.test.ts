@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
-import { agreementDoc, call, feed, names, start } from './helpers.js';
+import { agreementDoc, call, feed, names, start, type Doc } from './helpers.js';
 
 describe("generation 'datausageagreements' (servers of 2024 and earlier)", () => {
   let sim: RunningSimulator;
@@ -12,9 +12,9 @@ describe("generation 'datausageagreements' (servers of 2024 and earlier)", () =>
     expect((await call(sim, '/api/access')).status).toBe(404);
     expect((await call(sim, '/api/access/dua-1')).status).toBe(404);
 
-    const list = (await (await call(sim, '/api/datausageagreements')).json()) as Array<Record<string, any>>;
+    const list = (await (await call(sim, '/api/datausageagreements')).json()) as Doc[];
     expect(list.map((a) => a.id)).toEqual(['dua-1']);
-    const one = (await (await call(sim, '/api/datausageagreements/dua-1')).json()) as Record<string, any>;
+    const one = (await (await call(sim, '/api/datausageagreements/dua-1')).json()) as Doc;
     // The reference integration read the id from info.id on this endpoint.
     expect(one.info).toMatchObject({ id: 'dua-1', status: 'requested', active: false });
 

@@ -1,6 +1,10 @@
 import { startSimulator, type MeshData, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/server.js';
 
 export const KEY = 'test-key';
+
+/** A JSON document the simulator answered, read ad hoc by the tests. */
+// biome-ignore lint/suspicious/noExplicitAny: tests walk answers of any shape without declaring each one
+export type Doc = Record<string, any>;
 export const BATCH = 'application/cloudevents-batch+json';
 
 /** A small mesh: one consumer, one DPS provider with port `orders-s3`, one ODPS provider with port `clicks`. */

@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningSimulator } from '../../src/simulator/server.js';
-import { agreementDoc, call, feed, names, start } from './helpers.js';
-
-type Doc = Record<string, any>;
+import { agreementDoc, call, feed, names, start, type Doc } from './helpers.js';
 
 describe('provisioning endpoints (2026-07)', () => {
   let sim: RunningSimulator;

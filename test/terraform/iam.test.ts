@@ -175,8 +175,8 @@ describe('actions granted equal the actions the code uses', () => {
 
   it('S3: poll-feed exactly S3_ACTIONS_USED, the IAM writers exactly INDEX_ACTIONS_USED (each plus ListBucket, which S3 requires to answer NoSuchKey)', () => {
     expect(byService(allowedActions(roleStatements('poll_feed')), 's3')).toEqual(sorted([...S3_ACTIONS_USED, ...IMPLIED_S3]));
-    expect(byService(allowedActions(roleStatements('process_events')), 's3')).toEqual(sorted([...INDEX_ACTIONS_USED, ...IMPLIED_S3]));
-    expect(byService(allowedActions(roleStatements('reconcile')), 's3')).toEqual(sorted([...INDEX_ACTIONS_USED, ...IMPLIED_S3]));
+    expect(byService(allowedActions(roleStatements('process_events')), 's3')).toEqual(sorted([...new Set([...INDEX_ACTIONS_USED, ...IMPLIED_S3])]));
+    expect(byService(allowedActions(roleStatements('reconcile')), 's3')).toEqual(sorted([...new Set([...INDEX_ACTIONS_USED, ...IMPLIED_S3])]));
   });
 
   it.each(['poll_feed', 'process_events', 'reconcile'] as const)('%s: Secrets Manager exactly SECRETS_ACTIONS_USED, logs only to write its own group, nothing else', (role) => {
@@ -324,7 +324,7 @@ describe('poll-feed, the queues, the checkpoint and the secret', () => {
     const statements = roleStatements(role);
     const entry = `${BUCKET_ARN}/index/agreements/agr-1.json`;
     const checkpoint = `${BUCKET_ARN}/${String(mod.variables.get('checkpoint_key')?.default)}`;
-    for (const action of INDEX_ACTIONS_USED) {
+    for (const action of INDEX_ACTIONS_USED.filter((a) => a !== 's3:ListBucket')) {
       expect(evaluate(statements, { action, resource: entry }), action).toBe('Allowed');
       expect(evaluate(statements, { action, resource: `${BUCKET_ARN}/index/agreements/team%2Fagr.json` }), action).toBe('Allowed');
       expect(evaluate(statements, { action, resource: checkpoint }), action).toBe('ImplicitlyDenied');
@@ -337,7 +337,8 @@ describe('poll-feed, the queues, the checkpoint and the secret', () => {
 
   it('poll-feed cannot touch the agreement index', () => {
     const statements = roleStatements('poll_feed');
-    for (const action of INDEX_ACTIONS_USED) expect(evaluate(statements, { action, resource: `${BUCKET_ARN}/index/agreements/agr-1.json` }), action).toBe('ImplicitlyDenied');
+    // It may list the bucket (for its checkpoint), but not read, write or delete an index entry.
+    for (const action of INDEX_ACTIONS_USED.filter((a) => a !== 's3:ListBucket')) expect(evaluate(statements, { action, resource: `${BUCKET_ARN}/index/agreements/agr-1.json` }), action).toBe('ImplicitlyDenied');
   });
 
   it('the index prefix the IAM writers are granted is the one their environment names', () => {
