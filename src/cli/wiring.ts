@@ -6,6 +6,10 @@ import { createIamClient, createS3Client } from '../aws/clients.js';
 import type { Config } from '../config.js';
 import { DmmHttpClient } from '../dmm/client.js';
 import { FileAgreementIndex } from '../local/file-agreement-index.js';
+import { FileLakeFormation } from '../local/file-lake-formation.js';
+import { FileResourcePolicies } from '../local/file-resource-policies.js';
+import { AwsLakeFormationPermissions } from '../aws/lake-formation.js';
+import { AwsResourcePolicies } from '../aws/resource-policies.js';
 import { FileCheckpoint } from '../local/file-checkpoint.js';
 import { DEFAULT_ACCOUNT_ID, FileIamAccount } from '../local/file-iam-account.js';
 import { FileFifoQueue } from '../local/file-queue.js';
@@ -36,6 +40,7 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
     log,
     guardrails,
     agreementIndex: agreementIndex(config),
+    ...grantTargets(config),
     ...(resourceTags ? { resourceTags } : {}),
     resolve: {
       accountId: iam.accountId,
@@ -55,6 +60,22 @@ async function iamAccount(config: Config): Promise<IamAccount> {
   }
   const accountId = config.aws.accountId ?? (await callerAccount(config.aws.region));
   return new AwsIamAccount({ client: createIamClient({ region: config.aws.region }), accountId, managedRolePath: config.aws.managedRolePath });
+}
+
+/**
+ * The grant targets beyond identity policies (docs/adr/0005-grant-targets.md): provider resource
+ * policies and Lake Formation. Locally they live next to the stand-in account's state file.
+ */
+function grantTargets(config: Config): Pick<SyncContext, 'resourcePolicies' | 'lakeFormation'> {
+  if (config.aws.target === 'local') {
+    const base = config.aws.localStateFile.replace(/\.json$/, '');
+    return {
+      resourcePolicies: new FileResourcePolicies({ file: `${base}.resource-policies.json` }),
+      lakeFormation: new FileLakeFormation({ file: `${base}.lake-formation.json` }),
+    };
+  }
+  const clientOptions = { region: config.aws.region };
+  return { resourcePolicies: new AwsResourcePolicies({ clientOptions }), lakeFormation: new AwsLakeFormationPermissions({ clientOptions }) };
 }
 
 /**

@@ -13,5 +13,5 @@ export interface ResourceTagReader {
 
 /** How a provider resource is named in diagnostics: `S3 bucket acme-orders`, `Glue table sales.orders (account …, eu-central-1)`. */
 export function describeResource(resource: ProviderResource): string {
-  return describeArn(resource.arn);
+  return resource.description ?? describeArn(resource.arn);
 }

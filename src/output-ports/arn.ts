@@ -48,25 +48,14 @@ export interface IamRole {
   name: string;
 }
 
-/** An ARN of a kind some port type uses, recognised by service and resource type. */
-export type PortArn =
-  | { kind: 's3'; location: S3Location }
-  | { kind: 'glue-catalog'; catalog: GlueCatalog }
-  | { kind: 'glue-database'; database: GlueDatabase }
-  | { kind: 'glue-table'; table: GlueTable }
-  | { kind: 'athena-workgroup'; workgroup: AthenaWorkgroup }
-  | { kind: 'kms-key'; key: KmsKey };
-export type PortArnKind = PortArn['kind'];
-
-/** What each kind looks like, for messages. */
-export const ARN_KIND_FORMAT: Record<PortArnKind, string> = {
-  s3: 'an S3 bucket or folder ARN (arn:<partition>:s3:::<bucket>[/<prefix>])',
-  'glue-catalog': 'a Glue catalog ARN (arn:<partition>:glue:<region>:<account>:catalog)',
-  'glue-database': 'a Glue database ARN (arn:<partition>:glue:<region>:<account>:database/<database>)',
-  'glue-table': 'a Glue table ARN (arn:<partition>:glue:<region>:<account>:table/<database>/<table>)',
-  'athena-workgroup': 'an Athena workgroup ARN (arn:<partition>:athena:<region>:<account>:workgroup/<name>)',
-  'kms-key': 'a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<key-id>)',
-};
+/**
+ * An ARN of a kind some port type uses, recognised by service and resource type:
+ * `{kind: 'glue-table', table: GlueTable}`. The kinds are the entries of `ARN_KINDS` below.
+ */
+export type PortArn = { [K in PortArnKind]: { kind: K } & { [P in KeyOfKind<K>]: ValueOfKind<K> } }[PortArnKind];
+export type PortArnKind = keyof typeof ARN_KINDS;
+type KeyOfKind<K extends PortArnKind> = (typeof ARN_KINDS)[K]['key'];
+type ValueOfKind<K extends PortArnKind> = ReturnType<(typeof ARN_KINDS)[K]['parse']>;
 
 // ---------------------------------------------------------------------------------------------
 // Rules for the parts
@@ -78,7 +67,6 @@ const ACCOUNT = /^\d{12}$/;
 // are lower-cased before they go into an ARN; the character set is Glue's documented one.
 const GLUE_NAME = /^[a-z0-9_-]{1,255}$/;
 const WORKGROUP = /^[A-Za-z0-9._-]{1,128}$/;
-const KMS_KEY_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 const ROLE_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
 const ROLE_PATH_SEGMENT = /^[A-Za-z0-9+=,.@_-]+$/;
 
@@ -192,64 +180,6 @@ export function parseS3Url(field: string, value: string, partition: string): S3L
   return { partition, bucket: checkBucketName(field, m[1] ?? ''), prefix: checkPrefix(field, m[2] ?? '') };
 }
 
-function requireRegionalParts(field: string, arn: Arn, value: string): Regional {
-  if (arn.region === '') fail(field, 'has no region', value);
-  if (arn.account === '') fail(field, 'has no account id', value);
-  return { partition: arn.partition, region: arn.region, account: arn.account };
-}
-
-/**
- * Recognises an ARN of a kind some port type uses. Returns `undefined` for other services (the
- * caller decides whether that is an error); a known service with an unusable resource throws.
- */
-export function classifyArn(field: string, value: string): PortArn | undefined {
-  const arn = parseArn(field, value);
-  const parts = arn.resource.split('/');
-  switch (arn.service) {
-    case 's3': {
-      if (arn.region !== '' || arn.account !== '' || arn.resource.startsWith('accesspoint/')) {
-        fail(field, 'is not an S3 bucket ARN (access points and other S3 resources are not supported)', value);
-      }
-      const slash = arn.resource.indexOf('/');
-      const bucket = slash < 0 ? arn.resource : arn.resource.slice(0, slash);
-      const prefix = slash < 0 ? '' : arn.resource.slice(slash);
-      return {
-        kind: 's3',
-        location: { partition: arn.partition, bucket: checkBucketName(field, bucket), prefix: checkPrefix(field, prefix) },
-      };
-    }
-    case 'glue': {
-      const base = requireRegionalParts(field, arn, value);
-      if (parts[0] === 'catalog' && parts.length === 1) return { kind: 'glue-catalog', catalog: base };
-      if (parts[0] === 'database' && parts.length === 2) {
-        return { kind: 'glue-database', database: { ...base, database: checkGlueName(field, parts[1] ?? '') } };
-      }
-      if (parts[0] === 'table' && parts.length === 3) {
-        const database = checkGlueName(field, parts[1] ?? '');
-        return { kind: 'glue-table', table: { ...base, database, table: checkGlueName(field, parts[2] ?? '') } };
-      }
-      return fail(field, 'is not a Glue catalog, database or table ARN', value);
-    }
-    case 'athena': {
-      const base = requireRegionalParts(field, arn, value);
-      if (parts[0] === 'workgroup' && parts.length === 2) {
-        return { kind: 'athena-workgroup', workgroup: { ...base, name: checkWorkgroupName(field, parts[1] ?? '') } };
-      }
-      return fail(field, 'is not an Athena workgroup ARN', value);
-    }
-    case 'kms': {
-      const base = requireRegionalParts(field, arn, value);
-      // Key policies and grants authorise the key itself; an alias ARN in kms:Decrypt matches nothing.
-      if (parts[0] === 'key' && parts.length === 2 && KMS_KEY_ID.test(parts[1] ?? '')) {
-        return { kind: 'kms-key', key: { ...base, keyId: parts[1] ?? '' } };
-      }
-      return fail(field, 'is not a KMS key ARN (key/<key-id>; aliases cannot be used)', value);
-    }
-    default:
-      return undefined;
-  }
-}
-
 export function parseRoleArn(field: string, value: string): IamRole {
   const arn = parseArn(field, value);
   if (arn.service !== 'iam' || !arn.resource.startsWith('role/')) {
@@ -295,3 +225,189 @@ export const athenaWorkgroupArn = (w: AthenaWorkgroup): string => regional('athe
 export const kmsKeyArn = (k: KmsKey): string => regional('kms', k, `key/${k.keyId}`);
 export const iamRoleArn = (r: IamRole): string =>
   formatArn({ partition: r.partition, service: 'iam', region: '', account: r.account, resource: `role${r.path}${r.name}` });
+
+/** The location as an ARN: `bucket` or `bucket/prefix/`. It names the location; policies use the two builders above. */
+export const s3LocationArn = (l: S3Location): string =>
+  formatArn({ partition: l.partition, service: 's3', region: '', account: '', resource: `${l.bucket}${l.prefix === '' ? '' : `/${l.prefix}`}` });
+
+// ---------------------------------------------------------------------------------------------
+// ARN kinds: every ARN a port type may take from metadata. Adding a kind is one entry in ARN_KINDS.
+
+/**
+ * What an ARN kind declares. `V` is its parsed value, which carries its partition (checked against
+ * the managed account's); `P` the PortArn property holding it.
+ */
+interface ArnKind<P extends string, V extends { partition: string }> {
+  service: string;
+  /** `global` ARNs name no region and no account (S3 buckets); `regional` ones need both. */
+  scope: 'global' | 'regional';
+  /** The shape of the ARN's resource part; its capture groups go to `parse`. */
+  resource: RegExp;
+  /** Validates the captured parts into the value; throws PortFieldError naming `field`. */
+  parse(field: string, groups: readonly string[], arn: Arn): V;
+  key: P;
+  /** The ARN rebuilt from the value: one spelling for every way metadata may write it. */
+  arnOf(value: V): string;
+  /** How people read the resource in diagnostics. */
+  describe(value: V): string;
+  /**
+   * For "is not …" messages: the service's nouns are joined (`a Glue catalog, database or table
+   * ARN`), followed by the hints.
+   */
+  noun: string;
+  hint?: string;
+  /** The whole form, for "must be …" messages. */
+  format: string;
+  /** The reference integration's custom field that must hold this kind (`aws-glue-table-arn`). */
+  knownField?: string;
+}
+type AnyArnKind = ArnKind<string, { partition: string }>;
+
+/** Only infers `P` and `V` for each entry. */
+const arnKind = <P extends string, V extends { partition: string }>(kind: ArnKind<P, V>): ArnKind<P, V> => kind;
+const regionalOf = (arn: Arn): Regional => ({ partition: arn.partition, region: arn.region, account: arn.account });
+const accountAndRegion = (r: Regional): string => `(account ${r.account}, ${r.region})`;
+
+export const ARN_KINDS = {
+  s3: arnKind({
+    service: 's3',
+    scope: 'global',
+    resource: /^(?!accesspoint\/)([^/]*)(\/.*)?$/,
+    parse: (field, [bucket = '', prefix = ''], arn) => ({ partition: arn.partition, bucket: checkBucketName(field, bucket), prefix: checkPrefix(field, prefix) }),
+    key: 'location',
+    arnOf: s3LocationArn,
+    describe: (l) => (l.prefix === '' ? `S3 bucket ${l.bucket}` : `S3 folder ${s3Url(l)}`),
+    noun: 'an S3 bucket',
+    hint: '(access points and other S3 resources are not supported)',
+    format: 'an S3 bucket or folder ARN (arn:<partition>:s3:::<bucket>[/<prefix>])',
+    knownField: 'aws-s3-bucket-arn',
+  }),
+  'glue-catalog': arnKind({
+    service: 'glue',
+    scope: 'regional',
+    resource: /^catalog$/,
+    parse: (_field, _groups, arn): GlueCatalog => regionalOf(arn),
+    key: 'catalog',
+    arnOf: glueCatalogArn,
+    describe: (c) => `Glue catalog ${accountAndRegion(c)}`,
+    noun: 'a Glue catalog',
+    format: 'a Glue catalog ARN (arn:<partition>:glue:<region>:<account>:catalog)',
+    knownField: 'aws-glue-catalog-arn',
+  }),
+  'glue-database': arnKind({
+    service: 'glue',
+    scope: 'regional',
+    resource: /^database\/([^/]*)$/,
+    parse: (field, [database = ''], arn): GlueDatabase => ({ ...regionalOf(arn), database: checkGlueName(field, database) }),
+    key: 'database',
+    arnOf: glueDatabaseArn,
+    describe: (d) => `Glue database ${d.database} ${accountAndRegion(d)}`,
+    noun: 'a Glue database',
+    format: 'a Glue database ARN (arn:<partition>:glue:<region>:<account>:database/<database>)',
+    knownField: 'aws-glue-database-arn',
+  }),
+  'glue-table': arnKind({
+    service: 'glue',
+    scope: 'regional',
+    resource: /^table\/([^/]*)\/([^/]*)$/,
+    parse: (field, [database = '', table = ''], arn): GlueTable => ({
+      ...regionalOf(arn),
+      database: checkGlueName(field, database),
+      table: checkGlueName(field, table),
+    }),
+    key: 'table',
+    arnOf: glueTableArn,
+    describe: (t) => `Glue table ${t.database}.${t.table} ${accountAndRegion(t)}`,
+    noun: 'a Glue table',
+    format: 'a Glue table ARN (arn:<partition>:glue:<region>:<account>:table/<database>/<table>)',
+    knownField: 'aws-glue-table-arn',
+  }),
+  'athena-workgroup': arnKind({
+    service: 'athena',
+    scope: 'regional',
+    resource: /^workgroup\/([^/]*)$/,
+    parse: (field, [name = ''], arn): AthenaWorkgroup => ({ ...regionalOf(arn), name: checkWorkgroupName(field, name) }),
+    key: 'workgroup',
+    arnOf: athenaWorkgroupArn,
+    describe: (w) => `Athena workgroup ${w.name} ${accountAndRegion(w)}`,
+    noun: 'an Athena workgroup',
+    format: 'an Athena workgroup ARN (arn:<partition>:athena:<region>:<account>:workgroup/<name>)',
+    knownField: 'aws-athena-workgroup-arn',
+  }),
+  'kms-key': arnKind({
+    service: 'kms',
+    scope: 'regional',
+    // Key policies and grants authorise the key itself; an alias ARN in kms:Decrypt matches nothing.
+    resource: /^key\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/,
+    parse: (_field, [keyId = ''], arn): KmsKey => ({ ...regionalOf(arn), keyId }),
+    key: 'key',
+    arnOf: kmsKeyArn,
+    describe: (k) => `KMS key ${k.keyId} ${accountAndRegion(k)}`,
+    noun: 'a KMS key',
+    hint: '(key/<key-id>; aliases cannot be used)',
+    format: 'a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<key-id>)',
+    knownField: 'aws-kms-key-arn',
+  }),
+};
+
+const KINDS = Object.entries(ARN_KINDS) as [PortArnKind, AnyArnKind][];
+const kindOf = (kind: PortArnKind): AnyArnKind => ARN_KINDS[kind] as AnyArnKind;
+/** The parsed value inside a PortArn (`arn.table` for a glue-table), for code that handles every kind alike. */
+const partsOf = (arn: PortArn): { partition: string } => (arn as unknown as Record<string, { partition: string }>)[kindOf(arn.kind).key] as { partition: string };
+
+/**
+ * Recognises an ARN of a kind some port type uses. Returns `undefined` for other services (the
+ * caller decides whether that is an error); a known service with an unusable resource throws.
+ */
+export function classifyArn(field: string, value: string): PortArn | undefined {
+  const arn = parseArn(field, value);
+  const kinds = KINDS.filter(([, kind]) => kind.service === arn.service);
+  if (kinds.length === 0) return undefined;
+  for (const [name, kind] of kinds) {
+    if (kind.scope === 'regional') {
+      if (arn.region === '') fail(field, 'has no region', value);
+      if (arn.account === '') fail(field, 'has no account id', value);
+    } else if (arn.region !== '' || arn.account !== '') {
+      continue;
+    }
+    const match = kind.resource.exec(arn.resource);
+    if (match) return { kind: name, [kind.key]: kind.parse(field, match.slice(1).map((g) => g ?? ''), arn) } as PortArn;
+  }
+  const hints = kinds.flatMap(([, kind]) => (kind.hint ? [` ${kind.hint}`] : [])).join('');
+  return fail(field, `is not ${oneOf(kinds.map(([, kind]) => kind.noun))} ARN${hints}`, value);
+}
+
+/** `a Glue catalog`, `a Glue table` → `a Glue catalog or table`: the words all nouns share are said once. */
+function oneOf(nouns: readonly string[]): string {
+  const words = nouns.map((n) => n.split(' '));
+  const first = words[0] ?? [];
+  let shared = 0;
+  while (words.every((w) => w.length > shared + 1 && w[shared] === first[shared])) shared++;
+  const rests = words.map((w) => w.slice(shared).join(' '));
+  const listed = rests.length > 1 ? `${rests.slice(0, -1).join(', ')} or ${rests.at(-1)}` : rests.join('');
+  return [...first.slice(0, shared), listed].join(' ');
+}
+
+/** The kind the reference integration's field `key` (`aws-glue-table-arn`) must hold, if it is one of its well-known names. */
+export function kindOfKnownField(key: string): PortArnKind | undefined {
+  return KINDS.find(([, kind]) => kind.knownField === key)?.[0];
+}
+
+export const arnPartition = (arn: PortArn): string => partsOf(arn).partition;
+
+/** One spelling of an ARN: a known kind rebuilt from its checked parts (Glue names lower-cased), any other one as parsed. */
+export function canonicalArn(field: string, value: string): string {
+  const arn = classifyArn(field, value);
+  return arn ? kindOf(arn.kind).arnOf(partsOf(arn)) : formatArn(parseArn(field, value));
+}
+
+/** How people read a resource named by its ARN (`Glue table sales.orders (account …, eu-central-1)`); other ARNs as they are. */
+export function describeArn(value: string): string {
+  try {
+    const arn = classifyArn('ARN', value);
+    return arn ? kindOf(arn.kind).describe(partsOf(arn)) : value;
+  } catch (error) {
+    if (error instanceof PortFieldError) return value;
+    throw error;
+  }
+}

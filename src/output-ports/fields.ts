@@ -1,21 +1,11 @@
 import type { OutputPort } from '../model/data-product.js';
-import { ARN_KIND_FORMAT, checkPartition, classifyArn, parseS3Url, s3Url, type PortArn, type PortArnKind, type S3Location } from './arn.js';
+import { ARN_KINDS, arnPartition, checkPartition, classifyArn, kindOfKnownField, parseS3Url, s3Url, type PortArn, type PortArnKind, type S3Location } from './arn.js';
 import { PortFieldError, type ResolveOptions } from './port-type.js';
 
 /**
  * Reading a port's resources from the two places metadata puts them: the reference
  * integration's `custom.aws-…-arn` fields and the standard `server` block.
  */
-
-/** The reference integration's field names, each held to the kind its name promises. */
-const KNOWN_ARN_FIELDS: Readonly<Record<string, PortArnKind>> = {
-  'aws-s3-bucket-arn': 's3',
-  'aws-athena-workgroup-arn': 'athena-workgroup',
-  'aws-glue-catalog-arn': 'glue-catalog',
-  'aws-glue-database-arn': 'glue-database',
-  'aws-glue-table-arn': 'glue-table',
-  'aws-kms-key-arn': 'kms-key',
-};
 
 export const partitionOf = (opts: ResolveOptions): string => opts.partition ?? 'aws';
 
@@ -42,12 +32,12 @@ export function arnFields(port: OutputPort, portType: string, allowed: readonly 
     if (!key.startsWith('aws') || !key.endsWith('arn')) continue;
     const field = `custom.${key}`;
     const arn = classifyArn(field, value.trim());
-    const expected = KNOWN_ARN_FIELDS[key];
+    const expected = kindOfKnownField(key);
     if (expected !== undefined && arn?.kind !== expected) {
-      throw new PortFieldError(field, `must be ${ARN_KIND_FORMAT[expected]}: got "${value}"`);
+      throw new PortFieldError(field, `must be ${ARN_KINDS[expected].format}: got "${value}"`);
     }
     if (arn === undefined || !allowed.includes(arn.kind)) continue;
-    checkPartition(field, partitionFromArn(arn), partitionOf(opts));
+    checkPartition(field, arnPartition(arn), partitionOf(opts));
     const previous = found[arn.kind];
     if (previous && JSON.stringify(previous.value) !== JSON.stringify(arn)) {
       throw new PortFieldError(field, `and ${previous.field} name two different resources of the same kind; a ${portType} port has one`);
@@ -55,23 +45,6 @@ export function arnFields(port: OutputPort, portType: string, allowed: readonly 
     (found as Record<string, Sourced<PortArn>>)[arn.kind] = previous ?? { field, value: arn };
   }
   return found;
-}
-
-function partitionFromArn(arn: PortArn): string {
-  switch (arn.kind) {
-    case 's3':
-      return arn.location.partition;
-    case 'glue-catalog':
-      return arn.catalog.partition;
-    case 'glue-database':
-      return arn.database.partition;
-    case 'glue-table':
-      return arn.table.partition;
-    case 'athena-workgroup':
-      return arn.workgroup.partition;
-    case 'kms-key':
-      return arn.key.partition;
-  }
 }
 
 /** A string from the port's `server` block; absent or empty is `undefined`, anything else but a string is an error. */
@@ -97,4 +70,14 @@ export function s3LocationOf(port: OutputPort, arns: ArnsByKind, opts: ResolveOp
     );
   }
   return fromArn ?? fromServer;
+}
+
+/**
+ * Whether the port's S3 location names a folder rather than a whole bucket: what tells the two S3
+ * port types apart when the port only says `s3`. Messages call it an `s3` port, as its type is not
+ * chosen yet.
+ */
+export function namesS3Folder(port: OutputPort, opts: ResolveOptions): boolean {
+  const location = s3LocationOf(port, arnFields(port, 's3', ['s3', 'kms-key'], opts), opts);
+  return location !== undefined && location.value.prefix !== '';
 }

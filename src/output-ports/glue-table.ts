@@ -11,6 +11,7 @@ import {
   kmsKeyArn,
   normalizeAccount,
   parseS3Url,
+  s3BucketArn,
   s3ObjectsArn,
   s3Url,
   type AthenaWorkgroup,
@@ -44,6 +45,7 @@ type ArnsOf = ReturnType<typeof arnFields>;
 export const glueTable: PortType<GlueTableResources> = {
   type: 'glue_table',
   describe: 'Query one Glue table with Athena (table metadata, its S3 data, the query-result location).',
+  technicalTypes: ['glue'],
 
   resourcesFrom(port, opts) {
     const arns = arnFields(port, 'glue_table', ['s3', 'glue-catalog', 'glue-database', 'glue-table', 'athena-workgroup', 'kms-key'], opts);
@@ -85,10 +87,8 @@ export const glueTable: PortType<GlueTableResources> = {
   },
 
   providerResources({ table, data }) {
-    return [
-      { kind: 'glue-table', partition: table.partition, account: table.account, region: table.region, database: table.database, table: table.table },
-      { kind: 's3', bucket: data.bucket, prefix: data.prefix },
-    ];
+    // Not the query-result location: that is the tool's configuration, not the provider's.
+    return [{ arn: glueTableArn(table) }, { arn: s3BucketArn(data) }];
   },
 
   summary({ table, workgroup, data, results, kmsKey, consumerAccount }) {

@@ -21,6 +21,8 @@ export interface ResolveOptions {
    * `<location><role>/` folder. Consumers can then read each other's query results.
    */
   athenaResultsShared?: boolean;
+  /** The port types to choose from; default: every registered one (`PORT_TYPES`). Tests add their own. */
+  portTypes?: readonly PortType[];
 }
 
 /**
@@ -48,6 +50,18 @@ export interface PortType<R = unknown> {
   readonly type: string;
   /** One line for humans (CLI, docs). */
   readonly describe: string;
+  /**
+   * The port `type` (or `server.type`) values, in lower case, that choose this type when the port
+   * names no `custom.output-port-type`: `['s3']`, `['glue']`. They also mark a port as one for
+   * this tool rather than for another platform's integration.
+   */
+  readonly technicalTypes: readonly string[];
+  /**
+   * Only for a technical type several port types serve (`s3`: a bucket or a folder): whether this
+   * one is the port's. The registry takes the first registered type that fits; throws
+   * `PortFieldError` like `resourcesFrom`.
+   */
+  fits?(port: OutputPort, opts: ResolveOptions): boolean;
   /** Reads and validates the port's resources; throws `PortFieldError`. */
   resourcesFrom(port: OutputPort, opts: ResolveOptions): R;
   /**
@@ -71,7 +85,12 @@ export interface Consumer {
   account: string;
 }
 
-/** A provider resource named by metadata, as the guardrails see it. */
-export type ProviderResource =
-  | { kind: 's3'; bucket: string; prefix: string }
-  | { kind: 'glue-table'; partition: string; account: string; region: string; database: string; table: string };
+/**
+ * A provider resource named by metadata, as the guardrails see it: the ARN whose tags prove the
+ * provider owns it (for S3 the bucket's, since tags belong to the bucket; for Glue the table's).
+ */
+export interface ProviderResource {
+  arn: string;
+  /** How people read it; by default from its ARN kind (`S3 bucket acme-orders`), else the ARN itself. */
+  description?: string;
+}

@@ -1,6 +1,6 @@
 import type { OutputPort } from '../model/data-product.js';
 import type { TargetGrant } from '../model/grants.js';
-import { arnFields, s3LocationOf, serverString } from './fields.js';
+import { serverString } from './fields.js';
 import { glueTable } from './glue-table.js';
 import { type Consumer, PortFieldError, type PortType, type ProviderResource, type ResolveOptions } from './port-type.js';
 import { s3Bucket } from './s3-bucket.js';
@@ -9,8 +9,29 @@ import { s3Prefix } from './s3-prefix.js';
 /** Every supported output port type; adding one means adding a module and a line here. */
 export const PORT_TYPES: readonly PortType[] = [s3Bucket, s3Prefix, glueTable];
 
-const BY_NAME = new Map(PORT_TYPES.map((t) => [t.type, t]));
-const SUPPORTED = PORT_TYPES.map((t) => t.type).join(', ');
+/** The lookups over one list of port types: PORT_TYPES, or the list a test passes as `portTypes`. */
+interface Registry {
+  types: readonly PortType[];
+  byName: ReadonlyMap<string, PortType>;
+  /** For messages: `s3_bucket, s3_prefix, glue_table`. */
+  supported: string;
+  technical: readonly string[];
+}
+const registries = new WeakMap<readonly PortType[], Registry>();
+
+function registryOf(types: readonly PortType[] = PORT_TYPES): Registry {
+  let registry = registries.get(types);
+  if (!registry) {
+    registry = {
+      types,
+      byName: new Map(types.map((t) => [t.type, t])),
+      supported: types.map((t) => t.type).join(', '),
+      technical: [...new Set(types.flatMap((t) => t.technicalTypes))],
+    };
+    registries.set(types, registry);
+  }
+  return registry;
+}
 
 export type PortPlan =
   | { ok: true; portType: string; grants: TargetGrant[]; summary: string; providerResources: ProviderResource[] }
@@ -18,42 +39,51 @@ export type PortPlan =
 
 /**
  * Which port type a port is. An explicit `custom.output-port-type` (the reference
- * integration's convention) wins; otherwise the port's `type`, or its server's `type`, decides:
- * `s3` is `s3_prefix` when its location has a prefix and `s3_bucket` when it is a bare bucket,
- * `glue` is `glue_table`. Throws `PortFieldError` for anything else.
+ * integration's convention) wins; otherwise the port's `type`, or its server's `type`, chooses
+ * among the types that list it in `technicalTypes`: the first registered one that `fits`. A port
+ * type's own name works there too. Throws `PortFieldError` for anything else.
  */
 export function portTypeOf(port: OutputPort, opts: ResolveOptions): PortType {
+  const { types, byName, supported, technical } = registryOf(opts.portTypes);
   const explicit = port.custom['output-port-type']?.trim();
   if (explicit) {
-    const found = BY_NAME.get(explicit);
-    if (!found) throw new PortFieldError('custom.output-port-type', `is "${explicit}", which is not a supported output port type (supported: ${SUPPORTED})`);
+    const found = byName.get(explicit);
+    if (!found) throw new PortFieldError('custom.output-port-type', `is "${explicit}", which is not a supported output port type (supported: ${supported})`);
     return found;
   }
-  const declared = port.type?.trim() || serverString(port, 'type')?.value;
-  const technical = declared?.toLowerCase();
-  if (technical === undefined) {
-    throw new PortFieldError('custom.output-port-type', `is missing and the port has no type: set it to one of ${SUPPORTED}, or give the port type s3 or glue with a server block`);
+  const declared = declaredType(port);
+  if (declared === undefined) {
+    throw new PortFieldError('custom.output-port-type', `is missing and the port has no type: set it to one of ${supported}, or give the port type ${orList(technical)} with a server block`);
   }
-  if (technical === 's3') {
-    const location = s3LocationOf(port, arnFields(port, 's3', ['s3', 'kms-key'], opts), opts);
-    return location && location.value.prefix !== '' ? s3Prefix : s3Bucket;
+  const lower = declared.toLowerCase();
+  const candidates = types.filter((t) => t.technicalTypes.includes(lower));
+  const chosen = candidates.find((t) => t.fits === undefined || t.fits(port, opts)) ?? byName.get(lower);
+  if (chosen) return chosen;
+  const field = port.type?.trim() ? 'type' : 'server.type';
+  if (candidates.length > 0) {
+    throw new PortFieldError(field, `is "${declared}", but none of its output port types (${candidates.map((t) => t.type).join(', ')}) fits this port: set custom.output-port-type`);
   }
-  if (technical === 'glue') return glueTable;
-  const direct = BY_NAME.get(technical);
-  if (direct) return direct;
-  throw new PortFieldError(port.type?.trim() ? 'type' : 'server.type', `is "${declared}", which this tool cannot grant access to (supported: s3, glue, or custom.output-port-type ${SUPPORTED})`);
+  throw new PortFieldError(field, `is "${declared}", which this tool cannot grant access to (supported: ${technical.join(', ')}, or custom.output-port-type ${supported})`);
 }
 
 /**
- * Whether a port is addressed to this tool: it names an output-port-type, is of type s3 or glue
- * (or a port type name), or carries the reference integration's `aws-…-arn` fields. Anything
- * else (snowflake, bigquery, kafka, ...) belongs to other integrations.
+ * Whether a port is addressed to this tool: it names an output-port-type, has a type some port
+ * type serves (or a port type's name), or carries the reference integration's `aws-…-arn` fields.
+ * Anything else (snowflake, bigquery, kafka, ...) belongs to other integrations.
  */
-export function isAwsPort(port: OutputPort): boolean {
+export function isAwsPort(port: OutputPort, portTypes?: readonly PortType[]): boolean {
   if (port.custom['output-port-type']?.trim()) return true;
-  const declared = (port.type?.trim() || serverString(port, 'type')?.value)?.toLowerCase();
-  if (declared !== undefined && (declared === 's3' || declared === 'glue' || BY_NAME.has(declared))) return true;
+  const { byName, technical } = registryOf(portTypes);
+  const declared = declaredType(port)?.toLowerCase();
+  if (declared !== undefined && (technical.includes(declared) || byName.has(declared))) return true;
   return Object.keys(port.custom).some((key) => /^aws.*arn$/.test(key));
+}
+
+const declaredType = (port: OutputPort): string | undefined => port.type?.trim() || serverString(port, 'type')?.value;
+
+/** `a`, `a or b`, `a, b or c`. */
+function orList(items: readonly string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} or ${items.at(-1)}` : items.join('');
 }
 
 /** The port's type, resources and grants for `consumer`, or the field that prevents a grant and why. */

@@ -1,5 +1,5 @@
 import { kmsKeyArn, s3BucketArn, s3ObjectsArn, s3Url, type KmsKey, type S3Location } from './arn.js';
-import { arnFields, s3LocationOf } from './fields.js';
+import { arnFields, namesS3Folder, s3LocationOf } from './fields.js';
 import { PortFieldError, type PortType } from './port-type.js';
 import { allow, kmsDecrypt } from './statements.js';
 
@@ -12,6 +12,8 @@ export interface S3BucketResources {
 export const s3Bucket: PortType<S3BucketResources> = {
   type: 's3_bucket',
   describe: 'Read a whole S3 bucket (list and get objects).',
+  technicalTypes: ['s3'],
+  fits: (port, opts) => !namesS3Folder(port, opts),
 
   resourcesFrom(port, opts) {
     const arns = arnFields(port, 's3_bucket', ['s3', 'kms-key'], opts);
@@ -40,7 +42,7 @@ export const s3Bucket: PortType<S3BucketResources> = {
   },
 
   providerResources({ location }) {
-    return [{ kind: 's3', bucket: location.bucket, prefix: '' }];
+    return [{ arn: s3BucketArn(location) }];
   },
 
   summary({ location, kmsKey }) {

@@ -1,5 +1,5 @@
-import { kmsKeyArn, s3Url, type KmsKey, type S3Location } from './arn.js';
-import { arnFields, s3LocationOf } from './fields.js';
+import { kmsKeyArn, s3BucketArn, s3Url, type KmsKey, type S3Location } from './arn.js';
+import { arnFields, namesS3Folder, s3LocationOf } from './fields.js';
 import { PortFieldError, type PortType } from './port-type.js';
 import { kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
 
@@ -12,6 +12,8 @@ export interface S3PrefixResources {
 export const s3Prefix: PortType<S3PrefixResources> = {
   type: 's3_prefix',
   describe: 'Read the objects under one prefix of an S3 bucket (list and get, prefix only).',
+  technicalTypes: ['s3'],
+  fits: namesS3Folder,
 
   resourcesFrom(port, opts) {
     const arns = arnFields(port, 's3_prefix', ['s3', 'kms-key'], opts);
@@ -39,7 +41,8 @@ export const s3Prefix: PortType<S3PrefixResources> = {
   },
 
   providerResources({ location }) {
-    return [{ kind: 's3', bucket: location.bucket, prefix: location.prefix }];
+    // Tags belong to the bucket, so the bucket proves who owns the folder.
+    return [{ arn: s3BucketArn(location) }];
   },
 
   summary({ location, kmsKey }) {

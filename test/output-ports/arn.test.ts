@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ARN_KINDS,
+  canonicalArn,
   checkBucketName,
   checkPrefix,
   classifyArn,
+  describeArn,
   formatArn,
   glueTableArn,
+  kindOfKnownField,
   iamRoleArn,
   normalizeAccount,
   parseArn,
@@ -113,6 +117,66 @@ describe('classifyArn checks service and resource type', () => {
   it('builds ARNs from parts, lower-casing Glue names as Glue stores them', () => {
     const t = classifyArn('f', 'arn:aws:glue:eu-central-1:111122223333:table/Sales/Orders');
     expect(t?.kind === 'glue-table' && glueTableArn(t.table)).toBe('arn:aws:glue:eu-central-1:111122223333:table/sales/orders');
+  });
+
+  it("names what each service's ARNs may be, from the kinds of that service", () => {
+    const refusal = (value: string) => problem(() => classifyArn('f', value));
+    expect(refusal('arn:aws:s3:eu-central-1:111122223333:accesspoint/ap')).toBe(
+      'f is not an S3 bucket ARN (access points and other S3 resources are not supported): got "arn:aws:s3:eu-central-1:111122223333:accesspoint/ap"',
+    );
+    expect(refusal('arn:aws:glue:eu-central-1:111122223333:table/sales')).toBe(
+      'f is not a Glue catalog, database or table ARN: got "arn:aws:glue:eu-central-1:111122223333:table/sales"',
+    );
+    expect(refusal('arn:aws:athena:eu-central-1:111122223333:datacatalog/x')).toBe('f is not an Athena workgroup ARN: got "arn:aws:athena:eu-central-1:111122223333:datacatalog/x"');
+    expect(refusal('arn:aws:kms:eu-central-1:111122223333:alias/data')).toBe(
+      'f is not a KMS key ARN (key/<key-id>; aliases cannot be used): got "arn:aws:kms:eu-central-1:111122223333:alias/data"',
+    );
+  });
+});
+
+describe('the ARN kinds', () => {
+  const EXAMPLES: Record<keyof typeof ARN_KINDS, string> = {
+    s3: 'arn:aws:s3:::acme-orders',
+    'glue-catalog': 'arn:aws:glue:eu-central-1:111122223333:catalog',
+    'glue-database': 'arn:aws:glue:eu-central-1:111122223333:database/sales',
+    'glue-table': 'arn:aws:glue:eu-central-1:111122223333:table/sales/orders',
+    'athena-workgroup': 'arn:aws:athena:eu-central-1:111122223333:workgroup/analysts',
+    'kms-key': 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  };
+
+  it.each(Object.entries(EXAMPLES))('%s: recognised, rebuilt unchanged, and its format names its service', (kind, example) => {
+    expect(classifyArn('f', example)?.kind).toBe(kind);
+    expect(canonicalArn('f', example)).toBe(example);
+    expect(ARN_KINDS[kind as keyof typeof ARN_KINDS].format).toContain(`:${ARN_KINDS[kind as keyof typeof ARN_KINDS].service}:`);
+  });
+
+  it("holds the reference integration's well-known fields to their kinds", () => {
+    expect(kindOfKnownField('aws-s3-bucket-arn')).toBe('s3');
+    expect(kindOfKnownField('aws-athena-workgroup-arn')).toBe('athena-workgroup');
+    expect(kindOfKnownField('aws-glue-catalog-arn')).toBe('glue-catalog');
+    expect(kindOfKnownField('aws-glue-database-arn')).toBe('glue-database');
+    expect(kindOfKnownField('aws-glue-table-arn')).toBe('glue-table');
+    expect(kindOfKnownField('aws-kms-key-arn')).toBe('kms-key');
+    expect(kindOfKnownField('aws-s3-aws-s3-folder-arn')).toBeUndefined();
+  });
+
+  it('spells an ARN one way: known kinds from their checked parts, others as parsed', () => {
+    expect(canonicalArn('f', 'arn:aws:glue:eu-central-1:111122223333:table/Sales/Orders')).toBe('arn:aws:glue:eu-central-1:111122223333:table/sales/orders');
+    expect(canonicalArn('f', 'arn:aws:s3:::acme-lake/sales/orders')).toBe('arn:aws:s3:::acme-lake/sales/orders/');
+    expect(canonicalArn('f', 'arn:aws:kinesis:eu-central-1:111122223333:stream/clicks')).toBe('arn:aws:kinesis:eu-central-1:111122223333:stream/clicks');
+    expect(problem(() => canonicalArn('f', 'arn:aws:kinesis:eu-central-1:111122223333:stream/*'))).toContain('wildcards');
+  });
+
+  it('describes resources for people, and shows any other ARN as it is', () => {
+    expect(describeArn('arn:aws:s3:::acme-orders')).toBe('S3 bucket acme-orders');
+    expect(describeArn('arn:aws:s3:::acme-lake/sales/orders')).toBe('S3 folder s3://acme-lake/sales/orders/');
+    expect(describeArn(EXAMPLES['glue-table'])).toBe('Glue table sales.orders (account 111122223333, eu-central-1)');
+    expect(describeArn(EXAMPLES['glue-database'])).toBe('Glue database sales (account 111122223333, eu-central-1)');
+    expect(describeArn(EXAMPLES['glue-catalog'])).toBe('Glue catalog (account 111122223333, eu-central-1)');
+    expect(describeArn(EXAMPLES['athena-workgroup'])).toBe('Athena workgroup analysts (account 111122223333, eu-central-1)');
+    expect(describeArn(EXAMPLES['kms-key'])).toBe('KMS key 1234abcd-12ab-34cd-56ef-1234567890ab (account 111122223333, eu-central-1)');
+    expect(describeArn('arn:aws:kinesis:eu-central-1:111122223333:stream/clicks')).toBe('arn:aws:kinesis:eu-central-1:111122223333:stream/clicks');
+    expect(describeArn('not an ARN')).toBe('not an ARN');
   });
 });
 

@@ -1,9 +1,11 @@
 import type { OutputPort } from '../../src/model/data-product.js';
 import type { PolicyDocument, PolicyStatement } from '../../src/model/policy.js';
-import type { ResolveOptions } from '../../src/output-ports/port-type.js';
+import type { Consumer, ResolveOptions } from '../../src/output-ports/port-type.js';
 
 export const ACCOUNT = '111122223333';
 export const OPTS: ResolveOptions = { accountId: ACCOUNT, defaultRegion: 'eu-central-1' };
+/** The consumer role the plans grant to. */
+export const CONSUMER: Consumer = { roleArn: `arn:aws:iam::${ACCOUNT}:role/consumer`, account: ACCOUNT };
 
 export function port(partial: Partial<OutputPort> = {}): OutputPort {
   return { id: 'orders', name: 'orders', custom: {}, ...partial };

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { OutputPort } from '../../src/model/data-product.js';
+import { identityStatements } from '../../src/model/grants.js';
 import { glueTable } from '../../src/output-ports/glue-table.js';
 import { planPort } from '../../src/output-ports/registry.js';
-import { document, iamSize, OPTS, port } from './fixtures.js';
+import { CONSUMER, document, iamSize, OPTS, port } from './fixtures.js';
 
 const ATHENA = ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'];
 const GLUE = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'];
@@ -53,13 +54,13 @@ function locateAndRead(...buckets: string[]) {
 
 describe('glue_table', () => {
   it('grants what an Athena query needs, without a result location (managed query results)', () => {
-    const plan = planPort(referencePort(), OPTS);
+    const plan = planPort(referencePort(), OPTS, CONSUMER);
     expect(plan.ok && plan.portType).toBe('glue_table');
-    expect(plan.ok && document(plan.statements)).toEqual({
+    expect(plan.ok && document(identityStatements(plan.grants))).toEqual({
       Version: '2012-10-17',
       Statement: [...QUERY_AND_METADATA, LIST_DATA, locateAndRead('acme-lake')],
     });
-    expect(plan.ok && iamSize(plan.statements)).toBe(882);
+    expect(plan.ok && iamSize(identityStatements(plan.grants))).toBe(882);
     expect(plan.ok && plan.summary).toBe(
       'Query Glue table sales.orders (eu-central-1, account 111122223333) with Athena workgroup primary and read its data in s3://acme-lake/sales/orders/; no query-result location is configured, so the workgroup must use managed query results.',
     );
@@ -67,8 +68,8 @@ describe('glue_table', () => {
 
   it('adds the configured result location (read/write under its prefix only) and kms:Decrypt for the port key', () => {
     const opts = { ...OPTS, athenaQueryResultsLocation: 's3://acme-athena-results/analytics/' };
-    const plan = planPort(referencePort({ 'aws-kms-key-arn': KEY }), opts);
-    const statements = plan.ok ? plan.statements : [];
+    const plan = planPort(referencePort({ 'aws-kms-key-arn': KEY }), opts, CONSUMER);
+    const statements = plan.ok ? identityStatements(plan.grants) : [];
     expect(document(statements)).toEqual({
       Version: '2012-10-17',
       Statement: [
@@ -95,8 +96,8 @@ describe('glue_table', () => {
   });
 
   it('lists data and results in one bucket with one statement', () => {
-    const plan = planPort(referencePort(), { ...OPTS, athenaQueryResultsLocation: 's3://acme-lake/athena/' });
-    expect(plan.ok && plan.statements.slice(2)).toEqual([
+    const plan = planPort(referencePort(), { ...OPTS, athenaQueryResultsLocation: 's3://acme-lake/athena/' }, CONSUMER);
+    expect(plan.ok && identityStatements(plan.grants).slice(2)).toEqual([
       {
         Effect: 'Allow',
         Action: 's3:ListBucket',
@@ -118,7 +119,7 @@ describe('glue_table', () => {
       type: 'glue',
       server: { account: '1111-2222-3333', database: 'Sales', table: 'orders', location: 's3://acme-lake/sales/orders/' },
     });
-    expect(planPort(p, OPTS)).toEqual(planPort(referencePort(), OPTS));
+    expect(planPort(p, OPTS, CONSUMER)).toEqual(planPort(referencePort(), OPTS, CONSUMER));
   });
 
   it('uses the server region and workgroup when given; the workgroup is always in the consumer account', () => {
@@ -183,16 +184,16 @@ describe('glue_table', () => {
       'must be a string',
     ],
   ])('fails on %s', (_name, p, field, problem) => {
-    expect(planPort(p, OPTS)).toMatchObject({ ok: false, field, problem: expect.stringContaining(problem) });
+    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({ ok: false, field, problem: expect.stringContaining(problem) });
   });
 
   it('fails without a region when none is configured', () => {
     const p = port({ type: 'glue', server: { database: 'sales', table: 'orders', location: 's3://acme-lake/x/' } });
-    expect(planPort(p, { accountId: '111122223333' })).toMatchObject({ ok: false, field: 'server.region' });
+    expect(planPort(p, { accountId: '111122223333' }, CONSUMER)).toMatchObject({ ok: false, field: 'server.region' });
   });
 
   it('fails on an invalid result location in the tool configuration', () => {
-    expect(planPort(referencePort(), { ...OPTS, athenaQueryResultsLocation: 's3://results/*' })).toMatchObject({
+    expect(planPort(referencePort(), { ...OPTS, athenaQueryResultsLocation: 's3://results/*' }, CONSUMER)).toMatchObject({
       ok: false,
       field: 'athenaQueryResultsLocation (tool configuration)',
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PORT_TYPES, planPort, portTypeOf } from '../../src/output-ports/registry.js';
-import { OPTS, port } from './fixtures.js';
+import type { PortType } from '../../src/output-ports/port-type.js';
+import { isAwsPort, PORT_TYPES, planPort, portTypeOf } from '../../src/output-ports/registry.js';
+import { CONSUMER, OPTS, port } from './fixtures.js';
 
 describe('port type detection', () => {
   it('registers one module per type', () => {
@@ -22,8 +23,32 @@ describe('port type detection', () => {
     expect(portTypeOf(p, OPTS).type).toBe(expected);
   });
 
+  it('declares lower-case technical types; types sharing one tell themselves apart with fits', () => {
+    for (const t of PORT_TYPES) {
+      expect(t.technicalTypes.length, t.type).toBeGreaterThan(0);
+      for (const technical of t.technicalTypes) expect(technical, t.type).toBe(technical.toLowerCase());
+    }
+    const technicals = new Set(PORT_TYPES.flatMap((t) => t.technicalTypes));
+    for (const technical of technicals) {
+      const sharing = PORT_TYPES.filter((t) => t.technicalTypes.includes(technical));
+      // One without fits would take every port of that technical type from the ones after it.
+      if (sharing.length > 1) for (const t of sharing) expect(t.fits, `${t.type} shares ${technical}`).toBeDefined();
+    }
+  });
+
+  it.each([
+    ['an explicit output port type', port({ type: 'snowflake', custom: { 'output-port-type': 's3_bucket' } }), true],
+    ['a technical type', port({ type: 'S3' }), true],
+    ['a server type', port({ server: { type: 'glue' } }), true],
+    ['a port type name as its type', port({ type: 'glue_table' }), true],
+    ['reference integration ARN fields', port({ type: 'kafka', custom: { 'aws-s3-bucket-arn': 'arn:aws:s3:::acme' } }), true],
+    ['another platform', port({ type: 'snowflake', server: { type: 'snowflake' } }), false],
+  ])('isAwsPort: %s', (_name, p, expected) => {
+    expect(isAwsPort(p)).toBe(expected);
+  });
+
   it('fails on an unknown explicit type, naming it and the supported ones', () => {
-    expect(planPort(port({ custom: { 'output-port-type': 'redshift_table' } }), OPTS)).toEqual({
+    expect(planPort(port({ custom: { 'output-port-type': 'redshift_table' } }), OPTS, CONSUMER)).toEqual({
       ok: false,
       field: 'custom.output-port-type',
       problem: 'custom.output-port-type is "redshift_table", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table)',
@@ -31,7 +56,7 @@ describe('port type detection', () => {
   });
 
   it('fails on a port type it cannot grant, naming it', () => {
-    expect(planPort(port({ type: 'snowflake', server: { account: 'acme' } }), OPTS)).toEqual({
+    expect(planPort(port({ type: 'snowflake', server: { account: 'acme' } }), OPTS, CONSUMER)).toEqual({
       ok: false,
       field: 'type',
       problem: 'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, or custom.output-port-type s3_bucket, s3_prefix, glue_table)',
@@ -39,11 +64,36 @@ describe('port type detection', () => {
   });
 
   it('fails on a port without any type', () => {
-    expect(planPort(port({ custom: { 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-lake' } }), OPTS)).toMatchObject({
+    expect(planPort(port({ custom: { 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-lake' } }), OPTS, CONSUMER)).toMatchObject({
       ok: false,
       field: 'custom.output-port-type',
       problem: expect.stringContaining('is missing and the port has no type'),
     });
+  });
+});
+
+describe('a port type of its own', () => {
+  /** What a new type declares for the registry; its grants do not matter here. */
+  const stream: PortType<string> = {
+    type: 'kinesis_stream',
+    describe: 'Test only: read one Kinesis stream.',
+    technicalTypes: ['kinesis'],
+    resourcesFrom: () => 'arn:aws:kinesis:eu-central-1:111122223333:stream/clicks',
+    grants: (arn) => [{ target: 'identity-policy', statements: [{ Effect: 'Allow', Action: 'kinesis:GetRecords', Resource: arn }] }],
+    summary: (arn) => `Read ${arn}.`,
+    providerResources: (arn) => [{ arn }],
+  };
+  const opts = { ...OPTS, portTypes: [...PORT_TYPES, stream] };
+
+  it('is chosen by its technical type or its name, and listed in the messages', () => {
+    expect(portTypeOf(port({ type: 'Kinesis' }), opts).type).toBe('kinesis_stream');
+    expect(portTypeOf(port({ custom: { 'output-port-type': 'kinesis_stream' } }), opts).type).toBe('kinesis_stream');
+    expect(isAwsPort(port({ server: { type: 'kinesis' } }), opts.portTypes)).toBe(true);
+    expect(isAwsPort(port({ server: { type: 'kinesis' } }))).toBe(false);
+    expect(planPort(port({ type: 'snowflake' }), opts, CONSUMER)).toMatchObject({
+      problem: 'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, kinesis, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream)',
+    });
+    expect(planPort(port({}), opts, CONSUMER)).toMatchObject({ problem: expect.stringContaining('give the port type s3, glue or kinesis with a server block') });
   });
 });
 
@@ -62,12 +112,10 @@ describe('provider resources', () => {
         },
       },
       { accountId: '123456789012', athenaQueryResultsLocation: 's3://results/athena/' },
+      CONSUMER,
     );
-    expect(plan.ok && plan.providerResources).toEqual([
-      { kind: 'glue-table', partition: 'aws', account: '123456789012', region: 'eu-central-1', database: 'sales', table: 'orders' },
-      { kind: 's3', bucket: 'acme-lake', prefix: 'sales/orders/' },
-    ]);
-    const prefix = planPort({ id: 'p', name: 'p', type: 's3', server: { location: 's3://clicks/curated/v1/' }, custom: {} }, { accountId: '123456789012' });
-    expect(prefix.ok && prefix.providerResources).toEqual([{ kind: 's3', bucket: 'clicks', prefix: 'curated/v1/' }]);
+    expect(plan.ok && plan.providerResources).toEqual([{ arn: `${glue}:table/sales/orders` }, { arn: 'arn:aws:s3:::acme-lake' }]);
+    const prefix = planPort({ id: 'p', name: 'p', type: 's3', server: { location: 's3://clicks/curated/v1/' }, custom: {} }, { accountId: '123456789012' }, CONSUMER);
+    expect(prefix.ok && prefix.providerResources).toEqual([{ arn: 'arn:aws:s3:::clicks' }]);
   });
 });

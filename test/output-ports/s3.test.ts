@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { identityStatements } from '../../src/model/grants.js';
 import { planPort } from '../../src/output-ports/registry.js';
 import { s3Bucket } from '../../src/output-ports/s3-bucket.js';
 import { s3Prefix } from '../../src/output-ports/s3-prefix.js';
-import { document, iamSize, OPTS, port } from './fixtures.js';
+import { CONSUMER, document, iamSize, OPTS, port } from './fixtures.js';
 
 const KEY = 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
@@ -10,7 +11,7 @@ describe('s3_bucket', () => {
   it('lists and reads the whole bucket (reference integration metadata)', () => {
     const p = port({ custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' } });
     const resources = s3Bucket.resourcesFrom(p, OPTS);
-    expect(document(s3Bucket.statements(resources))).toEqual({
+    expect(document(identityStatements(s3Bucket.grants(resources, CONSUMER)))).toEqual({
       Version: '2012-10-17',
       Statement: [
         {
@@ -21,14 +22,14 @@ describe('s3_bucket', () => {
       ],
     });
     expect(s3Bucket.summary(resources)).toBe('List and read all objects in s3://acme-orders/.');
-    expect(iamSize(s3Bucket.statements(resources))).toBe(191);
+    expect(iamSize(identityStatements(s3Bucket.grants(resources, CONSUMER)))).toBe(191);
   });
 
   it('adds kms:Decrypt through S3 only when the port names a KMS key', () => {
     const p = port({ type: 's3', server: { location: 's3://acme-orders' }, custom: { 'aws-kms-key-arn': KEY } });
-    const plan = planPort(p, OPTS);
+    const plan = planPort(p, OPTS, CONSUMER);
     expect(plan.ok && plan.portType).toBe('s3_bucket');
-    expect(plan.ok && document(plan.statements)).toEqual({
+    expect(plan.ok && document(identityStatements(plan.grants))).toEqual({
       Version: '2012-10-17',
       Statement: [
         {
@@ -48,13 +49,13 @@ describe('s3_bucket', () => {
 
   it('builds resources in the configured partition', () => {
     const p = port({ type: 's3', server: { location: 's3://acme-orders/' } });
-    const plan = planPort(p, { ...OPTS, partition: 'aws-cn' });
-    expect(plan.ok && plan.statements.map((s) => s.Resource)).toEqual([['arn:aws-cn:s3:::acme-orders', 'arn:aws-cn:s3:::acme-orders/*']]);
+    const plan = planPort(p, { ...OPTS, partition: 'aws-cn' }, CONSUMER);
+    expect(plan.ok && identityStatements(plan.grants).map((s) => s.Resource)).toEqual([['arn:aws-cn:s3:::acme-orders', 'arn:aws-cn:s3:::acme-orders/*']]);
   });
 
   it('refuses a folder ARN rather than widening it to the whole bucket', () => {
     const p = port({ custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders/data' } });
-    expect(planPort(p, OPTS)).toEqual({
+    expect(planPort(p, OPTS, CONSUMER)).toEqual({
       ok: false,
       field: 'custom.aws-s3-bucket-arn',
       problem:
@@ -63,30 +64,30 @@ describe('s3_bucket', () => {
   });
 
   it('fails without a bucket', () => {
-    const plan = planPort(port({ custom: { 'output-port-type': 's3_bucket' } }), OPTS);
+    const plan = planPort(port({ custom: { 'output-port-type': 's3_bucket' } }), OPTS, CONSUMER);
     expect(plan).toMatchObject({ ok: false, field: 'custom.aws-s3-bucket-arn' });
   });
 
   it('fails when the ARN field and server.location disagree', () => {
     const p = port({ type: 's3', server: { location: 's3://other-bucket/' }, custom: { 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' } });
-    expect(planPort(p, OPTS)).toMatchObject({ ok: false, field: 'custom.aws-s3-bucket-arn', problem: expect.stringContaining('different S3 locations') });
+    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({ ok: false, field: 'custom.aws-s3-bucket-arn', problem: expect.stringContaining('different S3 locations') });
   });
 
   it('fails on an S3 ARN of another partition', () => {
     const p = port({ custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws-cn:s3:::acme-orders' } });
-    expect(planPort(p, OPTS)).toMatchObject({ ok: false, field: 'custom.aws-s3-bucket-arn', problem: expect.stringContaining('partition "aws-cn"') });
+    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({ ok: false, field: 'custom.aws-s3-bucket-arn', problem: expect.stringContaining('partition "aws-cn"') });
   });
 
   it('fails on a Glue ARN in the bucket field (wrong service)', () => {
     const p = port({ custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:glue:eu-central-1:111122223333:catalog' } });
-    expect(planPort(p, OPTS)).toMatchObject({ ok: false, field: 'custom.aws-s3-bucket-arn', problem: expect.stringContaining('must be an S3 bucket or folder ARN') });
+    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({ ok: false, field: 'custom.aws-s3-bucket-arn', problem: expect.stringContaining('must be an S3 bucket or folder ARN') });
   });
 
   it('ignores aws-…-arn fields of services the port type does not use, as the reference integration did', () => {
     const p = port({
       custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders', 'aws-sns-topic-arn': 'arn:aws:sns:eu-central-1:111122223333:updates' },
     });
-    expect(planPort(p, OPTS).ok).toBe(true);
+    expect(planPort(p, OPTS, CONSUMER).ok).toBe(true);
   });
 
   it('ignores a Glue ARN on an s3_bucket port, but still refuses it when malformed', () => {
@@ -97,18 +98,18 @@ describe('s3_bucket', () => {
         'aws-extra-arn': 'arn:aws:glue:eu-central-1:111122223333:table/sales/orders',
       },
     });
-    expect(planPort(p, OPTS).ok).toBe(true);
+    expect(planPort(p, OPTS, CONSUMER).ok).toBe(true);
     p.custom['aws-extra-arn'] = 'arn:aws:glue:eu-central-1:111122223333:table/sales/*';
-    expect(planPort(p, OPTS)).toMatchObject({ ok: false, field: 'custom.aws-extra-arn', problem: expect.stringContaining('wildcards') });
+    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({ ok: false, field: 'custom.aws-extra-arn', problem: expect.stringContaining('wildcards') });
   });
 });
 
 describe('s3_prefix', () => {
   it('lists and reads under the prefix only (server block)', () => {
     const p = port({ type: 's3', server: { location: 's3://acme-lake/sales/orders/' } });
-    const plan = planPort(p, OPTS);
+    const plan = planPort(p, OPTS, CONSUMER);
     expect(plan.ok && plan.portType).toBe('s3_prefix');
-    expect(plan.ok && document(plan.statements)).toEqual({
+    expect(plan.ok && document(identityStatements(plan.grants))).toEqual({
       Version: '2012-10-17',
       Statement: [
         {
@@ -135,11 +136,11 @@ describe('s3_prefix', () => {
 
   it('refuses a bare bucket', () => {
     const p = port({ custom: { 'output-port-type': 's3_prefix' }, server: { location: 's3://acme-lake/' } });
-    expect(planPort(p, OPTS)).toMatchObject({ ok: false, field: 'server.location', problem: expect.stringContaining('needs a prefix') });
+    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({ ok: false, field: 'server.location', problem: expect.stringContaining('needs a prefix') });
   });
 
   it('refuses wildcards in the location', () => {
     const p = port({ type: 's3', server: { location: 's3://acme-lake/sales/*' } });
-    expect(planPort(p, OPTS)).toMatchObject({ ok: false, field: 'server.location', problem: expect.stringContaining('wildcards') });
+    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({ ok: false, field: 'server.location', problem: expect.stringContaining('wildcards') });
   });
 });

@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import type { PolicyStatement } from '../../src/model/policy.js';
 import { FileResourceTags, type ResourceTagsData } from '../../src/local/file-resource-tags.js';
 import { defaultGuardrails, type Guardrails } from '../../src/sync/guardrails.js';
-import { reconcileAll } from '../../src/sync/reconcile-all.js';
+import { reconcileAll } from '../../src/sync/reconcile.js';
 import {
   ACCOUNT,
   REGION,

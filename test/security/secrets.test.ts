@@ -24,7 +24,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/serve
 import type { SyncContext } from '../../src/sync/context.js';
 import { pollFeed } from '../../src/sync/poller.js';
 import { drainQueue } from '../../src/sync/processor.js';
-import { reconcileAll } from '../../src/sync/reconcile-all.js';
+import { reconcileAll } from '../../src/sync/reconcile.js';
 import { errorMessage } from '../../src/util/errors.js';
 import { memoryLogger } from '../../src/util/log.js';
 import { ACCOUNT, MemoryCheckpoint, agreement, consumerProduct, dpsProduct, s3BucketPort } from '../e2e/harness.js';

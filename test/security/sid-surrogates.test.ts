@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readAgreement } from '../../src/model/read-agreement.js';
-import { agreementIdFromSid, statementSid } from '../../src/targets/identity-policy/ownership.js';
+import { agreementIdFromSid, statementSid } from '../../src/targets/sid.js';
 
 const doc = (id: string) => ({ id, info: { purpose: 'x', status: 'approved', active: true }, provider: { dataProductId: 'p', outputPortId: 'o' }, consumer: { dataProductId: 'c' } });
 

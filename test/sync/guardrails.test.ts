@@ -15,7 +15,7 @@ function grant(statements: PolicyStatement[]): Grant {
     outputPortId: 'p',
     providerDataProductId: 'orders',
     consumerDataProductId: 'c',
-    statements,
+    grants: [{ target: 'identity-policy', statements }],
     summary: '',
     providerResources: [],
   };

@@ -7,14 +7,10 @@ import type { ResourceTagReader } from '../../src/interfaces/resource-tags.js';
 
 const KEY = 'dmm:data-product';
 
-const bucket = (name: string, prefix = ''): ProviderResource => ({ kind: 's3', bucket: name, prefix });
+/** A bucket as a grant on `prefix` names it: by the bucket's ARN, since S3 tags belong to the bucket. */
+const bucket = (name: string, _prefix = ''): ProviderResource => ({ arn: `arn:aws:s3:::${name}` });
 const table = (database: string, name: string, region = 'eu-central-1'): ProviderResource => ({
-  kind: 'glue-table',
-  partition: 'aws',
-  account: '123456789012',
-  region,
-  database,
-  table: name,
+  arn: `arn:aws:glue:${region}:123456789012:table/${database}/${name}`,
 });
 
 function grant(providerResources: ProviderResource[], providerDataProductId = 'orders'): Grant {
@@ -25,7 +21,7 @@ function grant(providerResources: ProviderResource[], providerDataProductId = 'o
     outputPortId: 'port-1',
     providerDataProductId,
     consumerDataProductId: 'analytics',
-    statements: [],
+    grants: [],
     summary: 'test grant',
     providerResources,
   };
@@ -152,6 +148,16 @@ describe('ownershipRefusal', () => {
     expect(reader.reads).toHaveLength(12);
     expect(reader.maxInFlight).toBeGreaterThan(1);
     expect(reader.maxInFlight).toBeLessThanOrEqual(4);
+  });
+
+  it('checks a resource of any service by its ARN, naming it by the ARN when no ARN kind describes it', async () => {
+    const stream = { arn: 'arn:aws:kinesis:eu-central-1:123456789012:stream/clicks' };
+    expect(await ownershipRefusal(grant([stream]), KEY, tags({ resources: { [stream.arn]: { [KEY]: 'orders' } } }))).toBeUndefined();
+    expect(await ownershipRefusal(grant([stream]), KEY, tags({}))).toBe(
+      'ownership proof failed: arn:aws:kinesis:eu-central-1:123456789012:stream/clicks does not exist or its tags cannot be read by this tool, so it cannot show a tag dmm:data-product naming the provider data product orders',
+    );
+    // A port type may name it for people itself.
+    expect(await ownershipRefusal(grant([{ ...stream, description: 'Kinesis stream clicks' }]), KEY, tags({}))).toMatch(/^ownership proof failed: Kinesis stream clicks does not exist/);
   });
 
   it('passes other reader errors through, so the caller retries instead of refusing', async () => {

@@ -53,15 +53,20 @@ describe('resolveAgreement: grants', () => {
         outputPortId: 'orders-s3',
         providerDataProductId: 'orders',
         consumerDataProductId: 'analytics',
-        statements: [
+        grants: [
           {
-            Effect: 'Allow',
-            Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'],
-            Resource: ['arn:aws:s3:::acme-orders', 'arn:aws:s3:::acme-orders/*'],
+            target: 'identity-policy',
+            statements: [
+              {
+                Effect: 'Allow',
+                Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'],
+                Resource: ['arn:aws:s3:::acme-orders', 'arn:aws:s3:::acme-orders/*'],
+              },
+            ],
           },
         ],
         summary: 'List and read all objects in s3://acme-orders/.',
-        providerResources: [{ kind: 's3', bucket: 'acme-orders', prefix: '' }],
+        providerResources: [{ arn: 'arn:aws:s3:::acme-orders' }],
       },
     });
   });
