@@ -1,6 +1,11 @@
 /** Small builders for benchmark meshes (DPS 0.0.1 products and access agreements). */
 export function consumer(id: string, roleName: string) {
-  return { dataProductSpecification: '0.0.1', id, info: { title: id, owner: 'consumers' }, custom: { 'aws-role-name': roleName } };
+  return {
+    dataProductSpecification: '0.0.1',
+    id,
+    info: { title: id, owner: 'consumers' },
+    custom: { 'aws-role-name': roleName },
+  };
 }
 
 export function s3Provider(id: string) {
@@ -8,7 +13,13 @@ export function s3Provider(id: string) {
     dataProductSpecification: '0.0.1',
     id,
     info: { title: id, owner: 'providers' },
-    outputPorts: [{ id: 'port', name: 'port', custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': `arn:aws:s3:::bench-${id}-data` } }],
+    outputPorts: [
+      {
+        id: 'port',
+        name: 'port',
+        custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': `arn:aws:s3:::bench-${id}-data` },
+      },
+    ],
   };
 }
 

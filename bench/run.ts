@@ -44,7 +44,12 @@ async function capacity() {
     const sim = await startSimulator({
       port: 0,
       mesh: {
-        dataProducts: [consumer('consumer', 'consumer-role'), ...Array.from({ length: 120 }, (_, i) => (kind === 'glue_table' ? glueProvider(`p${i}`) : s3Provider(`p${i}`)))],
+        dataProducts: [
+          consumer('consumer', 'consumer-role'),
+          ...Array.from({ length: 120 }, (_, i) =>
+            kind === 'glue_table' ? glueProvider(`p${i}`) : s3Provider(`p${i}`),
+          ),
+        ],
         agreements: Array.from({ length: 120 }, (_, i) => agreement(uuid(i), `p${i}`, 'consumer', true)),
       },
     });
@@ -54,8 +59,14 @@ async function capacity() {
     const result = await reconcileAll(ctx);
     const held = result.outcomes.filter((o) => o.decision === 'grant').length;
     const state = await readRoleState(iam, (await iam.getRole('consumer-role'))!);
-    const inline = (await iam.listInlinePolicies('consumer-role')).reduce((n, p) => n + iamCharacterCount(p.document), 0);
-    row(`capacity: ${kind} agreements (UUID ids) on one role (of 120 requested)`, `${held} (inline ${inline} chars, ${state.packs.filter((p) => p.kind === 'managed').length} managed packs)`);
+    const inline = (await iam.listInlinePolicies('consumer-role')).reduce(
+      (n, p) => n + iamCharacterCount(p.document),
+      0,
+    );
+    row(
+      `capacity: ${kind} agreements (UUID ids) on one role (of 120 requested)`,
+      `${held} (inline ${inline} chars, ${state.packs.filter((p) => p.kind === 'managed').length} managed packs)`,
+    );
     await sim.close();
   }
 }
@@ -65,7 +76,11 @@ function context(url: string, apiKey: string, iam: FileIamAccount): SyncContext 
     dmm: new DmmHttpClient({ baseUrl: url, apiKey, maxAttempts: 1 }),
     iam,
     log: silentLogger,
-    resolve: { accountId: iam.accountId, defaultRegion: 'eu-central-1', athenaQueryResultsLocation: 's3://results-bucket/athena/' },
+    resolve: {
+      accountId: iam.accountId,
+      defaultRegion: 'eu-central-1',
+      athenaQueryResultsLocation: 's3://results-bucket/athena/',
+    },
   };
 }
 
@@ -74,7 +89,10 @@ async function planning() {
   const sim = await startSimulator({
     port: 0,
     mesh: {
-      dataProducts: [consumer('consumer', 'consumer-role'), ...Array.from({ length: 51 }, (_, i) => (i % 2 ? glueProvider(`p${i}`) : s3Provider(`p${i}`)))],
+      dataProducts: [
+        consumer('consumer', 'consumer-role'),
+        ...Array.from({ length: 51 }, (_, i) => (i % 2 ? glueProvider(`p${i}`) : s3Provider(`p${i}`))),
+      ],
       agreements: Array.from({ length: 51 }, (_, i) => agreement(`a${i}`, `p${i}`, 'consumer', i < 50)),
     },
   });
@@ -85,7 +103,9 @@ async function planning() {
   const role = (await iam.getRole('consumer-role'))!;
   const state = await readRoleState(iam, role);
   const statements = state.packs.flatMap((p) => [...p.blocks.values()])[0]!.map(({ Sid: _s, ...rest }) => rest);
-  const planMs = await median(200, async () => planRole({ state, desired: new Map([['a50', statements]]), scope: new Set(['a50']) }));
+  const planMs = await median(200, async () =>
+    planRole({ state, desired: new Map([['a50', statements]]), scope: new Set(['a50']) }),
+  );
   row('planRole: add 1 agreement to a role holding 50 (median)', `${planMs.toFixed(3)} ms`);
   const readMs = await median(50, () => readRoleState(iam, role));
   row('readRoleState of that role from the local stand-in (median)', `${readMs.toFixed(3)} ms`);
@@ -110,7 +130,10 @@ async function fullReconcile() {
   row('full reconcile, dry run: 1,000 agreements, 20 roles (median)', `${planMs.toFixed(0)} ms`);
   const applyStart = performance.now();
   const applied = await reconcileAll(ctx);
-  row('full reconcile, apply from empty: 1,000 agreements, 20 roles', `${(performance.now() - applyStart).toFixed(0)} ms, ${applied.changes.length} IAM writes`);
+  row(
+    'full reconcile, apply from empty: 1,000 agreements, 20 roles',
+    `${(performance.now() - applyStart).toFixed(0)} ms, ${applied.changes.length} IAM writes`,
+  );
   const convergedMs = await median(5, () => reconcileAll(ctx));
   row('full reconcile, apply when converged (median, 0 writes expected)', `${convergedMs.toFixed(0)} ms`);
   const rss = process.memoryUsage().rss / 1024 / 1024;
@@ -123,7 +146,10 @@ async function pipeline() {
   const sim = await startSimulator({
     port: 0,
     mesh: {
-      dataProducts: [consumer('consumer', 'consumer-role'), ...Array.from({ length: 40 }, (_, i) => s3Provider(`p${i}`))],
+      dataProducts: [
+        consumer('consumer', 'consumer-role'),
+        ...Array.from({ length: 40 }, (_, i) => s3Provider(`p${i}`)),
+      ],
       agreements: Array.from({ length: 40 }, (_, i) => agreement(`a${i}`, `p${i}`, 'consumer', false)),
     },
   });
@@ -140,7 +166,10 @@ async function pipeline() {
   await pollFeed({ dmm: ctx.dmm, queue, checkpoint, log: silentLogger });
   const stats = await drainQueue(ctx, queue);
   const ms = performance.now() - start;
-  row(`pipeline: ${stats.processed} events (40 activations) to converged IAM + write-back`, `${ms.toFixed(0)} ms (${((stats.processed / ms) * 1000).toFixed(0)} events/s, ${(ms / 40).toFixed(1)} ms per activation)`);
+  row(
+    `pipeline: ${stats.processed} events (40 activations) to converged IAM + write-back`,
+    `${ms.toFixed(0)} ms (${((stats.processed / ms) * 1000).toFixed(0)} events/s, ${(ms / 40).toFixed(1)} ms per activation)`,
+  );
   await sim.close();
   await rm(work, { recursive: true, force: true });
 }

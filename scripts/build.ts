@@ -51,7 +51,11 @@ export async function buildAll(options: { outdir: string; sourcemap: boolean }):
   return built;
 }
 
-async function buildFunction(name: string, entry: string, options: { outdir: string; sourcemap: boolean }): Promise<BuiltFunction> {
+async function buildFunction(
+  name: string,
+  entry: string,
+  options: { outdir: string; sourcemap: boolean },
+): Promise<BuiltFunction> {
   const folder = join(options.outdir, name);
   await rm(folder, { recursive: true, force: true });
   const bundle = join(folder, 'index.mjs');
@@ -76,7 +80,9 @@ async function buildFunction(name: string, entry: string, options: { outdir: str
   refuseNativeCode(name, result.metafile);
 
   const files = ['index.mjs', ...(options.sourcemap ? ['index.mjs.map'] : [])].sort();
-  const zipBytes = await zipFiles(await Promise.all(files.map(async (file) => ({ name: file, content: await readFile(join(folder, file)) }))));
+  const zipBytes = await zipFiles(
+    await Promise.all(files.map(async (file) => ({ name: file, content: await readFile(join(folder, file)) }))),
+  );
   const zip = join(options.outdir, `${name}.zip`);
   await writeFile(zip, zipBytes);
   return { name, bundle, zip, bytes: zipBytes.length, sha256: createHash('sha256').update(zipBytes).digest('hex') };
@@ -85,12 +91,21 @@ async function buildFunction(name: string, entry: string, options: { outdir: str
 /** The runtime is arm64: a `.node` addon built here (x86_64, glibc of this machine) would not load there. */
 function refuseNativeCode(name: string, metafile: Metafile): void {
   const native = Object.keys(metafile.inputs).filter((input) => input.endsWith('.node'));
-  if (native.length) throw new Error(`${name}: the bundle would contain native code, which cannot run on Lambda arm64: ${native.join(', ')}`);
+  if (native.length)
+    throw new Error(
+      `${name}: the bundle would contain native code, which cannot run on Lambda arm64: ${native.join(', ')}`,
+    );
 }
 
 function zipFiles(files: { name: string; content: Buffer }[]): Promise<Buffer> {
   const zip = new yazl.ZipFile();
-  for (const file of files) zip.addBuffer(file.content, file.name, { mtime: ENTRY_TIME, mode: ENTRY_MODE, compress: true, forceDosTimestamp: true });
+  for (const file of files)
+    zip.addBuffer(file.content, file.name, {
+      mtime: ENTRY_TIME,
+      mode: ENTRY_MODE,
+      compress: true,
+      forceDosTimestamp: true,
+    });
   zip.end();
   return new Promise((resolvePromise, reject) => {
     const chunks: Buffer[] = [];
@@ -101,12 +116,16 @@ function zipFiles(files: { name: string; content: Buffer }[]): Promise<Buffer> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' }, sourcemap: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { outdir: { type: 'string', default: 'dist' }, sourcemap: { type: 'boolean', default: false } },
+  });
   const outdir = resolve(values.outdir);
   await mkdir(outdir, { recursive: true });
   const built = await buildAll({ outdir, sourcemap: values.sourcemap });
   for (const fn of built) {
-    console.log(`${relative(process.cwd(), fn.zip).padEnd(28)} ${String(fn.bytes).padStart(9)} bytes  sha256 ${fn.sha256}`);
+    console.log(
+      `${relative(process.cwd(), fn.zip).padEnd(28)} ${String(fn.bytes).padStart(9)} bytes  sha256 ${fn.sha256}`,
+    );
   }
 }
 

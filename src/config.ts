@@ -22,7 +22,10 @@ const configSchema = z.strictObject({
     target: z.enum(['local', 'aws']),
     localStateFile: z.string().min(1),
     /** For `aws`, taken from the credentials (STS) when not set. */
-    accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
+    accountId: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
     managedRolePath: managedRolePathSchema,
     /** Local target: a YAML file with the tags of provider buckets and Glue tables (ownership proof). */
     localResourceTagsFile: z.string().min(1).optional(),
@@ -30,12 +33,18 @@ const configSchema = z.strictObject({
      * `aws` target: S3 bucket holding the agreement index (under `index/agreements/`), e.g. the
      * deployment's state bucket, shared with the Lambda functions. Unset: a file in stateDir.
      */
-    indexBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
+    indexBucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
+      .optional(),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-central-1'),
   }),
   glue: z.strictObject({
     athenaWorkgroup: z.string().min(1),
-    athenaQueryResultsLocation: z.string().regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/').optional(),
+    athenaQueryResultsLocation: z
+      .string()
+      .regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/')
+      .optional(),
     /** Grant the location itself instead of a folder per consumer role (consumers then share results). */
     athenaResultsShared: z.union([z.boolean(), z.stringbool()]).optional(),
   }),
@@ -104,7 +113,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     if (value !== undefined && value !== '') setPath(merged, path, value);
   }
   if (!env.AWS_REGION && env.AWS_DEFAULT_REGION) setPath(merged, 'aws.region', env.AWS_DEFAULT_REGION);
-  for (const [path, value] of Object.entries(sources.flags ?? {})) if (value !== undefined) setPath(merged, path, value);
+  for (const [path, value] of Object.entries(sources.flags ?? {}))
+    if (value !== undefined) setPath(merged, path, value);
 
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
@@ -114,19 +124,24 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const config = parsed.data;
   if (!config.dmm.apiKey) {
     if (!isLoopback(config.dmm.baseUrl)) {
-      throw new ConfigError(`no Data Mesh Manager API key: set DMM_API_KEY (or dmm.apiKey in the config file) for ${config.dmm.baseUrl}`);
+      throw new ConfigError(
+        `no Data Mesh Manager API key: set DMM_API_KEY (or dmm.apiKey in the config file) for ${config.dmm.baseUrl}`,
+      );
     }
     config.dmm.apiKey = DEFAULT_LOCAL_API_KEY;
   }
   config.stateDir = resolve(cwd, config.stateDir);
   config.aws.localStateFile = resolve(cwd, config.aws.localStateFile);
-  if (config.aws.localResourceTagsFile) config.aws.localResourceTagsFile = resolve(cwd, config.aws.localResourceTagsFile);
+  if (config.aws.localResourceTagsFile)
+    config.aws.localResourceTagsFile = resolve(cwd, config.aws.localResourceTagsFile);
   return config;
 }
 
 function hint(path: string): string {
   const guardrail = Object.entries(GUARDRAIL_ENVIRONMENT).map(([name, key]) => [name, `guardrails.${key}`]);
-  const name = [...Object.entries(ENVIRONMENT), ...guardrail].find(([, p]) => path === p || path.startsWith(`${p}.`))?.[0];
+  const name = [...Object.entries(ENVIRONMENT), ...guardrail].find(
+    ([, p]) => path === p || path.startsWith(`${p}.`),
+  )?.[0];
   return name ? ` (env ${name})` : '';
 }
 
@@ -144,7 +159,8 @@ function readConfigFile(path: string): Record<string, unknown> {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(error as Error).message}`);
   }
   if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`config file ${path} must be a YAML mapping`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(`config file ${path} must be a YAML mapping`);
   return value as Record<string, unknown>;
 }
 
@@ -165,7 +181,13 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 
 function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(source)) {
-    if (value && typeof value === 'object' && !Array.isArray(value) && typeof target[key] === 'object' && target[key] !== null) {
+    if (
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      typeof target[key] === 'object' &&
+      target[key] !== null
+    ) {
       deepMerge(target[key] as Record<string, unknown>, value as Record<string, unknown>);
     } else {
       target[key] = value;

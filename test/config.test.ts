@@ -15,8 +15,16 @@ afterEach(async () => {
 describe('loadConfig', () => {
   it('defaults to the local simulator and the local AWS stand-in, with the local key', () => {
     const config = loadConfig({ cwd, env: {} });
-    expect(config.dmm).toMatchObject({ baseUrl: 'http://127.0.0.1:8080', apiKey: DEFAULT_LOCAL_API_KEY, apiGeneration: 'auto' });
-    expect(config.aws).toMatchObject({ target: 'local', localStateFile: join(cwd, '.dmm-aws/aws-account.json'), managedRolePath: '/' });
+    expect(config.dmm).toMatchObject({
+      baseUrl: 'http://127.0.0.1:8080',
+      apiKey: DEFAULT_LOCAL_API_KEY,
+      apiGeneration: 'auto',
+    });
+    expect(config.aws).toMatchObject({
+      target: 'local',
+      localStateFile: join(cwd, '.dmm-aws/aws-account.json'),
+      managedRolePath: '/',
+    });
     expect(config.aws.accountId).toBeUndefined();
     expect(config.stateDir).toBe(join(cwd, '.dmm-aws'));
   });
@@ -28,7 +36,11 @@ describe('loadConfig', () => {
     );
     const config = loadConfig({
       cwd,
-      env: { DMM_BASE_URL: 'https://env.example.com', DMM_API_KEY: 'secret-from-env', DMM_ATHENA_WORKGROUP: 'from-env' },
+      env: {
+        DMM_BASE_URL: 'https://env.example.com',
+        DMM_API_KEY: 'secret-from-env',
+        DMM_ATHENA_WORKGROUP: 'from-env',
+      },
       flags: { 'dmm.baseUrl': 'https://flag.example.com', 'glue.athenaWorkgroup': undefined },
     });
     expect(config.dmm.baseUrl).toBe('https://flag.example.com');
@@ -38,11 +50,17 @@ describe('loadConfig', () => {
   });
 
   it('requires an API key for anything but a loopback server', () => {
-    expect(() => loadConfig({ cwd, env: { DMM_BASE_URL: 'https://api.entropy-data.com' } })).toThrow(/no Data Mesh Manager API key.*DMM_API_KEY/);
+    expect(() => loadConfig({ cwd, env: { DMM_BASE_URL: 'https://api.entropy-data.com' } })).toThrow(
+      /no Data Mesh Manager API key.*DMM_API_KEY/,
+    );
   });
 
   it('names the bad setting and its environment variable', () => {
-    const attempt = () => loadConfig({ cwd, env: { DMM_API_GENERATION: 'v3', AWS_REGION: 'moon', DMM_ATHENA_RESULTS_LOCATION: 'bucket/prefix' } });
+    const attempt = () =>
+      loadConfig({
+        cwd,
+        env: { DMM_API_GENERATION: 'v3', AWS_REGION: 'moon', DMM_ATHENA_RESULTS_LOCATION: 'bucket/prefix' },
+      });
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/dmm\.apiGeneration.*\(env DMM_API_GENERATION\)/);
     expect(attempt).toThrow(/aws\.region: must be an AWS region.*\(env AWS_REGION\)/);
@@ -52,16 +70,25 @@ describe('loadConfig', () => {
   it('refuses unknown keys and unreadable files instead of ignoring them', async () => {
     await writeFile(join(cwd, 'typo.yaml'), 'dmm:\n  baseURL: https://x.example.com\n');
     expect(() => loadConfig({ cwd, env: {}, configFile: 'typo.yaml' })).toThrow(/baseURL/);
-    expect(() => loadConfig({ cwd, env: {}, configFile: 'missing.yaml' })).toThrow(/cannot read config file .*missing\.yaml: ENOENT/);
+    expect(() => loadConfig({ cwd, env: {}, configFile: 'missing.yaml' })).toThrow(
+      /cannot read config file .*missing\.yaml: ENOENT/,
+    );
     await writeFile(join(cwd, 'broken.yaml'), 'dmm: [unclosed\n');
     expect(() => loadConfig({ cwd, env: {}, configFile: 'broken.yaml' })).toThrow(/not valid YAML/);
   });
 
   it('reads guardrails from the environment and the file, naming bad ones', async () => {
-    await writeFile(join(cwd, 'dmm-aws.yaml'), 'guardrails:\n  ownershipTagKey: dmm:data-product\n  maxStatementsPerAgreement: 8\n');
+    await writeFile(
+      join(cwd, 'dmm-aws.yaml'),
+      'guardrails:\n  ownershipTagKey: dmm:data-product\n  maxStatementsPerAgreement: 8\n',
+    );
     const config = loadConfig({
       cwd,
-      env: { DMM_PROTECTED_ROLES: 'admin, break-glass-*', DMM_ALLOWED_RESOURCE_ACCOUNTS: '111122223333,444455556666', DMM_REQUIRED_ROLE_TAG: 'dmm-aws=managed' },
+      env: {
+        DMM_PROTECTED_ROLES: 'admin, break-glass-*',
+        DMM_ALLOWED_RESOURCE_ACCOUNTS: '111122223333,444455556666',
+        DMM_REQUIRED_ROLE_TAG: 'dmm-aws=managed',
+      },
     });
     expect(config.guardrails).toEqual({
       ownershipTagKey: 'dmm:data-product',
@@ -70,7 +97,11 @@ describe('loadConfig', () => {
       allowedResourceAccounts: ['111122223333', '444455556666'],
       requiredRoleTag: 'dmm-aws=managed',
     });
-    expect(loadConfig({ cwd, env: { DMM_ALLOWED_RESOURCE_ACCOUNTS: '*' } }).guardrails.allowedResourceAccounts).toBe('*');
-    expect(() => loadConfig({ cwd, env: { DMM_ALLOWED_RESOURCE_ACCOUNTS: 'acme' } })).toThrow(/guardrails\.allowedResourceAccounts.*12-digit.*\(env DMM_ALLOWED_RESOURCE_ACCOUNTS\)/s);
+    expect(loadConfig({ cwd, env: { DMM_ALLOWED_RESOURCE_ACCOUNTS: '*' } }).guardrails.allowedResourceAccounts).toBe(
+      '*',
+    );
+    expect(() => loadConfig({ cwd, env: { DMM_ALLOWED_RESOURCE_ACCOUNTS: 'acme' } })).toThrow(
+      /guardrails\.allowedResourceAccounts.*12-digit.*\(env DMM_ALLOWED_RESOURCE_ACCOUNTS\)/s,
+    );
   });
 });

@@ -25,7 +25,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     );
   }
   const port = await freePort();
-  moto = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  moto = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   moto.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const endpoint = `http://127.0.0.1:${port}`;
@@ -42,7 +44,9 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -50,7 +54,8 @@ async function freePort(): Promise<number> {
 async function waitUntilUp(endpoint: string, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (moto?.exitCode !== null && moto?.exitCode !== undefined) throw new Error(`moto exited with ${moto.exitCode}:\n${stderr()}`);
+    if (moto?.exitCode !== null && moto?.exitCode !== undefined)
+      throw new Error(`moto exited with ${moto.exitCode}:\n${stderr()}`);
     try {
       const res = await fetch(`${endpoint}/moto-api/`);
       if (res.status < 500) return;

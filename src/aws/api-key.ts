@@ -47,9 +47,13 @@ export class SecretApiKey {
     try {
       secret = (await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }))).SecretString;
     } catch (error) {
-      throw new Error(`cannot read the API key secret ${this.secretId}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`, { cause: error });
+      throw new Error(
+        `cannot read the API key secret ${this.secretId}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`,
+        { cause: error },
+      );
     }
-    if (secret === undefined) throw new Error(`secret ${this.secretId} has no string value (binary secrets are not supported)`);
+    if (secret === undefined)
+      throw new Error(`secret ${this.secretId} has no string value (binary secrets are not supported)`);
     return apiKeyFromSecret(secret, this.secretId);
   }
 }
@@ -68,11 +72,15 @@ export function apiKeyFromSecret(secret: string, secretId: string): string {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new Error(`secret ${secretId} looks like JSON but does not parse; store the key as plain text or as {"apiKey": "..."}`);
+    throw new Error(
+      `secret ${secretId} looks like JSON but does not parse; store the key as plain text or as {"apiKey": "..."}`,
+    );
   }
   const apiKey = typeof parsed === 'object' && parsed !== null ? (parsed as { apiKey?: unknown }).apiKey : undefined;
   if (typeof apiKey !== 'string' || apiKey.trim() === '') {
-    throw new Error(`secret ${secretId} is JSON without a non-empty string "apiKey"; store the key as plain text or as {"apiKey": "..."}`);
+    throw new Error(
+      `secret ${secretId} is JSON without a non-empty string "apiKey"; store the key as plain text or as {"apiKey": "..."}`,
+    );
   }
   return apiKey.trim();
 }

@@ -28,7 +28,12 @@ import {
   type PolicyVersion,
   type Role,
 } from '@aws-sdk/client-iam';
-import { validatePath, validatePolicyDocumentCharacters, validatePolicyName, validateRoleName } from '../model/iam-rules.js';
+import {
+  validatePath,
+  validatePolicyDocumentCharacters,
+  validatePolicyName,
+  validateRoleName,
+} from '../model/iam-rules.js';
 import {
   IAM_LIMITS,
   IamError,
@@ -206,7 +211,9 @@ export class AwsIamAccount implements IamAccount {
     const policies: InlinePolicy[] = [];
     for (const name of names) {
       try {
-        const { PolicyDocument } = await this.client.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name })).catch(rethrow);
+        const { PolicyDocument } = await this.client
+          .send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }))
+          .catch(rethrow);
         policies.push({ name, document: decodePolicyDocument(PolicyDocument ?? '') });
       } catch (error) {
         // Deleted between the list and the read: it is gone, which is what the caller should see.
@@ -235,13 +242,17 @@ export class AwsIamAccount implements IamAccount {
           `over the limit of ${IAM_LIMITS.inlineRoleCharacters}.`,
       );
     }
-    await this.client.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: document })).catch(rethrow);
+    await this.client
+      .send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: document }))
+      .catch(rethrow);
   }
 
   async deleteInlinePolicy(roleName: string, policyName: string): Promise<void> {
     validateRoleName(roleName);
     validatePolicyName(policyName);
-    await this.ignoringNoSuchEntity(() => this.client.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
+    await this.ignoringNoSuchEntity(() =>
+      this.client.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
+    );
   }
 
   async listAttachedPolicies(roleName: string): Promise<ManagedPolicyRef[]> {
@@ -251,7 +262,8 @@ export class AwsIamAccount implements IamAccount {
       (page) => page.AttachedPolicies,
     );
     return attached.map(({ PolicyName, PolicyArn }) => {
-      if (!PolicyName || !PolicyArn) throw new Error(`ListAttachedRolePolicies ${roleName} answered an entry without name or ARN`);
+      if (!PolicyName || !PolicyArn)
+        throw new Error(`ListAttachedRolePolicies ${roleName} answered an entry without name or ARN`);
       return { name: PolicyName, arn: PolicyArn, path: policyPathFromArn(PolicyArn, PolicyName) };
     });
   }
@@ -261,7 +273,12 @@ export class AwsIamAccount implements IamAccount {
     return this.versionDocument(policyArn, defaultVersionOf(policy));
   }
 
-  async putManagedPolicy(roleName: string, path: string, policyName: string, document: string): Promise<ManagedPolicyRef> {
+  async putManagedPolicy(
+    roleName: string,
+    path: string,
+    policyName: string,
+    document: string,
+  ): Promise<ManagedPolicyRef> {
     validateRoleName(roleName);
     validatePath(path);
     validatePolicyName(policyName);
@@ -283,7 +300,9 @@ export class AwsIamAccount implements IamAccount {
 
   async deleteManagedPolicy(roleName: string, policyArn: string): Promise<void> {
     validateRoleName(roleName);
-    await this.ignoringNoSuchEntity(() => this.client.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn })));
+    await this.ignoringNoSuchEntity(() =>
+      this.client.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn })),
+    );
     let versions: PolicyVersion[];
     try {
       versions = await this.listPolicyVersions(policyArn);
@@ -330,8 +349,11 @@ export class AwsIamAccount implements IamAccount {
   }
 
   private async versionDocument(arn: string, versionId: string): Promise<string> {
-    const { PolicyVersion: version } = await this.client.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId })).catch(rethrow);
-    if (version?.Document === undefined) throw new Error(`GetPolicyVersion ${arn} ${versionId} answered without a document`);
+    const { PolicyVersion: version } = await this.client
+      .send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId }))
+      .catch(rethrow);
+    if (version?.Document === undefined)
+      throw new Error(`GetPolicyVersion ${arn} ${versionId} answered without a document`);
     return decodePolicyDocument(version.Document);
   }
 
@@ -344,7 +366,9 @@ export class AwsIamAccount implements IamAccount {
 
   private async createPolicy(arn: string, path: string, name: string, document: string): Promise<void> {
     try {
-      await this.client.send(new CreatePolicyCommand({ PolicyName: name, Path: path, PolicyDocument: document })).catch(rethrow);
+      await this.client
+        .send(new CreatePolicyCommand({ PolicyName: name, Path: path, PolicyDocument: document }))
+        .catch(rethrow);
     } catch (error) {
       if (!(error instanceof IamError && error.code === 'EntityAlreadyExists')) throw error;
       // Created meanwhile (another writer, or IAM's eventual consistency hid it from GetPolicy):
@@ -352,7 +376,10 @@ export class AwsIamAccount implements IamAccount {
       // in the account regardless of path.
       const existing = await this.findPolicy(arn);
       if (!existing) {
-        throw new IamError('EntityAlreadyExists', `A managed policy named ${name} already exists outside path ${path}; policy names are unique in the account.`);
+        throw new IamError(
+          'EntityAlreadyExists',
+          `A managed policy named ${name} already exists outside path ${path}; policy names are unique in the account.`,
+        );
       }
       await this.updatePolicy(arn, existing, document);
     }
@@ -365,9 +392,12 @@ export class AwsIamAccount implements IamAccount {
     const versions = await this.listPolicyVersions(arn);
     if (versions.length >= IAM_LIMITS.managedPolicyVersions) {
       const oldest = oldestNonDefault(versions);
-      if (oldest) await this.client.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: oldest })).catch(rethrow);
+      if (oldest)
+        await this.client.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: oldest })).catch(rethrow);
     }
-    await this.client.send(new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: document, SetAsDefault: true })).catch(rethrow);
+    await this.client
+      .send(new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: document, SetAsDefault: true }))
+      .catch(rethrow);
   }
 
   /** AttachRolePolicy is idempotent, but an unneeded call is still a write (and a CloudTrail entry). */
@@ -383,7 +413,8 @@ function roleInfo(role: Role): RoleInfo {
   const tags: Record<string, string> = {};
   for (const { Key, Value } of role.Tags ?? []) {
     // defineProperty: a tag key `__proto__` must stay a tag, not change the object's prototype.
-    if (Key !== undefined) Object.defineProperty(tags, Key, { value: Value ?? '', enumerable: true, writable: true, configurable: true });
+    if (Key !== undefined)
+      Object.defineProperty(tags, Key, { value: Value ?? '', enumerable: true, writable: true, configurable: true });
   }
   return { name: role.RoleName, arn: role.Arn, path: role.Path ?? '/', tags };
 }

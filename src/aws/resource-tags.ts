@@ -49,7 +49,8 @@ export class AwsResourceTagReader implements ResourceTagReader {
   private readonly glueByRegion = new Map<string, GlueClient>();
 
   constructor(options: AwsResourceTagReaderOptions = {}) {
-    this.s3 = options.s3Client ?? createResourceTagS3Client(options.region !== undefined ? { region: options.region } : {});
+    this.s3 =
+      options.s3Client ?? createResourceTagS3Client(options.region !== undefined ? { region: options.region } : {});
     this.injectedGlue = options.glueClient;
   }
 

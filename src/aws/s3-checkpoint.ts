@@ -24,7 +24,9 @@ export class CheckpointConflictError extends Error {
     readonly bucket: string,
     readonly key: string,
   ) {
-    super(`checkpoint s3://${bucket}/${key} was changed by another poller since it was read; stopping without overwriting it`);
+    super(
+      `checkpoint s3://${bucket}/${key} was changed by another poller since it was read; stopping without overwriting it`,
+    );
     this.name = 'CheckpointConflictError';
   }
 }
@@ -71,14 +73,19 @@ export class S3Checkpoint implements Checkpoint {
         this.known = 'absent';
         return undefined;
       }
-      throw new Error(`cannot read checkpoint ${this.location}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`, { cause: error });
+      throw new Error(
+        `cannot read checkpoint ${this.location}: ${awsErrorCode(error) ?? 'error'}: ${messageOf(error)}`,
+        { cause: error },
+      );
     }
     if (!etag) throw new Error(`checkpoint ${this.location} has no ETag; conditional writes need one`);
     // Starting over from the beginning would replay the whole feed: a damaged checkpoint is an
     // error for a person to look at, never "no checkpoint".
     const parsed = checkpointSchema.safeParse(parseJson(text));
     if (!parsed.success) {
-      throw new Error(`checkpoint ${this.location} is damaged: expected JSON {"lastEventId": "...", "updatedAt": "..."}`);
+      throw new Error(
+        `checkpoint ${this.location} is damaged: expected JSON {"lastEventId": "...", "updatedAt": "..."}`,
+      );
     }
     this.known = { etag };
     return parsed.data.lastEventId;
@@ -90,7 +97,13 @@ export class S3Checkpoint implements Checkpoint {
     const condition = typeof this.known === 'object' ? { IfMatch: this.known.etag } : { IfNoneMatch: '*' };
     try {
       const { ETag } = await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: body, ContentType: 'application/json', ...condition }),
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key,
+          Body: body,
+          ContentType: 'application/json',
+          ...condition,
+        }),
       );
       // Without an ETag the next write could not be conditional; read() learns it again.
       this.known = ETag ? { etag: ETag } : 'unknown';
@@ -101,7 +114,9 @@ export class S3Checkpoint implements Checkpoint {
       if (code === 'PreconditionFailed' || code === 'ConditionalRequestConflict' || httpStatusOf(error) === 412) {
         throw new CheckpointConflictError(this.bucket, this.key);
       }
-      throw new Error(`cannot write checkpoint ${this.location}: ${code ?? 'error'}: ${messageOf(error)}`, { cause: error });
+      throw new Error(`cannot write checkpoint ${this.location}: ${code ?? 'error'}: ${messageOf(error)}`, {
+        cause: error,
+      });
     }
   }
 

@@ -89,7 +89,10 @@ function batches(entries: SendMessageBatchRequestEntry[]): SendMessageBatchReque
 function entryBytes(entry: SendMessageBatchRequestEntry): number {
   let bytes = Buffer.byteLength(entry.MessageBody ?? '', 'utf8');
   for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
-    bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value.DataType ?? '', 'utf8') + Buffer.byteLength(value.StringValue ?? '', 'utf8');
+    bytes +=
+      Buffer.byteLength(name, 'utf8') +
+      Buffer.byteLength(value.DataType ?? '', 'utf8') +
+      Buffer.byteLength(value.StringValue ?? '', 'utf8');
   }
   return bytes;
 }
@@ -168,14 +171,24 @@ export class SqsFifoQueue implements EventQueue {
   async release(receipt: string, delayMs = 0): Promise<void> {
     // SQS counts visibility in whole seconds: round up so a retry never comes early.
     const seconds = Math.min(Math.max(Math.ceil(delayMs / 1000), 0), SQS_LIMITS.maxVisibilitySeconds);
-    await this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds }));
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queueUrl,
+        ReceiptHandle: receipt,
+        VisibilityTimeout: seconds,
+      }),
+    );
   }
 
   async size(): Promise<number> {
     const { Attributes = {} } = await this.client.send(
       new GetQueueAttributesCommand({
         QueueUrl: this.queueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
       }),
     );
     return (
@@ -190,7 +203,9 @@ export class SqsFifoQueue implements EventQueue {
   private async sendBatch(batch: SendMessageBatchRequestEntry[], messages: OutgoingMessage[]): Promise<void> {
     let pending = batch;
     for (let attempt = 1; ; attempt++) {
-      const { Failed = [] } = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }));
+      const { Failed = [] } = await this.client.send(
+        new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }),
+      );
       if (Failed.length === 0) return;
       // A sender fault (bad id, too large) fails the same way again; anything else gets one retry.
       if (attempt > 1 || Failed.some((f) => f.SenderFault)) throw this.sendError(Failed, messages);
@@ -233,7 +248,9 @@ export class SqsFifoQueue implements EventQueue {
     try {
       event = JSON.parse(message.Body ?? '') as FeedEvent;
     } catch {
-      throw new Error(`SQS message ${message.MessageId} on ${this.queueUrl} is not JSON; with a redrive policy SQS moves it to the dead-letter queue after maxReceiveCount receives`);
+      throw new Error(
+        `SQS message ${message.MessageId} on ${this.queueUrl} is not JSON; with a redrive policy SQS moves it to the dead-letter queue after maxReceiveCount receives`,
+      );
     }
     if (typeof event !== 'object' || event === null || typeof event.id !== 'string') {
       throw new Error(`SQS message ${message.MessageId} on ${this.queueUrl} is not an event with a string id`);

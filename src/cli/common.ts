@@ -17,10 +17,19 @@ export interface GlobalOptions {
 export function addConnectionOptions(command: Command): Command {
   return command
     .option('-c, --config <file>', 'YAML config file (default: ./dmm-aws.yaml when present)')
-    .option('--dmm-url <url>', 'Data Mesh Manager / Entropy Data API base URL (env DMM_BASE_URL; default the local simulator http://127.0.0.1:8080). The API key is read from DMM_API_KEY, never from a flag')
+    .option(
+      '--dmm-url <url>',
+      'Data Mesh Manager / Entropy Data API base URL (env DMM_BASE_URL; default the local simulator http://127.0.0.1:8080). The API key is read from DMM_API_KEY, never from a flag',
+    )
     .option('--api-generation <generation>', 'auto | access | datausageagreements (env DMM_API_GENERATION)')
-    .option('--state-dir <dir>', 'where the checkpoint, queue and dead letters live (env DMM_STATE_DIR; default ./.dmm-aws)')
-    .option('--aws-state <file>', 'state file of the local stand-in AWS account (env DMM_AWS_STATE_FILE; default ./.dmm-aws/aws-account.json)')
+    .option(
+      '--state-dir <dir>',
+      'where the checkpoint, queue and dead letters live (env DMM_STATE_DIR; default ./.dmm-aws)',
+    )
+    .option(
+      '--aws-state <file>',
+      'state file of the local stand-in AWS account (env DMM_AWS_STATE_FILE; default ./.dmm-aws/aws-account.json)',
+    )
     .option('--log-level <level>', 'debug | info | warn | error (env LOG_LEVEL)')
     .option('--log-format <format>', 'pretty (default on a terminal) | json (one JSON object per line)');
 }
@@ -40,7 +49,8 @@ export function configFrom(options: GlobalOptions): Config {
 
 export function loggerFrom(options: GlobalOptions, config: Config): Logger {
   const format = options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json');
-  if (format !== 'pretty' && format !== 'json') throw new Error(`--log-format must be pretty or json, got '${String(format)}'`);
+  if (format !== 'pretty' && format !== 'json')
+    throw new Error(`--log-format must be pretty or json, got '${String(format)}'`);
   return createLogger(format === 'json' ? jsonLinesSink() : prettySink(), config.logLevel);
 }
 

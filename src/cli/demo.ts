@@ -49,10 +49,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await seedIamAccountFromFile(iam, join(EXAMPLES, 'local-aws.yaml'));
     const log = createLogger(options.logSink ?? (() => {}), 'warn');
     const ctx: SyncContext = {
-      dmm: new DmmHttpClient({ baseUrl: simulator.url, apiKey: simulator.apiKey, maxAttempts: 3, retryBaseDelayMs: 100 }),
+      dmm: new DmmHttpClient({
+        baseUrl: simulator.url,
+        apiKey: simulator.apiKey,
+        maxAttempts: 3,
+        retryBaseDelayMs: 100,
+      }),
       iam,
       log,
-      resolve: { accountId: iam.accountId, partition: iam.partition, defaultRegion: 'eu-central-1', athenaQueryResultsLocation: 's3://acme-athena-results/marketing/' },
+      resolve: {
+        accountId: iam.accountId,
+        partition: iam.partition,
+        defaultRegion: 'eu-central-1',
+        athenaQueryResultsLocation: 's3://acme-athena-results/marketing/',
+      },
     };
     let checkpoint = new FileCheckpoint(join(work, 'checkpoint.json'));
     let queue = new MemoryFifoQueue();
@@ -114,11 +124,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
 function narrate(result: EventResult): string {
   const { event, target } = result;
-  const subject = target.kind === 'agreement' ? target.agreementId : target.kind === 'dataProduct' ? target.dataProductId : '';
+  const subject =
+    target.kind === 'agreement' ? target.agreementId : target.kind === 'dataProduct' ? target.dataProductId : '';
   const head = `▶ ${event.type.slice(event.type.lastIndexOf('.') + 1)}${subject ? ` ${subject}` : ''}`;
-  if (result.outcomes.length === 0) return dim(`${head}: skipped (${target.kind === 'ignore' ? target.reason : 'nothing to do'})\n`);
+  if (result.outcomes.length === 0)
+    return dim(`${head}: skipped (${target.kind === 'ignore' ? target.reason : 'nothing to do'})\n`);
   const quiet = result.outcomes.every(
-    (o) => o.decision !== 'failed' && o.changes.length === 0 && !o.report?.tagsWritten && (o.report?.provisioning ?? 'unchanged') === 'unchanged',
+    (o) =>
+      o.decision !== 'failed' &&
+      o.changes.length === 0 &&
+      !o.report?.tagsWritten &&
+      (o.report?.provisioning ?? 'unchanged') === 'unchanged',
   );
   if (quiet) {
     const summary = result.outcomes.map((o) => `${o.agreementId}: ${o.decision} (${o.effect})`).join('; ');
@@ -130,9 +146,14 @@ function narrate(result: EventResult): string {
     for (const change of outcome.changes) lines.push(indent(formatChange(change), 2));
     const report = outcome.report;
     if (report && (report.tagsWritten || report.provisioning !== 'unchanged')) {
-      const custom = Object.entries(report.custom).map(([k, v]) => `${k}=${v}`).join(', ');
+      const custom = Object.entries(report.custom)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ');
       lines.push(
-        indent(`↩ reported back: tags [${report.tags.join(', ')}]${custom ? `; custom {${custom}}` : ''}; provisioning: ${report.provisioning}`, 2),
+        indent(
+          `↩ reported back: tags [${report.tags.join(', ')}]${custom ? `; custom {${custom}}` : ''}; provisioning: ${report.provisioning}`,
+          2,
+        ),
       );
     }
   }

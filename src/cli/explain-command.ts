@@ -29,7 +29,10 @@ export function registerExplainCommand(program: Command): void {
     if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else process.stdout.write(`${'agreements' in result ? formatRole(result) : formatAgreement(result)}\n`);
   });
-  command.addHelpText('after', '\nExamples:\n  $ dmm-aws explain agr-orders-s3\n  $ dmm-aws explain --role marketing-analytics-consumer --json\n');
+  command.addHelpText(
+    'after',
+    '\nExamples:\n  $ dmm-aws explain agr-orders-s3\n  $ dmm-aws explain --role marketing-analytics-consumer --json\n',
+  );
 }
 
 function formatAgreement(e: AgreementExplanation): string {
@@ -42,22 +45,38 @@ function formatAgreement(e: AgreementExplanation): string {
   const { outcome } = e;
   lines.push(`  decision: ${bold(outcome.decision)} — ${outcome.reason}`);
   if (e.holdings.length === 0) lines.push('  holds: no statements on any role');
-  for (const h of e.holdings) lines.push(`  holds: ${h.statements.length} statement(s) on ${h.role} in ${h.policies.join(', ')}`);
+  for (const h of e.holdings)
+    lines.push(`  holds: ${h.statements.length} statement(s) on ${h.role} in ${h.policies.join(', ')}`);
   if (e.inSync) lines.push(green('  in sync: AWS matches what the agreement says.'));
-  else if (outcome.changes.length === 0) lines.push(yellow('  not in sync: the grant cannot be made (see the decision).'));
-  else lines.push(yellow(`  not in sync: a reconcile would make ${outcome.changes.length} change(s):`), ...outcome.changes.map((c) => indent(formatChange(c, false), 4)));
+  else if (outcome.changes.length === 0)
+    lines.push(yellow('  not in sync: the grant cannot be made (see the decision).'));
+  else
+    lines.push(
+      yellow(`  not in sync: a reconcile would make ${outcome.changes.length} change(s):`),
+      ...outcome.changes.map((c) => indent(formatChange(c, false), 4)),
+    );
   return lines.join('\n');
 }
 
 function formatRole(r: RoleExplanation): string {
-  if (!r.exists) return red(`Role ${r.role} does not exist in this account (or is outside the roles this tool may manage).`);
+  if (!r.exists)
+    return red(`Role ${r.role} does not exist in this account (or is outside the roles this tool may manage).`);
   const lines = [bold(`Role ${r.role}`)];
   if (r.outOfReach) lines.push(red(`  out of reach: ${r.outOfReach}`));
-  lines.push(`  inline policies: ${r.inlineCharacters.used} of ${r.inlineCharacters.limit} characters; managed: ${r.managedPacks.attached} pack(s) + ${r.managedPacks.others} other of ${r.managedPacks.limit} attachments`);
+  lines.push(
+    `  inline policies: ${r.inlineCharacters.used} of ${r.inlineCharacters.limit} characters; managed: ${r.managedPacks.attached} pack(s) + ${r.managedPacks.others} other of ${r.managedPacks.limit} attachments`,
+  );
   if (r.agreements.length === 0) lines.push(dim('  no dmm-aws statements on this role'));
   for (const a of r.agreements) {
-    const mark = a.effect === 'unchanged' ? green('explained') : a.decision === 'failed' ? red('failed') : yellow(`would be ${a.effect}`);
-    lines.push(`  ${bold(a.agreementId)}: ${a.statements} statement(s) in ${a.policies.join(', ')} — ${mark}: ${a.reason}`);
+    const mark =
+      a.effect === 'unchanged'
+        ? green('explained')
+        : a.decision === 'failed'
+          ? red('failed')
+          : yellow(`would be ${a.effect}`);
+    lines.push(
+      `  ${bold(a.agreementId)}: ${a.statements} statement(s) in ${a.policies.join(', ')} — ${mark}: ${a.reason}`,
+    );
   }
   return lines.join('\n');
 }

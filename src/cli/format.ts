@@ -17,7 +17,8 @@ export function formatOutcome(outcome: AgreementOutcome): string {
   const color = DECISION_COLOR[outcome.decision];
   const head = `${bold(outcome.agreementId)}  ${color(outcome.decision.toUpperCase())} (${outcome.effect})`;
   const lines = [head, `  ${outcome.reason}`];
-  if (outcome.role && outcome.decision === 'grant') lines.push(`  role ${outcome.role}; policies ${outcome.policyNames.join(', ') || '-'}`);
+  if (outcome.role && outcome.decision === 'grant')
+    lines.push(`  role ${outcome.role}; policies ${outcome.policyNames.join(', ') || '-'}`);
   return lines.join('\n');
 }
 
@@ -25,7 +26,8 @@ export function formatChange(change: Change, withDocument = true): string {
   const what = describeChange(change);
   const who = change.agreementIds.length ? ` (agreements: ${change.agreementIds.join(', ')})` : '';
   const note = change.note ? dim(` — ${change.note}`) : '';
-  if (change.action === 'delete' || change.action === 'revoke') return `${red(`- ${change.action}`)} ${what}${who}${note}`;
+  if (change.action === 'delete' || change.action === 'revoke')
+    return `${red(`- ${change.action}`)} ${what}${who}${note}`;
   const head = `${green(`+ ${change.action}`)} ${what}${who}${note}`;
   const document = 'document' in change ? change.document : undefined;
   return withDocument && document ? `${head}\n${indent(JSON.stringify(document, null, 2), 4)}` : head;
@@ -33,7 +35,9 @@ export function formatChange(change: Change, withDocument = true): string {
 
 export function formatPlan(result: ReconcileResult, applied: boolean): string {
   const count = (d: AgreementOutcome['decision']) => result.outcomes.filter((o) => o.decision === d).length;
-  const interesting = result.outcomes.filter((o) => o.effect !== 'absent' || o.decision === 'failed' || o.decision === 'grant');
+  const interesting = result.outcomes.filter(
+    (o) => o.effect !== 'absent' || o.decision === 'failed' || o.decision === 'grant',
+  );
   const lines: string[] = [];
   lines.push(
     bold(
@@ -43,7 +47,8 @@ export function formatPlan(result: ReconcileResult, applied: boolean): string {
     ),
   );
   if (interesting.length) lines.push('', ...interesting.map(formatOutcome));
-  if (result.changes.length) lines.push('', bold(applied ? 'Changes made:' : 'Changes to make:'), ...result.changes.map((c) => formatChange(c)));
+  if (result.changes.length)
+    lines.push('', bold(applied ? 'Changes made:' : 'Changes to make:'), ...result.changes.map((c) => formatChange(c)));
   else lines.push('', green('No changes: AWS matches Data Mesh Manager.'));
   if (!applied && result.changes.length) lines.push('', dim('Run `dmm-aws apply` to make these changes.'));
   return lines.join('\n');

@@ -14,27 +14,35 @@ export function registerLocalAwsCommand(program: Command): void {
         "and enforces IAM's rules (role must exist, name and document rules, 10,240-character inline budget, " +
         'managed policy size and attachment quota), so what works locally works on AWS.',
     );
-  addConnectionOptions(group.command('seed <roles.yaml>').description('create the roles described in a YAML file (see examples/local-aws.yaml)')).action(
-    async (file: string, options: GlobalOptions) => {
+  addConnectionOptions(
+    group
+      .command('seed <roles.yaml>')
+      .description('create the roles described in a YAML file (see examples/local-aws.yaml)'),
+  ).action(async (file: string, options: GlobalOptions) => {
+    const account = accountFrom(options);
+    const result = await seedIamAccountFromFile(account, file);
+    process.stdout.write(`seeded ${account.file}: ${JSON.stringify(result)}\n`);
+  });
+  addConnectionOptions(group.command('show [role]').description('print roles and the policies on them')).action(
+    async (roleName: string | undefined, options: GlobalOptions) => {
       const account = accountFrom(options);
-      const result = await seedIamAccountFromFile(account, file);
-      process.stdout.write(`seeded ${account.file}: ${JSON.stringify(result)}\n`);
+      const roles = (await account.listRoles()).filter((r) => !roleName || r.name === roleName);
+      if (roleName && roles.length === 0) throw new Error(`no role named ${roleName} in ${account.file}`);
+      for (const role of roles) {
+        process.stdout.write(`${bold(role.name)} ${dim(role.arn)}\n`);
+        for (const policy of await account.listInlinePolicies(role.name)) {
+          process.stdout.write(
+            `  inline ${policy.name}\n${indent(JSON.stringify(JSON.parse(policy.document), null, 2), 4)}\n`,
+          );
+        }
+        for (const ref of await account.listAttachedPolicies(role.name)) {
+          process.stdout.write(
+            `  managed ${ref.arn}\n${indent(JSON.stringify(JSON.parse(await account.getManagedPolicyDocument(ref.arn)), null, 2), 4)}\n`,
+          );
+        }
+      }
     },
   );
-  addConnectionOptions(group.command('show [role]').description('print roles and the policies on them')).action(async (roleName: string | undefined, options: GlobalOptions) => {
-    const account = accountFrom(options);
-    const roles = (await account.listRoles()).filter((r) => !roleName || r.name === roleName);
-    if (roleName && roles.length === 0) throw new Error(`no role named ${roleName} in ${account.file}`);
-    for (const role of roles) {
-      process.stdout.write(`${bold(role.name)} ${dim(role.arn)}\n`);
-      for (const policy of await account.listInlinePolicies(role.name)) {
-        process.stdout.write(`  inline ${policy.name}\n${indent(JSON.stringify(JSON.parse(policy.document), null, 2), 4)}\n`);
-      }
-      for (const ref of await account.listAttachedPolicies(role.name)) {
-        process.stdout.write(`  managed ${ref.arn}\n${indent(JSON.stringify(JSON.parse(await account.getManagedPolicyDocument(ref.arn)), null, 2), 4)}\n`);
-      }
-    }
-  });
 }
 
 function accountFrom(options: GlobalOptions): FileIamAccount {

@@ -11,7 +11,7 @@ const program = new Command()
   .name('dmm-aws')
   .description(
     'Keeps AWS IAM in step with the access agreements in Data Mesh Manager (Entropy Data).\n\n' +
-      'An active agreement gives the consumer data product\'s IAM role least-privilege read access to the ' +
+      "An active agreement gives the consumer data product's IAM role least-privilege read access to the " +
       "provider's output port (S3 bucket, S3 prefix, Glue table through Athena); when the agreement ends, " +
       'is canceled or deleted, that access goes away. Without configuration every command works against the ' +
       'bundled local simulator (http://127.0.0.1:8080) and a local stand-in for an AWS account.',
@@ -49,6 +49,7 @@ function reportFatal(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode;
   const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
   process.stderr.write(`dmm-aws: error: ${message}\n`);
-  if (process.env.LOG_LEVEL === 'debug' && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  if (process.env.LOG_LEVEL === 'debug' && error instanceof Error && error.stack)
+    process.stderr.write(`${error.stack}\n`);
   return 1;
 }

@@ -14,7 +14,11 @@ export function registerReconcileCommands(program: Command): void {
   for (const apply of [false, true]) {
     const command = program
       .command(apply ? 'apply' : 'plan')
-      .summary(apply ? 'make AWS match Data Mesh Manager now (full reconcile)' : 'show what a full reconcile would change, changing nothing')
+      .summary(
+        apply
+          ? 'make AWS match Data Mesh Manager now (full reconcile)'
+          : 'show what a full reconcile would change, changing nothing',
+      )
       .description(
         apply
           ? 'Full reconcile: read every agreement, resolve what access each active one grants, compare with the ' +
@@ -32,9 +36,13 @@ export function registerReconcileCommands(program: Command): void {
       const ctx = await buildContext(config, log);
       const result = await reconcileAll(ctx, {
         dryRun: !apply,
-        ...(options.progress !== false && !options.json ? { onProgress: progressReporter(apply ? 'apply' : 'plan') } : {}),
+        ...(options.progress !== false && !options.json
+          ? { onProgress: progressReporter(apply ? 'apply' : 'plan') }
+          : {}),
       });
-      process.stdout.write(options.json ? `${JSON.stringify(planJson(result, apply), null, 2)}\n` : `${formatPlan(result, apply)}\n`);
+      process.stdout.write(
+        options.json ? `${JSON.stringify(planJson(result, apply), null, 2)}\n` : `${formatPlan(result, apply)}\n`,
+      );
       if (result.outcomes.some((o) => o.decision === 'failed')) process.exitCode = 2;
     });
     command.addHelpText(

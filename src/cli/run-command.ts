@@ -23,14 +23,18 @@ export function registerRunCommand(program: Command): void {
         'and written to <state-dir>/dead-letter.jsonl. Stop with Ctrl-C: the checkpoint and queue stay consistent.',
     )
     .option('--once', 'stop when the feed is caught up and the queue is empty')
-    .option('--interval <seconds>', 'pause between polls when caught up (env DMM_POLL_INTERVAL_SECONDS; default 10, as the vendor recommends)');
+    .option(
+      '--interval <seconds>',
+      'pause between polls when caught up (env DMM_POLL_INTERVAL_SECONDS; default 10, as the vendor recommends)',
+    );
   addConnectionOptions(command).action(async (options: RunOptions) => {
     const config = configFrom(options);
     const log = loggerFrom(options, config);
     const ctx = await buildContext(config, log);
     const { checkpoint, queue, deadLetterFile } = localPipeline(config);
     const intervalMs = Number(options.interval ?? config.pollIntervalSeconds) * 1000;
-    if (!(intervalMs > 0)) throw new Error(`--interval must be a positive number of seconds, got '${options.interval}'`);
+    if (!(intervalMs > 0))
+      throw new Error(`--interval must be a positive number of seconds, got '${options.interval}'`);
 
     let stopping = false;
     const stop = () => {
@@ -50,10 +54,14 @@ export function registerRunCommand(program: Command): void {
           shouldStop: () => stopping,
           onDeadLetter: async (message, error) => {
             await mkdir(dirname(deadLetterFile), { recursive: true });
-            await appendFile(deadLetterFile, `${JSON.stringify({ at: new Date().toISOString(), event: message.event, attempts: message.receiveCount, error: errorMessage(error) })}\n`);
+            await appendFile(
+              deadLetterFile,
+              `${JSON.stringify({ at: new Date().toISOString(), event: message.event, attempts: message.receiveCount, error: errorMessage(error) })}\n`,
+            );
           },
         });
-        if (polled.events || drained.processed || drained.deadLettered) log.info('sync pass done', { ...drained, queued: polled.events, lastEventId: polled.lastEventId });
+        if (polled.events || drained.processed || drained.deadLettered)
+          log.info('sync pass done', { ...drained, queued: polled.events, lastEventId: polled.lastEventId });
         if (options.once && polled.caughtUp && (await queue.size()) === 0) break;
       } catch (error) {
         // Vendor guidance: after an error wait about a minute; never crash-loop on the feed.

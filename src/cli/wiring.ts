@@ -32,7 +32,10 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
     onRetry: (info) => log.warn('retrying Data Mesh Manager request', { ...info }),
   });
   const iam = await iamAccount(config);
-  const guardrails = guardrailsFrom(iam.accountId, { ...config.guardrails, managedRolePath: config.aws.managedRolePath });
+  const guardrails = guardrailsFrom(iam.accountId, {
+    ...config.guardrails,
+    managedRolePath: config.aws.managedRolePath,
+  });
   const resourceTags = guardrails.ownershipTagKey ? await resourceTagReader(config) : undefined;
   return {
     dmm,
@@ -47,7 +50,9 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
       partition: iam.partition,
       defaultRegion: config.aws.region,
       defaultAthenaWorkgroup: config.glue.athenaWorkgroup,
-      ...(config.glue.athenaQueryResultsLocation ? { athenaQueryResultsLocation: config.glue.athenaQueryResultsLocation } : {}),
+      ...(config.glue.athenaQueryResultsLocation
+        ? { athenaQueryResultsLocation: config.glue.athenaQueryResultsLocation }
+        : {}),
       ...(config.glue.athenaResultsShared ? { athenaResultsShared: true } : {}),
     },
   };
@@ -56,10 +61,17 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
 /** `local`: the file-backed stand-in; `aws`: the account of the standard AWS credentials. */
 async function iamAccount(config: Config): Promise<IamAccount> {
   if (config.aws.target === 'local') {
-    return new FileIamAccount({ file: config.aws.localStateFile, accountId: config.aws.accountId ?? DEFAULT_ACCOUNT_ID });
+    return new FileIamAccount({
+      file: config.aws.localStateFile,
+      accountId: config.aws.accountId ?? DEFAULT_ACCOUNT_ID,
+    });
   }
   const accountId = config.aws.accountId ?? (await callerAccount(config.aws.region));
-  return new AwsIamAccount({ client: createIamClient({ region: config.aws.region }), accountId, managedRolePath: config.aws.managedRolePath });
+  return new AwsIamAccount({
+    client: createIamClient({ region: config.aws.region }),
+    accountId,
+    managedRolePath: config.aws.managedRolePath,
+  });
 }
 
 /**
@@ -75,7 +87,10 @@ function grantTargets(config: Config): Pick<SyncContext, 'resourcePolicies' | 'l
     };
   }
   const clientOptions = { region: config.aws.region };
-  return { resourcePolicies: new AwsResourcePolicies({ clientOptions }), lakeFormation: new AwsLakeFormationPermissions({ clientOptions }) };
+  return {
+    resourcePolicies: new AwsResourcePolicies({ clientOptions }),
+    lakeFormation: new AwsLakeFormationPermissions({ clientOptions }),
+  };
 }
 
 /**
@@ -86,7 +101,10 @@ function grantTargets(config: Config): Pick<SyncContext, 'resourcePolicies' | 'l
  */
 function agreementIndex(config: Config): AgreementIndex {
   if (config.aws.target === 'aws' && config.aws.indexBucket) {
-    return new S3AgreementIndex({ client: createS3Client({ region: config.aws.region }), bucket: config.aws.indexBucket });
+    return new S3AgreementIndex({
+      client: createS3Client({ region: config.aws.region }),
+      bucket: config.aws.indexBucket,
+    });
   }
   return new FileAgreementIndex(join(config.stateDir, 'agreement-index.json'));
 }
@@ -95,7 +113,9 @@ function agreementIndex(config: Config): AgreementIndex {
 async function resourceTagReader(config: Config): Promise<ResourceTagReader> {
   if (config.aws.target === 'aws') return new AwsResourceTagReader({ region: config.aws.region });
   if (!config.aws.localResourceTagsFile) {
-    throw new Error('guardrails.ownershipTagKey is set, but the local target has no resource tags file: set DMM_LOCAL_RESOURCE_TAGS (aws.localResourceTagsFile)');
+    throw new Error(
+      'guardrails.ownershipTagKey is set, but the local target has no resource tags file: set DMM_LOCAL_RESOURCE_TAGS (aws.localResourceTagsFile)',
+    );
   }
   return FileResourceTags.fromFile(config.aws.localResourceTagsFile);
 }
@@ -106,7 +126,9 @@ async function callerAccount(region: string): Promise<string> {
     if (!identity.Account) throw new Error('STS returned no account');
     return identity.Account;
   } catch (error) {
-    throw new Error(`cannot tell which AWS account to manage: ${(error as Error).message}. Configure AWS credentials, or set DMM_AWS_ACCOUNT_ID`);
+    throw new Error(
+      `cannot tell which AWS account to manage: ${(error as Error).message}. Configure AWS credentials, or set DMM_AWS_ACCOUNT_ID`,
+    );
   }
 }
 

@@ -5,7 +5,13 @@ import type { FeedEvent } from '../model/events.js';
 import { readAgreement } from '../model/read-agreement.js';
 import { readDataProduct } from '../model/read-data-product.js';
 import { mapLimit } from '../util/map-limit.js';
-import type { AgreementFilter, DmmApi, ProvisioningReport, ProvisioningTransition, Team } from '../interfaces/dmm-api.js';
+import type {
+  AgreementFilter,
+  DmmApi,
+  ProvisioningReport,
+  ProvisioningTransition,
+  Team,
+} from '../interfaces/dmm-api.js';
 import { DmmApiError, DmmResponseFormatError } from './errors.js';
 import { DmmHttp, GONE, type DmmResponse, type Gone, type HttpOptions } from './http.js';
 import { nextLink } from './link.js';
@@ -101,7 +107,8 @@ export class DmmHttpClient implements DmmApi {
     const ids: string[] = [];
     for await (const item of this.paginate('/api/dataproducts', { p: 0 })) {
       const parsed = listedIdSchema.safeParse(item);
-      if (!parsed.success) throw new DmmResponseFormatError('GET', '/api/dataproducts', `data product #${ids.length} has no id`);
+      if (!parsed.success)
+        throw new DmmResponseFormatError('GET', '/api/dataproducts', `data product #${ids.length} has no id`);
       ids.push(parsed.data.id);
     }
     const products = await mapLimit(ids, DETAIL_CONCURRENCY, (id) => this.getDataProduct(id));
@@ -115,7 +122,11 @@ export class DmmHttpClient implements DmmApi {
     const parsed = teamSchema.safeParse(response.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new DmmResponseFormatError('GET', path, `team ${issue?.path.join('.') || '(document)'}: ${issue?.message ?? 'invalid'}`);
+      throw new DmmResponseFormatError(
+        'GET',
+        path,
+        `team ${issue?.path.join('.') || '(document)'}: ${issue?.message ?? 'invalid'}`,
+      );
     }
     const raw = response.body as Record<string, unknown>;
     return parsed.data.name ? { id: parsed.data.id, name: parsed.data.name, raw } : { id: parsed.data.id, raw };
@@ -132,7 +143,8 @@ export class DmmHttpClient implements DmmApi {
     transition: ProvisioningTransition,
     report: ProvisioningReport,
   ): Promise<'reported' | 'unsupported'> {
-    if ((await this.apiGeneration()) === 'datausageagreements' || this.provisioningSupported === false) return 'unsupported';
+    if ((await this.apiGeneration()) === 'datausageagreements' || this.provisioningSupported === false)
+      return 'unsupported';
     const agreementPath = `/api/access/${segment(agreementId)}`;
     let response: DmmResponse | Gone;
     try {
@@ -174,7 +186,8 @@ export class DmmHttpClient implements DmmApi {
     for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
     const seen = new Set<string>();
     while (url) {
-      if (seen.has(url.href)) throw new DmmResponseFormatError('GET', url.href, 'pagination loops back to a page already read');
+      if (seen.has(url.href))
+        throw new DmmResponseFormatError('GET', url.href, 'pagination loops back to a page already read');
       if (seen.size >= MAX_PAGES) throw new DmmResponseFormatError('GET', url.href, `more than ${MAX_PAGES} pages`);
       seen.add(url.href);
       const page = this.expectFound('GET', url.href, await this.http.request('GET', url));

@@ -64,7 +64,12 @@ export interface Problem {
  * Reads an RFC 7807 problem document, or falls back to the status text and a short excerpt
  * of whatever the server sent (proxies answer with HTML or plain text).
  */
-export function readProblem(status: number, statusText: string, bodyText: string, redact: (text: string) => string = (t) => t): Problem {
+export function readProblem(
+  status: number,
+  statusText: string,
+  bodyText: string,
+  redact: (text: string) => string = (t) => t,
+): Problem {
   // Redact before anything is cut: a cut through an echoed key would leave part of it behind.
   bodyText = redact(bodyText);
   const fallbackTitle = statusText || STATUS_CODES[status] || 'Error';

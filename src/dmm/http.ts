@@ -111,7 +111,9 @@ export class DmmHttp {
         ? new URL(pathOrUrl.slice(1), this.baseUrl)
         : new URL(pathOrUrl, relativeTo ?? this.baseUrl);
     if (url.origin !== this.baseUrl.origin) {
-      throw new Error(`Refusing to follow ${url.origin} from ${this.baseUrl.origin}: the API key is only sent to the configured server`);
+      throw new Error(
+        `Refusing to follow ${url.origin} from ${this.baseUrl.origin}: the API key is only sent to the configured server`,
+      );
     }
     return url;
   }
@@ -142,7 +144,13 @@ export class DmmHttp {
     }
   }
 
-  private async attempt(method: string, url: URL, urlText: string, options: RequestOptions, attempt: number): Promise<Attempt> {
+  private async attempt(
+    method: string,
+    url: URL,
+    urlText: string,
+    options: RequestOptions,
+    attempt: number,
+  ): Promise<Attempt> {
     const headers: Record<string, string> = {
       'x-api-key': this.apiKey,
       accept: options.accept ?? 'application/json',
@@ -194,7 +202,14 @@ export class DmmHttp {
         status: undefined,
         reason,
         // A fresh Error, not the original: fetch errors can carry the request (and its headers).
-        error: new DmmApiError({ status: undefined, title: reason, url: urlText, method, attempts: attempt, cause: new Error(reason) }),
+        error: new DmmApiError({
+          status: undefined,
+          title: reason,
+          url: urlText,
+          method,
+          attempts: attempt,
+          cause: new Error(reason),
+        }),
       };
     }
 

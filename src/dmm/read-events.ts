@@ -12,7 +12,9 @@ export class EventFormatError extends Error {
     readonly field: string,
     problem: string,
   ) {
-    super(`Event ${eventId === undefined ? `#${index}` : `"${eventId}" (#${index})`} in feed batch: ${field}: ${problem}`);
+    super(
+      `Event ${eventId === undefined ? `#${index}` : `"${eventId}" (#${index})`} in feed batch: ${field}: ${problem}`,
+    );
   }
 }
 

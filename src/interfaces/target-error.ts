@@ -23,7 +23,12 @@ export class TargetError extends Error {
   }
 }
 
-const PERMANENT: ReadonlySet<TargetErrorCode> = new Set(['NoSuchEntity', 'LimitExceeded', 'MalformedPolicyDocument', 'InvalidInput']);
+const PERMANENT: ReadonlySet<TargetErrorCode> = new Set([
+  'NoSuchEntity',
+  'LimitExceeded',
+  'MalformedPolicyDocument',
+  'InvalidInput',
+]);
 
 /** Refusals that retrying cannot fix: the agreement is reported as failed instead. */
 export function isPermanentTargetError(error: unknown): error is TargetError {

@@ -5,7 +5,12 @@
  */
 import { z } from 'zod';
 import { DEFAULT_INDEX_PREFIX } from '../aws/agreement-index.js';
-import { GUARDRAIL_ENVIRONMENT, guardrailSettingsFromEnv, guardrailSettingsSchema, type GuardrailSettings } from '../sync/guardrail-settings.js';
+import {
+  GUARDRAIL_ENVIRONMENT,
+  guardrailSettingsFromEnv,
+  guardrailSettingsSchema,
+  type GuardrailSettings,
+} from '../sync/guardrail-settings.js';
 import { managedRolePathSchema } from '../util/iam-path.js';
 
 export type FunctionName = 'poll-feed' | 'process-events' | 'reconcile';
@@ -24,13 +29,16 @@ export class EnvironmentError extends Error {
     readonly problems: EnvironmentProblem[],
   ) {
     const list = problems.map((p) => `${p.variable} ${p.problem}`).join('; ');
-    super(`The ${functionName} function is misconfigured: ${list}. See the environment contract in docs/adr/0003-serverless-shape.md.`);
+    super(
+      `The ${functionName} function is misconfigured: ${list}. See the environment contract in docs/adr/0003-serverless-shape.md.`,
+    );
     this.variables = problems.map((p) => p.variable);
   }
 }
 
 /** "is not set" for an absent variable, `message` for a present but bad one. */
-const notSetOr = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is not set' : message);
+const notSetOr = (message: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? 'is not set' : message;
 
 const requiredText = (message = 'must not be empty') => z.string({ error: notSetOr(message) });
 
@@ -42,31 +50,49 @@ const wholeNumber = (min: number, message: string) =>
     .pipe(z.number().int().min(min, message));
 
 const commonShape = {
-  DMM_BASE_URL: z.url({ protocol: /^https?$/, error: notSetOr('must be an http(s) URL, e.g. https://api.entropy-data.com') }),
+  DMM_BASE_URL: z.url({
+    protocol: /^https?$/,
+    error: notSetOr('must be an http(s) URL, e.g. https://api.entropy-data.com'),
+  }),
   // Secrets Manager accepts a name as well, but the contract (and Terraform) pass the ARN; a
   // value that is no ARN is most likely the API key itself pasted into the wrong variable.
-  DMM_API_KEY_SECRET_ARN: requiredText().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'must be a Secrets Manager secret ARN'),
-  DMM_API_GENERATION: z.enum(['auto', 'access', 'datausageagreements'], { error: 'must be one of auto, access, datausageagreements' }).default('auto'),
+  DMM_API_KEY_SECRET_ARN: requiredText().regex(
+    /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
+    'must be a Secrets Manager secret ARN',
+  ),
+  DMM_API_GENERATION: z
+    .enum(['auto', 'access', 'datausageagreements'], { error: 'must be one of auto, access, datausageagreements' })
+    .default('auto'),
   AWS_REGION: requiredText(),
   POWERTOOLS_SERVICE_NAME: z.string().default('dmm-aws'),
   POWERTOOLS_METRICS_NAMESPACE: z.string().default('dmm-aws'),
   POWERTOOLS_LOG_LEVEL: z
     .string()
     .transform((level) => level.toUpperCase())
-    .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'], { error: 'must be one of DEBUG, INFO, WARN, ERROR (or TRACE, CRITICAL, SILENT)' }))
+    .pipe(
+      z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'], {
+        error: 'must be one of DEBUG, INFO, WARN, ERROR (or TRACE, CRITICAL, SILENT)',
+      }),
+    )
     .default('INFO'),
 };
 
 /** The settings of the functions that write IAM (process-events, reconcile). */
 const iamShape = {
   DMM_ATHENA_WORKGROUP: z.string().default('primary'),
-  DMM_ATHENA_RESULTS_LOCATION: z.string().regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/').optional(),
+  DMM_ATHENA_RESULTS_LOCATION: z
+    .string()
+    .regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/')
+    .optional(),
   DMM_ATHENA_RESULTS_SHARED: z.enum(['true', 'false']).optional(),
   MANAGED_ROLE_PATH: managedRolePathSchema.default('/'),
   // The agreement index (src/aws/agreement-index.ts) lives in the state bucket: without it a
   // deleted agreement is found only by reading every managed role, longer than an event may take.
   STATE_BUCKET: requiredText(),
-  AGREEMENT_INDEX_PREFIX: z.string().regex(/^([^/].*\/)?$/, 'must be a key prefix ending in /, e.g. index/agreements/').default(DEFAULT_INDEX_PREFIX),
+  AGREEMENT_INDEX_PREFIX: z
+    .string()
+    .regex(/^([^/].*\/)?$/, 'must be a key prefix ending in /, e.g. index/agreements/')
+    .default(DEFAULT_INDEX_PREFIX),
 };
 
 type GuardrailVariable = keyof typeof GUARDRAIL_ENVIRONMENT;
@@ -75,15 +101,16 @@ type GuardrailVariable = keyof typeof GUARDRAIL_ENVIRONMENT;
  * The guardrail variables (src/sync/guardrail-settings.ts) are read as text here, so that they
  * belong to the contract, and validated as a whole by guardrailSettingsSchema in readEnvironment.
  */
-const guardrailShape = Object.fromEntries(Object.keys(GUARDRAIL_ENVIRONMENT).map((name) => [name, z.string().optional()])) as Record<
-  GuardrailVariable,
-  z.ZodOptional<z.ZodString>
->;
+const guardrailShape = Object.fromEntries(
+  Object.keys(GUARDRAIL_ENVIRONMENT).map((name) => [name, z.string().optional()]),
+) as Record<GuardrailVariable, z.ZodOptional<z.ZodString>>;
 
 const schemas = {
   'poll-feed': z.object({
     ...commonShape,
-    EVENT_QUEUE_URL: z.url({ protocol: /^https?$/, error: notSetOr('must be the SQS queue URL') }).refine((url) => url.endsWith('.fifo'), 'must be a FIFO queue URL (ending in .fifo)'),
+    EVENT_QUEUE_URL: z
+      .url({ protocol: /^https?$/, error: notSetOr('must be the SQS queue URL') })
+      .refine((url) => url.endsWith('.fifo'), 'must be a FIFO queue URL (ending in .fifo)'),
     STATE_BUCKET: requiredText(),
     CHECKPOINT_KEY: z.string().default('checkpoint/last-event-id.json'),
     POLL_REPEAT_SECONDS: wholeNumber(0, 'must be a whole number of seconds, 0 or more').default(0),
@@ -94,7 +121,7 @@ const schemas = {
     ...guardrailShape,
     // No default: a value that differs from the queue's redrive policy would dead-letter events
     // without reporting them, or report failures that are still going to be retried.
-    MAX_RECEIVE_COUNT: wholeNumber(1, 'must be a whole number, 1 or more (the queue\'s redrive maxReceiveCount)'),
+    MAX_RECEIVE_COUNT: wholeNumber(1, "must be a whole number, 1 or more (the queue's redrive maxReceiveCount)"),
   }),
   reconcile: z.object({ ...commonShape, ...iamShape, ...guardrailShape }),
 };
@@ -103,7 +130,9 @@ export type PollFeedEnvironment = z.infer<(typeof schemas)['poll-feed']>;
 export type ProcessEventsEnvironment = z.infer<(typeof schemas)['process-events']>;
 export type ReconcileEnvironment = z.infer<(typeof schemas)['reconcile']>;
 export type CommonEnvironment = z.infer<z.ZodObject<typeof commonShape>>;
-export type IamEnvironment = CommonEnvironment & z.infer<z.ZodObject<typeof iamShape>> & z.infer<z.ZodObject<typeof guardrailShape>>;
+export type IamEnvironment = CommonEnvironment &
+  z.infer<z.ZodObject<typeof iamShape>> &
+  z.infer<z.ZodObject<typeof guardrailShape>>;
 
 interface EnvironmentOf {
   'poll-feed': PollFeedEnvironment;
@@ -116,13 +145,20 @@ export function readEnvironment<F extends FunctionName>(functionName: F, env: No
   // Terraform writes an unset optional variable as "", which means "use the default" here.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = schemas[functionName].safeParse(present);
-  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), problem: issue.message }));
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '(environment)'),
+        problem: issue.message,
+      }));
   if (functionName !== 'poll-feed') problems.push(...guardrailProblems(present));
   if (!parsed.success || problems.length > 0) throw new EnvironmentError(functionName, problems);
   return parsed.data as EnvironmentOf[F];
 }
 
-const VARIABLE_OF_SETTING = Object.fromEntries(Object.entries(GUARDRAIL_ENVIRONMENT).map(([variable, setting]) => [setting, variable])) as Record<string, GuardrailVariable>;
+const VARIABLE_OF_SETTING = Object.fromEntries(
+  Object.entries(GUARDRAIL_ENVIRONMENT).map(([variable, setting]) => [setting, variable]),
+) as Record<string, GuardrailVariable>;
 
 function parseGuardrails(env: Record<string, string | undefined>) {
   return guardrailSettingsSchema.safeParse(guardrailSettingsFromEnv(env));
@@ -136,7 +172,13 @@ function guardrailProblems(env: Record<string, string | undefined>): Environment
     const [setting, index] = issue.path;
     const variable = VARIABLE_OF_SETTING[String(setting)] ?? '(guardrails)';
     // A list variable's bad entry is quoted, so the operator finds it in a long list.
-    const entries = typeof index === 'number' ? env[variable]?.split(',').map((entry) => entry.trim()).filter(Boolean) : undefined;
+    const entries =
+      typeof index === 'number'
+        ? env[variable]
+            ?.split(',')
+            .map((entry) => entry.trim())
+            .filter(Boolean)
+        : undefined;
     const entry = entries && typeof index === 'number' ? `has an entry '${entries[index]}' that ` : '';
     // Zod's own messages ("Too small: expected number to be >=1") start in upper case.
     const message = /^[A-Z]/.test(issue.message) ? `is invalid: ${issue.message}` : issue.message;
@@ -164,7 +206,10 @@ export interface FunctionIdentity {
  */
 export function functionIdentity(invokedFunctionArn: string): FunctionIdentity {
   const match = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([^:]+)(?::[^:]+)?$/.exec(invokedFunctionArn);
-  if (!match) throw new Error(`The invoked function ARN '${invokedFunctionArn}' is not a Lambda function ARN; cannot tell which AWS account to manage.`);
+  if (!match)
+    throw new Error(
+      `The invoked function ARN '${invokedFunctionArn}' is not a Lambda function ARN; cannot tell which AWS account to manage.`,
+    );
   const [, partition, region, accountId, functionName] = match as unknown as [string, string, string, string, string];
   return { partition, region, accountId, functionName };
 }

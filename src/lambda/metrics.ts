@@ -56,7 +56,8 @@ export class SyncMetrics {
   publish(): void {
     for (const name of this.counters) if (!this.counts.has(name)) this.counts.set(name, 0);
     for (const [name, value] of this.counts) this.powertools.addMetric(METRIC[name], MetricUnit.Count, value);
-    if (this.lagSeconds !== undefined) this.powertools.addMetric(METRIC.FeedLagSeconds, MetricUnit.Seconds, this.lagSeconds);
+    if (this.lagSeconds !== undefined)
+      this.powertools.addMetric(METRIC.FeedLagSeconds, MetricUnit.Seconds, this.lagSeconds);
     this.counts.clear();
     this.lagSeconds = undefined;
     this.powertools.publishStoredMetrics();

@@ -51,11 +51,18 @@ function coldStart(env: PollFeedEnvironment): Pipeline {
     runtime: createRuntime(env, ['EventsRead', 'EventsQueued']),
     env,
     queue: new SqsFifoQueue({ client: createSqsClient({ region: env.AWS_REGION }), queueUrl: env.EVENT_QUEUE_URL }),
-    checkpoint: new S3Checkpoint({ client: createS3Client({ region: env.AWS_REGION }), bucket: env.STATE_BUCKET, key: env.CHECKPOINT_KEY }),
+    checkpoint: new S3Checkpoint({
+      client: createS3Client({ region: env.AWS_REGION }),
+      bucket: env.STATE_BUCKET,
+      key: env.CHECKPOINT_KEY,
+    }),
   };
 }
 
-async function pollUntilDone({ runtime, env, queue, checkpoint }: Pipeline, context: Context): Promise<PollFeedSummary> {
+async function pollUntilDone(
+  { runtime, env, queue, checkpoint }: Pipeline,
+  context: Context,
+): Promise<PollFeedSummary> {
   const { log, metrics } = runtime;
   const repeatMs = env.POLL_REPEAT_SECONDS * 1000;
   const outOfTime = () => timeLeftMs(context, SAFETY_MARGIN_MS) <= 0;
@@ -65,7 +72,10 @@ async function pollUntilDone({ runtime, env, queue, checkpoint }: Pipeline, cont
   try {
     for (;;) {
       const started = Date.now();
-      const result = await pollFeed({ dmm: feed.dmm, queue: counted.queue, checkpoint, log }, { shouldStop: outOfTime });
+      const result = await pollFeed(
+        { dmm: feed.dmm, queue: counted.queue, checkpoint, log },
+        { shouldStop: outOfTime },
+      );
       summary.polls++;
       summary.pages += result.pages;
       summary.events += result.events;

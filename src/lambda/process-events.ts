@@ -20,8 +20,14 @@ type Pipeline = SyncPipeline<ProcessEventsEnvironment>;
 const feedEventSchema = z.looseObject({ id: z.string().min(1), type: z.string().min(1) });
 
 /** The handler over `env`, read on the first invocation (cold start). */
-export function createProcessEventsHandler(env: NodeJS.ProcessEnv = process.env): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
-  return createSyncHandler(() => readEnvironment('process-events', env), ['Grants', 'Revokes', 'Failures', 'DeadLettered'], processBatch);
+export function createProcessEventsHandler(
+  env: NodeJS.ProcessEnv = process.env,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  return createSyncHandler(
+    () => readEnvironment('process-events', env),
+    ['Grants', 'Revokes', 'Failures', 'DeadLettered'],
+    processBatch,
+  );
 }
 
 export const handler = createProcessEventsHandler();
@@ -45,7 +51,10 @@ async function processBatch(pipeline: Pipeline, event: SQSEvent): Promise<SQSBat
   for (const record of event.Records) {
     if (!attempted.has(record.messageId)) {
       // Not attempted: it must wait behind the failed event of its agreement.
-      pipeline.runtime.log.info('skipped: an earlier event of its group failed', { messageId: record.messageId, messageGroupId: record.attributes.MessageGroupId });
+      pipeline.runtime.log.info('skipped: an earlier event of its group failed', {
+        messageId: record.messageId,
+        messageGroupId: record.attributes.MessageGroupId,
+      });
     }
   }
   return { batchItemFailures: response.batchItemFailures };
@@ -58,7 +67,10 @@ async function processRecord({ runtime, env, ctx }: Pipeline, record: SQSRecord)
   const event = parseBody(record.body);
   if (!event) {
     // It can never succeed, so it is acknowledged; the full body in the log is its dead letter.
-    log.error('unreadable event dropped: the message body is not a feed event', { messageId: record.messageId, body: record.body });
+    log.error('unreadable event dropped: the message body is not a feed event', {
+      messageId: record.messageId,
+      body: record.body,
+    });
     metrics.count('DeadLettered');
     return;
   }
@@ -68,7 +80,12 @@ async function processRecord({ runtime, env, ctx }: Pipeline, record: SQSRecord)
   } catch (error) {
     if (isPermanent(error)) {
       await giveUp(ctx, event, receiveCount, error);
-      log.error('unprocessable event dropped', { messageId: record.messageId, eventId: event.id, error: errorMessage(error), body: record.body });
+      log.error('unprocessable event dropped', {
+        messageId: record.messageId,
+        eventId: event.id,
+        error: errorMessage(error),
+        body: record.body,
+      });
       metrics.count('DeadLettered');
       return;
     }
@@ -78,7 +95,13 @@ async function processRecord({ runtime, env, ctx }: Pipeline, record: SQSRecord)
       await giveUp(ctx, event, receiveCount, error);
       metrics.count('DeadLettered');
     } else {
-      log.warn('event failed; SQS will deliver it again', { messageId: record.messageId, eventId: event.id, attempt: receiveCount, maxAttempts: env.MAX_RECEIVE_COUNT, error: errorMessage(error) });
+      log.warn('event failed; SQS will deliver it again', {
+        messageId: record.messageId,
+        eventId: event.id,
+        attempt: receiveCount,
+        maxAttempts: env.MAX_RECEIVE_COUNT,
+        error: errorMessage(error),
+      });
     }
     throw error;
   }

@@ -19,12 +19,21 @@ export type ReconcileSummary =
   | ReturnType<typeof planJson>
   | {
       applied: true;
-      summary: { changes: number; agreements: number; rolesExamined: number; granted: number; revoked: number; failed: number };
+      summary: {
+        changes: number;
+        agreements: number;
+        rolesExamined: number;
+        granted: number;
+        revoked: number;
+        failed: number;
+      };
       failures: { agreementId: string; reason: string }[];
     };
 
 /** The handler over `env`, read on the first invocation (cold start). */
-export function createReconcileHandler(env: NodeJS.ProcessEnv = process.env): (event: unknown, context: Context) => Promise<ReconcileSummary> {
+export function createReconcileHandler(
+  env: NodeJS.ProcessEnv = process.env,
+): (event: unknown, context: Context) => Promise<ReconcileSummary> {
   // No counters declared: the outcomes are counted only when applied, since a dry run is a
   // person looking, not a change to graph.
   return createSyncHandler(() => readEnvironment('reconcile', env), [], reconcile);
@@ -32,9 +41,13 @@ export function createReconcileHandler(env: NodeJS.ProcessEnv = process.env): (e
 
 export const handler = createReconcileHandler();
 
-async function reconcile({ runtime, ctx }: SyncPipeline<ReconcileEnvironment>, event: unknown): Promise<ReconcileSummary> {
+async function reconcile(
+  { runtime, ctx }: SyncPipeline<ReconcileEnvironment>,
+  event: unknown,
+): Promise<ReconcileSummary> {
   const input = inputSchema.safeParse(event ?? {});
-  if (!input.success) throw new Error(`Invalid reconcile input: ${input.error.issues.map((i) => i.message).join('; ')}`);
+  if (!input.success)
+    throw new Error(`Invalid reconcile input: ${input.error.issues.map((i) => i.message).join('; ')}`);
   const dryRun = input.data.dryRun === true;
   const result = await reconcileAll(ctx, { dryRun });
   if (dryRun) {

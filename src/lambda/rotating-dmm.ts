@@ -60,7 +60,9 @@ export class RotatingDmmApi implements DmmApi {
       // A full reconcile runs calls in parallel: only the first refusal rebuilds the client,
       // the others retry on the client it builds.
       if (this.client === used) {
-        this.options.log.warn('Data Mesh Manager refused the API key; re-reading the secret and retrying once', { status: error.status });
+        this.options.log.warn('Data Mesh Manager refused the API key; re-reading the secret and retrying once', {
+          status: error.status,
+        });
         this.options.apiKey.invalidate();
         this.client = undefined;
       }

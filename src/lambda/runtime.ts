@@ -18,7 +18,13 @@ import type { SyncContext } from '../sync/context.js';
 import { guardrailsFrom } from '../sync/guardrail-settings.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { functionIdentity, guardrailSettingsOf, type CommonEnvironment, type FunctionIdentity, type IamEnvironment } from './environment.js';
+import {
+  functionIdentity,
+  guardrailSettingsOf,
+  type CommonEnvironment,
+  type FunctionIdentity,
+  type IamEnvironment,
+} from './environment.js';
 import { powertoolsLogger } from './logging.js';
 import { SyncMetrics, type CountMetric } from './metrics.js';
 import { RotatingDmmApi } from './rotating-dmm.js';
@@ -33,10 +39,19 @@ export interface Runtime {
 }
 
 export function createRuntime(env: CommonEnvironment, counters: readonly CountMetric[]): Runtime {
-  const powertools = new PowertoolsLogger({ serviceName: env.POWERTOOLS_SERVICE_NAME, logLevel: env.POWERTOOLS_LOG_LEVEL });
+  const powertools = new PowertoolsLogger({
+    serviceName: env.POWERTOOLS_SERVICE_NAME,
+    logLevel: env.POWERTOOLS_LOG_LEVEL,
+  });
   const log = powertoolsLogger(powertools);
-  const metrics = new SyncMetrics(new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE, serviceName: env.POWERTOOLS_SERVICE_NAME }), counters);
-  const apiKey = new SecretApiKey({ client: createSecretsManagerClient({ region: env.AWS_REGION }), secretId: env.DMM_API_KEY_SECRET_ARN });
+  const metrics = new SyncMetrics(
+    new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE, serviceName: env.POWERTOOLS_SERVICE_NAME }),
+    counters,
+  );
+  const apiKey = new SecretApiKey({
+    client: createSecretsManagerClient({ region: env.AWS_REGION }),
+    secretId: env.DMM_API_KEY_SECRET_ARN,
+  });
   const dmm = new RotatingDmmApi({
     apiKey,
     log,
@@ -60,7 +75,10 @@ export function createRuntime(env: CommonEnvironment, counters: readonly CountMe
  * the agreement index in the state bucket.
  */
 export function createSyncContext(runtime: Runtime, env: IamEnvironment, identity: FunctionIdentity): SyncContext {
-  const guardrails = guardrailsFrom(identity.accountId, { ...guardrailSettingsOf(env), managedRolePath: env.MANAGED_ROLE_PATH });
+  const guardrails = guardrailsFrom(identity.accountId, {
+    ...guardrailSettingsOf(env),
+    managedRolePath: env.MANAGED_ROLE_PATH,
+  });
   const iam = new AwsIamAccount({
     client: createIamClient({ region: env.AWS_REGION }),
     accountId: identity.accountId,
@@ -80,7 +98,11 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
       ...(env.DMM_ATHENA_RESULTS_SHARED === 'true' ? { athenaResultsShared: true } : {}),
     },
     guardrails,
-    agreementIndex: new S3AgreementIndex({ client: createS3Client({ region: env.AWS_REGION }), bucket: env.STATE_BUCKET, prefix: env.AGREEMENT_INDEX_PREFIX }),
+    agreementIndex: new S3AgreementIndex({
+      client: createS3Client({ region: env.AWS_REGION }),
+      bucket: env.STATE_BUCKET,
+      prefix: env.AGREEMENT_INDEX_PREFIX,
+    }),
     // Provider buckets and tables are read only for ownership proof, and with its rights only
     // then granted (terraform/guardrails.tf).
     ...(guardrails.ownershipTagKey ? { resourceTags: new AwsResourceTagReader({ region: env.AWS_REGION }) } : {}),
@@ -112,7 +134,11 @@ export function createSyncHandler<E extends IamEnvironment, I, O>(
   };
 }
 
-function syncColdStart<E extends IamEnvironment>(env: E, counters: readonly CountMetric[], context: Context): SyncPipeline<E> {
+function syncColdStart<E extends IamEnvironment>(
+  env: E,
+  counters: readonly CountMetric[],
+  context: Context,
+): SyncPipeline<E> {
   const runtime = createRuntime(env, counters);
   return { runtime, env, ctx: createSyncContext(runtime, env, functionIdentity(context.invokedFunctionArn)) };
 }
@@ -126,7 +152,10 @@ export async function invocation<T>(runtime: Runtime, context: Context, work: ()
   try {
     return await work();
   } catch (error) {
-    runtime.log.error('invocation failed', { error: errorMessage(error), errorName: error instanceof Error ? error.name : typeof error });
+    runtime.log.error('invocation failed', {
+      error: errorMessage(error),
+      errorName: error instanceof Error ? error.name : typeof error,
+    });
     throw error;
   } finally {
     runtime.metrics.publish();

@@ -80,7 +80,11 @@ export interface SeedResult {
  * Create the fixture's roles with their policies. IAM's refusals keep their code, with the
  * fixture and role named in the message.
  */
-export async function seedIamAccount(account: FileIamAccount, fixture: AwsAccountFixture, source = 'fixture'): Promise<SeedResult> {
+export async function seedIamAccount(
+  account: FileIamAccount,
+  fixture: AwsAccountFixture,
+  source = 'fixture',
+): Promise<SeedResult> {
   const result: SeedResult = { created: [], skipped: [] };
   for (const [index, role] of fixture.roles.entries()) {
     try {
@@ -109,13 +113,21 @@ async function seedRole(account: FileIamAccount, role: RoleFixture): Promise<voi
     if ('arn' in policy) {
       await account.attachExistingPolicy(role.name, policy.arn, { document: policy.document });
     } else {
-      await account.attachExistingPolicy(role.name, await ensureManagedPolicy(account, policy.name, policy.path ?? '/', policy.document));
+      await account.attachExistingPolicy(
+        role.name,
+        await ensureManagedPolicy(account, policy.name, policy.path ?? '/', policy.document),
+      );
     }
   }
 }
 
 /** Several fixture roles may share one customer-managed policy: create it once, reuse it after. */
-async function ensureManagedPolicy(account: FileIamAccount, name: string, path: string, document: string): Promise<string> {
+async function ensureManagedPolicy(
+  account: FileIamAccount,
+  name: string,
+  path: string,
+  document: string,
+): Promise<string> {
   const arn = `arn:${account.partition}:iam::${account.accountId}:policy${path}${name}`;
   let existing: string | undefined;
   try {

@@ -86,7 +86,12 @@ export class FifoQueue implements EventQueue {
       for (const { groupId, dedupId, event } of messages) {
         if (Object.hasOwn(state.dedup, dedupId)) continue;
         // defineProperty: a dedupId of `__proto__` must be stored, not change the prototype.
-        Object.defineProperty(state.dedup, dedupId, { value: now + this.dedupWindowMs, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(state.dedup, dedupId, {
+          value: now + this.dedupWindowMs,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         state.messages.push({
           seq: state.nextSeq++,
           groupId,
@@ -162,9 +167,14 @@ function received(message: StoredMessage): ReceivedMessage {
 }
 
 function validateOutgoing({ groupId, dedupId, event }: OutgoingMessage): void {
-  for (const [field, id] of [['groupId', groupId], ['dedupId', dedupId]] as const) {
+  for (const [field, id] of [
+    ['groupId', groupId],
+    ['dedupId', dedupId],
+  ] as const) {
     if (!isSqsId(id)) {
-      throw new Error(`send: ${field} '${id}' must be 1-${SQS_LIMITS.idMaxLength} characters of letters, digits and punctuation`);
+      throw new Error(
+        `send: ${field} '${id}' must be 1-${SQS_LIMITS.idMaxLength} characters of letters, digits and punctuation`,
+      );
     }
   }
   const bytes = Buffer.byteLength(JSON.stringify(event), 'utf8');

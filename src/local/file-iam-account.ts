@@ -168,7 +168,12 @@ export class FileIamAccount implements IamAccount {
     return defaultVersion(policy).document;
   }
 
-  async putManagedPolicy(roleName: string, path: string, policyName: string, document: string): Promise<ManagedPolicyRef> {
+  async putManagedPolicy(
+    roleName: string,
+    path: string,
+    policyName: string,
+    document: string,
+  ): Promise<ManagedPolicyRef> {
     validateRoleName(roleName);
     validatePath(path);
     validatePolicyName(policyName);
@@ -191,7 +196,9 @@ export class FileIamAccount implements IamAccount {
       if (policy.awsManaged) {
         throw new IamError('InvalidInput', `Policy ${policyArn} is AWS-managed and cannot be deleted.`);
       }
-      const stillAttached = Object.keys(state.roles).filter((name) => state.roles[name]!.attachedPolicyArns.includes(policyArn));
+      const stillAttached = Object.keys(state.roles).filter((name) =>
+        state.roles[name]!.attachedPolicyArns.includes(policyArn),
+      );
       if (stillAttached.length > 0) {
         // AWS answers DeleteConflict, which the shared error codes do not have.
         throw new IamError(
@@ -230,30 +237,47 @@ export class FileIamAccount implements IamAccount {
   }
 
   /** Create a customer-managed policy without attaching it (as a user would, before attaching it). */
-  async createManagedPolicy(policyName: string, document: string, options: { path?: string } = {}): Promise<ManagedPolicyRef> {
+  async createManagedPolicy(
+    policyName: string,
+    document: string,
+    options: { path?: string } = {},
+  ): Promise<ManagedPolicyRef> {
     const path = options.path ?? '/';
     validatePath(path);
     validatePolicyName(policyName);
     validatePolicyDocumentCharacters(document);
     return this.update((state) => {
       const arn = this.policyArn(path, policyName);
-      if (own(state.policies, arn)) throw new IamError('EntityAlreadyExists', `A policy called ${policyName} already exists. Duplicate names are not allowed.`);
+      if (own(state.policies, arn))
+        throw new IamError(
+          'EntityAlreadyExists',
+          `A policy called ${policyName} already exists. Duplicate names are not allowed.`,
+        );
       this.upsertManagedPolicy(state, path, policyName, document);
       return policyRef(arn, own(state.policies, arn)!);
     });
   }
 
   /** Attach an existing policy to a role, as a user would in the console; already attached is success. */
-  async attachExistingPolicy(roleName: string, policyArn: string, options: AttachExistingPolicyOptions = {}): Promise<void> {
+  async attachExistingPolicy(
+    roleName: string,
+    policyArn: string,
+    options: AttachExistingPolicyOptions = {},
+  ): Promise<void> {
     validateRoleName(roleName);
     if (options.document !== undefined) validatePolicyDocumentCharacters(options.document);
     await this.update((state) => {
       const role = requireRole(state, roleName);
       if (!own(state.policies, policyArn)) {
-        const awsManaged = new RegExp(`^arn:${this.partition}:iam::aws:policy(/(?:.*/)?)([\\w+=,.@-]+)$`).exec(policyArn);
+        const awsManaged = new RegExp(`^arn:${this.partition}:iam::aws:policy(/(?:.*/)?)([\\w+=,.@-]+)$`).exec(
+          policyArn,
+        );
         if (!awsManaged) throw noSuchPolicy(policyArn);
         if (options.document === undefined) {
-          throw new IamError('InvalidInput', `Pass the document of AWS-managed policy ${policyArn} when attaching it for the first time.`);
+          throw new IamError(
+            'InvalidInput',
+            `Pass the document of AWS-managed policy ${policyArn} when attaching it for the first time.`,
+          );
         }
         validatePolicyGrammar(options.document);
         setOwn(state.policies, policyArn, {
@@ -298,9 +322,22 @@ export class FileIamAccount implements IamAccount {
     const existing = own(state.policies, arn);
     if (!existing) {
       // Managed policy names are unique in the account regardless of path and case.
-      const clash = Object.values(state.policies).find((p) => !p.awsManaged && p.name.toLowerCase() === name.toLowerCase());
-      if (clash) throw new IamError('EntityAlreadyExists', `A policy called ${clash.name} already exists. Duplicate names are not allowed.`);
-      setOwn(state.policies, arn, { name, path, awsManaged: false, defaultVersionId: 'v1', nextVersion: 2, versions: [{ versionId: 'v1', document }] });
+      const clash = Object.values(state.policies).find(
+        (p) => !p.awsManaged && p.name.toLowerCase() === name.toLowerCase(),
+      );
+      if (clash)
+        throw new IamError(
+          'EntityAlreadyExists',
+          `A policy called ${clash.name} already exists. Duplicate names are not allowed.`,
+        );
+      setOwn(state.policies, arn, {
+        name,
+        path,
+        awsManaged: false,
+        defaultVersionId: 'v1',
+        nextVersion: 2,
+        versions: [{ versionId: 'v1', document }],
+      });
       return arn;
     }
     if (existing.awsManaged) throw new IamError('InvalidInput', `Policy ${arn} is AWS-managed and cannot be changed.`);
@@ -334,7 +371,10 @@ export class FileIamAccount implements IamAccount {
 function attach(role: RoleRecord, arn: string): void {
   if (role.attachedPolicyArns.includes(arn)) return;
   if (role.attachedPolicyArns.length >= IAM_LIMITS.attachedPoliciesPerRole) {
-    throw new IamError('LimitExceeded', `Cannot exceed quota for PoliciesPerRole: ${IAM_LIMITS.attachedPoliciesPerRole}`);
+    throw new IamError(
+      'LimitExceeded',
+      `Cannot exceed quota for PoliciesPerRole: ${IAM_LIMITS.attachedPoliciesPerRole}`,
+    );
   }
   role.attachedPolicyArns.push(arn);
 }
@@ -357,7 +397,10 @@ function noSuchPolicy(arn: string): IamError {
 
 function defaultVersion(policy: PolicyRecord): { versionId: string; document: string } {
   const version = policy.versions.find((v) => v.versionId === policy.defaultVersionId);
-  if (!version) throw new Error(`policy ${policy.name} has no default version ${policy.defaultVersionId}; the state file is damaged`);
+  if (!version)
+    throw new Error(
+      `policy ${policy.name} has no default version ${policy.defaultVersionId}; the state file is damaged`,
+    );
   return version;
 }
 

@@ -64,14 +64,20 @@ export class FileResourceTags implements ResourceTagReader {
     }
     for (const [bucket, tags] of Object.entries(parsed.data.buckets)) {
       // A name S3 would refuse could never match a grant's bucket: say so instead of never matching.
-      this.addBucket(plainErrors(() => checkBucketName(`${source}: buckets.${bucket}`, bucket)), tags, `${source}: buckets.${bucket}`);
+      this.addBucket(
+        plainErrors(() => checkBucketName(`${source}: buckets.${bucket}`, bucket)),
+        tags,
+        `${source}: buckets.${bucket}`,
+      );
     }
     for (const [key, tags] of Object.entries(parsed.data.glueTables)) {
       const arn = tableArnOf(key, source);
-      if (this.byArn.has(arn)) throw new Error(`${source}: glueTables.${key} names table ${arn}, which is already listed`);
+      if (this.byArn.has(arn))
+        throw new Error(`${source}: glueTables.${key} names table ${arn}, which is already listed`);
       this.byArn.set(arn, tags);
     }
-    for (const [key, tags] of Object.entries(parsed.data.resources)) this.addResource(key, tags, `${source}: resources.${key}`);
+    for (const [key, tags] of Object.entries(parsed.data.resources))
+      this.addResource(key, tags, `${source}: resources.${key}`);
   }
 
   /** Parse YAML text; `source` (usually the file name) prefixes every error. */
@@ -109,7 +115,8 @@ export class FileResourceTags implements ResourceTagReader {
       return arn?.kind === 's3' ? arn.location : undefined;
     });
     if (s3) {
-      if (s3.prefix !== '') throw new Error(`${field} names an S3 folder, but S3 tags belong to the bucket: list ${s3BucketArn(s3)}`);
+      if (s3.prefix !== '')
+        throw new Error(`${field} names an S3 folder, but S3 tags belong to the bucket: list ${s3BucketArn(s3)}`);
       this.addBucket(s3.bucket, tags, field);
       return;
     }
@@ -133,7 +140,8 @@ function tableArnOf(key: string, source: string): string {
       return glueTableArn(arn.table);
     }
     const parts = key.split('/');
-    if (parts.length !== 4) throw new PortFieldError(field, 'is not "<account>/<region>/<database>/<table>" or a Glue table ARN');
+    if (parts.length !== 4)
+      throw new PortFieldError(field, 'is not "<account>/<region>/<database>/<table>" or a Glue table ARN');
     const [account = '', region = '', database = '', table = ''] = parts;
     return glueTableArn({
       partition: 'aws',

@@ -39,7 +39,11 @@ export function validatePolicyName(name: string): void {
 
 export function validatePath(path: string): void {
   if (path.length > PATH_MAX_LENGTH || !PATH.test(path)) {
-    throw invalid('path', path, `Member must begin and end with '/' and contain only printable ASCII, at most ${PATH_MAX_LENGTH} characters`);
+    throw invalid(
+      'path',
+      path,
+      `Member must begin and end with '/' and contain only printable ASCII, at most ${PATH_MAX_LENGTH} characters`,
+    );
   }
 }
 
@@ -68,7 +72,10 @@ export function validateTags(tags: Record<string, string>): void {
  */
 export function validatePolicyDocumentCharacters(document: string): void {
   if (document.length < 1 || document.length > POLICY_DOCUMENT_MAX_LENGTH) {
-    throw new IamError('MalformedPolicyDocument', `Policy document must be 1 to ${POLICY_DOCUMENT_MAX_LENGTH} characters long.`);
+    throw new IamError(
+      'MalformedPolicyDocument',
+      `Policy document must be 1 to ${POLICY_DOCUMENT_MAX_LENGTH} characters long.`,
+    );
   }
   const bad = POLICY_DOCUMENT_CHARACTERS.exec(document);
   if (bad) {
@@ -81,7 +88,17 @@ export function validatePolicyDocumentCharacters(document: string): void {
 }
 
 const DOCUMENT_KEYS = new Set(['Version', 'Id', 'Statement']);
-const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
+const STATEMENT_KEYS = new Set([
+  'Sid',
+  'Effect',
+  'Principal',
+  'NotPrincipal',
+  'Action',
+  'NotAction',
+  'Resource',
+  'NotResource',
+  'Condition',
+]);
 const VERSIONS = new Set(['2012-10-17', '2008-10-17']);
 const ACTION = /^([A-Za-z0-9-]+:[A-Za-z0-9*?]+|\*)$/;
 const ARN = /^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$/;
@@ -133,18 +150,28 @@ export function validatePolicyGrammar(document: string): void {
     }
     if (statement.Sid !== undefined) {
       if (typeof statement.Sid !== 'string' || !SID.test(statement.Sid)) {
-        throw malformed('Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*');
+        throw malformed(
+          'Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*',
+        );
       }
       if (sids.has(statement.Sid)) throw malformed('Statement IDs (SID) in a single policy must be unique.');
       sids.add(statement.Sid);
     }
     if (statement.Effect !== 'Allow' && statement.Effect !== 'Deny') throw malformed('Syntax errors in policy.');
     validateElementPair(statement, 'Action', 'NotAction', 'Policy statement must contain actions.', (action) => {
-      if (!ACTION.test(action)) throw malformed('Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.');
+      if (!ACTION.test(action))
+        throw malformed('Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.');
     });
-    validateElementPair(statement, 'Resource', 'NotResource', 'Policy statement must contain resources.', (resource) => {
-      if (resource !== '*' && !ARN.test(resource)) throw malformed(`Resource ${resource} must be in ARN format or "*".`);
-    });
+    validateElementPair(
+      statement,
+      'Resource',
+      'NotResource',
+      'Policy statement must contain resources.',
+      (resource) => {
+        if (resource !== '*' && !ARN.test(resource))
+          throw malformed(`Resource ${resource} must be in ARN format or "*".`);
+      },
+    );
     if (statement.Condition !== undefined) {
       if (!isObject(statement.Condition) || !Object.values(statement.Condition).every(isObject)) {
         throw malformed('Syntax errors in policy.');

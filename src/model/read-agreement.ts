@@ -110,7 +110,12 @@ export function readAgreement(raw: unknown): Agreement {
   const provisioning = provisioningSchema.safeParse(document['provisioning']);
   if (provisioning.success) {
     const { status, diagnostics, reference, executor } = provisioning.data;
-    agreement.provisioning = { status, diagnostics: diagnostics ?? null, reference: reference ?? null, executor: executor ?? null };
+    agreement.provisioning = {
+      status,
+      diagnostics: diagnostics ?? null,
+      reference: reference ?? null,
+      executor: executor ?? null,
+    };
   }
   return agreement;
 }

@@ -30,7 +30,8 @@ const dpsCustom = z
   .optional()
   .transform((record) => {
     const out: Record<string, string> = {};
-    for (const [key, value] of Object.entries(record ?? {})) if (value !== null && value !== undefined) out[key] = String(value);
+    for (const [key, value] of Object.entries(record ?? {}))
+      if (value !== null && value !== undefined) out[key] = String(value);
     return out;
   });
 
@@ -104,7 +105,11 @@ export function readDataProduct(raw: unknown): DataProduct {
 function readDps(doc: Record<string, unknown>): DataProduct {
   const version = doc['dataProductSpecification'];
   if (version !== undefined && version !== '0.0.1') {
-    throw new DataProductFormatError(idHint(doc), 'dataProductSpecification', `is "${String(version)}", only 0.0.1 is supported`);
+    throw new DataProductFormatError(
+      idHint(doc),
+      'dataProductSpecification',
+      `is "${String(version)}", only 0.0.1 is supported`,
+    );
   }
   const p = parse(dpsSchema, doc);
   const id = p.id ?? p.info?.id;
@@ -135,7 +140,11 @@ function readDps(doc: Record<string, unknown>): DataProduct {
 function readOdps(doc: Record<string, unknown>): DataProduct {
   const apiVersion = doc['apiVersion'];
   if (apiVersion !== undefined && apiVersion !== 'v1.0.0') {
-    throw new DataProductFormatError(idHint(doc), 'apiVersion', `is "${String(apiVersion)}", only ODPS v1.0.0 is supported`);
+    throw new DataProductFormatError(
+      idHint(doc),
+      'apiVersion',
+      `is "${String(apiVersion)}", only ODPS v1.0.0 is supported`,
+    );
   }
   const p = parse(odpsSchema, doc);
   const outputPorts = (p.outputPorts ?? []).map((port, i): OutputPort => {

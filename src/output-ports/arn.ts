@@ -131,8 +131,10 @@ export function checkBucketName(field: string, bucket: string): string {
     if (!/^[a-z0-9].*[a-z0-9]$/.test(bucket)) return 'must begin and end with a letter or digit';
     if (bucket.includes('..')) return 'must not contain two adjacent periods';
     if (/^\d+\.\d+\.\d+\.\d+$/.test(bucket)) return 'must not be formatted as an IP address';
-    if (/^(xn--|sthree-|amzn-s3-demo-)/.test(bucket)) return 'must not start with a reserved prefix (xn--, sthree-, amzn-s3-demo-)';
-    if (/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(bucket)) return 'must not end with a reserved suffix (it names an access point or a special bucket)';
+    if (/^(xn--|sthree-|amzn-s3-demo-)/.test(bucket))
+      return 'must not start with a reserved prefix (xn--, sthree-, amzn-s3-demo-)';
+    if (/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(bucket))
+      return 'must not end with a reserved suffix (it names an access point or a special bucket)';
     return undefined;
   })();
   if (rule) fail(field, `names an invalid S3 bucket: a bucket name ${rule}`, bucket);
@@ -164,7 +166,8 @@ export function parseArn(field: string, value: string): Arn {
   const [, partition = '', service = '', region = '', account = '', resource = ''] = m;
   if (!PARTITION.test(partition)) fail(field, `has an invalid partition "${partition}"`, value);
   if (region !== '' && !REGION.test(region)) fail(field, `has an invalid region "${region}"`, value);
-  if (account !== '' && !ACCOUNT.test(account)) fail(field, `has an invalid account id "${account}" (expected 12 digits)`, value);
+  if (account !== '' && !ACCOUNT.test(account))
+    fail(field, `has an invalid account id "${account}" (expected 12 digits)`, value);
   return { partition, service, region, account, resource };
 }
 
@@ -210,7 +213,8 @@ export function checkRoleName(field: string, name: string): string {
 // ---------------------------------------------------------------------------------------------
 // Builders: the only way policy resources are made
 
-export const s3BucketArn = (l: S3Location): string => formatArn({ partition: l.partition, service: 's3', region: '', account: '', resource: l.bucket });
+export const s3BucketArn = (l: S3Location): string =>
+  formatArn({ partition: l.partition, service: 's3', region: '', account: '', resource: l.bucket });
 /** Objects in the location: `bucket/*` or `bucket/prefix/*`. */
 export const s3ObjectsArn = (l: S3Location): string =>
   formatArn({ partition: l.partition, service: 's3', region: '', account: '', resource: `${l.bucket}/${l.prefix}*` });
@@ -224,11 +228,23 @@ export const glueTableArn = (t: GlueTable): string => regional('glue', t, `table
 export const athenaWorkgroupArn = (w: AthenaWorkgroup): string => regional('athena', w, `workgroup/${w.name}`);
 export const kmsKeyArn = (k: KmsKey): string => regional('kms', k, `key/${k.keyId}`);
 export const iamRoleArn = (r: IamRole): string =>
-  formatArn({ partition: r.partition, service: 'iam', region: '', account: r.account, resource: `role${r.path}${r.name}` });
+  formatArn({
+    partition: r.partition,
+    service: 'iam',
+    region: '',
+    account: r.account,
+    resource: `role${r.path}${r.name}`,
+  });
 
 /** The location as an ARN: `bucket` or `bucket/prefix/`. It names the location; policies use the two builders above. */
 export const s3LocationArn = (l: S3Location): string =>
-  formatArn({ partition: l.partition, service: 's3', region: '', account: '', resource: `${l.bucket}${l.prefix === '' ? '' : `/${l.prefix}`}` });
+  formatArn({
+    partition: l.partition,
+    service: 's3',
+    region: '',
+    account: '',
+    resource: `${l.bucket}${l.prefix === '' ? '' : `/${l.prefix}`}`,
+  });
 
 // ---------------------------------------------------------------------------------------------
 // ARN kinds: every ARN a port type may take from metadata. Adding a kind is one entry in ARN_KINDS.
@@ -273,7 +289,11 @@ export const ARN_KINDS = {
     service: 's3',
     scope: 'global',
     resource: /^(?!accesspoint\/)([^/]*)(\/.*)?$/,
-    parse: (field, [bucket = '', prefix = ''], arn) => ({ partition: arn.partition, bucket: checkBucketName(field, bucket), prefix: checkPrefix(field, prefix) }),
+    parse: (field, [bucket = '', prefix = ''], arn) => ({
+      partition: arn.partition,
+      bucket: checkBucketName(field, bucket),
+      prefix: checkPrefix(field, prefix),
+    }),
     key: 'location',
     arnOf: s3LocationArn,
     describe: (l) => (l.prefix === '' ? `S3 bucket ${l.bucket}` : `S3 folder ${s3Url(l)}`),
@@ -298,7 +318,10 @@ export const ARN_KINDS = {
     service: 'glue',
     scope: 'regional',
     resource: /^database\/([^/]*)$/,
-    parse: (field, [database = ''], arn): GlueDatabase => ({ ...regionalOf(arn), database: checkGlueName(field, database) }),
+    parse: (field, [database = ''], arn): GlueDatabase => ({
+      ...regionalOf(arn),
+      database: checkGlueName(field, database),
+    }),
     key: 'database',
     arnOf: glueDatabaseArn,
     describe: (d) => `Glue database ${d.database} ${accountAndRegion(d)}`,
@@ -326,7 +349,10 @@ export const ARN_KINDS = {
     service: 'athena',
     scope: 'regional',
     resource: /^workgroup\/([^/]*)$/,
-    parse: (field, [name = ''], arn): AthenaWorkgroup => ({ ...regionalOf(arn), name: checkWorkgroupName(field, name) }),
+    parse: (field, [name = ''], arn): AthenaWorkgroup => ({
+      ...regionalOf(arn),
+      name: checkWorkgroupName(field, name),
+    }),
     key: 'workgroup',
     arnOf: athenaWorkgroupArn,
     describe: (w) => `Athena workgroup ${w.name} ${accountAndRegion(w)}`,
@@ -353,7 +379,8 @@ export const ARN_KINDS = {
 const KINDS = Object.entries(ARN_KINDS) as [PortArnKind, AnyArnKind][];
 const kindOf = (kind: PortArnKind): AnyArnKind => ARN_KINDS[kind] as AnyArnKind;
 /** The parsed value inside a PortArn (`arn.table` for a glue-table), for code that handles every kind alike. */
-const partsOf = (arn: PortArn): { partition: string } => (arn as unknown as Record<string, { partition: string }>)[kindOf(arn.kind).key] as { partition: string };
+const partsOf = (arn: PortArn): { partition: string } =>
+  (arn as unknown as Record<string, { partition: string }>)[kindOf(arn.kind).key] as { partition: string };
 
 /**
  * Recognises an ARN of a kind some port type uses. Returns `undefined` for other services (the
@@ -371,7 +398,15 @@ export function classifyArn(field: string, value: string): PortArn | undefined {
       continue;
     }
     const match = kind.resource.exec(arn.resource);
-    if (match) return { kind: name, [kind.key]: kind.parse(field, match.slice(1).map((g) => g ?? ''), arn) } as PortArn;
+    if (match)
+      return {
+        kind: name,
+        [kind.key]: kind.parse(
+          field,
+          match.slice(1).map((g) => g ?? ''),
+          arn,
+        ),
+      } as PortArn;
   }
   const hints = kinds.flatMap(([, kind]) => (kind.hint ? [` ${kind.hint}`] : [])).join('');
   return fail(field, `is not ${oneOf(kinds.map(([, kind]) => kind.noun))} ARN${hints}`, value);

@@ -1,5 +1,16 @@
 import type { OutputPort } from '../model/data-product.js';
-import { ARN_KINDS, arnPartition, checkPartition, classifyArn, kindOfKnownField, parseS3Url, s3Url, type PortArn, type PortArnKind, type S3Location } from './arn.js';
+import {
+  ARN_KINDS,
+  arnPartition,
+  checkPartition,
+  classifyArn,
+  kindOfKnownField,
+  parseS3Url,
+  s3Url,
+  type PortArn,
+  type PortArnKind,
+  type S3Location,
+} from './arn.js';
 import { PortFieldError, type ResolveOptions } from './port-type.js';
 
 /**
@@ -26,7 +37,12 @@ type ArnsByKind = { [K in PortArnKind]?: Sourced<Extract<PortArn, { kind: K }>> 
  * service; one kind given twice with different values is an error, since picking one would
  * be a guess.
  */
-export function arnFields(port: OutputPort, portType: string, allowed: readonly PortArnKind[], opts: ResolveOptions): ArnsByKind {
+export function arnFields(
+  port: OutputPort,
+  portType: string,
+  allowed: readonly PortArnKind[],
+  opts: ResolveOptions,
+): ArnsByKind {
   const found: ArnsByKind = {};
   for (const [key, value] of Object.entries(port.custom).sort(([a], [b]) => a.localeCompare(b))) {
     if (!key.startsWith('aws') || !key.endsWith('arn')) continue;
@@ -40,7 +56,10 @@ export function arnFields(port: OutputPort, portType: string, allowed: readonly 
     checkPartition(field, arnPartition(arn), partitionOf(opts));
     const previous = found[arn.kind];
     if (previous && JSON.stringify(previous.value) !== JSON.stringify(arn)) {
-      throw new PortFieldError(field, `and ${previous.field} name two different resources of the same kind; a ${portType} port has one`);
+      throw new PortFieldError(
+        field,
+        `and ${previous.field} name two different resources of the same kind; a ${portType} port has one`,
+      );
     }
     (found as Record<string, Sourced<PortArn>>)[arn.kind] = previous ?? { field, value: arn };
   }
@@ -51,7 +70,8 @@ export function arnFields(port: OutputPort, portType: string, allowed: readonly 
 export function serverString(port: OutputPort, key: string): Sourced<string> | undefined {
   const value = port.server?.[key];
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string') throw new PortFieldError(`server.${key}`, `must be a string: got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string')
+    throw new PortFieldError(`server.${key}`, `must be a string: got ${JSON.stringify(value)}`);
   return { field: `server.${key}`, value: value.trim() };
 }
 
@@ -59,10 +79,17 @@ export function serverString(port: OutputPort, key: string): Sourced<string> | u
  * The port's S3 location from an S3 ARN field and/or `server.location`. When both are given
  * they must agree: picking one silently could grant something the provider did not mean.
  */
-export function s3LocationOf(port: OutputPort, arns: ArnsByKind, opts: ResolveOptions): Sourced<S3Location> | undefined {
+export function s3LocationOf(
+  port: OutputPort,
+  arns: ArnsByKind,
+  opts: ResolveOptions,
+): Sourced<S3Location> | undefined {
   const fromArn = arns.s3 && { field: arns.s3.field, value: arns.s3.value.location };
   const location = serverString(port, 'location');
-  const fromServer = location && { field: location.field, value: parseS3Url(location.field, location.value, partitionOf(opts)) };
+  const fromServer = location && {
+    field: location.field,
+    value: parseS3Url(location.field, location.value, partitionOf(opts)),
+  };
   if (fromArn && fromServer && s3Url(fromArn.value) !== s3Url(fromServer.value)) {
     throw new PortFieldError(
       fromArn.field,

@@ -48,14 +48,26 @@ export const glueTable: PortType<GlueTableResources> = {
   technicalTypes: ['glue'],
 
   resourcesFrom(port, opts) {
-    const arns = arnFields(port, 'glue_table', ['s3', 'glue-catalog', 'glue-database', 'glue-table', 'athena-workgroup', 'kms-key'], opts);
+    const arns = arnFields(
+      port,
+      'glue_table',
+      ['s3', 'glue-catalog', 'glue-database', 'glue-table', 'athena-workgroup', 'kms-key'],
+      opts,
+    );
     const table = tableOf(port, arns, opts);
     const data = s3LocationOf(port, arns, opts);
     if (!data) {
-      throw new PortFieldError('server.location', "is missing: a glue_table port needs the table's S3 data location (s3://<bucket>/<prefix>/, or an S3 folder ARN in a custom aws-…-arn field)");
+      throw new PortFieldError(
+        'server.location',
+        "is missing: a glue_table port needs the table's S3 data location (s3://<bucket>/<prefix>/, or an S3 folder ARN in a custom aws-…-arn field)",
+      );
     }
     const results = opts.athenaQueryResultsLocation
-      ? parseS3Url('athenaQueryResultsLocation (tool configuration)', opts.athenaQueryResultsLocation, partitionOf(opts))
+      ? parseS3Url(
+          'athenaQueryResultsLocation (tool configuration)',
+          opts.athenaQueryResultsLocation,
+          partitionOf(opts),
+        )
       : undefined;
     return {
       table,
@@ -70,7 +82,13 @@ export const glueTable: PortType<GlueTableResources> = {
   grants({ table, workgroup, data, results, kmsKey }) {
     const statements = [
       allow(
-        ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+        [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:GetQueryResults',
+          'athena:StopQueryExecution',
+          'athena:GetWorkGroup',
+        ],
         [athenaWorkgroupArn(workgroup)],
       ),
       allow(
@@ -94,7 +112,9 @@ export const glueTable: PortType<GlueTableResources> = {
   summary({ table, workgroup, data, results, kmsKey, consumerAccount }) {
     const parts = [
       `Query Glue table ${table.database}.${table.table} (${table.region}, account ${table.account}) with Athena workgroup ${workgroup.name} and read its data in ${s3Url(data)}`,
-      results ? `; write query results to ${s3Url(results)}` : '; no query-result location is configured, so the workgroup must use managed query results',
+      results
+        ? `; write query results to ${s3Url(results)}`
+        : '; no query-result location is configured, so the workgroup must use managed query results',
       kmsKey ? `; decrypt with KMS key ${kmsKeyArn(kmsKey)}` : '',
       table.account !== consumerAccount
         ? `. Cross-account: account ${table.account} must also allow this role in its Glue catalog policy and bucket policy`
@@ -109,11 +129,17 @@ function tableOf(port: OutputPort, arns: ArnsOf, opts: ResolveOptions): GlueTabl
   const fromServer = tableFromServer(port, arns, opts);
   const fromArn = arns['glue-table'];
   if (fromArn && fromServer && glueTableArn(fromArn.value.table) !== glueTableArn(fromServer)) {
-    throw new PortFieldError(fromArn.field, `(${glueTableArn(fromArn.value.table)}) and the server block (${glueTableArn(fromServer)}) name different Glue tables`);
+    throw new PortFieldError(
+      fromArn.field,
+      `(${glueTableArn(fromArn.value.table)}) and the server block (${glueTableArn(fromServer)}) name different Glue tables`,
+    );
   }
   const table = fromArn?.value.table ?? fromServer;
   if (!table) {
-    throw new PortFieldError('custom.aws-glue-table-arn', 'is missing: a glue_table port needs its table (or set server.database and server.table)');
+    throw new PortFieldError(
+      'custom.aws-glue-table-arn',
+      'is missing: a glue_table port needs its table (or set server.database and server.table)',
+    );
   }
   const db = arns['glue-database'];
   if (db && glueDatabaseArn(db.value.database) !== glueDatabaseArn(table)) {
@@ -135,11 +161,15 @@ function tableFromServer(port: OutputPort, arns: ArnsOf, opts: ResolveOptions): 
   if (!tableName) return undefined;
   const known = arns['glue-database']?.value.database ?? arns['glue-catalog']?.value.catalog;
   const database = serverString(port, 'database');
-  const databaseName = database ? checkGlueName(database.field, database.value) : arns['glue-database']?.value.database.database;
-  if (databaseName === undefined) throw new PortFieldError('server.database', 'is missing: the server block names a table but not its database');
+  const databaseName = database
+    ? checkGlueName(database.field, database.value)
+    : arns['glue-database']?.value.database.database;
+  if (databaseName === undefined)
+    throw new PortFieldError('server.database', 'is missing: the server block names a table but not its database');
   const region = serverString(port, 'region');
   const regionName = region ? checkRegion(region.field, region.value) : (known?.region ?? opts.defaultRegion);
-  if (regionName === undefined) throw new PortFieldError('server.region', 'is missing and no default region is configured');
+  if (regionName === undefined)
+    throw new PortFieldError('server.region', 'is missing and no default region is configured');
   const account = serverString(port, 'account');
   return {
     partition: partitionOf(opts),
@@ -160,7 +190,10 @@ function workgroupOf(port: OutputPort, arns: ArnsOf, table: GlueTable, opts: Res
     const w = fromArn.value.workgroup;
     checkPartition(fromArn.field, w.partition, partitionOf(opts));
     if (w.account !== opts.accountId) {
-      throw new PortFieldError(fromArn.field, `is in account ${w.account}, but Athena workgroups cannot be used across accounts and the consumer role is in account ${opts.accountId}`);
+      throw new PortFieldError(
+        fromArn.field,
+        `is in account ${w.account}, but Athena workgroups cannot be used across accounts and the consumer role is in account ${opts.accountId}`,
+      );
     }
     if (w.region !== table.region) {
       throw new PortFieldError(fromArn.field, `is in region ${w.region}, but the Glue table is in ${table.region}`);
@@ -168,6 +201,8 @@ function workgroupOf(port: OutputPort, arns: ArnsOf, table: GlueTable, opts: Res
     return w;
   }
   const named = serverString(port, 'workgroup');
-  const name = named ? checkWorkgroupName(named.field, named.value) : checkWorkgroupName('defaultAthenaWorkgroup (tool configuration)', opts.defaultAthenaWorkgroup ?? 'primary');
+  const name = named
+    ? checkWorkgroupName(named.field, named.value)
+    : checkWorkgroupName('defaultAthenaWorkgroup (tool configuration)', opts.defaultAthenaWorkgroup ?? 'primary');
   return { partition: partitionOf(opts), region: table.region, account: opts.accountId, name };
 }

@@ -2,7 +2,13 @@ import type { OutputPort } from '../model/data-product.js';
 import type { TargetGrant } from '../model/grants.js';
 import { serverString } from './fields.js';
 import { glueTable } from './glue-table.js';
-import { type Consumer, PortFieldError, type PortType, type ProviderResource, type ResolveOptions } from './port-type.js';
+import {
+  type Consumer,
+  PortFieldError,
+  type PortType,
+  type ProviderResource,
+  type ResolveOptions,
+} from './port-type.js';
 import { s3Bucket } from './s3-bucket.js';
 import { s3Prefix } from './s3-prefix.js';
 
@@ -48,12 +54,19 @@ export function portTypeOf(port: OutputPort, opts: ResolveOptions): PortType {
   const explicit = port.custom['output-port-type']?.trim();
   if (explicit) {
     const found = byName.get(explicit);
-    if (!found) throw new PortFieldError('custom.output-port-type', `is "${explicit}", which is not a supported output port type (supported: ${supported})`);
+    if (!found)
+      throw new PortFieldError(
+        'custom.output-port-type',
+        `is "${explicit}", which is not a supported output port type (supported: ${supported})`,
+      );
     return found;
   }
   const declared = declaredType(port);
   if (declared === undefined) {
-    throw new PortFieldError('custom.output-port-type', `is missing and the port has no type: set it to one of ${supported}, or give the port type ${orList(technical)} with a server block`);
+    throw new PortFieldError(
+      'custom.output-port-type',
+      `is missing and the port has no type: set it to one of ${supported}, or give the port type ${orList(technical)} with a server block`,
+    );
   }
   const lower = declared.toLowerCase();
   const candidates = types.filter((t) => t.technicalTypes.includes(lower));
@@ -61,9 +74,15 @@ export function portTypeOf(port: OutputPort, opts: ResolveOptions): PortType {
   if (chosen) return chosen;
   const field = port.type?.trim() ? 'type' : 'server.type';
   if (candidates.length > 0) {
-    throw new PortFieldError(field, `is "${declared}", but none of its output port types (${candidates.map((t) => t.type).join(', ')}) fits this port: set custom.output-port-type`);
+    throw new PortFieldError(
+      field,
+      `is "${declared}", but none of its output port types (${candidates.map((t) => t.type).join(', ')}) fits this port: set custom.output-port-type`,
+    );
   }
-  throw new PortFieldError(field, `is "${declared}", which this tool cannot grant access to (supported: ${technical.join(', ')}, or custom.output-port-type ${supported})`);
+  throw new PortFieldError(
+    field,
+    `is "${declared}", which this tool cannot grant access to (supported: ${technical.join(', ')}, or custom.output-port-type ${supported})`,
+  );
 }
 
 /**

@@ -19,7 +19,10 @@ export const s3Bucket: PortType<S3BucketResources> = {
     const arns = arnFields(port, 's3_bucket', ['s3', 'kms-key'], opts);
     const location = s3LocationOf(port, arns, opts);
     if (!location) {
-      throw new PortFieldError('custom.aws-s3-bucket-arn', 'is missing: an s3_bucket port needs its bucket (or set server.location to s3://<bucket>/)');
+      throw new PortFieldError(
+        'custom.aws-s3-bucket-arn',
+        'is missing: an s3_bucket port needs its bucket (or set server.location to s3://<bucket>/)',
+      );
     }
     // Granting the whole bucket when the metadata names a folder would widen access.
     if (location.value.prefix !== '') {

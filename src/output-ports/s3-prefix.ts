@@ -19,7 +19,10 @@ export const s3Prefix: PortType<S3PrefixResources> = {
     const arns = arnFields(port, 's3_prefix', ['s3', 'kms-key'], opts);
     const location = s3LocationOf(port, arns, opts);
     if (!location) {
-      throw new PortFieldError('server.location', 'is missing: an s3_prefix port needs s3://<bucket>/<prefix>/ (or an S3 folder ARN in a custom aws-…-arn field)');
+      throw new PortFieldError(
+        'server.location',
+        'is missing: an s3_prefix port needs s3://<bucket>/<prefix>/ (or an S3 folder ARN in a custom aws-…-arn field)',
+      );
     }
     if (location.value.prefix === '') {
       throw new PortFieldError(

@@ -8,7 +8,11 @@ import { kmsKeyArn, s3BucketArn, s3ObjectsArn, type KmsKey, type S3Location } fr
 
 type Condition = NonNullable<PolicyStatement['Condition']>;
 
-export function allow(actions: readonly string[], resources: readonly string[], condition?: Condition): PolicyStatement {
+export function allow(
+  actions: readonly string[],
+  resources: readonly string[],
+  condition?: Condition,
+): PolicyStatement {
   const unique = [...new Set(resources)];
   return {
     Effect: 'Allow',

@@ -38,7 +38,10 @@ export function addAdminRoutes(router: Router, { state, lifecycle }: SimulatorPa
     }),
   );
 
-  router.on('POST', '/simulator/access', async (ctx) => ({ status: 201, body: result(lifecycle.request(await ctx.body())) }));
+  router.on('POST', '/simulator/access', async (ctx) => ({
+    status: 201,
+    body: result(lifecycle.request(await ctx.body())),
+  }));
   router.on('POST', '/simulator/access/:id/:action', (ctx) => {
     const { id, action } = ctx.params as { id: string; action: string };
     if (!(AGREEMENT_ACTIONS as readonly string[]).includes(action)) {
@@ -49,7 +52,9 @@ export function addAdminRoutes(router: Router, { state, lifecycle }: SimulatorPa
   });
   router.on('DELETE', '/simulator/access/:id', ({ params }) => ok(result(lifecycle.deleteAgreement(params.id!))));
 
-  router.on('PUT', '/simulator/dataproducts/:id', async (ctx) => ok(result(lifecycle.putDataProduct(await ctx.body(), ctx.params.id!))));
+  router.on('PUT', '/simulator/dataproducts/:id', async (ctx) =>
+    ok(result(lifecycle.putDataProduct(await ctx.body(), ctx.params.id!))),
+  );
   router.on('DELETE', '/simulator/dataproducts/:id', (ctx) =>
     ok(result(lifecycle.deleteDataProduct(ctx.params.id!, { force: ctx.url.searchParams.get('force') === 'true' }))),
   );

@@ -20,12 +20,18 @@ export function addApiRoutes(router: Router, { state, lifecycle, provisioning }:
   router.on('GET', '/api/events', (ctx) => {
     // A client sending `accept: application/json` gets 406 from the real server too; catch that here.
     if (!accepts(ctx.req, CLOUDEVENTS_BATCH)) {
-      throw new SimulatorProblem(406, `The events feed is only available as ${CLOUDEVENTS_BATCH}; send that in the accept header.`);
+      throw new SimulatorProblem(
+        406,
+        `The events feed is only available as ${CLOUDEVENTS_BATCH}; send that in the accept header.`,
+      );
     }
     const lastEventId = ctx.url.searchParams.get('lastEventId') || undefined;
     const events = state.eventsAfter(lastEventId, PAGE_LIMIT);
     if (!events) {
-      throw new SimulatorProblem(400, `lastEventId '${lastEventId}' is not an event of this feed. Omit it to read from the start.`);
+      throw new SimulatorProblem(
+        400,
+        `lastEventId '${lastEventId}' is not an event of this feed. Omit it to read from the start.`,
+      );
     }
     return { status: 200, body: events, contentType: CLOUDEVENTS_BATCH };
   });
@@ -41,8 +47,12 @@ export function addApiRoutes(router: Router, { state, lifecycle, provisioning }:
       .filter((view) => !consumerId || (view.consumer as JsonObject).dataProductId === consumerId);
     return page(ctx, views, pageSizeParam(ctx));
   });
-  router.on('GET', `${agreements}/:id`, ({ params }) => ok(state.agreementView(params.id!) ?? missing('Access', params.id!)));
-  router.on('PUT', `${agreements}/:id`, async (ctx) => emptyOk(lifecycle.putAgreement(ctx.params.id!, await ctx.body())));
+  router.on('GET', `${agreements}/:id`, ({ params }) =>
+    ok(state.agreementView(params.id!) ?? missing('Access', params.id!)),
+  );
+  router.on('PUT', `${agreements}/:id`, async (ctx) =>
+    emptyOk(lifecycle.putAgreement(ctx.params.id!, await ctx.body())),
+  );
   router.on('DELETE', `${agreements}/:id`, ({ params }) => emptyOk(lifecycle.deleteAgreement(params.id!)));
   router.on('POST', `${agreements}/:id/approve`, ({ params }) => emptyOk(lifecycle.approve(params.id!)));
   router.on('POST', `${agreements}/:id/reject`, ({ params }) => emptyOk(lifecycle.reject(params.id!)));
@@ -50,17 +60,24 @@ export function addApiRoutes(router: Router, { state, lifecycle, provisioning }:
 
   if (state.config.generation === 'access' && state.config.provisioning) {
     router.on('GET', '/api/access/:id/provisioning', ({ params }) => ok(provisioning.get(params.id!)));
-    router.on('PUT', '/api/access/:id/provisioning', async (ctx) => ok(provisioning.replace(ctx.params.id!, await ctx.body()).record));
+    router.on('PUT', '/api/access/:id/provisioning', async (ctx) =>
+      ok(provisioning.replace(ctx.params.id!, await ctx.body()).record),
+    );
     router.on('POST', '/api/access/:id/provisioning/:transition', async (ctx) => {
       const { id, transition } = ctx.params as { id: string; transition: string };
-      if (!isProvisioningTransition(transition)) throw new SimulatorProblem(404, `Unknown provisioning transition '${transition}'.`);
+      if (!isProvisioningTransition(transition))
+        throw new SimulatorProblem(404, `Unknown provisioning transition '${transition}'.`);
       return ok(provisioning.report(id, transition, await ctx.body()).record);
     });
   }
 
   router.on('GET', '/api/dataproducts', (ctx) => page(ctx, [...state.dataProducts.values()], PAGE_LIMIT));
-  router.on('GET', '/api/dataproducts/:id', ({ params }) => ok(state.dataProducts.get(params.id!) ?? missing('Data product', params.id!)));
-  router.on('PUT', '/api/dataproducts/:id', async (ctx) => emptyOk(lifecycle.putDataProduct(await ctx.body(), ctx.params.id!)));
+  router.on('GET', '/api/dataproducts/:id', ({ params }) =>
+    ok(state.dataProducts.get(params.id!) ?? missing('Data product', params.id!)),
+  );
+  router.on('PUT', '/api/dataproducts/:id', async (ctx) =>
+    emptyOk(lifecycle.putDataProduct(await ctx.body(), ctx.params.id!)),
+  );
   router.on('DELETE', '/api/dataproducts/:id', ({ params }) => emptyOk(lifecycle.deleteDataProduct(params.id!)));
 
   router.on('GET', '/api/teams', (ctx) => page(ctx, [...state.teams.values()], PAGE_LIMIT));

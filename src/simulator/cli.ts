@@ -30,7 +30,9 @@ export function registerSimulatorCommand(program: Command): Command {
     .option('--fixtures <dir>', 'folder with teams/, dataproducts/, agreements/', BUNDLED_FIXTURES)
     .option('--api-key <key>', 'API key clients must send (default: $DMM_API_KEY or local-dev-key)')
     .addOption(
-      new Option('--generation <generation>', 'API generation to serve').choices(['access', 'datausageagreements']).default('access'),
+      new Option('--generation <generation>', 'API generation to serve')
+        .choices(['access', 'datausageagreements'])
+        .default('access'),
     )
     .option('--no-provisioning', 'answer 404 on /api/access/{id}/provisioning* like servers before 2026')
     .option('--event-prefix <prefix>', 'event type prefix', 'com.datamesh-manager.events')
@@ -49,7 +51,10 @@ export function registerSimulatorCommand(program: Command): Command {
  * Starts the simulator and prints the banner. Mistakes a user can fix (bad fixtures, port in
  * use) are printed without a stack trace and set a failing exit code; returns undefined then.
  */
-export async function startFromCli(options: SimulatorCliOptions, print: (line: string) => void): Promise<RunningSimulator | undefined> {
+export async function startFromCli(
+  options: SimulatorCliOptions,
+  print: (line: string) => void,
+): Promise<RunningSimulator | undefined> {
   const simulatorOptions: SimulatorOptions = {
     port: options.port,
     host: options.host,
@@ -100,7 +105,8 @@ function banner(simulator: RunningSimulator, options: Pick<SimulatorCliOptions, 
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError('expected a port number 0-65535');
   return port;
 }
 

@@ -5,7 +5,14 @@ import { z } from 'zod';
 import type { Lifecycle } from './lifecycle.js';
 import { SimulatorProblem, invalidBody, type Violation } from './problem.js';
 import { provisioningRecordFrom } from './provisioning.js';
-import { PROVISIONING_STATUSES, agreementSchema, isObject, provisioningReportSchema, validate, type JsonObject } from './schemas.js';
+import {
+  PROVISIONING_STATUSES,
+  agreementSchema,
+  isObject,
+  provisioningReportSchema,
+  validate,
+  type JsonObject,
+} from './schemas.js';
 import type { ProvisioningRecord, StoredAgreement } from './state.js';
 
 /** A mesh given in memory instead of a fixtures folder; documents have the same shapes as the files. */
@@ -47,7 +54,10 @@ const FIXTURE_FILE = /\.(ya?ml|json)$/i;
 /** Reads `teams/`, `dataproducts/` and `agreements/` (each optional, files sorted by name). */
 export async function readFixturesDir(dir: string): Promise<FixtureSet> {
   const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) throw new FixtureError(dir, [`'${dir}' is not a folder. Expected a folder with teams/, dataproducts/ and agreements/.`]);
+  if (!info?.isDirectory())
+    throw new FixtureError(dir, [
+      `'${dir}' is not a folder. Expected a folder with teams/, dataproducts/ and agreements/.`,
+    ]);
   const set: FixtureSet = { source: dir, unreadable: [], teams: [], dataProducts: [], agreements: [] };
   let foldersFound = 0;
   for (const [key, folder] of Object.entries(FOLDERS) as [keyof typeof FOLDERS, string][]) {
@@ -63,7 +73,8 @@ export async function readFixturesDir(dir: string): Promise<FixtureSet> {
       }
     }
   }
-  if (foldersFound === 0) throw new FixtureError(dir, [`'${dir}' has none of the folders teams/, dataproducts/, agreements/.`]);
+  if (foldersFound === 0)
+    throw new FixtureError(dir, [`'${dir}' has none of the folders teams/, dataproducts/, agreements/.`]);
   return set;
 }
 

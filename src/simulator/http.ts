@@ -119,7 +119,12 @@ export function send(res: ServerResponse, reply: Reply): void {
   res.end(payload);
 }
 
-export function sendProblem(res: ServerResponse, problem: SimulatorProblem, instance: string, headers: Record<string, string> = {}): void {
+export function sendProblem(
+  res: ServerResponse,
+  problem: SimulatorProblem,
+  instance: string,
+  headers: Record<string, string> = {},
+): void {
   send(res, {
     status: problem.status,
     body: problemBody(problem.status, problem.detail, instance, problem.extensions),

@@ -45,7 +45,8 @@ export class Lifecycle {
   approve(id: string): ActionResult {
     return this.recording(() => {
       const stored = this.agreement(id);
-      if (stored.status !== 'requested') throw unprocessable(`Access '${id}' is ${stored.status}; only a requested access can be approved.`);
+      if (stored.status !== 'requested')
+        throw unprocessable(`Access '${id}' is ${stored.status}; only a requested access can be approved.`);
       stored.status = 'approved';
       this.state.emitAgreementEvent('Approved', id);
       if (this.withinDates(stored)) this.setActive(id, stored, true);
@@ -56,7 +57,8 @@ export class Lifecycle {
   reject(id: string): ActionResult {
     return this.recording(() => {
       const stored = this.agreement(id);
-      if (stored.status !== 'requested') throw unprocessable(`Access '${id}' is ${stored.status}; only a requested access can be rejected.`);
+      if (stored.status !== 'requested')
+        throw unprocessable(`Access '${id}' is ${stored.status}; only a requested access can be rejected.`);
       stored.status = 'rejected';
       this.state.emitAgreementEvent('Rejected', id);
       return this.state.agreementView(id);
@@ -67,7 +69,8 @@ export class Lifecycle {
   activate(id: string): ActionResult {
     return this.recording(() => {
       const stored = this.agreement(id);
-      if (stored.status !== 'approved') throw unprocessable(`Access '${id}' is ${stored.status}; approve it before activating it.`);
+      if (stored.status !== 'approved')
+        throw unprocessable(`Access '${id}' is ${stored.status}; approve it before activating it.`);
       this.setActive(id, stored, true);
       return this.state.agreementView(id);
     });
@@ -84,7 +87,8 @@ export class Lifecycle {
   cancel(id: string, options: CancelOptions = {}): ActionResult {
     return this.recording(() => {
       const stored = this.agreement(id);
-      if (stored.status !== 'approved') throw unprocessable(`Access '${id}' is ${stored.status}; only an approved access can be canceled.`);
+      if (stored.status !== 'approved')
+        throw unprocessable(`Access '${id}' is ${stored.status}; only an approved access can be canceled.`);
       this.state.emitAgreementEvent('Canceled', id);
       if (options.deactivate ?? true) {
         const info = stored.doc.info as JsonObject;
@@ -185,12 +189,18 @@ export class Lifecycle {
    * new server. `type` is a bare name (`TagCreatedEvent`) or a full type with a prefix.
    */
   emitEvent(type: string, subject: string, data: JsonObject = {}): ActionResult {
-    if (!/^[A-Za-z0-9.-]+$/.test(type)) throw invalidBody([{ field: 'type', message: 'expected an event name like TagCreatedEvent' }]);
+    if (!/^[A-Za-z0-9.-]+$/.test(type))
+      throw invalidBody([{ field: 'type', message: 'expected an event name like TagCreatedEvent' }]);
     return { events: [this.state.emit(type, subject, data)] };
   }
 
   /** Used by fixture loading, which must reproduce an agreement's history in the feed. */
-  restoreAgreement(doc: JsonObject, status: StoredAgreement['status'], active: boolean, provisioning?: StoredAgreement['provisioning']): void {
+  restoreAgreement(
+    doc: JsonObject,
+    status: StoredAgreement['status'],
+    active: boolean,
+    provisioning?: StoredAgreement['provisioning'],
+  ): void {
     const id = doc.id as string;
     if (this.state.agreements.has(id)) throw new SimulatorProblem(409, `Access '${id}' already exists.`);
     this.requireReferences(doc);
@@ -234,7 +244,8 @@ export class Lifecycle {
     const consumer = doc.consumer as JsonObject;
     const productId = provider.dataProductId as string;
     const portId = provider.outputPortId as string;
-    if (!this.state.dataProducts.has(productId)) throw unprocessable(`provider.dataProductId: data product '${productId}' does not exist.`);
+    if (!this.state.dataProducts.has(productId))
+      throw unprocessable(`provider.dataProductId: data product '${productId}' does not exist.`);
     if (!this.state.hasOutputPort(productId, portId)) {
       throw unprocessable(`provider.outputPortId: data product '${productId}' has no output port '${portId}'.`);
     }
@@ -252,7 +263,8 @@ function parseAgreement(body: unknown): JsonObject {
 
 function requireSameId(doc: JsonObject, pathId: string | undefined): string {
   const id = doc.id as string;
-  if (pathId !== undefined && id !== pathId) throw unprocessable(`The id in the body ('${id}') must equal the id in the path ('${pathId}').`);
+  if (pathId !== undefined && id !== pathId)
+    throw unprocessable(`The id in the body ('${id}') must equal the id in the path ('${pathId}').`);
   return id;
 }
 

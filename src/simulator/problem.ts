@@ -31,7 +31,12 @@ export interface ProblemBody {
 }
 
 /** `title` carries only the reason phrase, as the vendor's ProblemDetail schema says. */
-export function problemBody(status: number, detail: string, instance: string, extensions: Record<string, unknown> = {}): ProblemBody {
+export function problemBody(
+  status: number,
+  detail: string,
+  instance: string,
+  extensions: Record<string, unknown> = {},
+): ProblemBody {
   return { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail, instance, ...extensions };
 }
 

@@ -1,6 +1,12 @@
 import type { ProvisioningTransition } from '../interfaces/dmm-api.js';
 import { invalidBody, notFound } from './problem.js';
-import { PROVISIONING_STATUSES, provisioningReportSchema, validate, type ProvisioningReportInput, type ProvisioningStatus } from './schemas.js';
+import {
+  PROVISIONING_STATUSES,
+  provisioningReportSchema,
+  validate,
+  type ProvisioningReportInput,
+  type ProvisioningStatus,
+} from './schemas.js';
 import type { ProvisioningRecord, SimulatorEvent, SimulatorState, StoredAgreement } from './state.js';
 
 const PROVISIONING_TRANSITIONS: readonly ProvisioningTransition[] = [
@@ -20,18 +26,29 @@ interface TransitionRule {
 }
 
 const TRANSITIONS: Record<ProvisioningTransition, TransitionRule> = {
-  'provisioning-started': { status: 'provisioning', event: 'AccessProvisioningStartedEvent', stamps: 'provisioningStartedAt' },
+  'provisioning-started': {
+    status: 'provisioning',
+    event: 'AccessProvisioningStartedEvent',
+    stamps: 'provisioningStartedAt',
+  },
   'provisioning-succeeded': { status: 'provisioned', event: 'AccessProvisionedEvent', stamps: 'provisionedAt' },
   'provisioning-failed': { status: 'provisioning-failed', event: 'AccessProvisioningFailedEvent', stamps: 'failedAt' },
-  'deprovisioning-started': { status: 'deprovisioning', event: 'AccessDeprovisioningStartedEvent', stamps: 'deprovisioningStartedAt' },
+  'deprovisioning-started': {
+    status: 'deprovisioning',
+    event: 'AccessDeprovisioningStartedEvent',
+    stamps: 'deprovisioningStartedAt',
+  },
   'deprovisioning-succeeded': { status: 'deprovisioned', event: 'AccessDeprovisionedEvent', stamps: 'deprovisionedAt' },
-  'deprovisioning-failed': { status: 'deprovisioning-failed', event: 'AccessDeprovisioningFailedEvent', stamps: 'failedAt' },
+  'deprovisioning-failed': {
+    status: 'deprovisioning-failed',
+    event: 'AccessDeprovisioningFailedEvent',
+    stamps: 'failedAt',
+  },
 };
 
-const EVENT_BY_STATUS = Object.fromEntries(Object.values(TRANSITIONS).map((rule) => [rule.status, rule.event])) as Record<
-  ProvisioningStatus,
-  string
->;
+const EVENT_BY_STATUS = Object.fromEntries(
+  Object.values(TRANSITIONS).map((rule) => [rule.status, rule.event]),
+) as Record<ProvisioningStatus, string>;
 
 export function isProvisioningTransition(value: string): value is ProvisioningTransition {
   return (PROVISIONING_TRANSITIONS as readonly string[]).includes(value);
@@ -86,14 +103,22 @@ export class Provisioning {
       throw invalidBody([{ field: 'status', message: `required; one of ${PROVISIONING_STATUSES.join(', ')}` }]);
     }
     const changed = stored.provisioning?.status !== report.status;
-    const record: ProvisioningRecord = { ...emptyRecord(report.status), ...definedReportFields(report), status: report.status };
-    if (changed && report.status.endsWith('-failed') && !record.failedAt) record.failedAt = this.state.config.now().toISOString();
+    const record: ProvisioningRecord = {
+      ...emptyRecord(report.status),
+      ...definedReportFields(report),
+      status: report.status,
+    };
+    if (changed && report.status.endsWith('-failed') && !record.failedAt)
+      record.failedAt = this.state.config.now().toISOString();
     stored.provisioning = record;
     return { record: { ...record }, events: changed ? [this.emit(agreementId, record)] : [] };
   }
 
   private emit(agreementId: string, record: ProvisioningRecord): SimulatorEvent {
-    return this.state.emit(EVENT_BY_STATUS[record.status], agreementId, { status: record.status, platform: record.platform });
+    return this.state.emit(EVENT_BY_STATUS[record.status], agreementId, {
+      status: record.status,
+      platform: record.platform,
+    });
   }
 
   private agreement(id: string): StoredAgreement {
@@ -104,7 +129,9 @@ export class Provisioning {
 }
 
 /** Also used by fixtures, which may seed a provisioning record without emitting events. */
-export function provisioningRecordFrom(report: ProvisioningReportInput & { status: ProvisioningStatus }): ProvisioningRecord {
+export function provisioningRecordFrom(
+  report: ProvisioningReportInput & { status: ProvisioningStatus },
+): ProvisioningRecord {
   return { ...emptyRecord(report.status), ...definedReportFields(report), status: report.status };
 }
 
@@ -132,14 +159,30 @@ function emptyRecord(status: ProvisioningStatus): ProvisioningRecord {
   };
 }
 
-const DESCRIPTIVE_FIELDS = ['platform', 'executor', 'reference', 'diagnostics', 'note', 'customProperties', 'links'] as const;
-const TIMESTAMP_FIELDS = ['provisioningStartedAt', 'provisionedAt', 'deprovisioningStartedAt', 'deprovisionedAt'] as const;
+const DESCRIPTIVE_FIELDS = [
+  'platform',
+  'executor',
+  'reference',
+  'diagnostics',
+  'note',
+  'customProperties',
+  'links',
+] as const;
+const TIMESTAMP_FIELDS = [
+  'provisioningStartedAt',
+  'provisionedAt',
+  'deprovisioningStartedAt',
+  'deprovisionedAt',
+] as const;
 
 /**
  * Only the record's own fields: unknown members of a report are not stored and the status comes
  * from the URL or the PUT. Reported timestamps are honoured on PUT only, as the vendor documents.
  */
-function definedReportFields(report: ProvisioningReportInput, options = { timestamps: true }): Partial<ProvisioningRecord> {
+function definedReportFields(
+  report: ProvisioningReportInput,
+  options = { timestamps: true },
+): Partial<ProvisioningRecord> {
   const fields: Partial<ProvisioningRecord> = {};
   const keys = options.timestamps ? [...DESCRIPTIVE_FIELDS, ...TIMESTAMP_FIELDS] : DESCRIPTIVE_FIELDS;
   for (const key of keys) {

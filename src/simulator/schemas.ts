@@ -89,7 +89,8 @@ export function validateDataProduct(value: unknown): Result<JsonObject> {
     violations: [
       {
         field: '',
-        message: 'not a data product: expected `dataProductSpecification: 0.0.1` (DPS) or `apiVersion: v1.0.0` + `kind: DataProduct` (ODPS)',
+        message:
+          'not a data product: expected `dataProductSpecification: 0.0.1` (DPS) or `apiVersion: v1.0.0` + `kind: DataProduct` (ODPS)',
       },
     ],
   };
@@ -120,7 +121,10 @@ export const provisioningReportSchema = z.looseObject({
   provisionedAt: dateTime,
   deprovisioningStartedAt: dateTime,
   deprovisionedAt: dateTime,
-  customProperties: z.array(z.looseObject({ property: z.string(), value: z.unknown() })).nullable().optional(),
+  customProperties: z
+    .array(z.looseObject({ property: z.string(), value: z.unknown() }))
+    .nullable()
+    .optional(),
   links: z.record(z.string(), z.string()).nullable().optional(),
 });
 export type ProvisioningReportInput = z.infer<typeof provisioningReportSchema>;

@@ -70,7 +70,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     throw new SimulatorStartError(`Unknown generation '${String(generation)}': use 'access' or 'datausageagreements'.`);
   }
   if (generation === 'datausageagreements' && options.provisioning === true) {
-    throw new SimulatorStartError("The 'datausageagreements' generation has no provisioning endpoints; drop the provisioning option.");
+    throw new SimulatorStartError(
+      "The 'datausageagreements' generation has no provisioning endpoints; drop the provisioning option.",
+    );
   }
   const apiKey = options.apiKey ?? 'local-dev-key';
   const state = new SimulatorState({
@@ -118,7 +120,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
   const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
   try {
     if (presentedApiKey(req) !== apiKey) {
-      throw new SimulatorProblem(403, 'The API key was not found or not the expected value. Send it as x-api-key or Authorization: Bearer.');
+      throw new SimulatorProblem(
+        403,
+        'The API key was not found or not the expected value. Send it as x-api-key or Authorization: Bearer.',
+      );
     }
     const match = router.match(req.method ?? 'GET', url.pathname);
     if (!match) throw new SimulatorProblem(404, `No endpoint ${req.method} ${url.pathname} in this simulator.`);
@@ -135,16 +140,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, router: Router,
       return;
     }
     console.error('simulator: unexpected error', error);
-    sendProblem(res, new SimulatorProblem(500, `Unexpected simulator error: ${(error as Error).message}`), url.pathname);
+    sendProblem(
+      res,
+      new SimulatorProblem(500, `Unexpected simulator error: ${(error as Error).message}`),
+      url.pathname,
+    );
   }
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new SimulatorStartError(`Port ${port} on ${host} is already in use. Choose another port (--port).`));
-      else if (error.code === 'EACCES') reject(new SimulatorStartError(`Not allowed to listen on ${host}:${port}. Choose a port above 1023.`));
-      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') reject(new SimulatorStartError(`Cannot listen on host '${host}': no such local address.`));
+      if (error.code === 'EADDRINUSE')
+        reject(new SimulatorStartError(`Port ${port} on ${host} is already in use. Choose another port (--port).`));
+      else if (error.code === 'EACCES')
+        reject(new SimulatorStartError(`Not allowed to listen on ${host}:${port}. Choose a port above 1023.`));
+      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
+        reject(new SimulatorStartError(`Cannot listen on host '${host}': no such local address.`));
       else reject(error);
     });
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));

@@ -53,7 +53,9 @@ export class MemoryAgreementIndex implements AgreementIndex {
 
   /** Every entry, for tests and inspection. */
   snapshot(): Record<string, string[]> {
-    return Object.fromEntries([...this.entries].sort(([a], [b]) => a.localeCompare(b)).map(([id, arns]) => [id, [...arns]]));
+    return Object.fromEntries(
+      [...this.entries].sort(([a], [b]) => a.localeCompare(b)).map(([id, arns]) => [id, [...arns]]),
+    );
   }
 }
 
@@ -68,7 +70,10 @@ export async function readIndexEntry(index: AgreementIndex, agreementId: string,
   try {
     return { entry: await index.holdingsOf(agreementId) };
   } catch (error) {
-    log.warn('agreement index could not be read; finding the roles without it', { agreementId, error: errorMessage(error) });
+    log.warn('agreement index could not be read; finding the roles without it', {
+      agreementId,
+      error: errorMessage(error),
+    });
     return 'unreadable';
   }
 }
@@ -96,6 +101,10 @@ export async function updateIndexEntry(
     if (before !== 'unreadable' && !entryChanges(before.entry, holdings)) return;
     await index.record(agreementId, normalizeHoldings(holdings));
   } catch (error) {
-    log.warn('agreement index not updated; the next full reconcile repairs it', { agreementId, holdings: [...holdings], error: errorMessage(error) });
+    log.warn('agreement index not updated; the next full reconcile repairs it', {
+      agreementId,
+      holdings: [...holdings],
+      error: errorMessage(error),
+    });
   }
 }

@@ -24,7 +24,8 @@ export function routeEvent(event: FeedEvent): EventTarget {
       ? { kind: 'agreement', agreementId }
       : { kind: 'invalid', reason: `${name} ${event.id} names no agreement (no data.id, no subject)` };
   }
-  const productId = family === 'dataProduct' ? (dataId ?? subject) : name.startsWith('OutputPort') ? dataProductIdOf(event) : undefined;
+  const productId =
+    family === 'dataProduct' ? (dataId ?? subject) : name.startsWith('OutputPort') ? dataProductIdOf(event) : undefined;
   if (family === 'dataProduct' || name.startsWith('OutputPort')) {
     return productId
       ? { kind: 'dataProduct', dataProductId: productId }

@@ -51,7 +51,8 @@ export async function explainAgreement(ctx: SyncContext, agreementId: string): P
             ...(agreement.status ? { status: agreement.status } : {}),
             active: agreement.active,
             provider: `${agreement.provider.dataProductId} / ${agreement.provider.outputPortId}`,
-            consumer: agreement.consumer.dataProductId ?? agreement.consumer.teamId ?? agreement.consumer.userId ?? 'unknown',
+            consumer:
+              agreement.consumer.dataProductId ?? agreement.consumer.teamId ?? agreement.consumer.userId ?? 'unknown',
           },
         }
       : {}),
@@ -69,12 +70,25 @@ export interface RoleExplanation {
   inlineCharacters: { used: number; limit: number };
   managedPacks: { attached: number; others: number; limit: number };
   /** Every agreement with statements on the role, and what a reconcile would do about it now. */
-  agreements: { agreementId: string; policies: string[]; statements: number; decision: AgreementOutcome['decision']; effect: AgreementOutcome['effect']; reason: string }[];
+  agreements: {
+    agreementId: string;
+    policies: string[];
+    statements: number;
+    decision: AgreementOutcome['decision'];
+    effect: AgreementOutcome['effect'];
+    reason: string;
+  }[];
 }
 
 export async function explainRole(ctx: SyncContext, roleName: string): Promise<RoleExplanation> {
   const listed = await ctx.iam.getRole(roleName);
-  const empty = { role: roleName, exists: false, inlineCharacters: { used: 0, limit: IAM_LIMITS.inlineRoleCharacters }, managedPacks: { attached: 0, others: 0, limit: IAM_LIMITS.attachedPoliciesPerRole }, agreements: [] };
+  const empty = {
+    role: roleName,
+    exists: false,
+    inlineCharacters: { used: 0, limit: IAM_LIMITS.inlineRoleCharacters },
+    managedPacks: { attached: 0, others: 0, limit: IAM_LIMITS.attachedPoliciesPerRole },
+    agreements: [],
+  };
   if (!listed) return empty;
   const role = await withTags(ctx, listed);
   const state = await readRoleState(ctx.iam, role);
@@ -85,21 +99,36 @@ export async function explainRole(ctx: SyncContext, roleName: string): Promise<R
     state.legacy.reduce((n, l) => n + l.characters, 0) +
     inlinePacks.reduce((n, p) => n + iamCharacterCount(JSON.stringify(packDocument(p))), 0);
   const holders = new Map<string, string[]>();
-  for (const pack of state.packs) for (const id of pack.blocks.keys()) holders.set(id, [...(holders.get(id) ?? []), pack.name]);
-  for (const legacy of state.legacy) holders.set(legacy.agreementId, [...(holders.get(legacy.agreementId) ?? []), legacy.name]);
+  for (const pack of state.packs)
+    for (const id of pack.blocks.keys()) holders.set(id, [...(holders.get(id) ?? []), pack.name]);
+  for (const legacy of state.legacy)
+    holders.set(legacy.agreementId, [...(holders.get(legacy.agreementId) ?? []), legacy.name]);
   const agreements: RoleExplanation['agreements'] = [];
   const products = dataProductCache(ctx.dmm);
   for (const [agreementId, policies] of [...holders].sort(([a], [b]) => a.localeCompare(b))) {
     const outcome = await reconcileAgreement(ctx, agreementId, { dryRun: true, products });
-    const statements = state.packs.reduce((n, p) => n + (p.blocks.get(agreementId)?.length ?? 0), 0) + state.legacy.filter((l) => l.agreementId === agreementId).reduce((n, l) => n + l.statements.length, 0);
-    agreements.push({ agreementId, policies, statements, decision: outcome.decision, effect: outcome.effect, reason: outcome.reason });
+    const statements =
+      state.packs.reduce((n, p) => n + (p.blocks.get(agreementId)?.length ?? 0), 0) +
+      state.legacy.filter((l) => l.agreementId === agreementId).reduce((n, l) => n + l.statements.length, 0);
+    agreements.push({
+      agreementId,
+      policies,
+      statements,
+      decision: outcome.decision,
+      effect: outcome.effect,
+      reason: outcome.reason,
+    });
   }
   return {
     role: role.arn,
     exists: true,
     ...(refused ? { outOfReach: refused } : {}),
     inlineCharacters: { used, limit: IAM_LIMITS.inlineRoleCharacters },
-    managedPacks: { attached: state.packs.filter((p) => p.kind === 'managed').length, others: state.foreignAttachedCount, limit: IAM_LIMITS.attachedPoliciesPerRole },
+    managedPacks: {
+      attached: state.packs.filter((p) => p.kind === 'managed').length,
+      others: state.foreignAttachedCount,
+      limit: IAM_LIMITS.attachedPoliciesPerRole,
+    },
     agreements,
   };
 }

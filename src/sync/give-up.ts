@@ -21,7 +21,11 @@ export class UnprocessableEventError extends Error {
  * the agreement's owner sees why instead of waiting out every attempt.
  */
 export function isPermanent(error: unknown): boolean {
-  return error instanceof UnprocessableEventError || error instanceof AgreementFormatError || error instanceof DataProductFormatError;
+  return (
+    error instanceof UnprocessableEventError ||
+    error instanceof AgreementFormatError ||
+    error instanceof DataProductFormatError
+  );
 }
 
 /** Tell Data Mesh Manager (where the event names an agreement) and the log why we gave up. */
@@ -34,6 +38,9 @@ export async function giveUp(ctx: SyncContext, event: FeedEvent, attempts: numbe
     const agreement = await ctx.dmm.getAgreement(target.agreementId);
     if (agreement) await reportBack(ctx.dmm, agreement, { kind: 'failed', diagnostic }, ctx.log);
   } catch (reportError) {
-    ctx.log.error('could not report the failure to Data Mesh Manager', { agreementId: target.agreementId, error: errorMessage(reportError) });
+    ctx.log.error('could not report the failure to Data Mesh Manager', {
+      agreementId: target.agreementId,
+      error: errorMessage(reportError),
+    });
   }
 }

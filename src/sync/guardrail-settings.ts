@@ -9,11 +9,18 @@ import { ALWAYS_PROTECTED_ROLES, defaultGuardrails, type Guardrails } from './gu
 export const guardrailSettingsSchema = z.strictObject({
   managedRolePath: managedRolePathSchema.optional(),
   /** `key` or `key=value`. */
-  requiredRoleTag: z.string().regex(/^[^=]{1,128}(=.{0,256})?$/, 'must be key or key=value').optional(),
+  requiredRoleTag: z
+    .string()
+    .regex(/^[^=]{1,128}(=.{0,256})?$/, 'must be key or key=value')
+    .optional(),
   /** Added to the always-protected roles; a trailing `*` matches a prefix. */
-  protectedRoles: z.array(z.string().regex(/^[\w+=,.@*-]{1,64}$/, 'must be a role name, optionally ending in *')).optional(),
+  protectedRoles: z
+    .array(z.string().regex(/^[\w+=,.@*-]{1,64}$/, 'must be a role name, optionally ending in *'))
+    .optional(),
   /** 12-digit account ids, or `*` for any. Default: the managed account only. */
-  allowedResourceAccounts: z.union([z.literal('*'), z.array(z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'))]).optional(),
+  allowedResourceAccounts: z
+    .union([z.literal('*'), z.array(z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'))])
+    .optional(),
   ownershipTagKey: z.string().min(1).max(128).optional(),
   maxStatementsPerAgreement: z.coerce.number().int().min(1).max(100).optional(),
   maxResourcesPerAgreement: z.coerce.number().int().min(1).max(1000).optional(),
@@ -40,7 +47,12 @@ export function guardrailSettingsFromEnv(env: Record<string, string | undefined>
     const value = env[name]?.trim();
     if (!value) continue;
     const list = key === 'protectedRoles' || (key === 'allowedResourceAccounts' && value !== '*');
-    settings[key] = list ? value.split(',').map((v) => v.trim()).filter(Boolean) : value;
+    settings[key] = list
+      ? value
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean)
+      : value;
   }
   return settings;
 }
@@ -52,7 +64,10 @@ export function guardrailsFrom(accountId: string, settings: GuardrailSettings = 
     managedRolePath: settings.managedRolePath ?? defaults.managedRolePath,
     ...(key ? { requiredRoleTag: rest.length ? { key, value: rest.join('=') } : { key } } : {}),
     protectedRoles: [...ALWAYS_PROTECTED_ROLES, ...(settings.protectedRoles ?? [])],
-    allowedResourceAccounts: settings.allowedResourceAccounts === '*' ? 'any' : (settings.allowedResourceAccounts ?? defaults.allowedResourceAccounts),
+    allowedResourceAccounts:
+      settings.allowedResourceAccounts === '*'
+        ? 'any'
+        : (settings.allowedResourceAccounts ?? defaults.allowedResourceAccounts),
     ...(settings.ownershipTagKey ? { ownershipTagKey: settings.ownershipTagKey } : {}),
     maxStatementsPerAgreement: settings.maxStatementsPerAgreement ?? defaults.maxStatementsPerAgreement,
     maxResourcesPerAgreement: settings.maxResourcesPerAgreement ?? defaults.maxResourcesPerAgreement,

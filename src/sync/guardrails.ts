@@ -55,16 +55,21 @@ export function defaultGuardrails(accountId: string): Guardrails {
  * Why the tool may not write to this role, or undefined when it may. Without `tags` (a role known
  * only from its ARN) the tag rule is not checked.
  */
-export function roleRefusal(role: Pick<RoleInfo, 'name' | 'path'> & { tags?: RoleInfo['tags'] }, guardrails: Guardrails): string | undefined {
+export function roleRefusal(
+  role: Pick<RoleInfo, 'name' | 'path'> & { tags?: RoleInfo['tags'] },
+  guardrails: Guardrails,
+): string | undefined {
   const pattern = guardrails.protectedRoles.find((p) => matches(p, role.name));
-  if (pattern) return `role ${role.name} is protected (guardrails.protectedRoles: ${pattern}): dmm-aws never changes it`;
+  if (pattern)
+    return `role ${role.name} is protected (guardrails.protectedRoles: ${pattern}): dmm-aws never changes it`;
   if (!role.path.startsWith(guardrails.managedRolePath)) {
     return `role ${role.name} has path ${role.path}, outside the managed path ${guardrails.managedRolePath} (guardrails.managedRolePath)`;
   }
   const tag = guardrails.requiredRoleTag;
   if (tag && role.tags) {
     const value = role.tags[tag.key];
-    if (value === undefined) return `role ${role.name} lacks the tag ${tag.key} that marks roles dmm-aws may manage (guardrails.requiredRoleTag)`;
+    if (value === undefined)
+      return `role ${role.name} lacks the tag ${tag.key} that marks roles dmm-aws may manage (guardrails.requiredRoleTag)`;
     if (tag.value !== undefined && value !== tag.value) {
       return `role ${role.name} has tag ${tag.key}=${value}, but dmm-aws manages only roles with ${tag.key}=${tag.value} (guardrails.requiredRoleTag)`;
     }
@@ -109,7 +114,9 @@ export function grantRefusal(grant: Grant, guardrails: Guardrails): string | und
  * name that turns out to belong to someone else then grants nothing.
  */
 export function constrainGrants(grants: TargetGrant[], guardrails: Guardrails): TargetGrant[] {
-  return grants.map((g) => (g.target === 'identity-policy' ? { ...g, statements: constrainStatements(g.statements, guardrails) } : g));
+  return grants.map((g) =>
+    g.target === 'identity-policy' ? { ...g, statements: constrainStatements(g.statements, guardrails) } : g,
+  );
 }
 
 export function constrainStatements(statements: PolicyStatement[], guardrails: Guardrails): PolicyStatement[] {
@@ -118,7 +125,10 @@ export function constrainStatements(statements: PolicyStatement[], guardrails: G
   return statements.map((statement) => {
     if (!actionsOf(statement).every((a) => a.startsWith('s3:'))) return statement;
     const condition = { ...(statement.Condition ?? {}) };
-    condition['StringEquals'] = { ...(condition['StringEquals'] ?? {}), 's3:ResourceAccount': accounts.length === 1 ? accounts[0]! : [...accounts] };
+    condition['StringEquals'] = {
+      ...(condition['StringEquals'] ?? {}),
+      's3:ResourceAccount': accounts.length === 1 ? accounts[0]! : [...accounts],
+    };
     return { ...statement, Condition: condition };
   });
 }

@@ -24,11 +24,18 @@ const READ_CONCURRENCY = 4;
  * not exist or whose tags cannot be read is refused; any other reader error (throttling, network)
  * is thrown, so the caller retries instead of reporting a refusal that is not true.
  */
-export async function ownershipRefusal(grant: Grant, tagKey: string, reader: ResourceTagReader): Promise<string | undefined> {
-  if (tagKey === '') throw new Error('ownership proof needs a tag key; leave the guardrail off instead of passing an empty one');
+export async function ownershipRefusal(
+  grant: Grant,
+  tagKey: string,
+  reader: ResourceTagReader,
+): Promise<string | undefined> {
+  if (tagKey === '')
+    throw new Error('ownership proof needs a tag key; leave the guardrail off instead of passing an empty one');
   const product = grant.providerDataProductId;
   const resources = distinct(grant.providerResources);
-  const problems = await mapLimit(resources, READ_CONCURRENCY, async (resource) => problemWith(resource, await reader.tagsOf(resource), tagKey, product));
+  const problems = await mapLimit(resources, READ_CONCURRENCY, async (resource) =>
+    problemWith(resource, await reader.tagsOf(resource), tagKey, product),
+  );
   const found = problems.filter((p): p is string => p !== undefined);
   return found.length === 0 ? undefined : `ownership proof failed: ${found.join('; ')}`;
 }
@@ -41,7 +48,12 @@ export function productIdsInTag(value: string): string[] {
     .filter((id) => id !== '');
 }
 
-function problemWith(resource: ProviderResource, tags: Record<string, string> | undefined, tagKey: string, product: string): string | undefined {
+function problemWith(
+  resource: ProviderResource,
+  tags: Record<string, string> | undefined,
+  tagKey: string,
+  product: string,
+): string | undefined {
   const what = describeResource(resource);
   if (tags === undefined) {
     return `${what} does not exist or its tags cannot be read by this tool, so it cannot show a tag ${tagKey} naming the provider data product ${product}`;

@@ -34,9 +34,22 @@ export function changeJson(c: Change) {
         ...(c.document ? { document: c.document } : {}),
       };
     case 'resource-policy':
-      return { action: c.action, target: c.target, resource: c.resource.arn, ...common, ...(c.document ? { document: c.document } : {}) };
+      return {
+        action: c.action,
+        target: c.target,
+        resource: c.resource.arn,
+        ...common,
+        ...(c.document ? { document: c.document } : {}),
+      };
     case 'lake-formation':
-      return { action: c.action, target: c.target, principal: c.principal, resource: c.resource, permissions: c.permissions, ...common };
+      return {
+        action: c.action,
+        target: c.target,
+        principal: c.principal,
+        resource: c.resource,
+        permissions: c.permissions,
+        ...common,
+      };
   }
 }
 

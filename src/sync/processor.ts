@@ -31,10 +31,14 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
       return { event, target, outcomes: [await reconcileAgreement({ ...ctx, log }, target.agreementId)] };
     case 'dataProduct': {
       const affected = await agreementsOfProduct(ctx, target.dataProductId);
-      log.info('data product changed: reconciling its agreements', { dataProductId: target.dataProductId, agreements: affected.length });
+      log.info('data product changed: reconciling its agreements', {
+        dataProductId: target.dataProductId,
+        agreements: affected.length,
+      });
       const outcomes: AgreementOutcome[] = [];
       const products = dataProductCache(ctx.dmm);
-      for (const agreement of affected) outcomes.push(await reconcileAgreement({ ...ctx, log }, agreement.id, { products }));
+      for (const agreement of affected)
+        outcomes.push(await reconcileAgreement({ ...ctx, log }, agreement.id, { products }));
       return { event, target, outcomes };
     }
   }
@@ -109,7 +113,12 @@ export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: D
           stats.deadLettered++;
         } else {
           const delayMs = Math.min(baseDelay * 2 ** (message.receiveCount - 1), 30_000);
-          ctx.log.warn('event failed; kept for retry', { eventId: message.event.id, attempt: message.receiveCount, retryInMs: delayMs, error: errorMessage(error) });
+          ctx.log.warn('event failed; kept for retry', {
+            eventId: message.event.id,
+            attempt: message.receiveCount,
+            retryInMs: delayMs,
+            error: errorMessage(error),
+          });
           await queue.release(message.receipt, delayMs);
           stats.retried++;
         }
@@ -118,4 +127,3 @@ export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: D
   }
   return stats;
 }
-

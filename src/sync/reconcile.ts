@@ -9,7 +9,12 @@
  * a principal's Lake Formation permissions on a resource) is read once and written at most once.
  */
 import type { Agreement } from '../model/agreement.js';
-import { identityStatements, type LakeFormationGrant, type PolicyResource, type ResourcePolicyGrant } from '../model/grants.js';
+import {
+  identityStatements,
+  type LakeFormationGrant,
+  type PolicyResource,
+  type ResourcePolicyGrant,
+} from '../model/grants.js';
 import type { PolicyStatement } from '../model/policy.js';
 import type { RoleInfo } from '../interfaces/iam-account.js';
 import { isPermanentTargetError } from '../interfaces/target-error.js';
@@ -43,11 +48,24 @@ import {
 import { canonicalJson } from '../util/canonical-json.js';
 import { errorMessage } from '../util/errors.js';
 import { mapLimit } from '../util/map-limit.js';
-import { normalizeHoldings, readIndexEntry, updateIndexEntry, type AgreementIndex, type IndexReading } from './agreement-index.js';
+import {
+  normalizeHoldings,
+  readIndexEntry,
+  updateIndexEntry,
+  type AgreementIndex,
+  type IndexReading,
+} from './agreement-index.js';
 import { dataProductCache, guardrailsOf, type ProductLookup, type SyncContext } from './context.js';
 import { guardResolution } from './guard.js';
 import { roleRefusal } from './guardrails.js';
-import { FIELD_GRANTED_ROLE, FIELD_POLICY_NAME, reportBack, TAG_ACTIVE, type ReportResult, type ReportState } from './report.js';
+import {
+  FIELD_GRANTED_ROLE,
+  FIELD_POLICY_NAME,
+  reportBack,
+  TAG_ACTIVE,
+  type ReportResult,
+  type ReportState,
+} from './report.js';
 import { resolveAgreement, type Grant, type Resolution } from './resolve.js';
 
 /** One write on any grant target, in the order it is (or, for a plan, would be) made. */
@@ -139,7 +157,8 @@ class Ledger {
     for (const [id, reason] of plan.unplaced) this.fail(id, reason);
     for (const change of changes) {
       this.changes.push(change);
-      for (const id of change.agreementIds) if (this.inScope(id)) this.changesOf.set(id, [...(this.changesOf.get(id) ?? []), change]);
+      for (const id of change.agreementIds)
+        if (this.inScope(id)) this.changesOf.set(id, [...(this.changesOf.get(id) ?? []), change]);
     }
   }
   holdings(id: string): string[] {
@@ -151,7 +170,11 @@ class Ledger {
  * Make AWS match what Data Mesh Manager says *now* about the agreements in scope. Events are only
  * hints, so a duplicate, a late or an out-of-order event converges to the same state.
  */
-export async function reconcile(ctx: SyncContext, scope: ReconcileScope, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+export async function reconcile(
+  ctx: SyncContext,
+  scope: ReconcileScope,
+  options: ReconcileOptions = {},
+): Promise<ReconcileResult> {
   const all = scope === 'all';
   const concurrency = options.concurrency ?? 8;
   const progress = options.onProgress ?? (() => {});
@@ -192,7 +215,13 @@ export async function reconcile(ctx: SyncContext, scope: ReconcileScope, options
     let reported = 0;
     await mapLimit(outcomes, Math.min(concurrency, 4), async (outcome) => {
       const entry = desired.get(outcome.agreementId);
-      if (entry?.agreement) outcome.report = await reportBack(ctx.dmm, entry.agreement, reportState(outcome, entry.resolution), ctx.log.child({ agreementId: outcome.agreementId }));
+      if (entry?.agreement)
+        outcome.report = await reportBack(
+          ctx.dmm,
+          entry.agreement,
+          reportState(outcome, entry.resolution),
+          ctx.log.child({ agreementId: outcome.agreementId }),
+        );
       if (all) progress({ phase: 'report', done: ++reported, total: outcomes.length });
     });
   }
@@ -210,7 +239,9 @@ async function readDesired(
 ): Promise<Map<string, Desired>> {
   const products = options.products ?? dataProductCache(ctx.dmm);
   const agreements: (Agreement | string)[] =
-    scope === 'all' ? await ctx.dmm.listAgreements() : await Promise.all(scope.agreementIds.map(async (id) => (await ctx.dmm.getAgreement(id)) ?? id));
+    scope === 'all'
+      ? await ctx.dmm.listAgreements()
+      : await Promise.all(scope.agreementIds.map(async (id) => (await ctx.dmm.getAgreement(id)) ?? id));
   let resolved = 0;
   const entries = await mapLimit(agreements, concurrency, async (agreement): Promise<[string, Desired]> => {
     if (typeof agreement === 'string') return [agreement, { resolution: { kind: 'none', reason: GONE } }];
@@ -319,14 +350,20 @@ async function reconcileIdentity(
     for (const id of wanted.get(state.role.name)?.keys() ?? []) ledger.fail(id, `Agreement ${id}: ${refused}`);
     for (const id of agreementsOnRole(state)) {
       // Held there and wanted there: a full reconcile names the refusal, an event the stuck statements.
-      if (!all || !wanted.get(state.role.name)?.has(id)) ledger.fail(id, `Agreement ${id}: its statements on role ${state.role.name} cannot be removed: ${refused}`);
+      if (!all || !wanted.get(state.role.name)?.has(id))
+        ledger.fail(id, `Agreement ${id}: its statements on role ${state.role.name} cannot be removed: ${refused}`);
       ledger.holdRole(id, state.role.arn);
     }
     ctx.log.warn('role out of reach of the guardrails', { role: state.role.name, reason: refused });
   }
 
   const plan = (state: RoleState, planScope: ReadonlySet<string> | 'all') =>
-    planRole({ state, desired: wanted.get(state.role.name) ?? new Map(), scope: planScope, ...(ctx.limits ? { limits: ctx.limits } : {}) });
+    planRole({
+      state,
+      desired: wanted.get(state.role.name) ?? new Map(),
+      scope: planScope,
+      ...(ctx.limits ? { limits: ctx.limits } : {}),
+    });
   const changedMeanwhile = new Set<string>();
   let applied = 0;
   for (let state of reachable) {
@@ -337,11 +374,17 @@ async function reconcileIdentity(
       const fresh = await readRoleState(ctx.iam, state.role);
       const touched = changedAgreements(state, fresh);
       if (touched.size > 0) {
-        ctx.log.info('role changed while reconciling; planning it again', { role: state.role.name, changedAgreements: [...touched] });
+        ctx.log.info('role changed while reconciling; planning it again', {
+          role: state.role.name,
+          changedAgreements: [...touched],
+        });
         for (const id of touched) changedMeanwhile.add(id);
         const forRole = wanted.get(state.role.name) ?? new Map<string, PolicyStatement[]>();
         state = fresh;
-        rolePlan = plan(fresh, new Set([...forRole.keys(), ...agreementsOnRole(fresh)].filter((id) => !touched.has(id))));
+        rolePlan = plan(
+          fresh,
+          new Set([...forRole.keys(), ...agreementsOnRole(fresh)].filter((id) => !touched.has(id))),
+        );
       }
     }
     if (!options.dryRun) {
@@ -396,12 +439,18 @@ async function readAllRoles(
  * of these names a role and the agreement is gone (or the reference integration granted it,
  * leaving no role record), every role that carries statements of ours for it.
  */
-async function readCandidateRoles(ctx: SyncContext, desired: Map<string, Desired>, index: IndexView): Promise<{ states: RoleState[]; rolesExamined: number }> {
+async function readCandidateRoles(
+  ctx: SyncContext,
+  desired: Map<string, Desired>,
+  index: IndexView,
+): Promise<{ states: RoleState[]; rolesExamined: number }> {
   const names = new Set<string>();
   const unknown = new Set<string>();
   for (const [id, { agreement, resolution }] of desired) {
     if (resolution.kind === 'grant') names.add(resolution.grant.role.name);
-    const known = [...recordedRoleArns(agreement), ...holdingsIn(index, id)].map((arn) => roleFromArn(arn)?.name).filter((n) => n !== undefined);
+    const known = [...recordedRoleArns(agreement), ...holdingsIn(index, id)]
+      .map((arn) => roleFromArn(arn)?.name)
+      .filter((n) => n !== undefined);
     for (const name of known) names.add(name);
     const entry = index.get(id);
     // An entry, even an empty one, means this tool has seen the agreement and knows where it is.
@@ -409,7 +458,8 @@ async function readCandidateRoles(ctx: SyncContext, desired: Map<string, Desired
     // Reading every role costs minutes in a large account: only worth it when nothing says where
     // the access is, i.e. for grants made before the index existed or by the reference integration.
     const mayHoldAccess = !!agreement && (agreement.tags.includes(TAG_ACTIVE) || FIELD_POLICY_NAME in agreement.custom);
-    if (!indexedKnown && known.length === 0 && (!agreement || (resolution.kind !== 'grant' && mayHoldAccess))) unknown.add(id);
+    if (!indexedKnown && known.length === 0 && (!agreement || (resolution.kind !== 'grant' && mayHoldAccess)))
+      unknown.add(id);
   }
   const states: RoleState[] = [];
   if (unknown.size > 0) {
@@ -440,8 +490,10 @@ export async function withTags(ctx: SyncContext, role: RoleInfo): Promise<RoleIn
 function changedAgreements(before: RoleState, after: RoleState): Set<string> {
   const statementsOf = (state: RoleState) => {
     const map = new Map<string, string>();
-    for (const pack of state.packs) for (const [id, statements] of pack.blocks) map.set(id, (map.get(id) ?? '') + canonicalJson(statements));
-    for (const legacy of state.legacy) map.set(legacy.agreementId, (map.get(legacy.agreementId) ?? '') + canonicalJson(legacy.statements));
+    for (const pack of state.packs)
+      for (const [id, statements] of pack.blocks) map.set(id, (map.get(id) ?? '') + canonicalJson(statements));
+    for (const legacy of state.legacy)
+      map.set(legacy.agreementId, (map.get(legacy.agreementId) ?? '') + canonicalJson(legacy.statements));
     return map;
   };
   const a = statementsOf(before);
@@ -461,13 +513,15 @@ async function reconcileResourcePolicies(
 ): Promise<void> {
   const resources = new Map<string, { resource: PolicyResource; wanted: Map<string, PolicyStatement[]> }>();
   const instance = (resource: PolicyResource) => {
-    let entry = resources.get(resource.arn);
-    if (!entry) resources.set(resource.arn, (entry = { resource, wanted: new Map() }));
+    const entry = resources.get(resource.arn) ?? { resource, wanted: new Map<string, PolicyStatement[]>() };
+    resources.set(resource.arn, entry);
     return entry;
   };
   for (const [id, { resolution }] of desired) {
     if (resolution.kind !== 'grant' || ledger.failures.has(id)) continue;
-    for (const grant of resolution.grant.grants.filter((g): g is ResourcePolicyGrant => g.target === 'resource-policy')) {
+    for (const grant of resolution.grant.grants.filter(
+      (g): g is ResourcePolicyGrant => g.target === 'resource-policy',
+    )) {
       const wanted = instance(grant.resource).wanted;
       wanted.set(id, [...(wanted.get(id) ?? []), ...grant.statements]);
     }
@@ -481,7 +535,11 @@ async function reconcileResourcePolicies(
   if (resources.size === 0) return;
   if (!ctx.resourcePolicies) {
     for (const { resource, wanted } of resources.values()) {
-      for (const id of wanted.keys()) ledger.fail(id, `Agreement ${id}: its grant needs the ${describePolicyResource(resource)}, but no resource-policy adapter is configured`);
+      for (const id of wanted.keys())
+        ledger.fail(
+          id,
+          `Agreement ${id}: its grant needs the ${describePolicyResource(resource)}, but no resource-policy adapter is configured`,
+        );
     }
     return;
   }
@@ -491,12 +549,22 @@ async function reconcileResourcePolicies(
       state = await readResourcePolicy(ctx.resourcePolicies, resource);
     } catch (error) {
       if (!isPermanentTargetError(error)) throw error;
-      failAll(ledger, [...wanted.keys(), ...holdersIn(index, resource.arn)], `cannot read the ${describePolicyResource(resource)}: ${error.code}: ${error.message}`);
+      failAll(
+        ledger,
+        [...wanted.keys(), ...holdersIn(index, resource.arn)],
+        `cannot read the ${describePolicyResource(resource)}: ${error.code}: ${error.message}`,
+      );
       for (const id of holdersIn(index, resource.arn)) ledger.holdResource(id, resource.arn);
       continue;
     }
     const plan = planResourcePolicy(state, wanted, scope);
-    const ok = await applied(options, plan, ledger, () => applyResourcePolicyChanges(ctx.resourcePolicies!, plan.changes), describePolicyResource(resource));
+    const ok = await applied(
+      options,
+      plan,
+      ledger,
+      () => applyResourcePolicyChanges(ctx.resourcePolicies!, plan.changes),
+      describePolicyResource(resource),
+    );
     // A refused write leaves the policy as it was: its holders keep their statements.
     for (const id of ok ? plan.holders : state.blocks.keys()) ledger.holdResource(id, resource.arn);
   }
@@ -517,11 +585,18 @@ async function reconcileLakeFormation(
   ledger: Ledger,
   options: ReconcileOptions,
 ): Promise<void> {
-  const instances = new Map<string, { instance: LakeFormationInstance; wanted: Map<string, string[]>; recorded: Map<string, Set<string>> }>();
+  const instances = new Map<
+    string,
+    { instance: LakeFormationInstance; wanted: Map<string, string[]>; recorded: Map<string, Set<string>> }
+  >();
   const entry = (instance: LakeFormationInstance) => {
     const key = lakeFormationKey(instance);
-    let found = instances.get(key);
-    if (!found) instances.set(key, (found = { instance, wanted: new Map(), recorded: new Map() }));
+    const found = instances.get(key) ?? {
+      instance,
+      wanted: new Map<string, string[]>(),
+      recorded: new Map<string, Set<string>>(),
+    };
+    instances.set(key, found);
     return found;
   };
   for (const [id, { resolution }] of desired) {
@@ -545,10 +620,15 @@ async function reconcileLakeFormation(
   };
   recordedIn(index);
   if (instances.size === 0) return;
-  const involved = new Set([...instances.values()].flatMap(({ wanted, recorded }) => [...wanted.keys(), ...recorded.keys()]));
+  const involved = new Set(
+    [...instances.values()].flatMap(({ wanted, recorded }) => [...wanted.keys(), ...recorded.keys()]),
+  );
   if (!ctx.lakeFormation || !ctx.agreementIndex) {
-    const missing = !ctx.lakeFormation ? 'no Lake Formation adapter is configured' : 'Lake Formation grants need the agreement index, which records them';
-    for (const id of involved) ledger.fail(id, `Agreement ${id}: its grant needs Lake Formation permissions, but ${missing}`);
+    const missing = !ctx.lakeFormation
+      ? 'no Lake Formation adapter is configured'
+      : 'Lake Formation grants need the agreement index, which records them';
+    for (const id of involved)
+      ledger.fail(id, `Agreement ${id}: its grant needs Lake Formation permissions, but ${missing}`);
     return;
   }
   if (scope !== 'all') {
@@ -564,7 +644,11 @@ async function reconcileLakeFormation(
       state = await readLakeFormation(ctx.lakeFormation, instance, recorded);
     } catch (error) {
       if (!isPermanentTargetError(error)) throw error;
-      failAll(ledger, [...wanted.keys(), ...recorded.keys()], `cannot read the ${what}: ${error.code}: ${error.message}`);
+      failAll(
+        ledger,
+        [...wanted.keys(), ...recorded.keys()],
+        `cannot read the ${what}: ${error.code}: ${error.message}`,
+      );
       for (const [id, perms] of recorded) ledger.holdResource(id, lakeFormationHolding(instance, perms));
       continue;
     }
@@ -575,7 +659,11 @@ async function reconcileLakeFormation(
       for (const change of plan.changes.filter((c) => c.action === 'grant')) {
         for (const id of change.agreementIds) {
           const holding = after.get(id);
-          if (holding) await ctx.agreementIndex!.record(id, normalizeHoldings([...(await ctx.agreementIndex!.holdingsOf(id) ?? []), holding]));
+          if (holding)
+            await ctx.agreementIndex!.record(
+              id,
+              normalizeHoldings([...((await ctx.agreementIndex!.holdingsOf(id)) ?? []), holding]),
+            );
         }
       }
       await applyLakeFormationChanges(ctx.lakeFormation!, plan.changes);
@@ -593,7 +681,13 @@ async function reconcileLakeFormation(
  * the agreements whose access the plan changes (they keep what they hold, for the next attempt);
  * anything else propagates, so the event is retried.
  */
-async function applied<C extends Change>(options: ReconcileOptions, plan: TargetPlan<C>, ledger: Ledger, apply: () => Promise<void>, what: string): Promise<boolean> {
+async function applied<C extends Change>(
+  options: ReconcileOptions,
+  plan: TargetPlan<C>,
+  ledger: Ledger,
+  apply: () => Promise<void>,
+  what: string,
+): Promise<boolean> {
   if (!options.dryRun) {
     try {
       await apply();
@@ -639,14 +733,28 @@ function outcomeOf(id: string, resolution: Resolution, ledger: Ledger): Agreemen
  * are not rewritten, failures are logged, never thrown). Lake Formation grants were recorded
  * ahead of their write, so those entries are written without comparing.
  */
-async function updateIndex(ctx: SyncContext, index: AgreementIndex, outcomes: AgreementOutcome[], before: IndexView, desired: Map<string, Desired>, concurrency: number): Promise<void> {
+async function updateIndex(
+  ctx: SyncContext,
+  index: AgreementIndex,
+  outcomes: AgreementOutcome[],
+  before: IndexView,
+  desired: Map<string, Desired>,
+  concurrency: number,
+): Promise<void> {
   await mapLimit(outcomes, concurrency, async (outcome) => {
     const previous = before.get(outcome.agreementId);
     const wroteAhead = outcome.changes.some((c) => c.target === 'lake-formation');
     const reading: IndexReading = previous === 'unreadable' || wroteAhead ? 'unreadable' : { entry: previous };
     const holdings = [...outcome.heldOnRoleArns, ...(outcome.heldOnResources ?? [])];
     const gone = !desired.get(outcome.agreementId)?.agreement;
-    await updateIndexEntry(index, outcome.agreementId, reading, holdings, ctx.log.child({ agreementId: outcome.agreementId }), gone);
+    await updateIndexEntry(
+      index,
+      outcome.agreementId,
+      reading,
+      holdings,
+      ctx.log.child({ agreementId: outcome.agreementId }),
+      gone,
+    );
   });
 }
 
@@ -674,7 +782,12 @@ export function reportState(outcome: AgreementOutcome, desired: Resolution): Rep
     };
   }
   if (outcome.decision === 'grant' && desired.kind === 'grant') {
-    return { kind: 'granted', roleArn: desired.grant.role.arn, policyNames: outcome.policyNames, reference: grantReference(desired.grant, outcome.policyNames) };
+    return {
+      kind: 'granted',
+      roleArn: desired.grant.role.arn,
+      policyNames: outcome.policyNames,
+      reference: grantReference(desired.grant, outcome.policyNames),
+    };
   }
   return outcome.effect === 'revoked' ? { kind: 'revoked' } : { kind: 'inactive' };
 }
@@ -702,7 +815,11 @@ export function roleFromArn(arn: string): { name: string; path: string } | undef
 }
 
 /** Converge one agreement: the event path. */
-export async function reconcileAgreement(ctx: SyncContext, agreementId: string, options: ReconcileOptions = {}): Promise<AgreementOutcome> {
+export async function reconcileAgreement(
+  ctx: SyncContext,
+  agreementId: string,
+  options: ReconcileOptions = {},
+): Promise<AgreementOutcome> {
   const { outcomes } = await reconcile(ctx, { agreementIds: [agreementId] }, options);
   return outcomes.find((o) => o.agreementId === agreementId)!;
 }

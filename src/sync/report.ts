@@ -43,16 +43,23 @@ export interface ReportResult {
  * set or removed, everything others wrote stays. Nothing is written when nothing changed, which
  * also keeps our own PUT (an AccessUpdatedEvent) from looping back into another write.
  */
-export async function reportBack(dmm: DmmApi, agreement: Agreement, state: ReportState, log: Logger): Promise<ReportResult> {
+export async function reportBack(
+  dmm: DmmApi,
+  agreement: Agreement,
+  state: ReportState,
+  log: Logger,
+): Promise<ReportResult> {
   // An agreement we never granted and never reported on is not ours to mark: other connectors
   // (Snowflake, BigQuery, ...) report on their agreements through the same fields.
   const untouched = state.kind === 'inactive' && !agreement.tags.includes(TAG_INTEGRATION) && !reportedByUs(agreement);
-  if (untouched) return { tagsWritten: false, provisioning: 'unchanged', tags: agreement.tags, custom: agreement.custom };
+  if (untouched)
+    return { tagsWritten: false, provisioning: 'unchanged', tags: agreement.tags, custom: agreement.custom };
 
   const provisioning = await reportProvisioning(dmm, agreement, state, log);
   // The copy read moments ago already carries our markers: no write, so no need to read again.
   // (A person editing them meanwhile causes an AccessUpdatedEvent, which converges them.)
-  if (!markersChange(agreement, state)) return { tagsWritten: false, provisioning, tags: agreement.tags, custom: agreement.custom };
+  if (!markersChange(agreement, state))
+    return { tagsWritten: false, provisioning, tags: agreement.tags, custom: agreement.custom };
   // Re-read right before the PUT: people edit agreements in the UI, and PUT replaces the document.
   const fresh = await dmm.getAgreement(agreement.id);
   if (!fresh) {
@@ -75,7 +82,10 @@ function markersChange(agreement: Agreement, state: ReportState): boolean {
   return !sameSet(tags, agreement.tags) || !sameRecord(custom, agreement.custom);
 }
 
-export function mergeMarkers(agreement: Agreement, state: ReportState): { tags: string[]; custom: Record<string, string> } {
+export function mergeMarkers(
+  agreement: Agreement,
+  state: ReportState,
+): { tags: string[]; custom: Record<string, string> } {
   const tags = new Set(agreement.tags);
   const custom = { ...agreement.custom };
   tags.add(TAG_INTEGRATION);
@@ -119,12 +129,14 @@ async function reportProvisioning(
   const report: ProvisioningReport = { platform: PLATFORM, executor: EXECUTOR };
   switch (state.kind) {
     case 'granted':
-      if (current?.status !== 'provisioned' || current.reference !== state.reference) transition = 'provisioning-succeeded';
+      if (current?.status !== 'provisioned' || current.reference !== state.reference)
+        transition = 'provisioning-succeeded';
       report.reference = state.reference;
       break;
     case 'revoked':
     case 'inactive':
-      if (current && current.status !== 'deprovisioned' && reportedByUs(agreement)) transition = 'deprovisioning-succeeded';
+      if (current && current.status !== 'deprovisioned' && reportedByUs(agreement))
+        transition = 'deprovisioning-succeeded';
       if (current?.reference) report.reference = current.reference;
       break;
     case 'failed': {

@@ -30,7 +30,11 @@ export interface Grant {
  */
 export type Resolution =
   | { kind: 'grant'; grant: Grant }
-  | { kind: 'none'; reason: string; /** The agreement is for another platform: no write-back at all. */ notOurs?: boolean }
+  | {
+      kind: 'none';
+      reason: string /** The agreement is for another platform: no write-back at all. */;
+      notOurs?: boolean;
+    }
   | { kind: 'failed'; reason: string; field?: string };
 
 export interface ResolveLookups {
@@ -38,37 +42,59 @@ export interface ResolveLookups {
   getDataProduct(id: string): Promise<DataProduct | undefined>;
 }
 
-export async function resolveAgreement(agreement: Agreement, lookups: ResolveLookups, opts: ResolveOptions): Promise<Resolution> {
+export async function resolveAgreement(
+  agreement: Agreement,
+  lookups: ResolveLookups,
+  opts: ResolveOptions,
+): Promise<Resolution> {
   const a = `Agreement ${agreement.id}`;
   if (!agreement.active || agreement.status === 'requested' || agreement.status === 'rejected') {
-    return { kind: 'none', reason: `${a} is not active (status: ${agreement.status ?? 'unknown'}), so it grants nothing.` };
+    return {
+      kind: 'none',
+      reason: `${a} is not active (status: ${agreement.status ?? 'unknown'}), so it grants nothing.`,
+    };
   }
   const { dataProductId: providerId, outputPortId } = agreement.provider;
   if (providerId === UNKNOWN_ID || outputPortId === UNKNOWN_ID) {
-    return { kind: 'none', reason: `${a}: the provider data product or its output port was deleted, so there is nothing to grant.` };
+    return {
+      kind: 'none',
+      reason: `${a}: the provider data product or its output port was deleted, so there is nothing to grant.`,
+    };
   }
   let provider: DataProduct | undefined;
   try {
     provider = await lookups.getDataProduct(providerId);
   } catch (error) {
     // A malformed product is a metadata problem to report; anything else (network) is retried by the caller.
-    if (error instanceof DataProductFormatError) return { kind: 'failed', field: error.field, reason: `${a}: ${error.message}.` };
+    if (error instanceof DataProductFormatError)
+      return { kind: 'failed', field: error.field, reason: `${a}: ${error.message}.` };
     throw error;
   }
   if (!provider) {
-    return { kind: 'none', reason: `${a}: provider data product ${providerId} no longer exists (deleted), so there is nothing to grant.` };
+    return {
+      kind: 'none',
+      reason: `${a}: provider data product ${providerId} no longer exists (deleted), so there is nothing to grant.`,
+    };
   }
   const port = findPort(provider, outputPortId);
   if (typeof port === 'string') return { kind: 'failed', field: 'provider.outputPortId', reason: `${a}: ${port}` };
   // Agreements on Snowflake, BigQuery, Kafka... ports belong to other integrations: neither
   // granted nor reported on, so their connectors' status is never overwritten.
   if (!isAwsPort(port)) {
-    return { kind: 'none', reason: `${a}: output port ${port.id} of ${providerId} is not an AWS port (type ${port.type ?? 'unset'}), so it is left to other integrations.`, notOurs: true };
+    return {
+      kind: 'none',
+      reason: `${a}: output port ${port.id} of ${providerId} is not an AWS port (type ${port.type ?? 'unset'}), so it is left to other integrations.`,
+      notOurs: true,
+    };
   }
 
   const consumerId = agreement.consumer.dataProductId;
   if (!consumerId) {
-    const who = agreement.consumer.teamId ? `team ${agreement.consumer.teamId}` : agreement.consumer.userId ? `user ${agreement.consumer.userId}` : 'not a data product';
+    const who = agreement.consumer.teamId
+      ? `team ${agreement.consumer.teamId}`
+      : agreement.consumer.userId
+        ? `user ${agreement.consumer.userId}`
+        : 'not a data product';
     return {
       kind: 'failed',
       field: 'consumer.dataProductId',
@@ -82,11 +108,15 @@ export async function resolveAgreement(agreement: Agreement, lookups: ResolveLoo
   try {
     consumer = await lookups.getDataProduct(consumerId);
   } catch (error) {
-    if (error instanceof DataProductFormatError) return { kind: 'failed', field: error.field, reason: `${a}: ${error.message}.` };
+    if (error instanceof DataProductFormatError)
+      return { kind: 'failed', field: error.field, reason: `${a}: ${error.message}.` };
     throw error;
   }
   if (!consumer) {
-    return { kind: 'none', reason: `${a}: consumer data product ${consumerId} no longer exists (deleted), so there is nothing to grant.` };
+    return {
+      kind: 'none',
+      reason: `${a}: consumer data product ${consumerId} no longer exists (deleted), so there is nothing to grant.`,
+    };
   }
 
   const role = consumerRole(consumer, opts);
@@ -129,10 +159,16 @@ function consumerRole(consumer: DataProduct, opts: ResolveOptions): IamRole | { 
       const role = parseRoleArn('custom.aws-role-arn', arn);
       checkPartition('custom.aws-role-arn', role.partition, partition);
       if (role.account !== opts.accountId) {
-        throw new PortFieldError('custom.aws-role-arn', `is a role in account ${role.account}, but this tool manages roles in account ${opts.accountId}`);
+        throw new PortFieldError(
+          'custom.aws-role-arn',
+          `is a role in account ${role.account}, but this tool manages roles in account ${opts.accountId}`,
+        );
       }
       if (name && name !== role.name) {
-        throw new PortFieldError('custom.aws-role-name', `("${name}") and custom.aws-role-arn (role "${role.name}") name different roles`);
+        throw new PortFieldError(
+          'custom.aws-role-name',
+          `("${name}") and custom.aws-role-arn (role "${role.name}") name different roles`,
+        );
       }
       return role;
     }
@@ -144,7 +180,11 @@ function consumerRole(consumer: DataProduct, opts: ResolveOptions): IamRole | { 
     if (error instanceof PortFieldError) return { field: error.field, problem: error.message };
     throw error;
   }
-  return { field: 'custom.aws-role-name', problem: 'custom.aws-role-name is not set, so there is no IAM role to grant access to (set aws-role-name or aws-role-arn)' };
+  return {
+    field: 'custom.aws-role-name',
+    problem:
+      'custom.aws-role-name is not set, so there is no IAM role to grant access to (set aws-role-name or aws-role-arn)',
+  };
 }
 
 /** Vendor connectors match `provider.outputPortId` against a port's id or its name. */
@@ -166,6 +206,8 @@ function findPort(provider: DataProduct, outputPortId: string): OutputPort | str
  */
 function resultsPerRole(opts: ResolveOptions, roleName: string): ResolveOptions {
   if (!opts.athenaQueryResultsLocation || opts.athenaResultsShared) return opts;
-  const base = opts.athenaQueryResultsLocation.endsWith('/') ? opts.athenaQueryResultsLocation : `${opts.athenaQueryResultsLocation}/`;
+  const base = opts.athenaQueryResultsLocation.endsWith('/')
+    ? opts.athenaQueryResultsLocation
+    : `${opts.athenaQueryResultsLocation}/`;
   return { ...opts, athenaQueryResultsLocation: `${base}${roleName}/` };
 }

@@ -45,11 +45,14 @@ export function lakeFormationHolding(instance: LakeFormationInstance, permission
 }
 
 /** The instance and permissions of a recorded holding, or undefined when it is not a Lake Formation holding. */
-export function parseLakeFormationHolding(holding: string): (LakeFormationInstance & { permissions: string[] }) | undefined {
+export function parseLakeFormationHolding(
+  holding: string,
+): (LakeFormationInstance & { permissions: string[] }) | undefined {
   if (!holding.startsWith(HOLDING_PREFIX)) return undefined;
   try {
     const value = JSON.parse(holding.slice(HOLDING_PREFIX.length)) as LakeFormationInstance & { permissions: string[] };
-    if (typeof value.principal !== 'string' || typeof value.resource !== 'object' || !Array.isArray(value.permissions)) return undefined;
+    if (typeof value.principal !== 'string' || typeof value.resource !== 'object' || !Array.isArray(value.permissions))
+      return undefined;
     return value;
   } catch {
     return undefined;
@@ -81,7 +84,8 @@ export function planLakeFormation(
   const inScope = (id: string) => scope === 'all' || scope.has(id);
   const instance: LakeFormationInstance = { principal: state.principal, resource: state.resource };
   const needed = new Map<string, Set<string>>(); // permission → agreements that keep it
-  const keep = (permission: string, id: string) => needed.set(permission, new Set([...(needed.get(permission) ?? []), id]));
+  const keep = (permission: string, id: string) =>
+    needed.set(permission, new Set([...(needed.get(permission) ?? []), id]));
   for (const [id, perms] of state.recorded) if (!inScope(id)) for (const p of perms) keep(p, id);
   for (const [id, perms] of desired) if (inScope(id)) for (const p of perms) keep(p, id);
 
@@ -98,8 +102,22 @@ export function planLakeFormation(
 
   const changes: LakeFormationChange[] = [];
   const ids = (m: Map<string, string[]>) => [...new Set([...m.values()].flat())].sort();
-  if (toRevoke.size > 0) changes.push({ target: 'lake-formation', action: 'revoke', ...instance, permissions: [...toRevoke.keys()].sort(), agreementIds: ids(toRevoke) });
-  if (toGrant.size > 0) changes.push({ target: 'lake-formation', action: 'grant', ...instance, permissions: [...toGrant.keys()].sort(), agreementIds: ids(toGrant) });
+  if (toRevoke.size > 0)
+    changes.push({
+      target: 'lake-formation',
+      action: 'revoke',
+      ...instance,
+      permissions: [...toRevoke.keys()].sort(),
+      agreementIds: ids(toRevoke),
+    });
+  if (toGrant.size > 0)
+    changes.push({
+      target: 'lake-formation',
+      action: 'grant',
+      ...instance,
+      permissions: [...toGrant.keys()].sort(),
+      agreementIds: ids(toGrant),
+    });
 
   const effects = new Map<string, ReturnType<typeof effectOf>>();
   const holders = new Set<string>();
@@ -115,7 +133,14 @@ export function planLakeFormation(
     const present = (perms: Set<string>) => perms.size > 0 && [...perms].every((p) => state.actual.has(p));
     const had = present(before) || present(after);
     const touched = [...toGrant.values(), ...toRevoke.values()].some((agreements) => agreements.includes(id));
-    effects.set(id, effectOf(had, after.size > 0, touched || (before.size > 0 && canonicalJson([...before].sort()) !== canonicalJson([...after].sort()))));
+    effects.set(
+      id,
+      effectOf(
+        had,
+        after.size > 0,
+        touched || (before.size > 0 && canonicalJson([...before].sort()) !== canonicalJson([...after].sort())),
+      ),
+    );
   }
   return { holding: lakeFormationKey(instance), changes, effects, holders, unplaced: new Map() };
 }
@@ -143,7 +168,10 @@ export function lakeFormationHoldingsAfter(
   return result;
 }
 
-export async function applyLakeFormationChanges(lf: LakeFormationPermissions, changes: readonly LakeFormationChange[]): Promise<void> {
+export async function applyLakeFormationChanges(
+  lf: LakeFormationPermissions,
+  changes: readonly LakeFormationChange[],
+): Promise<void> {
   for (const change of changes) {
     if (change.action === 'grant') await lf.grant(change.principal, change.resource, change.permissions);
     else await lf.revoke(change.principal, change.resource, change.permissions);

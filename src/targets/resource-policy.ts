@@ -47,9 +47,18 @@ export function describePolicyResource(resource: PolicyResource): string {
   return `${SERVICE_NAME[resource.service]} of ${resource.arn}`;
 }
 
-export async function readResourcePolicy(policies: ResourcePolicies, resource: PolicyResource): Promise<ResourcePolicyState> {
+export async function readResourcePolicy(
+  policies: ResourcePolicies,
+  resource: PolicyResource,
+): Promise<ResourcePolicyState> {
   const text = await policies.getPolicy(resource);
-  const state: ResourcePolicyState = { resource, exists: text !== undefined, header: {}, foreign: [], blocks: new Map() };
+  const state: ResourcePolicyState = {
+    resource,
+    exists: text !== undefined,
+    header: {},
+    foreign: [],
+    blocks: new Map(),
+  };
   if (text === undefined) return state;
   let parsed: unknown;
   try {
@@ -59,13 +68,19 @@ export async function readResourcePolicy(policies: ResourcePolicies, resource: P
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     // Rewriting a document we cannot read would lose its owner's statements.
-    throw new TargetError('MalformedPolicyDocument', `the ${describePolicyResource(resource)} is not a JSON object, so dmm-aws will not rewrite it`);
+    throw new TargetError(
+      'MalformedPolicyDocument',
+      `the ${describePolicyResource(resource)} is not a JSON object, so dmm-aws will not rewrite it`,
+    );
   }
   const { Statement, ...header } = parsed as Record<string, unknown>;
   state.header = header;
   const statements = Array.isArray(Statement) ? Statement : Statement === undefined ? [] : [Statement];
   for (const statement of statements) {
-    const id = typeof statement === 'object' && statement !== null ? agreementIdFromSid((statement as { Sid?: unknown }).Sid) : undefined;
+    const id =
+      typeof statement === 'object' && statement !== null
+        ? agreementIdFromSid((statement as { Sid?: unknown }).Sid)
+        : undefined;
     if (id === undefined) {
       state.foreign.push(statement);
       continue;
@@ -97,7 +112,10 @@ export function planResourcePolicy(
     const size = Buffer.byteLength(JSON.stringify(documentOf(state, after)));
     if (size > limit) {
       after.delete(id);
-      unplaced.set(id, `the ${describePolicyResource(state.resource)} has no room for this agreement's statements: it would take ${size} of ${limit} bytes`);
+      unplaced.set(
+        id,
+        `the ${describePolicyResource(state.resource)} has no room for this agreement's statements: it would take ${size} of ${limit} bytes`,
+      );
     }
   }
 
@@ -117,22 +135,40 @@ export function planResourcePolicy(
   if (touched.length > 0) {
     const agreementIds = touched.sort();
     if (after.size === 0 && state.foreign.length === 0 && state.resource.service !== 'kms') {
-      changes.push({ target: 'resource-policy', action: 'delete', resource: state.resource, agreementIds, note: 'the policy held only statements of dmm-aws' });
+      changes.push({
+        target: 'resource-policy',
+        action: 'delete',
+        resource: state.resource,
+        agreementIds,
+        note: 'the policy held only statements of dmm-aws',
+      });
     } else {
-      changes.push({ target: 'resource-policy', action: 'put', resource: state.resource, document: documentOf(state, after), agreementIds });
+      changes.push({
+        target: 'resource-policy',
+        action: 'put',
+        resource: state.resource,
+        document: documentOf(state, after),
+        agreementIds,
+      });
     }
   }
   return { holding: state.resource.arn, changes, effects, holders: new Set(after.keys()), unplaced };
 }
 
-export async function applyResourcePolicyChanges(policies: ResourcePolicies, changes: readonly ResourcePolicyChange[]): Promise<void> {
+export async function applyResourcePolicyChanges(
+  policies: ResourcePolicies,
+  changes: readonly ResourcePolicyChange[],
+): Promise<void> {
   for (const change of changes) {
     if (change.action === 'put') await policies.putPolicy(change.resource, JSON.stringify(change.document));
     else await policies.deletePolicy(change.resource);
   }
 }
 
-function documentOf(state: ResourcePolicyState, blocks: ReadonlyMap<string, PolicyStatement[]>): Record<string, unknown> {
+function documentOf(
+  state: ResourcePolicyState,
+  blocks: ReadonlyMap<string, PolicyStatement[]>,
+): Record<string, unknown> {
   const ours = [...blocks.keys()].sort().flatMap((id) => blocks.get(id) ?? []);
   return { Version: '2012-10-17', ...state.header, Statement: [...state.foreign, ...ours] };
 }

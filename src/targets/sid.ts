@@ -41,7 +41,6 @@ function statementSidRoundTrips(id: string, hex: string): boolean {
   return Buffer.from(id, 'utf8').toString('hex') === hex;
 }
 
-
 /** The statements marked as the agreement's: numbered Sids replace any they had. */
 export function withSids(agreementId: string, statements: readonly PolicyStatement[]): PolicyStatement[] {
   return statements.map((statement, i) => {

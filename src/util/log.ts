@@ -18,9 +18,11 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 export type LogSink = (level: LogLevel, message: string, fields: LogFields) => void;
 
 export function createLogger(sink: LogSink, minLevel: LogLevel = 'info', base: LogFields = {}): Logger {
-  const emit = (level: LogLevel) => (message: string, fields: LogFields = {}) => {
-    if (ORDER[level] >= ORDER[minLevel]) sink(level, message, { ...base, ...fields });
-  };
+  const emit =
+    (level: LogLevel) =>
+    (message: string, fields: LogFields = {}) => {
+      if (ORDER[level] >= ORDER[minLevel]) sink(level, message, { ...base, ...fields });
+    };
   return {
     debug: emit('debug'),
     info: emit('info'),
@@ -42,7 +44,9 @@ function errorReplacer(_key: string, value: unknown): unknown {
 }
 
 /** A logger that keeps entries in memory: for tests and for the demo's narration. */
-export function memoryLogger(minLevel: LogLevel = 'debug'): Logger & { entries: { level: LogLevel; message: string; fields: LogFields }[] } {
+export function memoryLogger(
+  minLevel: LogLevel = 'debug',
+): Logger & { entries: { level: LogLevel; message: string; fields: LogFields }[] } {
   const entries: { level: LogLevel; message: string; fields: LogFields }[] = [];
   const logger = createLogger((level, message, fields) => entries.push({ level, message, fields }), minLevel);
   return Object.assign(logger, { entries });

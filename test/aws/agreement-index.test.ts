@@ -1,4 +1,10 @@
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { S3AgreementIndex } from '../../src/aws/agreement-index.js';
 import { REGION, motoS3, recordCommands, unique } from './moto.js';
@@ -8,12 +14,16 @@ const B = 'arn:aws:iam::123456789012:role/data-products/reporting';
 
 async function bucket(client: S3Client): Promise<string> {
   const name = unique('index');
-  await client.send(new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: REGION } }));
+  await client.send(
+    new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: REGION } }),
+  );
   return name;
 }
 
 async function keys(client: S3Client, bucketName: string): Promise<string[]> {
-  return ((await client.send(new ListObjectsV2Command({ Bucket: bucketName }))).Contents ?? []).map((o) => o.Key!).sort();
+  return ((await client.send(new ListObjectsV2Command({ Bucket: bucketName }))).Contents ?? [])
+    .map((o) => o.Key!)
+    .sort();
 }
 
 describe('S3AgreementIndex on moto', () => {
@@ -70,14 +80,24 @@ describe('S3AgreementIndex on moto', () => {
     const name = await bucket(client);
     const index = new S3AgreementIndex({ client, bucket: name });
     await client.send(new PutObjectCommand({ Bucket: name, Key: index.keyOf('agr-1'), Body: '{"roleArns": ' }));
-    await expect(index.holdingsOf('agr-1')).rejects.toThrow(`agreement index entry s3://${name}/index/agreements/agr-1.json is damaged`);
-    await client.send(new PutObjectCommand({ Bucket: name, Key: index.keyOf('agr-2'), Body: JSON.stringify({ agreementId: 'agr-3', roleArns: [A] }) }));
+    await expect(index.holdingsOf('agr-1')).rejects.toThrow(
+      `agreement index entry s3://${name}/index/agreements/agr-1.json is damaged`,
+    );
+    await client.send(
+      new PutObjectCommand({
+        Bucket: name,
+        Key: index.keyOf('agr-2'),
+        Body: JSON.stringify({ agreementId: 'agr-3', roleArns: [A] }),
+      }),
+    );
     await expect(index.holdingsOf('agr-2')).rejects.toThrow(/agr-2\.json is damaged/);
   });
 
   it('a bucket that does not exist is an error with the S3 code, for reads and writes', async () => {
     const index = new S3AgreementIndex({ client: motoS3(), bucket: unique('missing') });
-    await expect(index.holdingsOf('agr-1')).rejects.toThrow(/cannot read agreement index entry s3:\/\/missing-\w+\/index\/agreements\/agr-1\.json: NoSuchBucket/);
+    await expect(index.holdingsOf('agr-1')).rejects.toThrow(
+      /cannot read agreement index entry s3:\/\/missing-\w+\/index\/agreements\/agr-1\.json: NoSuchBucket/,
+    );
     await expect(index.record('agr-1', [A])).rejects.toThrow(/cannot write agreement index entry .*: NoSuchBucket/);
   });
 });

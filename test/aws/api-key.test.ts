@@ -33,7 +33,9 @@ describe('SecretApiKey on moto', () => {
   it('reads {"apiKey": "..."} JSON, also by ARN', async () => {
     const client = motoSecrets();
     const name = unique('dmm-api-key');
-    const { ARN } = await client.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ apiKey: 'json-key-456', note: 'x' }) }));
+    const { ARN } = await client.send(
+      new CreateSecretCommand({ Name: name, SecretString: JSON.stringify({ apiKey: 'json-key-456', note: 'x' }) }),
+    );
     expect(await new SecretApiKey({ client, secretId: name }).get()).toBe('json-key-456');
     expect(await new SecretApiKey({ client, secretId: ARN! }).get()).toBe('json-key-456');
   });
@@ -62,7 +64,12 @@ describe('SecretApiKey on moto', () => {
 
   it('JSON without a usable apiKey is an error naming the secret, never its value', async () => {
     const client = motoSecrets();
-    for (const value of ['{"api_key": "sup3r-s3cret"}', '{"apiKey": 42, "x": "sup3r-s3cret"}', '{"apiKey": "sup3r-s3cret"', '   ']) {
+    for (const value of [
+      '{"api_key": "sup3r-s3cret"}',
+      '{"apiKey": 42, "x": "sup3r-s3cret"}',
+      '{"apiKey": "sup3r-s3cret"',
+      '   ',
+    ]) {
       const secretId = await secret(client, value);
       const message = await failure(new SecretApiKey({ client, secretId }).get());
       expect(message).toContain(secretId);

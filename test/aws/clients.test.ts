@@ -30,8 +30,12 @@ describe('client factories', () => {
     expect(await s3.endpoint!()).toMatchObject({ hostname: '127.0.0.1', port: 4566, protocol: 'http:' });
     expect(s3.forcePathStyle).toBe(true);
     expect(configOf(createS3Client({ region: REGION }, {})).forcePathStyle).toBe(false);
-    expect(configOf(createS3Client({ region: REGION }, { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' })).forcePathStyle).toBe(true);
-    expect(configOf(createS3Client({ region: REGION }, { AWS_ENDPOINT_URL_S3: 'http://minio:9000' })).forcePathStyle).toBe(true);
+    expect(
+      configOf(createS3Client({ region: REGION }, { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' })).forcePathStyle,
+    ).toBe(true);
+    expect(
+      configOf(createS3Client({ region: REGION }, { AWS_ENDPOINT_URL_S3: 'http://minio:9000' })).forcePathStyle,
+    ).toBe(true);
   });
 
   it('honour AWS_ENDPOINT_URL_<SERVICE> and the default credential chain from the environment', async () => {

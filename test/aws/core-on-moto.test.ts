@@ -29,17 +29,30 @@ describe('the sync on moto', () => {
     const role = unique('consumer');
     const bucket = unique('orders');
     const iamClient = motoIam();
-    await iamClient.send(new CreateRoleCommand({ RoleName: role, Path: '/', AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}' }));
+    await iamClient.send(
+      new CreateRoleCommand({
+        RoleName: role,
+        Path: '/',
+        AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}',
+      }),
+    );
     const sqs = motoSqs();
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${unique('events')}.fifo`, Attributes: { FifoQueue: 'true' } }));
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: `${unique('events')}.fifo`, Attributes: { FifoQueue: 'true' } }),
+    );
     const s3 = motoS3();
     const stateBucket = unique('state');
-    await s3.send(new CreateBucketCommand({ Bucket: stateBucket, CreateBucketConfiguration: { LocationConstraint: REGION } }));
+    await s3.send(
+      new CreateBucketCommand({ Bucket: stateBucket, CreateBucketConfiguration: { LocationConstraint: REGION } }),
+    );
 
     const sim = await startSimulator({
       port: 0,
       mesh: {
-        dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', bucket)] }), consumerProduct('consumer', { 'aws-role-name': role })],
+        dataProducts: [
+          dpsProduct('orders', { ports: [s3BucketPort('orders-s3', bucket)] }),
+          consumerProduct('consumer', { 'aws-role-name': role }),
+        ],
         agreements: [agreement('agr-moto', 'orders', 'orders-s3')],
       },
     });
@@ -47,7 +60,12 @@ describe('the sync on moto', () => {
     const log = memoryLogger('debug');
     const dmm = fastClient(sim.url, sim.apiKey);
     const iam = new AwsIamAccount({ client: iamClient, accountId: MOTO_ACCOUNT });
-    const ctx: SyncContext = { dmm, iam, log, resolve: { accountId: MOTO_ACCOUNT, partition: 'aws', defaultRegion: REGION } };
+    const ctx: SyncContext = {
+      dmm,
+      iam,
+      log,
+      resolve: { accountId: MOTO_ACCOUNT, partition: 'aws', defaultRegion: REGION },
+    };
     const queue = new SqsFifoQueue({ client: sqs, queueUrl: QueueUrl!, waitTimeSeconds: 0 });
     const checkpoint = new S3Checkpoint({ client: s3, bucket: stateBucket, key: 'checkpoint/last-event-id.json' });
 
@@ -57,7 +75,8 @@ describe('the sync on moto', () => {
       await drainQueue(ctx, queue, { retryDelayMs: 1, onResult: (r) => void results.push(r) });
       return results;
     };
-    const outcomes = (results: EventResult[]) => results.flatMap((r) => r.outcomes.map((o) => [o.agreementId, o.decision, o.effect]));
+    const outcomes = (results: EventResult[]) =>
+      results.flatMap((r) => r.outcomes.map((o) => [o.agreementId, o.decision, o.effect]));
 
     sim.approve('agr-moto');
     expect(outcomes(await sync())).toContainEqual(['agr-moto', 'grant', 'granted']);

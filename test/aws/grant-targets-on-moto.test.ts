@@ -44,11 +44,16 @@ const sharedTable: PortType<SharedTable> = {
   grants({ bucket, table }, consumer) {
     const objects = `arn:aws:s3:::${bucket}/*`;
     return [
-      { target: 'identity-policy', statements: [{ Effect: 'Allow', Action: ['s3:GetObject', 'lakeformation:GetDataAccess'], Resource: objects }] },
+      {
+        target: 'identity-policy',
+        statements: [{ Effect: 'Allow', Action: ['s3:GetObject', 'lakeformation:GetDataAccess'], Resource: objects }],
+      },
       {
         target: 'resource-policy',
         resource: { service: 's3', arn: `arn:aws:s3:::${bucket}`, bucket },
-        statements: [{ Effect: 'Allow', Principal: { AWS: consumer.roleArn }, Action: 's3:GetObject', Resource: objects }],
+        statements: [
+          { Effect: 'Allow', Principal: { AWS: consumer.roleArn }, Action: 's3:GetObject', Resource: objects },
+        ],
       },
       { target: 'lake-formation', resource: table, permissions: ['SELECT', 'DESCRIBE'] },
     ];
@@ -57,7 +62,13 @@ const sharedTable: PortType<SharedTable> = {
   providerResources: ({ bucket }) => [{ arn: `arn:aws:s3:::${bucket}`, description: `S3 bucket ${bucket}` }],
 };
 
-const OWNER_STATEMENT = { Sid: 'OwnerKeepsAccess', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MOTO_ACCOUNT}:root` }, Action: 's3:*', Resource: 'arn:aws:s3:::placeholder' };
+const OWNER_STATEMENT = {
+  Sid: 'OwnerKeepsAccess',
+  Effect: 'Allow',
+  Principal: { AWS: `arn:aws:iam::${MOTO_ACCOUNT}:root` },
+  Action: 's3:*',
+  Resource: 'arn:aws:s3:::placeholder',
+};
 
 const sims: RunningSimulator[] = [];
 afterEach(async () => {
@@ -71,19 +82,43 @@ describe('grant targets on moto, through the core', () => {
     const bucket = unique('shared');
     const table = unique('orders').replace(/-/g, '_');
     const s3 = motoS3();
-    await motoIam().send(new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}' }));
-    for (const name of [bucket, `${bucket}-state`]) await s3.send(new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: REGION } }));
+    await motoIam().send(
+      new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}' }),
+    );
+    for (const name of [bucket, `${bucket}-state`])
+      await s3.send(
+        new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: REGION } }),
+      );
     const owner = { ...OWNER_STATEMENT, Resource: `arn:aws:s3:::${bucket}` };
-    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [owner] }) }));
+    await s3.send(
+      new PutBucketPolicyCommand({
+        Bucket: bucket,
+        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [owner] }),
+      }),
+    );
     const lf = new AwsLakeFormationPermissions({ client: createLakeFormationClient(motoOptions()) });
     // Someone else's permission for the same role on another table: never ours to touch.
-    const otherTable: LakeFormationResource = { kind: 'table', catalogId: MOTO_ACCOUNT, region: REGION, database: 'sales', table: `${table}_other` };
+    const otherTable: LakeFormationResource = {
+      kind: 'table',
+      catalogId: MOTO_ACCOUNT,
+      region: REGION,
+      database: 'sales',
+      table: `${table}_other`,
+    };
     await lf.grant(roleArn, otherTable, ['SELECT']);
 
-    const port = { id: 'shared', name: 'shared', type: 'test', custom: { 'output-port-type': 'test_shared_table', 'test-bucket': bucket, 'test-table': table } };
+    const port = {
+      id: 'shared',
+      name: 'shared',
+      type: 'test',
+      custom: { 'output-port-type': 'test_shared_table', 'test-bucket': bucket, 'test-table': table },
+    };
     const sim = await startSimulator({
       port: 0,
-      mesh: { dataProducts: [dpsProduct('orders', { ports: [port] }), consumerProduct('consumer', { 'aws-role-name': role })], agreements: [agreement('agr-lf', 'orders', 'shared')] },
+      mesh: {
+        dataProducts: [dpsProduct('orders', { ports: [port] }), consumerProduct('consumer', { 'aws-role-name': role })],
+        agreements: [agreement('agr-lf', 'orders', 'shared')],
+      },
     });
     sims.push(sim);
     const iam = new AwsIamAccount({ client: motoIam(), accountId: MOTO_ACCOUNT });
@@ -92,7 +127,12 @@ describe('grant targets on moto, through the core', () => {
       dmm: fastClient(sim.url, sim.apiKey),
       iam,
       log: memoryLogger('debug'),
-      resolve: { accountId: MOTO_ACCOUNT, partition: 'aws', defaultRegion: REGION, portTypes: [...PORT_TYPES, sharedTable] },
+      resolve: {
+        accountId: MOTO_ACCOUNT,
+        partition: 'aws',
+        defaultRegion: REGION,
+        portTypes: [...PORT_TYPES, sharedTable],
+      },
       resourcePolicies: new AwsResourcePolicies({ s3Client: s3 }),
       lakeFormation: lf,
       agreementIndex: index,
@@ -101,8 +141,15 @@ describe('grant targets on moto, through the core', () => {
       const { Policy } = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
       return JSON.parse(Policy!) as { Statement: { Sid: string }[] };
     };
-    const tablePermissions = () => lf.listPermissions(roleArn, sharedTable.resourcesFrom(port as never, { accountId: MOTO_ACCOUNT }).table);
-    const ours = { Sid: statementSid('agr-lf', 1), Effect: 'Allow', Principal: { AWS: roleArn }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` };
+    const tablePermissions = () =>
+      lf.listPermissions(roleArn, sharedTable.resourcesFrom(port as never, { accountId: MOTO_ACCOUNT }).table);
+    const ours = {
+      Sid: statementSid('agr-lf', 1),
+      Effect: 'Allow',
+      Principal: { AWS: roleArn },
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${bucket}/*`,
+    };
 
     sim.approve('agr-lf');
     const granted = await reconcileAgreement(ctx, 'agr-lf');
@@ -118,13 +165,17 @@ describe('grant targets on moto, through the core', () => {
     const holdings = await index.holdingsOf('agr-lf');
     expect(holdings).toContain(roleArn);
     expect(holdings).toContain(`arn:aws:s3:::${bucket}`);
-    expect(holdings?.some((h) => h.startsWith('lakeformation:') && h.includes(table) && h.includes('SELECT'))).toBe(true);
+    expect(holdings?.some((h) => h.startsWith('lakeformation:') && h.includes(table) && h.includes('SELECT'))).toBe(
+      true,
+    );
 
     // Converged: a replay and a full plan change nothing on any target.
     expect((await reconcileAgreement(ctx, 'agr-lf')).changes).toEqual([]);
     const plan = await reconcileAll(ctx, { dryRun: true });
     expect(plan.changes).toEqual([]);
-    expect(planJson(plan, false).agreements.find((a) => a.agreementId === 'agr-lf')?.heldOnResources).toEqual(holdings?.filter((h) => h !== roleArn));
+    expect(planJson(plan, false).agreements.find((a) => a.agreementId === 'agr-lf')?.heldOnResources).toEqual(
+      holdings?.filter((h) => h !== roleArn),
+    );
 
     sim.deactivate('agr-lf');
     const revoked = await reconcileAgreement(ctx, 'agr-lf');
@@ -141,7 +192,10 @@ describe('grant targets on moto, through the core', () => {
     expect(await tablePermissions()).toEqual(['DESCRIBE', 'SELECT']);
     sim.deleteAgreement('agr-lf');
     const swept = await reconcileAll(ctx);
-    expect(swept.outcomes.find((o) => o.agreementId === 'agr-lf')).toMatchObject({ decision: 'revoke', effect: 'revoked' });
+    expect(swept.outcomes.find((o) => o.agreementId === 'agr-lf')).toMatchObject({
+      decision: 'revoke',
+      effect: 'revoked',
+    });
     expect(swept.changes.map((c) => [c.target, c.action])).toEqual([
       ['identity-policy', 'delete'],
       ['resource-policy', 'put'],

@@ -8,7 +8,13 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import { AwsIamAccount, decodePolicyDocument, policyPathFromArn, samePolicyDocument, toIamError } from '../../src/aws/iam-account.js';
+import {
+  AwsIamAccount,
+  decodePolicyDocument,
+  policyPathFromArn,
+  samePolicyDocument,
+  toIamError,
+} from '../../src/aws/iam-account.js';
 import { IAM_LIMITS, IamError, iamCharacterCount } from '../../src/interfaces/iam-account.js';
 import { MOTO_ACCOUNT, motoIam, recordCommands, unique } from './moto.js';
 
@@ -17,15 +23,28 @@ const TRUST = JSON.stringify({
   Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
 });
 
-async function createRole(client: IAMClient, name: string, path = '/', tags: Record<string, string> = {}): Promise<void> {
+async function createRole(
+  client: IAMClient,
+  name: string,
+  path = '/',
+  tags: Record<string, string> = {},
+): Promise<void> {
   await client.send(
-    new CreateRoleCommand({ RoleName: name, Path: path, AssumeRolePolicyDocument: TRUST, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }),
+    new CreateRoleCommand({
+      RoleName: name,
+      Path: path,
+      AssumeRolePolicyDocument: TRUST,
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    }),
   );
 }
 
 /** A valid policy reading `resources`, in IAM's JSON. */
 function policy(sid: string, ...resources: string[]): string {
-  return JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: sid, Effect: 'Allow', Action: ['s3:GetObject'], Resource: resources }] });
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Sid: sid, Effect: 'Allow', Action: ['s3:GetObject'], Resource: resources }],
+  });
 }
 
 /** A valid policy of about `characters` non-whitespace characters. */
@@ -45,7 +64,11 @@ async function rejection(promise: Promise<unknown>): Promise<IamError> {
 
 function setup(managedRolePath?: string) {
   const client = motoIam();
-  const account = new AwsIamAccount({ client, accountId: MOTO_ACCOUNT, ...(managedRolePath ? { managedRolePath } : {}) });
+  const account = new AwsIamAccount({
+    client,
+    accountId: MOTO_ACCOUNT,
+    ...(managedRolePath ? { managedRolePath } : {}),
+  });
   return { client, account };
 }
 
@@ -100,7 +123,9 @@ describe('AwsIamAccount on moto: roles', () => {
   });
 
   it('refuses a managed role path IAM would not accept', () => {
-    expect(() => new AwsIamAccount({ client: motoIam(), accountId: MOTO_ACCOUNT, managedRolePath: 'no-slash' })).toThrow(IamError);
+    expect(
+      () => new AwsIamAccount({ client: motoIam(), accountId: MOTO_ACCOUNT, managedRolePath: 'no-slash' }),
+    ).toThrow(IamError);
     expect(() => new AwsIamAccount({ client: motoIam(), accountId: '12345' })).toThrow(/12 digits/);
   });
 });
@@ -141,7 +166,10 @@ describe('AwsIamAccount on moto: inline policies', () => {
 
     const sent = recordCommands(client);
     const reordered = JSON.stringify(
-      { Statement: [{ Resource: ['arn:aws:s3:::b'], Action: ['s3:GetObject'], Effect: 'Allow', Sid: 'A1' }], Version: '2012-10-17' },
+      {
+        Statement: [{ Resource: ['arn:aws:s3:::b'], Action: ['s3:GetObject'], Effect: 'Allow', Sid: 'A1' }],
+        Version: '2012-10-17',
+      },
       null,
       2,
     );
@@ -159,7 +187,9 @@ describe('AwsIamAccount on moto: inline policies', () => {
     const role = unique('budget');
     await createRole(client, role);
     const foreign = policyOfSize('Foreign', 6_000);
-    await client.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: 'someone-elses', PolicyDocument: foreign }));
+    await client.send(
+      new PutRolePolicyCommand({ RoleName: role, PolicyName: 'someone-elses', PolicyDocument: foreign }),
+    );
 
     const sent = recordCommands(client);
     const tooBig = policyOfSize('Ours', 5_000);
@@ -172,8 +202,16 @@ describe('AwsIamAccount on moto: inline policies', () => {
     expect((await account.listInlinePolicies(role)).map((p) => p.name)).toEqual(['someone-elses']);
 
     // Exactly at the limit is allowed, and a replaced policy does not count twice.
-    await account.putInlinePolicy(role, 'dmm-aws-pack-1', policyOfSize('Ours', IAM_LIMITS.inlineRoleCharacters - 6_000));
-    await account.putInlinePolicy(role, 'dmm-aws-pack-1', policyOfSize('Ours', IAM_LIMITS.inlineRoleCharacters - 6_001));
+    await account.putInlinePolicy(
+      role,
+      'dmm-aws-pack-1',
+      policyOfSize('Ours', IAM_LIMITS.inlineRoleCharacters - 6_000),
+    );
+    await account.putInlinePolicy(
+      role,
+      'dmm-aws-pack-1',
+      policyOfSize('Ours', IAM_LIMITS.inlineRoleCharacters - 6_001),
+    );
     const sizes = (await account.listInlinePolicies(role)).map((p) => iamCharacterCount(p.document));
     expect(sizes.reduce((a, b) => a + b)).toBe(IAM_LIMITS.inlineRoleCharacters - 1);
   });
@@ -184,9 +222,13 @@ describe('AwsIamAccount on moto: inline policies', () => {
     await createRole(client, role);
     const sent = recordCommands(client);
     // moto would accept this name; AWS answers ValidationError.
-    expect((await rejection(account.putInlinePolicy(role, 'pack 1/x', policy('A1', 'arn:aws:s3:::b')))).code).toBe('InvalidInput');
-    expect((await rejection(account.putInlinePolicy(role, 'p'.repeat(129), policy('A1', 'arn:aws:s3:::b')))).code).toBe('InvalidInput');
-    expect((await rejection(account.putInlinePolicy(role, 'ok', policy('A1', 'arn:aws:s3:::b/\u0100'))))).toMatchObject({
+    expect((await rejection(account.putInlinePolicy(role, 'pack 1/x', policy('A1', 'arn:aws:s3:::b')))).code).toBe(
+      'InvalidInput',
+    );
+    expect((await rejection(account.putInlinePolicy(role, 'p'.repeat(129), policy('A1', 'arn:aws:s3:::b')))).code).toBe(
+      'InvalidInput',
+    );
+    expect(await rejection(account.putInlinePolicy(role, 'ok', policy('A1', 'arn:aws:s3:::b/\u0100')))).toMatchObject({
       code: 'MalformedPolicyDocument',
     });
     expect(sent.names()).toEqual([]);
@@ -218,10 +260,16 @@ describe('AwsIamAccount on moto: managed policies', () => {
     expect(await account.getManagedPolicyDocument(arn)).toBe(policy('V2', 'arn:aws:s3:::v2'));
 
     const sent = recordCommands(client);
-    await account.putManagedPolicy(role, '/dmm-aws/', name, JSON.stringify(JSON.parse(policy('V2', 'arn:aws:s3:::v2')), null, 4));
+    await account.putManagedPolicy(
+      role,
+      '/dmm-aws/',
+      name,
+      JSON.stringify(JSON.parse(policy('V2', 'arn:aws:s3:::v2')), null, 4),
+    );
     expect(sent.names().filter((n) => /^(Create|Delete|Attach|Detach)/.test(n))).toEqual([]);
 
-    for (let v = 3; v <= 8; v++) await account.putManagedPolicy(role, '/dmm-aws/', name, policy(`V${v}`, `arn:aws:s3:::v${v}`));
+    for (let v = 3; v <= 8; v++)
+      await account.putManagedPolicy(role, '/dmm-aws/', name, policy(`V${v}`, `arn:aws:s3:::v${v}`));
     const { Versions = [] } = await client.send(new ListPolicyVersionsCommand({ PolicyArn: arn }));
     expect(Versions.map((v) => v.VersionId).sort()).toEqual(['v4', 'v5', 'v6', 'v7', 'v8']);
     expect(Versions.find((v) => v.IsDefaultVersion)?.VersionId).toBe('v8');
@@ -247,7 +295,13 @@ describe('AwsIamAccount on moto: managed policies', () => {
     const role = unique('adopt');
     await createRole(client, role);
     const name = `dmm-aws-${role}-1`;
-    await client.send(new CreatePolicyCommand({ PolicyName: name, Path: '/dmm-aws/', PolicyDocument: policy('Old', 'arn:aws:s3:::old') }));
+    await client.send(
+      new CreatePolicyCommand({
+        PolicyName: name,
+        Path: '/dmm-aws/',
+        PolicyDocument: policy('Old', 'arn:aws:s3:::old'),
+      }),
+    );
     const ref = await account.putManagedPolicy(role, '/dmm-aws/', name, policy('New', 'arn:aws:s3:::new'));
     expect(await account.getManagedPolicyDocument(ref.arn)).toBe(policy('New', 'arn:aws:s3:::new'));
     const { AttachedPolicies = [] } = await client.send(new ListAttachedRolePoliciesCommand({ RoleName: role }));
@@ -263,7 +317,9 @@ describe('AwsIamAccount on moto: managed policies', () => {
     client.send = (async (command: unknown) => {
       if (command instanceof CreatePolicyCommand) {
         await before?.();
-        throw Object.assign(new Error('A policy called x already exists. Duplicate names are not allowed.'), { name: 'EntityAlreadyExistsException' });
+        throw Object.assign(new Error('A policy called x already exists. Duplicate names are not allowed.'), {
+          name: 'EntityAlreadyExistsException',
+        });
       }
       return send(command);
     }) as typeof client.send;
@@ -274,7 +330,9 @@ describe('AwsIamAccount on moto: managed policies', () => {
     const role = unique('clash');
     await createRole(client, role);
     createPolicyAnswersAlreadyExists(client);
-    const error = await rejection(account.putManagedPolicy(role, '/dmm-aws/', `dmm-aws-${role}-1`, policy('New', 'arn:aws:s3:::new')));
+    const error = await rejection(
+      account.putManagedPolicy(role, '/dmm-aws/', `dmm-aws-${role}-1`, policy('New', 'arn:aws:s3:::new')),
+    );
     expect(error.code).toBe('EntityAlreadyExists');
     expect(error.message).toContain('/dmm-aws/');
     expect(await account.listAttachedPolicies(role)).toEqual([]);
@@ -287,7 +345,13 @@ describe('AwsIamAccount on moto: managed policies', () => {
     const name = `dmm-aws-${role}-1`;
     const other = motoIam();
     createPolicyAnswersAlreadyExists(client, () =>
-      other.send(new CreatePolicyCommand({ PolicyName: name, Path: '/dmm-aws/', PolicyDocument: policy('Theirs', 'arn:aws:s3:::theirs') })),
+      other.send(
+        new CreatePolicyCommand({
+          PolicyName: name,
+          Path: '/dmm-aws/',
+          PolicyDocument: policy('Theirs', 'arn:aws:s3:::theirs'),
+        }),
+      ),
     );
     const ref = await account.putManagedPolicy(role, '/dmm-aws/', name, policy('Ours', 'arn:aws:s3:::ours'));
     expect(await account.getManagedPolicyDocument(ref.arn)).toBe(policy('Ours', 'arn:aws:s3:::ours'));
@@ -299,7 +363,9 @@ describe('AwsIamAccount on moto: managed policies', () => {
     const role = unique('big');
     await createRole(client, role);
     const sent = recordCommands(client);
-    const error = await rejection(account.putManagedPolicy(role, '/dmm-aws/', `dmm-aws-${role}-1`, policyOfSize('Big', 6_145)));
+    const error = await rejection(
+      account.putManagedPolicy(role, '/dmm-aws/', `dmm-aws-${role}-1`, policyOfSize('Big', 6_145)),
+    );
     expect(error.code).toBe('LimitExceeded');
     expect(error.message).toContain('6145');
     expect(sent.names()).toEqual([]);
@@ -307,7 +373,9 @@ describe('AwsIamAccount on moto: managed policies', () => {
 
   it('putting a managed policy on a missing role is NoSuchEntity', async () => {
     const { account } = setup();
-    const error = await rejection(account.putManagedPolicy(unique('nobody'), '/dmm-aws/', unique('dmm-aws-p'), policy('A', 'arn:aws:s3:::a')));
+    const error = await rejection(
+      account.putManagedPolicy(unique('nobody'), '/dmm-aws/', unique('dmm-aws-p'), policy('A', 'arn:aws:s3:::a')),
+    );
     expect(error.code).toBe('NoSuchEntity');
   });
 
@@ -345,7 +413,12 @@ describe('AwsIamAccount error mapping', () => {
   });
 
   it('leaves other errors as they are', () => {
-    for (const error of [sdkError('ServiceFailureException'), sdkError('ConcurrentModificationException'), new TypeError('fetch failed'), 'text']) {
+    for (const error of [
+      sdkError('ServiceFailureException'),
+      sdkError('ConcurrentModificationException'),
+      new TypeError('fetch failed'),
+      'text',
+    ]) {
       expect(toIamError(error)).toBe(error);
     }
   });
@@ -355,10 +428,12 @@ describe('AwsIamAccount error mapping', () => {
     const send = (client as unknown as { send: (...a: unknown[]) => Promise<unknown> }).send;
     client.send = (() => Promise.reject(sdkError('Throttling', 'Rate exceeded'))) as typeof client.send;
     expect((await rejection(account.getRole('any'))).code).toBe('Throttling');
-    client.send = (() => Promise.reject(sdkError('AccessDenied', 'not authorized to perform iam:ListRoles'))) as typeof client.send;
+    client.send = (() =>
+      Promise.reject(sdkError('AccessDenied', 'not authorized to perform iam:ListRoles'))) as typeof client.send;
     expect((await rejection(account.listRoles())).code).toBe('AccessDenied');
     // GetRole is only allowed under the managed path: a role outside it is "not managed".
-    client.send = (() => Promise.reject(sdkError('AccessDenied', 'not authorized to perform iam:GetRole'))) as typeof client.send;
+    client.send = (() =>
+      Promise.reject(sdkError('AccessDenied', 'not authorized to perform iam:GetRole'))) as typeof client.send;
     expect(await account.getRole('admin')).toBeUndefined();
     const failure = sdkError('ServiceFailureException');
     client.send = (() => Promise.reject(failure)) as typeof client.send;

@@ -5,7 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inject, vi } from 'vitest';
-import { createIamClient, createS3Client, createSecretsManagerClient, createSqsClient, type AwsClientOptions } from '../../src/aws/clients.js';
+import {
+  createIamClient,
+  createS3Client,
+  createSecretsManagerClient,
+  createSqsClient,
+  type AwsClientOptions,
+} from '../../src/aws/clients.js';
 
 export const REGION = 'eu-central-1';
 /** moto's default account. */
@@ -32,11 +38,18 @@ export function unique(prefix: string): string {
 }
 
 /** Every command passed to `client.send` from now on, by class name (e.g. `PutRolePolicyCommand`). */
-export function recordCommands(client: { send: (...args: never[]) => unknown }): { names(): string[]; inputs(name: string): Record<string, unknown>[] } {
+export function recordCommands(client: { send: (...args: never[]) => unknown }): {
+  names(): string[];
+  inputs(name: string): Record<string, unknown>[];
+} {
   const spy = vi.spyOn(client as { send: (command: object) => unknown }, 'send');
-  const calls = () => spy.mock.calls.map(([command]) => command as { constructor: { name: string }; input: Record<string, unknown> });
+  const calls = () =>
+    spy.mock.calls.map(([command]) => command as { constructor: { name: string }; input: Record<string, unknown> });
   return {
     names: () => calls().map((c) => c.constructor.name),
-    inputs: (name) => calls().filter((c) => c.constructor.name === name).map((c) => c.input),
+    inputs: (name) =>
+      calls()
+        .filter((c) => c.constructor.name === name)
+        .map((c) => c.input),
   };
 }

@@ -1,4 +1,10 @@
-import { CreateDatabaseCommand, CreateTableCommand, GetTagsCommand, TagResourceCommand, type GlueClient } from '@aws-sdk/client-glue';
+import {
+  CreateDatabaseCommand,
+  CreateTableCommand,
+  GetTagsCommand,
+  TagResourceCommand,
+  type GlueClient,
+} from '@aws-sdk/client-glue';
 import { CreateBucketCommand, PutBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
 import { AwsResourceTagReader, createGlueClient, createResourceTagS3Client } from '../../src/aws/resource-tags.js';
@@ -11,22 +17,38 @@ const motoGlue = () => createGlueClient(motoOptions());
 
 async function bucket(client: S3Client, tags?: Record<string, string>): Promise<string> {
   const name = unique('provider');
-  await client.send(new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: REGION } }));
+  await client.send(
+    new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: REGION } }),
+  );
   if (tags) {
-    await client.send(new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } }));
+    await client.send(
+      new PutBucketTaggingCommand({
+        Bucket: name,
+        Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+      }),
+    );
   }
   return name;
 }
 
 /** A database and table; tags are set with TagResource, as moto's CreateTable ignores `Tags`. */
-async function glueTable(client: GlueClient, tags?: Record<string, string>, region = REGION): Promise<ProviderResource & { database: string; table: string }> {
+async function glueTable(
+  client: GlueClient,
+  tags?: Record<string, string>,
+  region = REGION,
+): Promise<ProviderResource & { database: string; table: string }> {
   const database = unique('sales');
   const table = unique('orders');
   await client.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
   await client.send(new CreateTableCommand({ DatabaseName: database, TableInput: { Name: table } }));
   const resource = { arn: `arn:aws:glue:${region}:${MOTO_ACCOUNT}:table/${database}/${table}`, database, table };
   if (tags) {
-    await client.send(new TagResourceCommand({ ResourceArn: `arn:aws:glue:${region}:${MOTO_ACCOUNT}:table/${database}/${table}`, TagsToAdd: tags }));
+    await client.send(
+      new TagResourceCommand({
+        ResourceArn: `arn:aws:glue:${region}:${MOTO_ACCOUNT}:table/${database}/${table}`,
+        TagsToAdd: tags,
+      }),
+    );
   }
   return resource;
 }
@@ -40,7 +62,8 @@ function failing<C extends S3Client | GlueClient>(client: C, error: Error): C {
   }) as never;
   return client;
 }
-const awsError = (name: string, message = name) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+const awsError = (name: string, message = name) =>
+  Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
 
 describe('AwsResourceTagReader on moto', () => {
   it("reads an S3 bucket's tags with GetBucketTagging", async () => {
@@ -71,7 +94,9 @@ describe('AwsResourceTagReader on moto', () => {
 
     expect(await reader.tagsOf(table)).toEqual({ 'dmm:data-product': 'orders' });
     expect(await reader.tagsOf(untagged)).toEqual({});
-    expect(sent.inputs('GetTagsCommand')[0]).toEqual({ ResourceArn: `arn:aws:glue:${REGION}:${MOTO_ACCOUNT}:table/${table.database}/${table.table}` });
+    expect(sent.inputs('GetTagsCommand')[0]).toEqual({
+      ResourceArn: `arn:aws:glue:${REGION}:${MOTO_ACCOUNT}:table/${table.database}/${table.table}`,
+    });
   });
 
   it('proves ownership end to end: tagged bucket and table grant, the other team’s bucket is refused', async () => {
@@ -115,16 +140,27 @@ describe('AwsResourceTagReader error mapping', () => {
 
   it('answers undefined, without a call, for ARNs whose tags it cannot read: other services, S3 access points', async () => {
     const unreachable = new Error('no call expected');
-    const reader = new AwsResourceTagReader({ s3Client: failing(motoS3(), unreachable), glueClient: failing(motoGlue(), unreachable) });
+    const reader = new AwsResourceTagReader({
+      s3Client: failing(motoS3(), unreachable),
+      glueClient: failing(motoGlue(), unreachable),
+    });
     expect(await reader.tagsOf({ arn: `arn:aws:kinesis:${REGION}:${MOTO_ACCOUNT}:stream/clicks` })).toBeUndefined();
     expect(await reader.tagsOf({ arn: `arn:aws:s3:${REGION}:${MOTO_ACCOUNT}:accesspoint/ap` })).toBeUndefined();
   });
 
   it('throttling and other errors are thrown, to be retried', async () => {
-    const s3Throttled = new AwsResourceTagReader({ s3Client: failing(motoS3(), awsError('SlowDown', 'Please reduce your request rate.')), glueClient: motoGlue() });
+    const s3Throttled = new AwsResourceTagReader({
+      s3Client: failing(motoS3(), awsError('SlowDown', 'Please reduce your request rate.')),
+      glueClient: motoGlue(),
+    });
     await expect(s3Throttled.tagsOf(s3('acme-orders'))).rejects.toThrow('Please reduce your request rate.');
-    const glueThrottled = new AwsResourceTagReader({ s3Client: motoS3(), glueClient: failing(motoGlue(), awsError('ThrottlingException', 'Rate exceeded')) });
-    await expect(glueThrottled.tagsOf({ arn: `arn:aws:glue:${REGION}:${MOTO_ACCOUNT}:table/db/t` })).rejects.toThrow('Rate exceeded');
+    const glueThrottled = new AwsResourceTagReader({
+      s3Client: motoS3(),
+      glueClient: failing(motoGlue(), awsError('ThrottlingException', 'Rate exceeded')),
+    });
+    await expect(glueThrottled.tagsOf({ arn: `arn:aws:glue:${REGION}:${MOTO_ACCOUNT}:table/db/t` })).rejects.toThrow(
+      'Rate exceeded',
+    );
   });
 });
 
@@ -134,7 +170,10 @@ describe('resource tag clients', () => {
     expect(client.config.followRegionRedirects).toBe(true);
     expect(client.config.forcePathStyle).toBe(true);
     expect(createResourceTagS3Client({ region: REGION }, {}).config.forcePathStyle).toBe(false);
-    expect(createResourceTagS3Client({ region: REGION }, { AWS_ENDPOINT_URL: 'http://localhost:4566' }).config.forcePathStyle).toBe(true);
+    expect(
+      createResourceTagS3Client({ region: REGION }, { AWS_ENDPOINT_URL: 'http://localhost:4566' }).config
+        .forcePathStyle,
+    ).toBe(true);
   });
 
   it('the Glue client retries adaptively and talks to the given endpoint', async () => {
@@ -142,12 +181,19 @@ describe('resource tag clients', () => {
     expect(await client.config.retryStrategy()).toMatchObject({ mode: 'adaptive' });
     expect(await client.config.maxAttempts()).toBe(3);
     // It really reaches moto: GetTags on an ARN nobody tagged answers no tags.
-    expect((await client.send(new GetTagsCommand({ ResourceArn: `arn:aws:glue:${REGION}:${MOTO_ACCOUNT}:table/none/none` }))).Tags).toEqual({});
+    expect(
+      (await client.send(new GetTagsCommand({ ResourceArn: `arn:aws:glue:${REGION}:${MOTO_ACCOUNT}:table/none/none` })))
+        .Tags,
+    ).toEqual({});
   });
 
   it('without an injected Glue client, each table is read in its own region', async () => {
     const frankfurt = await glueTable(motoGlue(), { 'dmm:data-product': 'orders' });
-    const oregon = await glueTable(createGlueClient({ ...motoOptions(), region: 'us-west-2' }), { 'dmm:data-product': 'returns' }, 'us-west-2');
+    const oregon = await glueTable(
+      createGlueClient({ ...motoOptions(), region: 'us-west-2' }),
+      { 'dmm:data-product': 'returns' },
+      'us-west-2',
+    );
     // The per-region clients come from the standard configuration, as in a deployment.
     vi.stubEnv('AWS_ENDPOINT_URL', motoOptions().endpoint);
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');

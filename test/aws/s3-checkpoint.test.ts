@@ -5,7 +5,9 @@ import { REGION, motoS3, recordCommands, unique } from './moto.js';
 
 async function bucket(client: S3Client): Promise<string> {
   const name = unique('state');
-  await client.send(new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: REGION } }));
+  await client.send(
+    new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: REGION } }),
+  );
   return name;
 }
 
@@ -79,7 +81,9 @@ describe('S3Checkpoint on moto', () => {
     const existing = new S3Checkpoint({ client, bucket: name, key: KEY });
     await existing.read();
     await existing.write('evt-5');
-    await expect(new S3Checkpoint({ client, bucket: name, key: KEY }).write('evt-1')).rejects.toBeInstanceOf(CheckpointConflictError);
+    await expect(new S3Checkpoint({ client, bucket: name, key: KEY }).write('evt-1')).rejects.toBeInstanceOf(
+      CheckpointConflictError,
+    );
     expect(await new S3Checkpoint({ client, bucket: name, key: KEY }).read()).toBe('evt-5');
   });
 
@@ -87,7 +91,9 @@ describe('S3Checkpoint on moto', () => {
     const client = motoS3();
     const name = await bucket(client);
     await client.send(new PutObjectCommand({ Bucket: name, Key: KEY, Body: '{"lastEventId": ' }));
-    await expect(new S3Checkpoint({ client, bucket: name, key: KEY }).read()).rejects.toThrow(`checkpoint s3://${name}/${KEY} is damaged`);
+    await expect(new S3Checkpoint({ client, bucket: name, key: KEY }).read()).rejects.toThrow(
+      `checkpoint s3://${name}/${KEY} is damaged`,
+    );
     await client.send(new PutObjectCommand({ Bucket: name, Key: KEY, Body: '{"lastEventId": ""}' }));
     await expect(new S3Checkpoint({ client, bucket: name, key: KEY }).read()).rejects.toThrow(/is damaged/);
   });
@@ -95,10 +101,14 @@ describe('S3Checkpoint on moto', () => {
   it('a missing bucket is an error naming it', async () => {
     const client = motoS3();
     const name = unique('no-such-bucket');
-    await expect(new S3Checkpoint({ client, bucket: name, key: KEY }).read()).rejects.toThrow(`s3://${name}/${KEY}: NoSuchBucket`);
+    await expect(new S3Checkpoint({ client, bucket: name, key: KEY }).read()).rejects.toThrow(
+      `s3://${name}/${KEY}: NoSuchBucket`,
+    );
   });
 
   it('refuses an empty event id', async () => {
-    await expect(new S3Checkpoint({ client: motoS3(), bucket: 'b', key: KEY }).write('')).rejects.toThrow(/must not be empty/);
+    await expect(new S3Checkpoint({ client: motoS3(), bucket: 'b', key: KEY }).write('')).rejects.toThrow(
+      /must not be empty/,
+    );
   });
 });

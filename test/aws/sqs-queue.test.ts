@@ -13,7 +13,12 @@ import type { OutgoingMessage } from '../../src/interfaces/event-queue.js';
 import { motoSqs, recordCommands, unique } from './moto.js';
 
 function event(id: string, agreementId = 'agr-1'): FeedEvent {
-  return { id, type: 'com.datamesh-manager.events.AccessActivatedEvent', subject: agreementId, data: { id: agreementId } };
+  return {
+    id,
+    type: 'com.datamesh-manager.events.AccessActivatedEvent',
+    subject: agreementId,
+    data: { id: agreementId },
+  };
 }
 
 function message(id: string, agreementId = 'agr-1'): OutgoingMessage {
@@ -23,7 +28,10 @@ function message(id: string, agreementId = 'agr-1'): OutgoingMessage {
 async function fifoQueue(): Promise<{ client: SQSClient; queue: SqsFifoQueue }> {
   const client = motoSqs();
   const { QueueUrl } = await client.send(
-    new CreateQueueCommand({ QueueName: `${unique('events')}.fifo`, Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' } }),
+    new CreateQueueCommand({
+      QueueName: `${unique('events')}.fifo`,
+      Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' },
+    }),
   );
   return { client, queue: new SqsFifoQueue({ client, queueUrl: QueueUrl!, waitTimeSeconds: 0 }) };
 }
@@ -33,8 +41,18 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
 describe('toSqsEntries', () => {
   it('uses the group and event ids as they are when SQS accepts them; the body is the event', () => {
     expect(toSqsEntries([message('e-1'), message('e-2', 'agr-2')])).toEqual([
-      { Id: 'm0', MessageBody: JSON.stringify(event('e-1')), MessageGroupId: 'agreement:agr-1', MessageDeduplicationId: 'e-1' },
-      { Id: 'm1', MessageBody: JSON.stringify(event('e-2', 'agr-2')), MessageGroupId: 'agreement:agr-2', MessageDeduplicationId: 'e-2' },
+      {
+        Id: 'm0',
+        MessageBody: JSON.stringify(event('e-1')),
+        MessageGroupId: 'agreement:agr-1',
+        MessageDeduplicationId: 'e-1',
+      },
+      {
+        Id: 'm1',
+        MessageBody: JSON.stringify(event('e-2', 'agr-2')),
+        MessageGroupId: 'agreement:agr-2',
+        MessageDeduplicationId: 'e-2',
+      },
     ]);
   });
 
@@ -55,7 +73,9 @@ describe('toSqsEntries', () => {
 
   it('refuses an event larger than an SQS message, naming it', () => {
     const huge = { ...event('big-one'), data: { id: 'agr-1', blob: 'x'.repeat(262_144) } };
-    expect(() => toSqsEntries([{ groupId: 'g', dedupId: 'big-one', event: huge }])).toThrow(/event big-one is \d+ bytes/);
+    expect(() => toSqsEntries([{ groupId: 'g', dedupId: 'big-one', event: huge }])).toThrow(
+      /event big-one is \d+ bytes/,
+    );
   });
 });
 
@@ -64,13 +84,21 @@ describe('SqsFifoQueue on moto', () => {
     const { client, queue } = await fifoQueue();
     const sent = recordCommands(client);
     await queue.send(Array.from({ length: 25 }, (_, i) => message(`e-${i}`, `agr-${i}`)));
-    expect(sent.inputs('SendMessageBatchCommand').map((input) => (input.Entries as unknown[]).length)).toEqual([10, 10, 5]);
+    expect(sent.inputs('SendMessageBatchCommand').map((input) => (input.Entries as unknown[]).length)).toEqual([
+      10, 10, 5,
+    ]);
     expect(await queue.size()).toBe(25);
   });
 
   it('hands out one message per group, in order, and the next one only after the first is acked', async () => {
     const { queue } = await fifoQueue();
-    await queue.send([message('a1', 'A'), message('a2', 'A'), message('b1', 'B'), message('a3', 'A'), message('b2', 'B')]);
+    await queue.send([
+      message('a1', 'A'),
+      message('a2', 'A'),
+      message('b1', 'B'),
+      message('a3', 'A'),
+      message('b2', 'B'),
+    ]);
 
     const first = await queue.receive(10);
     expect(first.map((m) => m.event.id)).toEqual(['a1', 'b1']);
@@ -143,7 +171,10 @@ describe('SqsFifoQueue on moto', () => {
 
 describe('SqsFifoQueue partial batch failures', () => {
   /** A client whose SendMessageBatch answers with `answers` in turn, recording the entry ids sent. */
-  function scriptedClient(answers: Partial<SendMessageBatchCommandOutput>[]): { client: SQSClient; batches: string[][] } {
+  function scriptedClient(answers: Partial<SendMessageBatchCommandOutput>[]): {
+    client: SQSClient;
+    batches: string[][];
+  } {
     const batches: string[][] = [];
     const client = {
       send: async (command: unknown) => {
@@ -156,24 +187,40 @@ describe('SqsFifoQueue partial batch failures', () => {
     } as unknown as SQSClient;
     return { client, batches };
   }
-  const failure = (Id: string, SenderFault = false) => ({ Id, SenderFault, Code: 'InternalError', Message: 'try again' });
+  const failure = (Id: string, SenderFault = false) => ({
+    Id,
+    SenderFault,
+    Code: 'InternalError',
+    Message: 'try again',
+  });
 
   it('retries only the failed entries once', async () => {
-    const { client, batches } = scriptedClient([{ Successful: [], Failed: [failure('m1')] }, { Successful: [], Failed: [] }]);
+    const { client, batches } = scriptedClient([
+      { Successful: [], Failed: [failure('m1')] },
+      { Successful: [], Failed: [] },
+    ]);
     await new SqsFifoQueue({ client, queueUrl: 'q' }).send([message('e0'), message('e1'), message('e2')]);
     expect(batches).toEqual([['m0', 'm1', 'm2'], ['m1']]);
   });
 
   it('throws an error naming the events that failed twice', async () => {
-    const { client, batches } = scriptedClient([{ Failed: [failure('m0'), failure('m2')] }, { Failed: [failure('m2')] }]);
-    const error = await new SqsFifoQueue({ client, queueUrl: 'q' }).send([message('e0'), message('e1'), message('e2')]).catch((e: unknown) => e);
+    const { client, batches } = scriptedClient([
+      { Failed: [failure('m0'), failure('m2')] },
+      { Failed: [failure('m2')] },
+    ]);
+    const error = await new SqsFifoQueue({ client, queueUrl: 'q' })
+      .send([message('e0'), message('e1'), message('e2')])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SqsSendError);
     expect((error as SqsSendError).failures).toEqual([{ eventId: 'e2', code: 'InternalError', message: 'try again' }]);
     expect((error as Error).message).toContain('event e2');
-    expect(batches).toEqual([['m0', 'm1', 'm2'], ['m0', 'm2']]);
+    expect(batches).toEqual([
+      ['m0', 'm1', 'm2'],
+      ['m0', 'm2'],
+    ]);
   });
 
-  it("does not retry a sender fault: it would fail the same way", async () => {
+  it('does not retry a sender fault: it would fail the same way', async () => {
     const { client, batches } = scriptedClient([{ Failed: [failure('m0', true)] }]);
     await expect(new SqsFifoQueue({ client, queueUrl: 'q' }).send([message('e0')])).rejects.toThrow(/event e0/);
     expect(batches).toHaveLength(1);

@@ -32,7 +32,11 @@ let simulator: RunningSimulator;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'dmm-aws-cli-'));
-  simulator = await startSimulator({ port: 0, fixturesDir: join(ROOT, 'examples/mesh'), apiKey: 'cli-test-key-0123456789' });
+  simulator = await startSimulator({
+    port: 0,
+    fixturesDir: join(ROOT, 'examples/mesh'),
+    apiKey: 'cli-test-key-0123456789',
+  });
 });
 
 afterAll(async () => {
@@ -46,7 +50,8 @@ describe('dmm-aws CLI', () => {
   it('teaches with --help', async () => {
     const { code, stdout } = await cli(['--help']);
     expect(code).toBe(0);
-    for (const command of ['demo', 'run', 'plan', 'apply', 'explain', 'simulator', 'local-aws']) expect(stdout).toContain(command);
+    for (const command of ['demo', 'run', 'plan', 'apply', 'explain', 'simulator', 'local-aws'])
+      expect(stdout).toContain(command);
     const plan = await cli(['plan', '--help']);
     expect(plan.stdout).toContain('--json');
     expect(plan.stdout).toContain('DMM_BASE_URL');
@@ -85,8 +90,12 @@ describe('dmm-aws CLI', () => {
     expect(explained.code).toBe(0);
     expect(explained.stdout).toContain('decision: grant');
     expect(explained.stdout).toContain('in sync: AWS matches what the agreement says.');
-    const role = JSON.parse((await cli(['explain', '--role', 'marketing-analytics-consumer', '--json'], connection())).stdout);
-    expect(role.agreements.map((a: { agreementId: string; effect: string }) => [a.agreementId, a.effect])).toEqual([['agr-orders-s3', 'unchanged']]);
+    const role = JSON.parse(
+      (await cli(['explain', '--role', 'marketing-analytics-consumer', '--json'], connection())).stdout,
+    );
+    expect(role.agreements.map((a: { agreementId: string; effect: string }) => [a.agreementId, a.effect])).toEqual([
+      ['agr-orders-s3', 'unchanged'],
+    ]);
     expect((await cli(['explain'], connection())).stderr).toContain('give either an agreement id or --role');
   });
 
@@ -123,31 +132,74 @@ describe('dmm-aws CLI', () => {
     // moto is shared with other test files: a unique role path keeps this full reconcile to its own roles.
     const roleName = `cli-consumer-${Date.now()}`;
     const rolePath = `/dmm-aws-cli-${Date.now()}/`;
-    const aws = { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'eu-central-1' };
-    const iam = new IAMClient({ endpoint, region: 'eu-central-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    const aws = {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_REGION: 'eu-central-1',
+    };
+    const iam = new IAMClient({
+      endpoint,
+      region: 'eu-central-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
     await iam.send(new CreateRoleCommand({ RoleName: roleName, Path: rolePath, AssumeRolePolicyDocument: trust }));
     const sim = await startSimulator({
       port: 0,
       apiKey: 'cli-aws-key-0123456789',
       mesh: {
         dataProducts: [
-          { dataProductSpecification: '0.0.1', id: 'consumer', info: { title: 'Consumer', owner: 't' }, custom: { 'aws-role-name': roleName } },
+          {
+            dataProductSpecification: '0.0.1',
+            id: 'consumer',
+            info: { title: 'Consumer', owner: 't' },
+            custom: { 'aws-role-name': roleName },
+          },
           {
             dataProductSpecification: '0.0.1',
             id: 'orders',
             info: { title: 'Orders', owner: 't' },
-            outputPorts: [{ id: 'p', name: 'p', custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::cli-orders' } }],
+            outputPorts: [
+              {
+                id: 'p',
+                name: 'p',
+                custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::cli-orders' },
+              },
+            ],
           },
         ],
-        agreements: [{ id: 'agr-cli', info: { purpose: 'x', status: 'approved', active: true }, provider: { dataProductId: 'orders', outputPortId: 'p' }, consumer: { dataProductId: 'consumer' }, tags: [], custom: {} }],
+        agreements: [
+          {
+            id: 'agr-cli',
+            info: { purpose: 'x', status: 'approved', active: true },
+            provider: { dataProductId: 'orders', outputPortId: 'p' },
+            consumer: { dataProductId: 'consumer' },
+            tags: [],
+            custom: {},
+          },
+        ],
       },
     });
     try {
-      const env = { ...aws, DMM_AWS_TARGET: 'aws', DMM_MANAGED_ROLE_PATH: rolePath, DMM_BASE_URL: sim.url, DMM_API_KEY: 'cli-aws-key-0123456789' };
+      const env = {
+        ...aws,
+        DMM_AWS_TARGET: 'aws',
+        DMM_MANAGED_ROLE_PATH: rolePath,
+        DMM_BASE_URL: sim.url,
+        DMM_API_KEY: 'cli-aws-key-0123456789',
+      };
       const plan = JSON.parse((await cli(['plan', '--json'], env)).stdout);
       expect(plan.changes).toHaveLength(1);
-      expect(plan.changes[0]).toMatchObject({ action: 'put', policyType: 'inline', policyName: 'dmm-aws-pack-1', agreementIds: ['agr-cli'] });
+      expect(plan.changes[0]).toMatchObject({
+        action: 'put',
+        policyType: 'inline',
+        policyName: 'dmm-aws-pack-1',
+        agreementIds: ['agr-cli'],
+      });
       expect((await cli(['apply', '--no-progress'], env)).code).toBe(0);
       const after = JSON.parse((await cli(['plan', '--json'], env)).stdout);
       expect(after.changes).toEqual([]);

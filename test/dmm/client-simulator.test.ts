@@ -4,7 +4,12 @@ import { DmmHttpClient } from '../../src/dmm/client.js';
 import { DmmApiError } from '../../src/dmm/errors.js';
 import { classifyEvent } from '../../src/dmm/event-types.js';
 import type { FeedEvent } from '../../src/model/events.js';
-import { startSimulator, type MeshData, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/server.js';
+import {
+  startSimulator,
+  type MeshData,
+  type RunningSimulator,
+  type SimulatorOptions,
+} from '../../src/simulator/server.js';
 
 /** The real client against the real simulator over loopback, for both API generations. */
 
@@ -143,7 +148,10 @@ describe.each(['access', 'datausageagreements'] as const)('against the simulator
     const first = await drainFeed(client);
     const family = generation === 'access' ? 'Access' : 'DataUsageAgreement';
     const agreementEvents = first.events.filter((e) => classifyEvent(e.type).family === 'agreement');
-    expect(agreementEvents.map((e) => classifyEvent(e.type).name)).toEqual([`${family}CreatedEvent`, `${family}RequestedEvent`]);
+    expect(agreementEvents.map((e) => classifyEvent(e.type).name)).toEqual([
+      `${family}CreatedEvent`,
+      `${family}RequestedEvent`,
+    ]);
     expect(agreementEvents.every((e) => e.data?.id === 'acc-1')).toBe(true);
 
     const checkpoint = first.events[first.events.length - 1]?.id;
@@ -205,9 +213,14 @@ describe('provisioning against the simulator', () => {
     const { sim, client } = await setup({ generation: 'access', provisioning: true });
     sim.request(accessRequest('acc-1'));
     sim.approve('acc-1');
-    expect(await client.reportProvisioning('acc-1', 'provisioning-started', { platform: 'aws', executor: 'dmm-aws' })).toBe('reported');
+    expect(
+      await client.reportProvisioning('acc-1', 'provisioning-started', { platform: 'aws', executor: 'dmm-aws' }),
+    ).toBe('reported');
     expect(await client.reportProvisioning('acc-1', 'provisioning-succeeded', report)).toBe('reported');
-    expect((await client.getAgreement('acc-1'))?.provisioning).toMatchObject({ status: 'provisioned', reference: report.reference });
+    expect((await client.getAgreement('acc-1'))?.provisioning).toMatchObject({
+      status: 'provisioned',
+      reference: report.reference,
+    });
   });
 
   it('answers "unsupported" for a deleted agreement without giving up on the endpoint', async () => {

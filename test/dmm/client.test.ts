@@ -18,7 +18,13 @@ afterEach(async () => {
 
 async function setup(handler: Handler, options: Partial<DmmHttpClientOptions> = {}) {
   server = await startScriptedServer(handler);
-  const client = new DmmHttpClient({ baseUrl: server.url, apiKey: 'test-api-key-0123456789', maxAttempts: 2, sleep: async () => {}, ...options });
+  const client = new DmmHttpClient({
+    baseUrl: server.url,
+    apiKey: 'test-api-key-0123456789',
+    maxAttempts: 2,
+    sleep: async () => {},
+    ...options,
+  });
   return { client, requests: server.requests, url: server.url };
 }
 
@@ -70,7 +76,9 @@ describe('API generation', () => {
   });
 
   it('skips the probe when the generation is configured', async () => {
-    const { client, requests } = await setup((_req, res) => json(res, 200, agreement('a1')), { apiGeneration: 'access' });
+    const { client, requests } = await setup((_req, res) => json(res, 200, agreement('a1')), {
+      apiGeneration: 'access',
+    });
     await client.getAgreement('a1');
     expect(paths(requests)).toEqual(['GET /api/access/a1']);
   });
@@ -78,7 +86,9 @@ describe('API generation', () => {
 
 describe('events', () => {
   it('asks for a CloudEvents batch after the checkpoint', async () => {
-    const { client, requests } = await setup((_req, res) => json(res, 200, [{ id: 'e2', type: 'x.AccessActivatedEvent', data: { id: 'a1' } }]));
+    const { client, requests } = await setup((_req, res) =>
+      json(res, 200, [{ id: 'e2', type: 'x.AccessActivatedEvent', data: { id: 'a1' } }]),
+    );
     const events = await client.pollEvents('e1');
     expect(events).toEqual([{ id: 'e2', type: 'x.AccessActivatedEvent', data: { id: 'a1' } }]);
     expect(requests[0]?.url).toBe('/api/events?lastEventId=e1');
@@ -92,7 +102,12 @@ describe('events', () => {
   });
 
   it('rejects an invalid event, naming it', async () => {
-    const { client } = await setup((_req, res) => json(res, 200, [{ id: 'e1', type: 't' }, { id: 'e2', type: '' }]));
+    const { client } = await setup((_req, res) =>
+      json(res, 200, [
+        { id: 'e1', type: 't' },
+        { id: 'e2', type: '' },
+      ]),
+    );
     const error = await client.pollEvents().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EventFormatError);
     expect(error).toMatchObject({ index: 1, eventId: 'e2' });
@@ -111,12 +126,16 @@ describe('events', () => {
 
 describe('agreement lists', () => {
   it('follows relative and absolute Link headers and sends the filters', async () => {
-    const { client, requests, url } = await setup((req, res) => {
-      const page = new URL(req.url, 'http://x').searchParams.get('p');
-      if (page === '0') return json(res, 200, [agreement('a1')], { link: '</api/access?p=1&pageSize=1000>; rel="next"' });
-      if (page === '1') return json(res, 200, [agreement('a2')], { link: `<${url}/api/access?p=2>; rel="next"` });
-      return json(res, 200, [agreement('a3')], { link: '</api/access?p=1>; rel="prev"' });
-    }, { apiGeneration: 'access' });
+    const { client, requests, url } = await setup(
+      (req, res) => {
+        const page = new URL(req.url, 'http://x').searchParams.get('p');
+        if (page === '0')
+          return json(res, 200, [agreement('a1')], { link: '</api/access?p=1&pageSize=1000>; rel="next"' });
+        if (page === '1') return json(res, 200, [agreement('a2')], { link: `<${url}/api/access?p=2>; rel="next"` });
+        return json(res, 200, [agreement('a3')], { link: '</api/access?p=1>; rel="prev"' });
+      },
+      { apiGeneration: 'access' },
+    );
     const list = await client.listAgreements({ providerDataProductId: 'orders' });
     expect(list.map((a) => a.id)).toEqual(['a1', 'a2', 'a3']);
     expect(paths(requests)).toEqual([
@@ -127,10 +146,20 @@ describe('agreement lists', () => {
   });
 
   it('filters again on the client when the server ignores the filter', async () => {
-    const { client } = await setup((_req, res) => json(res, 200, [agreement('a1', 'orders', 'c1'), agreement('a2', 'other', 'c1'), agreement('a3', 'orders', 'c2')]), {
-      apiGeneration: 'access',
-    });
-    expect((await client.listAgreements({ providerDataProductId: 'orders', consumerDataProductId: 'c1' })).map((a) => a.id)).toEqual(['a1']);
+    const { client } = await setup(
+      (_req, res) =>
+        json(res, 200, [
+          agreement('a1', 'orders', 'c1'),
+          agreement('a2', 'other', 'c1'),
+          agreement('a3', 'orders', 'c2'),
+        ]),
+      {
+        apiGeneration: 'access',
+      },
+    );
+    expect(
+      (await client.listAgreements({ providerDataProductId: 'orders', consumerDataProductId: 'c1' })).map((a) => a.id),
+    ).toEqual(['a1']);
   });
 
   it('fails on a pagination loop instead of returning a truncated list', async () => {
@@ -143,29 +172,39 @@ describe('agreement lists', () => {
   });
 
   it('refuses a next link on another origin', async () => {
-    const { client } = await setup((_req, res) => json(res, 200, [], { link: '<http://evil.example/api/access?p=1>; rel="next"' }), {
-      apiGeneration: 'access',
-    });
+    const { client } = await setup(
+      (_req, res) => json(res, 200, [], { link: '<http://evil.example/api/access?p=1>; rel="next"' }),
+      {
+        apiGeneration: 'access',
+      },
+    );
     await expect(client.listAgreements()).rejects.toThrow(/Refusing to follow http:\/\/evil\.example/);
   });
 
   it('fails on an invalid agreement in the list, naming it', async () => {
-    const { client } = await setup((_req, res) => json(res, 200, [agreement('a1'), { id: 'bad', info: { active: true }, provider: {} }]), {
-      apiGeneration: 'access',
-    });
+    const { client } = await setup(
+      (_req, res) => json(res, 200, [agreement('a1'), { id: 'bad', info: { active: true }, provider: {} }]),
+      {
+        apiGeneration: 'access',
+      },
+    );
     await expect(client.listAgreements()).rejects.toThrow(/Agreement "bad": provider\.dataProductId/);
   });
 });
 
 describe('single agreements', () => {
   it('returns undefined for a deleted agreement and encodes the id', async () => {
-    const { client, requests } = await setup((_req, res) => problem(res, 404, 'Not Found'), { apiGeneration: 'access' });
+    const { client, requests } = await setup((_req, res) => problem(res, 404, 'Not Found'), {
+      apiGeneration: 'access',
+    });
     expect(await client.getAgreement('a/b?c')).toBeUndefined();
     expect(requests[0]?.url).toBe('/api/access/a%2Fb%3Fc');
   });
 
   it('PUTs the whole document', async () => {
-    const { client, requests } = await setup((_req, res) => res.writeHead(200).end(), { apiGeneration: 'datausageagreements' });
+    const { client, requests } = await setup((_req, res) => res.writeHead(200).end(), {
+      apiGeneration: 'datausageagreements',
+    });
     const document = { ...agreement('d1'), tags: ['aws-integration'], extra: { kept: true } };
     await client.putAgreement('d1', document);
     expect(requests[0]?.method).toBe('PUT');
@@ -174,10 +213,15 @@ describe('single agreements', () => {
   });
 
   it('reports a rejected PUT with the server’s explanation', async () => {
-    const { client } = await setup((_req, res) => problem(res, 422, 'Unprocessable Entity', 'provider.outputPortId is required'), {
-      apiGeneration: 'access',
-    });
-    await expect(client.putAgreement('a1', {})).rejects.toThrow('PUT /api/access/a1 failed: 422 Unprocessable Entity – provider.outputPortId is required');
+    const { client } = await setup(
+      (_req, res) => problem(res, 422, 'Unprocessable Entity', 'provider.outputPortId is required'),
+      {
+        apiGeneration: 'access',
+      },
+    );
+    await expect(client.putAgreement('a1', {})).rejects.toThrow(
+      'PUT /api/access/a1 failed: 422 Unprocessable Entity – provider.outputPortId is required',
+    );
   });
 
   it('refuses an empty id rather than reading the list endpoint', async () => {
@@ -207,7 +251,8 @@ describe('data products', () => {
 
   it('lists across pages and fetches each product in full, skipping one deleted meanwhile', async () => {
     const { client, requests } = await setup((req, res) => {
-      if (req.url === '/api/dataproducts?p=0') return json(res, 200, [{ id: 'a' }, { id: 'b' }], { link: '</api/dataproducts?p=1>; rel="next"' });
+      if (req.url === '/api/dataproducts?p=0')
+        return json(res, 200, [{ id: 'a' }, { id: 'b' }], { link: '</api/dataproducts?p=1>; rel="next"' });
       if (req.url === '/api/dataproducts?p=1') return json(res, 200, [{ id: 'c' }]);
       if (req.url === '/api/dataproducts/b') return problem(res, 404, 'Not Found');
       return json(res, 200, dps(req.url.split('/').pop() ?? ''));
@@ -220,7 +265,12 @@ describe('data products', () => {
 
   it('names the product when a document is malformed', async () => {
     const { client } = await setup((_req, res) =>
-      json(res, 200, { dataProductSpecification: '0.0.1', id: 'x', info: { title: 'X', owner: 't' }, outputPorts: [{ name: 'no id' }] }),
+      json(res, 200, {
+        dataProductSpecification: '0.0.1',
+        id: 'x',
+        info: { title: 'X', owner: 't' },
+        outputPorts: [{ name: 'no id' }],
+      }),
     );
     await expect(client.getDataProduct('x')).rejects.toMatchObject({
       name: 'DataProductFormatError',
@@ -233,7 +283,9 @@ describe('data products', () => {
 describe('teams', () => {
   it('reads a team and returns undefined for an unknown one', async () => {
     const { client } = await setup((req, res) =>
-      req.url === '/api/teams/marketing' ? json(res, 200, { id: 'marketing', name: 'Marketing', members: [] }) : problem(res, 404, 'Not Found'),
+      req.url === '/api/teams/marketing'
+        ? json(res, 200, { id: 'marketing', name: 'Marketing', members: [] })
+        : problem(res, 404, 'Not Found'),
     );
     expect(await client.getTeam('marketing')).toEqual({
       id: 'marketing',
@@ -253,7 +305,9 @@ describe('reportProvisioning', () => {
   const report = { platform: 'aws', executor: 'dmm-aws', reference: 'arn:aws:iam::1:role/r' };
 
   it('POSTs the transition and its report', async () => {
-    const { client, requests } = await setup((_req, res) => json(res, 200, { status: 'provisioned' }), { apiGeneration: 'access' });
+    const { client, requests } = await setup((_req, res) => json(res, 200, { status: 'provisioned' }), {
+      apiGeneration: 'access',
+    });
     expect(await client.reportProvisioning('a1', 'provisioning-succeeded', report)).toBe('reported');
     expect(paths(requests)).toEqual(['POST /api/access/a1/provisioning/provisioning-succeeded']);
     expect(JSON.parse(requests[0]?.body ?? '')).toEqual(report);
@@ -271,7 +325,10 @@ describe('reportProvisioning', () => {
 
   it('does not switch provisioning off because one agreement is gone', async () => {
     const { client, requests } = await setup(
-      (req, res) => (req.url.startsWith('/api/access/gone') ? problem(res, 404, 'Not Found') : json(res, 200, { status: 'provisioned' })),
+      (req, res) =>
+        req.url.startsWith('/api/access/gone')
+          ? problem(res, 404, 'Not Found')
+          : json(res, 200, { status: 'provisioned' }),
       { apiGeneration: 'access' },
     );
     expect(await client.reportProvisioning('gone', 'deprovisioning-succeeded', report)).toBe('unsupported');
@@ -294,22 +351,30 @@ describe('reportProvisioning', () => {
   });
 
   it('treats 405 as a missing endpoint', async () => {
-    const { client, requests } = await setup((_req, res) => problem(res, 405, 'Method Not Allowed'), { apiGeneration: 'access' });
+    const { client, requests } = await setup((_req, res) => problem(res, 405, 'Method Not Allowed'), {
+      apiGeneration: 'access',
+    });
     expect(await client.reportProvisioning('a1', 'provisioning-failed', { diagnostics: 'x' })).toBe('unsupported');
     expect(await client.reportProvisioning('a1', 'provisioning-failed', { diagnostics: 'x' })).toBe('unsupported');
     expect(requests).toHaveLength(1);
   });
 
   it('answers "unsupported" on the older generation without calling the server', async () => {
-    const { client, requests } = await setup((_req, res) => json(res, 200, {}), { apiGeneration: 'datausageagreements' });
+    const { client, requests } = await setup((_req, res) => json(res, 200, {}), {
+      apiGeneration: 'datausageagreements',
+    });
     expect(await client.reportProvisioning('d1', 'provisioning-succeeded', report)).toBe('unsupported');
     expect(requests).toHaveLength(0);
   });
 
   it('passes other failures on', async () => {
-    const { client } = await setup((_req, res) => problem(res, 403, 'Forbidden', 'Invalid API key'), { apiGeneration: 'access' });
+    const { client } = await setup((_req, res) => problem(res, 403, 'Forbidden', 'Invalid API key'), {
+      apiGeneration: 'access',
+    });
     const error = await client.reportProvisioning('a1', 'provisioning-started', report).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DmmApiError);
-    expect((error as DmmApiError).message).toBe('POST /api/access/a1/provisioning/provisioning-started failed: 403 Forbidden – Invalid API key');
+    expect((error as DmmApiError).message).toBe(
+      'POST /api/access/a1/provisioning/provisioning-started failed: 403 Forbidden – Invalid API key',
+    );
   });
 });

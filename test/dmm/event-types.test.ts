@@ -35,7 +35,11 @@ describe('classifyEvent', () => {
       'AccessDeprovisioningFailedEvent',
     ];
     for (const name of reports) {
-      expect(classifyEvent(`com.entropy-data.events.${name}`)).toEqual({ family: 'agreement', name, provisioningReport: true });
+      expect(classifyEvent(`com.entropy-data.events.${name}`)).toEqual({
+        family: 'agreement',
+        name,
+        provisioningReport: true,
+      });
     }
     expect(classifyEvent('com.entropy-data.events.AccessActivatedEvent').provisioningReport).toBe(false);
   });

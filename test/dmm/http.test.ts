@@ -79,7 +79,9 @@ describe('DmmHttp requests', () => {
   });
 
   it('rejects a 2xx body that is not JSON', async () => {
-    const { http } = await setup((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>'));
+    const { http } = await setup((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>'),
+    );
     await expect(http.request('GET', '/api/access/a1')).rejects.toBeInstanceOf(DmmResponseFormatError);
   });
 });
@@ -141,7 +143,8 @@ describe('DmmHttp retries', () => {
     const now = Date.parse('2026-07-01T12:00:00Z');
     const { http, sleeps } = await setup(
       sequence(
-        (_req, res) => problem(res, 503, 'Service Unavailable', undefined, { 'retry-after': 'Wed, 01 Jul 2026 12:00:30 GMT' }),
+        (_req, res) =>
+          problem(res, 503, 'Service Unavailable', undefined, { 'retry-after': 'Wed, 01 Jul 2026 12:00:30 GMT' }),
         (_req, res) => json(res, 200, []),
       ),
       { now: () => now },
@@ -214,12 +217,20 @@ describe('DmmHttp errors', () => {
     const { http } = await setup((_req, res) => problem(res, 403, 'Forbidden', 'Invalid API key'));
     const error = await failure(http.request('GET', '/api/access/x'));
     expect(error.message).toBe('GET /api/access/x failed: 403 Forbidden – Invalid API key');
-    expect(error).toMatchObject({ status: 403, title: 'Forbidden', detail: 'Invalid API key', method: 'GET', type: 'about:blank' });
+    expect(error).toMatchObject({
+      status: 403,
+      title: 'Forbidden',
+      detail: 'Invalid API key',
+      method: 'GET',
+      type: 'about:blank',
+    });
     expect(error.url).toBe(`${server?.url}/api/access/x`);
   });
 
   it('falls back to the status text and a body excerpt when the body is not a problem', async () => {
-    const { http } = await setup((_req, res) => res.writeHead(422, { 'content-type': 'text/plain' }).end('  outputPortId\n is required '));
+    const { http } = await setup((_req, res) =>
+      res.writeHead(422, { 'content-type': 'text/plain' }).end('  outputPortId\n is required '),
+    );
     const error = await failure(http.request('PUT', '/api/access/x', { body: {} }));
     expect(error.message).toBe('PUT /api/access/x failed: 422 Unprocessable Entity – outputPortId is required');
   });
@@ -234,9 +245,12 @@ describe('DmmHttp errors', () => {
   });
 
   it('never puts the API key into retry errors and their cause', async () => {
-    const { http } = await setup((_req, res) => problem(res, 500, 'Internal Server Error', `while checking ${API_KEY}`), {
-      maxAttempts: 2,
-    });
+    const { http } = await setup(
+      (_req, res) => problem(res, 500, 'Internal Server Error', `while checking ${API_KEY}`),
+      {
+        maxAttempts: 2,
+      },
+    );
     const error = await failure(http.request('GET', '/api/access/x'));
     expectNoKey(error);
   });

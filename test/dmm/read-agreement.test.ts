@@ -61,7 +61,9 @@ describe('readAgreement', () => {
   });
 
   it('defaults missing tags, custom, consumer and provisioning', () => {
-    const agreement = readAgreement(access({ tags: undefined, custom: undefined, consumer: undefined, provisioning: undefined }));
+    const agreement = readAgreement(
+      access({ tags: undefined, custom: undefined, consumer: undefined, provisioning: undefined }),
+    );
     expect(agreement.tags).toEqual([]);
     expect(agreement.custom).toEqual({});
     expect(agreement.consumer).toEqual({});
@@ -74,7 +76,10 @@ describe('readAgreement', () => {
   });
 
   it('keeps scalar custom values as text', () => {
-    expect(readAgreement(access({ custom: { retries: 3, enabled: true } })).custom).toEqual({ retries: '3', enabled: 'true' });
+    expect(readAgreement(access({ custom: { retries: 3, enabled: true } })).custom).toEqual({
+      retries: '3',
+      enabled: 'true',
+    });
   });
 
   it('ignores a malformed provisioning block instead of failing the agreement', () => {

@@ -28,7 +28,12 @@ export async function startScriptedServer(handler: Handler): Promise<ScriptedSer
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const seen = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       requests.push(seen);
       handler(seen, res);
     });
@@ -51,7 +56,13 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
   res.end(JSON.stringify(body));
 }
 
-export function problem(res: ServerResponse, status: number, title: string, detail?: string, headers: Record<string, string> = {}): void {
+export function problem(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  detail?: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/problem+json', ...headers });
   res.end(JSON.stringify({ type: 'about:blank', title, status, ...(detail ? { detail } : {}) }));
 }

@@ -29,11 +29,18 @@ const REPORTING = 'reporting-consumer';
 const REPORTING_ARN = `arn:aws:iam::${ACCOUNT}:role/${REPORTING}`;
 
 /** Two active agreements of the analytics consumer, one of the reporting consumer, many other roles. */
-async function indexedWorld(index: AgreementIndex = new MemoryAgreementIndex()): Promise<World & { listRolesCalls: () => number }> {
+async function indexedWorld(
+  index: AgreementIndex = new MemoryAgreementIndex(),
+): Promise<World & { listRolesCalls: () => number }> {
   const world = await startWorld({
     roles: [ROLE, REPORTING, ...BYSTANDERS],
     mesh: {
-      dataProducts: [ordersProduct(), billing(), consumerProduct(), consumerProduct('reporting', { 'aws-role-name': REPORTING })],
+      dataProducts: [
+        ordersProduct(),
+        billing(),
+        consumerProduct(),
+        consumerProduct('reporting', { 'aws-role-name': REPORTING }),
+      ],
       agreements: [
         agreement('agr-del', 'orders', 'orders-s3', { active: true }),
         agreement('agr-keep', 'billing', 'billing-s3', { active: true }),
@@ -57,7 +64,7 @@ function deleteAndSync(world: World, id: string) {
 }
 
 describe('agreement index', () => {
-  it('every applied change records where the agreement\'s statements are', async () => {
+  it("every applied change records where the agreement's statements are", async () => {
     const index = new MemoryAgreementIndex();
     const world = await indexedWorld(index);
     await world.settle();
@@ -74,7 +81,9 @@ describe('agreement index', () => {
     const listedBefore = world.listRolesCalls();
 
     const run = await deleteAndSync(world, 'agr-del');
-    expect(run.results.flatMap((r) => r.outcomes.map((o) => [o.agreementId, o.decision, o.effect]))).toEqual([['agr-del', 'revoke', 'revoked']]);
+    expect(run.results.flatMap((r) => r.outcomes.map((o) => [o.agreementId, o.decision, o.effect]))).toEqual([
+      ['agr-del', 'revoke', 'revoked'],
+    ]);
     expect(world.listRolesCalls() - listedBefore).toBe(0);
     const grants = await grantsOn(world.iam);
     expect([...grants.keys()]).toEqual(['agr-keep']);
@@ -92,7 +101,9 @@ describe('agreement index', () => {
     const listedBefore = world.listRolesCalls();
 
     const run = await deleteAndSync(world, 'agr-keep');
-    expect(run.results.flatMap((r) => r.outcomes.map((o) => [o.agreementId, o.decision, o.effect]))).toEqual([['agr-keep', 'none', 'absent']]);
+    expect(run.results.flatMap((r) => r.outcomes.map((o) => [o.agreementId, o.decision, o.effect]))).toEqual([
+      ['agr-keep', 'none', 'absent'],
+    ]);
     expect(world.listRolesCalls() - listedBefore).toBe(0);
     expect(await world.ctx.agreementIndex!.holdingsOf('agr-keep')).toBeUndefined();
   });
@@ -105,7 +116,9 @@ describe('agreement index', () => {
     const listedBefore = world.listRolesCalls();
 
     const run = await deleteAndSync(world, 'agr-del');
-    expect(run.results.flatMap((r) => r.outcomes.map((o) => [o.agreementId, o.decision, o.effect]))).toEqual([['agr-del', 'revoke', 'revoked']]);
+    expect(run.results.flatMap((r) => r.outcomes.map((o) => [o.agreementId, o.decision, o.effect]))).toEqual([
+      ['agr-del', 'revoke', 'revoked'],
+    ]);
     expect(world.listRolesCalls() - listedBefore).toBe(1);
     expect([...(await grantsOn(world.iam)).keys()]).toEqual(['agr-keep']);
   });
@@ -115,7 +128,11 @@ describe('agreement index', () => {
     await world.settle();
     // A ghost: statements of an agreement deleted while nothing was listening.
     const pack = JSON.parse((await world.iam.listInlinePolicies(ROLE))[0]!.document) as { Statement: unknown[] };
-    await world.iam.putInlinePolicy(ROLE, 'dmm-aws-pack-1', JSON.stringify({ Version: '2012-10-17', Statement: [...pack.Statement, bucketReadStatement('agr-ghost')] }));
+    await world.iam.putInlinePolicy(
+      ROLE,
+      'dmm-aws-pack-1',
+      JSON.stringify({ Version: '2012-10-17', Statement: [...pack.Statement, bucketReadStatement('agr-ghost')] }),
+    );
     const rebuilt = new MemoryAgreementIndex();
     // A stale entry the index still has for the ghost, on a role it never was on.
     await rebuilt.record('agr-ghost', [REPORTING_ARN]);
@@ -131,7 +148,11 @@ describe('agreement index', () => {
       ['agr-keep', 'unchanged'],
       ['agr-report', 'unchanged'],
     ]);
-    expect(rebuilt.snapshot()).toEqual({ 'agr-del': [ROLE_ARN], 'agr-keep': [ROLE_ARN], 'agr-report': [REPORTING_ARN] });
+    expect(rebuilt.snapshot()).toEqual({
+      'agr-del': [ROLE_ARN],
+      'agr-keep': [ROLE_ARN],
+      'agr-report': [REPORTING_ARN],
+    });
 
     const listedBefore = world.listRolesCalls();
     await deleteAndSync(world, 'agr-report');
@@ -160,9 +181,15 @@ describe('agreement index', () => {
     });
     await world.settle();
     expect([...(await grantsOn(world.iam)).keys()].sort()).toEqual(['agr-del', 'agr-keep']);
-    const warnings = world.log.entries.filter((e) => e.message === 'agreement index not updated; the next full reconcile repairs it');
+    const warnings = world.log.entries.filter(
+      (e) => e.message === 'agreement index not updated; the next full reconcile repairs it',
+    );
     // Each event of each agreement tries again (our own write-back echoes come back as events).
-    expect([...new Set(warnings.map((e) => e.fields.agreementId))].sort()).toEqual(['agr-del', 'agr-keep', 'agr-report']);
+    expect([...new Set(warnings.map((e) => e.fields.agreementId))].sort()).toEqual([
+      'agr-del',
+      'agr-keep',
+      'agr-report',
+    ]);
     expect(warnings[0]!.fields.error).toContain('AccessDenied');
   });
 });

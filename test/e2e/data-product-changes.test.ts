@@ -15,7 +15,9 @@ import {
   s3BucketPort,
   startWorld,
   view,
-  startOrdersWorld, policyChanges } from './harness.js';
+  startOrdersWorld,
+  policyChanges,
+} from './harness.js';
 
 /** Data product events move, change or remove the grants of the agreements they affect. */
 
@@ -25,14 +27,19 @@ describe('data product changes', () => {
   it("a provider's new bucket moves the grant: the old bucket is gone from the statements, the new one is there", async () => {
     const world = await startOrdersWorld('agr-1');
     await world.settle();
-    expect(resourcesOf((await grantsOn(world.iam)).get('agr-1')!.statements)).toEqual(['arn:aws:s3:::acme-orders', 'arn:aws:s3:::acme-orders/*']);
+    expect(resourcesOf((await grantsOn(world.iam)).get('agr-1')!.statements)).toEqual([
+      'arn:aws:s3:::acme-orders',
+      'arn:aws:s3:::acme-orders/*',
+    ]);
     const puts = eventsNamed(world, 'AccessUpdatedEvent', 'agr-1');
     const reports = eventsNamed(world, 'AccessProvisionedEvent', 'agr-1');
 
     world.sim.putDataProduct(dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders-v2')] }));
     const run = await world.sync();
     expect(run.results.map((r) => r.target)).toEqual([{ kind: 'dataProduct', dataProductId: 'orders' }]);
-    expect(run.results[0]!.outcomes.map((o) => [o.agreementId, o.decision, o.effect])).toEqual([['agr-1', 'grant', 'updated']]);
+    expect(run.results[0]!.outcomes.map((o) => [o.agreementId, o.decision, o.effect])).toEqual([
+      ['agr-1', 'grant', 'updated'],
+    ]);
     const grant = (await grantsOn(world.iam)).get('agr-1')!;
     expect(grant.policies).toEqual(['dmm-aws-pack-1']);
     expect(resourcesOf(grant.statements)).toEqual(['arn:aws:s3:::acme-orders-v2', 'arn:aws:s3:::acme-orders-v2/*']);
@@ -45,8 +52,16 @@ describe('data product changes', () => {
   it('a provider port that is removed revokes the grant (the agreement names an "unknown" port)', async () => {
     const world = await startWorld({
       mesh: {
-        dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders'), s3BucketPort('orders-eu', 'acme-orders-eu')] }), consumerProduct()],
-        agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true }), agreement('agr-2', 'orders', 'orders-eu', { active: true })],
+        dataProducts: [
+          dpsProduct('orders', {
+            ports: [s3BucketPort('orders-s3', 'acme-orders'), s3BucketPort('orders-eu', 'acme-orders-eu')],
+          }),
+          consumerProduct(),
+        ],
+        agreements: [
+          agreement('agr-1', 'orders', 'orders-s3', { active: true }),
+          agreement('agr-2', 'orders', 'orders-eu', { active: true }),
+        ],
       },
     });
     await world.settle();
@@ -79,7 +94,14 @@ describe('data product changes', () => {
 
     world.sim.putDataProduct(consumerProduct('consumer', { 'aws-role-name': NEW_ROLE }));
     const run = await world.sync();
-    expect(run.results[0]!.outcomes.map((o) => [o.agreementId, o.decision, o.effect, policyChanges(o.changes).map((c) => `${c.roleName}:${c.action}:${c.policyName}`)])).toEqual([
+    expect(
+      run.results[0]!.outcomes.map((o) => [
+        o.agreementId,
+        o.decision,
+        o.effect,
+        policyChanges(o.changes).map((c) => `${c.roleName}:${c.action}:${c.policyName}`),
+      ]),
+    ).toEqual([
       ['agr-1', 'grant', 'granted', [`${NEW_ROLE}:put:dmm-aws-pack-1`, `${ROLE}:put:dmm-aws-pack-1`]],
       ['agr-2', 'grant', 'granted', [`${NEW_ROLE}:put:dmm-aws-pack-1`, `${ROLE}:put:dmm-aws-pack-1`]],
     ]);
@@ -87,7 +109,10 @@ describe('data product changes', () => {
     // Only the other consumer's agreement stays on the old role.
     expect([...(await grantsOn(world.iam, ROLE)).keys()]).toEqual(['agr-other']);
     const newArn = `arn:aws:iam::${ACCOUNT}:role/${NEW_ROLE}`;
-    expect(view(world, 'agr-1').custom).toEqual({ 'aws-policy-name': 'dmm-aws-pack-1', 'aws-granted-role-arn': newArn });
+    expect(view(world, 'agr-1').custom).toEqual({
+      'aws-policy-name': 'dmm-aws-pack-1',
+      'aws-granted-role-arn': newArn,
+    });
     expect((await provisioningOf(world, 'agr-1')).body?.reference).toBe(`${newArn} (policies: dmm-aws-pack-1)`);
 
     // Later the agreement ends: the revoke is found on the role recorded last.
@@ -104,7 +129,9 @@ describe('data product changes', () => {
     world.sim.putDataProduct(consumerProduct('consumer', { 'aws-role-name': 'not-created-yet' }));
     await world.settle();
     expect(await policyNames(world.iam)).toEqual({ inline: [], managed: [] });
-    expect(view(world, 'agr-1').custom['aws-integration-error']).toBe(`IAM role not-created-yet (from the consumer data product consumer) does not exist in account ${ACCOUNT}, or is outside the roles this integration may manage`);
+    expect(view(world, 'agr-1').custom['aws-integration-error']).toBe(
+      `IAM role not-created-yet (from the consumer data product consumer) does not exist in account ${ACCOUNT}, or is outside the roles this integration may manage`,
+    );
     expect((await provisioningOf(world, 'agr-1')).body?.status).toBe('provisioning-failed');
   });
 

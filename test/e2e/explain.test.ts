@@ -8,7 +8,12 @@ describe('explain', () => {
     await world.settle();
 
     const synced = await explainAgreement(world.ctx, 'agr-1');
-    expect(synced.agreement).toEqual({ status: 'approved', active: true, provider: 'orders / orders-s3', consumer: 'consumer' });
+    expect(synced.agreement).toEqual({
+      status: 'approved',
+      active: true,
+      provider: 'orders / orders-s3',
+      consumer: 'consumer',
+    });
     expect(synced.outcome).toMatchObject({ decision: 'grant', effect: 'unchanged', changes: [] });
     expect(synced.holdings).toEqual([{ role: ROLE_ARN, policies: ['dmm-aws-pack-1'], statements: expect.any(Array) }]);
     expect(synced.inSync).toBe(true);
@@ -17,7 +22,9 @@ describe('explain', () => {
     const writesBefore = world.writes.length;
     const stale = await explainAgreement(world.ctx, 'agr-1');
     expect(stale.outcome).toMatchObject({ decision: 'revoke', effect: 'revoked' });
-    expect(policyChanges(stale.outcome.changes).map((c) => [c.action, c.policyName])).toEqual([['delete', 'dmm-aws-pack-1']]);
+    expect(policyChanges(stale.outcome.changes).map((c) => [c.action, c.policyName])).toEqual([
+      ['delete', 'dmm-aws-pack-1'],
+    ]);
     expect(stale.holdings).toHaveLength(1);
     expect(stale.inSync).toBe(false);
     expect(world.writes.length).toBe(writesBefore);
@@ -32,7 +39,14 @@ describe('explain', () => {
     expect(role).toMatchObject({ role: ROLE_ARN, exists: true, managedPacks: { attached: 0, others: 0, limit: 10 } });
     expect(role.inlineCharacters.used).toBeGreaterThan(100);
     expect(role.agreements).toEqual([
-      { agreementId: 'agr-1', policies: ['dmm-aws-pack-1'], statements: 1, decision: 'revoke', effect: 'revoked', reason: expect.stringContaining('is not active') },
+      {
+        agreementId: 'agr-1',
+        policies: ['dmm-aws-pack-1'],
+        statements: 1,
+        decision: 'revoke',
+        effect: 'revoked',
+        reason: expect.stringContaining('is not active'),
+      },
     ]);
     expect((await explainRole(world.ctx, 'no-such-role')).exists).toBe(false);
   });

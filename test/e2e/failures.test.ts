@@ -30,7 +30,11 @@ describe('failures', () => {
             ports: [
               s3BucketPort('orders-s3', 'acme-orders'),
               { id: 'orders-kafka', name: 'Orders (Kafka)', custom: { 'output-port-type': 'kafka_topic' } },
-              { id: 'orders-all', name: 'Everything', custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::*' } },
+              {
+                id: 'orders-all',
+                name: 'Everything',
+                custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::*' },
+              },
             ],
           }),
           consumerProduct(),
@@ -51,7 +55,12 @@ describe('failures', () => {
     const run = await world.sync();
     expect(run.stats.retried).toBe(0);
     expect(run.stats.deadLettered).toBe(0);
-    const decisions = new Map(run.results.flatMap((r) => r.outcomes).filter((o) => o.decision !== 'none').map((o) => [o.agreementId, o.decision]));
+    const decisions = new Map(
+      run.results
+        .flatMap((r) => r.outcomes)
+        .filter((o) => o.decision !== 'none')
+        .map((o) => [o.agreementId, o.decision]),
+    );
     expect(Object.fromEntries(decisions)).toEqual({
       'agr-no-role': 'failed',
       'agr-kafka': 'failed',
@@ -62,10 +71,22 @@ describe('failures', () => {
     });
 
     await expectFailed(world, 'agr-no-role', 'consumer data product no-role: custom.aws-role-name is not set');
-    await expectFailed(world, 'agr-kafka', 'custom.output-port-type is "kafka_topic", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table)');
+    await expectFailed(
+      world,
+      'agr-kafka',
+      'custom.output-port-type is "kafka_topic", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table)',
+    );
     await expectFailed(world, 'agr-wildcard', /custom\.aws-s3-bucket-arn .*wildcards.*arn:aws:s3:::\*/);
-    await expectFailed(world, 'agr-ghost', `IAM role ghost-role (from the consumer data product ghost) does not exist in account ${ACCOUNT}, or is outside the roles this integration may manage`);
-    await expectFailed(world, 'agr-elsewhere', `custom.aws-role-arn is a role in account 999999999999, but this tool manages roles in account ${ACCOUNT}`);
+    await expectFailed(
+      world,
+      'agr-ghost',
+      `IAM role ghost-role (from the consumer data product ghost) does not exist in account ${ACCOUNT}, or is outside the roles this integration may manage`,
+    );
+    await expectFailed(
+      world,
+      'agr-elsewhere',
+      `custom.aws-role-arn is a role in account 999999999999, but this tool manages roles in account ${ACCOUNT}`,
+    );
 
     expect([...(await grantsOn(world.iam)).keys()]).toEqual(['agr-ok']);
     expect(view(world, 'agr-ok').tags.sort()).toEqual(['aws-integration', 'aws-integration-active']);
@@ -96,7 +117,17 @@ describe('failures', () => {
     expect((await grantsOn(world.iam)).has('agr-1')).toBe(true);
 
     // The provider breaks its port: the grant is removed and the agreement reported failed.
-    world.sim.putDataProduct(dpsProduct('orders', { ports: [{ id: 'orders-s3', name: 'x', custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-*' } }] }));
+    world.sim.putDataProduct(
+      dpsProduct('orders', {
+        ports: [
+          {
+            id: 'orders-s3',
+            name: 'x',
+            custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-*' },
+          },
+        ],
+      }),
+    );
     await world.settle();
     expect((await grantsOn(world.iam)).size).toBe(0);
     await expectFailed(world, 'agr-1', 'wildcards');
@@ -123,25 +154,36 @@ describe('failures', () => {
       'agr-3': ['dmm-aws-analytics-consumer-1'],
       'agr-4': ['dmm-aws-analytics-consumer-1'],
     });
-    expect(await policyNames(world.iam)).toEqual({ inline: ['dmm-aws-pack-1'], managed: ['dmm-aws-analytics-consumer-1'] });
+    expect(await policyNames(world.iam)).toEqual({
+      inline: ['dmm-aws-pack-1'],
+      managed: ['dmm-aws-analytics-consumer-1'],
+    });
     expect(view(world, 'agr-3').custom['aws-policy-name']).toBe('dmm-aws-analytics-consumer-1');
     const inlinePack = (await world.iam.listInlinePolicies(ROLE))[0]!.document;
     expect(iamCharacterCount(inlinePack)).toBe(2174);
     const [managedPack] = await world.iam.listAttachedPolicies(ROLE);
     expect(iamCharacterCount(await world.iam.getManagedPolicyDocument(managedPack!.arn))).toBe(2174);
     for (const id of ['agr-5', 'agr-6', 'agr-7']) {
-      const error = await expectFailed(world, id, /^role analytics-consumer has no room left for this agreement's \d+-character policy: its inline policies use 2174 of 2500 characters and 1 of 1 managed-policy attachments are taken\./);
+      const error = await expectFailed(
+        world,
+        id,
+        /^role analytics-consumer has no room left for this agreement's \d+-character policy: its inline policies use 2174 of 2500 characters and 1 of 1 managed-policy attachments are taken\./,
+      );
       expect(error).toContain('Detach unused managed policies');
     }
 
     // Room comes back when an agreement ends; a full reconcile places a waiting agreement first-fit.
     world.sim.deactivate('agr-2');
     const revoke = await world.sync();
-    expect(revoke.results.flatMap((r) => r.outcomes).map((o) => [o.agreementId, o.decision])).toEqual([['agr-2', 'revoke']]);
+    expect(revoke.results.flatMap((r) => r.outcomes).map((o) => [o.agreementId, o.decision])).toEqual([
+      ['agr-2', 'revoke'],
+    ]);
     expect((await grantsOn(world.iam)).has('agr-2')).toBe(false);
     await expectFailed(world, 'agr-5', 'has no room left');
     const full = await reconcileAll(world.ctx);
-    expect(full.outcomes.filter((o) => o.decision === 'grant' && o.effect === 'granted').map((o) => o.agreementId)).toEqual(['agr-5']);
+    expect(
+      full.outcomes.filter((o) => o.decision === 'grant' && o.effect === 'granted').map((o) => o.agreementId),
+    ).toEqual(['agr-5']);
     expect((await grantsOn(world.iam)).get('agr-5')?.policies).toEqual(['dmm-aws-pack-1']);
     expect(view(world, 'agr-5').tags.sort()).toEqual(['aws-integration', 'aws-integration-active']);
     expect((await provisioningOf(world, 'agr-5')).body?.status).toBe('provisioned');
@@ -150,7 +192,11 @@ describe('failures', () => {
 
   it('a role with 10 foreign managed policies and a big foreign inline policy has no room at all', async () => {
     const world = await startOrdersWorld('agr-1');
-    const doc = (resource: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: resource }] });
+    const doc = (resource: string) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: resource }],
+      });
     for (let i = 0; i < 10; i++) {
       const policy = await world.iam.createManagedPolicy(`team-policy-${i}`, doc(`arn:aws:s3:::team-bucket-${i}/*`));
       await world.iam.attachExistingPolicy(ROLE, policy.arn);
@@ -159,7 +205,11 @@ describe('failures', () => {
 
     const setupWrites = world.writes.length;
     await world.sync();
-    await expectFailed(world, 'agr-1', /^role analytics-consumer has no room left for this agreement's \d+-character policy: its inline policies use 10\d{3} of 10240 characters and 10 of 10 managed-policy attachments are taken/);
+    await expectFailed(
+      world,
+      'agr-1',
+      /^role analytics-consumer has no room left for this agreement's \d+-character policy: its inline policies use 10\d{3} of 10240 characters and 10 of 10 managed-policy attachments are taken/,
+    );
     const names = await policyNames(world.iam);
     expect(names.inline).toEqual(['team-big']);
     expect(names.managed).toHaveLength(10);

@@ -91,7 +91,10 @@ describe.each(cases)('$generation API with a $format provider', ({ generation, f
     expect(inactive.tags.sort()).toEqual(['aws-integration', 'aws-integration-inactive']);
     expect(inactive.custom).toEqual({});
     if (generation === 'access') {
-      expect((await provisioningOf(world, 'agr-1')).body).toMatchObject({ status: 'deprovisioned', reference: `${ROLE_ARN} (policies: dmm-aws-pack-1)` });
+      expect((await provisioningOf(world, 'agr-1')).body).toMatchObject({
+        status: 'deprovisioned',
+        reference: `${ROLE_ARN} (policies: dmm-aws-pack-1)`,
+      });
     }
   });
 });

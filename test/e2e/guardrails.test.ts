@@ -18,7 +18,9 @@ import {
   provisioningOf,
   setRoleTags,
   startWorld,
-  view, policyChanges } from './harness.js';
+  view,
+  policyChanges,
+} from './harness.js';
 
 /** The operator's guardrails, end to end: what metadata may not make the tool do. */
 
@@ -27,12 +29,20 @@ const sid = expect.stringMatching(/^DmmH[0-9a-f]+S\d+$/);
 describe('guardrails: allowed resource accounts', () => {
   // The provider's Glue catalog lives in another account; the data stays in a bucket name (no account in S3 ARNs).
   const crossAccountMesh = () => ({
-    dataProducts: [dpsProduct('sales', { ports: [glueTablePort('tx-glue', 'sales', 'transactions', 'acme-sales-lake', OTHER_ACCOUNT)] }), consumerProduct()],
+    dataProducts: [
+      dpsProduct('sales', {
+        ports: [glueTablePort('tx-glue', 'sales', 'transactions', 'acme-sales-lake', OTHER_ACCOUNT)],
+      }),
+      consumerProduct(),
+    ],
     agreements: [agreement('agr-x', 'sales', 'tx-glue', { active: true })],
   });
 
   it('a Glue table in another account is granted when guardrails.allowedResourceAccounts lists that account; S3 is bound to both accounts', async () => {
-    const world = await startWorld({ guardrails: guardrailsFrom(ACCOUNT, { allowedResourceAccounts: [ACCOUNT, OTHER_ACCOUNT] }), mesh: crossAccountMesh() });
+    const world = await startWorld({
+      guardrails: guardrailsFrom(ACCOUNT, { allowedResourceAccounts: [ACCOUNT, OTHER_ACCOUNT] }),
+      mesh: crossAccountMesh(),
+    });
     await world.settle();
     const grant = (await grantsOn(world.iam)).get('agr-x');
     expect(grant?.policies).toEqual(['dmm-aws-pack-1']);
@@ -41,14 +51,26 @@ describe('guardrails: allowed resource accounts', () => {
       {
         Sid: sid,
         Effect: 'Allow',
-        Action: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+        Action: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:GetQueryResults',
+          'athena:StopQueryExecution',
+          'athena:GetWorkGroup',
+        ],
         // The workgroup is always the consumer's own.
         Resource: `arn:aws:athena:eu-central-1:${ACCOUNT}:workgroup/primary`,
       },
       {
         Sid: sid,
         Effect: 'Allow',
-        Action: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
+        Action: [
+          'glue:GetDatabase',
+          'glue:GetTable',
+          'glue:GetPartition',
+          'glue:GetPartitions',
+          'glue:BatchGetPartition',
+        ],
         Resource: [
           `arn:aws:glue:eu-central-1:${OTHER_ACCOUNT}:catalog`,
           `arn:aws:glue:eu-central-1:${OTHER_ACCOUNT}:database/sales`,
@@ -78,7 +100,9 @@ describe('guardrails: allowed resource accounts', () => {
     const world = await startWorld({ mesh: crossAccountMesh() });
     const run = await world.sync();
     // Every event of the agreement (one per feed entry) converges to the same refusal.
-    expect(new Set(run.results.flatMap((r) => r.outcomes).map((o) => `${o.agreementId} ${o.decision} ${o.effect}`))).toEqual(new Set(['agr-x failed absent']));
+    expect(
+      new Set(run.results.flatMap((r) => r.outcomes).map((o) => `${o.agreementId} ${o.decision} ${o.effect}`)),
+    ).toEqual(new Set(['agr-x failed absent']));
     await expectFailed(
       world,
       'agr-x',
@@ -104,7 +128,9 @@ describe('guardrails: roles', () => {
         dataProducts: [
           ordersProduct(),
           consumerProduct('admin', { 'aws-role-name': 'OrganizationAccountAccessRole' }),
-          consumerProduct('sso', { 'aws-role-arn': `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/${sso}` }),
+          consumerProduct('sso', {
+            'aws-role-arn': `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/${sso}`,
+          }),
           consumerProduct(),
         ],
         agreements: [
@@ -115,8 +141,16 @@ describe('guardrails: roles', () => {
       },
     });
     await world.settle();
-    await expectFailed(world, 'agr-admin', 'Agreement agr-admin: role OrganizationAccountAccessRole is protected (guardrails.protectedRoles): dmm-aws never grants on it');
-    await expectFailed(world, 'agr-sso', `Agreement agr-sso: role ${sso} is protected (guardrails.protectedRoles): dmm-aws never grants on it`);
+    await expectFailed(
+      world,
+      'agr-admin',
+      'Agreement agr-admin: role OrganizationAccountAccessRole is protected (guardrails.protectedRoles): dmm-aws never grants on it',
+    );
+    await expectFailed(
+      world,
+      'agr-sso',
+      `Agreement agr-sso: role ${sso} is protected (guardrails.protectedRoles): dmm-aws never grants on it`,
+    );
     expect(await policyNames(world.iam, 'OrganizationAccountAccessRole')).toEqual({ inline: [], managed: [] });
     expect(await policyNames(world.iam, sso)).toEqual({ inline: [], managed: [] });
     // Only the good agreement's role was ever written.
@@ -128,7 +162,11 @@ describe('guardrails: roles', () => {
   it('guardrails.requiredRoleTag: a role without the tag, or with another value, is refused; a tagged role is granted', async () => {
     const world = await startWorld({
       guardrails: guardrailsFrom(ACCOUNT, { requiredRoleTag: 'dmm-managed=true' }),
-      roles: [ROLE, { name: 'wrong-consumer', tags: { 'dmm-managed': 'no' } }, { name: 'tagged-consumer', tags: { 'dmm-managed': 'true' } }],
+      roles: [
+        ROLE,
+        { name: 'wrong-consumer', tags: { 'dmm-managed': 'no' } },
+        { name: 'tagged-consumer', tags: { 'dmm-managed': 'true' } },
+      ],
       mesh: {
         dataProducts: [
           ordersProduct(),
@@ -144,10 +182,20 @@ describe('guardrails: roles', () => {
       },
     });
     await world.settle();
-    await expectFailed(world, 'agr-untagged', `Agreement agr-untagged: role ${ROLE} lacks the tag dmm-managed that marks roles dmm-aws may manage (guardrails.requiredRoleTag)`);
-    await expectFailed(world, 'agr-wrong', 'Agreement agr-wrong: role wrong-consumer has tag dmm-managed=no, but dmm-aws manages only roles with dmm-managed=true (guardrails.requiredRoleTag)');
+    await expectFailed(
+      world,
+      'agr-untagged',
+      `Agreement agr-untagged: role ${ROLE} lacks the tag dmm-managed that marks roles dmm-aws may manage (guardrails.requiredRoleTag)`,
+    );
+    await expectFailed(
+      world,
+      'agr-wrong',
+      'Agreement agr-wrong: role wrong-consumer has tag dmm-managed=no, but dmm-aws manages only roles with dmm-managed=true (guardrails.requiredRoleTag)',
+    );
     expect(world.writes.map((w) => w.roleName)).toEqual(['tagged-consumer']);
-    expect((await grantsOn(world.iam, 'tagged-consumer')).get('agr-tagged')?.statements).toEqual([bucketReadStatement('agr-tagged')]);
+    expect((await grantsOn(world.iam, 'tagged-consumer')).get('agr-tagged')?.statements).toEqual([
+      bucketReadStatement('agr-tagged'),
+    ]);
     expect(view(world, 'agr-tagged').tags.sort()).toEqual(['aws-integration', 'aws-integration-active']);
   });
 
@@ -156,17 +204,25 @@ describe('guardrails: roles', () => {
     const world = await startWorld({
       guardrails: guardrailsFrom(ACCOUNT, { requiredRoleTag: 'dmm-managed' }),
       roles: [{ name: ROLE, tags: tagged }],
-      mesh: { dataProducts: [ordersProduct(), consumerProduct()], agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })] },
+      mesh: {
+        dataProducts: [ordersProduct(), consumerProduct()],
+        agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })],
+      },
     });
     await world.settle();
-    expect(view(world, 'agr-1').custom).toEqual({ 'aws-policy-name': 'dmm-aws-pack-1', 'aws-granted-role-arn': ROLE_ARN });
+    expect(view(world, 'agr-1').custom).toEqual({
+      'aws-policy-name': 'dmm-aws-pack-1',
+      'aws-granted-role-arn': ROLE_ARN,
+    });
     const pack = await world.iam.listInlinePolicies(ROLE);
 
     await setRoleTags(world.iam, ROLE, {});
     world.sim.deactivate('agr-1');
     const writes = world.writes.length;
     const run = await world.sync();
-    expect(run.results.flatMap((r) => r.outcomes).map((o) => [o.agreementId, o.decision, o.effect, o.heldOnRoleArns])).toEqual([['agr-1', 'failed', 'absent', [ROLE_ARN]]]);
+    expect(
+      run.results.flatMap((r) => r.outcomes).map((o) => [o.agreementId, o.decision, o.effect, o.heldOnRoleArns]),
+    ).toEqual([['agr-1', 'failed', 'absent', [ROLE_ARN]]]);
     await expectFailed(
       world,
       'agr-1',
@@ -195,7 +251,10 @@ describe('guardrails: roles', () => {
       roles: [ROLE, { name: 'lake-consumer', path: '/data-consumers/' }],
       mesh: {
         dataProducts: [ordersProduct(), consumerProduct(), consumerProduct('lake', { 'aws-role-arn': lakeArn })],
-        agreements: [agreement('agr-old', 'orders', 'orders-s3', { active: true }), agreement('agr-lake', 'orders', 'orders-s3', { consumer: 'lake', active: true })],
+        agreements: [
+          agreement('agr-old', 'orders', 'orders-s3', { active: true }),
+          agreement('agr-lake', 'orders', 'orders-s3', { consumer: 'lake', active: true }),
+        ],
       },
     });
     await world.settle();
@@ -204,7 +263,11 @@ describe('guardrails: roles', () => {
     // A ghost (an agreement deleted long ago) also left a block in the pack on the role at `/`.
     const [pack] = await world.iam.listInlinePolicies(ROLE);
     const statements = (JSON.parse(pack!.document) as { Statement: unknown[] }).Statement;
-    await world.iam.putInlinePolicy(ROLE, 'dmm-aws-pack-1', JSON.stringify({ Version: '2012-10-17', Statement: [...statements, bucketReadStatement('agr-ghost')] }));
+    await world.iam.putInlinePolicy(
+      ROLE,
+      'dmm-aws-pack-1',
+      JSON.stringify({ Version: '2012-10-17', Statement: [...statements, bucketReadStatement('agr-ghost')] }),
+    );
     const before = await world.iam.listInlinePolicies(ROLE);
 
     // The operator narrows the managed path; both agreements end.
@@ -212,24 +275,45 @@ describe('guardrails: roles', () => {
     world.sim.deactivate('agr-old');
     world.sim.deactivate('agr-lake');
     const plan = await reconcileAll(world.ctx, { dryRun: true });
-    expect(policyChanges(plan.changes).map((c) => [c.action, c.roleName, c.policyName, c.agreementIds])).toEqual([['delete', 'lake-consumer', 'dmm-aws-pack-1', ['agr-lake']]]);
+    expect(policyChanges(plan.changes).map((c) => [c.action, c.roleName, c.policyName, c.agreementIds])).toEqual([
+      ['delete', 'lake-consumer', 'dmm-aws-pack-1', ['agr-lake']],
+    ]);
 
     const writes = world.writes.length;
     const result = await reconcileAll(world.ctx);
     expect(result.changes).toEqual(plan.changes);
-    expect(world.writes.slice(writes)).toEqual([{ method: 'deleteInlinePolicy', roleName: 'lake-consumer', policy: 'dmm-aws-pack-1' }]);
+    expect(world.writes.slice(writes)).toEqual([
+      { method: 'deleteInlinePolicy', roleName: 'lake-consumer', policy: 'dmm-aws-pack-1' },
+    ]);
     expect(await world.iam.listInlinePolicies(ROLE)).toEqual(before);
 
     const outside = `role ${ROLE} has path /, outside the managed path /data-consumers/ (guardrails.managedRolePath)`;
     expect(result.outcomes.map((o) => [o.agreementId, o.decision, o.effect, o.heldOnRoleArns, o.diagnostic])).toEqual([
-      ['agr-ghost', 'failed', 'absent', [ROLE_ARN], `Agreement agr-ghost: its statements on role ${ROLE} cannot be removed: ${outside}`],
+      [
+        'agr-ghost',
+        'failed',
+        'absent',
+        [ROLE_ARN],
+        `Agreement agr-ghost: its statements on role ${ROLE} cannot be removed: ${outside}`,
+      ],
       ['agr-lake', 'revoke', 'revoked', [], undefined],
-      ['agr-old', 'failed', 'absent', [ROLE_ARN], `Agreement agr-old: its statements on role ${ROLE} cannot be removed: ${outside}`],
+      [
+        'agr-old',
+        'failed',
+        'absent',
+        [ROLE_ARN],
+        `Agreement agr-old: its statements on role ${ROLE} cannot be removed: ${outside}`,
+      ],
     ]);
-    await expectFailed(world, 'agr-old', `Agreement agr-old: its statements on role ${ROLE} cannot be removed: ${outside}`, {
-      status: 'deprovisioning-failed',
-      heldOn: ROLE_ARN,
-    });
+    await expectFailed(
+      world,
+      'agr-old',
+      `Agreement agr-old: its statements on role ${ROLE} cannot be removed: ${outside}`,
+      {
+        status: 'deprovisioning-failed',
+        heldOn: ROLE_ARN,
+      },
+    );
     expect(view(world, 'agr-lake').tags.sort()).toEqual(['aws-integration', 'aws-integration-inactive']);
 
     // The echo of the reports converges without touching the role outside the path.

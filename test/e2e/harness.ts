@@ -9,7 +9,13 @@ import { FileIamAccount } from '../../src/local/file-iam-account.js';
 import { MemoryFifoQueue } from '../../src/local/memory-queue.js';
 import type { PolicyStatement } from '../../src/model/policy.js';
 import { statementSid } from '../../src/targets/sid.js';
-import { startSimulator, type Generation, type MeshData, type ProvisioningRecord, type RunningSimulator } from '../../src/simulator/server.js';
+import {
+  startSimulator,
+  type Generation,
+  type MeshData,
+  type ProvisioningRecord,
+  type RunningSimulator,
+} from '../../src/simulator/server.js';
 import type { SyncContext } from '../../src/sync/context.js';
 import type { Guardrails } from '../../src/sync/guardrails.js';
 import type { PackLimits, PolicyChange } from '../../src/targets/identity-policy/packing.js';
@@ -41,7 +47,11 @@ type Doc = Record<string, unknown>;
 
 /** A DPS 0.0.1 output port of type s3_bucket described by the reference integration's fields. */
 export function s3BucketPort(id: string, bucket: string, extra: Record<string, string> = {}): Doc {
-  return { id, name: `${id} (S3)`, custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': `arn:aws:s3:::${bucket}`, ...extra } };
+  return {
+    id,
+    name: `${id} (S3)`,
+    custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': `arn:aws:s3:::${bucket}`, ...extra },
+  };
 }
 
 /** A DPS 0.0.1 glue_table port described by the reference integration's fields. */
@@ -92,7 +102,9 @@ export function odpsProduct(id: string, options: { ports?: Doc[]; custom?: Recor
     status: 'active',
     team: { name: 'team-a' },
     outputPorts: options.ports ?? [],
-    ...(options.custom ? { customProperties: Object.entries(options.custom).map(([property, value]) => ({ property, value })) } : {}),
+    ...(options.custom
+      ? { customProperties: Object.entries(options.custom).map(([property, value]) => ({ property, value })) }
+      : {}),
   };
 }
 
@@ -129,7 +141,11 @@ export interface AgreementOptions {
 export function agreement(id: string, provider: string, port: string, options: AgreementOptions = {}): Doc {
   return {
     id,
-    info: { purpose: `e2e ${id}`, startDate: '2020-01-01', ...(options.active ? { status: 'approved', active: true } : {}) },
+    info: {
+      purpose: `e2e ${id}`,
+      startDate: '2020-01-01',
+      ...(options.active ? { status: 'approved', active: true } : {}),
+    },
     provider: { teamId: 'team-a', dataProductId: provider, outputPortId: port },
     consumer: { teamId: 'team-b', dataProductId: options.consumer ?? 'consumer' },
     tags: options.tags ?? [],
@@ -236,7 +252,11 @@ afterEach(async () => {
   await Promise.all(worlds.splice(0).map((sim) => sim.close()));
 });
 
-export function fastClient(url: string, apiKey: string, options: { generation?: Generation; maxAttempts?: number } = {}): DmmHttpClient {
+export function fastClient(
+  url: string,
+  apiKey: string,
+  options: { generation?: Generation; maxAttempts?: number } = {},
+): DmmHttpClient {
   return new DmmHttpClient({
     baseUrl: url,
     apiKey,
@@ -260,7 +280,11 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const iam = new FileIamAccount({ accountId: ACCOUNT });
   for (const role of options.roles ?? [ROLE]) {
     if (typeof role === 'string') await iam.createRole(role);
-    else await iam.createRole(role.name, { ...(role.path ? { path: role.path } : {}), ...(role.tags ? { tags: role.tags } : {}) });
+    else
+      await iam.createRole(role.name, {
+        ...(role.path ? { path: role.path } : {}),
+        ...(role.tags ? { tags: role.tags } : {}),
+      });
   }
   const writes = recordIamWrites(iam);
   const log = memoryLogger('debug');
@@ -334,7 +358,8 @@ export async function setRoleTags(iam: FileIamAccount, roleName: string, tags: R
   const attached = await iam.listAttachedPolicies(roleName);
   await iam.deleteRole(roleName);
   await iam.createRole(roleName, { path: role.path, tags });
-  for (const policy of inline) await FileIamAccount.prototype.putInlinePolicy.call(iam, roleName, policy.name, policy.document);
+  for (const policy of inline)
+    await FileIamAccount.prototype.putInlinePolicy.call(iam, roleName, policy.name, policy.document);
   for (const policy of attached) await iam.attachExistingPolicy(roleName, policy.arn);
 }
 
@@ -350,7 +375,11 @@ export async function expectFailed(
   options: { status?: 'provisioning-failed' | 'deprovisioning-failed'; heldOn?: string } = {},
 ): Promise<string> {
   const v = view(world, id);
-  expect(v.tags.filter((t) => t.startsWith('aws-integration')).sort()).toEqual(['aws-integration', 'aws-integration-failed', 'aws-integration-inactive']);
+  expect(v.tags.filter((t) => t.startsWith('aws-integration')).sort()).toEqual([
+    'aws-integration',
+    'aws-integration-failed',
+    'aws-integration-inactive',
+  ]);
   const error = v.custom['aws-integration-error'];
   expect(error).toBeDefined();
   if (typeof diagnostic === 'string') expect(error).toContain(diagnostic);
@@ -358,7 +387,12 @@ export async function expectFailed(
   expect(v.custom['aws-policy-name']).toBeUndefined();
   expect(v.custom['aws-granted-role-arn']).toBe(options.heldOn);
   const record = await provisioningOf(world, id);
-  expect(record.body).toMatchObject({ status: options.status ?? 'provisioning-failed', platform: 'aws', executor: 'dmm-aws', diagnostics: error });
+  expect(record.body).toMatchObject({
+    status: options.status ?? 'provisioning-failed',
+    platform: 'aws',
+    executor: 'dmm-aws',
+    diagnostics: error,
+  });
   expect(record.body?.failedAt).toEqual(expect.any(String));
   return error!;
 }
@@ -394,18 +428,26 @@ export async function roleState(iam: FileIamAccount, roleName = ROLE): Promise<R
 
 /** Every Resource of the statements, flattened. */
 export function resourcesOf(statements: PolicyStatement[]): string[] {
-  return statements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : s.Resource === undefined ? [] : [s.Resource]));
+  return statements.flatMap((s) =>
+    Array.isArray(s.Resource) ? s.Resource : s.Resource === undefined ? [] : [s.Resource],
+  );
 }
 
 /** Inline and attached policy names of a role. */
-export async function policyNames(iam: FileIamAccount, roleName = ROLE): Promise<{ inline: string[]; managed: string[] }> {
+export async function policyNames(
+  iam: FileIamAccount,
+  roleName = ROLE,
+): Promise<{ inline: string[]; managed: string[] }> {
   const inline = (await iam.listInlinePolicies(roleName)).map((p) => p.name);
   const managed = (await iam.listAttachedPolicies(roleName)).map((p) => p.name);
   return { inline, managed };
 }
 
 /** The agreement as the simulator serves it (server fields filled in). */
-export function view(world: World, id: string): { tags: string[]; custom: Record<string, string>; provisioning?: ProvisioningRecord } {
+export function view(
+  world: World,
+  id: string,
+): { tags: string[]; custom: Record<string, string>; provisioning?: ProvisioningRecord } {
   const doc = world.sim.state.agreementView(id);
   if (!doc) throw new Error(`no agreement ${id}`);
   return {
@@ -416,7 +458,10 @@ export function view(world: World, id: string): { tags: string[]; custom: Record
 }
 
 /** GET /api/access/{id}/provisioning over HTTP: the record exactly as the server stores it. */
-export async function provisioningOf(world: World, id: string): Promise<{ status: number; body: ProvisioningRecord | undefined }> {
+export async function provisioningOf(
+  world: World,
+  id: string,
+): Promise<{ status: number; body: ProvisioningRecord | undefined }> {
   const response = await fetch(`${world.sim.url}/api/access/${encodeURIComponent(id)}/provisioning`, {
     headers: { 'x-api-key': world.sim.apiKey, accept: 'application/json' },
   });
@@ -426,7 +471,9 @@ export async function provisioningOf(world: World, id: string): Promise<{ status
 
 /** Feed events of one bare name (e.g. `AccessUpdatedEvent`) for one subject. */
 export function eventsNamed(world: World, name: string, subject?: string): number {
-  return world.sim.state.events.filter((e) => e.type.endsWith(`.${name}`) && (subject === undefined || e.subject === subject)).length;
+  return world.sim.state.events.filter(
+    (e) => e.type.endsWith(`.${name}`) && (subject === undefined || e.subject === subject),
+  ).length;
 }
 
 /** A TCP port nobody listens on (a server is opened and closed again). */

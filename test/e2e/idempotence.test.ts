@@ -40,10 +40,21 @@ async function snapshot(world: World) {
   const agreements = Object.fromEntries(
     ['agr-stays', 'agr-ends', 'agr-back'].map((id) => {
       const v = view(world, id);
-      return [id, { tags: [...v.tags].sort(), custom: v.custom, provisioning: v.provisioning && { status: v.provisioning.status, reference: v.provisioning.reference } }];
+      return [
+        id,
+        {
+          tags: [...v.tags].sort(),
+          custom: v.custom,
+          provisioning: v.provisioning && { status: v.provisioning.status, reference: v.provisioning.reference },
+        },
+      ];
     }),
   );
-  return { inline, managed: await Promise.all(managed.map(async (m) => [m.name, await world.iam.getManagedPolicyDocument(m.arn)])), agreements };
+  return {
+    inline,
+    managed: await Promise.all(managed.map(async (m) => [m.name, await world.iam.getManagedPolicyDocument(m.arn)])),
+    agreements,
+  };
 }
 
 describe('duplicates and order', () => {
@@ -118,16 +129,22 @@ describe('duplicates and order', () => {
     const writes = world.writes.length;
 
     const late = await processEvent(world.ctx, oldDeactivated);
-    expect(late.outcomes).toMatchObject([{ agreementId: 'agr-stays', decision: 'grant', effect: 'unchanged', changes: [] }]);
+    expect(late.outcomes).toMatchObject([
+      { agreementId: 'agr-stays', decision: 'grant', effect: 'unchanged', changes: [] },
+    ]);
     expect(world.writes.length).toBe(writes);
 
     world.sim.deactivate('agr-stays');
     await world.sync();
     expect((await grantsOn(world.iam)).size).toBe(0);
     const afterRevoke = world.writes.length;
-    const oldActivated = world.sim.state.events.find((e) => e.type.endsWith('.AccessActivatedEvent')) as unknown as FeedEvent;
+    const oldActivated = world.sim.state.events.find((e) =>
+      e.type.endsWith('.AccessActivatedEvent'),
+    ) as unknown as FeedEvent;
     const lateGrant = await processEvent(world.ctx, oldActivated);
-    expect(lateGrant.outcomes).toMatchObject([{ agreementId: 'agr-stays', decision: 'none', effect: 'absent', changes: [] }]);
+    expect(lateGrant.outcomes).toMatchObject([
+      { agreementId: 'agr-stays', decision: 'none', effect: 'absent', changes: [] },
+    ]);
     expect(world.writes.length).toBe(afterRevoke);
     expect(await policyNames(world.iam)).toEqual({ inline: [], managed: [] });
   });

@@ -12,7 +12,9 @@ import {
   ordersProduct,
   policyNames,
   s3BucketPort,
-  startWorld, policyChanges } from './harness.js';
+  startWorld,
+  policyChanges,
+} from './harness.js';
 
 /** `dmm-aws plan` is reconcileAll({dryRun: true}): every change with role, policy, agreements and full document; nothing written. */
 
@@ -36,7 +38,10 @@ describe('plan (dry run)', () => {
     await world.iam.putInlinePolicy(
       ROLE,
       'DMM_DataUsageAgreement_agr-gone',
-      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::acme-old/*' }] }),
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::acme-old/*' }],
+      }),
     );
     const writes = world.writes.length;
     const feed = world.sim.state.events.length;
@@ -55,7 +60,9 @@ describe('plan (dry run)', () => {
     ]);
 
     // Managed writes first, then the reference policy's removal, then the inline pack.
-    expect(policyChanges(plan.changes).map((c) => [c.kind, c.action, c.roleName, c.policyName, c.agreementIds])).toEqual([
+    expect(
+      policyChanges(plan.changes).map((c) => [c.kind, c.action, c.roleName, c.policyName, c.agreementIds]),
+    ).toEqual([
       ['managed', 'put', ROLE, 'dmm-aws-analytics-consumer-1', ['agr-b']],
       ['inline', 'delete', ROLE, 'DMM_DataUsageAgreement_agr-gone', ['agr-gone']],
       ['inline', 'put', ROLE, 'dmm-aws-pack-1', ['agr-a']],
@@ -63,7 +70,10 @@ describe('plan (dry run)', () => {
     const [managed, , inline] = policyChanges(plan.changes);
     expect(managed).toMatchObject({ policyPath: '/dmm-aws/' });
     expect(managed!.policyArn).toBeUndefined();
-    expect(inline!.document).toEqual({ Version: '2012-10-17', Statement: [bucketReadStatement('agr-a', 'acme-orders')] });
+    expect(inline!.document).toEqual({
+      Version: '2012-10-17',
+      Statement: [bucketReadStatement('agr-a', 'acme-orders')],
+    });
     const glue = managed!.document!.Statement;
     expect(glue).toHaveLength(4);
     expect(glue.map((s) => s.Sid)).toEqual([1, 2, 3, 4].map((n) => statementSid('agr-b', n)));
@@ -73,8 +83,13 @@ describe('plan (dry run)', () => {
 
     // Apply writes exactly the planned documents.
     const applied = await reconcileAll(world.ctx);
-    expect(policyChanges(applied.changes).map((c) => [c.action, c.policyName, c.document])).toEqual(policyChanges(plan.changes).map((c) => [c.action, c.policyName, c.document]));
-    expect(await policyNames(world.iam)).toEqual({ inline: ['dmm-aws-pack-1'], managed: ['dmm-aws-analytics-consumer-1'] });
+    expect(policyChanges(applied.changes).map((c) => [c.action, c.policyName, c.document])).toEqual(
+      policyChanges(plan.changes).map((c) => [c.action, c.policyName, c.document]),
+    );
+    expect(await policyNames(world.iam)).toEqual({
+      inline: ['dmm-aws-pack-1'],
+      managed: ['dmm-aws-analytics-consumer-1'],
+    });
     const stored = await world.iam.listInlinePolicies(ROLE);
     expect(JSON.parse(stored[0]!.document)).toEqual(inline!.document);
     const [attached] = await world.iam.listAttachedPolicies(ROLE);
@@ -96,7 +111,10 @@ describe('plan (dry run)', () => {
           dpsProduct('billing', { ports: [s3BucketPort('billing-s3', 'acme-billing')] }),
           consumerProduct(),
         ],
-        agreements: [agreement('agr-a', 'orders', 'orders-s3', { active: true }), agreement('agr-b', 'billing', 'billing-s3', { active: true })],
+        agreements: [
+          agreement('agr-a', 'orders', 'orders-s3', { active: true }),
+          agreement('agr-b', 'billing', 'billing-s3', { active: true }),
+        ],
       },
     });
     await reconcileAll(world.ctx);

@@ -47,7 +47,10 @@ describe('port types', () => {
     const world = await startWorld({
       athenaQueryResultsLocation: 's3://acme-athena-results/consumer/',
       mesh: {
-        dataProducts: [dpsProduct('sales', { ports: [glueTablePort('tx-glue', 'sales', 'transactions', 'acme-sales-lake')] }), consumerProduct()],
+        dataProducts: [
+          dpsProduct('sales', { ports: [glueTablePort('tx-glue', 'sales', 'transactions', 'acme-sales-lake')] }),
+          consumerProduct(),
+        ],
         agreements: [agreement('agr-glue', 'sales', 'tx-glue', { active: true })],
       },
     });
@@ -58,13 +61,25 @@ describe('port types', () => {
       {
         Sid: sid,
         Effect: 'Allow',
-        Action: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+        Action: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:GetQueryResults',
+          'athena:StopQueryExecution',
+          'athena:GetWorkGroup',
+        ],
         Resource: `arn:aws:athena:eu-central-1:${ACCOUNT}:workgroup/primary`,
       },
       {
         Sid: sid,
         Effect: 'Allow',
-        Action: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
+        Action: [
+          'glue:GetDatabase',
+          'glue:GetTable',
+          'glue:GetPartition',
+          'glue:GetPartitions',
+          'glue:BatchGetPartition',
+        ],
         Resource: [
           `arn:aws:glue:eu-central-1:${ACCOUNT}:catalog`,
           `arn:aws:glue:eu-central-1:${ACCOUNT}:database/sales`,
@@ -77,20 +92,30 @@ describe('port types', () => {
         Action: 's3:ListBucket',
         Resource: 'arn:aws:s3:::acme-sales-lake',
         // The port's own condition stays; the account condition is added next to it.
-        Condition: { StringLike: { 's3:prefix': ['transactions/', 'transactions/*'] }, StringEquals: { 's3:ResourceAccount': ACCOUNT } },
+        Condition: {
+          StringLike: { 's3:prefix': ['transactions/', 'transactions/*'] },
+          StringEquals: { 's3:ResourceAccount': ACCOUNT },
+        },
       },
       {
         Sid: sid,
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: 'arn:aws:s3:::acme-athena-results',
-        Condition: { StringLike: { 's3:prefix': ['consumer/analytics-consumer/', 'consumer/analytics-consumer/*'] }, ...OWN_ACCOUNT },
+        Condition: {
+          StringLike: { 's3:prefix': ['consumer/analytics-consumer/', 'consumer/analytics-consumer/*'] },
+          ...OWN_ACCOUNT,
+        },
       },
       {
         Sid: sid,
         Effect: 'Allow',
         Action: ['s3:GetBucketLocation', 's3:GetObject'],
-        Resource: ['arn:aws:s3:::acme-sales-lake', 'arn:aws:s3:::acme-athena-results', 'arn:aws:s3:::acme-sales-lake/transactions/*'],
+        Resource: [
+          'arn:aws:s3:::acme-sales-lake',
+          'arn:aws:s3:::acme-athena-results',
+          'arn:aws:s3:::acme-sales-lake/transactions/*',
+        ],
         Condition: OWN_ACCOUNT,
       },
       {
@@ -108,7 +133,10 @@ describe('port types', () => {
   it('s3 prefix from a DPS server block: list and read under the prefix only', async () => {
     const world = await startWorld({
       mesh: {
-        dataProducts: [dpsProduct('clicks', { ports: [s3ServerPort('clicks-s3', 's3://acme-clicks/curated/v1/')] }), consumerProduct()],
+        dataProducts: [
+          dpsProduct('clicks', { ports: [s3ServerPort('clicks-s3', 's3://acme-clicks/curated/v1/')] }),
+          consumerProduct(),
+        ],
         agreements: [agreement('agr-prefix', 'clicks', 'clicks-s3', { active: true })],
       },
     });
@@ -134,13 +162,20 @@ describe('port types', () => {
   it('s3 prefix from an ODPS server custom property, port named by name', async () => {
     const world = await startWorld({
       mesh: {
-        dataProducts: [odpsProduct('clicks', { ports: [odpsS3Port('clicks-s3', 's3://acme-clicks/curated/')] }), consumerProduct()],
+        dataProducts: [
+          odpsProduct('clicks', { ports: [odpsS3Port('clicks-s3', 's3://acme-clicks/curated/')] }),
+          consumerProduct(),
+        ],
         agreements: [agreement('agr-odps', 'clicks', 'clicks-s3', { active: true })],
       },
     });
     await world.sync();
     const resources = (await grantsOn(world.iam)).get('agr-odps')?.statements.flatMap((s) => s.Resource);
-    expect(resources).toEqual(['arn:aws:s3:::acme-clicks', 'arn:aws:s3:::acme-clicks', 'arn:aws:s3:::acme-clicks/curated/*']);
+    expect(resources).toEqual([
+      'arn:aws:s3:::acme-clicks',
+      'arn:aws:s3:::acme-clicks',
+      'arn:aws:s3:::acme-clicks/curated/*',
+    ]);
   });
 
   it('several port types on one role share one pack, each agreement in its own Sid block', async () => {
@@ -159,13 +194,17 @@ describe('port types', () => {
     expect([...grants.keys()].sort()).toEqual(['agr-a', 'agr-b', 'agr-c']);
     for (const grant of grants.values()) expect(grant.policies).toEqual(['dmm-aws-pack-1']);
     expect(await policyNames(world.iam)).toEqual({ inline: ['dmm-aws-pack-1'], managed: [] });
-    for (const id of ['agr-a', 'agr-b', 'agr-c']) expect(view(world, id).custom['aws-policy-name']).toBe('dmm-aws-pack-1');
+    for (const id of ['agr-a', 'agr-b', 'agr-c'])
+      expect(view(world, id).custom['aws-policy-name']).toBe('dmm-aws-pack-1');
   });
 });
 
 describe('consumer role', () => {
   const mesh = (custom: Record<string, string>) => ({
-    dataProducts: [dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }), consumerProduct('consumer', custom)],
+    dataProducts: [
+      dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders')] }),
+      consumerProduct('consumer', custom),
+    ],
     agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })],
   });
 
@@ -178,7 +217,10 @@ describe('consumer role', () => {
 
   it('from custom.aws-role-arn with a path; the recorded ARN keeps the path', async () => {
     const arn = `arn:aws:iam::${ACCOUNT}:role/data/teams/pathed-consumer`;
-    const world = await startWorld({ roles: [ROLE, { name: 'pathed-consumer', path: '/data/teams/' }], mesh: mesh({ 'aws-role-arn': arn }) });
+    const world = await startWorld({
+      roles: [ROLE, { name: 'pathed-consumer', path: '/data/teams/' }],
+      mesh: mesh({ 'aws-role-arn': arn }),
+    });
     await world.sync();
     expect((await grantsOn(world.iam, 'pathed-consumer')).has('agr-1')).toBe(true);
     expect((await grantsOn(world.iam, ROLE)).size).toBe(0);

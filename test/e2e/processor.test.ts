@@ -17,12 +17,11 @@ import {
 /** The processor keeps what failed for a retry, gives up after maxReceives, and drops what no retry can fix. */
 
 const mesh = () => ({
-  dataProducts: [
-    ordersProduct(),
-    consumerProduct(),
-    consumerProduct('other', { 'aws-role-name': 'other-consumer' }),
+  dataProducts: [ordersProduct(), consumerProduct(), consumerProduct('other', { 'aws-role-name': 'other-consumer' })],
+  agreements: [
+    agreement('agr-1', 'orders', 'orders-s3', { active: true }),
+    agreement('agr-other', 'orders', 'orders-s3', { active: true, consumer: 'other' }),
   ],
-  agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true }), agreement('agr-other', 'orders', 'orders-s3', { active: true, consumer: 'other' })],
 });
 
 describe('processor failure handling', () => {
@@ -34,7 +33,11 @@ describe('processor failure handling', () => {
     const queue = world.queue;
     const deadLetters: ReceivedMessage[] = [];
     // One pass, as the daemon makes it: failed events wait in the queue for a later pass.
-    const firstTry = await world.sync({ waitForRetries: false, retryDelayMs: 200, onDeadLetter: (message) => void deadLetters.push(message) });
+    const firstTry = await world.sync({
+      waitForRetries: false,
+      retryDelayMs: 200,
+      onDeadLetter: (message) => void deadLetters.push(message),
+    });
     const agreementEvents = firstTry.polled.events;
     expect(firstTry.results).toEqual([]);
     expect(firstTry.stats.processed).toBe(0);
@@ -42,7 +45,9 @@ describe('processor failure handling', () => {
     expect(firstTry.stats.retried).toBeGreaterThan(0);
     expect(await queue.size()).toBe(agreementEvents);
     expect(deadLetters).toEqual([]);
-    expect(world.log.entries.filter((e) => e.message === 'event failed; kept for retry').length).toBe(firstTry.stats.retried);
+    expect(world.log.entries.filter((e) => e.message === 'event failed; kept for retry').length).toBe(
+      firstTry.stats.retried,
+    );
     expect((await grantsOn(world.iam)).size).toBe(0);
 
     world.ctx.dmm = good;
@@ -102,12 +107,16 @@ describe('processor failure handling', () => {
     expect((await grantsOn(world.iam, ROLE)).size).toBe(0);
     expect(deadLetters.length).toBeGreaterThan(0);
     // The agreement's own events and the product events that touch it; agr-other's went through.
-    expect(new Set(deadLetters.map((m) => m.groupId))).toEqual(new Set(['agreement:agr-1', 'dataproduct:orders', 'dataproduct:consumer']));
+    expect(new Set(deadLetters.map((m) => m.groupId))).toEqual(
+      new Set(['agreement:agr-1', 'dataproduct:orders', 'dataproduct:consumer']),
+    );
     expect(run.stats.deadLettered).toBe(deadLetters.length);
     expect(deadLetters.every((m) => m.receiveCount === 2)).toBe(true);
     const record = (await provisioningOf(world, 'agr-1')).body;
     expect(record?.status).toBe('provisioning-failed');
-    expect(record?.diagnostics).toMatch(/^dmm-aws gave up on event [0-9a-f-]+ \(com\.datamesh-manager\.events\.Access\w+Event\) after 2 attempt\(s\): Rate exceeded$/);
+    expect(record?.diagnostics).toMatch(
+      /^dmm-aws gave up on event [0-9a-f-]+ \(com\.datamesh-manager\.events\.Access\w+Event\) after 2 attempt\(s\): Rate exceeded$/,
+    );
   });
 
   it('an event that names no agreement is dead-lettered at once, and does not hold up the others', async () => {

@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { IamAccount } from '../../src/interfaces/iam-account.js';
 import { reconcileAgreement } from '../../src/sync/reconcile.js';
 import { reconcileAll } from '../../src/sync/reconcile.js';
-import { ROLE, agreement, consumerProduct, dpsProduct, grantsOn, s3BucketPort, startWorld, type World } from './harness.js';
+import {
+  ROLE,
+  agreement,
+  consumerProduct,
+  dpsProduct,
+  grantsOn,
+  s3BucketPort,
+  startWorld,
+  type World,
+} from './harness.js';
 
 /**
  * A full reconcile reads a role, plans, then writes. An event handled in between (another

@@ -5,7 +5,16 @@ import { IamError } from '../../src/interfaces/iam-account.js';
 import { processEvent } from '../../src/sync/processor.js';
 import type { ReceivedMessage } from '../../src/interfaces/event-queue.js';
 import { reconcileAgreement } from '../../src/sync/reconcile.js';
-import { ROLE_ARN, agreement, consumerProduct, eventsNamed, grantsOn, ordersProduct, provisioningOf, startWorld } from './harness.js';
+import {
+  ROLE_ARN,
+  agreement,
+  consumerProduct,
+  eventsNamed,
+  grantsOn,
+  ordersProduct,
+  provisioningOf,
+  startWorld,
+} from './harness.js';
 
 const mesh = () => ({
   dataProducts: [ordersProduct(), consumerProduct()],

@@ -18,7 +18,9 @@ describe('write-back', () => {
     const world = await startWorld({
       mesh: {
         dataProducts: [ordersProduct(), consumerProduct()],
-        agreements: [agreement('agr-1', 'orders', 'orders-s3', { tags: ['from-ui'], custom: { 'owner-note': 'keep me' } })],
+        agreements: [
+          agreement('agr-1', 'orders', 'orders-s3', { tags: ['from-ui'], custom: { 'owner-note': 'keep me' } }),
+        ],
       },
     });
     const puts = () => eventsNamed(world, 'AccessUpdatedEvent', 'agr-1');
@@ -51,9 +53,11 @@ describe('write-back', () => {
     expect(puts()).toBe(2);
     const feed = world.sim.state.events.length;
     const [afterEdit] = await world.settle();
-    expect(afterEdit!.results.flatMap((r) => r.outcomes).map((o) => [o.agreementId, o.decision, o.effect, o.report?.tagsWritten, o.report?.provisioning])).toEqual([
-      ['agr-1', 'grant', 'unchanged', false, 'unchanged'],
-    ]);
+    expect(
+      afterEdit!.results
+        .flatMap((r) => r.outcomes)
+        .map((o) => [o.agreementId, o.decision, o.effect, o.report?.tagsWritten, o.report?.provisioning]),
+    ).toEqual([['agr-1', 'grant', 'unchanged', false, 'unchanged']]);
     expect(world.sim.state.events.length).toBe(feed);
 
     world.sim.deactivate('agr-1');
@@ -70,9 +74,17 @@ describe('write-back', () => {
     expect(puts()).toBe(4);
     expect(await current()).toEqual({
       tags: ['aws-integration', 'aws-integration-active', 'from-ui', 'reviewed'],
-      custom: { 'owner-note': 'keep me', ticket: 'T-42', 'aws-policy-name': 'dmm-aws-pack-1', 'aws-granted-role-arn': ROLE_ARN },
+      custom: {
+        'owner-note': 'keep me',
+        ticket: 'T-42',
+        'aws-policy-name': 'dmm-aws-pack-1',
+        'aws-granted-role-arn': ROLE_ARN,
+      },
     });
-    expect((await provisioningOf(world, 'agr-1')).body).toMatchObject({ status: 'provisioned', reference: `${ROLE_ARN} (policies: dmm-aws-pack-1)` });
+    expect((await provisioningOf(world, 'agr-1')).body).toMatchObject({
+      status: 'provisioned',
+      reference: `${ROLE_ARN} (policies: dmm-aws-pack-1)`,
+    });
 
     // A sync with nothing new and a replayed event: no PUT, no provisioning report, no IAM write.
     const writes = world.writes.length;
@@ -91,13 +103,23 @@ describe('write-back', () => {
       generation: 'datausageagreements',
       mesh: {
         dataProducts: [ordersProduct(), consumerProduct()],
-        agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true, tags: ['from-ui'], custom: { 'owner-note': 'keep me' } })],
+        agreements: [
+          agreement('agr-1', 'orders', 'orders-s3', {
+            active: true,
+            tags: ['from-ui'],
+            custom: { 'owner-note': 'keep me' },
+          }),
+        ],
       },
     });
     await world.settle();
     const stored = world.sim.state.agreements.get('agr-1')!;
     expect(stored.doc.tags).toEqual(['from-ui', 'aws-integration', 'aws-integration-active']);
-    expect(stored.doc.custom).toEqual({ 'owner-note': 'keep me', 'aws-policy-name': 'dmm-aws-pack-1', 'aws-granted-role-arn': ROLE_ARN });
+    expect(stored.doc.custom).toEqual({
+      'owner-note': 'keep me',
+      'aws-policy-name': 'dmm-aws-pack-1',
+      'aws-granted-role-arn': ROLE_ARN,
+    });
     expect(stored.provisioning).toBeUndefined();
     expect(eventsNamed(world, 'DataUsageAgreementUpdatedEvent', 'agr-1')).toBe(1);
     // The server-managed fields the old API serves (info.id, status, active) are not stored from our PUT.

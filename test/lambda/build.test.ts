@@ -16,13 +16,18 @@ const FUNCTIONS = ['poll-feed', 'process-events', 'reconcile'];
 // Under dist/ so that importing a bundle finds @aws-sdk/* in the project's node_modules.
 const OUT = [1, 2].map((n) => join(ROOT, 'dist', `.build-test-${process.pid}-${n}`));
 
-const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
+const sha256 = async (file: string) =>
+  createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 let printed: string[] = [];
 
 beforeAll(async () => {
   printed = [];
   for (const outdir of OUT) {
-    const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'build', '--', '--outdir', outdir], { cwd: ROOT });
+    const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'build', '--', '--outdir', outdir], {
+      cwd: ROOT,
+    });
     printed.push(stdout);
   }
 }, 120_000);
@@ -45,7 +50,9 @@ describe('npm run build', () => {
     for (const name of FUNCTIONS) {
       const zip = await readFile(join(OUT[0]!, `${name}.zip`));
       const entries = centralDirectory(zip);
-      expect(entries).toEqual([{ name: 'index.mjs', mode: 0o100644, dosTime: 0, dosDate: ((2000 - 1980) << 9) | (1 << 5) | 1 }]);
+      expect(entries).toEqual([
+        { name: 'index.mjs', mode: 0o100644, dosTime: 0, dosDate: ((2000 - 1980) << 9) | (1 << 5) | 1 },
+      ]);
     }
   });
 
@@ -53,11 +60,15 @@ describe('npm run build', () => {
     const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
     for (const name of FUNCTIONS) {
       const code = await readFile(join(OUT[0]!, name, 'index.mjs'), 'utf8');
-      const specifiers = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s*|\brequire\s*\(\s*)["']([^"']+)["']/g)].map((m) => m[1]!);
+      const specifiers = [
+        ...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s*|\brequire\s*\(\s*)["']([^"']+)["']/g),
+      ].map((m) => m[1]!);
       expect(specifiers.length).toBeGreaterThan(0);
       const foreign = specifiers.filter((s) => !builtins.has(s) && !s.startsWith('@aws-sdk/'));
       expect(foreign, name).toEqual([]);
-      expect(code.startsWith("import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);")).toBe(true);
+      expect(
+        code.startsWith("import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"),
+      ).toBe(true);
       expect(code).not.toContain('sourceMappingURL');
     }
   });

@@ -11,7 +11,11 @@ import { ALWAYS_PROTECTED_ROLES, defaultGuardrails } from '../../src/sync/guardr
 import { lambdaContext, scheduledEvent } from './helpers.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:dmm-api-key-AbCdEf';
-const common = { DMM_BASE_URL: 'https://api.entropy-data.com', DMM_API_KEY_SECRET_ARN: SECRET_ARN, AWS_REGION: 'eu-central-1' };
+const common = {
+  DMM_BASE_URL: 'https://api.entropy-data.com',
+  DMM_API_KEY_SECRET_ARN: SECRET_ARN,
+  AWS_REGION: 'eu-central-1',
+};
 /** What the functions that write IAM need besides: the state bucket holding the agreement index. */
 const writer = { ...common, STATE_BUCKET: 'state' };
 
@@ -27,7 +31,11 @@ function problemsOf(run: () => unknown): Record<string, string> {
 
 describe('environment', () => {
   it('fills in the defaults of the contract', () => {
-    const env = readEnvironment('poll-feed', { ...common, EVENT_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/dmm-aws-events.fifo', STATE_BUCKET: 'state' });
+    const env = readEnvironment('poll-feed', {
+      ...common,
+      EVENT_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/dmm-aws-events.fifo',
+      STATE_BUCKET: 'state',
+    });
     expect(env).toMatchObject({
       DMM_API_GENERATION: 'auto',
       CHECKPOINT_KEY: 'checkpoint/last-event-id.json',
@@ -41,7 +49,9 @@ describe('environment', () => {
       DMM_ATHENA_WORKGROUP: 'primary',
       AGREEMENT_INDEX_PREFIX: 'index/agreements/',
     });
-    expect(readEnvironment('process-events', { ...writer, MAX_RECEIVE_COUNT: '5', POWERTOOLS_LOG_LEVEL: 'debug' })).toMatchObject({ MAX_RECEIVE_COUNT: 5, POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+    expect(
+      readEnvironment('process-events', { ...writer, MAX_RECEIVE_COUNT: '5', POWERTOOLS_LOG_LEVEL: 'debug' }),
+    ).toMatchObject({ MAX_RECEIVE_COUNT: 5, POWERTOOLS_LOG_LEVEL: 'DEBUG' });
   });
 
   it('names every missing variable at once', () => {
@@ -53,7 +63,10 @@ describe('environment', () => {
       EVENT_QUEUE_URL: 'is not set',
       STATE_BUCKET: 'is not set',
     });
-    expect(problemsOf(() => readEnvironment('process-events', common))).toEqual({ STATE_BUCKET: 'is not set', MAX_RECEIVE_COUNT: 'is not set' });
+    expect(problemsOf(() => readEnvironment('process-events', common))).toEqual({
+      STATE_BUCKET: 'is not set',
+      MAX_RECEIVE_COUNT: 'is not set',
+    });
     expect(problemsOf(() => readEnvironment('reconcile', common))).toEqual({ STATE_BUCKET: 'is not set' });
   });
 
@@ -85,7 +98,16 @@ describe('environment', () => {
     expect(problems.MAX_RECEIVE_COUNT).toMatch(/whole number, 1 or more/);
     expect(problems.MANAGED_ROLE_PATH).toMatch(/starts and ends with \//);
     expect(problems.AGREEMENT_INDEX_PREFIX).toMatch(/key prefix ending in \//);
-    expect(problemsOf(() => readEnvironment('poll-feed', { ...common, EVENT_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/standard', STATE_BUCKET: 's', POLL_REPEAT_SECONDS: '1.5' }))).toEqual({
+    expect(
+      problemsOf(() =>
+        readEnvironment('poll-feed', {
+          ...common,
+          EVENT_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/standard',
+          STATE_BUCKET: 's',
+          POLL_REPEAT_SECONDS: '1.5',
+        }),
+      ),
+    ).toEqual({
       EVENT_QUEUE_URL: 'must be a FIFO queue URL (ending in .fifo)',
       POLL_REPEAT_SECONDS: 'must be a whole number of seconds, 0 or more',
     });
@@ -97,16 +119,24 @@ describe('environment', () => {
       /^The process-events function is misconfigured: MAX_RECEIVE_COUNT must be a whole number, 1 or more .*docs\/adr\/0003/,
     );
     const reconcile = createReconcileHandler({});
-    await expect(reconcile({}, lambdaContext())).rejects.toThrow(/DMM_BASE_URL is not set; DMM_API_KEY_SECRET_ARN is not set; AWS_REGION is not set/);
+    await expect(reconcile({}, lambdaContext())).rejects.toThrow(
+      /DMM_BASE_URL is not set; DMM_API_KEY_SECRET_ARN is not set; AWS_REGION is not set/,
+    );
   });
 
-  it('reads the exported handler\'s environment from process.env', async () => {
+  it("reads the exported handler's environment from process.env", async () => {
     const saved = { ...process.env };
     try {
-      for (const name of ['DMM_BASE_URL', 'DMM_API_KEY_SECRET_ARN', 'EVENT_QUEUE_URL', 'STATE_BUCKET']) delete process.env[name];
+      for (const name of ['DMM_BASE_URL', 'DMM_API_KEY_SECRET_ARN', 'EVENT_QUEUE_URL', 'STATE_BUCKET'])
+        delete process.env[name];
       await expect(pollFeed(scheduledEvent('dmm-aws-poll-feed'), lambdaContext())).rejects.toMatchObject({
         name: 'EnvironmentError',
-        variables: expect.arrayContaining(['DMM_BASE_URL', 'DMM_API_KEY_SECRET_ARN', 'EVENT_QUEUE_URL', 'STATE_BUCKET']),
+        variables: expect.arrayContaining([
+          'DMM_BASE_URL',
+          'DMM_API_KEY_SECRET_ARN',
+          'EVENT_QUEUE_URL',
+          'STATE_BUCKET',
+        ]),
       });
     } finally {
       process.env = saved;
@@ -120,7 +150,9 @@ describe('environment', () => {
       accountId: '123456789012',
       functionName: 'dmm-aws-process-events',
     });
-    expect(functionIdentity('arn:aws-cn:lambda:cn-north-1:210987654321:function:dmm-aws-reconcile:live')).toMatchObject({ partition: 'aws-cn', accountId: '210987654321' });
+    expect(functionIdentity('arn:aws-cn:lambda:cn-north-1:210987654321:function:dmm-aws-reconcile:live')).toMatchObject(
+      { partition: 'aws-cn', accountId: '210987654321' },
+    );
     expect(() => functionIdentity('dmm-aws-reconcile')).toThrow(/not a Lambda function ARN/);
   });
 });
@@ -129,7 +161,12 @@ describe('guardrail variables (process-events, reconcile)', () => {
   const identity = functionIdentity('arn:aws:lambda:eu-central-1:123456789012:function:dmm-aws-reconcile');
 
   it('unset (or "", as Terraform writes an unset variable): the code\'s defaults over MANAGED_ROLE_PATH, no tag reader', () => {
-    const env = readEnvironment('reconcile', { ...writer, MANAGED_ROLE_PATH: '/data-products/', DMM_REQUIRED_ROLE_TAG: '', DMM_PROTECTED_ROLES: '' });
+    const env = readEnvironment('reconcile', {
+      ...writer,
+      MANAGED_ROLE_PATH: '/data-products/',
+      DMM_REQUIRED_ROLE_TAG: '',
+      DMM_PROTECTED_ROLES: '',
+    });
     const ctx = createSyncContext(createRuntime(env, []), env, identity);
     expect(ctx.guardrails).toEqual({ ...defaultGuardrails('123456789012'), managedRolePath: '/data-products/' });
     expect(ctx.resourceTags).toBeUndefined();
@@ -137,7 +174,7 @@ describe('guardrail variables (process-events, reconcile)', () => {
     expect(ctx.agreementIndex).toMatchObject({ bucket: 'state', prefix: 'index/agreements/' });
   });
 
-  it('set: each reaches the SyncContext\'s guardrails, and ownership proof gets the AWS tag reader', () => {
+  it("set: each reaches the SyncContext's guardrails, and ownership proof gets the AWS tag reader", () => {
     const env = readEnvironment('process-events', {
       ...writer,
       AGREEMENT_INDEX_PREFIX: 'dmm/index/',
@@ -164,7 +201,9 @@ describe('guardrail variables (process-events, reconcile)', () => {
     expect(ctx.resourceTags).toBeInstanceOf(AwsResourceTagReader);
     expect(ctx.agreementIndex).toMatchObject({ bucket: 'state', prefix: 'dmm/index/' });
     const anyAccount = readEnvironment('reconcile', { ...writer, DMM_ALLOWED_RESOURCE_ACCOUNTS: '*' });
-    expect(createSyncContext(createRuntime(anyAccount, []), anyAccount, identity).guardrails?.allowedResourceAccounts).toBe('any');
+    expect(
+      createSyncContext(createRuntime(anyAccount, []), anyAccount, identity).guardrails?.allowedResourceAccounts,
+    ).toBe('any');
   });
 
   it('bad values are named by their variable, together with every other problem', () => {
@@ -187,7 +226,9 @@ describe('guardrail variables (process-events, reconcile)', () => {
       'DMM_REQUIRED_ROLE_TAG',
       'MANAGED_ROLE_PATH',
     ]);
-    expect(problems.DMM_PROTECTED_ROLES).toBe("has an entry 'not a role' that must be a role name, optionally ending in *");
+    expect(problems.DMM_PROTECTED_ROLES).toBe(
+      "has an entry 'not a role' that must be a role name, optionally ending in *",
+    );
     expect(problems.DMM_ALLOWED_RESOURCE_ACCOUNTS).toBe("has an entry '1234' that must be a 12-digit account id");
     expect(problems.DMM_REQUIRED_ROLE_TAG).toBe('must be key or key=value');
     expect(problems.DMM_MAX_STATEMENTS_PER_AGREEMENT).toMatch(/^is invalid: /);
@@ -204,8 +245,10 @@ describe('guardrail variables (process-events, reconcile)', () => {
     ).not.toThrow();
   });
 
-  it('a misconfigured guardrail fails the invocation with the variable\'s name', async () => {
+  it("a misconfigured guardrail fails the invocation with the variable's name", async () => {
     const reconcile = createReconcileHandler({ ...writer, DMM_MAX_RESOURCES_PER_AGREEMENT: '5000' });
-    await expect(reconcile({}, lambdaContext())).rejects.toThrow(/^The reconcile function is misconfigured: DMM_MAX_RESOURCES_PER_AGREEMENT is invalid: /);
+    await expect(reconcile({}, lambdaContext())).rejects.toThrow(
+      /^The reconcile function is misconfigured: DMM_MAX_RESOURCES_PER_AGREEMENT is invalid: /,
+    );
   });
 });

@@ -53,13 +53,20 @@ export const aws = {
 
 /** A consumer role under its own IAM path, so a full reconcile sees only this test's roles. */
 export async function createRole(path: string, name = unique('consumer')): Promise<string> {
-  const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
-  await aws.iam().send(new CreateRoleCommand({ RoleName: name, Path: path, AssumeRolePolicyDocument: JSON.stringify(trust) }));
+  const trust = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+  };
+  await aws
+    .iam()
+    .send(new CreateRoleCommand({ RoleName: name, Path: path, AssumeRolePolicyDocument: JSON.stringify(trust) }));
   return name;
 }
 
 /** The role's inline policies with their documents (decoded). */
-export async function inlinePolicies(roleName: string): Promise<Map<string, { Statement: { Sid?: string; Resource?: string | string[] }[] }>> {
+export async function inlinePolicies(
+  roleName: string,
+): Promise<Map<string, { Statement: { Sid?: string; Resource?: string | string[] }[] }>> {
   const iam = aws.iam();
   const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
   const policies = new Map();
@@ -72,18 +79,24 @@ export async function inlinePolicies(roleName: string): Promise<Map<string, { St
 
 export async function createFifoQueue(): Promise<{ name: string; url: string }> {
   const name = `${unique('events')}.fifo`;
-  const { QueueUrl } = await aws.sqs().send(new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true' } }));
+  const { QueueUrl } = await aws
+    .sqs()
+    .send(new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true' } }));
   return { name, url: QueueUrl! };
 }
 
 export async function createBucket(): Promise<string> {
   const bucket = unique('dmm-aws-state');
-  await aws.s3().send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: REGION } }));
+  await aws
+    .s3()
+    .send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: REGION } }));
   return bucket;
 }
 
 export async function createSecret(value: string): Promise<string> {
-  const { ARN } = await aws.secrets().send(new CreateSecretCommand({ Name: unique('dmm-api-key'), SecretString: value }));
+  const { ARN } = await aws
+    .secrets()
+    .send(new CreateSecretCommand({ Name: unique('dmm-api-key'), SecretString: value }));
   return ARN!;
 }
 
@@ -94,7 +107,9 @@ export async function rotateSecret(arn: string, value: string): Promise<void> {
 /** The agreement index entry the functions wrote to the state bucket, or undefined when there is none. */
 export async function indexEntry(bucket: string, agreementId: string): Promise<unknown> {
   try {
-    const object = await aws.s3().send(new GetObjectCommand({ Bucket: bucket, Key: `index/agreements/${encodeURIComponent(agreementId)}.json` }));
+    const object = await aws
+      .s3()
+      .send(new GetObjectCommand({ Bucket: bucket, Key: `index/agreements/${encodeURIComponent(agreementId)}.json` }));
     return JSON.parse(await object.Body!.transformToString());
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
@@ -138,7 +153,13 @@ export function scheduledEvent(rule: string): ScheduledEvent {
 }
 
 /** An SQS FIFO record as the event source mapping delivers it. */
-export function sqsRecord(options: { body: string; groupId: string; receiveCount?: number; queueName?: string; messageId?: string }): SQSRecord {
+export function sqsRecord(options: {
+  body: string;
+  groupId: string;
+  receiveCount?: number;
+  queueName?: string;
+  messageId?: string;
+}): SQSRecord {
   const now = String(Date.now());
   return {
     messageId: options.messageId ?? randomUUID(),
@@ -164,7 +185,13 @@ export function sqsRecord(options: { body: string; groupId: string; receiveCount
 function recordFrom(message: Message, queueName: string): SQSRecord {
   const a = message.Attributes ?? {};
   return {
-    ...sqsRecord({ body: message.Body ?? '', groupId: a.MessageGroupId ?? '', receiveCount: Number(a.ApproximateReceiveCount ?? 1), queueName, messageId: message.MessageId! }),
+    ...sqsRecord({
+      body: message.Body ?? '',
+      groupId: a.MessageGroupId ?? '',
+      receiveCount: Number(a.ApproximateReceiveCount ?? 1),
+      queueName,
+      messageId: message.MessageId!,
+    }),
     receiptHandle: message.ReceiptHandle!,
     md5OfBody: message.MD5OfBody ?? '',
   };
@@ -184,7 +211,13 @@ export async function deliverQueue(
   const batches: { records: SQSRecord[]; response: SQSBatchResponse }[] = [];
   while (batches.length < maxBatches) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, VisibilityTimeout: 30, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: queue.url,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 30,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['All'],
+      }),
     );
     if (Messages.length === 0) break;
     const records = Messages.map((m) => recordFrom(m, queue.name));
@@ -192,7 +225,14 @@ export async function deliverQueue(
     batches.push({ records, response });
     const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
     for (const record of records) {
-      if (failed.has(record.messageId)) await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: record.receiptHandle, VisibilityTimeout: 0 }));
+      if (failed.has(record.messageId))
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queue.url,
+            ReceiptHandle: record.receiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        );
       else await sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: record.receiptHandle }));
     }
   }
@@ -261,7 +301,9 @@ export interface DmmServer {
   /** The key the server accepts now; change it to rotate. */
   acceptedKey: string;
   /** Return a response to answer a request in the simulator's place, or undefined to pass it on. */
-  intercept: ((request: InterceptedRequest) => Promise<{ status: number; headers?: Record<string, string> } | undefined>) | undefined;
+  intercept:
+    | ((request: InterceptedRequest) => Promise<{ status: number; headers?: Record<string, string> } | undefined>)
+    | undefined;
   requests: (InterceptedRequest & { status: number })[];
   close(): Promise<void>;
 }
@@ -277,29 +319,43 @@ export async function startDmm(mesh: MeshData, acceptedKey: string): Promise<Dmm
     void (async () => {
       const body = await readBody(req);
       const path = req.url ?? '/';
-      const presented = (req.headers['x-api-key'] as string | undefined) ?? req.headers.authorization?.replace(/^Bearer /, '');
+      const presented =
+        (req.headers['x-api-key'] as string | undefined) ?? req.headers.authorization?.replace(/^Bearer /, '');
       const request = { method: req.method ?? 'GET', path, apiKey: presented };
       const answer = (status: number, headers: Record<string, string>, text: string) => {
         dmm.requests.push({ ...request, status });
         res.writeHead(status, headers).end(text);
       };
       if (presented !== dmm.acceptedKey) {
-        answer(403, { 'content-type': 'application/problem+json' }, JSON.stringify({ type: 'about:blank', title: 'Forbidden', status: 403, detail: 'API key not accepted' }));
+        answer(
+          403,
+          { 'content-type': 'application/problem+json' },
+          JSON.stringify({ type: 'about:blank', title: 'Forbidden', status: 403, detail: 'API key not accepted' }),
+        );
         return;
       }
       const intercepted = await dmm.intercept?.(request);
       if (intercepted) {
-        answer(intercepted.status, { 'content-type': 'application/problem+json', ...intercepted.headers }, JSON.stringify({ title: 'Intercepted', status: intercepted.status }));
+        answer(
+          intercepted.status,
+          { 'content-type': 'application/problem+json', ...intercepted.headers },
+          JSON.stringify({ title: 'Intercepted', status: intercepted.status }),
+        );
         return;
       }
       const upstream = await fetch(`${sim.url}${path}`, {
         method: request.method,
-        headers: { 'x-api-key': sim.apiKey, accept: req.headers.accept ?? '*/*', ...(body.length ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          'x-api-key': sim.apiKey,
+          accept: req.headers.accept ?? '*/*',
+          ...(body.length ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body.length ? { body: body.toString('utf8') } : {}),
       });
       const headers: Record<string, string> = {};
       upstream.headers.forEach((value, key) => {
-        if (key !== 'content-length' && key !== 'transfer-encoding' && key !== 'connection') headers[key] = key === 'link' ? value.split(sim.url).join(dmm.url) : value;
+        if (key !== 'content-length' && key !== 'transfer-encoding' && key !== 'connection')
+          headers[key] = key === 'link' ? value.split(sim.url).join(dmm.url) : value;
       });
       answer(upstream.status, headers, await upstream.text());
     })().catch((error: unknown) => res.writeHead(502).end(String(error)));
@@ -405,7 +461,12 @@ export function useLambdaHarness(): LambdaHarness {
         dmm,
         secretArn,
         stateBucket,
-        env: { DMM_BASE_URL: dmm.url, DMM_API_KEY_SECRET_ARN: secretArn, AWS_REGION: REGION, STATE_BUCKET: stateBucket },
+        env: {
+          DMM_BASE_URL: dmm.url,
+          DMM_API_KEY_SECRET_ARN: secretArn,
+          AWS_REGION: REGION,
+          STATE_BUCKET: stateBucket,
+        },
       };
     },
   };
@@ -420,19 +481,35 @@ export function s3Product(id: string, bucket: string): Doc {
     dataProductSpecification: '0.0.1',
     id,
     info: { title: id, owner: 'team-a' },
-    outputPorts: [{ id: `${id}-s3`, name: `${id} (S3)`, custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': `arn:aws:s3:::${bucket}` } }],
+    outputPorts: [
+      {
+        id: `${id}-s3`,
+        name: `${id} (S3)`,
+        custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': `arn:aws:s3:::${bucket}` },
+      },
+    ],
   };
 }
 
 export function consumerProduct(id: string, roleName: string): Doc {
-  return { dataProductSpecification: '0.0.1', id, info: { title: id, owner: 'team-b' }, outputPorts: [], custom: { 'aws-role-name': roleName } };
+  return {
+    dataProductSpecification: '0.0.1',
+    id,
+    info: { title: id, owner: 'team-b' },
+    outputPorts: [],
+    custom: { 'aws-role-name': roleName },
+  };
 }
 
 /** An agreement from `consumer` to the S3 port of `provider`; requested unless `active`. */
 export function agreement(id: string, provider: string, consumer: string, active = false): Doc {
   return {
     id,
-    info: { purpose: `lambda test ${id}`, startDate: '2020-01-01', ...(active ? { status: 'approved', active: true } : {}) },
+    info: {
+      purpose: `lambda test ${id}`,
+      startDate: '2020-01-01',
+      ...(active ? { status: 'approved', active: true } : {}),
+    },
     provider: { teamId: 'team-a', dataProductId: provider, outputPortId: `${provider}-s3` },
     consumer: { teamId: 'team-b', dataProductId: consumer },
     tags: [],

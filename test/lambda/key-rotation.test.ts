@@ -10,7 +10,18 @@ import { createReconcileHandler } from '../../src/lambda/reconcile.js';
 import { RotatingDmmApi } from '../../src/lambda/rotating-dmm.js';
 import type { DmmApi } from '../../src/interfaces/dmm-api.js';
 import { memoryLogger } from '../../src/util/log.js';
-import { agreement, consumerProduct, createBucket, createFifoQueue, lambdaContext, rotateSecret, s3Product, scheduledEvent, unique, useLambdaHarness } from './helpers.js';
+import {
+  agreement,
+  consumerProduct,
+  createBucket,
+  createFifoQueue,
+  lambdaContext,
+  rotateSecret,
+  s3Product,
+  scheduledEvent,
+  unique,
+  useLambdaHarness,
+} from './helpers.js';
 
 const { out, world } = useLambdaHarness();
 
@@ -20,10 +31,17 @@ describe('API key rotation', () => {
     const newKey = `new-${randomUUID()}`;
     const { dmm, secretArn, env } = await world({
       rolePrefix: 'lambda-rotation',
-      mesh: (role) => ({ dataProducts: [s3Product('orders', unique('acme')), consumerProduct('consumer', role)], agreements: [agreement('agr-k', 'orders', 'consumer', true)] }),
+      mesh: (role) => ({
+        dataProducts: [s3Product('orders', unique('acme')), consumerProduct('consumer', role)],
+        agreements: [agreement('agr-k', 'orders', 'consumer', true)],
+      }),
       apiKey: oldKey,
     });
-    const poll = createPollFeedHandler({ ...env, EVENT_QUEUE_URL: (await createFifoQueue()).url, STATE_BUCKET: await createBucket() });
+    const poll = createPollFeedHandler({
+      ...env,
+      EVENT_QUEUE_URL: (await createFifoQueue()).url,
+      STATE_BUCKET: await createBucket(),
+    });
     const context = () => lambdaContext({ functionName: 'dmm-aws-poll-feed' });
 
     expect(await poll(scheduledEvent('dmm-aws-poll-feed'), context())).toMatchObject({ outcome: 'caught-up' });
@@ -40,7 +58,9 @@ describe('API key rotation', () => {
     // The warm container still had the old key: one refusal, then the new key from the secret.
     expect(dmm.requests[0]).toMatchObject({ apiKey: oldKey, status: 403 });
     expect(dmm.requests.slice(1).every((r) => r.apiKey === newKey && r.status === 200)).toBe(true);
-    expect(out.logs('warn').map((l) => l.message)).toContain('Data Mesh Manager refused the API key; re-reading the secret and retrying once');
+    expect(out.logs('warn').map((l) => l.message)).toContain(
+      'Data Mesh Manager refused the API key; re-reading the secret and retrying once',
+    );
     expect(out.text()).not.toContain(oldKey);
     expect(out.text()).not.toContain(newKey);
   });
@@ -53,7 +73,10 @@ describe('API key rotation', () => {
       secret: () => `wrong-${randomUUID()}`,
     });
     const reconcile = createReconcileHandler({ ...env, MANAGED_ROLE_PATH: rolePath });
-    await expect(reconcile(scheduledEvent('dmm-aws-reconcile'), lambdaContext())).rejects.toMatchObject({ name: 'DmmApiError', status: 403 });
+    await expect(reconcile(scheduledEvent('dmm-aws-reconcile'), lambdaContext())).rejects.toMatchObject({
+      name: 'DmmApiError',
+      status: 403,
+    });
     // One retry with a fresh read, no more.
     expect(dmm.requests.map((r) => r.status)).toEqual([403, 403]);
     expect(out.logs('error').map((l) => l.message)).toContain('invocation failed');
@@ -69,13 +92,24 @@ describe('API key rotation', () => {
         clientsFor.push(key);
         return {
           getAgreement: async (id: string) => {
-            if (key === 'key-1') throw new DmmApiError({ status: 401, title: 'Unauthorized', url: `/api/access/${id}`, method: 'GET', attempts: 1 });
+            if (key === 'key-1')
+              throw new DmmApiError({
+                status: 401,
+                title: 'Unauthorized',
+                url: `/api/access/${id}`,
+                method: 'GET',
+                attempts: 1,
+              });
             return undefined;
           },
         } as unknown as DmmApi;
       },
     });
-    await expect(Promise.all(['a', 'b', 'c'].map((id) => api.getAgreement(id)))).resolves.toEqual([undefined, undefined, undefined]);
+    await expect(Promise.all(['a', 'b', 'c'].map((id) => api.getAgreement(id)))).resolves.toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(clientsFor).toEqual(['key-1', 'key-2']);
   });
 });

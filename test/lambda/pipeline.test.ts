@@ -40,7 +40,17 @@ async function world(options: { active?: boolean } = {}) {
   const common = { ...env, POWERTOOLS_SERVICE_NAME: 'dmm-aws-test', POWERTOOLS_METRICS_NAMESPACE: 'dmm-aws-test' };
   const pollEnv = { ...common, EVENT_QUEUE_URL: queue.url };
   const processEnv = { ...common, MANAGED_ROLE_PATH: rolePath, MAX_RECEIVE_COUNT: '5' };
-  return { apiKey, role, roleArn: `arn:aws:iam::${ACCOUNT}:role${rolePath}${role}`, bucket, dmm, queue, stateBucket, pollEnv, processEnv };
+  return {
+    apiKey,
+    role,
+    roleArn: `arn:aws:iam::${ACCOUNT}:role${rolePath}${role}`,
+    bucket,
+    dmm,
+    queue,
+    stateBucket,
+    pollEnv,
+    processEnv,
+  };
 }
 
 async function checkpointOf(bucket: string): Promise<{ lastEventId: string }> {
@@ -78,7 +88,10 @@ describe('poll-feed → SQS FIFO → process-events → IAM', () => {
     expect(await indexEntry(w.stateBucket, 'agr-orders')).toEqual({ agreementId: 'agr-orders', roleArns: [w.roleArn] });
 
     w.dmm.sim.deactivate('agr-orders');
-    const second = await poll(scheduledEvent('dmm-aws-poll-feed'), lambdaContext({ functionName: 'dmm-aws-poll-feed' }));
+    const second = await poll(
+      scheduledEvent('dmm-aws-poll-feed'),
+      lambdaContext({ functionName: 'dmm-aws-poll-feed' }),
+    );
     expect(second.events).toBeGreaterThan(0);
     expect((await checkpointOf(w.stateBucket)).lastEventId).toBe(w.dmm.sim.state.events.at(-1)!.id);
     await deliver();
@@ -96,7 +109,10 @@ describe('poll-feed → SQS FIFO → process-events → IAM', () => {
     const poll = createPollFeedHandler({ ...w.pollEnv, POLL_REPEAT_SECONDS: '1' });
     const started = Date.now();
     setTimeout(() => w.dmm.sim.approve('agr-orders'), 300);
-    const summary = await poll(scheduledEvent('dmm-aws-poll-feed'), lambdaContext({ remainingMs: SAFETY_MARGIN_MS + 2_500, functionName: 'dmm-aws-poll-feed' }));
+    const summary = await poll(
+      scheduledEvent('dmm-aws-poll-feed'),
+      lambdaContext({ remainingMs: SAFETY_MARGIN_MS + 2_500, functionName: 'dmm-aws-poll-feed' }),
+    );
     expect(Date.now() - started).toBeLessThan(2_500);
     expect(summary.polls).toBeGreaterThanOrEqual(2);
     expect(summary.outcome).toBe('caught-up');
@@ -108,7 +124,10 @@ describe('poll-feed → SQS FIFO → process-events → IAM', () => {
   it('does not start reading when the time budget is already spent', async () => {
     const w = await world();
     const poll = createPollFeedHandler(w.pollEnv);
-    const summary = await poll(scheduledEvent('dmm-aws-poll-feed'), lambdaContext({ remainingMs: SAFETY_MARGIN_MS - 1, functionName: 'dmm-aws-poll-feed' }));
+    const summary = await poll(
+      scheduledEvent('dmm-aws-poll-feed'),
+      lambdaContext({ remainingMs: SAFETY_MARGIN_MS - 1, functionName: 'dmm-aws-poll-feed' }),
+    );
     expect(summary).toEqual({ outcome: 'time-budget', polls: 1, pages: 0, events: 0 });
   });
 
@@ -120,13 +139,24 @@ describe('poll-feed → SQS FIFO → process-events → IAM', () => {
       if (path.startsWith('/api/events')) {
         w.dmm.intercept = undefined;
         const other = { lastEventId: w.dmm.sim.state.events[0]!.id, updatedAt: new Date().toISOString() };
-        await aws.s3().send(new PutObjectCommand({ Bucket: w.stateBucket, Key: 'checkpoint/last-event-id.json', Body: JSON.stringify(other) }));
+        await aws.s3().send(
+          new PutObjectCommand({
+            Bucket: w.stateBucket,
+            Key: 'checkpoint/last-event-id.json',
+            Body: JSON.stringify(other),
+          }),
+        );
       }
       return undefined;
     };
-    const summary = await poll(scheduledEvent('dmm-aws-poll-feed'), lambdaContext({ functionName: 'dmm-aws-poll-feed' }));
+    const summary = await poll(
+      scheduledEvent('dmm-aws-poll-feed'),
+      lambdaContext({ functionName: 'dmm-aws-poll-feed' }),
+    );
     expect(summary.outcome).toBe('checkpoint-conflict');
-    expect(out.logs('warn').map((l) => l.message)).toContain('checkpoint changed by another poller; leaving the feed to it');
+    expect(out.logs('warn').map((l) => l.message)).toContain(
+      'checkpoint changed by another poller; leaving the feed to it',
+    );
     expect((await checkpointOf(w.stateBucket)).lastEventId).toBe(w.dmm.sim.state.events[0]!.id);
   });
 });

@@ -7,7 +7,18 @@ import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createProcessEventsHandler } from '../../src/lambda/process-events.js';
 import { LAMBDA_HTTP_RETRIES } from '../../src/lambda/runtime.js';
-import { agreement, consumerProduct, feedEvent, inlinePolicies, lambdaContext, s3Product, sqsRecord, statementsFor, unique, useLambdaHarness } from './helpers.js';
+import {
+  agreement,
+  consumerProduct,
+  feedEvent,
+  inlinePolicies,
+  lambdaContext,
+  s3Product,
+  sqsRecord,
+  statementsFor,
+  unique,
+  useLambdaHarness,
+} from './helpers.js';
 
 const { out, world: lambdaWorld } = useLambdaHarness();
 
@@ -16,18 +27,27 @@ async function world() {
   const { rolePath, role, dmm, env } = await lambdaWorld({
     rolePrefix: 'lambda-process',
     mesh: (role) => ({
-      dataProducts: [s3Product('orders', unique('acme-orders')), s3Product('payments', unique('acme-payments')), consumerProduct('consumer', role)],
+      dataProducts: [
+        s3Product('orders', unique('acme-orders')),
+        s3Product('payments', unique('acme-payments')),
+        consumerProduct('consumer', role),
+      ],
       agreements: [agreement('agr-a', 'orders', 'consumer', true), agreement('agr-b', 'payments', 'consumer', true)],
     }),
   });
   // Data Mesh Manager keeps failing for one product (Retry-After: 0 keeps the client's retries quick).
-  dmm.intercept = async ({ path }) => (path.startsWith('/api/dataproducts/orders') ? { status: 503, headers: { 'retry-after': '0' } } : undefined);
+  dmm.intercept = async ({ path }) =>
+    path.startsWith('/api/dataproducts/orders') ? { status: 503, headers: { 'retry-after': '0' } } : undefined;
   const handler = createProcessEventsHandler({ ...env, MANAGED_ROLE_PATH: rolePath, MAX_RECEIVE_COUNT: '3' });
   return { dmm, role, invoke: (records: SQSRecord[]) => handler({ Records: records }, lambdaContext()) };
 }
 
 const activated = (agreementId: string, receiveCount = 1) =>
-  sqsRecord({ body: JSON.stringify(feedEvent('AccessActivatedEvent', agreementId)), groupId: `agreement:${agreementId}`, receiveCount });
+  sqsRecord({
+    body: JSON.stringify(feedEvent('AccessActivatedEvent', agreementId)),
+    groupId: `agreement:${agreementId}`,
+    receiveCount,
+  });
 
 describe('process-events', () => {
   it('fails a failed record and the later records of its group, and nothing else', async () => {
@@ -62,7 +82,9 @@ describe('process-events', () => {
     const view = w.dmm.sim.state.agreementView('agr-a')!;
     expect(view.tags).toContain('aws-integration-failed');
     expect(view.provisioning).toMatchObject({ status: 'provisioning-failed' });
-    expect(String((view.provisioning as { diagnostics?: string }).diagnostics)).toMatch(/gave up on event .* after 3 attempt\(s\)/);
+    expect(String((view.provisioning as { diagnostics?: string }).diagnostics)).toMatch(
+      /gave up on event .* after 3 attempt\(s\)/,
+    );
     expect(out.metric('DeadLettered')).toBe(1);
   });
 
@@ -70,7 +92,10 @@ describe('process-events', () => {
     const w = await world();
     const garbage = sqsRecord({ body: 'this is not json {', groupId: 'agreement:agr-b' });
     const notAnEvent = sqsRecord({ body: JSON.stringify({ hello: 'world' }), groupId: 'agreement:agr-b' });
-    const namesNothing = sqsRecord({ body: JSON.stringify({ ...feedEvent('AccessActivatedEvent', ''), data: {} }), groupId: 'unrouted' });
+    const namesNothing = sqsRecord({
+      body: JSON.stringify({ ...feedEvent('AccessActivatedEvent', ''), data: {} }),
+      groupId: 'unrouted',
+    });
     const fine = activated('agr-b');
     const response = await w.invoke([garbage, notAnEvent, namesNothing, fine]);
 

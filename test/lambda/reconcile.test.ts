@@ -4,7 +4,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createReconcileHandler } from '../../src/lambda/reconcile.js';
-import { ACCOUNT, agreement, consumerProduct, indexEntry, inlinePolicies, lambdaContext, s3Product, scheduledEvent, statementsFor, unique, useLambdaHarness } from './helpers.js';
+import {
+  ACCOUNT,
+  agreement,
+  consumerProduct,
+  indexEntry,
+  inlinePolicies,
+  lambdaContext,
+  s3Product,
+  scheduledEvent,
+  statementsFor,
+  unique,
+  useLambdaHarness,
+} from './helpers.js';
 
 const { out, world: lambdaWorld } = useLambdaHarness();
 
@@ -12,13 +24,24 @@ async function world() {
   const bucket = unique('acme-orders');
   const { rolePath, role, dmm, env, stateBucket } = await lambdaWorld({
     rolePrefix: 'lambda-reconcile',
-    mesh: (role) => ({ dataProducts: [s3Product('orders', bucket), consumerProduct('consumer', role)], agreements: [agreement('agr-r', 'orders', 'consumer', true)] }),
+    mesh: (role) => ({
+      dataProducts: [s3Product('orders', bucket), consumerProduct('consumer', role)],
+      agreements: [agreement('agr-r', 'orders', 'consumer', true)],
+    }),
     // The secret in its JSON form.
     secret: (apiKey) => JSON.stringify({ apiKey }),
   });
   const handler = createReconcileHandler({ ...env, MANAGED_ROLE_PATH: rolePath });
   const roleArn = `arn:aws:iam::${ACCOUNT}:role${rolePath}${role}`;
-  return { role, roleArn, bucket, dmm, stateBucket, handler, context: () => lambdaContext({ functionName: 'dmm-aws-reconcile' }) };
+  return {
+    role,
+    roleArn,
+    bucket,
+    dmm,
+    stateBucket,
+    handler,
+    context: () => lambdaContext({ functionName: 'dmm-aws-reconcile' }),
+  };
 }
 
 describe('reconcile', () => {
@@ -27,7 +50,10 @@ describe('reconcile', () => {
 
     const plan = await w.handler({ dryRun: true }, w.context());
     expect(plan).toMatchObject({ applied: false, summary: { changes: 1, agreements: 1, rolesExamined: 1 } });
-    expect(plan).toHaveProperty(['changes', 0], expect.objectContaining({ action: 'put', policyType: 'inline', role: w.role, agreementIds: ['agr-r'] }));
+    expect(plan).toHaveProperty(
+      ['changes', 0],
+      expect.objectContaining({ action: 'put', policyType: 'inline', role: w.role, agreementIds: ['agr-r'] }),
+    );
     expect(JSON.stringify(plan)).toContain(`arn:aws:s3:::${w.bucket}`);
     expect(await inlinePolicies(w.role)).toEqual(new Map());
     expect(out.metric('ReconcileChanges')).toBeUndefined();

@@ -1,7 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAwsAccountFixture, parseAwsAccountFixture, seedIamAccount, seedIamAccountFromFile } from '../../src/local/aws-account-fixture.js';
+import {
+  loadAwsAccountFixture,
+  parseAwsAccountFixture,
+  seedIamAccount,
+  seedIamAccountFromFile,
+} from '../../src/local/aws-account-fixture.js';
 import { FileIamAccount } from '../../src/local/file-iam-account.js';
 import { IamError } from '../../src/interfaces/iam-account.js';
 import { useTempDir } from './helpers.js';
@@ -37,9 +42,15 @@ describe('AWS account fixture', () => {
     await writeFile(file, FIXTURE);
     const account = new FileIamAccount({ file: join(dir, 'iam.json') });
 
-    expect(await seedIamAccountFromFile(account, file)).toEqual({ created: ['analytics-consumer', 'ml-consumer'], skipped: [] });
+    expect(await seedIamAccountFromFile(account, file)).toEqual({
+      created: ['analytics-consumer', 'ml-consumer'],
+      skipped: [],
+    });
 
-    expect(await account.getRole('analytics-consumer')).toMatchObject({ path: '/dmm/', tags: { 'dmm-aws/managed': 'true' } });
+    expect(await account.getRole('analytics-consumer')).toMatchObject({
+      path: '/dmm/',
+      tags: { 'dmm-aws/managed': 'true' },
+    });
     const inline = await account.listInlinePolicies('analytics-consumer');
     expect(inline.map((p) => p.name)).toEqual(['as-json', 'existing-access']);
     expect(JSON.parse(inline[1]!.document)).toEqual({
@@ -51,11 +62,16 @@ describe('AWS account fixture', () => {
       'arn:aws:iam::aws:policy/ReadOnlyAccess',
     ]);
     // Two roles sharing one customer-managed policy get the same policy.
-    expect((await account.listAttachedPolicies('ml-consumer')).map((p) => p.arn)).toEqual(['arn:aws:iam::123456789012:policy/team-extras']);
+    expect((await account.listAttachedPolicies('ml-consumer')).map((p) => p.arn)).toEqual([
+      'arn:aws:iam::123456789012:policy/team-extras',
+    ]);
 
     // Seeding again leaves existing roles alone.
     await account.deleteInlinePolicy('analytics-consumer', 'as-json');
-    expect(await seedIamAccountFromFile(account, file)).toEqual({ created: [], skipped: ['analytics-consumer', 'ml-consumer'] });
+    expect(await seedIamAccountFromFile(account, file)).toEqual({
+      created: [],
+      skipped: ['analytics-consumer', 'ml-consumer'],
+    });
     expect(await account.listInlinePolicies('analytics-consumer')).toHaveLength(1);
   });
 
@@ -63,9 +79,13 @@ describe('AWS account fixture', () => {
     const file = join(await newTempDir(), 'bad.yaml');
     await writeFile(file, 'roles:\n  - name: ok\n  - path: /x/\n');
     await expect(loadAwsAccountFixture(file)).rejects.toThrow(`${file}: roles.1.name:`);
-    expect(() => parseAwsAccountFixture('roles:\n  - name: r\n    tag: {}\n', 'f.yaml')).toThrow(/^f\.yaml: roles\.0: .*tag/);
+    expect(() => parseAwsAccountFixture('roles:\n  - name: r\n    tag: {}\n', 'f.yaml')).toThrow(
+      /^f\.yaml: roles\.0: .*tag/,
+    );
     expect(() => parseAwsAccountFixture('roles: [', 'f.yaml')).toThrow(/^f\.yaml: not valid YAML/);
-    expect(() => parseAwsAccountFixture('roles:\n  - name: r\n    inlinePolicies: { p: 42 }\n', 'f.yaml')).toThrow(/^f\.yaml: roles\.0\.inlinePolicies\.p:/);
+    expect(() => parseAwsAccountFixture('roles:\n  - name: r\n    inlinePolicies: { p: 42 }\n', 'f.yaml')).toThrow(
+      /^f\.yaml: roles\.0\.inlinePolicies\.p:/,
+    );
   });
 
   it('treats an empty file as no roles', () => {
@@ -93,6 +113,8 @@ describe('AWS account fixture', () => {
 `,
       'f.yaml',
     );
-    await expect(seedIamAccount(new FileIamAccount(), fixture, 'f.yaml')).rejects.toThrow(/roles\.1 \(b\): managed policy shared is defined again/);
+    await expect(seedIamAccount(new FileIamAccount(), fixture, 'f.yaml')).rejects.toThrow(
+      /roles\.1 \(b\): managed policy shared is defined again/,
+    );
   });
 });

@@ -10,14 +10,21 @@ import { useTempDir } from './helpers.js';
 const newTempDir = useTempDir();
 
 function msg(groupId: string, eventId: string): OutgoingMessage {
-  return { groupId, dedupId: eventId, event: { id: eventId, type: 'com.datamesh-manager.events.AccessActivatedEvent', data: { id: groupId } } };
+  return {
+    groupId,
+    dedupId: eventId,
+    event: { id: eventId, type: 'com.datamesh-manager.events.AccessActivatedEvent', data: { id: groupId } },
+  };
 }
 
 const ids = (messages: ReceivedMessage[]) => messages.map((m) => m.event.id);
 
 const kinds = [
   ['MemoryFifoQueue', async (options: FifoQueueOptions) => new MemoryFifoQueue(options)],
-  ['FileFifoQueue', async (options: FifoQueueOptions) => new FileFifoQueue(join(await newTempDir(), 'queue.json'), options)],
+  [
+    'FileFifoQueue',
+    async (options: FifoQueueOptions) => new FileFifoQueue(join(await newTempDir(), 'queue.json'), options),
+  ],
 ] as const;
 
 describe.each(kinds)('%s', (_kind, create) => {

@@ -10,7 +10,9 @@ const B = 'arn:aws:iam::123456789012:role/reporting';
 
 describe('FileAgreementIndex', () => {
   it('has no entries before the file exists', async () => {
-    expect(await new FileAgreementIndex(join(await newTempDir(), 'agreement-index.json')).holdingsOf('agr-1')).toBeUndefined();
+    expect(
+      await new FileAgreementIndex(join(await newTempDir(), 'agreement-index.json')).holdingsOf('agr-1'),
+    ).toBeUndefined();
   });
 
   it('persists entries across instances in one JSON file, written atomically', async () => {

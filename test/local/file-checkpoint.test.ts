@@ -19,7 +19,10 @@ describe('FileCheckpoint', () => {
     await new FileCheckpoint(file, { now: () => now }).write('evt-1');
     await new FileCheckpoint(file, { now: () => now }).write('evt-2');
 
-    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ lastEventId: 'evt-2', updatedAt: '2026-07-01T10:00:00.000Z' });
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({
+      lastEventId: 'evt-2',
+      updatedAt: '2026-07-01T10:00:00.000Z',
+    });
     expect(await new FileCheckpoint(file).read()).toBe('evt-2');
     expect(await readdir(join(dir, 'state'))).toEqual(['checkpoint.json']);
   });

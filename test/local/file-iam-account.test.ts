@@ -112,14 +112,16 @@ describe.each(modes)('FileIamAccount %s', (_mode, create) => {
       expect((await iamError(account.listAttachedPolicies('ghost'))).code).toBe('NoSuchEntity');
     });
 
-    it('treats deleting a missing policy, or a missing role\'s policy, as success', async () => {
+    it("treats deleting a missing policy, or a missing role's policy, as success", async () => {
       await expect(account.deleteInlinePolicy('consumer', 'never-there')).resolves.toBeUndefined();
       await expect(account.deleteInlinePolicy('ghost', 'never-there')).resolves.toBeUndefined();
     });
 
     it('rejects invalid policy and role names with InvalidInput', async () => {
       expect((await iamError(account.putInlinePolicy('consumer', 'bad name', policy()))).code).toBe('InvalidInput');
-      expect((await iamError(account.putInlinePolicy('consumer', 'p'.repeat(129), policy()))).code).toBe('InvalidInput');
+      expect((await iamError(account.putInlinePolicy('consumer', 'p'.repeat(129), policy()))).code).toBe(
+        'InvalidInput',
+      );
       expect((await iamError(account.putInlinePolicy('bad/role', 'p', policy()))).code).toBe('InvalidInput');
       expect((await iamError(account.deleteInlinePolicy('consumer', 'bad name'))).code).toBe('InvalidInput');
     });
@@ -127,8 +129,12 @@ describe.each(modes)('FileIamAccount %s', (_mode, create) => {
     it('rejects characters outside Latin-1 and malformed documents with MalformedPolicyDocument', async () => {
       const nonLatin = policy().replace('s3:::bucket', 's3:::bücket\u2013x');
       expect((await iamError(account.putInlinePolicy('consumer', 'p', nonLatin))).code).toBe('MalformedPolicyDocument');
-      expect((await iamError(account.putInlinePolicy('consumer', 'p', '{"Version":"2012-10-17"}'))).code).toBe('MalformedPolicyDocument');
-      expect((await iamError(account.putInlinePolicy('consumer', 'p', 'not json'))).code).toBe('MalformedPolicyDocument');
+      expect((await iamError(account.putInlinePolicy('consumer', 'p', '{"Version":"2012-10-17"}'))).code).toBe(
+        'MalformedPolicyDocument',
+      );
+      expect((await iamError(account.putInlinePolicy('consumer', 'p', 'not json'))).code).toBe(
+        'MalformedPolicyDocument',
+      );
       expect(await account.listInlinePolicies('consumer')).toEqual([]);
     });
 
@@ -165,34 +171,44 @@ describe.each(modes)('FileIamAccount %s', (_mode, create) => {
     it('counts a replaced policy only once', async () => {
       const big = policyOfSize(IAM_LIMITS.inlineRoleCharacters - 100);
       await account.putInlinePolicy('consumer', 'p', big);
-      await expect(account.putInlinePolicy('consumer', 'p', policyOfSize(IAM_LIMITS.inlineRoleCharacters))).resolves.toBeUndefined();
+      await expect(
+        account.putInlinePolicy('consumer', 'p', policyOfSize(IAM_LIMITS.inlineRoleCharacters)),
+      ).resolves.toBeUndefined();
     });
 
     it('applies the limit per role', async () => {
       await account.createRole('other');
       await account.putInlinePolicy('consumer', 'p', policyOfSize(IAM_LIMITS.inlineRoleCharacters));
-      await expect(account.putInlinePolicy('other', 'p', policyOfSize(IAM_LIMITS.inlineRoleCharacters))).resolves.toBeUndefined();
+      await expect(
+        account.putInlinePolicy('other', 'p', policyOfSize(IAM_LIMITS.inlineRoleCharacters)),
+      ).resolves.toBeUndefined();
     });
   });
 
   describe('managed policies', () => {
     it('creates, attaches and returns a customer-managed policy', async () => {
       const ref = await account.putManagedPolicy('consumer', '/dmm/', 'consumer-grants', policy());
-      expect(ref).toEqual({ name: 'consumer-grants', path: '/dmm/', arn: 'arn:aws:iam::123456789012:policy/dmm/consumer-grants' });
+      expect(ref).toEqual({
+        name: 'consumer-grants',
+        path: '/dmm/',
+        arn: 'arn:aws:iam::123456789012:policy/dmm/consumer-grants',
+      });
       expect(await account.listAttachedPolicies('consumer')).toEqual([ref]);
       expect(await account.getManagedPolicyDocument(ref.arn)).toBe(policy());
     });
 
     it('makes a new document the default version and keeps at most five versions', async () => {
       let ref: ManagedPolicyRef | undefined;
-      for (let i = 1; i <= 7; i++) ref = await account.putManagedPolicy('consumer', '/', 'grants', policy(`arn:aws:s3:::v${i}`));
+      for (let i = 1; i <= 7; i++)
+        ref = await account.putManagedPolicy('consumer', '/', 'grants', policy(`arn:aws:s3:::v${i}`));
       expect(await account.getManagedPolicyDocument(ref!.arn)).toBe(policy('arn:aws:s3:::v7'));
       expect(await account.listAttachedPolicies('consumer')).toHaveLength(1);
     });
 
     it('prunes the oldest non-default version and never reuses version ids (file state)', async () => {
       if (!account.file) return;
-      for (let i = 1; i <= 7; i++) await account.putManagedPolicy('consumer', '/', 'grants', policy(`arn:aws:s3:::v${i}`));
+      for (let i = 1; i <= 7; i++)
+        await account.putManagedPolicy('consumer', '/', 'grants', policy(`arn:aws:s3:::v${i}`));
       const state = JSON.parse(await readFile(account.file, 'utf8'));
       const stored = state.policies['arn:aws:iam::123456789012:policy/grants'];
       expect(stored.versions.map((v: { versionId: string }) => v.versionId)).toEqual(['v3', 'v4', 'v5', 'v6', 'v7']);
@@ -200,20 +216,29 @@ describe.each(modes)('FileIamAccount %s', (_mode, create) => {
     });
 
     it('is LimitExceeded beyond 6,144 non-whitespace characters, and creates nothing', async () => {
-      await expect(account.putManagedPolicy('consumer', '/', 'exact', policyOfSize(IAM_LIMITS.managedPolicyCharacters))).resolves.toBeDefined();
-      const err = await iamError(account.putManagedPolicy('consumer', '/', 'too-big', policyOfSize(IAM_LIMITS.managedPolicyCharacters + 1)));
+      await expect(
+        account.putManagedPolicy('consumer', '/', 'exact', policyOfSize(IAM_LIMITS.managedPolicyCharacters)),
+      ).resolves.toBeDefined();
+      const err = await iamError(
+        account.putManagedPolicy('consumer', '/', 'too-big', policyOfSize(IAM_LIMITS.managedPolicyCharacters + 1)),
+      );
       expect(err.code).toBe('LimitExceeded');
       expect(err.message).toContain(String(IAM_LIMITS.managedPolicyCharacters));
       expect((await account.listAttachedPolicies('consumer')).map((p) => p.name)).toEqual(['exact']);
-      expect((await iamError(account.getManagedPolicyDocument('arn:aws:iam::123456789012:policy/too-big'))).code).toBe('NoSuchEntity');
+      expect((await iamError(account.getManagedPolicyDocument('arn:aws:iam::123456789012:policy/too-big'))).code).toBe(
+        'NoSuchEntity',
+      );
     });
 
     it('allows ten attached policies per role and refuses the eleventh without creating it', async () => {
-      for (let i = 0; i < IAM_LIMITS.attachedPoliciesPerRole; i++) await account.putManagedPolicy('consumer', '/', `p${i}`, policy());
+      for (let i = 0; i < IAM_LIMITS.attachedPoliciesPerRole; i++)
+        await account.putManagedPolicy('consumer', '/', `p${i}`, policy());
       const err = await iamError(account.putManagedPolicy('consumer', '/', 'p10', policy()));
       expect(err.code).toBe('LimitExceeded');
       expect(await account.listAttachedPolicies('consumer')).toHaveLength(10);
-      expect((await iamError(account.getManagedPolicyDocument('arn:aws:iam::123456789012:policy/p10'))).code).toBe('NoSuchEntity');
+      expect((await iamError(account.getManagedPolicyDocument('arn:aws:iam::123456789012:policy/p10'))).code).toBe(
+        'NoSuchEntity',
+      );
       // A new version of an attached policy needs no new attachment slot.
       await expect(account.putManagedPolicy('consumer', '/', 'p3', policy('arn:aws:s3:::new'))).resolves.toBeDefined();
     });
@@ -227,19 +252,29 @@ describe.each(modes)('FileIamAccount %s', (_mode, create) => {
 
     it('is NoSuchEntity on a missing role and creates no policy', async () => {
       expect((await iamError(account.putManagedPolicy('ghost', '/', 'orphan', policy()))).code).toBe('NoSuchEntity');
-      expect((await iamError(account.getManagedPolicyDocument('arn:aws:iam::123456789012:policy/orphan'))).code).toBe('NoSuchEntity');
+      expect((await iamError(account.getManagedPolicyDocument('arn:aws:iam::123456789012:policy/orphan'))).code).toBe(
+        'NoSuchEntity',
+      );
     });
 
     it('refuses a policy name that already exists under another path', async () => {
       await account.putManagedPolicy('consumer', '/a/', 'grants', policy());
-      expect((await iamError(account.putManagedPolicy('consumer', '/b/', 'grants', policy()))).code).toBe('EntityAlreadyExists');
+      expect((await iamError(account.putManagedPolicy('consumer', '/b/', 'grants', policy()))).code).toBe(
+        'EntityAlreadyExists',
+      );
     });
 
     it('validates names, paths and documents', async () => {
       expect((await iamError(account.putManagedPolicy('consumer', 'x', 'p', policy()))).code).toBe('InvalidInput');
-      expect((await iamError(account.putManagedPolicy('consumer', '/', 'bad name', policy()))).code).toBe('InvalidInput');
-      expect((await iamError(account.putManagedPolicy('consumer', '/', 'p', '{}'))).code).toBe('MalformedPolicyDocument');
-      expect((await iamError(account.putManagedPolicy('consumer', '/', 'p', policy().replace('bucket', 'b\u0100')))).code).toBe('MalformedPolicyDocument');
+      expect((await iamError(account.putManagedPolicy('consumer', '/', 'bad name', policy()))).code).toBe(
+        'InvalidInput',
+      );
+      expect((await iamError(account.putManagedPolicy('consumer', '/', 'p', '{}'))).code).toBe(
+        'MalformedPolicyDocument',
+      );
+      expect(
+        (await iamError(account.putManagedPolicy('consumer', '/', 'p', policy().replace('bucket', 'b\u0100')))).code,
+      ).toBe('MalformedPolicyDocument');
     });
 
     it('deleteManagedPolicy detaches and deletes; missing is success', async () => {
@@ -309,7 +344,9 @@ describe('FileIamAccount persistence', () => {
     expect((await iamError(account.putInlinePolicy('consumer', 'q', policyOfSize(200)))).code).toBe('LimitExceeded');
     await iamError(account.putInlinePolicy('ghost', 'q', policy()));
     await iamError(account.putInlinePolicy('consumer', 'q', '{"Version":"2012-10-17","Statement":[]}'));
-    await iamError(account.putManagedPolicy('consumer', '/', 'm', policyOfSize(IAM_LIMITS.managedPolicyCharacters + 1)));
+    await iamError(
+      account.putManagedPolicy('consumer', '/', 'm', policyOfSize(IAM_LIMITS.managedPolicyCharacters + 1)),
+    );
     await iamError(account.createRole('consumer'));
     await account.deleteInlinePolicy('consumer', 'absent');
 
@@ -322,7 +359,9 @@ describe('FileIamAccount persistence', () => {
     const a = new FileIamAccount({ file });
     const b = new FileIamAccount({ file });
     await a.createRole('consumer');
-    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).putInlinePolicy('consumer', `p${i}`, policy())));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).putInlinePolicy('consumer', `p${i}`, policy())),
+    );
     expect(await a.listInlinePolicies('consumer')).toHaveLength(20);
   });
 
@@ -333,7 +372,9 @@ describe('FileIamAccount persistence', () => {
     await writeFile(file, '{"format":1,"roles":');
     await expect(new FileIamAccount({ file }).listRoles()).rejects.toThrow(/iam\.json is not valid JSON/);
     await writeFile(file, '{"format":1,"accountId":"123456789012","roles":[]}');
-    await expect(new FileIamAccount({ file }).listRoles()).rejects.toThrow(/iam\.json has unexpected content \(roles: .*policies: /);
+    await expect(new FileIamAccount({ file }).listRoles()).rejects.toThrow(
+      /iam\.json has unexpected content \(roles: .*policies: /,
+    );
   });
 
   it('rejects an account id that is not 12 digits', () => {

@@ -20,7 +20,13 @@ glueTables:
 `;
 
 const bucket = (name: string): ProviderResource => ({ arn: `arn:aws:s3:::${name}` });
-const table = (partition: string, region: string, database: string, name: string, account = '123456789012'): ProviderResource => ({
+const table = (
+  partition: string,
+  region: string,
+  database: string,
+  name: string,
+  account = '123456789012',
+): ProviderResource => ({
   arn: `arn:${partition}:glue:${region}:${account}:table/${database}/${name}`,
 });
 
@@ -34,9 +40,15 @@ describe('FileResourceTags', () => {
     expect(await reader.tagsOf(bucket('shared-lake'))).toEqual({ 'dmm:data-product': 'orders, returns' });
     expect(await reader.tagsOf(bucket('untagged'))).toEqual({});
     // Grants name Glue tables in lower case, as Glue stores them.
-    expect(await reader.tagsOf(table('aws', 'eu-central-1', 'sales', 'orders'))).toEqual({ 'dmm:data-product': 'orders' });
-    expect(await reader.tagsOf(table('aws', 'eu-west-1', 'sales', 'returns'))).toEqual({ 'dmm:data-product': 'returns' });
-    expect(await reader.tagsOf(table('aws-cn', 'cn-north-1', 'sales', 'orders'))).toEqual({ 'dmm:data-product': 'orders-cn' });
+    expect(await reader.tagsOf(table('aws', 'eu-central-1', 'sales', 'orders'))).toEqual({
+      'dmm:data-product': 'orders',
+    });
+    expect(await reader.tagsOf(table('aws', 'eu-west-1', 'sales', 'returns'))).toEqual({
+      'dmm:data-product': 'returns',
+    });
+    expect(await reader.tagsOf(table('aws-cn', 'cn-north-1', 'sales', 'orders'))).toEqual({
+      'dmm:data-product': 'orders-cn',
+    });
   });
 
   it('answers undefined for a resource it does not list', async () => {
@@ -71,8 +83,12 @@ describe('FileResourceTags', () => {
       'f.yaml',
     );
     expect(await reader.tagsOf(bucket('acme-returns'))).toEqual({ 'dmm:data-product': 'returns' });
-    expect(await reader.tagsOf(table('aws', 'eu-central-1', 'sales', 'payments'))).toEqual({ 'dmm:data-product': 'payments' });
-    expect(await reader.tagsOf({ arn: 'arn:aws:kinesis:eu-central-1:123456789012:stream/clicks' })).toEqual({ 'dmm:data-product': 'clicks' });
+    expect(await reader.tagsOf(table('aws', 'eu-central-1', 'sales', 'payments'))).toEqual({
+      'dmm:data-product': 'payments',
+    });
+    expect(await reader.tagsOf({ arn: 'arn:aws:kinesis:eu-central-1:123456789012:stream/clicks' })).toEqual({
+      'dmm:data-product': 'clicks',
+    });
     expect(await reader.tagsOf({ arn: 'arn:aws:kinesis:eu-central-1:123456789012:stream/other' })).toBeUndefined();
   });
 
@@ -81,14 +97,18 @@ describe('FileResourceTags', () => {
     expect(bad('resources:\n  "arn:aws:s3:::acme-lake/sales": {}\n')).toThrow(
       /^f\.yaml: resources\.arn:aws:s3:::acme-lake\/sales names an S3 folder, but S3 tags belong to the bucket: list arn:aws:s3:::acme-lake$/,
     );
-    expect(bad('resources:\n  "arn:aws:kinesis:eu-central-1:123456789012:stream/*": {}\n')).toThrow(/^f\.yaml: resources\.arn:aws:kinesis.* must not contain wildcards/);
+    expect(bad('resources:\n  "arn:aws:kinesis:eu-central-1:123456789012:stream/*": {}\n')).toThrow(
+      /^f\.yaml: resources\.arn:aws:kinesis.* must not contain wildcards/,
+    );
     expect(bad('resources:\n  not-an-arn: {}\n')).toThrow(/^f\.yaml: resources\.not-an-arn is not an ARN/);
     expect(bad('buckets:\n  acme-lake: {}\nresources:\n  "arn:aws:s3:::acme-lake": {}\n')).toThrow(
       /^f\.yaml: resources\.arn:aws:s3:::acme-lake names bucket acme-lake, which is already listed/,
     );
-    expect(bad('glueTables:\n  123456789012/eu-central-1/sales/orders: {}\nresources:\n  "arn:aws:glue:eu-central-1:123456789012:table/Sales/orders": {}\n')).toThrow(
-      /names arn:aws:glue:eu-central-1:123456789012:table\/sales\/orders, which is already listed/,
-    );
+    expect(
+      bad(
+        'glueTables:\n  123456789012/eu-central-1/sales/orders: {}\nresources:\n  "arn:aws:glue:eu-central-1:123456789012:table/Sales/orders": {}\n',
+      ),
+    ).toThrow(/names arn:aws:glue:eu-central-1:123456789012:table\/sales\/orders, which is already listed/);
   });
 
   it('names the file and field of every error', async () => {
@@ -102,16 +122,24 @@ describe('FileResourceTags', () => {
     expect(bad('- a\n')).toThrow(/^f\.yaml: \(root\): /);
     expect(bad('buckets:\n  b1: [x]\n')).toThrow(/^f\.yaml: buckets\.b1: /);
     expect(bad('buckets:\n  Acme_Orders: {}\n')).toThrow(/^f\.yaml: buckets\.Acme_Orders names an invalid S3 bucket/);
-    expect(bad('glueTables:\n  sales/orders: {}\n')).toThrow(/^f\.yaml: glueTables\.sales\/orders is not "<account>\/<region>\/<database>\/<table>"/);
-    expect(bad('glueTables:\n  12345/eu-central-1/sales/orders: {}\n')).toThrow(/^f\.yaml: glueTables\.12345\/eu-central-1\/sales\/orders is not a 12-digit AWS account id/);
+    expect(bad('glueTables:\n  sales/orders: {}\n')).toThrow(
+      /^f\.yaml: glueTables\.sales\/orders is not "<account>\/<region>\/<database>\/<table>"/,
+    );
+    expect(bad('glueTables:\n  12345/eu-central-1/sales/orders: {}\n')).toThrow(
+      /^f\.yaml: glueTables\.12345\/eu-central-1\/sales\/orders is not a 12-digit AWS account id/,
+    );
     expect(bad('glueTables:\n  123456789012/europe/sales/orders: {}\n')).toThrow(/is not an AWS region/);
     expect(bad('glueTables:\n  "arn:aws:glue:eu-central-1:123456789012:database/sales": {}\n')).toThrow(
       /^f\.yaml: glueTables\.arn:aws:glue:eu-central-1:123456789012:database\/sales is not a Glue table ARN/,
     );
     expect(bad('glueTables:\n  "arn:aws:s3:::bucket": {}\n')).toThrow(/is not a Glue table ARN/);
     expect(
-      bad('glueTables:\n  123456789012/eu-central-1/sales/orders: {}\n  arn:aws:glue:eu-central-1:123456789012:table/Sales/orders: {}\n'),
-    ).toThrow(/^f\.yaml: glueTables\.arn:aws:glue:eu-central-1:123456789012:table\/Sales\/orders names table arn:aws:glue:eu-central-1:123456789012:table\/sales\/orders, which is already listed/);
+      bad(
+        'glueTables:\n  123456789012/eu-central-1/sales/orders: {}\n  arn:aws:glue:eu-central-1:123456789012:table/Sales/orders: {}\n',
+      ),
+    ).toThrow(
+      /^f\.yaml: glueTables\.arn:aws:glue:eu-central-1:123456789012:table\/Sales\/orders names table arn:aws:glue:eu-central-1:123456789012:table\/sales\/orders, which is already listed/,
+    );
     expect(() => new FileResourceTags({ buckets: { b: 'x' as never } }, 'memory')).toThrow(/^memory: buckets\.b: /);
   });
 });

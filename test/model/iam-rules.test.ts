@@ -29,9 +29,12 @@ describe('names', () => {
     expect(codeOf(() => validatePolicyName('p'.repeat(128)))).toBeUndefined();
   });
 
-  it.each(['', 'p'.repeat(129), 'has space', 'slash/no', 'colon:no', 'ümlaut', 'star*'])('rejects policy name %j', (name) => {
-    expect(codeOf(() => validatePolicyName(name))).toBe('InvalidInput');
-  });
+  it.each(['', 'p'.repeat(129), 'has space', 'slash/no', 'colon:no', 'ümlaut', 'star*'])(
+    'rejects policy name %j',
+    (name) => {
+      expect(codeOf(() => validatePolicyName(name))).toBe('InvalidInput');
+    },
+  );
 
   it('limits role names to 64 characters', () => {
     expect(codeOf(() => validateRoleName('r'.repeat(64)))).toBeUndefined();
@@ -90,9 +93,22 @@ describe('policy grammar', () => {
   it.each([
     ['a statement array', doc({ Version: '2012-10-17', Statement: [allow] })],
     ['a single statement object', doc({ Version: '2012-10-17', Statement: allow })],
-    ['NotAction and NotResource', doc({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', NotAction: ['s3:*'], NotResource: '*' }] })],
-    ['an action list with wildcards', doc({ Version: '2008-10-17', Statement: [{ ...allow, Action: ['glue:Get*', 'athena:StartQueryExecution'] }] })],
-    ['a condition and a Sid', doc({ Version: '2012-10-17', Id: 'x', Statement: [{ ...allow, Sid: 'Read1', Condition: { StringLike: { 's3:prefix': ['a/*'] } } }] })],
+    [
+      'NotAction and NotResource',
+      doc({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', NotAction: ['s3:*'], NotResource: '*' }] }),
+    ],
+    [
+      'an action list with wildcards',
+      doc({ Version: '2008-10-17', Statement: [{ ...allow, Action: ['glue:Get*', 'athena:StartQueryExecution'] }] }),
+    ],
+    [
+      'a condition and a Sid',
+      doc({
+        Version: '2012-10-17',
+        Id: 'x',
+        Statement: [{ ...allow, Sid: 'Read1', Condition: { StringLike: { 's3:prefix': ['a/*'] } } }],
+      }),
+    ],
   ])('accepts %s', (_label, document) => {
     expect(codeOf(() => validatePolicyGrammar(document))).toBeUndefined();
   });
@@ -110,14 +126,29 @@ describe('policy grammar', () => {
     ['no Action', doc({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Resource: '*' }] })],
     ['both Action and NotAction', doc({ Version: '2012-10-17', Statement: [{ ...allow, NotAction: 's3:*' }] })],
     ['an empty Action list', doc({ Version: '2012-10-17', Statement: [{ ...allow, Action: [] }] })],
-    ['an action without a service prefix', doc({ Version: '2012-10-17', Statement: [{ ...allow, Action: 'GetObject' }] })],
+    [
+      'an action without a service prefix',
+      doc({ Version: '2012-10-17', Statement: [{ ...allow, Action: 'GetObject' }] }),
+    ],
     ['no Resource', doc({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject' }] })],
     ['a resource that is not an ARN', doc({ Version: '2012-10-17', Statement: [{ ...allow, Resource: 'my-bucket' }] })],
     ['a Principal', doc({ Version: '2012-10-17', Statement: [{ ...allow, Principal: '*' }] })],
     ['a non-alphanumeric Sid', doc({ Version: '2012-10-17', Statement: [{ ...allow, Sid: 'read-1' }] })],
-    ['duplicate Sids', doc({ Version: '2012-10-17', Statement: [{ ...allow, Sid: 'A' }, { ...allow, Sid: 'A' }] })],
+    [
+      'duplicate Sids',
+      doc({
+        Version: '2012-10-17',
+        Statement: [
+          { ...allow, Sid: 'A' },
+          { ...allow, Sid: 'A' },
+        ],
+      }),
+    ],
     ['a misspelt statement key', doc({ Version: '2012-10-17', Statement: [{ ...allow, Resources: '*' }] })],
-    ['a Condition that is not a map of maps', doc({ Version: '2012-10-17', Statement: [{ ...allow, Condition: { StringLike: 'x' } }] })],
+    [
+      'a Condition that is not a map of maps',
+      doc({ Version: '2012-10-17', Statement: [{ ...allow, Condition: { StringLike: 'x' } }] }),
+    ],
   ])('rejects %s with MalformedPolicyDocument', (_label, document) => {
     expect(codeOf(() => validatePolicyGrammar(document))).toBe('MalformedPolicyDocument');
   });

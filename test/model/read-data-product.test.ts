@@ -104,7 +104,12 @@ outputPorts:
     [{ dataProductSpecification: '0.0.2', id: 'p' }, 'p', 'dataProductSpecification', 'only 0.0.1'],
     [{ id: 'p', info: {}, outputPorts: [{ name: 'no-id' }] }, 'p', 'outputPorts[0].id', ''],
     [{ id: 'p', info: {}, outputPorts: [{ id: ' ' }] }, 'p', 'outputPorts[0].id', 'non-empty'],
-    [{ id: 'p', info: {}, outputPorts: [{ id: 'a', custom: { 'aws-x-arn': ['a', 'b'] } }] }, 'p', "outputPorts[0].custom.aws-x-arn", ''],
+    [
+      { id: 'p', info: {}, outputPorts: [{ id: 'a', custom: { 'aws-x-arn': ['a', 'b'] } }] },
+      'p',
+      'outputPorts[0].custom.aws-x-arn',
+      '',
+    ],
     [{ id: 'p', info: {}, outputPorts: [{ id: 'a', server: 's3://x' }] }, 'p', 'outputPorts[0].server', ''],
     [{ id: 'p', info: {}, outputPorts: {} }, 'p', 'outputPorts', ''],
   ])('rejects %j naming product and field', (raw, id, field, problem) => {
@@ -158,8 +163,16 @@ outputPorts:
           id: 'orders-glue',
           name: 'orders-glue',
           type: 'glue',
-          server: { account: '111122223333', database: 'sales', table: 'orders', location: 's3://acme-lake/sales/orders/' },
-          custom: { 'aws-kms-key-arn': 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab', partitions: '12' },
+          server: {
+            account: '111122223333',
+            database: 'sales',
+            table: 'orders',
+            location: 's3://acme-lake/sales/orders/',
+          },
+          custom: {
+            'aws-kms-key-arn': 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+            partitions: '12',
+          },
           dataContractId: 'orders-contract',
         },
         { id: 'orders-files', name: 'orders-files', custom: {} },
@@ -187,7 +200,19 @@ outputPorts:
     [{ kind: 'DataProduct', id: 'p', outputPorts: [{ version: '1' }] }, 'outputPorts[0].name', ''],
     [{ kind: 'DataProduct', id: 'p', customProperties: [{ value: 1 }] }, 'customProperties[0].property', ''],
     [
-      { kind: 'DataProduct', id: 'p', outputPorts: [{ name: 'a', customProperties: [{ property: 'x', value: 1 }, { property: 'x', value: 2 }] }] },
+      {
+        kind: 'DataProduct',
+        id: 'p',
+        outputPorts: [
+          {
+            name: 'a',
+            customProperties: [
+              { property: 'x', value: 1 },
+              { property: 'x', value: 2 },
+            ],
+          },
+        ],
+      },
       'outputPorts[0].customProperties[1].property',
       'more than once',
     ],

@@ -30,7 +30,13 @@ function problem(fn: () => unknown): string {
 describe('parseArn / formatArn', () => {
   it('round-trips an ARN through its parts; the resource keeps its colons and slashes', () => {
     const text = 'arn:aws:glue:eu-central-1:111122223333:table/sales/orders';
-    expect(parseArn('f', text)).toEqual({ partition: 'aws', service: 'glue', region: 'eu-central-1', account: '111122223333', resource: 'table/sales/orders' });
+    expect(parseArn('f', text)).toEqual({
+      partition: 'aws',
+      service: 'glue',
+      region: 'eu-central-1',
+      account: '111122223333',
+      resource: 'table/sales/orders',
+    });
     expect(formatArn(parseArn('f', text))).toBe(text);
     expect(parseArn('f', 'arn:aws:logs:eu-west-1:111122223333:log-group:x').resource).toBe('log-group:x');
   });
@@ -78,9 +84,19 @@ describe('S3 names', () => {
   });
 
   it('parses s3:// URLs', () => {
-    expect(parseS3Url('server.location', 's3://acme-orders/data/orders', 'aws')).toEqual({ partition: 'aws', bucket: 'acme-orders', prefix: 'data/orders/' });
-    expect(parseS3Url('server.location', 's3://acme-orders', 'aws')).toEqual({ partition: 'aws', bucket: 'acme-orders', prefix: '' });
-    expect(problem(() => parseS3Url('server.location', 'https://acme-orders.s3.amazonaws.com/', 'aws'))).toContain('is not an S3 URL');
+    expect(parseS3Url('server.location', 's3://acme-orders/data/orders', 'aws')).toEqual({
+      partition: 'aws',
+      bucket: 'acme-orders',
+      prefix: 'data/orders/',
+    });
+    expect(parseS3Url('server.location', 's3://acme-orders', 'aws')).toEqual({
+      partition: 'aws',
+      bucket: 'acme-orders',
+      prefix: '',
+    });
+    expect(problem(() => parseS3Url('server.location', 'https://acme-orders.s3.amazonaws.com/', 'aws'))).toContain(
+      'is not an S3 URL',
+    );
   });
 
   it('accepts the ODCS account spelling 1234-5678-9012', () => {
@@ -91,14 +107,21 @@ describe('S3 names', () => {
 
 describe('classifyArn checks service and resource type', () => {
   it('recognises each kind a port type uses', () => {
-    expect(classifyArn('f', 'arn:aws:s3:::acme-orders/data')).toEqual({ kind: 's3', location: { partition: 'aws', bucket: 'acme-orders', prefix: 'data/' } });
+    expect(classifyArn('f', 'arn:aws:s3:::acme-orders/data')).toEqual({
+      kind: 's3',
+      location: { partition: 'aws', bucket: 'acme-orders', prefix: 'data/' },
+    });
     expect(classifyArn('f', 'arn:aws:glue:eu-central-1:111122223333:catalog')?.kind).toBe('glue-catalog');
     expect(classifyArn('f', 'arn:aws:glue:eu-central-1:111122223333:database/Sales')).toEqual({
       kind: 'glue-database',
       database: { partition: 'aws', region: 'eu-central-1', account: '111122223333', database: 'sales' },
     });
-    expect(classifyArn('f', 'arn:aws:athena:eu-central-1:111122223333:workgroup/analysts')?.kind).toBe('athena-workgroup');
-    expect(classifyArn('f', 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab')?.kind).toBe('kms-key');
+    expect(classifyArn('f', 'arn:aws:athena:eu-central-1:111122223333:workgroup/analysts')?.kind).toBe(
+      'athena-workgroup',
+    );
+    expect(
+      classifyArn('f', 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab')?.kind,
+    ).toBe('kms-key');
     expect(classifyArn('f', 'arn:aws:sns:eu-central-1:111122223333:topic')).toBeUndefined();
   });
 
@@ -116,7 +139,9 @@ describe('classifyArn checks service and resource type', () => {
 
   it('builds ARNs from parts, lower-casing Glue names as Glue stores them', () => {
     const t = classifyArn('f', 'arn:aws:glue:eu-central-1:111122223333:table/Sales/Orders');
-    expect(t?.kind === 'glue-table' && glueTableArn(t.table)).toBe('arn:aws:glue:eu-central-1:111122223333:table/sales/orders');
+    expect(t?.kind === 'glue-table' && glueTableArn(t.table)).toBe(
+      'arn:aws:glue:eu-central-1:111122223333:table/sales/orders',
+    );
   });
 
   it("names what each service's ARNs may be, from the kinds of that service", () => {
@@ -127,7 +152,9 @@ describe('classifyArn checks service and resource type', () => {
     expect(refusal('arn:aws:glue:eu-central-1:111122223333:table/sales')).toBe(
       'f is not a Glue catalog, database or table ARN: got "arn:aws:glue:eu-central-1:111122223333:table/sales"',
     );
-    expect(refusal('arn:aws:athena:eu-central-1:111122223333:datacatalog/x')).toBe('f is not an Athena workgroup ARN: got "arn:aws:athena:eu-central-1:111122223333:datacatalog/x"');
+    expect(refusal('arn:aws:athena:eu-central-1:111122223333:datacatalog/x')).toBe(
+      'f is not an Athena workgroup ARN: got "arn:aws:athena:eu-central-1:111122223333:datacatalog/x"',
+    );
     expect(refusal('arn:aws:kms:eu-central-1:111122223333:alias/data')).toBe(
       'f is not a KMS key ARN (key/<key-id>; aliases cannot be used): got "arn:aws:kms:eu-central-1:111122223333:alias/data"',
     );
@@ -144,11 +171,16 @@ describe('the ARN kinds', () => {
     'kms-key': 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   };
 
-  it.each(Object.entries(EXAMPLES))('%s: recognised, rebuilt unchanged, and its format names its service', (kind, example) => {
-    expect(classifyArn('f', example)?.kind).toBe(kind);
-    expect(canonicalArn('f', example)).toBe(example);
-    expect(ARN_KINDS[kind as keyof typeof ARN_KINDS].format).toContain(`:${ARN_KINDS[kind as keyof typeof ARN_KINDS].service}:`);
-  });
+  it.each(Object.entries(EXAMPLES))(
+    '%s: recognised, rebuilt unchanged, and its format names its service',
+    (kind, example) => {
+      expect(classifyArn('f', example)?.kind).toBe(kind);
+      expect(canonicalArn('f', example)).toBe(example);
+      expect(ARN_KINDS[kind as keyof typeof ARN_KINDS].format).toContain(
+        `:${ARN_KINDS[kind as keyof typeof ARN_KINDS].service}:`,
+      );
+    },
+  );
 
   it("holds the reference integration's well-known fields to their kinds", () => {
     expect(kindOfKnownField('aws-s3-bucket-arn')).toBe('s3');
@@ -161,10 +193,16 @@ describe('the ARN kinds', () => {
   });
 
   it('spells an ARN one way: known kinds from their checked parts, others as parsed', () => {
-    expect(canonicalArn('f', 'arn:aws:glue:eu-central-1:111122223333:table/Sales/Orders')).toBe('arn:aws:glue:eu-central-1:111122223333:table/sales/orders');
+    expect(canonicalArn('f', 'arn:aws:glue:eu-central-1:111122223333:table/Sales/Orders')).toBe(
+      'arn:aws:glue:eu-central-1:111122223333:table/sales/orders',
+    );
     expect(canonicalArn('f', 'arn:aws:s3:::acme-lake/sales/orders')).toBe('arn:aws:s3:::acme-lake/sales/orders/');
-    expect(canonicalArn('f', 'arn:aws:kinesis:eu-central-1:111122223333:stream/clicks')).toBe('arn:aws:kinesis:eu-central-1:111122223333:stream/clicks');
-    expect(problem(() => canonicalArn('f', 'arn:aws:kinesis:eu-central-1:111122223333:stream/*'))).toContain('wildcards');
+    expect(canonicalArn('f', 'arn:aws:kinesis:eu-central-1:111122223333:stream/clicks')).toBe(
+      'arn:aws:kinesis:eu-central-1:111122223333:stream/clicks',
+    );
+    expect(problem(() => canonicalArn('f', 'arn:aws:kinesis:eu-central-1:111122223333:stream/*'))).toContain(
+      'wildcards',
+    );
   });
 
   it('describes resources for people, and shows any other ARN as it is', () => {
@@ -173,9 +211,15 @@ describe('the ARN kinds', () => {
     expect(describeArn(EXAMPLES['glue-table'])).toBe('Glue table sales.orders (account 111122223333, eu-central-1)');
     expect(describeArn(EXAMPLES['glue-database'])).toBe('Glue database sales (account 111122223333, eu-central-1)');
     expect(describeArn(EXAMPLES['glue-catalog'])).toBe('Glue catalog (account 111122223333, eu-central-1)');
-    expect(describeArn(EXAMPLES['athena-workgroup'])).toBe('Athena workgroup analysts (account 111122223333, eu-central-1)');
-    expect(describeArn(EXAMPLES['kms-key'])).toBe('KMS key 1234abcd-12ab-34cd-56ef-1234567890ab (account 111122223333, eu-central-1)');
-    expect(describeArn('arn:aws:kinesis:eu-central-1:111122223333:stream/clicks')).toBe('arn:aws:kinesis:eu-central-1:111122223333:stream/clicks');
+    expect(describeArn(EXAMPLES['athena-workgroup'])).toBe(
+      'Athena workgroup analysts (account 111122223333, eu-central-1)',
+    );
+    expect(describeArn(EXAMPLES['kms-key'])).toBe(
+      'KMS key 1234abcd-12ab-34cd-56ef-1234567890ab (account 111122223333, eu-central-1)',
+    );
+    expect(describeArn('arn:aws:kinesis:eu-central-1:111122223333:stream/clicks')).toBe(
+      'arn:aws:kinesis:eu-central-1:111122223333:stream/clicks',
+    );
     expect(describeArn('not an ARN')).toBe('not an ARN');
   });
 });
@@ -192,7 +236,7 @@ describe('IAM role ARNs', () => {
     ['arn:aws:iam::111122223333:role/*', 'wildcards'],
     ['arn:aws:iam:eu-central-1:111122223333:role/x', 'must not have a region'],
     ['arn:aws:iam:::role/x', 'has no account id'],
-    ['arn:aws:iam::111122223333:role/' + 'x'.repeat(65), 'not a valid IAM role name'],
+    [`arn:aws:iam::111122223333:role/${'x'.repeat(65)}`, 'not a valid IAM role name'],
   ])('rejects %s', (value, rule) => {
     expect(problem(() => parseRoleArn('custom.aws-role-arn', value))).toContain(rule);
   });

@@ -5,7 +5,13 @@ import { glueTable } from '../../src/output-ports/glue-table.js';
 import { planPort } from '../../src/output-ports/registry.js';
 import { CONSUMER, document, iamSize, OPTS, port } from './fixtures.js';
 
-const ATHENA = ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'];
+const ATHENA = [
+  'athena:StartQueryExecution',
+  'athena:GetQueryExecution',
+  'athena:GetQueryResults',
+  'athena:StopQueryExecution',
+  'athena:GetWorkGroup',
+];
 const GLUE = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'];
 const KEY = 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
@@ -87,10 +93,17 @@ describe('glue_table', () => {
           Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
           Resource: 'arn:aws:s3:::acme-athena-results/analytics/*',
         },
-        { Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY, Condition: { StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' } } },
+        {
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: KEY,
+          Condition: { StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' } },
+        },
       ],
     });
-    expect(plan.ok && plan.summary).toContain('; write query results to s3://acme-athena-results/analytics/; decrypt with KMS key');
+    expect(plan.ok && plan.summary).toContain(
+      '; write query results to s3://acme-athena-results/analytics/; decrypt with KMS key',
+    );
     // The largest grant there is; a role's 10,240 characters still hold seven of them.
     expect(iamSize(statements)).toBe(1435);
   });
@@ -110,14 +123,23 @@ describe('glue_table', () => {
         // The bucket appears once although it holds both data and results.
         Resource: ['arn:aws:s3:::acme-lake', 'arn:aws:s3:::acme-lake/sales/orders/*'],
       },
-      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], Resource: 'arn:aws:s3:::acme-lake/athena/*' },
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+        Resource: 'arn:aws:s3:::acme-lake/athena/*',
+      },
     ]);
   });
 
   it('reads the same grant from a server block, with default region and workgroup', () => {
     const p = port({
       type: 'glue',
-      server: { account: '1111-2222-3333', database: 'Sales', table: 'orders', location: 's3://acme-lake/sales/orders/' },
+      server: {
+        account: '1111-2222-3333',
+        database: 'Sales',
+        table: 'orders',
+        location: 's3://acme-lake/sales/orders/',
+      },
     });
     expect(planPort(p, OPTS, CONSUMER)).toEqual(planPort(referencePort(), OPTS, CONSUMER));
   });
@@ -125,17 +147,40 @@ describe('glue_table', () => {
   it('uses the server region and workgroup when given; the workgroup is always in the consumer account', () => {
     const p = port({
       type: 'glue',
-      server: { account: '444455556666', region: 'eu-west-1', database: 'sales', table: 'orders', workgroup: 'analysts', location: 's3://acme-lake/sales/orders/' },
+      server: {
+        account: '444455556666',
+        region: 'eu-west-1',
+        database: 'sales',
+        table: 'orders',
+        workgroup: 'analysts',
+        location: 's3://acme-lake/sales/orders/',
+      },
     });
     const resources = glueTable.resourcesFrom(p, OPTS);
-    expect(resources.workgroup).toEqual({ partition: 'aws', region: 'eu-west-1', account: '111122223333', name: 'analysts' });
-    expect(resources.table).toEqual({ partition: 'aws', region: 'eu-west-1', account: '444455556666', database: 'sales', table: 'orders' });
+    expect(resources.workgroup).toEqual({
+      partition: 'aws',
+      region: 'eu-west-1',
+      account: '111122223333',
+      name: 'analysts',
+    });
+    expect(resources.table).toEqual({
+      partition: 'aws',
+      region: 'eu-west-1',
+      account: '444455556666',
+      database: 'sales',
+      table: 'orders',
+    });
     expect(glueTable.summary(resources)).toContain('Cross-account: account 444455556666 must also allow this role');
   });
 
   it('uses the configured default workgroup', () => {
-    const p = port({ type: 'glue', server: { database: 'sales', table: 'orders', location: 's3://acme-lake/sales/orders/' } });
-    expect(glueTable.resourcesFrom(p, { ...OPTS, defaultAthenaWorkgroup: 'consumers' }).workgroup.name).toBe('consumers');
+    const p = port({
+      type: 'glue',
+      server: { database: 'sales', table: 'orders', location: 's3://acme-lake/sales/orders/' },
+    });
+    expect(glueTable.resourcesFrom(p, { ...OPTS, defaultAthenaWorkgroup: 'consumers' }).workgroup.name).toBe(
+      'consumers',
+    );
   });
 
   it.each<[string, OutputPort, string, string]>([
@@ -151,7 +196,12 @@ describe('glue_table', () => {
       'custom.aws-glue-table-arn',
       'must be a Glue table ARN',
     ],
-    ['a wildcard table', referencePort({ 'aws-glue-table-arn': 'arn:aws:glue:eu-central-1:111122223333:table/sales/*' }), 'custom.aws-glue-table-arn', 'wildcards'],
+    [
+      'a wildcard table',
+      referencePort({ 'aws-glue-table-arn': 'arn:aws:glue:eu-central-1:111122223333:table/sales/*' }),
+      'custom.aws-glue-table-arn',
+      'wildcards',
+    ],
     [
       'a database ARN that is not the table’s',
       referencePort({ 'aws-glue-database-arn': 'arn:aws:glue:eu-central-1:111122223333:database/hr' }),
@@ -166,11 +216,21 @@ describe('glue_table', () => {
     ],
     [
       'no data location',
-      port({ custom: { 'output-port-type': 'glue_table', 'aws-glue-table-arn': 'arn:aws:glue:eu-central-1:111122223333:table/sales/orders' } }),
+      port({
+        custom: {
+          'output-port-type': 'glue_table',
+          'aws-glue-table-arn': 'arn:aws:glue:eu-central-1:111122223333:table/sales/orders',
+        },
+      }),
       'server.location',
       "needs the table's S3 data location",
     ],
-    ['no table', port({ type: 'glue', server: { database: 'sales', location: 's3://acme-lake/x/' } }), 'custom.aws-glue-table-arn', 'needs its table'],
+    [
+      'no table',
+      port({ type: 'glue', server: { database: 'sales', location: 's3://acme-lake/x/' } }),
+      'custom.aws-glue-table-arn',
+      'needs its table',
+    ],
     [
       'an ODCS template location',
       port({ type: 'glue', server: { database: 'sales', table: 'orders', location: 's3://acme-lake/data/{model}' } }),
@@ -193,7 +253,9 @@ describe('glue_table', () => {
   });
 
   it('fails on an invalid result location in the tool configuration', () => {
-    expect(planPort(referencePort(), { ...OPTS, athenaQueryResultsLocation: 's3://results/*' }, CONSUMER)).toMatchObject({
+    expect(
+      planPort(referencePort(), { ...OPTS, athenaQueryResultsLocation: 's3://results/*' }, CONSUMER),
+    ).toMatchObject({
       ok: false,
       field: 'athenaQueryResultsLocation (tool configuration)',
     });

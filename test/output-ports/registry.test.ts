@@ -12,13 +12,29 @@ describe('port type detection', () => {
     ['explicit s3_bucket', port({ custom: { 'output-port-type': 's3_bucket' } }), 's3_bucket'],
     ['explicit s3_prefix', port({ custom: { 'output-port-type': 's3_prefix' } }), 's3_prefix'],
     ['explicit glue_table', port({ custom: { 'output-port-type': 'glue_table' } }), 'glue_table'],
-    ['explicit type wins over the server', port({ type: 's3', server: { location: 's3://acme-lake/x/' }, custom: { 'output-port-type': 's3_bucket' } }), 's3_bucket'],
+    [
+      'explicit type wins over the server',
+      port({ type: 's3', server: { location: 's3://acme-lake/x/' }, custom: { 'output-port-type': 's3_bucket' } }),
+      's3_bucket',
+    ],
     ['s3 with a prefix', port({ type: 's3', server: { location: 's3://acme-lake/sales/' } }), 's3_prefix'],
     ['s3 bucket only', port({ type: 'S3', server: { location: 's3://acme-lake' } }), 's3_bucket'],
-    ['s3 with a folder ARN field', port({ type: 's3', custom: { 'aws-s3-folder-arn': 'arn:aws:s3:::acme-lake/sales' } }), 's3_prefix'],
-    ['server type s3 (ODCS-style server)', port({ server: { type: 's3', location: 's3://acme-lake/sales/' } }), 's3_prefix'],
+    [
+      's3 with a folder ARN field',
+      port({ type: 's3', custom: { 'aws-s3-folder-arn': 'arn:aws:s3:::acme-lake/sales' } }),
+      's3_prefix',
+    ],
+    [
+      'server type s3 (ODCS-style server)',
+      port({ server: { type: 's3', location: 's3://acme-lake/sales/' } }),
+      's3_prefix',
+    ],
     ['glue', port({ type: 'glue', server: { database: 'sales', table: 'orders' } }), 'glue_table'],
-    ['server type glue', port({ server: { type: 'glue', account: '111122223333', database: 'sales', location: 's3://acme-lake/sales/' } }), 'glue_table'],
+    [
+      'server type glue',
+      port({ server: { type: 'glue', account: '111122223333', database: 'sales', location: 's3://acme-lake/sales/' } }),
+      'glue_table',
+    ],
   ])('%s', (_name, p, expected) => {
     expect(portTypeOf(p, OPTS).type).toBe(expected);
   });
@@ -41,7 +57,11 @@ describe('port type detection', () => {
     ['a technical type', port({ type: 'S3' }), true],
     ['a server type', port({ server: { type: 'glue' } }), true],
     ['a port type name as its type', port({ type: 'glue_table' }), true],
-    ['reference integration ARN fields', port({ type: 'kafka', custom: { 'aws-s3-bucket-arn': 'arn:aws:s3:::acme' } }), true],
+    [
+      'reference integration ARN fields',
+      port({ type: 'kafka', custom: { 'aws-s3-bucket-arn': 'arn:aws:s3:::acme' } }),
+      true,
+    ],
     ['another platform', port({ type: 'snowflake', server: { type: 'snowflake' } }), false],
   ])('isAwsPort: %s', (_name, p, expected) => {
     expect(isAwsPort(p)).toBe(expected);
@@ -51,7 +71,8 @@ describe('port type detection', () => {
     expect(planPort(port({ custom: { 'output-port-type': 'redshift_table' } }), OPTS, CONSUMER)).toEqual({
       ok: false,
       field: 'custom.output-port-type',
-      problem: 'custom.output-port-type is "redshift_table", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table)',
+      problem:
+        'custom.output-port-type is "redshift_table", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table)',
     });
   });
 
@@ -59,16 +80,19 @@ describe('port type detection', () => {
     expect(planPort(port({ type: 'snowflake', server: { account: 'acme' } }), OPTS, CONSUMER)).toEqual({
       ok: false,
       field: 'type',
-      problem: 'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, or custom.output-port-type s3_bucket, s3_prefix, glue_table)',
+      problem:
+        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, or custom.output-port-type s3_bucket, s3_prefix, glue_table)',
     });
   });
 
   it('fails on a port without any type', () => {
-    expect(planPort(port({ custom: { 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-lake' } }), OPTS, CONSUMER)).toMatchObject({
-      ok: false,
-      field: 'custom.output-port-type',
-      problem: expect.stringContaining('is missing and the port has no type'),
-    });
+    expect(planPort(port({ custom: { 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-lake' } }), OPTS, CONSUMER)).toMatchObject(
+      {
+        ok: false,
+        field: 'custom.output-port-type',
+        problem: expect.stringContaining('is missing and the port has no type'),
+      },
+    );
   });
 });
 
@@ -79,7 +103,9 @@ describe('a port type of its own', () => {
     describe: 'Test only: read one Kinesis stream.',
     technicalTypes: ['kinesis'],
     resourcesFrom: () => 'arn:aws:kinesis:eu-central-1:111122223333:stream/clicks',
-    grants: (arn) => [{ target: 'identity-policy', statements: [{ Effect: 'Allow', Action: 'kinesis:GetRecords', Resource: arn }] }],
+    grants: (arn) => [
+      { target: 'identity-policy', statements: [{ Effect: 'Allow', Action: 'kinesis:GetRecords', Resource: arn }] },
+    ],
     summary: (arn) => `Read ${arn}.`,
     providerResources: (arn) => [{ arn }],
   };
@@ -91,9 +117,12 @@ describe('a port type of its own', () => {
     expect(isAwsPort(port({ server: { type: 'kinesis' } }), opts.portTypes)).toBe(true);
     expect(isAwsPort(port({ server: { type: 'kinesis' } }))).toBe(false);
     expect(planPort(port({ type: 'snowflake' }), opts, CONSUMER)).toMatchObject({
-      problem: 'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, kinesis, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream)',
+      problem:
+        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, kinesis, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream)',
     });
-    expect(planPort(port({}), opts, CONSUMER)).toMatchObject({ problem: expect.stringContaining('give the port type s3, glue or kinesis with a server block') });
+    expect(planPort(port({}), opts, CONSUMER)).toMatchObject({
+      problem: expect.stringContaining('give the port type s3, glue or kinesis with a server block'),
+    });
   });
 });
 
@@ -114,8 +143,15 @@ describe('provider resources', () => {
       { accountId: '123456789012', athenaQueryResultsLocation: 's3://results/athena/' },
       CONSUMER,
     );
-    expect(plan.ok && plan.providerResources).toEqual([{ arn: `${glue}:table/sales/orders` }, { arn: 'arn:aws:s3:::acme-lake' }]);
-    const prefix = planPort({ id: 'p', name: 'p', type: 's3', server: { location: 's3://clicks/curated/v1/' }, custom: {} }, { accountId: '123456789012' }, CONSUMER);
+    expect(plan.ok && plan.providerResources).toEqual([
+      { arn: `${glue}:table/sales/orders` },
+      { arn: 'arn:aws:s3:::acme-lake' },
+    ]);
+    const prefix = planPort(
+      { id: 'p', name: 'p', type: 's3', server: { location: 's3://clicks/curated/v1/' }, custom: {} },
+      { accountId: '123456789012' },
+      CONSUMER,
+    );
     expect(prefix.ok && prefix.providerResources).toEqual([{ arn: 'arn:aws:s3:::clicks' }]);
   });
 });

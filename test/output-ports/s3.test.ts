@@ -50,11 +50,15 @@ describe('s3_bucket', () => {
   it('builds resources in the configured partition', () => {
     const p = port({ type: 's3', server: { location: 's3://acme-orders/' } });
     const plan = planPort(p, { ...OPTS, partition: 'aws-cn' }, CONSUMER);
-    expect(plan.ok && identityStatements(plan.grants).map((s) => s.Resource)).toEqual([['arn:aws-cn:s3:::acme-orders', 'arn:aws-cn:s3:::acme-orders/*']]);
+    expect(plan.ok && identityStatements(plan.grants).map((s) => s.Resource)).toEqual([
+      ['arn:aws-cn:s3:::acme-orders', 'arn:aws-cn:s3:::acme-orders/*'],
+    ]);
   });
 
   it('refuses a folder ARN rather than widening it to the whole bucket', () => {
-    const p = port({ custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders/data' } });
+    const p = port({
+      custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders/data' },
+    });
     expect(planPort(p, OPTS, CONSUMER)).toEqual({
       ok: false,
       field: 'custom.aws-s3-bucket-arn',
@@ -69,23 +73,48 @@ describe('s3_bucket', () => {
   });
 
   it('fails when the ARN field and server.location disagree', () => {
-    const p = port({ type: 's3', server: { location: 's3://other-bucket/' }, custom: { 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' } });
-    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({ ok: false, field: 'custom.aws-s3-bucket-arn', problem: expect.stringContaining('different S3 locations') });
+    const p = port({
+      type: 's3',
+      server: { location: 's3://other-bucket/' },
+      custom: { 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' },
+    });
+    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({
+      ok: false,
+      field: 'custom.aws-s3-bucket-arn',
+      problem: expect.stringContaining('different S3 locations'),
+    });
   });
 
   it('fails on an S3 ARN of another partition', () => {
     const p = port({ custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws-cn:s3:::acme-orders' } });
-    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({ ok: false, field: 'custom.aws-s3-bucket-arn', problem: expect.stringContaining('partition "aws-cn"') });
+    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({
+      ok: false,
+      field: 'custom.aws-s3-bucket-arn',
+      problem: expect.stringContaining('partition "aws-cn"'),
+    });
   });
 
   it('fails on a Glue ARN in the bucket field (wrong service)', () => {
-    const p = port({ custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:glue:eu-central-1:111122223333:catalog' } });
-    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({ ok: false, field: 'custom.aws-s3-bucket-arn', problem: expect.stringContaining('must be an S3 bucket or folder ARN') });
+    const p = port({
+      custom: {
+        'output-port-type': 's3_bucket',
+        'aws-s3-bucket-arn': 'arn:aws:glue:eu-central-1:111122223333:catalog',
+      },
+    });
+    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({
+      ok: false,
+      field: 'custom.aws-s3-bucket-arn',
+      problem: expect.stringContaining('must be an S3 bucket or folder ARN'),
+    });
   });
 
   it('ignores aws-…-arn fields of services the port type does not use, as the reference integration did', () => {
     const p = port({
-      custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders', 'aws-sns-topic-arn': 'arn:aws:sns:eu-central-1:111122223333:updates' },
+      custom: {
+        'output-port-type': 's3_bucket',
+        'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders',
+        'aws-sns-topic-arn': 'arn:aws:sns:eu-central-1:111122223333:updates',
+      },
     });
     expect(planPort(p, OPTS, CONSUMER).ok).toBe(true);
   });
@@ -100,7 +129,11 @@ describe('s3_bucket', () => {
     });
     expect(planPort(p, OPTS, CONSUMER).ok).toBe(true);
     p.custom['aws-extra-arn'] = 'arn:aws:glue:eu-central-1:111122223333:table/sales/*';
-    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({ ok: false, field: 'custom.aws-extra-arn', problem: expect.stringContaining('wildcards') });
+    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({
+      ok: false,
+      field: 'custom.aws-extra-arn',
+      problem: expect.stringContaining('wildcards'),
+    });
   });
 });
 
@@ -129,18 +162,28 @@ describe('s3_prefix', () => {
   });
 
   it('reads a folder ARN from a custom field (explicit type)', () => {
-    const p = port({ custom: { 'output-port-type': 's3_prefix', 'aws-s3-folder-arn': 'arn:aws:s3:::acme-lake/sales/orders' } });
+    const p = port({
+      custom: { 'output-port-type': 's3_prefix', 'aws-s3-folder-arn': 'arn:aws:s3:::acme-lake/sales/orders' },
+    });
     const resources = s3Prefix.resourcesFrom(p, OPTS);
     expect(resources).toEqual({ location: { partition: 'aws', bucket: 'acme-lake', prefix: 'sales/orders/' } });
   });
 
   it('refuses a bare bucket', () => {
     const p = port({ custom: { 'output-port-type': 's3_prefix' }, server: { location: 's3://acme-lake/' } });
-    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({ ok: false, field: 'server.location', problem: expect.stringContaining('needs a prefix') });
+    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({
+      ok: false,
+      field: 'server.location',
+      problem: expect.stringContaining('needs a prefix'),
+    });
   });
 
   it('refuses wildcards in the location', () => {
     const p = port({ type: 's3', server: { location: 's3://acme-lake/sales/*' } });
-    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({ ok: false, field: 'server.location', problem: expect.stringContaining('wildcards') });
+    expect(planPort(p, OPTS, CONSUMER)).toMatchObject({
+      ok: false,
+      field: 'server.location',
+      problem: expect.stringContaining('wildcards'),
+    });
   });
 });

@@ -31,20 +31,47 @@ describe('Athena query results are shared between consumers', () => {
           consumerProduct('a', { 'aws-role-name': 'consumer-a' }),
           consumerProduct('b', { 'aws-role-name': 'consumer-b' }),
         ],
-        agreements: [agreement('agr-a', 'sales', 'orders', { consumer: 'a', active: true }), agreement('agr-b', 'hr', 'salaries', { consumer: 'b', active: true })],
+        agreements: [
+          agreement('agr-a', 'sales', 'orders', { consumer: 'a', active: true }),
+          agreement('agr-b', 'hr', 'salaries', { consumer: 'b', active: true }),
+        ],
       },
       roles: ['consumer-a', 'consumer-b'],
       athenaQueryResultsLocation: RESULTS,
     });
     await world.sync();
-    const policiesOf = async (role: string) => (await world.iam.listInlinePolicies(role)).map((p) => ({ name: p.name, policy: JSON.parse(p.document) as unknown }));
+    const policiesOf = async (role: string) =>
+      (await world.iam.listInlinePolicies(role)).map((p) => ({
+        name: p.name,
+        policy: JSON.parse(p.document) as unknown,
+      }));
     const a = await policiesOf('consumer-a');
     // B ran a query on hr.salaries; Athena wrote its result here. A has no agreement on hr.salaries.
     const bResult = 'arn:aws:s3:::acme-athena-results/consumers/5f1c-query-of-b.csv';
-    expect(await evaluatePolicies(a, { action: 's3:GetObject', resource: bResult }, `arn:aws:iam::${ACCOUNT}:role/consumer-a`)).toBe('ImplicitlyDenied');
-    expect(await evaluatePolicies(a, { action: 's3:PutObject', resource: bResult }, `arn:aws:iam::${ACCOUNT}:role/consumer-a`)).toBe('ImplicitlyDenied');
     expect(
-      await evaluatePolicies(a, { action: 's3:ListBucket', resource: 'arn:aws:s3:::acme-athena-results', context: { 's3:prefix': 'consumers/' } }, `arn:aws:iam::${ACCOUNT}:role/consumer-a`),
+      await evaluatePolicies(
+        a,
+        { action: 's3:GetObject', resource: bResult },
+        `arn:aws:iam::${ACCOUNT}:role/consumer-a`,
+      ),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await evaluatePolicies(
+        a,
+        { action: 's3:PutObject', resource: bResult },
+        `arn:aws:iam::${ACCOUNT}:role/consumer-a`,
+      ),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await evaluatePolicies(
+        a,
+        {
+          action: 's3:ListBucket',
+          resource: 'arn:aws:s3:::acme-athena-results',
+          context: { 's3:prefix': 'consumers/' },
+        },
+        `arn:aws:iam::${ACCOUNT}:role/consumer-a`,
+      ),
     ).toBe('ImplicitlyDenied');
   });
 });

@@ -5,7 +5,16 @@
  * and the guardrails' account condition are all part of what is evaluated.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT, REGION, ROLE, agreement, consumerProduct, dpsProduct, startWorld, type World } from '../e2e/harness.js';
+import {
+  ACCOUNT,
+  REGION,
+  ROLE,
+  agreement,
+  consumerProduct,
+  dpsProduct,
+  startWorld,
+  type World,
+} from '../e2e/harness.js';
 import { OTHER_ACCOUNT, evaluatePolicies, type Decision, type Request } from './helpers.js';
 
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
@@ -15,11 +24,43 @@ const WORKGROUP = `arn:aws:athena:${REGION}:${ACCOUNT}:workgroup/primary`;
 const mesh = {
   dataProducts: [
     dpsProduct('orders', {
-      ports: [{ id: 'orders-s3', name: 'orders', custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders', 'aws-kms-key-arn': KEY } }],
+      ports: [
+        {
+          id: 'orders-s3',
+          name: 'orders',
+          custom: {
+            'output-port-type': 's3_bucket',
+            'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders',
+            'aws-kms-key-arn': KEY,
+          },
+        },
+      ],
     }),
-    dpsProduct('clicks', { ports: [{ id: 'clicks-s3', name: 'clicks', type: 's3', server: { type: 's3', location: 's3://acme-clickstream/curated/v1/' } }] }),
+    dpsProduct('clicks', {
+      ports: [
+        {
+          id: 'clicks-s3',
+          name: 'clicks',
+          type: 's3',
+          server: { type: 's3', location: 's3://acme-clickstream/curated/v1/' },
+        },
+      ],
+    }),
     dpsProduct('sales', {
-      ports: [{ id: 'sales-glue', name: 'sales', type: 'glue', server: { type: 'glue', account: ACCOUNT, database: 'sales', table: 'orders', location: 's3://acme-lake/sales/orders/' } }],
+      ports: [
+        {
+          id: 'sales-glue',
+          name: 'sales',
+          type: 'glue',
+          server: {
+            type: 'glue',
+            account: ACCOUNT,
+            database: 'sales',
+            table: 'orders',
+            location: 's3://acme-lake/sales/orders/',
+          },
+        },
+      ],
     }),
     consumerProduct(),
   ],
@@ -31,14 +72,24 @@ const mesh = {
 };
 
 async function policiesOf(world: World): Promise<{ name: string; policy: unknown }[]> {
-  const inline = (await world.iam.listInlinePolicies(ROLE)).map((p) => ({ name: p.name, policy: JSON.parse(p.document) as unknown }));
+  const inline = (await world.iam.listInlinePolicies(ROLE)).map((p) => ({
+    name: p.name,
+    policy: JSON.parse(p.document) as unknown,
+  }));
   const managed = await Promise.all(
-    (await world.iam.listAttachedPolicies(ROLE)).map(async (p) => ({ name: p.name, policy: JSON.parse(await world.iam.getManagedPolicyDocument(p.arn)) as unknown })),
+    (await world.iam.listAttachedPolicies(ROLE)).map(async (p) => ({
+      name: p.name,
+      policy: JSON.parse(await world.iam.getManagedPolicyDocument(p.arn)) as unknown,
+    })),
   );
   return [...inline, ...managed];
 }
 
-const s3 = (action: string, resource: string, extra: Partial<Request> = {}): Request => ({ action, resource: `arn:aws:s3:::${resource}`, ...extra });
+const s3 = (action: string, resource: string, extra: Partial<Request> = {}): Request => ({
+  action,
+  resource: `arn:aws:s3:::${resource}`,
+  ...extra,
+});
 const list = (bucket: string, prefix: string | undefined, extra: Partial<Request> = {}): Request => ({
   action: 's3:ListBucket',
   resource: `arn:aws:s3:::${bucket}`,
@@ -62,7 +113,13 @@ const ALLOWED: Record<string, Request[]> = {
     s3('s3:GetBucketLocation', 'acme-clickstream'),
   ],
   glue_table: [
-    ...['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'].map((action) => ({ action, resource: WORKGROUP })),
+    ...[
+      'athena:StartQueryExecution',
+      'athena:GetQueryExecution',
+      'athena:GetQueryResults',
+      'athena:StopQueryExecution',
+      'athena:GetWorkGroup',
+    ].map((action) => ({ action, resource: WORKGROUP })),
     { action: 'glue:GetTable', resource: `${GLUE}:table/sales/orders` },
     { action: 'glue:GetTable', resource: `${GLUE}:database/sales` },
     { action: 'glue:GetTable', resource: `${GLUE}:catalog` },
@@ -133,7 +190,11 @@ const DENIED: Request[] = [
   { action: 'glue:DeleteTable', resource: `${GLUE}:table/sales/orders` },
   { action: 'glue:UpdateTable', resource: `${GLUE}:table/sales/orders` },
   { action: 'glue:CreateTable', resource: `${GLUE}:database/sales` },
-  { action: 'glue:GetTable', resource: `arn:aws:glue:${REGION}:${OTHER_ACCOUNT}:table/sales/orders`, resourceAccount: OTHER_ACCOUNT },
+  {
+    action: 'glue:GetTable',
+    resource: `arn:aws:glue:${REGION}:${OTHER_ACCOUNT}:table/sales/orders`,
+    resourceAccount: OTHER_ACCOUNT,
+  },
   { action: 'glue:GetTable', resource: `arn:aws:glue:us-east-1:${ACCOUNT}:table/sales/orders` },
   // Athena: another workgroup, workgroup administration.
   { action: 'athena:StartQueryExecution', resource: `arn:aws:athena:${REGION}:${ACCOUNT}:workgroup/admins` },
@@ -143,7 +204,11 @@ const DENIED: Request[] = [
   // KMS: only through S3, only decrypt, only that key.
   { action: 'kms:Decrypt', resource: KEY },
   { action: 'kms:Decrypt', resource: KEY, context: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` } },
-  { action: 'kms:Decrypt', resource: `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-12ab-34cd-56ef-1234567890ab`, context: { 'kms:ViaService': `s3.${REGION}.amazonaws.com` } },
+  {
+    action: 'kms:Decrypt',
+    resource: `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-12ab-34cd-56ef-1234567890ab`,
+    context: { 'kms:ViaService': `s3.${REGION}.amazonaws.com` },
+  },
   { action: 'kms:Encrypt', resource: KEY, context: { 'kms:ViaService': `s3.${REGION}.amazonaws.com` } },
   { action: 'kms:CreateGrant', resource: KEY, context: { 'kms:ViaService': `s3.${REGION}.amazonaws.com` } },
   // Identity and everything else.
@@ -152,7 +217,10 @@ const DENIED: Request[] = [
   { action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/OrganizationAccountAccessRole` },
   { action: 'iam:CreateUser', resource: `arn:aws:iam::${ACCOUNT}:user/evil` },
   { action: 'sts:AssumeRole', resource: `arn:aws:iam::${ACCOUNT}:role/OrganizationAccountAccessRole` },
-  { action: 'secretsmanager:GetSecretValue', resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:dmm-api-key-AbCdEf` },
+  {
+    action: 'secretsmanager:GetSecretValue',
+    resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:dmm-api-key-AbCdEf`,
+  },
   { action: 'lakeformation:GetDataAccess', resource: '*' },
 ];
 
@@ -166,7 +234,8 @@ async function decide(world: World, requests: Request[]): Promise<Record<string,
   return out;
 }
 
-const all = (decisions: Record<string, Decision>, d: Decision) => Object.fromEntries(Object.keys(decisions).map((k) => [k, d]));
+const all = (decisions: Record<string, Decision>, d: Decision) =>
+  Object.fromEntries(Object.keys(decisions).map((k) => [k, d]));
 
 describe('the written policies, evaluated', () => {
   let world: World;
@@ -191,7 +260,8 @@ describe('the written policies, evaluated', () => {
 
   it('a role without agreements is allowed nothing (the simulator is not permissive)', async () => {
     const decisions: Record<string, Decision> = {};
-    for (const r of Object.values(ALLOWED).flat()) decisions[`${r.action} ${r.resource}`] = await evaluatePolicies([], r);
+    for (const r of Object.values(ALLOWED).flat())
+      decisions[`${r.action} ${r.resource}`] = await evaluatePolicies([], r);
     expect(decisions).toEqual(all(decisions, 'ImplicitlyDenied'));
   });
 });

@@ -16,7 +16,10 @@ import { ACCOUNT, agreement, consumerProduct, dpsProduct, s3BucketPort, startWor
 describe('guardrail diagnostics name their setting', () => {
   it('ownership proof', async () => {
     const world = await startWorld({
-      mesh: { dataProducts: [dpsProduct('prov', { ports: [s3BucketPort('p', 'team-b-private')] }), consumerProduct()], agreements: [agreement('agr-1', 'prov', 'p', { active: true })] },
+      mesh: {
+        dataProducts: [dpsProduct('prov', { ports: [s3BucketPort('p', 'team-b-private')] }), consumerProduct()],
+        agreements: [agreement('agr-1', 'prov', 'p', { active: true })],
+      },
     });
     world.ctx.guardrails = { ...defaultGuardrails(ACCOUNT), ownershipTagKey: 'dmm:data-product' };
     world.ctx.resourceTags = new FileResourceTags({ buckets: { 'team-b-private': { 'dmm:data-product': 'team-b' } } });

@@ -46,7 +46,9 @@ export async function everyGrant(iam: FileIamAccount): Promise<Map<string, Map<s
 /** Every policy document on a role (inline and attached), as text: nothing may hide elsewhere. */
 export async function allPolicyText(iam: FileIamAccount, roleName: string): Promise<string[]> {
   const inline = (await iam.listInlinePolicies(roleName)).map((p) => p.document);
-  const attached = await Promise.all((await iam.listAttachedPolicies(roleName)).map((p) => iam.getManagedPolicyDocument(p.arn)));
+  const attached = await Promise.all(
+    (await iam.listAttachedPolicies(roleName)).map((p) => iam.getManagedPolicyDocument(p.arn)),
+  );
   return [...inline, ...attached];
 }
 
@@ -67,15 +69,31 @@ export interface Request {
 /** The default key policy: the account (and so its identity policies) may use the key. */
 export const DEFAULT_KEY_POLICY = {
   Version: '2012-10-17',
-  Statement: [{ Sid: 'EnableIAMUserPermissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+  Statement: [
+    {
+      Sid: 'EnableIAMUserPermissions',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: 'kms:*',
+      Resource: '*',
+    },
+  ],
 };
 
 /**
  * How IAM decides `request` for a principal holding exactly `statements` as its identity policy.
  * S3 requests get `s3:ResourceAccount` filled in from the owning account, as S3 does.
  */
-export async function evaluate(statements: PolicyStatement[], request: Request, principal = `arn:aws:iam::${ACCOUNT}:role/analytics-consumer`): Promise<Decision> {
-  return evaluatePolicies([{ name: 'grants', policy: { Version: '2012-10-17', Statement: statements } }], request, principal);
+export async function evaluate(
+  statements: PolicyStatement[],
+  request: Request,
+  principal = `arn:aws:iam::${ACCOUNT}:role/analytics-consumer`,
+): Promise<Decision> {
+  return evaluatePolicies(
+    [{ name: 'grants', policy: { Version: '2012-10-17', Statement: statements } }],
+    request,
+    principal,
+  );
 }
 
 /** The same over whole policy documents, e.g. every policy a role carries. */
@@ -86,17 +104,28 @@ export async function evaluatePolicies(
 ): Promise<Decision> {
   const resourceAccount = request.resourceAccount ?? ACCOUNT;
   const context: Record<string, string | string[]> = { ...(request.context ?? {}) };
-  if (request.action.startsWith('s3:') && !('s3:ResourceAccount' in context)) context['s3:ResourceAccount'] = resourceAccount;
+  if (request.action.startsWith('s3:') && !('s3:ResourceAccount' in context))
+    context['s3:ResourceAccount'] = resourceAccount;
   const result = await runSimulation(
     {
-      request: { principal, action: request.action, resource: { resource: request.resource, accountId: resourceAccount }, contextVariables: context },
+      request: {
+        principal,
+        action: request.action,
+        resource: { resource: request.resource, accountId: resourceAccount },
+        contextVariables: context,
+      },
       identityPolicies: policies as { name: string; policy: Record<string, unknown> }[],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
-      ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy } : request.action.startsWith('kms:') ? { resourcePolicy: DEFAULT_KEY_POLICY } : {}),
+      ...(request.resourcePolicy
+        ? { resourcePolicy: request.resourcePolicy }
+        : request.action.startsWith('kms:')
+          ? { resourcePolicy: DEFAULT_KEY_POLICY }
+          : {}),
     },
     {},
   );
-  if (result.resultType === 'error') throw new Error(`simulation error for ${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`);
+  if (result.resultType === 'error')
+    throw new Error(`simulation error for ${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`);
   return result.overallResult as Decision;
 }

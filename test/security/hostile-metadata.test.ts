@@ -71,9 +71,19 @@ interface Row {
   expect: Refused | Granted;
 }
 
-const s3Port = (custom: Record<string, string>): Doc => ({ id: 'hostile', name: 'hostile', custom: { 'output-port-type': 's3_bucket', ...custom } });
+const s3Port = (custom: Record<string, string>): Doc => ({
+  id: 'hostile',
+  name: 'hostile',
+  custom: { 'output-port-type': 's3_bucket', ...custom },
+});
 const bucketArnPort = (arn: string): Doc => s3Port({ 'aws-s3-bucket-arn': arn });
-const serverPort = (location: string, extra: Doc = {}): Doc => ({ id: 'hostile', name: 'hostile', type: 's3', server: { type: 's3', location }, ...extra });
+const serverPort = (location: string, extra: Doc = {}): Doc => ({
+  id: 'hostile',
+  name: 'hostile',
+  type: 's3',
+  server: { type: 's3', location },
+  ...extra,
+});
 const gluePort = (custom: Record<string, string>): Doc => ({
   id: 'hostile',
   name: 'hostile',
@@ -91,16 +101,42 @@ function glueGrant(account: string, accounts: string | string[]): PolicyStatemen
   return [
     {
       Effect: 'Allow',
-      Action: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+      Action: [
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:StopQueryExecution',
+        'athena:GetWorkGroup',
+      ],
       Resource: `arn:aws:athena:${REGION}:${ACCOUNT}:workgroup/primary`,
     },
     {
       Effect: 'Allow',
-      Action: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
-      Resource: [`arn:aws:glue:${REGION}:${account}:catalog`, `arn:aws:glue:${REGION}:${account}:database/sales`, `arn:aws:glue:${REGION}:${account}:table/sales/orders`],
+      Action: [
+        'glue:GetDatabase',
+        'glue:GetTable',
+        'glue:GetPartition',
+        'glue:GetPartitions',
+        'glue:BatchGetPartition',
+      ],
+      Resource: [
+        `arn:aws:glue:${REGION}:${account}:catalog`,
+        `arn:aws:glue:${REGION}:${account}:database/sales`,
+        `arn:aws:glue:${REGION}:${account}:table/sales/orders`,
+      ],
     },
-    { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::acme-lake', Condition: { StringLike: { 's3:prefix': ['sales/orders/', 'sales/orders/*'] }, ...cond } },
-    { Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:GetObject'], Resource: ['arn:aws:s3:::acme-lake', 'arn:aws:s3:::acme-lake/sales/orders/*'], Condition: cond },
+    {
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: 'arn:aws:s3:::acme-lake',
+      Condition: { StringLike: { 's3:prefix': ['sales/orders/', 'sales/orders/*'] }, ...cond },
+    },
+    {
+      Effect: 'Allow',
+      Action: ['s3:GetBucketLocation', 's3:GetObject'],
+      Resource: ['arn:aws:s3:::acme-lake', 'arn:aws:s3:::acme-lake/sales/orders/*'],
+      Condition: cond,
+    },
   ];
 }
 
@@ -109,28 +145,84 @@ const notAscii = /must contain only printable ASCII characters without spaces/;
 
 const ROWS: Row[] = [
   // ---- Wildcards and policy variables ------------------------------------------------------------
-  { name: 'wildcard bucket ARN arn:aws:s3:::*', port: bucketArnPort('arn:aws:s3:::*'), expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', wildcard] } },
-  { name: 'partial wildcard arn:aws:s3:::acme-*', port: bucketArnPort('arn:aws:s3:::acme-*'), expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', wildcard, 'acme-*'] } },
-  { name: 'single-character wildcard acme-?rders', port: bucketArnPort('arn:aws:s3:::acme-?rders'), expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', wildcard] } },
-  { name: 'policy variable ${aws:username} as bucket', port: bucketArnPort('arn:aws:s3:::${aws:username}'), expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', wildcard] } },
-  { name: 'policy variable in a server.location prefix', port: serverPort('s3://acme-orders/${aws:userid}/'), expect: { kind: 'refused', diagnostic: ['server.location', wildcard] } },
-  { name: 'wildcard in a server.location prefix', port: serverPort('s3://acme-orders/*/'), expect: { kind: 'refused', diagnostic: ['server.location', wildcard] } },
-  { name: 'wildcard Glue table', port: gluePort({ 'aws-glue-table-arn': `${GLUE}:table/sales/*` }), expect: { kind: 'refused', diagnostic: ['custom.aws-glue-table-arn', wildcard] } },
-  { name: 'wildcard Glue database', port: gluePort({ 'aws-glue-table-arn': `${GLUE}:table/*/orders` }), expect: { kind: 'refused', diagnostic: ['custom.aws-glue-table-arn', wildcard] } },
-  { name: 'wildcard Glue database ARN beside a concrete table', port: gluePort({ 'aws-glue-database-arn': `${GLUE}:database/*` }), expect: { kind: 'refused', diagnostic: ['custom.aws-glue-database-arn', wildcard] } },
+  {
+    name: 'wildcard bucket ARN arn:aws:s3:::*',
+    port: bucketArnPort('arn:aws:s3:::*'),
+    expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', wildcard] },
+  },
+  {
+    name: 'partial wildcard arn:aws:s3:::acme-*',
+    port: bucketArnPort('arn:aws:s3:::acme-*'),
+    expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', wildcard, 'acme-*'] },
+  },
+  {
+    name: 'single-character wildcard acme-?rders',
+    port: bucketArnPort('arn:aws:s3:::acme-?rders'),
+    expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', wildcard] },
+  },
+  {
+    name: 'policy variable ${aws:username} as bucket',
+    port: bucketArnPort('arn:aws:s3:::${aws:username}'),
+    expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', wildcard] },
+  },
+  {
+    name: 'policy variable in a server.location prefix',
+    port: serverPort('s3://acme-orders/${aws:userid}/'),
+    expect: { kind: 'refused', diagnostic: ['server.location', wildcard] },
+  },
+  {
+    name: 'wildcard in a server.location prefix',
+    port: serverPort('s3://acme-orders/*/'),
+    expect: { kind: 'refused', diagnostic: ['server.location', wildcard] },
+  },
+  {
+    name: 'wildcard Glue table',
+    port: gluePort({ 'aws-glue-table-arn': `${GLUE}:table/sales/*` }),
+    expect: { kind: 'refused', diagnostic: ['custom.aws-glue-table-arn', wildcard] },
+  },
+  {
+    name: 'wildcard Glue database',
+    port: gluePort({ 'aws-glue-table-arn': `${GLUE}:table/*/orders` }),
+    expect: { kind: 'refused', diagnostic: ['custom.aws-glue-table-arn', wildcard] },
+  },
+  {
+    name: 'wildcard Glue database ARN beside a concrete table',
+    port: gluePort({ 'aws-glue-database-arn': `${GLUE}:database/*` }),
+    expect: { kind: 'refused', diagnostic: ['custom.aws-glue-database-arn', wildcard] },
+  },
   {
     name: 'wildcard Glue table in the server block',
-    port: { id: 'hostile', name: 'hostile', type: 'glue', server: { type: 'glue', database: 'sales', table: 'ord*', location: 's3://acme-lake/sales/orders/' } },
+    port: {
+      id: 'hostile',
+      name: 'hostile',
+      type: 'glue',
+      server: { type: 'glue', database: 'sales', table: 'ord*', location: 's3://acme-lake/sales/orders/' },
+    },
     expect: { kind: 'refused', diagnostic: ['server.table', wildcard] },
   },
-  { name: 'wildcard account in a Glue ARN', port: gluePort({ 'aws-glue-table-arn': `arn:aws:glue:${REGION}:*:table/sales/orders` }), expect: { kind: 'refused', diagnostic: ['custom.aws-glue-table-arn', wildcard] } },
-  { name: 'wildcard Athena workgroup', port: gluePort({ 'aws-athena-workgroup-arn': `arn:aws:athena:${REGION}:${ACCOUNT}:workgroup/*` }), expect: { kind: 'refused', diagnostic: ['custom.aws-athena-workgroup-arn', wildcard] } },
+  {
+    name: 'wildcard account in a Glue ARN',
+    port: gluePort({ 'aws-glue-table-arn': `arn:aws:glue:${REGION}:*:table/sales/orders` }),
+    expect: { kind: 'refused', diagnostic: ['custom.aws-glue-table-arn', wildcard] },
+  },
+  {
+    name: 'wildcard Athena workgroup',
+    port: gluePort({ 'aws-athena-workgroup-arn': `arn:aws:athena:${REGION}:${ACCOUNT}:workgroup/*` }),
+    expect: { kind: 'refused', diagnostic: ['custom.aws-athena-workgroup-arn', wildcard] },
+  },
 
   // ---- Other accounts -------------------------------------------------------------------------
   {
     name: "another account's Glue table: refused by default (allowedResourceAccounts)",
     port: gluePort({ 'aws-glue-table-arn': `arn:aws:glue:${REGION}:${OTHER_ACCOUNT}:table/sales/orders` }),
-    expect: { kind: 'refused', diagnostic: [`account ${OTHER_ACCOUNT}`, 'guardrails.allowedResourceAccounts', `arn:aws:glue:${REGION}:${OTHER_ACCOUNT}:`] },
+    expect: {
+      kind: 'refused',
+      diagnostic: [
+        `account ${OTHER_ACCOUNT}`,
+        'guardrails.allowedResourceAccounts',
+        `arn:aws:glue:${REGION}:${OTHER_ACCOUNT}:`,
+      ],
+    },
   },
   {
     name: "another account's Glue table: granted when allowedResourceAccounts includes it",
@@ -140,7 +232,18 @@ const ROWS: Row[] = [
   },
   {
     name: "another account's Glue table in the server block (server.account): refused by default",
-    port: { id: 'hostile', name: 'hostile', type: 'glue', server: { type: 'glue', account: '9999-9999-9999', database: 'sales', table: 'orders', location: 's3://acme-lake/sales/orders/' } },
+    port: {
+      id: 'hostile',
+      name: 'hostile',
+      type: 'glue',
+      server: {
+        type: 'glue',
+        account: '9999-9999-9999',
+        database: 'sales',
+        table: 'orders',
+        location: 's3://acme-lake/sales/orders/',
+      },
+    },
     expect: { kind: 'refused', diagnostic: [`account ${OTHER_ACCOUNT}`, 'guardrails.allowedResourceAccounts'] },
   },
   {
@@ -150,7 +253,14 @@ const ROWS: Row[] = [
   {
     name: "another account's Athena workgroup",
     port: gluePort({ 'aws-athena-workgroup-arn': `arn:aws:athena:${REGION}:${OTHER_ACCOUNT}:workgroup/primary` }),
-    expect: { kind: 'refused', diagnostic: ['custom.aws-athena-workgroup-arn', `is in account ${OTHER_ACCOUNT}`, 'cannot be used across accounts'] },
+    expect: {
+      kind: 'refused',
+      diagnostic: [
+        'custom.aws-athena-workgroup-arn',
+        `is in account ${OTHER_ACCOUNT}`,
+        'cannot be used across accounts',
+      ],
+    },
   },
   {
     name: "another account's bucket: granted only on condition s3:ResourceAccount = managed account, so it opens nothing",
@@ -159,7 +269,11 @@ const ROWS: Row[] = [
       kind: 'granted',
       statements: [bucketGrant('someone-elses-bucket')],
       denied: [
-        { action: 's3:GetObject', resource: 'arn:aws:s3:::someone-elses-bucket/data.csv', resourceAccount: OTHER_ACCOUNT },
+        {
+          action: 's3:GetObject',
+          resource: 'arn:aws:s3:::someone-elses-bucket/data.csv',
+          resourceAccount: OTHER_ACCOUNT,
+        },
         { action: 's3:ListBucket', resource: 'arn:aws:s3:::someone-elses-bucket', resourceAccount: OTHER_ACCOUNT },
       ],
     },
@@ -171,19 +285,34 @@ const ROWS: Row[] = [
     port: bucketArnPort('arn:aws:s3:::team-b-private'),
     guardrails: { ownershipTagKey: TAG },
     resourceTags: { buckets: { 'acme-orders': { [TAG]: 'prov' }, 'team-b-private': { [TAG]: 'team-b-product' } } },
-    expect: { kind: 'refused', diagnostic: ['ownership proof failed', 'S3 bucket team-b-private', 'team-b-product', 'does not name the provider data product prov'] },
+    expect: {
+      kind: 'refused',
+      diagnostic: [
+        'ownership proof failed',
+        'S3 bucket team-b-private',
+        'team-b-product',
+        'does not name the provider data product prov',
+      ],
+    },
   },
   {
     name: 'provider names an untagged bucket, ownership proof on: refused',
     port: bucketArnPort('arn:aws:s3:::untagged-bucket'),
     guardrails: { ownershipTagKey: TAG },
     resourceTags: { buckets: { 'acme-orders': { [TAG]: 'prov' }, 'untagged-bucket': {} } },
-    expect: { kind: 'refused', diagnostic: ['ownership proof failed', 'S3 bucket untagged-bucket has no tag dmm:data-product'] },
+    expect: {
+      kind: 'refused',
+      diagnostic: ['ownership proof failed', 'S3 bucket untagged-bucket has no tag dmm:data-product'],
+    },
   },
   {
     name: 'provider names a bucket it does not own, ownership proof off (default): granted, limited to the managed account (documented)',
     port: bucketArnPort('arn:aws:s3:::team-b-private'),
-    expect: { kind: 'granted', statements: [bucketGrant('team-b-private')], denied: [{ action: 's3:GetObject', resource: 'arn:aws:s3:::team-b-private/x', resourceAccount: OTHER_ACCOUNT }] },
+    expect: {
+      kind: 'granted',
+      statements: [bucketGrant('team-b-private')],
+      denied: [{ action: 's3:GetObject', resource: 'arn:aws:s3:::team-b-private/x', resourceAccount: OTHER_ACCOUNT }],
+    },
   },
   {
     name: "glue_table whose S3 location is the root of another team's bucket, ownership proof on: refused",
@@ -193,7 +322,14 @@ const ROWS: Row[] = [
       buckets: { 'acme-orders': { [TAG]: 'prov' }, 'team-b-lake': { [TAG]: 'team-b-product' } },
       glueTables: { [`${ACCOUNT}/${REGION}/sales/orders`]: { [TAG]: 'prov' } },
     },
-    expect: { kind: 'refused', diagnostic: ['ownership proof failed', 'S3 bucket team-b-lake has tag dmm:data-product', 'does not name the provider data product prov'] },
+    expect: {
+      kind: 'refused',
+      diagnostic: [
+        'ownership proof failed',
+        'S3 bucket team-b-lake has tag dmm:data-product',
+        'does not name the provider data product prov',
+      ],
+    },
   },
   {
     name: "glue_table whose S3 location is the root of another team's bucket, ownership proof off: the whole bucket (documented)",
@@ -203,21 +339,38 @@ const ROWS: Row[] = [
       statements: [
         glueGrant(ACCOUNT, ACCOUNT)[0]!,
         glueGrant(ACCOUNT, ACCOUNT)[1]!,
-        { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::team-b-lake', Condition: { StringEquals: { 's3:ResourceAccount': ACCOUNT } } },
-        { Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:GetObject'], Resource: ['arn:aws:s3:::team-b-lake', 'arn:aws:s3:::team-b-lake/*'], Condition: { StringEquals: { 's3:ResourceAccount': ACCOUNT } } },
+        {
+          Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Resource: 'arn:aws:s3:::team-b-lake',
+          Condition: { StringEquals: { 's3:ResourceAccount': ACCOUNT } },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['s3:GetBucketLocation', 's3:GetObject'],
+          Resource: ['arn:aws:s3:::team-b-lake', 'arn:aws:s3:::team-b-lake/*'],
+          Condition: { StringEquals: { 's3:ResourceAccount': ACCOUNT } },
+        },
       ],
       denied: [{ action: 's3:GetObject', resource: 'arn:aws:s3:::team-b-lake/x', resourceAccount: OTHER_ACCOUNT }],
     },
   },
   {
-    name: "Glue table of another product, ownership proof on: refused",
+    name: 'Glue table of another product, ownership proof on: refused',
     port: gluePort({}),
     guardrails: { ownershipTagKey: TAG },
     resourceTags: {
       buckets: { 'acme-orders': { [TAG]: 'prov' }, 'acme-lake': { [TAG]: 'prov' } },
       glueTables: { [`${ACCOUNT}/${REGION}/sales/orders`]: { [TAG]: 'sales-product' } },
     },
-    expect: { kind: 'refused', diagnostic: ['ownership proof failed', 'Glue table sales.orders (account 123456789012, eu-central-1) has tag dmm:data-product', 'does not name the provider data product prov'] },
+    expect: {
+      kind: 'refused',
+      diagnostic: [
+        'ownership proof failed',
+        'Glue table sales.orders (account 123456789012, eu-central-1) has tag dmm:data-product',
+        'does not name the provider data product prov',
+      ],
+    },
   },
 
   // ---- Roles the tool must never write to ---------------------------------------------------------
@@ -229,7 +382,9 @@ const ROWS: Row[] = [
   },
   {
     name: 'admin role as consumer: AWSReservedSSO_Admin_abc (by ARN)',
-    consumer: { 'aws-role-arn': `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_abc` },
+    consumer: {
+      'aws-role-arn': `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_abc`,
+    },
     roles: [{ name: 'AWSReservedSSO_Admin_abc', path: '/aws-reserved/sso.amazonaws.com/' }],
     expect: { kind: 'refused', diagnostic: ['AWSReservedSSO_Admin_abc', 'guardrails.protectedRoles'] },
   },
@@ -249,7 +404,14 @@ const ROWS: Row[] = [
   {
     name: 'a role in a foreign account (aws-role-arn)',
     consumer: { 'aws-role-arn': `arn:aws:iam::${OTHER_ACCOUNT}:role/${ROLE}` },
-    expect: { kind: 'refused', diagnostic: ['custom.aws-role-arn', `is a role in account ${OTHER_ACCOUNT}`, `manages roles in account ${ACCOUNT}`] },
+    expect: {
+      kind: 'refused',
+      diagnostic: [
+        'custom.aws-role-arn',
+        `is a role in account ${OTHER_ACCOUNT}`,
+        `manages roles in account ${ACCOUNT}`,
+      ],
+    },
   },
   {
     name: 'a role outside the managed path',
@@ -257,7 +419,10 @@ const ROWS: Row[] = [
     rolePath: '/data-consumers/',
     roles: [{ name: 'stray-role', path: '/' }],
     guardrails: { managedRolePath: '/data-consumers/' },
-    expect: { kind: 'refused', diagnostic: ['stray-role', 'outside the managed path /data-consumers/', 'guardrails.managedRolePath'] },
+    expect: {
+      kind: 'refused',
+      diagnostic: ['stray-role', 'outside the managed path /data-consumers/', 'guardrails.managedRolePath'],
+    },
   },
   {
     name: 'a role outside the managed path whose ARN claims the managed path',
@@ -273,7 +438,10 @@ const ROWS: Row[] = [
     roleTags: { 'dmm-managed': 'true' },
     roles: [{ name: 'untagged-role' }],
     guardrails: { requiredRoleTag: { key: 'dmm-managed', value: 'true' } },
-    expect: { kind: 'refused', diagnostic: ['untagged-role', 'lacks the tag dmm-managed', 'guardrails.requiredRoleTag'] },
+    expect: {
+      kind: 'refused',
+      diagnostic: ['untagged-role', 'lacks the tag dmm-managed', 'guardrails.requiredRoleTag'],
+    },
   },
   {
     name: 'a role with the required tag but the wrong value',
@@ -339,7 +507,11 @@ const ROWS: Row[] = [
   },
   {
     name: 'bucket ARN with a .. segment',
-    port: { id: 'hostile', name: 'hostile', custom: { 'output-port-type': 's3_prefix', 'aws-s3-folder-arn': 'arn:aws:s3:::acme-orders/public/../private' } },
+    port: {
+      id: 'hostile',
+      name: 'hostile',
+      custom: { 'output-port-type': 's3_prefix', 'aws-s3-folder-arn': 'arn:aws:s3:::acme-orders/public/../private' },
+    },
     expect: { kind: 'refused', diagnostic: ['custom.aws-s3-folder-arn', '".." path segment'] },
   },
   {
@@ -354,16 +526,32 @@ const ROWS: Row[] = [
   },
 
   // ---- Unicode look-alikes -------------------------------------------------------------------------
-  { name: 'Cyrillic а in a bucket name', port: bucketArnPort('arn:aws:s3:::\u0430cme-orders'), expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', notAscii] } },
-  { name: 'Cyrillic а in server.location', port: serverPort('s3://\u0430cme-orders/'), expect: { kind: 'refused', diagnostic: ['server.location', notAscii] } },
-  { name: 'fullwidth asterisk in a bucket name', port: bucketArnPort('arn:aws:s3:::acme-\uff0a'), expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', notAscii] } },
+  {
+    name: 'Cyrillic а in a bucket name',
+    port: bucketArnPort('arn:aws:s3:::\u0430cme-orders'),
+    expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', notAscii] },
+  },
+  {
+    name: 'Cyrillic а in server.location',
+    port: serverPort('s3://\u0430cme-orders/'),
+    expect: { kind: 'refused', diagnostic: ['server.location', notAscii] },
+  },
+  {
+    name: 'fullwidth asterisk in a bucket name',
+    port: bucketArnPort('arn:aws:s3:::acme-\uff0a'),
+    expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', notAscii] },
+  },
   {
     name: 'fullwidth letters in the role name (ＯrganizationAccountAccessRole)',
     consumer: { 'aws-role-name': '\uff2frganizationAccountAccessRole' },
     roles: [{ name: 'OrganizationAccountAccessRole' }],
     expect: { kind: 'refused', diagnostic: ['custom.aws-role-name', notAscii] },
   },
-  { name: 'zero-width space in a Glue table name', port: gluePort({ 'aws-glue-table-arn': `${GLUE}:table/sales/ord\u200bers` }), expect: { kind: 'refused', diagnostic: ['custom.aws-glue-table-arn', notAscii] } },
+  {
+    name: 'zero-width space in a Glue table name',
+    port: gluePort({ 'aws-glue-table-arn': `${GLUE}:table/sales/ord\u200bers` }),
+    expect: { kind: 'refused', diagnostic: ['custom.aws-glue-table-arn', notAscii] },
+  },
 
   // ---- Enormous values -------------------------------------------------------------------------------
   {
@@ -373,39 +561,83 @@ const ROWS: Row[] = [
   },
   {
     name: '10,000 aws-…-arn custom fields naming different buckets',
-    port: s3Port(Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`aws-extra-${String(i).padStart(5, '0')}-arn`, `arn:aws:s3:::bucket-${i}`]))),
-    expect: { kind: 'refused', diagnostic: ['name two different resources of the same kind', 'a s3_bucket port has one'] },
+    port: s3Port(
+      Object.fromEntries(
+        Array.from({ length: 10_000 }, (_, i) => [
+          `aws-extra-${String(i).padStart(5, '0')}-arn`,
+          `arn:aws:s3:::bucket-${i}`,
+        ]),
+      ),
+    ),
+    expect: {
+      kind: 'refused',
+      diagnostic: ['name two different resources of the same kind', 'a s3_bucket port has one'],
+    },
   },
   {
     name: '10,000 unrelated custom fields beside a valid bucket: exactly the bucket',
-    port: s3Port({ ...Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`note-${i}`, `x`.repeat(20)])), 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' }),
-    consumer: { 'aws-role-name': ROLE, ...Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`c-${i}`, 'y'])) },
+    port: s3Port({
+      ...Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`note-${i}`, `x`.repeat(20)])),
+      'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders',
+    }),
+    consumer: {
+      'aws-role-name': ROLE,
+      ...Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`c-${i}`, 'y'])),
+    },
     expect: { kind: 'granted', statements: [bucketGrant('acme-orders')] },
   },
 
   // ---- Missing and duplicated fields ------------------------------------------------------------------
-  { name: 'no bucket at all on an s3_bucket port', port: s3Port({}), expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', 'is missing'] } },
+  {
+    name: 'no bucket at all on an s3_bucket port',
+    port: s3Port({}),
+    expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', 'is missing'] },
+  },
   {
     name: 'AWS fields but no port type at all',
     port: { id: 'hostile', name: 'hostile', custom: { 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' } },
     expect: { kind: 'refused', diagnostic: ['custom.output-port-type', 'is missing'] },
   },
-  { name: 'unsupported port type', port: { id: 'hostile', name: 'hostile', custom: { 'output-port-type': 'iam_admin' } }, expect: { kind: 'refused', diagnostic: ['custom.output-port-type', 'not a supported output port type'] } },
-  { name: 'no role on the consumer', consumer: {}, expect: { kind: 'refused', diagnostic: ['custom.aws-role-name is not set'] } },
+  {
+    name: 'unsupported port type',
+    port: { id: 'hostile', name: 'hostile', custom: { 'output-port-type': 'iam_admin' } },
+    expect: { kind: 'refused', diagnostic: ['custom.output-port-type', 'not a supported output port type'] },
+  },
+  {
+    name: 'no role on the consumer',
+    consumer: {},
+    expect: { kind: 'refused', diagnostic: ['custom.aws-role-name is not set'] },
+  },
   {
     name: 'two different aws-…-arn fields of the same kind',
-    port: s3Port({ 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders', 'aws-s3-other-arn': 'arn:aws:s3:::team-b-private' }),
-    expect: { kind: 'refused', diagnostic: ['custom.aws-s3-other-arn', 'custom.aws-s3-bucket-arn', 'name two different resources of the same kind'] },
+    port: s3Port({
+      'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders',
+      'aws-s3-other-arn': 'arn:aws:s3:::team-b-private',
+    }),
+    expect: {
+      kind: 'refused',
+      diagnostic: [
+        'custom.aws-s3-other-arn',
+        'custom.aws-s3-bucket-arn',
+        'name two different resources of the same kind',
+      ],
+    },
   },
   {
     name: 'two different Glue tables',
     port: gluePort({ 'aws-glue-second-table-arn': `${GLUE}:table/hr/salaries` }),
-    expect: { kind: 'refused', diagnostic: ['custom.aws-glue-table-arn', 'name two different resources of the same kind'] },
+    expect: {
+      kind: 'refused',
+      diagnostic: ['custom.aws-glue-table-arn', 'name two different resources of the same kind'],
+    },
   },
   {
     name: 'ARN field and server.location disagree',
     port: { ...bucketArnPort('arn:aws:s3:::acme-orders'), server: { type: 's3', location: 's3://team-b-private/' } },
-    expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', 'server.location', 'name different S3 locations'] },
+    expect: {
+      kind: 'refused',
+      diagnostic: ['custom.aws-s3-bucket-arn', 'server.location', 'name different S3 locations'],
+    },
   },
   {
     name: 'aws-role-name and aws-role-arn name different roles',
@@ -420,7 +652,12 @@ const ROWS: Row[] = [
   },
   {
     name: 'a non-string server.location',
-    port: { id: 'hostile', name: 'hostile', type: 's3', server: { type: 's3', location: { $ref: 's3://team-b-private/' } } },
+    port: {
+      id: 'hostile',
+      name: 'hostile',
+      type: 's3',
+      server: { type: 's3', location: { $ref: 's3://team-b-private/' } },
+    },
     expect: { kind: 'refused', diagnostic: ['server.location', 'must be a string'] },
   },
 
@@ -428,11 +665,23 @@ const ROWS: Row[] = [
   {
     name: 's3_bucket type pointing at a folder',
     port: bucketArnPort('arn:aws:s3:::acme-orders/public'),
-    expect: { kind: 'refused', diagnostic: ['custom.aws-s3-bucket-arn', 'names the folder s3://acme-orders/public/', 's3_bucket grants the whole bucket'] },
+    expect: {
+      kind: 'refused',
+      diagnostic: [
+        'custom.aws-s3-bucket-arn',
+        'names the folder s3://acme-orders/public/',
+        's3_bucket grants the whole bucket',
+      ],
+    },
   },
   {
     name: 's3_prefix type pointing at a whole bucket',
-    port: { id: 'hostile', name: 'hostile', custom: { 'output-port-type': 's3_prefix' }, server: { type: 's3', location: 's3://acme-orders/' } },
+    port: {
+      id: 'hostile',
+      name: 'hostile',
+      custom: { 'output-port-type': 's3_prefix' },
+      server: { type: 's3', location: 's3://acme-orders/' },
+    },
     expect: { kind: 'refused', diagnostic: ['server.location', 'names the whole bucket', 's3_prefix needs a prefix'] },
   },
   {
@@ -446,7 +695,10 @@ const ROWS: Row[] = [
     name: 'more statements than guardrails.maxStatementsPerAgreement',
     port: gluePort({}),
     guardrails: { maxStatementsPerAgreement: 3 },
-    expect: { kind: 'refused', diagnostic: ['the grant needs 4 statements', 'guardrails.maxStatementsPerAgreement (3)'] },
+    expect: {
+      kind: 'refused',
+      diagnostic: ['the grant needs 4 statements', 'guardrails.maxStatementsPerAgreement (3)'],
+    },
   },
   {
     name: 'more resources than guardrails.maxResourcesPerAgreement',
@@ -458,7 +710,10 @@ const ROWS: Row[] = [
     name: 'more characters than guardrails.maxCharactersPerAgreement',
     port: gluePort({}),
     guardrails: { maxCharactersPerAgreement: 400 },
-    expect: { kind: 'refused', diagnostic: [/the grant's statements take \d+ characters/, 'guardrails.maxCharactersPerAgreement (400)'] },
+    expect: {
+      kind: 'refused',
+      diagnostic: [/the grant's statements take \d+ characters/, 'guardrails.maxCharactersPerAgreement (400)'],
+    },
   },
 ];
 
@@ -476,12 +731,25 @@ async function runRow(row: Row): Promise<World> {
   const world = await startWorld({
     mesh: {
       dataProducts: [
-        dpsProduct('prov', { ports: [row.port ?? bucketArnPort('arn:aws:s3:::acme-orders-2'), { id: 'legit', name: 'legit', custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' } }] }),
+        dpsProduct('prov', {
+          ports: [
+            row.port ?? bucketArnPort('arn:aws:s3:::acme-orders-2'),
+            {
+              id: 'legit',
+              name: 'legit',
+              custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' },
+            },
+          ],
+        }),
         dpsProduct('hostile-consumer', { custom: row.consumer ?? { 'aws-role-name': ROLE } }),
         dpsProduct('consumer', { custom: { 'aws-role-name': ROLE } }),
       ],
       agreements: [
-        agreement(HOSTILE, 'prov', 'hostile', { consumer: 'hostile-consumer', active: true, custom: row.agreementCustom ?? {} }),
+        agreement(HOSTILE, 'prov', 'hostile', {
+          consumer: 'hostile-consumer',
+          active: true,
+          custom: row.agreementCustom ?? {},
+        }),
         agreement(OK, 'prov', 'legit', { active: true }),
       ],
     },
@@ -489,7 +757,8 @@ async function runRow(row: Row): Promise<World> {
     ...(row.athenaQueryResultsLocation ? { athenaQueryResultsLocation: row.athenaQueryResultsLocation } : {}),
   });
   await world.iam.createRole(ROLE, { path: row.rolePath ?? '/', ...(row.roleTags ? { tags: row.roleTags } : {}) });
-  for (const role of row.roles ?? []) await world.iam.createRole(role.name, { path: role.path ?? '/', ...(role.tags ? { tags: role.tags } : {}) });
+  for (const role of row.roles ?? [])
+    await world.iam.createRole(role.name, { path: role.path ?? '/', ...(role.tags ? { tags: role.tags } : {}) });
   if (row.guardrails) world.ctx.guardrails = { ...defaultGuardrails(ACCOUNT), ...row.guardrails };
   if (row.resourceTags) world.ctx.resourceTags = new FileResourceTags(row.resourceTags);
   await world.sync();
@@ -502,54 +771,68 @@ function accountsOf(row: Row): string | string[] {
 }
 
 async function checkRow(world: World, row: Row, path: string): Promise<void> {
-    const grants = await everyGrant(world.iam);
+  const grants = await everyGrant(world.iam);
 
-    // The legitimate agreement is granted exactly, on analytics-consumer only.
-    expect(grants.get(ROLE)?.get(OK)).toEqual([bucketGrant('acme-orders', accountsOf(row))]);
-    expect(view(world, OK).custom['aws-integration-error']).toBeUndefined();
+  // The legitimate agreement is granted exactly, on analytics-consumer only.
+  expect(grants.get(ROLE)?.get(OK)).toEqual([bucketGrant('acme-orders', accountsOf(row))]);
+  expect(view(world, OK).custom['aws-integration-error']).toBeUndefined();
 
-    // No role holds anything but agr-ok and (for granted rows) exactly the expected hostile grant.
-    const grantedOn = row.grantedOn ?? ROLE;
-    for (const [role, byAgreement] of grants) {
-      const expected = new Map<string, PolicyStatement[]>();
-      if (role === ROLE) expected.set(OK, [bucketGrant('acme-orders', accountsOf(row))]);
-      if (row.expect.kind === 'granted' && role === grantedOn) {
-        expected.set(HOSTILE, row.expect.statements);
-      }
-      expect(Object.fromEntries(byAgreement), `${path}: statements on role ${role}`).toEqual(Object.fromEntries(expected));
-      // Nothing outside our packs either: roles other than the consumer carry no policy at all.
-      if (role !== ROLE) expect(await allPolicyText(world.iam, role), `policies on ${role}`).toEqual([]);
+  // No role holds anything but agr-ok and (for granted rows) exactly the expected hostile grant.
+  const grantedOn = row.grantedOn ?? ROLE;
+  for (const [role, byAgreement] of grants) {
+    const expected = new Map<string, PolicyStatement[]>();
+    if (role === ROLE) expected.set(OK, [bucketGrant('acme-orders', accountsOf(row))]);
+    if (row.expect.kind === 'granted' && role === grantedOn) {
+      expected.set(HOSTILE, row.expect.statements);
     }
-    // Not a single write went to a role other than analytics-consumer.
-    expect(new Set(world.writes.map((w) => w.roleName))).toEqual(new Set([ROLE]));
+    expect(Object.fromEntries(byAgreement), `${path}: statements on role ${role}`).toEqual(
+      Object.fromEntries(expected),
+    );
+    // Nothing outside our packs either: roles other than the consumer carry no policy at all.
+    if (role !== ROLE) expect(await allPolicyText(world.iam, role), `policies on ${role}`).toEqual([]);
+  }
+  // Not a single write went to a role other than analytics-consumer.
+  expect(new Set(world.writes.map((w) => w.roleName))).toEqual(new Set([ROLE]));
 
-    const v = view(world, HOSTILE);
-    if (row.expect.kind === 'refused') {
-      const error = v.custom['aws-integration-error'];
-      expect(error, 'custom.aws-integration-error').toBeDefined();
-      for (const part of row.expect.diagnostic) {
-        if (typeof part === 'string') expect(error).toContain(part);
-        else expect(error).toMatch(part);
-      }
-      expect(error!.length).toBeLessThanOrEqual(2000);
-      expect(v.tags).toContain('aws-integration-failed');
-      expect(v.tags).not.toContain('aws-integration-active');
-      expect(v.custom['aws-policy-name']).toBeUndefined();
-      expect((await provisioningOf(world, HOSTILE)).body).toMatchObject({ status: 'provisioning-failed', diagnostics: error });
-    } else {
-      expect(v.custom['aws-integration-error']).toBeUndefined();
-      expect(v.tags).toContain('aws-integration-active');
-      expect((await provisioningOf(world, HOSTILE)).body?.status).toBe('provisioned');
-      // What the metadata asked for beyond the guardrails is denied by IAM itself.
-      const held = grants.get(grantedOn)?.get(HOSTILE) ?? [];
-      for (const request of row.expect.denied ?? []) {
-        expect(await evaluate(held, request), `${request.action} on ${request.resource} (owner ${request.resourceAccount ?? ACCOUNT})`).toBe('ImplicitlyDenied');
-      }
-      // ... while the same request on a bucket the managed account owns is what the grant is for.
-      for (const request of row.expect.denied ?? []) {
-        expect(await evaluate(held, { ...request, resourceAccount: ACCOUNT, context: request.action === 's3:ListBucket' ? { 's3:prefix': '' } : {} })).toBe('Allowed');
-      }
+  const v = view(world, HOSTILE);
+  if (row.expect.kind === 'refused') {
+    const error = v.custom['aws-integration-error'];
+    expect(error, 'custom.aws-integration-error').toBeDefined();
+    for (const part of row.expect.diagnostic) {
+      if (typeof part === 'string') expect(error).toContain(part);
+      else expect(error).toMatch(part);
     }
+    expect(error!.length).toBeLessThanOrEqual(2000);
+    expect(v.tags).toContain('aws-integration-failed');
+    expect(v.tags).not.toContain('aws-integration-active');
+    expect(v.custom['aws-policy-name']).toBeUndefined();
+    expect((await provisioningOf(world, HOSTILE)).body).toMatchObject({
+      status: 'provisioning-failed',
+      diagnostics: error,
+    });
+  } else {
+    expect(v.custom['aws-integration-error']).toBeUndefined();
+    expect(v.tags).toContain('aws-integration-active');
+    expect((await provisioningOf(world, HOSTILE)).body?.status).toBe('provisioned');
+    // What the metadata asked for beyond the guardrails is denied by IAM itself.
+    const held = grants.get(grantedOn)?.get(HOSTILE) ?? [];
+    for (const request of row.expect.denied ?? []) {
+      expect(
+        await evaluate(held, request),
+        `${request.action} on ${request.resource} (owner ${request.resourceAccount ?? ACCOUNT})`,
+      ).toBe('ImplicitlyDenied');
+    }
+    // ... while the same request on a bucket the managed account owns is what the grant is for.
+    for (const request of row.expect.denied ?? []) {
+      expect(
+        await evaluate(held, {
+          ...request,
+          resourceAccount: ACCOUNT,
+          context: request.action === 's3:ListBucket' ? { 's3:prefix': '' } : {},
+        }),
+      ).toBe('Allowed');
+    }
+  }
 }
 
 describe('hostile metadata, end to end', () => {
@@ -566,12 +849,28 @@ describe('hostile metadata, end to end', () => {
 
 describe('hostile metadata over time', () => {
   it('an agreement whose port was deleted ("unknown") loses its access and says why', async () => {
-    const world = await runRow({ name: 'port deleted', port: bucketArnPort('arn:aws:s3:::acme-orders-2'), expect: { kind: 'granted', statements: [] } });
+    const world = await runRow({
+      name: 'port deleted',
+      port: bucketArnPort('arn:aws:s3:::acme-orders-2'),
+      expect: { kind: 'granted', statements: [] },
+    });
     expect((await everyGrant(world.iam)).get(ROLE)?.get(HOSTILE)).toEqual([bucketGrant('acme-orders-2')]);
 
     // The provider removes the port: the agreement's provider.outputPortId reads "unknown".
-    world.sim.putDataProduct(dpsProduct('prov', { ports: [{ id: 'legit', name: 'legit', custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' } }] }));
-    expect((world.sim.state.agreementView(HOSTILE)?.provider as { outputPortId: string }).outputPortId).toBe('unknown');
+    world.sim.putDataProduct(
+      dpsProduct('prov', {
+        ports: [
+          {
+            id: 'legit',
+            name: 'legit',
+            custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' },
+          },
+        ],
+      }),
+    );
+    expect(
+      (world.sim.state.agreementView(HOSTILE)?.provider as { outputPortId: string } | undefined)?.outputPortId,
+    ).toBe('unknown');
     const run = await world.sync();
 
     const grants = await everyGrant(world.iam);
@@ -588,12 +887,23 @@ describe('hostile metadata over time', () => {
   });
 
   it('a port edited to a wildcard after the grant: the old grant is removed, the wildcard never written', async () => {
-    const world = await runRow({ name: 'edited', port: bucketArnPort('arn:aws:s3:::acme-orders-2'), expect: { kind: 'granted', statements: [] } });
+    const world = await runRow({
+      name: 'edited',
+      port: bucketArnPort('arn:aws:s3:::acme-orders-2'),
+      expect: { kind: 'granted', statements: [] },
+    });
     expect((await everyGrant(world.iam)).get(ROLE)?.get(HOSTILE)).toEqual([bucketGrant('acme-orders-2')]);
 
     world.sim.putDataProduct(
       dpsProduct('prov', {
-        ports: [bucketArnPort('arn:aws:s3:::*'), { id: 'legit', name: 'legit', custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' } }],
+        ports: [
+          bucketArnPort('arn:aws:s3:::*'),
+          {
+            id: 'legit',
+            name: 'legit',
+            custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' },
+          },
+        ],
       }),
     );
     await world.sync();
@@ -605,18 +915,27 @@ describe('hostile metadata over time', () => {
     expect(view(world, HOSTILE).custom['aws-integration-error']).toMatch(/custom\.aws-s3-bucket-arn .*wildcards/);
   });
 
-  it("a consumer edited to an admin role after the grant: the grant leaves the old role, the admin role is never written", async () => {
-    const world = await runRow({ name: 'role edited', port: bucketArnPort('arn:aws:s3:::acme-orders-2'), roles: [{ name: 'OrganizationAccountAccessRole' }], expect: { kind: 'granted', statements: [] } });
+  it('a consumer edited to an admin role after the grant: the grant leaves the old role, the admin role is never written', async () => {
+    const world = await runRow({
+      name: 'role edited',
+      port: bucketArnPort('arn:aws:s3:::acme-orders-2'),
+      roles: [{ name: 'OrganizationAccountAccessRole' }],
+      expect: { kind: 'granted', statements: [] },
+    });
     expect((await everyGrant(world.iam)).get(ROLE)?.get(HOSTILE)).toEqual([bucketGrant('acme-orders-2')]);
 
-    world.sim.putDataProduct(dpsProduct('hostile-consumer', { custom: { 'aws-role-name': 'OrganizationAccountAccessRole' } }));
+    world.sim.putDataProduct(
+      dpsProduct('hostile-consumer', { custom: { 'aws-role-name': 'OrganizationAccountAccessRole' } }),
+    );
     await world.sync();
 
     const grants = await everyGrant(world.iam);
     expect(grants.get(ROLE)?.has(HOSTILE)).toBe(false);
     expect(await allPolicyText(world.iam, 'OrganizationAccountAccessRole')).toEqual([]);
     expect(world.writes.filter((w) => w.roleName !== ROLE)).toEqual([]);
-    expect(view(world, HOSTILE).custom['aws-integration-error']).toMatch(/OrganizationAccountAccessRole is protected \(guardrails\.protectedRoles/);
+    expect(view(world, HOSTILE).custom['aws-integration-error']).toMatch(
+      /OrganizationAccountAccessRole is protected \(guardrails\.protectedRoles/,
+    );
   });
 });
 
@@ -628,19 +947,32 @@ describe('hostile metadata over time', () => {
 function caseInsensitiveIam(iam: World['iam']): World['iam'] {
   const canonical = async (name: string): Promise<string> =>
     (await iam.listRoles()).find((r) => r.name.toLowerCase() === name.toLowerCase())?.name ?? name;
-  const byRoleName = new Set(['getRole', 'listInlinePolicies', 'putInlinePolicy', 'deleteInlinePolicy', 'listAttachedPolicies', 'putManagedPolicy', 'deleteManagedPolicy']);
+  const byRoleName = new Set([
+    'getRole',
+    'listInlinePolicies',
+    'putInlinePolicy',
+    'deleteInlinePolicy',
+    'listAttachedPolicies',
+    'putManagedPolicy',
+    'deleteManagedPolicy',
+  ]);
   return new Proxy(iam, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function') return value;
       if (!byRoleName.has(String(property))) return (value as (...a: unknown[]) => unknown).bind(target);
-      return async (name: string, ...rest: unknown[]) => (value as (...a: unknown[]) => unknown).call(target, await canonical(name), ...rest);
+      return async (name: string, ...rest: unknown[]) =>
+        (value as (...a: unknown[]) => unknown).call(target, await canonical(name), ...rest);
     },
   });
 }
 
 describe('hostile metadata against IAM that ignores case, as AWS does', () => {
-  for (const spelling of ['organizationaccountaccessrole', 'ORGANIZATIONACCOUNTACCESSROLE', 'awsreservedsso_admin_abc']) {
+  for (const spelling of [
+    'organizationaccountaccessrole',
+    'ORGANIZATIONACCOUNTACCESSROLE',
+    'awsreservedsso_admin_abc',
+  ]) {
     it(`aws-role-name "${spelling}" never reaches the protected role`, async () => {
       const world = await startWorld({
         mesh: {
@@ -650,10 +982,15 @@ describe('hostile metadata against IAM that ignores case, as AWS does', () => {
           ],
           agreements: [agreement(HOSTILE, 'prov', 'hostile', { consumer: 'hostile-consumer', active: true })],
         },
-        roles: ['OrganizationAccountAccessRole', { name: 'AWSReservedSSO_Admin_abc', path: '/aws-reserved/sso.amazonaws.com/' }],
+        roles: [
+          'OrganizationAccountAccessRole',
+          { name: 'AWSReservedSSO_Admin_abc', path: '/aws-reserved/sso.amazonaws.com/' },
+        ],
       });
       world.ctx.iam = caseInsensitiveIam(world.iam);
-      expect((await world.ctx.iam.getRole(spelling))?.name).toMatch(/^(OrganizationAccountAccessRole|AWSReservedSSO_Admin_abc)$/);
+      expect((await world.ctx.iam.getRole(spelling))?.name).toMatch(
+        /^(OrganizationAccountAccessRole|AWSReservedSSO_Admin_abc)$/,
+      );
       await world.sync();
 
       expect(world.writes).toEqual([]);

@@ -18,11 +18,20 @@ import { DmmHttpClient } from '../../src/dmm/client.js';
 const KEY = 'dmmKEY_7Qx9Lr2Vb8Nc4Hw6Jt1Pz3Fm5Sd0Gk';
 
 async function errorFrom(status: number, type: string, body: (key: string) => string): Promise<Error> {
-  const server = createServer((req, res) => res.writeHead(status, { 'content-type': type }).end(body(String(req.headers['x-api-key']))));
+  const server = createServer((req, res) =>
+    res.writeHead(status, { 'content-type': type }).end(body(String(req.headers['x-api-key']))),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
-    const client = new DmmHttpClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: KEY, maxAttempts: 1 });
-    return await client.getAgreement('agr-1').then(() => expect.fail('should fail'), (e: unknown) => e as Error);
+    const client = new DmmHttpClient({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      apiKey: KEY,
+      maxAttempts: 1,
+    });
+    return await client.getAgreement('agr-1').then(
+      () => expect.fail('should fail'),
+      (e: unknown) => e as Error,
+    );
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

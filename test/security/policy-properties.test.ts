@@ -57,37 +57,112 @@ const MANAGED_POLICY_MAX = 6_144;
 // ---- Generators ------------------------------------------------------------------------------------
 
 const hostileBits = fc.constantFrom(
-  '*', '?', '${aws:username}', '${', '..', '.', '', '/', '//', 'a"b', 'a\\b', '\n', ' ', '\u0430', '\uff0a', '\u200b', '{model}', '%2e%2e', ':', 'ACME', '-', 'xn--a', 'a'.repeat(70),
+  '*',
+  '?',
+  '${aws:username}',
+  '${',
+  '..',
+  '.',
+  '',
+  '/',
+  '//',
+  'a"b',
+  'a\\b',
+  '\n',
+  ' ',
+  '\u0430',
+  '\uff0a',
+  '\u200b',
+  '{model}',
+  '%2e%2e',
+  ':',
+  'ACME',
+  '-',
+  'xn--a',
+  'a'.repeat(70),
 );
 const nameish = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}[a-z0-9]$/);
 const anyText = fc.oneof(fc.string({ maxLength: 24 }), fc.string({ unit: 'binary', maxLength: 12 }));
 /** Names that are sometimes valid, sometimes subtly not. */
-const part = fc.oneof({ weight: 14, arbitrary: nameish }, { weight: 1, arbitrary: hostileBits }, { weight: 1, arbitrary: anyText }, {
-  weight: 1,
-  arbitrary: fc.tuple(nameish, hostileBits, nameish).map(([a, b, c]) => `${a}${b}${c}`),
-});
+const part = fc.oneof(
+  { weight: 14, arbitrary: nameish },
+  { weight: 1, arbitrary: hostileBits },
+  { weight: 1, arbitrary: anyText },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(nameish, hostileBits, nameish).map(([a, b, c]) => `${a}${b}${c}`),
+  },
+);
 const prefix = fc.array(part, { minLength: 0, maxLength: 4 }).map((segments) => segments.join('/'));
-const partition = fc.oneof({ weight: 12, arbitrary: fc.constant('aws') }, { weight: 1, arbitrary: fc.constantFrom('aws-cn', 'aws-us-gov', 'AWS', '', 'aws*') });
-const region = fc.oneof({ weight: 12, arbitrary: fc.constant('eu-central-1') }, { weight: 1, arbitrary: fc.constantFrom('us-east-1', '', 'mars-1', 'eu-central-*', 'EU-CENTRAL-1') });
-const account = fc.oneof({ weight: 12, arbitrary: fc.constant(ACCOUNT) }, { weight: 1, arbitrary: fc.constantFrom(OTHER, '', '1234', '*', '1234-5678-9012', '12345678901a') });
-const kmsKeyId = fc.oneof(fc.uuid().map((u) => u.toLowerCase()), fc.constant('mrk-0123456789abcdef0123456789abcdef'), part);
+const partition = fc.oneof(
+  { weight: 12, arbitrary: fc.constant('aws') },
+  { weight: 1, arbitrary: fc.constantFrom('aws-cn', 'aws-us-gov', 'AWS', '', 'aws*') },
+);
+const region = fc.oneof(
+  { weight: 12, arbitrary: fc.constant('eu-central-1') },
+  { weight: 1, arbitrary: fc.constantFrom('us-east-1', '', 'mars-1', 'eu-central-*', 'EU-CENTRAL-1') },
+);
+const account = fc.oneof(
+  { weight: 12, arbitrary: fc.constant(ACCOUNT) },
+  { weight: 1, arbitrary: fc.constantFrom(OTHER, '', '1234', '*', '1234-5678-9012', '12345678901a') },
+);
+const kmsKeyId = fc.oneof(
+  fc.uuid().map((u) => u.toLowerCase()),
+  fc.constant('mrk-0123456789abcdef0123456789abcdef'),
+  part,
+);
 
-const s3Arn = fc.tuple(partition, part, fc.option(prefix, { nil: undefined })).map(([p, b, pre]) => `arn:${p}:s3:::${b}${pre === undefined ? '' : `/${pre}`}`);
+const s3Arn = fc
+  .tuple(partition, part, fc.option(prefix, { nil: undefined }))
+  .map(([p, b, pre]) => `arn:${p}:s3:::${b}${pre === undefined ? '' : `/${pre}`}`);
 const glueArn = fc
   .tuple(partition, region, account, fc.constantFrom('catalog', 'database', 'table', 'tables', ''), part, part)
-  .map(([p, r, a, kind, db, t]) => `arn:${p}:glue:${r}:${a}:${kind === 'catalog' ? 'catalog' : kind === 'database' ? `database/${db}` : kind === 'table' ? `table/${db}/${t}` : `${kind}/${db}`}`);
-const athenaArn = fc.tuple(partition, region, account, part).map(([p, r, a, w]) => `arn:${p}:athena:${r}:${a}:workgroup/${w}`);
-const kmsArn = fc.tuple(partition, region, account, fc.constantFrom('key', 'alias'), kmsKeyId).map(([p, r, a, k, id]) => `arn:${p}:kms:${r}:${a}:${k}/${id}`);
-const otherArn = fc.tuple(partition, fc.constantFrom('iam', 'sts', 'dynamodb', '*'), region, account, part).map(([p, s, r, a, x]) => `arn:${p}:${s}:${r}:${a}:${x}`);
+  .map(
+    ([p, r, a, kind, db, t]) =>
+      `arn:${p}:glue:${r}:${a}:${kind === 'catalog' ? 'catalog' : kind === 'database' ? `database/${db}` : kind === 'table' ? `table/${db}/${t}` : `${kind}/${db}`}`,
+  );
+const athenaArn = fc
+  .tuple(partition, region, account, part)
+  .map(([p, r, a, w]) => `arn:${p}:athena:${r}:${a}:workgroup/${w}`);
+const kmsArn = fc
+  .tuple(partition, region, account, fc.constantFrom('key', 'alias'), kmsKeyId)
+  .map(([p, r, a, k, id]) => `arn:${p}:kms:${r}:${a}:${k}/${id}`);
+const otherArn = fc
+  .tuple(partition, fc.constantFrom('iam', 'sts', 'dynamodb', '*'), region, account, part)
+  .map(([p, s, r, a, x]) => `arn:${p}:${s}:${r}:${a}:${x}`);
 const arn = fc.oneof(s3Arn, s3Arn, glueArn, glueArn, athenaArn, kmsArn, otherArn, anyText);
 
 const arnFieldName = fc.constantFrom(
-  'aws-s3-bucket-arn', 'aws-s3-folder-arn', 'aws-s3-aws-s3-folder-arn', 'aws-glue-table-arn', 'aws-glue-database-arn', 'aws-glue-catalog-arn',
-  'aws-athena-workgroup-arn', 'aws-kms-key-arn', 'aws-extra-arn', 'awsarn', 'not-an-arn-field',
+  'aws-s3-bucket-arn',
+  'aws-s3-folder-arn',
+  'aws-s3-aws-s3-folder-arn',
+  'aws-glue-table-arn',
+  'aws-glue-database-arn',
+  'aws-glue-catalog-arn',
+  'aws-athena-workgroup-arn',
+  'aws-kms-key-arn',
+  'aws-extra-arn',
+  'awsarn',
+  'not-an-arn-field',
 );
-const portType = fc.constantFrom('s3_bucket', 's3_prefix', 'glue_table', 's3_bucket', 'glue_table', 'kafka', '', ' s3_bucket ');
-const s3Url = fc.tuple(fc.constantFrom('s3://', 's3a://', 'https://', 's3:/'), part, fc.option(prefix, { nil: undefined })).map(([scheme, b, pre]) => `${scheme}${b}/${pre ?? ''}`);
-const serverValue = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ weight: 6, arbitrary: arb as fc.Arbitrary<unknown> }, { weight: 1, arbitrary: fc.constantFrom(42, null, true, ['x'], { $ref: 'x' }) });
+const portType = fc.constantFrom(
+  's3_bucket',
+  's3_prefix',
+  'glue_table',
+  's3_bucket',
+  'glue_table',
+  'kafka',
+  '',
+  ' s3_bucket ',
+);
+const s3Url = fc
+  .tuple(fc.constantFrom('s3://', 's3a://', 'https://', 's3:/'), part, fc.option(prefix, { nil: undefined }))
+  .map(([scheme, b, pre]) => `${scheme}${b}/${pre ?? ''}`);
+const serverValue = <T>(arb: fc.Arbitrary<T>) =>
+  fc.oneof(
+    { weight: 6, arbitrary: arb as fc.Arbitrary<unknown> },
+    { weight: 1, arbitrary: fc.constantFrom(42, null, true, ['x'], { $ref: 'x' }) },
+  );
 const server = fc.record(
   {
     type: serverValue(fc.constantFrom('s3', 'glue', 'S3', 'kafka')),
@@ -116,16 +191,18 @@ const port: fc.Arbitrary<OutputPort> = fc
     custom: { ...(pt === undefined ? {} : { 'output-port-type': pt }), ...Object.fromEntries(arns) },
   }));
 
-const options: fc.Arbitrary<ResolveOptions> = fc.record({
-  withResults: fc.boolean(),
-  workgroup: fc.option(fc.constantFrom('primary', 'analytics', 'wg.one'), { nil: undefined }),
-}).map(({ withResults, workgroup }) => ({
-  accountId: ACCOUNT,
-  partition: 'aws',
-  defaultRegion: 'eu-central-1',
-  ...(workgroup ? { defaultAthenaWorkgroup: workgroup } : {}),
-  ...(withResults ? { athenaQueryResultsLocation: `s3://${RESULTS_BUCKET}/${RESULTS_PREFIX}` } : {}),
-}));
+const options: fc.Arbitrary<ResolveOptions> = fc
+  .record({
+    withResults: fc.boolean(),
+    workgroup: fc.option(fc.constantFrom('primary', 'analytics', 'wg.one'), { nil: undefined }),
+  })
+  .map(({ withResults, workgroup }) => ({
+    accountId: ACCOUNT,
+    partition: 'aws',
+    defaultRegion: 'eu-central-1',
+    ...(workgroup ? { defaultAthenaWorkgroup: workgroup } : {}),
+    ...(withResults ? { athenaQueryResultsLocation: `s3://${RESULTS_BUCKET}/${RESULTS_PREFIX}` } : {}),
+  }));
 
 // ---- Checks ----------------------------------------------------------------------------------------
 
@@ -135,7 +212,13 @@ function metadataText(p: OutputPort): string {
 }
 
 /** The parts of a resource ARN that must come from the metadata (or the tool's configuration). */
-function namesIn(resource: string): { partition: string; service: string; names: string[]; account: string; region: string } {
+function namesIn(resource: string): {
+  partition: string;
+  service: string;
+  names: string[];
+  account: string;
+  region: string;
+} {
   const [, p = '', service = '', r = '', a = '', ...rest] = resource.split(':');
   const res = rest.join(':');
   let names: string[] = [];
@@ -165,7 +248,9 @@ function checkPlan(p: OutputPort, opts: ResolveOptions): void {
 
   for (const s of statements) {
     expect(s.Effect).toBe('Allow');
-    expect(Object.keys(s).sort()).toEqual(s.Condition ? ['Action', 'Condition', 'Effect', 'Resource'] : ['Action', 'Effect', 'Resource']);
+    expect(Object.keys(s).sort()).toEqual(
+      s.Condition ? ['Action', 'Condition', 'Effect', 'Resource'] : ['Action', 'Effect', 'Resource'],
+    );
     const actions = actionsOf(s);
     for (const action of actions) expect(allowed!.has(action), `${plan.portType} may not grant ${action}`).toBe(true);
     // No statement mixes S3 with other services, so the account condition covers every S3 action.
@@ -182,7 +267,11 @@ function checkPlan(p: OutputPort, opts: ResolveOptions): void {
       expect(body).toMatch(/^[\x21-\x7e]+$/);
       const n = namesIn(resource);
       expect(n.partition).toBe('aws');
-      if (resource.startsWith(`arn:aws:s3:::${RESULTS_BUCKET}`) && opts.athenaQueryResultsLocation && !text.includes(RESULTS_BUCKET)) {
+      if (
+        resource.startsWith(`arn:aws:s3:::${RESULTS_BUCKET}`) &&
+        opts.athenaQueryResultsLocation &&
+        !text.includes(RESULTS_BUCKET)
+      ) {
         expect([`arn:aws:s3:::${RESULTS_BUCKET}`, resultsObjects]).toContain(resource);
         continue;
       }
@@ -192,7 +281,12 @@ function checkPlan(p: OutputPort, opts: ResolveOptions): void {
         const fromConfig = n.service === 'athena' && name === (opts.defaultAthenaWorkgroup ?? 'primary');
         if (!fromConfig) expect(text, `${name} of ${resource}`).toContain(name.toLowerCase());
       }
-      if (n.account !== '') expect(n.account === ACCOUNT || text.includes(n.account) || text.includes(`${n.account.slice(0, 4)}-${n.account.slice(4, 8)}-${n.account.slice(8)}`)).toBe(true);
+      if (n.account !== '')
+        expect(
+          n.account === ACCOUNT ||
+            text.includes(n.account) ||
+            text.includes(`${n.account.slice(0, 4)}-${n.account.slice(4, 8)}-${n.account.slice(8)}`),
+        ).toBe(true);
       if (n.region !== '') expect(n.region === opts.defaultRegion || text.includes(n.region)).toBe(true);
     }
     for (const [, values] of Object.entries(s.Condition ?? {})) {
@@ -205,7 +299,10 @@ function checkPlan(p: OutputPort, opts: ResolveOptions): void {
     }
   }
   // The minified document with Sids fits IAM's character rules and one managed policy.
-  const document = JSON.stringify({ Version: '2012-10-17', Statement: statements.map((s, i) => ({ Sid: statementSid('a7d0c2f4-1b8e-4c3a-9e5d-0f6b7a8c9d01', i), ...s })) });
+  const document = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: statements.map((s, i) => ({ Sid: statementSid('a7d0c2f4-1b8e-4c3a-9e5d-0f6b7a8c9d01', i), ...s })),
+  });
   expect(document).toMatch(IAM_DOCUMENT_CHARS);
   expect(document.length).toBeLessThanOrEqual(MANAGED_POLICY_MAX);
 }
@@ -225,24 +322,46 @@ describe('planPort for any metadata', () => {
     const segment = fc.stringMatching(/^[a-z0-9][a-z0-9_=-]{0,10}$/);
     const wellFormed: fc.Arbitrary<OutputPort> = fc.oneof(
       fc.tuple(bucket, fc.array(segment, { maxLength: 3 })).map(([b, segs]) => ({
-        id: 'p', name: 'p', type: 's3', server: { type: 's3', location: `s3://${b}/${segs.map((x) => `${x}/`).join('')}` }, custom: {},
-      })),
-      fc.tuple(bucket, fc.array(segment, { maxLength: 3 }), fc.option(kmsKeyId, { nil: undefined })).map(([b, segs, key]) => ({
         id: 'p',
         name: 'p',
-        custom: {
-          'output-port-type': segs.length > 0 ? 's3_prefix' : 's3_bucket',
-          'aws-s3-bucket-arn': `arn:aws:s3:::${b}${segs.length ? `/${segs.join('/')}` : ''}`,
-          ...(key ? { 'aws-kms-key-arn': `arn:aws:kms:eu-central-1:${ACCOUNT}:key/${key}` } : {}),
-        },
-      })),
-      fc.tuple(segment, segment, bucket, fc.array(segment, { maxLength: 3 }), fc.option(segment, { nil: undefined }), fc.constantFrom(ACCOUNT, OTHER)).map(([db, t, b, segs, wg, acct]) => ({
-        id: 'p',
-        name: 'p',
-        type: 'glue',
-        server: { type: 'glue', account: acct, database: db, table: t, location: `s3://${b}/${segs.join('/')}`, ...(wg ? { workgroup: wg } : {}) },
+        type: 's3',
+        server: { type: 's3', location: `s3://${b}/${segs.map((x) => `${x}/`).join('')}` },
         custom: {},
       })),
+      fc
+        .tuple(bucket, fc.array(segment, { maxLength: 3 }), fc.option(kmsKeyId, { nil: undefined }))
+        .map(([b, segs, key]) => ({
+          id: 'p',
+          name: 'p',
+          custom: {
+            'output-port-type': segs.length > 0 ? 's3_prefix' : 's3_bucket',
+            'aws-s3-bucket-arn': `arn:aws:s3:::${b}${segs.length ? `/${segs.join('/')}` : ''}`,
+            ...(key ? { 'aws-kms-key-arn': `arn:aws:kms:eu-central-1:${ACCOUNT}:key/${key}` } : {}),
+          },
+        })),
+      fc
+        .tuple(
+          segment,
+          segment,
+          bucket,
+          fc.array(segment, { maxLength: 3 }),
+          fc.option(segment, { nil: undefined }),
+          fc.constantFrom(ACCOUNT, OTHER),
+        )
+        .map(([db, t, b, segs, wg, acct]) => ({
+          id: 'p',
+          name: 'p',
+          type: 'glue',
+          server: {
+            type: 'glue',
+            account: acct,
+            database: db,
+            table: t,
+            location: `s3://${b}/${segs.join('/')}`,
+            ...(wg ? { workgroup: wg } : {}),
+          },
+          custom: {},
+        })),
     );
     let granted = 0;
     fc.assert(
@@ -260,8 +379,12 @@ describe('planPort for any metadata', () => {
     const mutated = fc.tuple(wellFormed, fc.nat(), fc.nat(), hostileBits).map(([p, which, at, bit]) => {
       const copy = structuredClone(p);
       const slots: [Record<string, unknown>, string][] = [
-        ...Object.keys(copy.custom).filter((k) => k !== 'output-port-type').map((k) => [copy.custom, k] as [Record<string, unknown>, string]),
-        ...Object.keys(copy.server ?? {}).filter((k) => k !== 'type').map((k) => [copy.server!, k] as [Record<string, unknown>, string]),
+        ...Object.keys(copy.custom)
+          .filter((k) => k !== 'output-port-type')
+          .map((k) => [copy.custom, k] as [Record<string, unknown>, string]),
+        ...Object.keys(copy.server ?? {})
+          .filter((k) => k !== 'type')
+          .map((k) => [copy.server!, k] as [Record<string, unknown>, string]),
       ];
       const [target, key] = slots[which % slots.length]!;
       const value = String(target[key]);
@@ -278,14 +401,27 @@ describe('planPort for any metadata', () => {
 const conditionArb = fc.option(
   fc.dictionary(
     fc.constantFrom('StringLike', 'StringEquals', 'ArnLike', 'Bool'),
-    fc.dictionary(fc.constantFrom('s3:prefix', 'kms:ViaService', 'aws:SecureTransport', 'aws:PrincipalTag/team'), fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 }))),
+    fc.dictionary(
+      fc.constantFrom('s3:prefix', 'kms:ViaService', 'aws:SecureTransport', 'aws:PrincipalTag/team'),
+      fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 })),
+    ),
     { maxKeys: 3 },
   ),
   { nil: undefined },
 );
 const statementArb: fc.Arbitrary<PolicyStatement> = fc
   .record({
-    actions: fc.array(fc.constantFrom('s3:GetObject', 's3:ListBucket', 's3:PutObject', 'kms:Decrypt', 'glue:GetTable', 'athena:StartQueryExecution'), { minLength: 1, maxLength: 4 }),
+    actions: fc.array(
+      fc.constantFrom(
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+        'kms:Decrypt',
+        'glue:GetTable',
+        'athena:StartQueryExecution',
+      ),
+      { minLength: 1, maxLength: 4 },
+    ),
     asString: fc.boolean(),
     resources: fc.array(fc.string(), { minLength: 1, maxLength: 3 }),
     condition: conditionArb,
@@ -327,7 +463,8 @@ describe('constrainStatements', () => {
           } else {
             expect(listOf(s.Condition?.StringEquals?.['s3:ResourceAccount']).sort()).toEqual([...accounts].sort());
             // Exactly one key added.
-            const count = (st: PolicyStatement) => Object.values(st.Condition ?? {}).reduce((n, v) => n + Object.keys(v).length, 0);
+            const count = (st: PolicyStatement) =>
+              Object.values(st.Condition ?? {}).reduce((n, v) => n + Object.keys(v).length, 0);
             expect(count(s)).toBe(count(original) + 1);
           }
         }
@@ -338,14 +475,23 @@ describe('constrainStatements', () => {
 
   it('on real port statements: after constraining, every statement with an S3 action carries the account condition', () => {
     fc.assert(
-      fc.property(port, options, fc.uniqueArray(fc.stringMatching(/^\d{12}$/), { minLength: 1, maxLength: 3 }), (p, opts, accounts) => {
-        const plan = planPort(p, opts, CONSUMER);
-        if (!plan.ok) return;
-        const constrained = constrainStatements(identityStatements(plan.grants), { ...defaultGuardrails(ACCOUNT), allowedResourceAccounts: accounts });
-        for (const s of constrained) {
-          if (actionsOf(s).some((a) => a.startsWith('s3:'))) expect(s.Condition?.StringEquals?.['s3:ResourceAccount']).toBeDefined();
-        }
-      }),
+      fc.property(
+        port,
+        options,
+        fc.uniqueArray(fc.stringMatching(/^\d{12}$/), { minLength: 1, maxLength: 3 }),
+        (p, opts, accounts) => {
+          const plan = planPort(p, opts, CONSUMER);
+          if (!plan.ok) return;
+          const constrained = constrainStatements(identityStatements(plan.grants), {
+            ...defaultGuardrails(ACCOUNT),
+            allowedResourceAccounts: accounts,
+          });
+          for (const s of constrained) {
+            if (actionsOf(s).some((a) => a.startsWith('s3:')))
+              expect(s.Condition?.StringEquals?.['s3:ResourceAccount']).toBeDefined();
+          }
+        },
+      ),
       { numRuns: NUM_RUNS },
     );
   });
@@ -374,10 +520,16 @@ describe('statement Sids', () => {
 
   it('different agreements never share a Sid', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }), fc.nat(50), fc.nat(50), (a, b, i, j) => {
-        fc.pre(a !== b);
-        expect(statementSid(a, i)).not.toBe(statementSid(b, j));
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+        fc.nat(50),
+        fc.nat(50),
+        (a, b, i, j) => {
+          fc.pre(a !== b);
+          expect(statementSid(a, i)).not.toBe(statementSid(b, j));
+        },
+      ),
       { numRuns: NUM_RUNS },
     );
   });

@@ -20,7 +20,7 @@ import { createProcessEventsHandler } from '../../src/lambda/process-events.js';
 import { createReconcileHandler } from '../../src/lambda/reconcile.js';
 import { FileIamAccount } from '../../src/local/file-iam-account.js';
 import { MemoryFifoQueue } from '../../src/local/memory-queue.js';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import { startSimulator } from '../../src/simulator/server.js';
 import type { SyncContext } from '../../src/sync/context.js';
 import { pollFeed } from '../../src/sync/poller.js';
 import { drainQueue } from '../../src/sync/processor.js';
@@ -38,7 +38,8 @@ function expectNoKey(what: string, text: string): void {
   expect(text.length, `${what} is empty: the check would prove nothing`).toBeGreaterThan(0);
   for (let i = 0; i + 12 <= KEY.length; i++) {
     const piece = KEY.slice(i, i + 12);
-    if (text.includes(piece)) throw new Error(`${what} contains a piece of the API key ("${piece}") at ${text.indexOf(piece)}`);
+    if (text.includes(piece))
+      throw new Error(`${what} contains a piece of the API key ("${piece}") at ${text.indexOf(piece)}`);
   }
 }
 
@@ -46,7 +47,11 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const TSX = pathToFileURL(createRequire(ROOT).resolve('tsx')).href;
 const run = promisify(execFile);
 
-async function cli(args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/main.ts'), ...args], {
       cwd,
@@ -60,7 +65,9 @@ async function cli(args: string[], env: Record<string, string>, cwd: string): Pr
 }
 
 /** A server that answers every request with an error echoing the API key it was sent. */
-async function echoingServer(body: (key: string) => { status: number; type: string; text: string }): Promise<{ url: string; server: Server }> {
+async function echoingServer(
+  body: (key: string) => { status: number; type: string; text: string },
+): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const key = String(req.headers['x-api-key'] ?? req.headers.authorization ?? '');
     const answer = body(key);
@@ -77,7 +84,13 @@ afterEach(async () => {
 
 const mesh = {
   dataProducts: [
-    dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders'), s3BucketPort('orders-all', '*'), s3BucketPort('orders-flaky', 'acme-flaky')] }),
+    dpsProduct('orders', {
+      ports: [
+        s3BucketPort('orders-s3', 'acme-orders'),
+        s3BucketPort('orders-all', '*'),
+        s3BucketPort('orders-flaky', 'acme-flaky'),
+      ],
+    }),
     dpsProduct('flaky', { ports: [s3BucketPort('flaky-s3', 'acme-flaky')] }),
     consumerProduct(),
     consumerProduct('admin', { 'aws-role-name': 'OrganizationAccountAccessRole' }),
@@ -98,13 +111,29 @@ describe('the API key never leaks', () => {
     const deadUrl = closed.url;
     await new Promise((resolve) => closed.server.close(resolve));
 
-    const client = () => new DmmHttpClient({ baseUrl: sim.url, apiKey: KEY, maxAttempts: 2, retryBaseDelayMs: 1, maxRetryDelayMs: 2, timeoutMs: 2000 });
-    const unreachable = new DmmHttpClient({ baseUrl: deadUrl, apiKey: KEY, maxAttempts: 2, retryBaseDelayMs: 1, maxRetryDelayMs: 2, timeoutMs: 500 });
+    const client = () =>
+      new DmmHttpClient({
+        baseUrl: sim.url,
+        apiKey: KEY,
+        maxAttempts: 2,
+        retryBaseDelayMs: 1,
+        maxRetryDelayMs: 2,
+        timeoutMs: 2000,
+      });
+    const unreachable = new DmmHttpClient({
+      baseUrl: deadUrl,
+      apiKey: KEY,
+      maxAttempts: 2,
+      retryBaseDelayMs: 1,
+      maxRetryDelayMs: 2,
+      timeoutMs: 500,
+    });
     const dmm = client();
     // Reading the `flaky` product fails (network error, with the key in the request): retried, then dead-lettered.
     const flakyDmm = new Proxy(dmm, {
       get(target, property, receiver) {
-        if (property === 'getDataProduct') return (id: string) => (id === 'flaky' ? unreachable.getDataProduct(id) : target.getDataProduct(id));
+        if (property === 'getDataProduct')
+          return (id: string) => (id === 'flaky' ? unreachable.getDataProduct(id) : target.getDataProduct(id));
         const value = Reflect.get(target, property, receiver) as unknown;
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
@@ -113,7 +142,12 @@ describe('the API key never leaks', () => {
     await iam.createRole('analytics-consumer');
     await iam.createRole('OrganizationAccountAccessRole');
     const log = memoryLogger('debug');
-    const ctx: SyncContext = { dmm: flakyDmm, iam, log, resolve: { accountId: ACCOUNT, partition: 'aws', defaultRegion: 'eu-central-1' } };
+    const ctx: SyncContext = {
+      dmm: flakyDmm,
+      iam,
+      log,
+      resolve: { accountId: ACCOUNT, partition: 'aws', defaultRegion: 'eu-central-1' },
+    };
 
     const queue = new MemoryFifoQueue();
     const deadLetters: string[] = [];
@@ -141,10 +175,16 @@ describe('the API key never leaks', () => {
     try {
       await unreachable.getAgreement('agr-ok');
     } catch (error) {
-      errors.push(errorMessage(error), String((error as Error).stack), JSON.stringify(error, Object.getOwnPropertyNames(error as object)));
+      errors.push(
+        errorMessage(error),
+        String((error as Error).stack),
+        JSON.stringify(error, Object.getOwnPropertyNames(error as object)),
+      );
     }
     const wrongKey = new DmmHttpClient({ baseUrl: sim.url, apiKey: `${KEY}-old`, maxAttempts: 1 });
-    await wrongKey.getAgreement('agr-ok').catch((error: unknown) => errors.push(errorMessage(error), String((error as Error).stack)));
+    await wrongKey
+      .getAgreement('agr-ok')
+      .catch((error: unknown) => errors.push(errorMessage(error), String((error as Error).stack)));
 
     // What the run produced, and everything Data Mesh Manager now holds.
     expectNoKey('log lines', JSON.stringify(log.entries));
@@ -165,21 +205,39 @@ describe('the API key never leaks', () => {
 
   it('error bodies that echo the key (JSON problem or plain text) are redacted before they reach a message', async () => {
     const bodies = [
-      (key: string) => ({ status: 403, type: 'application/problem+json', text: JSON.stringify({ title: `Forbidden for ${key}`, status: 403, detail: `API key ${key} is not valid` }) }),
-      (key: string) => ({ status: 500, type: 'text/html', text: `<html><body>proxy error; request headers: x-api-key: ${key}</body></html>` }),
+      (key: string) => ({
+        status: 403,
+        type: 'application/problem+json',
+        text: JSON.stringify({ title: `Forbidden for ${key}`, status: 403, detail: `API key ${key} is not valid` }),
+      }),
+      (key: string) => ({
+        status: 500,
+        type: 'text/html',
+        text: `<html><body>proxy error; request headers: x-api-key: ${key}</body></html>`,
+      }),
       (key: string) => ({ status: 200, type: 'application/json', text: `not json, but your key: ${key}` }),
       (key: string) => ({ status: 429, type: 'text/plain', text: `slow down ${key}` }),
     ];
     for (const body of bodies) {
       const echo = await echoingServer(body);
       closers.push(() => new Promise((resolve) => echo.server.close(resolve)));
-      const client = new DmmHttpClient({ baseUrl: echo.url, apiKey: KEY, maxAttempts: 2, retryBaseDelayMs: 1, maxRetryDelayMs: 2, maxRetryAfterMs: 5 });
+      const client = new DmmHttpClient({
+        baseUrl: echo.url,
+        apiKey: KEY,
+        maxAttempts: 2,
+        retryBaseDelayMs: 1,
+        maxRetryDelayMs: 2,
+        maxRetryAfterMs: 5,
+      });
       const error = await client.getAgreement('agr-1').then(
         () => undefined,
         (e: unknown) => e as Error,
       );
       expect(error, `${echo.url} should fail`).toBeDefined();
-      expectNoKey('error message', `${error!.message}\n${error!.stack}\n${JSON.stringify(error, Object.getOwnPropertyNames(error))}`);
+      expectNoKey(
+        'error message',
+        `${error!.message}\n${error!.stack}\n${JSON.stringify(error, Object.getOwnPropertyNames(error))}`,
+      );
       expect(error!.message).toContain('***');
     }
   });
@@ -191,7 +249,8 @@ describe('the API key never leaks', () => {
     closers.push(() => rm(work, { recursive: true, force: true }));
     const env = { DMM_BASE_URL: sim.url };
     const outputs: [string, string][] = [];
-    const record = (name: string, r: { stdout: string; stderr: string }) => outputs.push([name, `${r.stdout}\n${r.stderr}`]);
+    const record = (name: string, r: { stdout: string; stderr: string }) =>
+      outputs.push([name, `${r.stdout}\n${r.stderr}`]);
 
     expect((await cli(['local-aws', 'seed', join(ROOT, 'examples/local-aws.yaml')], env, work)).code).toBe(0);
     sim.approve('agr-orders-s3');
@@ -209,7 +268,9 @@ describe('the API key never leaks', () => {
       ['bad timeout', { ...env, DMM_TIMEOUT_MS: 'soon' }],
       ['bad guardrail', { ...env, DMM_MAX_STATEMENTS_PER_AGREEMENT: 'many' }],
     ];
-    const failures = await Promise.all(cases.map(async ([name, caseEnv]) => [name, await cli(['plan'], caseEnv, work)] as const));
+    const failures = await Promise.all(
+      cases.map(async ([name, caseEnv]) => [name, await cli(['plan'], caseEnv, work)] as const),
+    );
     for (const [name, result] of failures) {
       expect(result.code, `${name} should fail`).not.toBe(0);
       expect(result.stderr, name).toMatch(/dmm-aws: error/);
@@ -220,8 +281,14 @@ describe('the API key never leaks', () => {
       expectNoKey(`CLI output of ${name}`, text);
     }
     // And nothing the CLI wrote back to Data Mesh Manager or to its local state holds it.
-    expectNoKey('agreements after the CLI runs', JSON.stringify([...sim.state.agreements.keys()].map((id) => sim.state.agreementView(id))));
-    expectNoKey('local AWS state file', await readFile(join(work, '.dmm-aws', 'aws-account.json'), 'utf8').catch(() => 'absent'));
+    expectNoKey(
+      'agreements after the CLI runs',
+      JSON.stringify([...sim.state.agreements.keys()].map((id) => sim.state.agreementView(id))),
+    );
+    expectNoKey(
+      'local AWS state file',
+      await readFile(join(work, '.dmm-aws', 'aws-account.json'), 'utf8').catch(() => 'absent'),
+    );
   });
 });
 
@@ -240,13 +307,21 @@ describe('the Lambda path (Powertools logs on stdout)', () => {
     const role = await lambda.createRole(rolePath);
     const dmm = await lambda.startDmm(
       {
-        dataProducts: [lambda.s3Product('orders', lambda.unique('acme-orders')), lambda.s3Product('broken', lambda.unique('acme-broken')), lambda.consumerProduct('consumer', role)],
-        agreements: [lambda.agreement('agr-a', 'orders', 'consumer', true), lambda.agreement('agr-b', 'broken', 'consumer', true)],
+        dataProducts: [
+          lambda.s3Product('orders', lambda.unique('acme-orders')),
+          lambda.s3Product('broken', lambda.unique('acme-broken')),
+          lambda.consumerProduct('consumer', role),
+        ],
+        agreements: [
+          lambda.agreement('agr-a', 'orders', 'consumer', true),
+          lambda.agreement('agr-b', 'broken', 'consumer', true),
+        ],
       },
       KEY,
     );
     servers.push(dmm);
-    dmm.intercept = async ({ path }) => (path.startsWith('/api/dataproducts/broken') ? { status: 503, headers: { 'retry-after': '0' } } : undefined);
+    dmm.intercept = async ({ path }) =>
+      path.startsWith('/api/dataproducts/broken') ? { status: 503, headers: { 'retry-after': '0' } } : undefined;
     const secret = await lambda.createSecret(JSON.stringify({ apiKey: KEY }));
     const env = {
       DMM_BASE_URL: dmm.url,
@@ -260,7 +335,11 @@ describe('the Lambda path (Powertools logs on stdout)', () => {
 
     const processEvents = createProcessEventsHandler(env);
     const record = (id: string, receiveCount: number) =>
-      lambda.sqsRecord({ body: JSON.stringify(lambda.feedEvent('AccessActivatedEvent', id)), groupId: `agreement:${id}`, receiveCount });
+      lambda.sqsRecord({
+        body: JSON.stringify(lambda.feedEvent('AccessActivatedEvent', id)),
+        groupId: `agreement:${id}`,
+        receiveCount,
+      });
     const response = await processEvents({ Records: [record('agr-a', 1), record('agr-b', 2)] }, lambda.lambdaContext());
     expect(response.batchItemFailures).toHaveLength(1);
     expect(lambda.statementsFor(await lambda.inlinePolicies(role), 'agr-a').length).toBeGreaterThan(0);
@@ -271,7 +350,10 @@ describe('the Lambda path (Powertools logs on stdout)', () => {
       () => undefined,
     );
     dmm.intercept = undefined;
-    const summary = await reconcile({ dryRun: true } as never, lambda.lambdaContext({ functionName: 'dmm-aws-reconcile' }));
+    const summary = await reconcile(
+      { dryRun: true } as never,
+      lambda.lambdaContext({ functionName: 'dmm-aws-reconcile' }),
+    );
 
     // The server stops accepting the key: every call fails with 403.
     dmm.acceptedKey = 'rotated-elsewhere';

@@ -7,7 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { readAgreement } from '../../src/model/read-agreement.js';
 import { agreementIdFromSid, statementSid } from '../../src/targets/sid.js';
 
-const doc = (id: string) => ({ id, info: { purpose: 'x', status: 'approved', active: true }, provider: { dataProductId: 'p', outputPortId: 'o' }, consumer: { dataProductId: 'c' } });
+const doc = (id: string) => ({
+  id,
+  info: { purpose: 'x', status: 'approved', active: true },
+  provider: { dataProductId: 'p', outputPortId: 'o' },
+  consumer: { dataProductId: 'c' },
+});
 
 describe('ids with unpaired surrogates', () => {
   it('are refused on reading and never produce a colliding Sid', () => {

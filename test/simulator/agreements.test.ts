@@ -44,7 +44,10 @@ describe('agreements under /api/access', () => {
 
   it('PUT creates (AccessCreatedEvent) and then replaces the whole document (AccessUpdatedEvent)', async () => {
     sim = await start();
-    const created = await call(sim, '/api/access/a1', { method: 'PUT', body: agreementDoc('a1', { tags: ['x'], custom: { keep: 'me' } }) });
+    const created = await call(sim, '/api/access/a1', {
+      method: 'PUT',
+      body: agreementDoc('a1', { tags: ['x'], custom: { keep: 'me' } }),
+    });
     expect(created.status).toBe(200);
     expect(names(sim.state.events.slice(-1))).toEqual(['AccessCreatedEvent']);
 
@@ -57,7 +60,7 @@ describe('agreements under /api/access', () => {
     expect(stored).not.toHaveProperty('custom');
   });
 
-  it('keeps status, active and provisioning the server\'s on PUT', async () => {
+  it("keeps status, active and provisioning the server's on PUT", async () => {
     sim = await start();
     sim.request(agreementDoc('a1'));
     sim.approve('a1');
@@ -113,10 +116,17 @@ describe('agreements under /api/access', () => {
     const orders = smallMesh().dataProducts[1] as Doc;
     orders.outputPorts = [{ id: 'orders-glue', name: 'Glue' }];
     expect((await call(sim, '/api/dataproducts/orders', { method: 'PUT', body: orders })).status).toBe(200);
-    expect((await json(await call(sim, '/api/access/to-orders'))).provider).toEqual({ teamId: 'sales', dataProductId: 'orders', outputPortId: 'unknown' });
+    expect((await json(await call(sim, '/api/access/to-orders'))).provider).toEqual({
+      teamId: 'sales',
+      dataProductId: 'orders',
+      outputPortId: 'unknown',
+    });
 
     expect((await call(sim, '/api/dataproducts/clicks', { method: 'DELETE' })).status).toBe(200);
-    expect((await json(await call(sim, '/api/access/to-clicks'))).provider).toEqual({ dataProductId: 'unknown', outputPortId: 'unknown' });
+    expect((await json(await call(sim, '/api/access/to-clicks'))).provider).toEqual({
+      dataProductId: 'unknown',
+      outputPortId: 'unknown',
+    });
     expect(names(sim.state.events.slice(-2))).toEqual(['DataProductUpdatedEvent', 'DataProductDeletedEvent']);
   });
 });
@@ -133,7 +143,15 @@ describe('data products', () => {
   });
 
   it('pages the list at 1000 with a Link header', async () => {
-    sim = await start({ mesh: { dataProducts: Array.from({ length: 1001 }, (_, i) => ({ dataProductSpecification: '0.0.1', id: `dp-${i}`, info: { title: `DP ${i}`, owner: 't' } })) } });
+    sim = await start({
+      mesh: {
+        dataProducts: Array.from({ length: 1001 }, (_, i) => ({
+          dataProductSpecification: '0.0.1',
+          id: `dp-${i}`,
+          info: { title: `DP ${i}`, owner: 't' },
+        })),
+      },
+    });
     const first = await call(sim, '/api/dataproducts');
     expect(await first.json()).toHaveLength(1000);
     expect(first.headers.get('link')).toBe(`<${sim.url}/api/dataproducts?p=1>; rel="next"`);
@@ -146,8 +164,13 @@ describe('data products', () => {
     sim = await start();
     const bad = await call(sim, '/api/dataproducts/x', { method: 'PUT', body: { id: 'x', title: 'no format' } });
     expect(bad.status).toBe(400);
-    const odpsWithoutStatus = await call(sim, '/api/dataproducts/x', { method: 'PUT', body: { apiVersion: 'v1.0.0', kind: 'DataProduct', id: 'x' } });
-    expect(((await odpsWithoutStatus.json()) as { violations: Array<{ field: string }> }).violations[0]!.field).toBe('status');
+    const odpsWithoutStatus = await call(sim, '/api/dataproducts/x', {
+      method: 'PUT',
+      body: { apiVersion: 'v1.0.0', kind: 'DataProduct', id: 'x' },
+    });
+    expect(((await odpsWithoutStatus.json()) as { violations: Array<{ field: string }> }).violations[0]!.field).toBe(
+      'status',
+    );
 
     sim.request(agreementDoc('a1'));
     sim.approve('a1');

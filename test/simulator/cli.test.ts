@@ -1,6 +1,11 @@
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BUNDLED_FIXTURES, registerSimulatorCommand, startFromCli, type SimulatorCliOptions } from '../../src/simulator/cli.js';
+import {
+  BUNDLED_FIXTURES,
+  registerSimulatorCommand,
+  startFromCli,
+  type SimulatorCliOptions,
+} from '../../src/simulator/cli.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import { BATCH } from './helpers.js';
 
@@ -65,14 +70,22 @@ describe('simulator command', () => {
     try {
       expect(sim!.apiKey).toBe('secret');
       expect(sim!.state.config.provisioning).toBe(false);
-      const res = await fetch(`${sim!.url}/api/access/agr-orders-s3/provisioning/provisioning-started`, { method: 'POST', headers: { 'x-api-key': 'secret' } });
+      const res = await fetch(`${sim!.url}/api/access/agr-orders-s3/provisioning/provisioning-started`, {
+        method: 'POST',
+        headers: { 'x-api-key': 'secret' },
+      });
       expect(res.status).toBe(404);
     } finally {
       await sim!.close();
     }
     const old = program().commands[0]!;
     old.parseOptions(['--generation', 'datausageagreements', '--no-provisioning']);
-    expect(old.opts()).toMatchObject({ generation: 'datausageagreements', provisioning: false, port: 8080, host: '127.0.0.1' });
+    expect(old.opts()).toMatchObject({
+      generation: 'datausageagreements',
+      provisioning: false,
+      port: 8080,
+      host: '127.0.0.1',
+    });
   });
 
   it('explains a bad fixtures folder without a stack trace and fails the exit code', async () => {

@@ -58,7 +58,9 @@ describe('GET /api/events', () => {
 
   it('answers 400 problem+json for an unknown lastEventId', async () => {
     sim = await start();
-    const res = await call(sim, '/api/events?lastEventId=00000000-0000-0000-0000-000000000000', { headers: { accept: BATCH } });
+    const res = await call(sim, '/api/events?lastEventId=00000000-0000-0000-0000-000000000000', {
+      headers: { accept: BATCH },
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(((await res.json()) as { detail: string }).detail).toContain('lastEventId');

@@ -54,14 +54,23 @@ describe('fixtures', () => {
   it('loads the bundled demo mesh with readable ids, all agreements requested', async () => {
     sim = await startSimulator({ port: 0, apiKey: KEY, fixturesDir: BUNDLED_FIXTURES });
     expect([...sim.state.teams.keys()]).toEqual(['marketing', 'sales']);
-    expect([...sim.state.dataProducts.keys()].sort()).toEqual(['clickstream', 'marketing-analytics', 'orders', 'transactions']);
+    expect([...sim.state.dataProducts.keys()].sort()).toEqual([
+      'clickstream',
+      'marketing-analytics',
+      'orders',
+      'transactions',
+    ]);
     expect([...sim.state.agreements.keys()]).toEqual(['agr-clickstream-s3', 'agr-orders-s3', 'agr-transactions-glue']);
-    for (const stored of sim.state.agreements.values()) expect(stored).toMatchObject({ status: 'requested', active: false });
+    for (const stored of sim.state.agreements.values())
+      expect(stored).toMatchObject({ status: 'requested', active: false });
 
     const consumer = (await (await call(sim, '/api/dataproducts/marketing-analytics')).json()) as Doc;
     expect(consumer.custom['aws-role-name']).toBe('marketing-analytics-consumer');
     const orders = (await (await call(sim, '/api/dataproducts/orders')).json()) as Doc;
-    expect(orders.outputPorts[0].custom).toEqual({ 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders-data' });
+    expect(orders.outputPorts[0].custom).toEqual({
+      'output-port-type': 's3_bucket',
+      'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders-data',
+    });
     const glue = (await (await call(sim, '/api/dataproducts/transactions')).json()) as Doc;
     expect(Object.keys(glue.outputPorts[0].custom).sort()).toEqual([
       'aws-athena-workgroup-arn',
@@ -71,12 +80,17 @@ describe('fixtures', () => {
       'aws-s3-aws-s3-folder-arn',
       'output-port-type',
     ]);
-    for (const value of Object.values(glue.outputPorts[0].custom as Record<string, string>).filter((v) => v.includes(':athena:') || v.includes(':glue:'))) {
+    for (const value of Object.values(glue.outputPorts[0].custom as Record<string, string>).filter(
+      (v) => v.includes(':athena:') || v.includes(':glue:'),
+    )) {
       expect(value).toContain(':eu-central-1:123456789012:');
     }
     const clickstream = (await (await call(sim, '/api/dataproducts/clickstream')).json()) as Doc;
     expect(clickstream.kind).toBe('DataProduct');
-    expect(clickstream.outputPorts[0].customProperties).toContainEqual({ property: 'server', value: { type: 's3', location: 's3://acme-clickstream/curated/v1/' } });
+    expect(clickstream.outputPorts[0].customProperties).toContainEqual({
+      property: 'server',
+      value: { type: 's3', location: 's3://acme-clickstream/curated/v1/' },
+    });
 
     // The demo's point: approving an agreement activates it.
     expect(names(sim.approve('agr-orders-s3').events)).toEqual(['AccessApprovedEvent', 'AccessActivatedEvent']);
@@ -118,7 +132,10 @@ describe('fixtures', () => {
       const hinted = (await (await call(sim, '/api/access/hinted')).json()) as Doc;
       expect(hinted).not.toHaveProperty('simulator');
       expect(hinted.info).toMatchObject({ status: 'approved', active: true });
-      expect(((await (await call(sim, '/api/access/provisioned')).json()) as Doc).provisioning).toMatchObject({ status: 'provisioned', reference: 'policy-x' });
+      expect(((await (await call(sim, '/api/access/provisioned')).json()) as Doc).provisioning).toMatchObject({
+        status: 'provisioned',
+        reference: 'policy-x',
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -131,7 +148,8 @@ describe('fixtures', () => {
       'dataproducts/c.yaml': CONSUMER,
       'dataproducts/p.yaml': PROVIDER,
       'dataproducts/broken.yaml': 'id: [unclosed\n',
-      'agreements/no-port.yaml': 'id: a\ninfo: {purpose: x}\nprovider: {dataProductId: p}\nconsumer: {dataProductId: c}\n',
+      'agreements/no-port.yaml':
+        'id: a\ninfo: {purpose: x}\nprovider: {dataProductId: p}\nconsumer: {dataProductId: c}\n',
       'agreements/wrong-port.yaml': agreement('b').replace('outputPortId: port', 'outputPortId: other'),
       'agreements/active-requested.yaml': agreement('d', '  status: requested\n  active: true\n'),
       'agreements/bad-hint.yaml': `${agreement('e')}simulator: {activ: true}\n`,
@@ -148,7 +166,9 @@ describe('fixtures', () => {
   });
 
   it('refuses a missing folder, a folder without fixture subfolders, and duplicate ids', async () => {
-    await expect(startSimulator({ port: 0, fixturesDir: '/no/such/dir' })).rejects.toThrow(/'\/no\/such\/dir' is not a folder/);
+    await expect(startSimulator({ port: 0, fixturesDir: '/no/such/dir' })).rejects.toThrow(
+      /'\/no\/such\/dir' is not a folder/,
+    );
     const empty = await loadError({ 'notes.txt': 'hello' });
     expect(empty.problems[0]).toMatch(/has none of the folders teams\/, dataproducts\/, agreements\//);
     const duplicate = await loadError({
@@ -161,6 +181,8 @@ describe('fixtures', () => {
   });
 
   it('validates an in-memory mesh the same way, naming the entry', async () => {
-    await expect(startSimulator({ port: 0, mesh: { teams: [{ id: 't', name: 'T' }] } })).rejects.toThrow(/mesh\.teams\[0\]: type: /);
+    await expect(startSimulator({ port: 0, mesh: { teams: [{ id: 't', name: 'T' }] } })).rejects.toThrow(
+      /mesh\.teams\[0\]: type: /,
+    );
   });
 });

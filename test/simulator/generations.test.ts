@@ -19,7 +19,14 @@ describe("generation 'datausageagreements' (servers of 2024 and earlier)", () =>
     expect(one.info).toMatchObject({ id: 'dua-1', status: 'requested', active: false });
 
     expect((await call(sim, '/api/datausageagreements/dua-1/approve', { method: 'POST' })).status).toBe(200);
-    expect((await call(sim, '/api/datausageagreements/dua-1', { method: 'PUT', body: { ...one, tags: ['aws-integration'] } })).status).toBe(200);
+    expect(
+      (
+        await call(sim, '/api/datausageagreements/dua-1', {
+          method: 'PUT',
+          body: { ...one, tags: ['aws-integration'] },
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('names agreement events DataUsageAgreement…Event and has no provisioning endpoints', async () => {
@@ -36,13 +43,19 @@ describe("generation 'datausageagreements' (servers of 2024 and earlier)", () =>
       'DataUsageAgreementCanceledEvent',
       'DataUsageAgreementDeactivatedEvent',
     ]);
-    expect((await call(sim, '/api/datausageagreements/dua-1/provisioning/provisioning-started', { method: 'POST' })).status).toBe(404);
-    expect((await call(sim, '/api/access/dua-1/provisioning/provisioning-started', { method: 'POST' })).status).toBe(404);
+    expect(
+      (await call(sim, '/api/datausageagreements/dua-1/provisioning/provisioning-started', { method: 'POST' })).status,
+    ).toBe(404);
+    expect((await call(sim, '/api/access/dua-1/provisioning/provisioning-started', { method: 'POST' })).status).toBe(
+      404,
+    );
     expect(sim.state.config.provisioning).toBe(false);
   });
 
   it('refuses to start with provisioning switched on explicitly', async () => {
-    await expect(startSimulator({ port: 0, generation: 'datausageagreements', provisioning: true })).rejects.toThrow(/no provisioning endpoints/);
+    await expect(startSimulator({ port: 0, generation: 'datausageagreements', provisioning: true })).rejects.toThrow(
+      /no provisioning endpoints/,
+    );
     sim = await start();
   });
 });

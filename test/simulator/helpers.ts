@@ -1,4 +1,9 @@
-import { startSimulator, type MeshData, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/server.js';
+import {
+  startSimulator,
+  type MeshData,
+  type RunningSimulator,
+  type SimulatorOptions,
+} from '../../src/simulator/server.js';
 
 export const KEY = 'test-key';
 
@@ -32,7 +37,13 @@ export function smallMesh(): Required<MeshData> {
         kind: 'DataProduct',
         id: 'clicks',
         status: 'active',
-        outputPorts: [{ name: 'clicks', version: '1', customProperties: [{ property: 'server', value: { type: 's3', location: 's3://c/' } }] }],
+        outputPorts: [
+          {
+            name: 'clicks',
+            version: '1',
+            customProperties: [{ property: 'server', value: { type: 's3', location: 's3://c/' } }],
+          },
+        ],
       },
     ],
     agreements: [],
@@ -52,7 +63,13 @@ export function agreementDoc(id: string, overrides: Record<string, unknown> = {}
 }
 
 export async function start(options: SimulatorOptions = {}): Promise<RunningSimulator> {
-  return startSimulator({ port: 0, apiKey: KEY, mesh: smallMesh(), now: () => new Date('2026-03-01T10:00:00Z'), ...options });
+  return startSimulator({
+    port: 0,
+    apiKey: KEY,
+    mesh: smallMesh(),
+    now: () => new Date('2026-03-01T10:00:00Z'),
+    ...options,
+  });
 }
 
 /** fetch against the simulator with the API key (unless headers override it). */
@@ -70,7 +87,10 @@ export async function call(
   return fetch(`${sim.url}${path}`, { method: init.method ?? 'GET', headers, body });
 }
 
-export async function feed(sim: RunningSimulator, lastEventId?: string): Promise<Array<{ id: string; type: string; subject: string; data: { id: string } }>> {
+export async function feed(
+  sim: RunningSimulator,
+  lastEventId?: string,
+): Promise<Array<{ id: string; type: string; subject: string; data: { id: string } }>> {
   const query = lastEventId ? `?lastEventId=${encodeURIComponent(lastEventId)}` : '';
   const res = await call(sim, `/api/events${query}`, { headers: { accept: BATCH } });
   if (res.status !== 200) throw new Error(`feed answered ${res.status}: ${await res.text()}`);
@@ -78,4 +98,5 @@ export async function feed(sim: RunningSimulator, lastEventId?: string): Promise
 }
 
 /** Event names after the prefix, e.g. `AccessActivatedEvent`. */
-export const names = (events: Array<{ type: string }>): string[] => events.map((e) => e.type.slice(e.type.lastIndexOf('.') + 1));
+export const names = (events: Array<{ type: string }>): string[] =>
+  events.map((e) => e.type.slice(e.type.lastIndexOf('.') + 1));

@@ -50,10 +50,17 @@ describe('simulator HTTP basics', () => {
     expect(notJson.status).toBe(400);
     expect(notJson.headers.get('content-type')).toBe('application/problem+json');
 
-    const invalid = await call(sim, '/api/access/a1', { method: 'PUT', body: { id: 'a1', info: {}, provider: { dataProductId: 'orders' }, consumer: {} } });
+    const invalid = await call(sim, '/api/access/a1', {
+      method: 'PUT',
+      body: { id: 'a1', info: {}, provider: { dataProductId: 'orders' }, consumer: {} },
+    });
     expect(invalid.status).toBe(400);
     const problem = (await invalid.json()) as { violations: Array<{ field: string }> };
-    expect(problem.violations.map((v) => v.field).sort()).toEqual(['consumer', 'info.purpose', 'provider.outputPortId']);
+    expect(problem.violations.map((v) => v.field).sort()).toEqual([
+      'consumer',
+      'info.purpose',
+      'provider.outputPortId',
+    ]);
     expect(sim.state.agreements.has('a1')).toBe(false);
   });
 
@@ -67,7 +74,10 @@ describe('simulator HTTP basics', () => {
     const list = (await (await call(sim, '/api/teams')).json()) as Array<{ id: string }>;
     expect(list.map((t) => t.id)).toEqual(['marketing', 'sales']);
     const before = sim.state.events.length;
-    expect((await call(sim, '/api/teams/sales', { method: 'PUT', body: { id: 'sales', name: 'Sales EU', type: 'Team' } })).status).toBe(200);
+    expect(
+      (await call(sim, '/api/teams/sales', { method: 'PUT', body: { id: 'sales', name: 'Sales EU', type: 'Team' } }))
+        .status,
+    ).toBe(200);
     expect(await (await call(sim, '/api/teams/sales')).json()).toEqual({ id: 'sales', name: 'Sales EU', type: 'Team' });
     expect(sim.state.events.slice(before).map((e) => e.type)).toEqual(['com.datamesh-manager.events.TeamUpdatedEvent']);
   });

@@ -74,7 +74,9 @@ describe('lifecycle (programmatic API)', () => {
     expect(statusOf(() => sim.cancel('a1'))).toBe(422);
     expect(statusOf(() => sim.approve('missing'))).toBe(404);
     expect(statusOf(() => sim.request(agreementDoc('a1')))).toBe(409);
-    expect(statusOf(() => sim.request(agreementDoc('a2', { provider: { dataProductId: 'orders', outputPortId: 'nope' } })))).toBe(422);
+    expect(
+      statusOf(() => sim.request(agreementDoc('a2', { provider: { dataProductId: 'orders', outputPortId: 'nope' } }))),
+    ).toBe(422);
     expect(statusOf(() => sim.request({ info: {} }))).toBe(400);
   });
 
@@ -90,7 +92,9 @@ describe('lifecycle (programmatic API)', () => {
   it('putDataProduct emits Created then Updated; deleteDataProduct with force works on a used product', async () => {
     sim = await start();
     const consumer = smallMesh().dataProducts[0] as Doc;
-    expect(names(sim.putDataProduct({ ...consumer, custom: { 'aws-role-name': 'new-role' } }).events)).toEqual(['DataProductUpdatedEvent']);
+    expect(names(sim.putDataProduct({ ...consumer, custom: { 'aws-role-name': 'new-role' } }).events)).toEqual([
+      'DataProductUpdatedEvent',
+    ]);
     expect((sim.state.dataProducts.get('consumer')!.custom as Doc)['aws-role-name']).toBe('new-role');
     const fresh = { dataProductSpecification: '0.0.1', id: 'fresh', info: { title: 'Fresh', owner: 'sales' } };
     expect(names(sim.putDataProduct(fresh).events)).toEqual(['DataProductCreatedEvent']);
@@ -99,7 +103,10 @@ describe('lifecycle (programmatic API)', () => {
     sim.approve('a1');
     expect(() => sim.deleteDataProduct('orders')).toThrow(/active access 'a1'/);
     expect(names(sim.deleteDataProduct('orders', { force: true }).events)).toEqual(['DataProductDeletedEvent']);
-    expect(sim.state.agreementView('a1')!.provider).toMatchObject({ dataProductId: 'unknown', outputPortId: 'unknown' });
+    expect(sim.state.agreementView('a1')!.provider).toMatchObject({
+      dataProductId: 'unknown',
+      outputPortId: 'unknown',
+    });
   });
 });
 
@@ -117,7 +124,9 @@ describe('admin endpoints under /simulator', () => {
     expect(approved.document.info).toMatchObject({ status: 'approved', active: true });
     expect(names(approved.events)).toEqual(['AccessApprovedEvent', 'AccessActivatedEvent']);
 
-    const canceled = (await (await call(sim, '/simulator/access/a1/cancel?deactivate=false', { method: 'POST' })).json()) as Doc;
+    const canceled = (await (
+      await call(sim, '/simulator/access/a1/cancel?deactivate=false', { method: 'POST' })
+    ).json()) as Doc;
     expect(names(canceled.events)).toEqual(['AccessCanceledEvent']);
     const deactivated = (await (await call(sim, '/simulator/access/a1/deactivate', { method: 'POST' })).json()) as Doc;
     expect(names(deactivated.events)).toEqual(['AccessDeactivatedEvent']);
@@ -127,14 +136,19 @@ describe('admin endpoints under /simulator', () => {
     expect(state.lastEventId).toBe(deactivated.events[0].id);
 
     const deleted = (await (await call(sim, '/simulator/access/a1', { method: 'DELETE' })).json()) as Doc;
-    expect(deleted).toEqual({ document: null, events: [expect.objectContaining({ type: 'com.datamesh-manager.events.AccessDeletedEvent' })] });
+    expect(deleted).toEqual({
+      document: null,
+      events: [expect.objectContaining({ type: 'com.datamesh-manager.events.AccessDeletedEvent' })],
+    });
     expect((await call(sim, '/simulator/access/a1/frobnicate', { method: 'POST' })).status).toBe(404);
   });
 
   it('update and force-delete data products, and append arbitrary events', async () => {
     sim = await start();
     const consumer = { ...(smallMesh().dataProducts[0] as Doc), custom: { 'aws-role-name': 'other-role' } };
-    const updated = (await (await call(sim, '/simulator/dataproducts/consumer', { method: 'PUT', body: consumer })).json()) as Doc;
+    const updated = (await (
+      await call(sim, '/simulator/dataproducts/consumer', { method: 'PUT', body: consumer })
+    ).json()) as Doc;
     expect(names(updated.events)).toEqual(['DataProductUpdatedEvent']);
 
     sim.request(agreementDoc('a1'));
@@ -142,9 +156,16 @@ describe('admin endpoints under /simulator', () => {
     expect((await call(sim, '/simulator/dataproducts/orders', { method: 'DELETE' })).status).toBe(422);
     expect((await call(sim, '/simulator/dataproducts/orders?force=true', { method: 'DELETE' })).status).toBe(200);
 
-    const custom = await call(sim, '/simulator/events', { method: 'POST', body: { type: 'DataUsageAgreementActivatedEvent', subject: 'a1' } });
+    const custom = await call(sim, '/simulator/events', {
+      method: 'POST',
+      body: { type: 'DataUsageAgreementActivatedEvent', subject: 'a1' },
+    });
     expect(custom.status).toBe(201);
-    expect((await feed(sim)).at(-1)).toMatchObject({ type: 'com.datamesh-manager.events.DataUsageAgreementActivatedEvent', subject: 'a1', data: { id: 'a1' } });
+    expect((await feed(sim)).at(-1)).toMatchObject({
+      type: 'com.datamesh-manager.events.DataUsageAgreementActivatedEvent',
+      subject: 'a1',
+      data: { id: 'a1' },
+    });
     expect((await call(sim, '/simulator/events', { method: 'POST', body: { subject: 'a1' } })).status).toBe(400);
   });
 

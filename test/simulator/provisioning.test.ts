@@ -15,15 +15,31 @@ describe('provisioning endpoints (2026-07)', () => {
   it('records every transition, emits its event and shows the record on the agreement', async () => {
     sim = await start();
     const checkpoint = await activeAgreement();
-    const post = (transition: string, body?: unknown) => call(sim, `/api/access/a1/provisioning/${transition}`, { method: 'POST', body });
+    const post = (transition: string, body?: unknown) =>
+      call(sim, `/api/access/a1/provisioning/${transition}`, { method: 'POST', body });
 
     expect((await call(sim, '/api/access/a1/provisioning')).status).toBe(404);
     expect((await post('provisioning-started', { platform: 'aws', executor: 'dmm-aws' })).status).toBe(200);
-    const failed = (await (await post('provisioning-failed', { diagnostics: 'AccessDenied: iam:PutRolePolicy' })).json()) as Doc;
-    expect(failed).toMatchObject({ status: 'provisioning-failed', platform: 'aws', diagnostics: 'AccessDenied: iam:PutRolePolicy', failedAt: '2026-03-01T10:00:00.000Z' });
-    const succeeded = (await (await post('provisioning-succeeded', { reference: 'arn:aws:iam::123456789012:role/r' })).json()) as Doc;
+    const failed = (await (
+      await post('provisioning-failed', { diagnostics: 'AccessDenied: iam:PutRolePolicy' })
+    ).json()) as Doc;
+    expect(failed).toMatchObject({
+      status: 'provisioning-failed',
+      platform: 'aws',
+      diagnostics: 'AccessDenied: iam:PutRolePolicy',
+      failedAt: '2026-03-01T10:00:00.000Z',
+    });
+    const succeeded = (await (
+      await post('provisioning-succeeded', { reference: 'arn:aws:iam::123456789012:role/r' })
+    ).json()) as Doc;
     // Omitted fields keep their value; a success clears the failure's diagnostics.
-    expect(succeeded).toMatchObject({ status: 'provisioned', platform: 'aws', executor: 'dmm-aws', reference: 'arn:aws:iam::123456789012:role/r', diagnostics: null });
+    expect(succeeded).toMatchObject({
+      status: 'provisioned',
+      platform: 'aws',
+      executor: 'dmm-aws',
+      reference: 'arn:aws:iam::123456789012:role/r',
+      diagnostics: null,
+    });
     await post('deprovisioning-started');
     await post('deprovisioning-failed', { diagnostics: 'throttled' });
     await post('deprovisioning-succeeded');
@@ -40,7 +56,11 @@ describe('provisioning endpoints (2026-07)', () => {
     expect(last.data).toMatchObject({ id: 'a1', status: 'deprovisioned', platform: 'aws' });
 
     const agreement = (await (await call(sim, '/api/access/a1')).json()) as Doc;
-    expect(agreement.provisioning).toMatchObject({ status: 'deprovisioned', reference: 'arn:aws:iam::123456789012:role/r', deprovisionedAt: expect.any(String) });
+    expect(agreement.provisioning).toMatchObject({
+      status: 'deprovisioned',
+      reference: 'arn:aws:iam::123456789012:role/r',
+      deprovisionedAt: expect.any(String),
+    });
     expect(await (await call(sim, '/api/access/a1/provisioning')).json()).toEqual(agreement.provisioning);
   });
 
@@ -53,8 +73,15 @@ describe('provisioning endpoints (2026-07)', () => {
     expect((await put({ status: 'done' })).status).toBe(400);
 
     const before = sim.state.events.length;
-    const first = (await (await put({ status: 'provisioned', reference: 'p1', provisionedAt: '2026-01-01T00:00:00Z' })).json()) as Doc;
-    expect(first).toMatchObject({ status: 'provisioned', reference: 'p1', provisionedAt: '2026-01-01T00:00:00Z', platform: null });
+    const first = (await (
+      await put({ status: 'provisioned', reference: 'p1', provisionedAt: '2026-01-01T00:00:00Z' })
+    ).json()) as Doc;
+    expect(first).toMatchObject({
+      status: 'provisioned',
+      reference: 'p1',
+      provisionedAt: '2026-01-01T00:00:00Z',
+      platform: null,
+    });
     expect(sim.state.events.length).toBe(before + 1);
 
     const corrected = (await (await put({ status: 'provisioned', note: 'granted by hand' })).json()) as Doc;
@@ -65,7 +92,9 @@ describe('provisioning endpoints (2026-07)', () => {
   it('answers 404 for an unknown agreement or transition', async () => {
     sim = await start();
     await activeAgreement();
-    expect((await call(sim, '/api/access/nope/provisioning/provisioning-started', { method: 'POST' })).status).toBe(404);
+    expect((await call(sim, '/api/access/nope/provisioning/provisioning-started', { method: 'POST' })).status).toBe(
+      404,
+    );
     expect((await call(sim, '/api/access/a1/provisioning/provisioning-done', { method: 'POST' })).status).toBe(404);
   });
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { entryChanges, MemoryAgreementIndex, readIndexEntry, updateIndexEntry, type AgreementIndex } from '../../src/sync/agreement-index.js';
+import {
+  entryChanges,
+  MemoryAgreementIndex,
+  readIndexEntry,
+  updateIndexEntry,
+  type AgreementIndex,
+} from '../../src/sync/agreement-index.js';
 import { memoryLogger } from '../../src/util/log.js';
 
 const A = 'arn:aws:iam::123456789012:role/analytics';
@@ -120,7 +126,9 @@ describe('readIndexEntry / updateIndexEntry', () => {
     await expect(updateIndexEntry(index, 'agr-1', before, [], log)).resolves.toBeUndefined();
     // The read and the write were both attempted.
     expect(index.calls).toBe(2);
-    expect(log.entries.filter((e) => e.level === 'warn').map((e) => [e.message, e.fields.agreementId, e.fields.error])).toEqual([
+    expect(
+      log.entries.filter((e) => e.level === 'warn').map((e) => [e.message, e.fields.agreementId, e.fields.error]),
+    ).toEqual([
       ['agreement index could not be read; finding the roles without it', 'agr-1', 's3 is down'],
       ['agreement index not updated; the next full reconcile repairs it', 'agr-1', 's3 is down'],
     ]);

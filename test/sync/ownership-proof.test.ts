@@ -57,7 +57,9 @@ describe('ownershipRefusal', () => {
       'ownership proof failed: S3 bucket acme-orders has no tag dmm:data-product (it must name the provider data product orders)',
     );
     // No tags at all is the same as no such tag.
-    expect(await ownershipRefusal(grant([bucket('acme-orders')]), KEY, tags({ buckets: { 'acme-orders': {} } }))).toMatch(/has no tag dmm:data-product/);
+    expect(
+      await ownershipRefusal(grant([bucket('acme-orders')]), KEY, tags({ buckets: { 'acme-orders': {} } })),
+    ).toMatch(/has no tag dmm:data-product/);
   });
 
   it('refuses a bucket whose tag names another product, showing the value found', async () => {
@@ -70,10 +72,14 @@ describe('ownershipRefusal', () => {
   it('matches exactly and case-sensitively, on the configured key only', async () => {
     for (const value of ['Orders', 'orders-v2', 'order', ' orders x']) {
       const reader = tags({ buckets: { 'acme-orders': { [KEY]: value } } });
-      expect(await ownershipRefusal(grant([bucket('acme-orders')]), KEY, reader), value).toMatch(/which does not name the provider data product orders$/);
+      expect(await ownershipRefusal(grant([bucket('acme-orders')]), KEY, reader), value).toMatch(
+        /which does not name the provider data product orders$/,
+      );
     }
     const otherKey = tags({ buckets: { 'acme-orders': { 'dmm:Data-Product': 'orders', owner: 'orders' } } });
-    expect(await ownershipRefusal(grant([bucket('acme-orders')]), KEY, otherKey)).toMatch(/has no tag dmm:data-product/);
+    expect(await ownershipRefusal(grant([bucket('acme-orders')]), KEY, otherKey)).toMatch(
+      /has no tag dmm:data-product/,
+    );
   });
 
   it('accepts a comma-separated list of products in the tag, trimmed', async () => {
@@ -105,17 +111,27 @@ describe('ownershipRefusal', () => {
     });
     expect(await ownershipRefusal(glueGrant, KEY, both)).toBeUndefined();
 
-    const tableUntagged = tags({ buckets: { 'acme-lake': { [KEY]: 'orders' } }, glueTables: { '123456789012/eu-central-1/sales/orders': {} } });
+    const tableUntagged = tags({
+      buckets: { 'acme-lake': { [KEY]: 'orders' } },
+      glueTables: { '123456789012/eu-central-1/sales/orders': {} },
+    });
     expect(await ownershipRefusal(glueGrant, KEY, tableUntagged)).toBe(
       'ownership proof failed: Glue table sales.orders (account 123456789012, eu-central-1) has no tag dmm:data-product (it must name the provider data product orders)',
     );
 
     // The table is the provider's, but the data location it points at is someone else's bucket.
-    const foreignData = tags({ buckets: { 'acme-lake': { [KEY]: 'payments' } }, glueTables: { '123456789012/eu-central-1/sales/orders': { [KEY]: 'orders' } } });
-    expect(await ownershipRefusal(glueGrant, KEY, foreignData)).toMatch(/^ownership proof failed: S3 bucket acme-lake has tag dmm:data-product = "payments"/);
+    const foreignData = tags({
+      buckets: { 'acme-lake': { [KEY]: 'payments' } },
+      glueTables: { '123456789012/eu-central-1/sales/orders': { [KEY]: 'orders' } },
+    });
+    expect(await ownershipRefusal(glueGrant, KEY, foreignData)).toMatch(
+      /^ownership proof failed: S3 bucket acme-lake has tag dmm:data-product = "payments"/,
+    );
 
     const neither = await ownershipRefusal(glueGrant, KEY, tags({}));
-    expect(neither).toMatch(/^ownership proof failed: Glue table sales\.orders .* cannot be read .*; S3 bucket acme-lake does not exist/);
+    expect(neither).toMatch(
+      /^ownership proof failed: Glue table sales\.orders .* cannot be read .*; S3 bucket acme-lake does not exist/,
+    );
   });
 
   it('reads each distinct resource once: one read per bucket whatever the prefixes, one per table', async () => {
@@ -138,7 +154,12 @@ describe('ownershipRefusal', () => {
       bucket('acme-extra'),
     ];
     expect(await ownershipRefusal(grant(resources), KEY, reader)).toBeUndefined();
-    expect(reader.reads).toEqual([table('sales', 'orders'), bucket('acme-lake', 'orders/'), table('sales', 'orders', 'eu-west-1'), bucket('acme-extra')]);
+    expect(reader.reads).toEqual([
+      table('sales', 'orders'),
+      bucket('acme-lake', 'orders/'),
+      table('sales', 'orders', 'eu-west-1'),
+      bucket('acme-extra'),
+    ]);
   });
 
   it('reads in parallel, but only a few at a time', async () => {
@@ -152,12 +173,16 @@ describe('ownershipRefusal', () => {
 
   it('checks a resource of any service by its ARN, naming it by the ARN when no ARN kind describes it', async () => {
     const stream = { arn: 'arn:aws:kinesis:eu-central-1:123456789012:stream/clicks' };
-    expect(await ownershipRefusal(grant([stream]), KEY, tags({ resources: { [stream.arn]: { [KEY]: 'orders' } } }))).toBeUndefined();
+    expect(
+      await ownershipRefusal(grant([stream]), KEY, tags({ resources: { [stream.arn]: { [KEY]: 'orders' } } })),
+    ).toBeUndefined();
     expect(await ownershipRefusal(grant([stream]), KEY, tags({}))).toBe(
       'ownership proof failed: arn:aws:kinesis:eu-central-1:123456789012:stream/clicks does not exist or its tags cannot be read by this tool, so it cannot show a tag dmm:data-product naming the provider data product orders',
     );
     // A port type may name it for people itself.
-    expect(await ownershipRefusal(grant([{ ...stream, description: 'Kinesis stream clicks' }]), KEY, tags({}))).toMatch(/^ownership proof failed: Kinesis stream clicks does not exist/);
+    expect(await ownershipRefusal(grant([{ ...stream, description: 'Kinesis stream clicks' }]), KEY, tags({}))).toMatch(
+      /^ownership proof failed: Kinesis stream clicks does not exist/,
+    );
   });
 
   it('passes other reader errors through, so the caller retries instead of refusing', async () => {
@@ -178,6 +203,8 @@ describe('ownershipRefusal', () => {
 
   it('does not find a tag through the object prototype', async () => {
     const reader = tags({ buckets: { 'acme-orders': {} } });
-    expect(await ownershipRefusal(grant([bucket('acme-orders')]), 'constructor', reader)).toMatch(/has no tag constructor/);
+    expect(await ownershipRefusal(grant([bucket('acme-orders')]), 'constructor', reader)).toMatch(
+      /has no tag constructor/,
+    );
   });
 });

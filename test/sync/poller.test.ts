@@ -39,7 +39,15 @@ describe('pollFeed', () => {
     expect(await checkpoint.read()).toBe(ids.at(-1));
     expect(await queue.size()).toBe(1_205);
     const first = await queue.receive(10);
-    expect(first.map((m) => m.groupId)).toEqual(['agreement:agr-0', 'agreement:agr-1', 'agreement:agr-2', 'agreement:agr-3', 'agreement:agr-4', 'agreement:agr-5', 'agreement:agr-6']);
+    expect(first.map((m) => m.groupId)).toEqual([
+      'agreement:agr-0',
+      'agreement:agr-1',
+      'agreement:agr-2',
+      'agreement:agr-3',
+      'agreement:agr-4',
+      'agreement:agr-5',
+      'agreement:agr-6',
+    ]);
     expect(first.map((m) => m.dedupId)).toEqual(ids.slice(0, 7));
   });
 
@@ -55,7 +63,9 @@ describe('pollFeed', () => {
         await queue.send(messages);
       },
     });
-    await expect(pollFeed({ dmm: client(), queue: flaky, checkpoint, log: silentLogger })).rejects.toThrow('queue unavailable');
+    await expect(pollFeed({ dmm: client(), queue: flaky, checkpoint, log: silentLogger })).rejects.toThrow(
+      'queue unavailable',
+    );
     expect(await checkpoint.read()).toBe(ids[19]);
 
     const resumed = await pollFeed({ dmm: client(), queue, checkpoint, log: silentLogger });
@@ -75,7 +85,10 @@ describe('pollFeed', () => {
         return dmm.pollEvents(last);
       },
     });
-    const result = await pollFeed({ dmm: counting, queue: new MemoryFifoQueue(), checkpoint, log: silentLogger }, { shouldStop: () => pagesRead >= 1 });
+    const result = await pollFeed(
+      { dmm: counting, queue: new MemoryFifoQueue(), checkpoint, log: silentLogger },
+      { shouldStop: () => pagesRead >= 1 },
+    );
     expect(result).toMatchObject({ events: 1_000, caughtUp: false });
     expect(await checkpoint.read()).toBe(simulator.state.events[999]!.id);
   });

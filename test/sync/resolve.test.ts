@@ -24,10 +24,23 @@ const provider = readDataProduct({
   id: 'orders',
   info: { title: 'Orders', owner: 'sales' },
   outputPorts: [
-    { id: 'orders-s3', name: 'Orders files', custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' } },
-    { id: 'orders-glue', name: 'Orders table', type: 'glue', server: { database: 'sales', table: 'orders', location: 's3://acme-lake/sales/orders/' } },
+    {
+      id: 'orders-s3',
+      name: 'Orders files',
+      custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders' },
+    },
+    {
+      id: 'orders-glue',
+      name: 'Orders table',
+      type: 'glue',
+      server: { database: 'sales', table: 'orders', location: 's3://acme-lake/sales/orders/' },
+    },
     { id: 'orders-snowflake', name: 'Orders in Snowflake', type: 'snowflake' },
-    { id: 'orders-bad', name: 'Bad', custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::*' } },
+    {
+      id: 'orders-bad',
+      name: 'Bad',
+      custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::*' },
+    },
   ],
 });
 
@@ -48,7 +61,11 @@ describe('resolveAgreement: grants', () => {
       kind: 'grant',
       grant: {
         agreementId: 'agr-1',
-        role: { name: 'analytics-reader', arn: 'arn:aws:iam::111122223333:role/analytics-reader', accountId: '111122223333' },
+        role: {
+          name: 'analytics-reader',
+          arn: 'arn:aws:iam::111122223333:role/analytics-reader',
+          accountId: '111122223333',
+        },
         portType: 's3_bucket',
         outputPortId: 'orders-s3',
         providerDataProductId: 'orders',
@@ -72,8 +89,15 @@ describe('resolveAgreement: grants', () => {
   });
 
   it('matches the output port by id or by name', async () => {
-    const byName = await resolveAgreement(agreement({ provider: { dataProductId: 'orders', outputPortId: 'Orders table' } }), both, OPTS);
-    expect(byName.kind === 'grant' && [byName.grant.outputPortId, byName.grant.portType]).toEqual(['orders-glue', 'glue_table']);
+    const byName = await resolveAgreement(
+      agreement({ provider: { dataProductId: 'orders', outputPortId: 'Orders table' } }),
+      both,
+      OPTS,
+    );
+    expect(byName.kind === 'grant' && [byName.grant.outputPortId, byName.grant.portType]).toEqual([
+      'orders-glue',
+      'glue_table',
+    ]);
   });
 
   it('takes the role from aws-role-arn, keeping its path, in the configured partition', async () => {
@@ -81,25 +105,49 @@ describe('resolveAgreement: grants', () => {
     const products = lookups(provider, consumer({ 'aws-role-arn': arn }));
     const glue = agreement({ provider: { dataProductId: 'orders', outputPortId: 'orders-glue' } });
     const result = await resolveAgreement(glue, products, { ...OPTS, partition: 'aws-us-gov' });
-    expect(result.kind === 'grant' && result.grant.role).toEqual({ name: 'analytics-reader', arn, accountId: '111122223333' });
+    expect(result.kind === 'grant' && result.grant.role).toEqual({
+      name: 'analytics-reader',
+      arn,
+      accountId: '111122223333',
+    });
   });
 
   it('builds the role ARN from the name with the configured partition', async () => {
-    const result = await resolveAgreement(agreement({ provider: { dataProductId: 'orders', outputPortId: 'orders-glue' } }), both, { ...OPTS, partition: 'aws-cn' });
+    const result = await resolveAgreement(
+      agreement({ provider: { dataProductId: 'orders', outputPortId: 'orders-glue' } }),
+      both,
+      { ...OPTS, partition: 'aws-cn' },
+    );
     expect(result.kind === 'grant' && result.grant.role.arn).toBe('arn:aws-cn:iam::111122223333:role/analytics-reader');
   });
 
   it('refuses a port ARN of another partition than the account', async () => {
     const result = await resolveAgreement(agreement(), both, { ...OPTS, partition: 'aws-cn' });
-    expect(result).toMatchObject({ kind: 'failed', field: 'custom.aws-s3-bucket-arn', reason: expect.stringContaining('is in AWS partition "aws"') });
+    expect(result).toMatchObject({
+      kind: 'failed',
+      field: 'custom.aws-s3-bucket-arn',
+      reason: expect.stringContaining('is in AWS partition "aws"'),
+    });
   });
 });
 
 describe('resolveAgreement: nothing to grant', () => {
   it.each<[string, Partial<Agreement>, string]>([
-    ['requested', { status: 'requested', active: false }, 'Agreement agr-1 is not active (status: requested), so it grants nothing.'],
-    ['rejected', { status: 'rejected', active: false }, 'Agreement agr-1 is not active (status: rejected), so it grants nothing.'],
-    ['approved but ended', { status: 'approved', active: false }, 'Agreement agr-1 is not active (status: approved), so it grants nothing.'],
+    [
+      'requested',
+      { status: 'requested', active: false },
+      'Agreement agr-1 is not active (status: requested), so it grants nothing.',
+    ],
+    [
+      'rejected',
+      { status: 'rejected', active: false },
+      'Agreement agr-1 is not active (status: rejected), so it grants nothing.',
+    ],
+    [
+      'approved but ended',
+      { status: 'approved', active: false },
+      'Agreement agr-1 is not active (status: approved), so it grants nothing.',
+    ],
     [
       'deleted provider port',
       { provider: { dataProductId: 'orders', outputPortId: 'unknown' } },
@@ -145,11 +193,31 @@ describe('resolveAgreement: failures name product, port and field', () => {
   });
 
   it.each<[string, Record<string, string>, string, string]>([
-    ['an invalid role name', { 'aws-role-name': 'analytics/reader' }, 'custom.aws-role-name', 'is not a valid IAM role name'],
-    ['a role ARN as the name', { 'aws-role-name': 'arn:aws:iam::111122223333:role/x' }, 'custom.aws-role-name', 'put it in custom.aws-role-arn instead'],
+    [
+      'an invalid role name',
+      { 'aws-role-name': 'analytics/reader' },
+      'custom.aws-role-name',
+      'is not a valid IAM role name',
+    ],
+    [
+      'a role ARN as the name',
+      { 'aws-role-name': 'arn:aws:iam::111122223333:role/x' },
+      'custom.aws-role-name',
+      'put it in custom.aws-role-arn instead',
+    ],
     ['a wildcard role', { 'aws-role-name': '*' }, 'custom.aws-role-name', 'wildcards'],
-    ['a role in a foreign account', { 'aws-role-arn': 'arn:aws:iam::444455556666:role/x' }, 'custom.aws-role-arn', 'this tool manages roles in account 111122223333'],
-    ['a user ARN', { 'aws-role-arn': 'arn:aws:iam::111122223333:user/alice' }, 'custom.aws-role-arn', 'is not an IAM role ARN'],
+    [
+      'a role in a foreign account',
+      { 'aws-role-arn': 'arn:aws:iam::444455556666:role/x' },
+      'custom.aws-role-arn',
+      'this tool manages roles in account 111122223333',
+    ],
+    [
+      'a user ARN',
+      { 'aws-role-arn': 'arn:aws:iam::111122223333:user/alice' },
+      'custom.aws-role-arn',
+      'is not an IAM role ARN',
+    ],
     [
       'name and ARN that disagree',
       { 'aws-role-name': 'a', 'aws-role-arn': 'arn:aws:iam::111122223333:role/b' },
@@ -163,23 +231,43 @@ describe('resolveAgreement: failures name product, port and field', () => {
   });
 
   it('a port that does not exist', async () => {
-    expect(await resolveAgreement(agreement({ provider: { dataProductId: 'orders', outputPortId: 'orders-kafka' } }), both, OPTS)).toEqual({
+    expect(
+      await resolveAgreement(
+        agreement({ provider: { dataProductId: 'orders', outputPortId: 'orders-kafka' } }),
+        both,
+        OPTS,
+      ),
+    ).toEqual({
       kind: 'failed',
       field: 'provider.outputPortId',
-      reason: 'Agreement agr-1: provider data product orders has no output port with id or name "orders-kafka" (its ports: orders-s3, orders-glue, orders-snowflake, orders-bad).',
+      reason:
+        'Agreement agr-1: provider data product orders has no output port with id or name "orders-kafka" (its ports: orders-s3, orders-glue, orders-snowflake, orders-bad).',
     });
   });
 
   it('a port of another platform is left to other integrations, not failed', async () => {
-    expect(await resolveAgreement(agreement({ provider: { dataProductId: 'orders', outputPortId: 'orders-snowflake' } }), both, OPTS)).toEqual({
+    expect(
+      await resolveAgreement(
+        agreement({ provider: { dataProductId: 'orders', outputPortId: 'orders-snowflake' } }),
+        both,
+        OPTS,
+      ),
+    ).toEqual({
       kind: 'none',
       notOurs: true,
-      reason: 'Agreement agr-1: output port orders-snowflake of orders is not an AWS port (type snowflake), so it is left to other integrations.',
+      reason:
+        'Agreement agr-1: output port orders-snowflake of orders is not an AWS port (type snowflake), so it is left to other integrations.',
     });
   });
 
   it('a wildcard ARN', async () => {
-    expect(await resolveAgreement(agreement({ provider: { dataProductId: 'orders', outputPortId: 'orders-bad' } }), both, OPTS)).toEqual({
+    expect(
+      await resolveAgreement(
+        agreement({ provider: { dataProductId: 'orders', outputPortId: 'orders-bad' } }),
+        both,
+        OPTS,
+      ),
+    ).toEqual({
       kind: 'failed',
       field: 'custom.aws-s3-bucket-arn',
       reason:
@@ -190,7 +278,8 @@ describe('resolveAgreement: failures name product, port and field', () => {
   it('a malformed data product', async () => {
     const broken = {
       getDataProduct: async (id: string) => {
-        if (id === 'orders') throw new DataProductFormatError('orders', 'outputPorts[0].id', 'must be a non-empty string');
+        if (id === 'orders')
+          throw new DataProductFormatError('orders', 'outputPorts[0].id', 'must be a non-empty string');
         return consumer({ 'aws-role-name': 'r' });
       },
     };
@@ -207,8 +296,17 @@ describe('resolveAgreement: failures name product, port and field', () => {
   });
 
   it('ambiguous ports', async () => {
-    const twice = readDataProduct({ kind: 'DataProduct', apiVersion: 'v1.0.0', id: 'orders', outputPorts: [{ name: 'p' }, { name: 'p' }] });
-    const result = await resolveAgreement(agreement({ provider: { dataProductId: 'orders', outputPortId: 'p' } }), lookups(twice, consumer({ 'aws-role-name': 'r' })), OPTS);
+    const twice = readDataProduct({
+      kind: 'DataProduct',
+      apiVersion: 'v1.0.0',
+      id: 'orders',
+      outputPorts: [{ name: 'p' }, { name: 'p' }],
+    });
+    const result = await resolveAgreement(
+      agreement({ provider: { dataProductId: 'orders', outputPortId: 'p' } }),
+      lookups(twice, consumer({ 'aws-role-name': 'r' })),
+      OPTS,
+    );
     expect(result).toMatchObject({ kind: 'failed', reason: expect.stringContaining('ambiguous') });
   });
 });

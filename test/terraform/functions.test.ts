@@ -8,7 +8,19 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../scripts/build.js';
 import { EnvironmentError, readEnvironment, type FunctionName } from '../../src/lambda/environment.js';
-import { ALL_GUARDRAIL_VARIABLES, environmentOf, loadModule, render, resource, resourcesOfType, ROOT, terraformLocals, wholeReference, type Body, type TfModule } from './module.js';
+import {
+  ALL_GUARDRAIL_VARIABLES,
+  environmentOf,
+  loadModule,
+  render,
+  resource,
+  resourcesOfType,
+  ROOT,
+  terraformLocals,
+  wholeReference,
+  type Body,
+  type TfModule,
+} from './module.js';
 
 let mod: TfModule;
 /** local.guardrail_environment with default variables, as terraform evaluates it. */
@@ -16,12 +28,13 @@ let guardrailEnvironment: Record<string, string>;
 /** The same with every guardrail variable set, so that none of them is "" (unset). */
 let fullGuardrailEnvironment: Record<string, string>;
 
-
 beforeAll(async () => {
   mod = await loadModule();
   const stubs = { account_id: '111122223333', partition: 'aws' };
   guardrailEnvironment = terraformLocals(mod, {}, stubs)['local.guardrail_environment'] as Record<string, string>;
-  fullGuardrailEnvironment = terraformLocals(mod, ALL_GUARDRAIL_VARIABLES, stubs)['local.guardrail_environment'] as Record<string, string>;
+  fullGuardrailEnvironment = terraformLocals(mod, ALL_GUARDRAIL_VARIABLES, stubs)[
+    'local.guardrail_environment'
+  ] as Record<string, string>;
 });
 
 /** The module's lambda resource of each built function, found by the zip it uploads. */
@@ -44,7 +57,8 @@ function zipOf(lambda: Body): string | undefined {
 
 /** Values for the references in the environment maps, as a deployment would have them. */
 const ENVIRONMENT_FIXTURES = {
-  'local.api_key_secret_arn': 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:dmm-aws/dmm-api-key-20260101-AbCdEf',
+  'local.api_key_secret_arn':
+    'arn:aws:secretsmanager:eu-central-1:111122223333:secret:dmm-aws/dmm-api-key-20260101-AbCdEf',
   'aws_sqs_queue.events.url': 'https://sqs.eu-central-1.amazonaws.com/111122223333/dmm-aws-events.fifo',
   'aws_s3_bucket.state.bucket': 'dmm-aws-state-111122223333-eu-central-1',
   'local.function_names.poll_feed': 'dmm-aws-poll-feed',
@@ -108,7 +122,7 @@ describe('the functions are the ones the build produces', () => {
     expect(typeof handlerModule.handler).toBe('function');
   });
 
-  it('dist_dir defaults to the repository\'s dist/', () => {
+  it("dist_dir defaults to the repository's dist/", () => {
     expect(mod.locals.dist_dir).toBe('${coalesce(var.dist_dir, "${path.module}/../dist")}');
   });
 
@@ -145,7 +159,9 @@ describe('the functions are the ones the build produces', () => {
       // depends_on cannot name one instance: the function waits for all groups, its own among them.
       expect(lambda.depends_on).toContain(`\${aws_cloudwatch_log_group.${address.replace(/\[.*\]$/, '')}}`);
     }
-    expect(mod.locals.log_group_names).toBe('${{ for key, name in local.function_names : key => "/aws/lambda/${name}" }}');
+    expect(mod.locals.log_group_names).toBe(
+      '${{ for key, name in local.function_names : key => "/aws/lambda/${name}" }}',
+    );
     expect(mod.locals.function_names).toEqual({
       poll_feed: '${var.name_prefix}-poll-feed',
       process_events: '${var.name_prefix}-process-events',
@@ -155,9 +171,11 @@ describe('the functions are the ones the build produces', () => {
 });
 
 describe('the environment is exactly the contract of src/lambda/environment.ts', () => {
-  it.each(NAMES)('%s: the deployed environment passes the function\'s own validation', (name) => {
+  it.each(NAMES)("%s: the deployed environment passes the function's own validation", (name) => {
     expect(() => readEnvironment(name, { ...RUNTIME_ENVIRONMENT, ...deployedEnvironment(name) })).not.toThrow();
-    expect(() => readEnvironment(name, { ...RUNTIME_ENVIRONMENT, ...deployedEnvironment(name, fullGuardrailEnvironment) })).not.toThrow();
+    expect(() =>
+      readEnvironment(name, { ...RUNTIME_ENVIRONMENT, ...deployedEnvironment(name, fullGuardrailEnvironment) }),
+    ).not.toThrow();
   });
 
   it.each(NAMES)('%s: every variable the module sets is one the function reads, and it sets all of them', (name) => {
@@ -165,11 +183,13 @@ describe('the environment is exactly the contract of src/lambda/environment.ts',
     const deployed = deployedEnvironment(name, fullGuardrailEnvironment);
     // readEnvironment returns the variables its schema knows, with defaults filled in; unknown
     // variables are dropped. So its keys are what the function reads.
-    const read = Object.keys(readEnvironment(name, { ...RUNTIME_ENVIRONMENT, ...deployed })).filter((key) => !(key in RUNTIME_ENVIRONMENT));
+    const read = Object.keys(readEnvironment(name, { ...RUNTIME_ENVIRONMENT, ...deployed })).filter(
+      (key) => !(key in RUNTIME_ENVIRONMENT),
+    );
     expect(Object.keys(deployed).sort()).toEqual(read.sort());
   });
 
-  it.each(NAMES)('%s: without the module\'s variables the function refuses to start, naming what is missing', (name) => {
+  it.each(NAMES)("%s: without the module's variables the function refuses to start, naming what is missing", (name) => {
     const deployed = deployedEnvironment(name);
     let required: string[] = [];
     try {
@@ -182,17 +202,20 @@ describe('the environment is exactly the contract of src/lambda/environment.ts',
     for (const variable of required) expect(deployed, `${name} needs ${variable}`).toHaveProperty(variable);
   });
 
-  it('Lambda\'s reserved variables are left to Lambda', () => {
-    for (const name of NAMES) for (const key of Object.keys(deployedEnvironment(name))) expect(key).not.toMatch(/^(AWS_|LAMBDA_|_HANDLER$)/);
+  it("Lambda's reserved variables are left to Lambda", () => {
+    for (const name of NAMES)
+      for (const key of Object.keys(deployedEnvironment(name))) expect(key).not.toMatch(/^(AWS_|LAMBDA_|_HANDLER$)/);
   });
 
-  it('MAX_RECEIVE_COUNT is the queue\'s redrive maxReceiveCount (the same variable)', () => {
+  it("MAX_RECEIVE_COUNT is the queue's redrive maxReceiveCount (the same variable)", () => {
     const [, lambda] = lambdaFor('process-events');
     expect(environmentOf(mod, lambda).MAX_RECEIVE_COUNT).toBe('${tostring(var.max_receive_count)}');
-    expect(resource(mod, 'aws_sqs_queue.events').redrive_policy).toMatch(/maxReceiveCount\s*=\s*var\.max_receive_count\b/);
+    expect(resource(mod, 'aws_sqs_queue.events').redrive_policy).toMatch(
+      /maxReceiveCount\s*=\s*var\.max_receive_count\b/,
+    );
   });
 
-  it('process-events and reconcile keep the agreement index in the module\'s state bucket', () => {
+  it("process-events and reconcile keep the agreement index in the module's state bucket", () => {
     for (const name of ['process-events', 'reconcile'] as const) {
       const env = environmentOf(mod, lambdaFor(name)[1]);
       expect(env.STATE_BUCKET, name).toBe('${aws_s3_bucket.state.bucket}');
@@ -200,7 +223,7 @@ describe('the environment is exactly the contract of src/lambda/environment.ts',
     }
   });
 
-  it('poll-feed\'s queue and checkpoint are the module\'s queue and bucket', () => {
+  it("poll-feed's queue and checkpoint are the module's queue and bucket", () => {
     const env = environmentOf(mod, lambdaFor('poll-feed')[1]);
     expect(env.EVENT_QUEUE_URL).toBe('${aws_sqs_queue.events.url}');
     expect(env.STATE_BUCKET).toBe('${aws_s3_bucket.state.bucket}');
@@ -221,8 +244,10 @@ describe('queue and event source', () => {
     expect(events.redrive_policy).toMatch(/deadLetterTargetArn\s*=\s*aws_sqs_queue\.dead_letter\.arn/);
   });
 
-  it('the visibility timeout is six times process-events\' timeout', () => {
-    expect(resource(mod, 'aws_sqs_queue.events').visibility_timeout_seconds).toBe('${6 * var.process_events_timeout_seconds}');
+  it("the visibility timeout is six times process-events' timeout", () => {
+    expect(resource(mod, 'aws_sqs_queue.events').visibility_timeout_seconds).toBe(
+      '${6 * var.process_events_timeout_seconds}',
+    );
     expect(lambdaFor('process-events')[1].timeout).toBe('${var.process_events_timeout_seconds}');
   });
 
@@ -251,8 +276,11 @@ describe('state bucket', () => {
     const sse = resource(mod, 'aws_s3_bucket_server_side_encryption_configuration.state');
     expect(['AES256', 'aws:kms']).toContain(sse.rule?.[0]?.apply_server_side_encryption_by_default?.[0]?.sse_algorithm);
     const block = resource(mod, 'aws_s3_bucket_public_access_block.state');
-    for (const setting of ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets']) expect(block[setting], setting).toBe(true);
-    expect(resource(mod, 'aws_s3_bucket_ownership_controls.state').rule?.[0]?.object_ownership).toBe('BucketOwnerEnforced');
+    for (const setting of ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'])
+      expect(block[setting], setting).toBe(true);
+    expect(resource(mod, 'aws_s3_bucket_ownership_controls.state').rule?.[0]?.object_ownership).toBe(
+      'BucketOwnerEnforced',
+    );
     for (const address of [
       'aws_s3_bucket_versioning.state',
       'aws_s3_bucket_server_side_encryption_configuration.state',
@@ -262,7 +290,9 @@ describe('state bucket', () => {
     ]) {
       expect(resource(mod, address).bucket, address).toBe('${aws_s3_bucket.state.id}');
     }
-    expect(resource(mod, 'aws_s3_bucket_policy.state').policy).toBe('${data.aws_iam_policy_document.state_bucket.json}');
+    expect(resource(mod, 'aws_s3_bucket_policy.state').policy).toBe(
+      '${data.aws_iam_policy_document.state_bucket.json}',
+    );
     const [tls] = (resource(mod, 'data.aws_iam_policy_document.state_bucket').statement ?? []) as Body[];
     expect(tls?.effect).toBe('Deny');
     expect(tls?.condition).toEqual([{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }]);
@@ -277,7 +307,9 @@ describe('secret', () => {
     expect(secret.count).toBe('${var.dmm_api_key_secret_arn == null ? 1 : 0}');
     expect(version.count).toBe(secret.count);
     expect(version.secret_string).toBe('${var.dmm_api_key}');
-    expect(mod.locals.api_key_secret_arn).toBe('${var.dmm_api_key_secret_arn != null ? var.dmm_api_key_secret_arn : one(aws_secretsmanager_secret.api_key[*].arn)}');
+    expect(mod.locals.api_key_secret_arn).toBe(
+      '${var.dmm_api_key_secret_arn != null ? var.dmm_api_key_secret_arn : one(aws_secretsmanager_secret.api_key[*].arn)}',
+    );
   });
 });
 
@@ -287,26 +319,41 @@ describe('schedules', () => {
     ['reconcile', 'reconcile_schedule_expression'],
   ];
 
-  it.each(scheduled)('%s runs on an EventBridge schedule from var.%s, with a permission for that rule only', (name, variable) => {
-    const [address] = lambdaFor(name);
-    const rules = resourcesOfType(mod, 'aws_cloudwatch_event_rule').filter(([, rule]) => rule.schedule_expression === `\${var.${variable}}`);
-    expect(rules).toHaveLength(1);
-    const [ruleName, rule] = rules[0]!;
-    expect(rule.state).toBe('${var.schedules_enabled ? "ENABLED" : "DISABLED"}');
-    const targets = resourcesOfType(mod, 'aws_cloudwatch_event_target').filter(([, target]) => target.rule === `\${aws_cloudwatch_event_rule.${ruleName}.name}`);
-    expect(targets.map(([, target]) => target.arn)).toEqual([`\${aws_lambda_function.${address}.arn}`]);
-    const permissions = resourcesOfType(mod, 'aws_lambda_permission').filter(([, permission]) => wholeReference(permission.function_name) === `aws_lambda_function.${address}.function_name`);
-    expect(permissions).toHaveLength(1);
-    const [, permission] = permissions[0]!;
-    expect(permission.action).toBe('lambda:InvokeFunction');
-    expect(permission.principal).toBe('events.amazonaws.com');
-    expect(permission.source_arn).toBe(`\${aws_cloudwatch_event_rule.${ruleName}.arn}`);
-  });
+  it.each(scheduled)(
+    '%s runs on an EventBridge schedule from var.%s, with a permission for that rule only',
+    (name, variable) => {
+      const [address] = lambdaFor(name);
+      const rules = resourcesOfType(mod, 'aws_cloudwatch_event_rule').filter(
+        ([, rule]) => rule.schedule_expression === `\${var.${variable}}`,
+      );
+      expect(rules).toHaveLength(1);
+      const [ruleName, rule] = rules[0]!;
+      expect(rule.state).toBe('${var.schedules_enabled ? "ENABLED" : "DISABLED"}');
+      const targets = resourcesOfType(mod, 'aws_cloudwatch_event_target').filter(
+        ([, target]) => target.rule === `\${aws_cloudwatch_event_rule.${ruleName}.name}`,
+      );
+      expect(targets.map(([, target]) => target.arn)).toEqual([`\${aws_lambda_function.${address}.arn}`]);
+      const permissions = resourcesOfType(mod, 'aws_lambda_permission').filter(
+        ([, permission]) => wholeReference(permission.function_name) === `aws_lambda_function.${address}.function_name`,
+      );
+      expect(permissions).toHaveLength(1);
+      const [, permission] = permissions[0]!;
+      expect(permission.action).toBe('lambda:InvokeFunction');
+      expect(permission.principal).toBe('events.amazonaws.com');
+      expect(permission.source_arn).toBe(`\${aws_cloudwatch_event_rule.${ruleName}.arn}`);
+    },
+  );
 
   it('the scheduled reconcile applies explicitly; process-events has no schedule', () => {
-    const [, target] = resourcesOfType(mod, 'aws_cloudwatch_event_target').find(([, t]) => t.arn === `\${aws_lambda_function.${lambdaFor('reconcile')[0]}.arn}`)!;
+    const [, target] = resourcesOfType(mod, 'aws_cloudwatch_event_target').find(
+      ([, t]) => t.arn === `\${aws_lambda_function.${lambdaFor('reconcile')[0]}.arn}`,
+    )!;
     expect(target.input).toBe('${jsonencode({ dryRun = false })}');
-    expect(resourcesOfType(mod, 'aws_lambda_permission').every(([, p]) => !String(p.function_name).includes('process_events'))).toBe(true);
+    expect(
+      resourcesOfType(mod, 'aws_lambda_permission').every(
+        ([, p]) => !String(p.function_name).includes('process_events'),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -316,14 +363,28 @@ describe('alarms', () => {
   it('fires when the dead-letter queue holds any message', () => {
     const dlq = alarms().filter((alarm) => alarm.metric_name === 'ApproximateNumberOfMessagesVisible');
     expect(dlq).toHaveLength(1);
-    expect(dlq[0]).toMatchObject({ namespace: 'AWS/SQS', comparison_operator: 'GreaterThanThreshold', threshold: 0, dimensions: { QueueName: '${aws_sqs_queue.dead_letter.name}' } });
+    expect(dlq[0]).toMatchObject({
+      namespace: 'AWS/SQS',
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 0,
+      dimensions: { QueueName: '${aws_sqs_queue.dead_letter.name}' },
+    });
   });
 
   it.each(NAMES)('fires on %s Errors', (name) => {
     const [address] = lambdaFor(name);
-    const errors = alarms().filter((alarm) => alarm.metric_name === 'Errors' && alarm.dimensions?.FunctionName === `\${aws_lambda_function.${address}.function_name}`);
+    const errors = alarms().filter(
+      (alarm) =>
+        alarm.metric_name === 'Errors' &&
+        alarm.dimensions?.FunctionName === `\${aws_lambda_function.${address}.function_name}`,
+    );
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ namespace: 'AWS/Lambda', comparison_operator: 'GreaterThanThreshold', threshold: 0, statistic: 'Sum' });
+    expect(errors[0]).toMatchObject({
+      namespace: 'AWS/Lambda',
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 0,
+      statistic: 'Sum',
+    });
   });
 
   it('every alarm notifies var.alarm_actions', () => {

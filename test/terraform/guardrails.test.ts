@@ -73,14 +73,19 @@ function locals(vars: Record<string, unknown>): Evaluated {
 }
 
 /** Every statement of a module role's inline policies for these variables. */
-function statementsOf(fn: 'poll_feed' | 'process_events' | 'reconcile', vars: Record<string, unknown> = {}): Statement[] {
+function statementsOf(
+  fn: 'poll_feed' | 'process_events' | 'reconcile',
+  vars: Record<string, unknown> = {},
+): Statement[] {
   const documents = rolePolicies(mod).get(instanceAddress('this', fn));
   if (!documents) throw new Error(`no aws_iam_role.this["${fn}"]`);
   return documents.flatMap((name) => policyStatements(mod, name, FIXTURES, vars, locals(vars)));
 }
 
 function request(action: string, roleArn: string, tags: Record<string, string> = {}, policyArn = PACK): Request {
-  const context: Record<string, string> = Object.fromEntries(Object.entries(tags).map(([key, value]) => [`aws:ResourceTag/${key}`, value]));
+  const context: Record<string, string> = Object.fromEntries(
+    Object.entries(tags).map(([key, value]) => [`aws:ResourceTag/${key}`, value]),
+  );
   if (/(Attach|Detach)RolePolicy$/.test(action)) context['iam:PolicyARN'] = policyArn;
   return { action, resource: roleArn, context };
 }
@@ -92,7 +97,13 @@ function policyDocument(statements: Statement[]) {
     Statement: statements.map((s) => {
       const condition: Record<string, Record<string, string[]>> = {};
       for (const c of s.conditions) condition[c.test] = { ...condition[c.test], [c.variable]: c.values };
-      return { ...(s.sid ? { Sid: s.sid } : {}), Effect: s.effect, Action: s.actions, Resource: s.resources, ...(s.conditions.length ? { Condition: condition } : {}) };
+      return {
+        ...(s.sid ? { Sid: s.sid } : {}),
+        Effect: s.effect,
+        Action: s.actions,
+        Resource: s.resources,
+        ...(s.conditions.length ? { Condition: condition } : {}),
+      };
     }),
   };
 }
@@ -103,7 +114,8 @@ function policyDocument(statements: Statement[]) {
  * service paths of AWS-managed roles such as /aws-reserved/sso.amazonaws.com/eu-central-1/. IAM
  * matches "*" across "/" there as anywhere; the tests' evaluator alone decides these.
  */
-const simulatorCannotAnswer = (req: Request) => req.action === 'glue:GetTags' || /\.amazonaws\.com\//.test(req.resource);
+const simulatorCannotAnswer = (req: Request) =>
+  req.action === 'glue:GetTags' || /\.amazonaws\.com\//.test(req.resource);
 
 /** The decision of the tests' evaluator, checked against iam-simulate's where it can answer. */
 async function decide(statements: Statement[], req: Request): Promise<Decision> {
@@ -123,13 +135,19 @@ async function decide(statements: Statement[], req: Request): Promise<Decision> 
     },
   } as unknown as Simulation;
   const simulated = await runSimulation(simulation, {});
-  if (simulated.resultType === 'error') throw new Error(`iam-simulate refused ${req.action} on ${req.resource}: ${JSON.stringify(simulated.errors)}`);
-  expect(simulated.overallResult, `iam-simulate vs the test evaluator: ${req.action} on ${req.resource} ${JSON.stringify(req.context)}`).toBe(ours);
+  if (simulated.resultType === 'error')
+    throw new Error(`iam-simulate refused ${req.action} on ${req.resource}: ${JSON.stringify(simulated.errors)}`);
+  expect(
+    simulated.overallResult,
+    `iam-simulate vs the test evaluator: ${req.action} on ${req.resource} ${JSON.stringify(req.context)}`,
+  ).toBe(ours);
   return ours;
 }
 
 /** A role name for each always-protected pattern, as the code matches it (trailing * = prefix). */
-const protectedExamples = ALWAYS_PROTECTED_ROLES.map((pattern) => (pattern.endsWith('*') ? `${pattern.slice(0, -1)}Example` : pattern));
+const protectedExamples = ALWAYS_PROTECTED_ROLES.map((pattern) =>
+  pattern.endsWith('*') ? `${pattern.slice(0, -1)}Example` : pattern,
+);
 
 describe('the always-protected roles', () => {
   it('the Terraform list equals ALWAYS_PROTECTED_ROLES of src/sync/guardrails.ts', () => {
@@ -138,66 +156,103 @@ describe('the always-protected roles', () => {
   });
 });
 
-describe('The Terraform module\'s default configuration cannot modify a role outside its scope', () => {
-  it.each(WRITERS)('%s: role writes allowed on a normal role, denied on its own roles and the always-protected ones at any path', async (fn) => {
-    const statements = statementsOf(fn);
-    for (const action of ROLE_WRITES) {
-      expect(await decide(statements, request(action, role('/consumer-orders'))), action).toBe('Allowed');
-      expect(await decide(statements, request(action, role('/data-products/consumer-orders'))), action).toBe('Allowed');
-      for (const own of OWN_ROLES) expect(await decide(statements, request(action, own)), `${action} on ${own}`).toBe('ExplicitlyDenied');
-      for (const arn of [
-        role('/OrganizationAccountAccessRole'),
-        role('/aws-reserved/sso.amazonaws.com/eu-central-1/AWSReservedSSO_AdministratorAccess_0123456789abcdef'),
-        role('/AWSReservedSSO_x'),
-        role('/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport'),
-        role('/aws-service-role/controltower.amazonaws.com/AWSControlTowerExecution'),
-        role('/aws-controltower-AdministratorExecutionRole'),
-        role('/AWSCloudFormationStackSetExecutionRole'),
-        role('/stacksets-exec-0123456789abcdef'),
-      ]) {
-        expect(await decide(statements, request(action, arn)), `${action} on ${arn}`).toBe('ExplicitlyDenied');
+describe("The Terraform module's default configuration cannot modify a role outside its scope", () => {
+  it.each(WRITERS)(
+    '%s: role writes allowed on a normal role, denied on its own roles and the always-protected ones at any path',
+    async (fn) => {
+      const statements = statementsOf(fn);
+      for (const action of ROLE_WRITES) {
+        expect(await decide(statements, request(action, role('/consumer-orders'))), action).toBe('Allowed');
+        expect(await decide(statements, request(action, role('/data-products/consumer-orders'))), action).toBe(
+          'Allowed',
+        );
+        for (const own of OWN_ROLES)
+          expect(await decide(statements, request(action, own)), `${action} on ${own}`).toBe('ExplicitlyDenied');
+        for (const arn of [
+          role('/OrganizationAccountAccessRole'),
+          role('/aws-reserved/sso.amazonaws.com/eu-central-1/AWSReservedSSO_AdministratorAccess_0123456789abcdef'),
+          role('/AWSReservedSSO_x'),
+          role('/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport'),
+          role('/aws-service-role/controltower.amazonaws.com/AWSControlTowerExecution'),
+          role('/aws-controltower-AdministratorExecutionRole'),
+          role('/AWSCloudFormationStackSetExecutionRole'),
+          role('/stacksets-exec-0123456789abcdef'),
+        ]) {
+          expect(await decide(statements, request(action, arn)), `${action} on ${arn}`).toBe('ExplicitlyDenied');
+        }
       }
-    }
-  });
+    },
+  );
 
-  it.each(WRITERS)('%s: IAM denies exactly the roles the code refuses as protected, at the root and under a path', async (fn) => {
-    const statements = statementsOf(fn);
-    const guardrails = guardrailsFrom(ACCOUNT, { managedRolePath: '/', protectedRoles: ['dmm-aws-poll-feed', 'dmm-aws-process-events', 'dmm-aws-reconcile'] });
-    // (The module's own roles are covered above: role names are unique in an account whatever
-    // the path, so their exact ARNs are all there is to deny.)
-    const names = [...protectedExamples, 'OrganizationAccountAccessRole2', 'MyOrganizationAccountAccessRole', 'AWSReservedSSOx', 'awsreservedsso_x', 'consumer-orders'];
-    expect(roleRefusal({ name: 'awsreservedsso_x', path: '/', tags: {} }, guardrails)).toBeDefined();
-    for (const path of ['/', '/data-products/']) {
-      for (const name of names) {
-        // IAM matches ARNs case-sensitively; the code also refuses case variants (AWS role names
-        // are unique ignoring case), so it refuses a superset of what IAM denies.
-        const exact = guardrails.protectedRoles.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
-        const refused = roleRefusal({ name, path, tags: {} }, guardrails) !== undefined;
-        const decision = await decide(statements, request('iam:PutRolePolicy', role(`${path}${name}`)));
-        expect(decision, `${path}${name}`).toBe(exact ? 'ExplicitlyDenied' : 'Allowed');
-        if (exact) expect(refused, `${path}${name}`).toBe(true);
-        if (!refused) expect(decision, `${path}${name}`).toBe('Allowed');
+  it.each(WRITERS)(
+    '%s: IAM denies exactly the roles the code refuses as protected, at the root and under a path',
+    async (fn) => {
+      const statements = statementsOf(fn);
+      const guardrails = guardrailsFrom(ACCOUNT, {
+        managedRolePath: '/',
+        protectedRoles: ['dmm-aws-poll-feed', 'dmm-aws-process-events', 'dmm-aws-reconcile'],
+      });
+      // (The module's own roles are covered above: role names are unique in an account whatever
+      // the path, so their exact ARNs are all there is to deny.)
+      const names = [
+        ...protectedExamples,
+        'OrganizationAccountAccessRole2',
+        'MyOrganizationAccountAccessRole',
+        'AWSReservedSSOx',
+        'awsreservedsso_x',
+        'consumer-orders',
+      ];
+      expect(roleRefusal({ name: 'awsreservedsso_x', path: '/', tags: {} }, guardrails)).toBeDefined();
+      for (const path of ['/', '/data-products/']) {
+        for (const name of names) {
+          // IAM matches ARNs case-sensitively; the code also refuses case variants (AWS role names
+          // are unique ignoring case), so it refuses a superset of what IAM denies.
+          const exact = guardrails.protectedRoles.some((p) =>
+            p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p,
+          );
+          const refused = roleRefusal({ name, path, tags: {} }, guardrails) !== undefined;
+          const decision = await decide(statements, request('iam:PutRolePolicy', role(`${path}${name}`)));
+          expect(decision, `${path}${name}`).toBe(exact ? 'ExplicitlyDenied' : 'Allowed');
+          if (exact) expect(refused, `${path}${name}`).toBe(true);
+          if (!refused) expect(decision, `${path}${name}`).toBe('Allowed');
+        }
       }
-    }
-  });
+    },
+  );
 
-  it.each(WRITERS)('%s: with managed_role_path narrowed, a role under another path is out of reach (reads too)', async (fn) => {
-    const vars = { managed_role_path: '/data-products/' };
-    const statements = statementsOf(fn, vars);
-    for (const action of [...ROLE_WRITES, ...ROLE_READS]) {
-      expect(await decide(statements, request(action, role('/data-products/consumer-orders'))), action).toBe('Allowed');
-      expect(await decide(statements, request(action, role('/consumer-orders'))), action).toBe('ImplicitlyDenied');
-      expect(await decide(statements, request(action, role('/data-products-other/consumer-orders'))), action).toBe('ImplicitlyDenied');
-    }
-    expect(await decide(statements, request('iam:PutRolePolicy', role('/data-products/AWSReservedSSO_x')))).toBe('ExplicitlyDenied');
-  });
+  it.each(WRITERS)(
+    '%s: with managed_role_path narrowed, a role under another path is out of reach (reads too)',
+    async (fn) => {
+      const vars = { managed_role_path: '/data-products/' };
+      const statements = statementsOf(fn, vars);
+      for (const action of [...ROLE_WRITES, ...ROLE_READS]) {
+        expect(await decide(statements, request(action, role('/data-products/consumer-orders'))), action).toBe(
+          'Allowed',
+        );
+        expect(await decide(statements, request(action, role('/consumer-orders'))), action).toBe('ImplicitlyDenied');
+        expect(await decide(statements, request(action, role('/data-products-other/consumer-orders'))), action).toBe(
+          'ImplicitlyDenied',
+        );
+      }
+      expect(await decide(statements, request('iam:PutRolePolicy', role('/data-products/AWSReservedSSO_x')))).toBe(
+        'ExplicitlyDenied',
+      );
+    },
+  );
 
   it.each(WRITERS)('%s: attaches and detaches only the /dmm-aws/ packs', async (fn) => {
     const statements = statementsOf(fn);
     for (const action of ['iam:AttachRolePolicy', 'iam:DetachRolePolicy']) {
       expect(await decide(statements, request(action, role('/consumer-orders'), {}, PACK))).toBe('Allowed');
-      for (const other of ['arn:aws:iam::aws:policy/AdministratorAccess', `arn:aws:iam::${ACCOUNT}:policy/team-admin`, `arn:aws:iam::${ACCOUNT}:policy/dmm-aws-other/x`]) {
-        expect(await decide(statements, request(action, role('/consumer-orders'), {}, other)), `${action} ${other}`).toBe('ImplicitlyDenied');
+      for (const other of [
+        'arn:aws:iam::aws:policy/AdministratorAccess',
+        `arn:aws:iam::${ACCOUNT}:policy/team-admin`,
+        `arn:aws:iam::${ACCOUNT}:policy/dmm-aws-other/x`,
+      ]) {
+        expect(
+          await decide(statements, request(action, role('/consumer-orders'), {}, other)),
+          `${action} ${other}`,
+        ).toBe('ImplicitlyDenied');
       }
     }
   });
@@ -206,31 +261,65 @@ describe('The Terraform module\'s default configuration cannot modify a role out
     const statements = statementsOf(fn);
     const actions = allowedActions(statements);
     for (const action of RESOURCE_TAG_ACTIONS_USED) expect(actions.has(action), action).toBe(false);
-    for (const statement of statements) expect(statement.conditions.filter((c) => c.variable.startsWith('aws:ResourceTag/')), statement.origin).toEqual([]);
+    for (const statement of statements)
+      expect(
+        statement.conditions.filter((c) => c.variable.startsWith('aws:ResourceTag/')),
+        statement.origin,
+      ).toEqual([]);
   });
 });
 
 describe('required_role_tag', () => {
-  it.each(WRITERS)('%s with key and value: role writes only on roles carrying exactly that tag; reads on every managed role', async (fn) => {
-    const statements = statementsOf(fn, { required_role_tag: { key: TAG_KEY, value: 'true' } });
-    for (const action of ROLE_WRITES) {
-      expect(await decide(statements, request(action, role('/consumer-orders'), { [TAG_KEY]: 'true' })), action).toBe('Allowed');
-      expect(await decide(statements, request(action, role('/consumer-orders'))), action).toBe('ImplicitlyDenied');
-      expect(await decide(statements, request(action, role('/consumer-orders'), { [TAG_KEY]: 'false' })), action).toBe('ImplicitlyDenied');
-      expect(await decide(statements, request(action, role('/consumer-orders'), { 'other-tag': 'true' })), action).toBe('ImplicitlyDenied');
-      // The tag does not open a protected role.
-      expect(await decide(statements, request(action, role('/OrganizationAccountAccessRole'), { [TAG_KEY]: 'true' })), action).toBe('ExplicitlyDenied');
-      expect(await decide(statements, request(action, OWN_ROLES[1]!, { [TAG_KEY]: 'true' })), action).toBe('ExplicitlyDenied');
-    }
-    // The full reconcile reads every role under the path to report what an untagged one holds.
-    for (const action of ROLE_READS) expect(await decide(statements, request(action, role('/consumer-orders'))), action).toBe('Allowed');
-    expect(await decide(statements, request('iam:AttachRolePolicy', role('/consumer-orders'), { [TAG_KEY]: 'true' }, 'arn:aws:iam::aws:policy/AdministratorAccess'))).toBe('ImplicitlyDenied');
-  });
+  it.each(WRITERS)(
+    '%s with key and value: role writes only on roles carrying exactly that tag; reads on every managed role',
+    async (fn) => {
+      const statements = statementsOf(fn, { required_role_tag: { key: TAG_KEY, value: 'true' } });
+      for (const action of ROLE_WRITES) {
+        expect(await decide(statements, request(action, role('/consumer-orders'), { [TAG_KEY]: 'true' })), action).toBe(
+          'Allowed',
+        );
+        expect(await decide(statements, request(action, role('/consumer-orders'))), action).toBe('ImplicitlyDenied');
+        expect(
+          await decide(statements, request(action, role('/consumer-orders'), { [TAG_KEY]: 'false' })),
+          action,
+        ).toBe('ImplicitlyDenied');
+        expect(
+          await decide(statements, request(action, role('/consumer-orders'), { 'other-tag': 'true' })),
+          action,
+        ).toBe('ImplicitlyDenied');
+        // The tag does not open a protected role.
+        expect(
+          await decide(statements, request(action, role('/OrganizationAccountAccessRole'), { [TAG_KEY]: 'true' })),
+          action,
+        ).toBe('ExplicitlyDenied');
+        expect(await decide(statements, request(action, OWN_ROLES[1]!, { [TAG_KEY]: 'true' })), action).toBe(
+          'ExplicitlyDenied',
+        );
+      }
+      // The full reconcile reads every role under the path to report what an untagged one holds.
+      for (const action of ROLE_READS)
+        expect(await decide(statements, request(action, role('/consumer-orders'))), action).toBe('Allowed');
+      expect(
+        await decide(
+          statements,
+          request(
+            'iam:AttachRolePolicy',
+            role('/consumer-orders'),
+            { [TAG_KEY]: 'true' },
+            'arn:aws:iam::aws:policy/AdministratorAccess',
+          ),
+        ),
+      ).toBe('ImplicitlyDenied');
+    },
+  );
 
   it.each(WRITERS)('%s with the key only: any value, but the tag must be there', async (fn) => {
     const statements = statementsOf(fn, { required_role_tag: { key: TAG_KEY } });
     for (const action of ROLE_WRITES) {
-      expect(await decide(statements, request(action, role('/consumer-orders'), { [TAG_KEY]: 'anything' })), action).toBe('Allowed');
+      expect(
+        await decide(statements, request(action, role('/consumer-orders'), { [TAG_KEY]: 'anything' })),
+        action,
+      ).toBe('Allowed');
       expect(await decide(statements, request(action, role('/consumer-orders'))), action).toBe('ImplicitlyDenied');
     }
   });
@@ -240,7 +329,11 @@ describe('required_role_tag', () => {
     const writes = statements.filter((s) => s.effect === 'Allow' && s.actions.some((a) => ROLE_WRITES.includes(a)));
     expect(writes.length).toBeGreaterThan(0);
     for (const statement of writes) {
-      expect(statement.conditions, statement.origin).toContainEqual({ test: 'StringEquals', variable: `aws:ResourceTag/${TAG_KEY}`, values: ['true'] });
+      expect(statement.conditions, statement.origin).toContainEqual({
+        test: 'StringEquals',
+        variable: `aws:ResourceTag/${TAG_KEY}`,
+        values: ['true'],
+      });
     }
   });
 });
@@ -268,21 +361,56 @@ describe('ownership_tag_key', () => {
     const tagReads = statements.filter((s) => !s.origin.startsWith('data.aws_iam_policy_document.agreement_index#'));
     const granted = [...allowedActions(tagReads)].filter((a) => a.startsWith('s3:') || a.startsWith('glue:'));
     expect(granted.sort()).toEqual([...RESOURCE_TAG_ACTIONS_USED].sort());
-    expect(await decide(statements, { action: 's3:GetBucketTagging', resource: bucket('sales'), context: { 's3:ResourceAccount': ACCOUNT } })).toBe('Allowed');
-    expect(await decide(statements, { action: 's3:GetBucketTagging', resource: bucket('elsewhere'), context: { 's3:ResourceAccount': OTHER_ACCOUNT } })).toBe('ImplicitlyDenied');
+    expect(
+      await decide(statements, {
+        action: 's3:GetBucketTagging',
+        resource: bucket('sales'),
+        context: { 's3:ResourceAccount': ACCOUNT },
+      }),
+    ).toBe('Allowed');
+    expect(
+      await decide(statements, {
+        action: 's3:GetBucketTagging',
+        resource: bucket('elsewhere'),
+        context: { 's3:ResourceAccount': OTHER_ACCOUNT },
+      }),
+    ).toBe('ImplicitlyDenied');
     expect(await decide(statements, { action: 'glue:GetTags', resource: table(ACCOUNT) })).toBe('Allowed');
-    expect(await decide(statements, { action: 'glue:GetTags', resource: table(OTHER_ACCOUNT) })).toBe('ImplicitlyDenied');
-    expect(await decide(statements, { action: 's3:GetObject', resource: `${bucket('sales')}/x`, context: { 's3:ResourceAccount': ACCOUNT } })).toBe('ImplicitlyDenied');
+    expect(await decide(statements, { action: 'glue:GetTags', resource: table(OTHER_ACCOUNT) })).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(
+      await decide(statements, {
+        action: 's3:GetObject',
+        resource: `${bucket('sales')}/x`,
+        context: { 's3:ResourceAccount': ACCOUNT },
+      }),
+    ).toBe('ImplicitlyDenied');
   });
 
   it('follows allowed_resource_account_ids: a list, or any account with ["*"]', async () => {
-    const listed = statementsOf('process_events', { ownership_tag_key: 'owner', allowed_resource_account_ids: [OTHER_ACCOUNT] });
+    const listed = statementsOf('process_events', {
+      ownership_tag_key: 'owner',
+      allowed_resource_account_ids: [OTHER_ACCOUNT],
+    });
     expect(await decide(listed, { action: 'glue:GetTags', resource: table(OTHER_ACCOUNT) })).toBe('Allowed');
     expect(await decide(listed, { action: 'glue:GetTags', resource: table(ACCOUNT) })).toBe('ImplicitlyDenied');
-    expect(await decide(listed, { action: 's3:GetBucketTagging', resource: bucket('b'), context: { 's3:ResourceAccount': OTHER_ACCOUNT } })).toBe('Allowed');
+    expect(
+      await decide(listed, {
+        action: 's3:GetBucketTagging',
+        resource: bucket('b'),
+        context: { 's3:ResourceAccount': OTHER_ACCOUNT },
+      }),
+    ).toBe('Allowed');
     const any = statementsOf('process_events', { ownership_tag_key: 'owner', allowed_resource_account_ids: ['*'] });
     expect(await decide(any, { action: 'glue:GetTags', resource: table(OTHER_ACCOUNT) })).toBe('Allowed');
-    expect(await decide(any, { action: 's3:GetBucketTagging', resource: bucket('b'), context: { 's3:ResourceAccount': OTHER_ACCOUNT } })).toBe('Allowed');
+    expect(
+      await decide(any, {
+        action: 's3:GetBucketTagging',
+        resource: bucket('b'),
+        context: { 's3:ResourceAccount': OTHER_ACCOUNT },
+      }),
+    ).toBe('Allowed');
   });
 
   it('poll-feed never reads tags', () => {
@@ -292,7 +420,8 @@ describe('ownership_tag_key', () => {
 });
 
 describe('the guardrail environment the functions read', () => {
-  const environment = (vars: Record<string, unknown>) => locals(vars)['local.guardrail_environment'] as Record<string, string>;
+  const environment = (vars: Record<string, unknown>) =>
+    locals(vars)['local.guardrail_environment'] as Record<string, string>;
   const read = (vars: Record<string, unknown>) => {
     const env = readEnvironment('reconcile', {
       DMM_BASE_URL: 'https://api.entropy-data.com',
@@ -305,7 +434,7 @@ describe('the guardrail environment the functions read', () => {
     return guardrailsFrom(ACCOUNT, { ...guardrailSettingsOf(env), managedRolePath: env.MANAGED_ROLE_PATH });
   };
 
-  it('defaults: the code\'s defaults, plus the module\'s own roles protected', () => {
+  it("defaults: the code's defaults, plus the module's own roles protected", () => {
     expect(read({})).toEqual({
       ...defaultGuardrails(ACCOUNT),
       managedRolePath: '/data-products/',
@@ -317,14 +446,24 @@ describe('the guardrail environment the functions read', () => {
     expect(read({ ...ALL_GUARDRAIL_VARIABLES, name_prefix: 'mesh' })).toEqual({
       managedRolePath: '/data-products/',
       requiredRoleTag: { key: 'dmm-aws:managed', value: 'true' },
-      protectedRoles: [...ALWAYS_PROTECTED_ROLES, 'mesh-poll-feed', 'mesh-process-events', 'mesh-reconcile', 'break-glass', 'platform-*'],
+      protectedRoles: [
+        ...ALWAYS_PROTECTED_ROLES,
+        'mesh-poll-feed',
+        'mesh-process-events',
+        'mesh-reconcile',
+        'break-glass',
+        'platform-*',
+      ],
       allowedResourceAccounts: ['111122223333', '444455556666'],
       ownershipTagKey: 'dmm:data-product',
       maxStatementsPerAgreement: 8,
       maxResourcesPerAgreement: 20,
       maxCharactersPerAgreement: 3000,
     });
-    expect(read({ required_role_tag: { key: TAG_KEY }, allowed_resource_account_ids: ['*'] })).toMatchObject({ requiredRoleTag: { key: TAG_KEY }, allowedResourceAccounts: 'any' });
+    expect(read({ required_role_tag: { key: TAG_KEY }, allowed_resource_account_ids: ['*'] })).toMatchObject({
+      requiredRoleTag: { key: TAG_KEY },
+      allowedResourceAccounts: 'any',
+    });
   });
 });
 
@@ -358,6 +497,12 @@ describe('variable validation (terraform itself)', () => {
 
   it('accepts the documented forms', () => {
     expect(rejected(ALL_GUARDRAIL_VARIABLES)).toBeUndefined();
-    expect(rejected({ required_role_tag: { key: TAG_KEY }, allowed_resource_account_ids: ['*'], protected_role_names: ['platform-*'] })).toBeUndefined();
+    expect(
+      rejected({
+        required_role_tag: { key: TAG_KEY },
+        allowed_resource_account_ids: ['*'],
+        protected_role_names: ['platform-*'],
+      }),
+    ).toBeUndefined();
   });
 });

@@ -63,7 +63,12 @@ const FIXTURES: Record<string, Rendered> = {
 const ONLY_ON_STAR = new Set(['iam:ListRoles', 'iam:ListPolicies']);
 
 /** What the SQS event source mapping does with the function's role to feed it. */
-const EVENT_SOURCE_MAPPING_SQS = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'];
+const EVENT_SOURCE_MAPPING_SQS = [
+  'sqs:ChangeMessageVisibility',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:ReceiveMessage',
+];
 
 /**
  * S3 answers GetObject of a missing key with 404 NoSuchKey only to callers that may ListBucket,
@@ -88,33 +93,51 @@ beforeAll(async () => {
 function roleStatements(role: keyof typeof OWN_ROLES, managedRolePath = '/'): Statement[] {
   const documents = rolePolicies(mod).get(instance(role));
   if (!documents) throw new Error(`no aws_iam_role.${instance(role)}`);
-  return documents.flatMap((name) => policyStatements(mod, name, FIXTURES, { managed_role_path: managedRolePath }, defaults));
+  return documents.flatMap((name) =>
+    policyStatements(mod, name, FIXTURES, { managed_role_path: managedRolePath }, defaults),
+  );
 }
 
 function allStatements(): Statement[] {
   return [...mod.data.keys()]
     .filter((address) => address.startsWith('aws_iam_policy_document.'))
-    .flatMap((address) => policyStatements(mod, address.slice('aws_iam_policy_document.'.length), FIXTURES, {}, defaults));
+    .flatMap((address) =>
+      policyStatements(mod, address.slice('aws_iam_policy_document.'.length), FIXTURES, {}, defaults),
+    );
 }
 
 /** The module's roles, lambdas and log groups are one resource `this` with an instance per function. */
 const instance = (key: string) => instanceAddress('this', key);
 
-const byService = (actions: Iterable<string>, service: string) => [...actions].filter((action) => action.startsWith(`${service}:`)).sort();
+const byService = (actions: Iterable<string>, service: string) =>
+  [...actions].filter((action) => action.startsWith(`${service}:`)).sort();
 const sorted = (actions: Iterable<string>) => [...new Set(actions)].sort();
 
 describe('the roles and what is attached to them', () => {
   it('one role per function, each assumed by Lambda only', () => {
-    expect(resourcesOfType(mod, 'aws_iam_role').map(([name]) => name).sort()).toEqual(['poll_feed', 'process_events', 'reconcile'].map(instance));
-    for (const [name, body] of resourcesOfType(mod, 'aws_lambda_function')) expect(body.role, name).toBe(`\${aws_iam_role.${name}.arn}`);
+    expect(
+      resourcesOfType(mod, 'aws_iam_role')
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['poll_feed', 'process_events', 'reconcile'].map(instance));
+    for (const [name, body] of resourcesOfType(mod, 'aws_lambda_function'))
+      expect(body.role, name).toBe(`\${aws_iam_role.${name}.arn}`);
     const [trust] = policyStatements(mod, 'lambda_assume', FIXTURES);
     expect(trust).toMatchObject({ effect: 'Allow', actions: ['sts:AssumeRole'], hasPrincipals: true });
-    expect(resource(mod, 'data.aws_iam_policy_document.lambda_assume').statement[0].principals).toEqual([{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }]);
-    for (const [name, body] of resourcesOfType(mod, 'aws_iam_role')) expect(body.assume_role_policy, name).toBe('${data.aws_iam_policy_document.lambda_assume.json}');
+    expect(resource(mod, 'data.aws_iam_policy_document.lambda_assume').statement[0].principals).toEqual([
+      { type: 'Service', identifiers: ['lambda.amazonaws.com'] },
+    ]);
+    for (const [name, body] of resourcesOfType(mod, 'aws_iam_role'))
+      expect(body.assume_role_policy, name).toBe('${data.aws_iam_policy_document.lambda_assume.json}');
   });
 
   it('rights come only from inline policy documents the tests can read (no attachments, no managed policies)', () => {
-    for (const type of ['aws_iam_role_policy_attachment', 'aws_iam_policy_attachment', 'aws_iam_policy', 'aws_iam_role_policies_exclusive']) {
+    for (const type of [
+      'aws_iam_role_policy_attachment',
+      'aws_iam_policy_attachment',
+      'aws_iam_policy',
+      'aws_iam_role_policies_exclusive',
+    ]) {
       expect(resourcesOfType(mod, type), type).toEqual([]);
     }
     for (const [name, body] of resourcesOfType(mod, 'aws_iam_role')) {
@@ -130,13 +153,16 @@ describe('no wildcard rights', () => {
     expect(statements.length).toBeGreaterThan(10);
     for (const statement of statements) {
       expect(statement.negated, statement.origin).toEqual([]);
-      if (statement.effect === 'Allow') for (const action of statement.actions) expect(action, statement.origin).not.toMatch(/[*?]/);
+      if (statement.effect === 'Allow')
+        for (const action of statement.actions) expect(action, statement.origin).not.toMatch(/[*?]/);
     }
   });
 
-  it('the only wildcard action anywhere is the state bucket\'s TLS-only Deny', () => {
+  it("the only wildcard action anywhere is the state bucket's TLS-only Deny", () => {
     const wildcard = allStatements().filter((statement) => statement.actions.some((action) => /[*?]/.test(action)));
-    expect(wildcard.map((statement) => statement.origin)).toEqual(['data.aws_iam_policy_document.state_bucket#DenyInsecureTransport']);
+    expect(wildcard.map((statement) => statement.origin)).toEqual([
+      'data.aws_iam_policy_document.state_bucket#DenyInsecureTransport',
+    ]);
     expect(wildcard[0]).toMatchObject({
       effect: 'Deny',
       actions: ['s3:*'],
@@ -144,13 +170,17 @@ describe('no wildcard rights', () => {
     });
   });
 
-  it.each(['poll_feed', 'process_events', 'reconcile'] as const)('%s: Resource "*" only for actions IAM cannot scope', (role) => {
-    for (const statement of roleStatements(role)) {
-      if (statement.resources.some((r) => r === '*' || r.startsWith('*'))) {
-        for (const action of statement.actions) expect(ONLY_ON_STAR.has(action), `${statement.origin}: ${action} on *`).toBe(true);
+  it.each(['poll_feed', 'process_events', 'reconcile'] as const)(
+    '%s: Resource "*" only for actions IAM cannot scope',
+    (role) => {
+      for (const statement of roleStatements(role)) {
+        if (statement.resources.some((r) => r === '*' || r.startsWith('*'))) {
+          for (const action of statement.actions)
+            expect(ONLY_ON_STAR.has(action), `${statement.origin}: ${action} on *`).toBe(true);
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe('actions granted equal the actions the code uses', () => {
@@ -164,7 +194,7 @@ describe('actions granted equal the actions the code uses', () => {
     expect(byService(allowedActions(roleStatements('poll_feed')), 'iam')).toEqual([]);
   });
 
-  it('SQS: poll-feed sends (SendMessageBatch is authorised as sqs:SendMessage), process-events\' event source consumes; together exactly SQS_ACTIONS_USED', () => {
+  it("SQS: poll-feed sends (SendMessageBatch is authorised as sqs:SendMessage), process-events' event source consumes; together exactly SQS_ACTIONS_USED", () => {
     const pollFeed = byService(allowedActions(roleStatements('poll_feed')), 'sqs');
     const processEvents = byService(allowedActions(roleStatements('process_events')), 'sqs');
     expect(pollFeed).toEqual(['sqs:SendMessage']);
@@ -174,19 +204,33 @@ describe('actions granted equal the actions the code uses', () => {
   });
 
   it('S3: poll-feed exactly S3_ACTIONS_USED, the IAM writers exactly INDEX_ACTIONS_USED (each plus ListBucket, which S3 requires to answer NoSuchKey)', () => {
-    expect(byService(allowedActions(roleStatements('poll_feed')), 's3')).toEqual(sorted([...S3_ACTIONS_USED, ...IMPLIED_S3]));
-    expect(byService(allowedActions(roleStatements('process_events')), 's3')).toEqual(sorted([...new Set([...INDEX_ACTIONS_USED, ...IMPLIED_S3])]));
-    expect(byService(allowedActions(roleStatements('reconcile')), 's3')).toEqual(sorted([...new Set([...INDEX_ACTIONS_USED, ...IMPLIED_S3])]));
+    expect(byService(allowedActions(roleStatements('poll_feed')), 's3')).toEqual(
+      sorted([...S3_ACTIONS_USED, ...IMPLIED_S3]),
+    );
+    expect(byService(allowedActions(roleStatements('process_events')), 's3')).toEqual(
+      sorted([...new Set([...INDEX_ACTIONS_USED, ...IMPLIED_S3])]),
+    );
+    expect(byService(allowedActions(roleStatements('reconcile')), 's3')).toEqual(
+      sorted([...new Set([...INDEX_ACTIONS_USED, ...IMPLIED_S3])]),
+    );
   });
 
-  it.each(['poll_feed', 'process_events', 'reconcile'] as const)('%s: Secrets Manager exactly SECRETS_ACTIONS_USED, logs only to write its own group, nothing else', (role) => {
-    const actions = allowedActions(roleStatements(role));
-    expect(byService(actions, 'secretsmanager')).toEqual(sorted(SECRETS_ACTIONS_USED));
-    expect(byService(actions, 'logs')).toEqual(sorted(LOGS));
-    const services = new Set([...actions].map((action) => action.split(':')[0]));
-    const expected = role === 'poll_feed' ? ['logs', 's3', 'secretsmanager', 'sqs'] : role === 'process_events' ? ['iam', 'logs', 's3', 'secretsmanager', 'sqs'] : ['iam', 'logs', 's3', 'secretsmanager'];
-    expect([...services].sort()).toEqual(expected);
-  });
+  it.each(['poll_feed', 'process_events', 'reconcile'] as const)(
+    '%s: Secrets Manager exactly SECRETS_ACTIONS_USED, logs only to write its own group, nothing else',
+    (role) => {
+      const actions = allowedActions(roleStatements(role));
+      expect(byService(actions, 'secretsmanager')).toEqual(sorted(SECRETS_ACTIONS_USED));
+      expect(byService(actions, 'logs')).toEqual(sorted(LOGS));
+      const services = new Set([...actions].map((action) => action.split(':')[0]));
+      const expected =
+        role === 'poll_feed'
+          ? ['logs', 's3', 'secretsmanager', 'sqs']
+          : role === 'process_events'
+            ? ['iam', 'logs', 's3', 'secretsmanager', 'sqs']
+            : ['iam', 'logs', 's3', 'secretsmanager'];
+      expect([...services].sort()).toEqual(expected);
+    },
+  );
 });
 
 describe('what the IAM writers may change', () => {
@@ -197,71 +241,131 @@ describe('what the IAM writers may change', () => {
   const request = (action: string, roleArn: string, policyArn = PACK): Request => ({
     action,
     resource: roleArn,
-    context: action.endsWith('AttachRolePolicy') || action.endsWith('DetachRolePolicy') ? { 'iam:PolicyARN': policyArn } : {},
+    context:
+      action.endsWith('AttachRolePolicy') || action.endsWith('DetachRolePolicy') ? { 'iam:PolicyARN': policyArn } : {},
   });
 
-  it.each(['process_events', 'reconcile'] as const)('%s with managed_role_path "/": role-policy writes allowed on consumer roles, denied on its own three roles', (role) => {
-    const statements = roleStatements(role, '/');
-    for (const action of ROLE_WRITES) {
-      expect(evaluate(statements, request(action, iamArn('role', '/consumer-orders'))), action).toBe('Allowed');
-      expect(evaluate(statements, request(action, iamArn('role', '/data-products/consumer-orders'))), action).toBe('Allowed');
-      for (const own of Object.values(OWN_ROLES)) expect(evaluate(statements, request(action, own)), `${action} on ${own}`).toBe('ExplicitlyDenied');
-    }
-  });
-
-  it.each(['process_events', 'reconcile'] as const)('%s with managed_role_path "/data-products/": only roles under that path', (role) => {
-    const statements = roleStatements(role, '/data-products/');
-    for (const action of [...ROLE_WRITES, 'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies']) {
-      expect(evaluate(statements, request(action, iamArn('role', '/data-products/consumer-orders'))), action).toBe('Allowed');
-      expect(evaluate(statements, request(action, iamArn('role', '/data-products/team-a/consumer'))), action).toBe('Allowed');
-      expect(evaluate(statements, request(action, iamArn('role', '/admin-role'))), action).toBe('ImplicitlyDenied');
-      expect(evaluate(statements, request(action, iamArn('role', '/data-products-other/x'))), action).toBe('ImplicitlyDenied');
-      expect(evaluate(statements, request(action, iamArn('role', '/aws-service-role/x'))), action).toBe('ImplicitlyDenied');
-    }
-    for (const own of Object.values(OWN_ROLES)) expect(evaluate(statements, request('iam:PutRolePolicy', own))).not.toBe('Allowed');
-  });
-
-  it.each(['process_events', 'reconcile'] as const)('%s: role-policy writes are allowed only on the managed path (every Allow names it)', (role) => {
-    for (const path of ['/', '/data-products/']) {
-      for (const statement of roleStatements(role, path).filter((s) => s.effect === 'Allow' && s.actions.some((a) => ROLE_WRITES.includes(a)))) {
-        expect(statement.resources, statement.origin).toEqual([iamArn('role', `${path}*`)]);
+  it.each(['process_events', 'reconcile'] as const)(
+    '%s with managed_role_path "/": role-policy writes allowed on consumer roles, denied on its own three roles',
+    (role) => {
+      const statements = roleStatements(role, '/');
+      for (const action of ROLE_WRITES) {
+        expect(evaluate(statements, request(action, iamArn('role', '/consumer-orders'))), action).toBe('Allowed');
+        expect(evaluate(statements, request(action, iamArn('role', '/data-products/consumer-orders'))), action).toBe(
+          'Allowed',
+        );
+        for (const own of Object.values(OWN_ROLES))
+          expect(evaluate(statements, request(action, own)), `${action} on ${own}`).toBe('ExplicitlyDenied');
       }
-    }
-  });
+    },
+  );
 
-  it.each(['process_events', 'reconcile'] as const)('%s: the Denies cover every role write it is granted, on exactly the module\'s roles and the protected roles', (role) => {
-    const statements = roleStatements(role);
-    const denies = statements.filter((s) => s.effect === 'Deny');
-    expect(denies.map((d) => d.sid)).toEqual(['NeverChangeOwnRoles', 'NeverChangeProtectedRoles']);
-    const [own, protectedRoles] = denies as [Statement, Statement];
-    expect(sorted(own.resources)).toEqual(sorted(Object.values(OWN_ROLES)));
-    expect(protectedRoles.resources).toEqual(defaults['local.protected_role_arns']);
-    const grantedRoleWrites = [...allowedActions(statements)].filter((a) => /^iam:(Put|Delete|Attach|Detach)Role/.test(a));
-    for (const deny of denies) {
-      expect(deny.conditions, deny.origin).toEqual([]);
-      expect(sorted(deny.actions), deny.origin).toEqual(sorted(grantedRoleWrites));
-    }
-    expect(mod.locals.own_role_arns).toEqual(['${aws_iam_role.this["poll_feed"].arn}', '${aws_iam_role.this["process_events"].arn}', '${aws_iam_role.this["reconcile"].arn}']);
-  });
+  it.each(['process_events', 'reconcile'] as const)(
+    '%s with managed_role_path "/data-products/": only roles under that path',
+    (role) => {
+      const statements = roleStatements(role, '/data-products/');
+      for (const action of [
+        ...ROLE_WRITES,
+        'iam:GetRole',
+        'iam:GetRolePolicy',
+        'iam:ListRolePolicies',
+        'iam:ListAttachedRolePolicies',
+      ]) {
+        expect(evaluate(statements, request(action, iamArn('role', '/data-products/consumer-orders'))), action).toBe(
+          'Allowed',
+        );
+        expect(evaluate(statements, request(action, iamArn('role', '/data-products/team-a/consumer'))), action).toBe(
+          'Allowed',
+        );
+        expect(evaluate(statements, request(action, iamArn('role', '/admin-role'))), action).toBe('ImplicitlyDenied');
+        expect(evaluate(statements, request(action, iamArn('role', '/data-products-other/x'))), action).toBe(
+          'ImplicitlyDenied',
+        );
+        expect(evaluate(statements, request(action, iamArn('role', '/aws-service-role/x'))), action).toBe(
+          'ImplicitlyDenied',
+        );
+      }
+      for (const own of Object.values(OWN_ROLES))
+        expect(evaluate(statements, request('iam:PutRolePolicy', own))).not.toBe('Allowed');
+    },
+  );
 
-  it.each(['process_events', 'reconcile'] as const)('%s: attaches only its own /dmm-aws/ packs, never another policy', (role) => {
-    const statements = roleStatements(role);
-    const consumer = iamArn('role', '/consumer-orders');
-    expect(evaluate(statements, request('iam:AttachRolePolicy', consumer, PACK))).toBe('Allowed');
-    expect(evaluate(statements, request('iam:DetachRolePolicy', consumer, PACK))).toBe('Allowed');
-    expect(evaluate(statements, request('iam:AttachRolePolicy', consumer, ADMIN))).toBe('ImplicitlyDenied');
-    expect(evaluate(statements, request('iam:AttachRolePolicy', consumer, iamArn('policy', '/team-admin')))).toBe('ImplicitlyDenied');
-    expect(evaluate(statements, request('iam:DetachRolePolicy', consumer, iamArn('policy', '/guardrails/boundary')))).toBe('ImplicitlyDenied');
-  });
+  it.each(['process_events', 'reconcile'] as const)(
+    '%s: role-policy writes are allowed only on the managed path (every Allow names it)',
+    (role) => {
+      for (const path of ['/', '/data-products/']) {
+        for (const statement of roleStatements(role, path).filter(
+          (s) => s.effect === 'Allow' && s.actions.some((a) => ROLE_WRITES.includes(a)),
+        )) {
+          expect(statement.resources, statement.origin).toEqual([iamArn('role', `${path}*`)]);
+        }
+      }
+    },
+  );
+
+  it.each(['process_events', 'reconcile'] as const)(
+    "%s: the Denies cover every role write it is granted, on exactly the module's roles and the protected roles",
+    (role) => {
+      const statements = roleStatements(role);
+      const denies = statements.filter((s) => s.effect === 'Deny');
+      expect(denies.map((d) => d.sid)).toEqual(['NeverChangeOwnRoles', 'NeverChangeProtectedRoles']);
+      const [own, protectedRoles] = denies as [Statement, Statement];
+      expect(sorted(own.resources)).toEqual(sorted(Object.values(OWN_ROLES)));
+      expect(protectedRoles.resources).toEqual(defaults['local.protected_role_arns']);
+      const grantedRoleWrites = [...allowedActions(statements)].filter((a) =>
+        /^iam:(Put|Delete|Attach|Detach)Role/.test(a),
+      );
+      for (const deny of denies) {
+        expect(deny.conditions, deny.origin).toEqual([]);
+        expect(sorted(deny.actions), deny.origin).toEqual(sorted(grantedRoleWrites));
+      }
+      expect(mod.locals.own_role_arns).toEqual([
+        '${aws_iam_role.this["poll_feed"].arn}',
+        '${aws_iam_role.this["process_events"].arn}',
+        '${aws_iam_role.this["reconcile"].arn}',
+      ]);
+    },
+  );
+
+  it.each(['process_events', 'reconcile'] as const)(
+    '%s: attaches only its own /dmm-aws/ packs, never another policy',
+    (role) => {
+      const statements = roleStatements(role);
+      const consumer = iamArn('role', '/consumer-orders');
+      expect(evaluate(statements, request('iam:AttachRolePolicy', consumer, PACK))).toBe('Allowed');
+      expect(evaluate(statements, request('iam:DetachRolePolicy', consumer, PACK))).toBe('Allowed');
+      expect(evaluate(statements, request('iam:AttachRolePolicy', consumer, ADMIN))).toBe('ImplicitlyDenied');
+      expect(evaluate(statements, request('iam:AttachRolePolicy', consumer, iamArn('policy', '/team-admin')))).toBe(
+        'ImplicitlyDenied',
+      );
+      expect(
+        evaluate(statements, request('iam:DetachRolePolicy', consumer, iamArn('policy', '/guardrails/boundary'))),
+      ).toBe('ImplicitlyDenied');
+    },
+  );
 
   it.each(['process_events', 'reconcile'] as const)('%s: managed-policy actions only under /dmm-aws/', (role) => {
     const statements = roleStatements(role);
-    const policyActions = [...allowedActions(statements)].filter((a) => /Polic(y|yVersion|yVersions)$/.test(a) && !/Role/.test(a));
-    expect(sorted(policyActions)).toEqual(['iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions']);
+    const policyActions = [...allowedActions(statements)].filter(
+      (a) => /Polic(y|yVersion|yVersions)$/.test(a) && !/Role/.test(a),
+    );
+    expect(sorted(policyActions)).toEqual([
+      'iam:CreatePolicy',
+      'iam:CreatePolicyVersion',
+      'iam:DeletePolicy',
+      'iam:DeletePolicyVersion',
+      'iam:GetPolicy',
+      'iam:GetPolicyVersion',
+      'iam:ListPolicyVersions',
+    ]);
     for (const action of policyActions) {
       expect(evaluate(statements, { action, resource: PACK }), action).toBe('Allowed');
-      expect(evaluate(statements, { action, resource: iamArn('policy', '/team-admin') }), action).toBe('ImplicitlyDenied');
-      expect(evaluate(statements, { action, resource: iamArn('policy', '/dmm-aws-other/x') }), action).toBe('ImplicitlyDenied');
+      expect(evaluate(statements, { action, resource: iamArn('policy', '/team-admin') }), action).toBe(
+        'ImplicitlyDenied',
+      );
+      expect(evaluate(statements, { action, resource: iamArn('policy', '/dmm-aws-other/x') }), action).toBe(
+        'ImplicitlyDenied',
+      );
       expect(evaluate(statements, { action, resource: ADMIN }), action).toBe('ImplicitlyDenied');
     }
     for (const statement of statements.filter((s) => s.actions.some((a) => policyActions.includes(a)))) {
@@ -275,12 +379,14 @@ describe('what the IAM writers may change', () => {
   });
 
   it('managed_role_path cannot smuggle a wildcard into the role ARN', () => {
-    const validation = (mod.variables.get('managed_role_path')?.validation as { condition: string }[])[0]!.condition;
+    const validation =
+      (mod.variables.get('managed_role_path')?.validation as { condition: string }[] | undefined)?.[0]?.condition ?? '';
     const regex = /regex\("(.+?)", var\.managed_role_path\)/.exec(validation)?.[1];
     expect(regex).toBeDefined();
     const pattern = new RegExp(regex!.replace(/\\\\/g, '\\'));
     for (const ok of ['/', '/data-products/', '/a/b-c/']) expect(pattern.test(ok), ok).toBe(true);
-    for (const bad of ['*', '/*', '/data*/', '/a?/', '/${aws:username}/', 'data-products/', '/data-products', '']) expect(pattern.test(bad), bad).toBe(false);
+    for (const bad of ['*', '/*', '/data*/', '/a?/', '/${aws:username}/', 'data-products/', '/data-products', ''])
+      expect(pattern.test(bad), bad).toBe(false);
   });
 });
 
@@ -303,7 +409,8 @@ describe('poll-feed, the queues, the checkpoint and the secret', () => {
 
   it('the dead-letter queue is written by SQS alone: no function policy names it', () => {
     for (const role of ['poll_feed', 'process_events', 'reconcile'] as const) {
-      for (const statement of roleStatements(role)) expect(statement.resources, statement.origin).not.toContain(DLQ_ARN);
+      for (const statement of roleStatements(role))
+        expect(statement.resources, statement.origin).not.toContain(DLQ_ARN);
     }
   });
 
@@ -313,44 +420,72 @@ describe('poll-feed, the queues, the checkpoint and the secret', () => {
     for (const action of S3_ACTIONS_USED) {
       expect(evaluate(statements, { action, resource: checkpoint }), action).toBe('Allowed');
       expect(evaluate(statements, { action, resource: `${BUCKET_ARN}/other-object` }), action).toBe('ImplicitlyDenied');
-      expect(evaluate(statements, { action, resource: 'arn:aws:s3:::someone-elses-bucket/checkpoint/last-event-id.json' }), action).toBe('ImplicitlyDenied');
+      expect(
+        evaluate(statements, { action, resource: 'arn:aws:s3:::someone-elses-bucket/checkpoint/last-event-id.json' }),
+        action,
+      ).toBe('ImplicitlyDenied');
     }
     expect(evaluate(statements, { action: 's3:ListBucket', resource: BUCKET_ARN })).toBe('Allowed');
-    expect(evaluate(statements, { action: 's3:ListBucket', resource: 'arn:aws:s3:::someone-elses-bucket' })).toBe('ImplicitlyDenied');
+    expect(evaluate(statements, { action: 's3:ListBucket', resource: 'arn:aws:s3:::someone-elses-bucket' })).toBe(
+      'ImplicitlyDenied',
+    );
     expect(evaluate(statements, { action: 's3:DeleteObject', resource: checkpoint })).toBe('ImplicitlyDenied');
   });
 
-  it.each(['process_events', 'reconcile'] as const)('%s reads, writes and deletes agreement index entries and nothing else in S3', (role) => {
-    const statements = roleStatements(role);
-    const entry = `${BUCKET_ARN}/index/agreements/agr-1.json`;
-    const checkpoint = `${BUCKET_ARN}/${String(mod.variables.get('checkpoint_key')?.default)}`;
-    for (const action of INDEX_ACTIONS_USED.filter((a) => a !== 's3:ListBucket')) {
-      expect(evaluate(statements, { action, resource: entry }), action).toBe('Allowed');
-      expect(evaluate(statements, { action, resource: `${BUCKET_ARN}/index/agreements/team%2Fagr.json` }), action).toBe('Allowed');
-      expect(evaluate(statements, { action, resource: checkpoint }), action).toBe('ImplicitlyDenied');
-      expect(evaluate(statements, { action, resource: `${BUCKET_ARN}/index/other/agr-1.json` }), action).toBe('ImplicitlyDenied');
-      expect(evaluate(statements, { action, resource: 'arn:aws:s3:::someone-elses-bucket/index/agreements/agr-1.json' }), action).toBe('ImplicitlyDenied');
-    }
-    expect(evaluate(statements, { action: 's3:ListBucket', resource: BUCKET_ARN })).toBe('Allowed');
-    expect(evaluate(statements, { action: 's3:ListBucket', resource: 'arn:aws:s3:::someone-elses-bucket' })).toBe('ImplicitlyDenied');
-  });
+  it.each(['process_events', 'reconcile'] as const)(
+    '%s reads, writes and deletes agreement index entries and nothing else in S3',
+    (role) => {
+      const statements = roleStatements(role);
+      const entry = `${BUCKET_ARN}/index/agreements/agr-1.json`;
+      const checkpoint = `${BUCKET_ARN}/${String(mod.variables.get('checkpoint_key')?.default)}`;
+      for (const action of INDEX_ACTIONS_USED.filter((a) => a !== 's3:ListBucket')) {
+        expect(evaluate(statements, { action, resource: entry }), action).toBe('Allowed');
+        expect(
+          evaluate(statements, { action, resource: `${BUCKET_ARN}/index/agreements/team%2Fagr.json` }),
+          action,
+        ).toBe('Allowed');
+        expect(evaluate(statements, { action, resource: checkpoint }), action).toBe('ImplicitlyDenied');
+        expect(evaluate(statements, { action, resource: `${BUCKET_ARN}/index/other/agr-1.json` }), action).toBe(
+          'ImplicitlyDenied',
+        );
+        expect(
+          evaluate(statements, { action, resource: 'arn:aws:s3:::someone-elses-bucket/index/agreements/agr-1.json' }),
+          action,
+        ).toBe('ImplicitlyDenied');
+      }
+      expect(evaluate(statements, { action: 's3:ListBucket', resource: BUCKET_ARN })).toBe('Allowed');
+      expect(evaluate(statements, { action: 's3:ListBucket', resource: 'arn:aws:s3:::someone-elses-bucket' })).toBe(
+        'ImplicitlyDenied',
+      );
+    },
+  );
 
   it('poll-feed cannot touch the agreement index', () => {
     const statements = roleStatements('poll_feed');
     // It may list the bucket (for its checkpoint), but not read, write or delete an index entry.
-    for (const action of INDEX_ACTIONS_USED.filter((a) => a !== 's3:ListBucket')) expect(evaluate(statements, { action, resource: `${BUCKET_ARN}/index/agreements/agr-1.json` }), action).toBe('ImplicitlyDenied');
+    for (const action of INDEX_ACTIONS_USED.filter((a) => a !== 's3:ListBucket'))
+      expect(evaluate(statements, { action, resource: `${BUCKET_ARN}/index/agreements/agr-1.json` }), action).toBe(
+        'ImplicitlyDenied',
+      );
   });
 
   it('the index prefix the IAM writers are granted is the one their environment names', () => {
     expect(mod.locals.agreement_index_prefix).toBe('index/agreements/');
     expect(mod.locals.iam_writer_environment.AGREEMENT_INDEX_PREFIX).toBe('${local.agreement_index_prefix}');
-    expect(resource(mod, 'data.aws_iam_policy_document.agreement_index').statement[0].resources).toEqual(['${aws_s3_bucket.state.arn}/${local.agreement_index_prefix}*']);
+    expect(resource(mod, 'data.aws_iam_policy_document.agreement_index').statement[0].resources).toEqual([
+      '${aws_s3_bucket.state.arn}/${local.agreement_index_prefix}*',
+    ]);
   });
 
   it.each(['poll_feed', 'process_events', 'reconcile'] as const)('%s reads the API key secret and no other', (role) => {
     const statements = roleStatements(role);
     expect(evaluate(statements, { action: 'secretsmanager:GetSecretValue', resource: SECRET_ARN })).toBe('Allowed');
-    expect(evaluate(statements, { action: 'secretsmanager:GetSecretValue', resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/db-password-XyZ123` })).toBe('ImplicitlyDenied');
+    expect(
+      evaluate(statements, {
+        action: 'secretsmanager:GetSecretValue',
+        resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/db-password-XyZ123`,
+      }),
+    ).toBe('ImplicitlyDenied');
   });
 
   it.each([
@@ -360,14 +495,27 @@ describe('poll-feed, the queues, the checkpoint and the secret', () => {
   ] as const)('%s writes log events to its own log group only', (role, fn) => {
     const statements = roleStatements(role);
     for (const other of ['poll-feed', 'process-events', 'reconcile']) {
-      const decision = evaluate(statements, { action: 'logs:PutLogEvents', resource: `${logGroupArn(other)}:log-stream:2026/01/01/[$LATEST]abc` });
+      const decision = evaluate(statements, {
+        action: 'logs:PutLogEvents',
+        resource: `${logGroupArn(other)}:log-stream:2026/01/01/[$LATEST]abc`,
+      });
       expect(decision, `${role} → ${other}`).toBe(other === fn ? 'Allowed' : 'ImplicitlyDenied');
     }
     expect(evaluate(statements, { action: 'logs:CreateLogGroup', resource: logGroupArn(fn) })).toBe('ImplicitlyDenied');
   });
 
   it('the evaluator itself tells a widened statement apart (the assertions above can fail)', () => {
-    const widened: Statement[] = [{ origin: 'widened', effect: 'Allow', actions: ['iam:*'], resources: ['*'], conditions: [], negated: [], hasPrincipals: false }];
+    const widened: Statement[] = [
+      {
+        origin: 'widened',
+        effect: 'Allow',
+        actions: ['iam:*'],
+        resources: ['*'],
+        conditions: [],
+        negated: [],
+        hasPrincipals: false,
+      },
+    ];
     expect(evaluate(widened, { action: 'iam:PutRolePolicy', resource: iamArn('role', '/admin-role') })).toBe('Allowed');
     expect(allowedActions(widened).has('iam:*')).toBe(true);
     expect(wholeReference('${aws_iam_role.x.id}')).toBe('aws_iam_role.x.id');

@@ -17,7 +17,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const MODULE_DIR = join(ROOT, 'terraform');
 
 /** A block body as hcl2json renders it: attributes as values, nested blocks as arrays of bodies. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: hcl2json output is untyped JSON, narrowed where it is read
 export type Body = Record<string, any>;
 
 export interface ParsedFile {
@@ -81,7 +81,8 @@ export async function loadModule(dir: string = MODULE_DIR): Promise<TfModule> {
       ['data', mod.data],
     ] as const) {
       for (const [type, byName] of Object.entries((json[kind] ?? {}) as Record<string, Record<string, Body[]>>)) {
-        for (const [name, bodies] of Object.entries(byName)) declared.push([into, `${type}.${name}`, single(bodies, `${kind} ${type}.${name}`), path]);
+        for (const [name, bodies] of Object.entries(byName))
+          declared.push([into, `${type}.${name}`, single(bodies, `${kind} ${type}.${name}`), path]);
       }
     }
     for (const [kind, into] of [
@@ -89,7 +90,8 @@ export async function loadModule(dir: string = MODULE_DIR): Promise<TfModule> {
       ['output', mod.outputs],
       ['module', mod.modules],
     ] as const) {
-      for (const [name, bodies] of Object.entries((json[kind] ?? {}) as Record<string, Body[]>)) add(into, name, single(bodies, `${kind} ${name}`), path);
+      for (const [name, bodies] of Object.entries((json[kind] ?? {}) as Record<string, Body[]>))
+        add(into, name, single(bodies, `${kind} ${name}`), path);
     }
     for (const block of (json.locals ?? []) as Body[]) {
       for (const [name, value] of Object.entries(block)) {
@@ -103,7 +105,8 @@ export async function loadModule(dir: string = MODULE_DIR): Promise<TfModule> {
       add(into, address, body, path);
       continue;
     }
-    for (const [key, value] of Object.entries(forEachOf(mod, body.for_each, address))) add(into, instanceAddress(address, key), instantiate(body, key, value, address), path);
+    for (const [key, value] of Object.entries(forEachOf(mod, body.for_each, address)))
+      add(into, instanceAddress(address, key), instantiate(body, key, value, address), path);
   }
   return mod;
 }
@@ -119,15 +122,19 @@ function forEachOf(mod: TfModule, forEach: unknown, what: string): Record<string
   const local = /^local\.(\w+)$/.exec(expression ?? '')?.[1];
   if (local !== undefined) {
     const value: unknown = mod.locals[local];
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${what}: for_each local.${local} is not a literal map in locals`);
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      throw new Error(`${what}: for_each local.${local} is not a literal map in locals`);
     return value as Record<string, unknown>;
   }
   const set = /^toset\((\[[^\]]*\])\)$/.exec(expression ?? '')?.[1];
   if (set !== undefined) {
     const keys = JSON.parse(set.replace(/,\s*\]$/, ']')) as unknown;
-    if (Array.isArray(keys) && keys.every((key) => typeof key === 'string')) return Object.fromEntries(keys.map((key) => [key, key]));
+    if (Array.isArray(keys) && keys.every((key) => typeof key === 'string'))
+      return Object.fromEntries(keys.map((key) => [key, key]));
   }
-  throw new Error(`${what}: for_each ${JSON.stringify(forEach)} is not understood by the tests (a local map or toset([...]) of strings)`);
+  throw new Error(
+    `${what}: for_each ${JSON.stringify(forEach)} is not understood by the tests (a local map or toset([...]) of strings)`,
+  );
 }
 
 /**
@@ -137,13 +144,16 @@ function forEachOf(mod: TfModule, forEach: unknown, what: string): Record<string
  */
 function instantiate(body: Body, key: string, value: unknown, what: string): Body {
   const attribute = (name: string): unknown => {
-    if (!value || typeof value !== 'object' || !(name in value)) throw new Error(`${what}["${key}"]: each.value.${name} is not in the for_each map`);
+    if (!value || typeof value !== 'object' || !(name in value))
+      throw new Error(`${what}["${key}"]: each.value.${name} is not in the for_each map`);
     return (value as Record<string, unknown>)[name];
   };
   const substitute = (item: unknown): unknown => {
     if (Array.isArray(item)) return item.map(substitute);
     if (item && typeof item === 'object') {
-      const entries = Object.entries(item as Body).filter(([name]) => name !== 'for_each').map(([name, inner]): [string, unknown] => [name, substitute(inner)]);
+      const entries = Object.entries(item as Body)
+        .filter(([name]) => name !== 'for_each')
+        .map(([name, inner]): [string, unknown] => [name, substitute(inner)]);
       return Object.fromEntries(entries.filter(([, inner]) => inner !== null));
     }
     if (typeof item !== 'string') return item;
@@ -151,10 +161,12 @@ function instantiate(body: Body, key: string, value: unknown, what: string): Bod
     if (whole !== undefined) return attribute(whole);
     const text = item.replace(/\$\{each\.value\.(\w+)\}/g, (_, name: string) => {
       const inner = attribute(name);
-      if (typeof inner !== 'string' && typeof inner !== 'number') throw new Error(`${what}["${key}"]: each.value.${name} is not text inside a template`);
+      if (typeof inner !== 'string' && typeof inner !== 'number')
+        throw new Error(`${what}["${key}"]: each.value.${name} is not text inside a template`);
       return String(inner);
     });
-    if (/\beach\.value\b/.test(text)) throw new Error(`${what}["${key}"]: ${text} uses each.value in a way the tests do not understand`);
+    if (/\beach\.value\b/.test(text))
+      throw new Error(`${what}["${key}"]: ${text} uses each.value in a way the tests do not understand`);
     return text.replace(/\beach\.key\b/g, JSON.stringify(key)).replace(/\$\{"([^"{}$]*)"\}/g, '$1');
   };
   return substitute(body) as Body;
@@ -172,7 +184,9 @@ export function resource(mod: TfModule, address: string): Body {
 }
 
 export function resourcesOfType(mod: TfModule, type: string): [string, Body][] {
-  return [...mod.resources.entries()].filter(([address]) => address.startsWith(`${type}.`)).map(([address, body]) => [address.slice(type.length + 1), body]);
+  return [...mod.resources.entries()]
+    .filter(([address]) => address.startsWith(`${type}.`))
+    .map(([address, body]) => [address.slice(type.length + 1), body]);
 }
 
 /** The reference of a value that is one whole interpolation, e.g. "${aws_iam_role.x.id}" → "aws_iam_role.x.id". */
@@ -185,15 +199,23 @@ export function wholeReference(value: unknown): string | undefined {
 /** Keys of a function's `environment.variables`: a literal map, `local.x`, or `merge(local.a, local.b, ...)` of literal maps. */
 export function environmentOf(mod: TfModule, lambda: Body): Record<string, unknown> {
   const variables: unknown = lambda.environment?.[0]?.variables;
-  if (variables && typeof variables === 'object' && !Array.isArray(variables)) return variables as Record<string, unknown>;
+  if (variables && typeof variables === 'object' && !Array.isArray(variables))
+    return variables as Record<string, unknown>;
   const expression = wholeReference(variables);
-  if (!expression) throw new Error(`environment.variables must be a map, local.x or merge(local.a, ...); found ${JSON.stringify(variables)}`);
-  const names = /^merge\((.*)\)$/.exec(expression)?.[1]?.split(',').map((part) => part.trim()) ?? [expression];
+  if (!expression)
+    throw new Error(
+      `environment.variables must be a map, local.x or merge(local.a, ...); found ${JSON.stringify(variables)}`,
+    );
+  const names = /^merge\((.*)\)$/
+    .exec(expression)?.[1]
+    ?.split(',')
+    .map((part) => part.trim()) ?? [expression];
   const merged: Record<string, unknown> = {};
   for (const name of names) {
     const local = /^local\.(\w+)$/.exec(name)?.[1];
     const value: unknown = local === undefined ? undefined : mod.locals[local];
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`environment part ${name} is not a literal map in locals`);
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      throw new Error(`environment part ${name} is not a literal map in locals`);
     Object.assign(merged, value);
   }
   return merged;
@@ -208,7 +230,12 @@ export type Rendered = string | string[];
  * recursively from locals, anything else from `fixtures`. Unknown expressions throw, so a change in
  * the module that the tests do not understand fails loudly instead of passing silently.
  */
-export function render(mod: TfModule, value: unknown, fixtures: Record<string, Rendered>, vars: Record<string, unknown> = {}): Rendered {
+export function render(
+  mod: TfModule,
+  value: unknown,
+  fixtures: Record<string, Rendered>,
+  vars: Record<string, unknown> = {},
+): Rendered {
   if (Array.isArray(value)) return value.flatMap((item) => render(mod, item, fixtures, vars));
   if (typeof value !== 'string') throw new Error(`cannot render ${JSON.stringify(value)}`);
   const whole = wholeReference(value);
@@ -220,7 +247,12 @@ export function render(mod: TfModule, value: unknown, fixtures: Record<string, R
   });
 }
 
-function resolveExpression(mod: TfModule, expression: string, fixtures: Record<string, Rendered>, vars: Record<string, unknown>): Rendered {
+function resolveExpression(
+  mod: TfModule,
+  expression: string,
+  fixtures: Record<string, Rendered>,
+  vars: Record<string, unknown>,
+): Rendered {
   const fixture = fixtures[expression];
   if (fixture !== undefined) return fixture;
   const variable = /^var\.(\w+)$/.exec(expression)?.[1];
@@ -228,7 +260,8 @@ function resolveExpression(mod: TfModule, expression: string, fixtures: Record<s
     const declared = mod.variables.get(variable);
     if (!declared) throw new Error(`var.${variable} is not declared`);
     const value = variable in vars ? vars[variable] : declared.default;
-    if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`var.${variable} has no usable value for rendering: ${JSON.stringify(value)}`);
+    if (typeof value !== 'string' && typeof value !== 'number')
+      throw new Error(`var.${variable} has no usable value for rendering: ${JSON.stringify(value)}`);
     return String(value);
   }
   const local = /^local\.(\w+)$/.exec(expression)?.[1];
@@ -236,7 +269,9 @@ function resolveExpression(mod: TfModule, expression: string, fixtures: Record<s
     if (!(local in mod.locals)) throw new Error(`local.${local} is not declared`);
     return render(mod, mod.locals[local], fixtures, vars);
   }
-  throw new Error(`the test does not know the value of \${${expression}}; add it to the fixtures if the change is intended`);
+  throw new Error(
+    `the test does not know the value of \${${expression}}; add it to the fixtures if the change is intended`,
+  );
 }
 
 // ---- IAM policy documents and their evaluation ------------------------------------------------------
@@ -268,14 +303,23 @@ export type Evaluated = Record<string, unknown>;
  * blocks are expanded when their `for_each` is a value in `evaluated` (or the iterator of an
  * enclosing dynamic block), and their content refers to `<iterator>.value.<attribute>`.
  */
-export function policyStatements(mod: TfModule, name: string, fixtures: Record<string, Rendered>, vars: Record<string, unknown> = {}, evaluated: Evaluated = {}): Statement[] {
+export function policyStatements(
+  mod: TfModule,
+  name: string,
+  fixtures: Record<string, Rendered>,
+  vars: Record<string, unknown> = {},
+  evaluated: Evaluated = {},
+): Statement[] {
   const document = resource(mod, `data.aws_iam_policy_document.${name}`);
   const extra = Object.keys(document).filter((key) => key !== 'statement' && key !== 'dynamic');
-  if (extra.length) throw new Error(`policy ${name} uses ${extra.join(', ')}: the tests only understand statement blocks`);
+  if (extra.length)
+    throw new Error(`policy ${name} uses ${extra.join(', ')}: the tests only understand statement blocks`);
   const base: Record<string, Rendered> = { ...renderableValues(evaluated), ...fixtures };
   // Each statement body with what its expressions may refer to: fixtures, and the iterator of the
   // dynamic block it came from (for a nested dynamic "condition").
-  const bodies: [Body, Record<string, Rendered>, Record<string, unknown>][] = ((document.statement ?? []) as Body[]).map((body) => [body, base, {}]);
+  const bodies: [Body, Record<string, Rendered>, Record<string, unknown>][] = (
+    (document.statement ?? []) as Body[]
+  ).map((body) => [body, base, {}]);
   for (const [block, body] of dynamicBlocks(document, `policy ${name}`)) {
     if (block !== 'statement') throw new Error(`policy ${name}: dynamic "${block}" is not understood by the tests`);
     const content = single(body.content as Body[], `policy ${name} dynamic statement content`);
@@ -286,12 +330,20 @@ export function policyStatements(mod: TfModule, name: string, fixtures: Record<s
   return bodies.map(([statement, scopeFixtures, scope]) => {
     const effect = render(mod, statement.effect ?? 'Allow', scopeFixtures, vars);
     if (effect !== 'Allow' && effect !== 'Deny') throw new Error(`policy ${name}: effect ${String(effect)}`);
-    const list = (value: unknown): string[] => (value === undefined ? [] : ([] as string[]).concat(render(mod, value, scopeFixtures, vars)));
-    const conditionBodies: [Body, Record<string, Rendered>][] = ((statement.condition ?? []) as Body[]).map((body) => [body, scopeFixtures]);
+    const list = (value: unknown): string[] =>
+      value === undefined ? [] : ([] as string[]).concat(render(mod, value, scopeFixtures, vars));
+    const conditionBodies: [Body, Record<string, Rendered>][] = ((statement.condition ?? []) as Body[]).map((body) => [
+      body,
+      scopeFixtures,
+    ]);
     for (const [block, body] of dynamicBlocks(statement, `policy ${name}`)) {
-      if (block !== 'condition') throw new Error(`policy ${name}: dynamic "${block}" inside a statement is not understood by the tests`);
+      if (block !== 'condition')
+        throw new Error(`policy ${name}: dynamic "${block}" inside a statement is not understood by the tests`);
       for (const element of forEachValues(body, evaluated, scope, `policy ${name}`)) {
-        conditionBodies.push([single(body.content as Body[], `policy ${name} dynamic condition content`), { ...scopeFixtures, ...iteratorFixtures('condition', element) }]);
+        conditionBodies.push([
+          single(body.content as Body[], `policy ${name} dynamic condition content`),
+          { ...scopeFixtures, ...iteratorFixtures('condition', element) },
+        ]);
       }
     }
     const sid = statement.sid === undefined ? undefined : render(mod, statement.sid, scopeFixtures, vars);
@@ -317,7 +369,8 @@ function dynamicBlocks(body: Body, what: string): [string, Body][] {
   if (!dynamic) return [];
   return Object.entries(dynamic).flatMap(([block, bodies]) =>
     bodies.map((inner): [string, Body] => {
-      if ('iterator' in inner || 'labels' in inner) throw new Error(`${what}: dynamic "${block}" with iterator/labels is not understood by the tests`);
+      if ('iterator' in inner || 'labels' in inner)
+        throw new Error(`${what}: dynamic "${block}" with iterator/labels is not understood by the tests`);
       return [block, inner];
     }),
   );
@@ -326,9 +379,11 @@ function dynamicBlocks(body: Body, what: string): [string, Body][] {
 /** A dynamic block's `for_each`: a list from `evaluated`, or an attribute of an enclosing iterator. */
 function forEachValues(body: Body, evaluated: Evaluated, scope: Record<string, unknown>, what: string): unknown[] {
   const expression = wholeReference(body.for_each);
-  if (expression === undefined) throw new Error(`${what}: for_each must be one reference, found ${JSON.stringify(body.for_each)}`);
+  if (expression === undefined)
+    throw new Error(`${what}: for_each must be one reference, found ${JSON.stringify(body.for_each)}`);
   const value = lookup(expression, evaluated, scope);
-  if (!Array.isArray(value)) throw new Error(`${what}: for_each ${expression} is not a list the tests know (evaluate it with terraformLocals)`);
+  if (!Array.isArray(value))
+    throw new Error(`${what}: for_each ${expression} is not a list the tests know (evaluate it with terraformLocals)`);
   return value;
 }
 
@@ -336,19 +391,26 @@ function lookup(expression: string, evaluated: Evaluated, scope: Record<string, 
   if (expression in evaluated) return evaluated[expression];
   const [iterator, value, ...path] = expression.split('.');
   if (iterator === undefined || value !== 'value' || !(iterator in scope)) return undefined;
-  return path.reduce<unknown>((at, key) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined), scope[iterator]);
+  return path.reduce<unknown>(
+    (at, key) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined),
+    scope[iterator],
+  );
 }
 
 /** `<iterator>.value.<attribute>` for every attribute of an element that renders as text. */
 function iteratorFixtures(iterator: string, element: unknown): Record<string, Rendered> {
-  if (!element || typeof element !== 'object' || Array.isArray(element)) throw new Error(`dynamic ${iterator}: elements must be objects, found ${JSON.stringify(element)}`);
-  return renderableValues(Object.fromEntries(Object.entries(element).map(([key, value]) => [`${iterator}.value.${key}`, value])));
+  if (!element || typeof element !== 'object' || Array.isArray(element))
+    throw new Error(`dynamic ${iterator}: elements must be objects, found ${JSON.stringify(element)}`);
+  return renderableValues(
+    Object.fromEntries(Object.entries(element).map(([key, value]) => [`${iterator}.value.${key}`, value])),
+  );
 }
 
 function renderableValues(values: Evaluated): Record<string, Rendered> {
   const renderable: Record<string, Rendered> = {};
   for (const [key, value] of Object.entries(values)) {
-    if (typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'))) renderable[key] = value as Rendered;
+    if (typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string')))
+      renderable[key] = value as Rendered;
   }
   return renderable;
 }
@@ -359,8 +421,13 @@ export function rolePolicies(mod: TfModule): Map<string, string[]> {
   for (const [name] of resourcesOfType(mod, 'aws_iam_role')) byRole.set(name, []);
   for (const [name, body] of resourcesOfType(mod, 'aws_iam_role_policy')) {
     const role = /^aws_iam_role\.(\w+(?:\["[\w-]+"\])?)\.(id|name)$/.exec(wholeReference(body.role) ?? '')?.[1];
-    const document = /^data\.aws_iam_policy_document\.(\w+(?:\["[\w-]+"\])?)\.json$/.exec(wholeReference(body.policy) ?? '')?.[1];
-    if (!role || !document) throw new Error(`aws_iam_role_policy.${name} must take role = aws_iam_role.<x>.id and policy = data.aws_iam_policy_document.<y>.json`);
+    const document = /^data\.aws_iam_policy_document\.(\w+(?:\["[\w-]+"\])?)\.json$/.exec(
+      wholeReference(body.policy) ?? '',
+    )?.[1];
+    if (!role || !document)
+      throw new Error(
+        `aws_iam_role_policy.${name} must take role = aws_iam_role.<x>.id and policy = data.aws_iam_policy_document.<y>.json`,
+      );
     const list = byRole.get(role);
     if (!list) throw new Error(`aws_iam_role_policy.${name} names an undeclared role ${role}`);
     list.push(document);
@@ -378,7 +445,10 @@ export interface Request {
 
 /** IAM's wildcard match: `*` any run of characters, `?` one character. */
 export function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
 }
 
@@ -423,7 +493,9 @@ export function evaluate(statements: Statement[], request: Request): Decision {
 
 /** Every action an Allow statement grants. */
 export function allowedActions(statements: Statement[]): Set<string> {
-  return new Set(statements.filter((statement) => statement.effect === 'Allow').flatMap((statement) => statement.actions));
+  return new Set(
+    statements.filter((statement) => statement.effect === 'Allow').flatMap((statement) => statement.actions),
+  );
 }
 
 // ---- terraform console: the locals that depend on variables only ----------------------------------
@@ -461,7 +533,10 @@ export interface TerraformStubs {
  */
 export function terraformLocals(mod: TfModule, vars: Record<string, unknown>, stubs: TerraformStubs): Evaluated {
   const binary = terraformBinary();
-  if (binary === '') throw new Error('terraform is not on PATH: test/terraform evaluates terraform/guardrails.tf with `terraform console` (no providers needed); install terraform >= 1.5');
+  if (binary === '')
+    throw new Error(
+      'terraform is not on PATH: test/terraform evaluates terraform/guardrails.tf with `terraform console` (no providers needed); install terraform >= 1.5',
+    );
   const file = mod.files.find((f) => f.path === join('terraform', VARIABLE_ONLY_FILE));
   if (!file) throw new Error(`terraform/${VARIABLE_ONLY_FILE} is missing`);
   const names = ((file.json.locals ?? []) as Body[]).flatMap((block) => Object.keys(block));
@@ -470,7 +545,10 @@ export function terraformLocals(mod: TfModule, vars: Record<string, unknown>, st
   try {
     for (const name of ['variables.tf', VARIABLE_ONLY_FILE]) copyFileSync(join(MODULE_DIR, name), join(dir, name));
     // JSON strings are valid HCL strings; "${var.name_prefix}-..." stays a template.
-    const hclMap = (map: Record<string, string>) => `{ ${Object.entries(map).map(([key, value]) => `${key} = ${JSON.stringify(value)}`).join(', ')} }`;
+    const hclMap = (map: Record<string, string>) =>
+      `{ ${Object.entries(map)
+        .map(([key, value]) => `${key} = ${JSON.stringify(value)}`)
+        .join(', ')} }`;
     writeFileSync(
       join(dir, 'stubs.tf'),
       `locals {\n  account_id = ${JSON.stringify(stubs.account_id)}\n  partition = ${JSON.stringify(stubs.partition)}\n  function_names = ${hclMap(functionNames)}\n}\n`,
@@ -483,9 +561,10 @@ export function terraformLocals(mod: TfModule, vars: Record<string, unknown>, st
       encoding: 'utf8',
       env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', TF_IN_AUTOMATION: '1', NO_COLOR: '1' },
     });
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colours terraform prints
     const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
-    if (run.status !== 0) throw new Error(`terraform console failed for ${JSON.stringify(vars)}:\n${plain(run.stderr)}`);
+    if (run.status !== 0)
+      throw new Error(`terraform console failed for ${JSON.stringify(vars)}:\n${plain(run.stderr)}`);
     const printed = plain(run.stdout).trim();
     const values = JSON.parse(JSON.parse(printed) as string) as Record<string, unknown>;
     return Object.fromEntries(names.map((name) => [`local.${name}`, values[name]]));

@@ -8,7 +8,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModule, MODULE_DIR, parseFile, resourcesOfType, ROOT, tfFiles, wholeReference, type Body, type TfModule } from './module.js';
+import {
+  loadModule,
+  MODULE_DIR,
+  parseFile,
+  resourcesOfType,
+  ROOT,
+  tfFiles,
+  wholeReference,
+  type Body,
+  type TfModule,
+} from './module.js';
 
 const EXAMPLE_DIR = join(MODULE_DIR, 'examples', 'basic');
 
@@ -69,7 +79,10 @@ describe('terraform/ parses and is formatted', () => {
       console.warn('terraform not found on PATH: terraform fmt -check not run');
       return;
     }
-    const fmt = spawnSync(binary, ['fmt', '-check', '-recursive', '-diff', 'terraform'], { cwd: ROOT, encoding: 'utf8' });
+    const fmt = spawnSync(binary, ['fmt', '-check', '-recursive', '-diff', 'terraform'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(fmt.error).toBeUndefined();
     // -check lists the files that need formatting on stdout, and -diff shows how.
     expect(fmt.stdout).toBe('');
@@ -116,7 +129,8 @@ describe('variables', () => {
       tags: {},
       alarm_actions: [],
     };
-    for (const [name, value] of Object.entries(defaults)) expect(mod.variables.get(name)?.default, `var.${name}`).toEqual(value);
+    for (const [name, value] of Object.entries(defaults))
+      expect(mod.variables.get(name)?.default, `var.${name}`).toEqual(value);
     for (const name of ['athena_results_location', 'dmm_api_key', 'dmm_api_key_secret_arn', 'dist_dir']) {
       expect(mod.variables.has(name), `var.${name}`).toBe(true);
       expect(mod.variables.get(name)?.default, `var.${name} default`).toBeNull();
@@ -151,8 +165,9 @@ describe('variables', () => {
     }
   });
 
-  it('batch_size cannot exceed SQS FIFO\'s 10 and the redrive count is at least 1', () => {
-    const condition = (name: string) => String((mod.variables.get(name)?.validation as Body[])[0]?.condition);
+  it("batch_size cannot exceed SQS FIFO's 10 and the redrive count is at least 1", () => {
+    const condition = (name: string) =>
+      String((mod.variables.get(name)?.validation as Body[] | undefined)?.[0]?.condition);
     expect(condition('batch_size')).toContain('var.batch_size <= 10');
     expect(condition('max_receive_count')).toContain('var.max_receive_count >= 1');
   });
@@ -174,18 +189,33 @@ describe('variables', () => {
       expect(precondition).toBeDefined();
       writeFileSync(join(dir, 'main.tf'), precondition!);
       const env = { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
-      const init = spawnSync(binary, ['init', '-input=false', '-backend=false', '-no-color'], { cwd: dir, encoding: 'utf8', env });
+      const init = spawnSync(binary, ['init', '-input=false', '-backend=false', '-no-color'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env,
+      });
       expect(init.status, init.stderr).toBe(0);
       const plan = (...vars: string[]) => {
-        const result = spawnSync(binary, ['plan', '-input=false', '-lock=false', '-no-color', ...vars.flatMap((v) => ['-var', v])], { cwd: dir, encoding: 'utf8', env });
-        return result.status === 0 ? 'accepted' : /Invalid value for variable|precondition failed/.test(result.stderr) ? 'refused' : `failed: ${result.stderr}`;
+        const result = spawnSync(
+          binary,
+          ['plan', '-input=false', '-lock=false', '-no-color', ...vars.flatMap((v) => ['-var', v])],
+          { cwd: dir, encoding: 'utf8', env },
+        );
+        return result.status === 0
+          ? 'accepted'
+          : /Invalid value for variable|precondition failed/.test(result.stderr)
+            ? 'refused'
+            : `failed: ${result.stderr}`;
       };
       const key = 'dmm_api_key=k';
       const cases: [string[], 'accepted' | 'refused'][] = [
         [[key], 'accepted'],
         [['dmm_api_key_secret_arn=arn:aws:secretsmanager:eu-central-1:123456789012:secret:dmm/key-AbCdEf'], 'accepted'],
         [[], 'refused'],
-        [[key, 'dmm_api_key_secret_arn=arn:aws:secretsmanager:eu-central-1:123456789012:secret:dmm/key-AbCdEf'], 'refused'],
+        [
+          [key, 'dmm_api_key_secret_arn=arn:aws:secretsmanager:eu-central-1:123456789012:secret:dmm/key-AbCdEf'],
+          'refused',
+        ],
         [['dmm_api_key_secret_arn=arn:aws:secretsmanager:eu-central-1:123456789012:secret:dmm'], 'refused'],
         [['dmm_api_key='], 'refused'],
         [[key, 'managed_role_path=/data-products/'], 'accepted'],
@@ -217,8 +247,11 @@ describe('variables', () => {
   }, 120_000);
 
   it('exactly one API key source is enforced by a precondition', () => {
-    const preconditions = (mod.resources.get('terraform_data.api_key_source')?.lifecycle?.[0]?.precondition ?? []) as Body[];
-    expect(preconditions.map((p) => p.condition)).toContain('${(var.dmm_api_key == null) != (var.dmm_api_key_secret_arn == null)}');
+    const preconditions = (mod.resources.get('terraform_data.api_key_source')?.lifecycle?.[0]?.precondition ??
+      []) as Body[];
+    expect(preconditions.map((p) => p.condition)).toContain(
+      '${(var.dmm_api_key == null) != (var.dmm_api_key_secret_arn == null)}',
+    );
   });
 
   it('every var.x used is declared, and every declared variable is used', () => {
@@ -227,8 +260,12 @@ describe('variables', () => {
     const used = new Set([...all.matchAll(/\bvar\.(\w+)/g)].map((match) => match[1]!));
     for (const name of used) expect(mod.variables.has(name), `var.${name} is used but not declared`).toBe(true);
     // Validation blocks mention their own variable: a use counts only outside variables.tf.
-    const outsideDeclarations = mod.files.filter((file) => !file.path.endsWith('variables.tf')).map(source).join('\n');
-    for (const name of mod.variables.keys()) expect(outsideDeclarations, `var.${name} is declared but never used`).toMatch(new RegExp(`\\bvar\\.${name}\\b`));
+    const outsideDeclarations = mod.files
+      .filter((file) => !file.path.endsWith('variables.tf'))
+      .map(source)
+      .join('\n');
+    for (const name of mod.variables.keys())
+      expect(outsideDeclarations, `var.${name} is declared but never used`).toMatch(new RegExp(`\\bvar\\.${name}\\b`));
   });
 });
 
@@ -259,12 +296,17 @@ describe('outputs', () => {
     };
     for (const [name, [address, attribute]] of Object.entries(expected)) {
       // { for key, x in <resource> : key => x.<attribute> }: keyed like the resource's instances.
-      const match = /^\$\{\{\s*for key, (\w+) in ([\w.]+)\s*:\s*key => (\w+)\.(\w+)\s*\}\}$/.exec(String(mod.outputs.get(name)?.value));
+      const match = /^\$\{\{\s*for key, (\w+) in ([\w.]+)\s*:\s*key => (\w+)\.(\w+)\s*\}\}$/.exec(
+        String(mod.outputs.get(name)?.value),
+      );
       expect(match, `output ${name}`).not.toBeNull();
       const [, item, resourceAddress, itemAgain, attributeUsed] = match!;
       expect([resourceAddress, itemAgain, attributeUsed], `output ${name}`).toEqual([address, item, attribute]);
       const [type, resourceName] = address.split('.') as [string, string];
-      const keys = resourcesOfType(mod, type).map(([instance]) => /^(\w+)\["(\w+)"\]$/.exec(instance)).filter((m) => m?.[1] === resourceName).map((m) => m![2]);
+      const keys = resourcesOfType(mod, type)
+        .map(([instance]) => /^(\w+)\["(\w+)"\]$/.exec(instance))
+        .filter((m) => m?.[1] === resourceName)
+        .map((m) => m![2]);
       expect(keys.sort(), `output ${name}`).toEqual(['poll_feed', 'process_events', 'reconcile']);
     }
   });
@@ -284,7 +326,10 @@ describe('state moves (moved.tf)', () => {
       [`aws_iam_role_policy.${k}_api_key`, `aws_iam_role_policy.api_key["${k}"]`],
       [`aws_cloudwatch_metric_alarm.${k}_errors`, `aws_cloudwatch_metric_alarm.function_errors["${k}"]`],
     ]),
-    ...['process_events', 'reconcile'].map((k): [string, string] => [`aws_iam_role_policy.${k}_iam`, `aws_iam_role_policy.iam_writer["${k}"]`]),
+    ...['process_events', 'reconcile'].map((k): [string, string] => [
+      `aws_iam_role_policy.${k}_iam`,
+      `aws_iam_role_policy.iam_writer["${k}"]`,
+    ]),
     ...scheduled.flatMap((k): [string, string][] => [
       [`aws_cloudwatch_event_rule.${k}`, `aws_cloudwatch_event_rule.schedule["${k}"]`],
       [`aws_cloudwatch_event_target.${k}`, `aws_cloudwatch_event_target.schedule["${k}"]`],
@@ -294,8 +339,12 @@ describe('state moves (moved.tf)', () => {
   ];
 
   it('every former address moves to a declared instance, and no moved block is stale', () => {
-    const moved = mod.files.flatMap((file) => (file.json.moved ?? []) as Body[]).map((block) => [wholeReference(block.from), wholeReference(block.to)]);
-    expect(moved.map(([from, to]) => `${from} -> ${to}`).sort()).toEqual(formerly.map(([from, to]) => `${from} -> ${to}`).sort());
+    const moved = mod.files
+      .flatMap((file) => (file.json.moved ?? []) as Body[])
+      .map((block) => [wholeReference(block.from), wholeReference(block.to)]);
+    expect(moved.map(([from, to]) => `${from} -> ${to}`).sort()).toEqual(
+      formerly.map(([from, to]) => `${from} -> ${to}`).sort(),
+    );
     for (const [from, to] of moved) {
       expect(mod.resources.has(from!), `${from} is declared again`).toBe(false);
       expect(mod.resources.has(to!), `${to} is declared`).toBe(true);
@@ -309,14 +358,19 @@ describe('examples/basic', () => {
     expect(calls).toHaveLength(1);
     const call = calls[0]!;
     expect(call.source).toBe('../..');
-    const argumentsPassed = Object.keys(call).filter((key) => !['source', 'version', 'providers', 'depends_on', 'count', 'for_each'].includes(key));
+    const argumentsPassed = Object.keys(call).filter(
+      (key) => !['source', 'version', 'providers', 'depends_on', 'count', 'for_each'].includes(key),
+    );
     expect(argumentsPassed.length).toBeGreaterThan(3);
-    for (const argument of argumentsPassed) expect(mod.variables.has(argument), `module argument ${argument}`).toBe(true);
+    for (const argument of argumentsPassed)
+      expect(mod.variables.has(argument), `module argument ${argument}`).toBe(true);
   });
 
   it('passes every module variable without a default', () => {
     const call = [...example.modules.values()][0]!;
-    const required = [...mod.variables.entries()].filter(([, variable]) => !('default' in variable)).map(([name]) => name);
+    const required = [...mod.variables.entries()]
+      .filter(([, variable]) => !('default' in variable))
+      .map(([name]) => name);
     for (const name of required) expect(call, `required variable ${name}`).toHaveProperty(name);
   });
 

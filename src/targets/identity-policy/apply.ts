@@ -27,6 +27,9 @@ async function applyChange(iam: IamAccount, change: PolicyChange): Promise<void>
 export function isPermanentIamError(error: unknown): error is IamError {
   return (
     error instanceof IamError &&
-    (error.code === 'NoSuchEntity' || error.code === 'LimitExceeded' || error.code === 'MalformedPolicyDocument' || error.code === 'InvalidInput')
+    (error.code === 'NoSuchEntity' ||
+      error.code === 'LimitExceeded' ||
+      error.code === 'MalformedPolicyDocument' ||
+      error.code === 'InvalidInput')
   );
 }

@@ -81,7 +81,13 @@ export function planRole(input: RolePlanInput): RolePlan {
   const before = new Map<string, string>(); // agreement id → canonical statements before the plan
   const placed = new Set<string>();
   const packs: WorkingPack[] = state.packs.map((pack) => {
-    const working: WorkingPack = { ...pack, blocks: new Map(pack.blocks), strays: [...pack.strays], dirty: false, original: pack };
+    const working: WorkingPack = {
+      ...pack,
+      blocks: new Map(pack.blocks),
+      strays: [...pack.strays],
+      dirty: false,
+      original: pack,
+    };
     for (const [id, statements] of pack.blocks) {
       before.set(id, (before.get(id) ?? '') + canonicalJson(statements));
       if (!inScope(id)) continue;
@@ -146,10 +152,19 @@ export function planRole(input: RolePlanInput): RolePlan {
     const originalBlocks = pack.original?.blocks ?? new Map<string, PolicyStatement[]>();
     // The agreements whose statements in this pack this write adds, changes or removes.
     const touched = [...new Set([...originalBlocks.keys(), ...pack.blocks.keys()])].filter(
-      (id) => inScope(id) && canonicalJson(originalBlocks.get(id) ?? null) !== canonicalJson(pack.blocks.get(id) ?? null),
+      (id) =>
+        inScope(id) && canonicalJson(originalBlocks.get(id) ?? null) !== canonicalJson(pack.blocks.get(id) ?? null),
     );
     if (empty && pack.original) {
-      changes.push({ target: 'identity-policy', action: 'delete', kind: pack.kind, roleName, policyName: pack.name, agreementIds: touched.sort(), ...managedRef(pack) });
+      changes.push({
+        target: 'identity-policy',
+        action: 'delete',
+        kind: pack.kind,
+        roleName,
+        policyName: pack.name,
+        agreementIds: touched.sort(),
+        ...managedRef(pack),
+      });
     } else if (!empty && pack.dirty) {
       changes.push({
         target: 'identity-policy',
@@ -160,13 +175,16 @@ export function planRole(input: RolePlanInput): RolePlan {
         ...managedRef(pack),
         document: packDocument(pack),
         agreementIds: touched.sort(),
-        ...(pack.strays.length === 0 && pack.original?.strays.length ? { note: 'removes statements that no agreement explains' } : {}),
+        ...(pack.strays.length === 0 && pack.original?.strays.length
+          ? { note: 'removes statements that no agreement explains' }
+          : {}),
       });
     }
   }
 
   const placements = new Map<string, string[]>();
-  for (const pack of packs) for (const id of pack.blocks.keys()) placements.set(id, [...(placements.get(id) ?? []), pack.name]);
+  for (const pack of packs)
+    for (const id of pack.blocks.keys()) placements.set(id, [...(placements.get(id) ?? []), pack.name]);
 
   const ids = new Set<string>([...target.keys(), ...before.keys(), ...legacyIds]);
   for (const id of ids) {
@@ -201,7 +219,10 @@ function findRoom(
       : grown <= limits.managedCharacters;
   };
   for (const kind of ['inline', 'managed'] as const) {
-    const home = packs.filter((p) => p.kind === kind).sort((a, b) => a.number - b.number).find(fits);
+    const home = packs
+      .filter((p) => p.kind === kind)
+      .sort((a, b) => a.number - b.number)
+      .find(fits);
     if (home) return home;
   }
   const fresh = (kind: 'inline' | 'managed'): WorkingPack => {

@@ -1,11 +1,7 @@
 import type { PolicyStatement } from '../../model/policy.js';
 import { iamCharacterCount, type IamAccount, type RoleInfo } from '../../interfaces/iam-account.js';
 import { agreementIdFromSid } from '../sid.js';
-import {
-  inlinePackNumber,
-  legacyAgreementId,
-  managedPackNumber,
-} from './ownership.js';
+import { inlinePackNumber, legacyAgreementId, managedPackNumber } from './ownership.js';
 
 /** One of our packs on a role: an inline policy or an attached customer-managed policy. */
 export interface Pack {

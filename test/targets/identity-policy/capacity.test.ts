@@ -9,7 +9,11 @@ import { defaultGuardrails, constrainStatements } from '../../../src/sync/guardr
 import { planRole } from '../../../src/targets/identity-policy/packing.js';
 import { readRoleState } from '../../../src/targets/identity-policy/role-state.js';
 
-const OPTIONS = { accountId: '123456789012', defaultRegion: 'eu-central-1', athenaQueryResultsLocation: 's3://acme-athena-results/consumers/' };
+const OPTIONS = {
+  accountId: '123456789012',
+  defaultRegion: 'eu-central-1',
+  athenaQueryResultsLocation: 's3://acme-athena-results/consumers/',
+};
 
 function port(n: number, kind: 'glue' | 's3'): OutputPort {
   const glue = 'arn:aws:glue:eu-central-1:123456789012';
@@ -48,7 +52,8 @@ describe('capacity of one consumer role', () => {
     const managed = await iam.listAttachedPolicies('consumer');
     expect(managed.length).toBeGreaterThan(0);
     expect(managed.length).toBeLessThanOrEqual(10);
-    for (const ref of managed) expect(iamCharacterCount(await iam.getManagedPolicyDocument(ref.arn))).toBeLessThanOrEqual(6_144);
+    for (const ref of managed)
+      expect(iamCharacterCount(await iam.getManagedPolicyDocument(ref.arn))).toBeLessThanOrEqual(6_144);
 
     const state = await readRoleState(iam, role);
     const held = new Map(state.packs.flatMap((p) => [...p.blocks]));

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { inlinePackNumber, legacyAgreementId, managedPackName, managedPackNumber } from '../../../src/targets/identity-policy/ownership.js';
+import {
+  inlinePackNumber,
+  legacyAgreementId,
+  managedPackName,
+  managedPackNumber,
+} from '../../../src/targets/identity-policy/ownership.js';
 import { agreementIdFromSid, statementSid } from '../../../src/targets/sid.js';
 
 describe('ownership markers', () => {

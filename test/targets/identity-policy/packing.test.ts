@@ -12,7 +12,11 @@ const ROLE = 'consumer';
 function statementsFor(n: number, resources = 1): PolicyStatement[] {
   return [
     { Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: `arn:aws:s3:::bucket-${n}` },
-    { Effect: 'Allow', Action: 's3:GetObject', Resource: Array.from({ length: resources }, (_, i) => `arn:aws:s3:::bucket-${n}/prefix-${i}/*`) },
+    {
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: Array.from({ length: resources }, (_, i) => `arn:aws:s3:::bucket-${n}/prefix-${i}/*`),
+    },
   ];
 }
 
@@ -23,7 +27,11 @@ async function account() {
   return { iam, role };
 }
 
-async function converge(iam: FileIamAccount, desired: Map<string, PolicyStatement[]>, scope: RolePlanInput['scope'] = 'all') {
+async function converge(
+  iam: FileIamAccount,
+  desired: Map<string, PolicyStatement[]>,
+  scope: RolePlanInput['scope'] = 'all',
+) {
   const state = await readRoleState(iam, (await iam.getRole(ROLE))!);
   const plan = planRole({ state, desired, scope });
   await applyChanges(iam, plan.changes);
@@ -41,7 +49,12 @@ describe('planRole', () => {
     expect(JSON.parse(policy!.document)).toEqual({
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'DmmH6131S1', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: 'arn:aws:s3:::bucket-1' },
+        {
+          Sid: 'DmmH6131S1',
+          Effect: 'Allow',
+          Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+          Resource: 'arn:aws:s3:::bucket-1',
+        },
         { Sid: 'DmmH6131S2', Effect: 'Allow', Action: 's3:GetObject', Resource: ['arn:aws:s3:::bucket-1/prefix-0/*'] },
       ],
     });
@@ -49,7 +62,10 @@ describe('planRole', () => {
 
   it('writes nothing when the role already matches (idempotent)', async () => {
     const { iam } = await account();
-    const desired = new Map([['a1', statementsFor(1)], ['a2', statementsFor(2)]]);
+    const desired = new Map([
+      ['a1', statementsFor(1)],
+      ['a2', statementsFor(2)],
+    ]);
     await converge(iam, desired);
     const again = await converge(iam, desired);
     expect(again.changes).toEqual([]);
@@ -58,18 +74,34 @@ describe('planRole', () => {
 
   it('revokes exactly one agreement and leaves the others byte-for-byte alone', async () => {
     const { iam } = await account();
-    await converge(iam, new Map([['a1', statementsFor(1)], ['a2', statementsFor(2)], ['a3', statementsFor(3)]]));
+    await converge(
+      iam,
+      new Map([
+        ['a1', statementsFor(1)],
+        ['a2', statementsFor(2)],
+        ['a3', statementsFor(3)],
+      ]),
+    );
     const plan = await converge(iam, new Map(), new Set(['a2']));
     expect(plan.effects.get('a2')).toBe('revoked');
     const state = await readRoleState(iam, (await iam.getRole(ROLE))!);
     const ids = state.packs.flatMap((p) => [...p.blocks.keys()]);
     expect(ids.sort()).toEqual(['a1', 'a3']);
-    expect(state.packs[0]!.blocks.get('a1')!.map((s) => s.Resource)).toEqual(['arn:aws:s3:::bucket-1', ['arn:aws:s3:::bucket-1/prefix-0/*']]);
+    expect(state.packs[0]!.blocks.get('a1')!.map((s) => s.Resource)).toEqual([
+      'arn:aws:s3:::bucket-1',
+      ['arn:aws:s3:::bucket-1/prefix-0/*'],
+    ]);
   });
 
   it('leaves agreements outside the scope untouched, even when they are not desired', async () => {
     const { iam } = await account();
-    await converge(iam, new Map([['a1', statementsFor(1)], ['a2', statementsFor(2)]]));
+    await converge(
+      iam,
+      new Map([
+        ['a1', statementsFor(1)],
+        ['a2', statementsFor(2)],
+      ]),
+    );
     const plan = await converge(iam, new Map([['a3', statementsFor(3)]]), new Set(['a3']));
     expect(plan.effects.get('a1')).toBeUndefined();
     const state = await readRoleState(iam, (await iam.getRole(ROLE))!);
@@ -105,7 +137,10 @@ describe('planRole', () => {
 
   it('removes a reference-integration policy whose agreement is no longer active', async () => {
     const { iam } = await account();
-    const legacy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }] };
+    const legacy = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }],
+    };
     await iam.putInlinePolicy(ROLE, 'DMM_DataUsageAgreement_gone', JSON.stringify(legacy));
     const plan = await converge(iam, new Map());
     expect(plan.effects.get('gone')).toBe('revoked');
@@ -114,7 +149,10 @@ describe('planRole', () => {
 
   it('never touches policies it does not own, and counts them against the inline budget', async () => {
     const { iam } = await account();
-    const theirs = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: `arn:aws:s3:::b/${'x'.repeat(9_780)}` }] });
+    const theirs = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: `arn:aws:s3:::b/${'x'.repeat(9_780)}` }],
+    });
     await iam.putInlinePolicy(ROLE, 'team-own-policy', theirs);
     await converge(iam, new Map([['a1', statementsFor(1, 5)]]));
     expect((await iam.listInlinePolicies(ROLE)).map((p) => p.name)).toEqual(['team-own-policy']);
