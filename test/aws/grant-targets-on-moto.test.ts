@@ -18,6 +18,7 @@ import { PortFieldError, type PortType } from '../../src/output-ports/port-type.
 import { PORT_TYPES } from '../../src/output-ports/registry.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import type { SyncContext } from '../../src/sync/context.js';
+import { guardrailsFrom } from '../../src/sync/guardrail-settings.js';
 import { planJson } from '../../src/sync/plan-json.js';
 import { reconcileAgreement, reconcileAll } from '../../src/sync/reconcile.js';
 import { statementSid } from '../../src/targets/sid.js';
@@ -78,12 +79,18 @@ afterEach(async () => {
 describe('grant targets on moto, through the core', () => {
   it('puts and removes a bucket-policy statement and a Lake Formation permission with the identity grant', async () => {
     const role = unique('consumer');
-    const roleArn = `arn:aws:iam::${MOTO_ACCOUNT}:role/${role}`;
+    // moto is shared by parallel test files: the full reconcile below manages this path only.
+    const path = `/${unique('grant-targets')}/`;
+    const roleArn = `arn:aws:iam::${MOTO_ACCOUNT}:role${path}${role}`;
     const bucket = unique('shared');
     const table = unique('orders').replace(/-/g, '_');
     const s3 = motoS3();
     await motoIam().send(
-      new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}' }),
+      new CreateRoleCommand({
+        RoleName: role,
+        Path: path,
+        AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}',
+      }),
     );
     for (const name of [bucket, `${bucket}-state`])
       await s3.send(
@@ -116,17 +123,21 @@ describe('grant targets on moto, through the core', () => {
     const sim = await startSimulator({
       port: 0,
       mesh: {
-        dataProducts: [dpsProduct('orders', { ports: [port] }), consumerProduct('consumer', { 'aws-role-name': role })],
+        dataProducts: [
+          dpsProduct('orders', { ports: [port] }),
+          consumerProduct('consumer', { 'aws-role-arn': roleArn }),
+        ],
         agreements: [agreement('agr-lf', 'orders', 'shared')],
       },
     });
     sims.push(sim);
-    const iam = new AwsIamAccount({ client: motoIam(), accountId: MOTO_ACCOUNT });
+    const iam = new AwsIamAccount({ client: motoIam(), accountId: MOTO_ACCOUNT, managedRolePath: path });
     const index = new S3AgreementIndex({ client: s3, bucket: `${bucket}-state` });
     const ctx: SyncContext = {
       dmm: fastClient(sim.url, sim.apiKey),
       iam,
       log: memoryLogger('debug'),
+      guardrails: guardrailsFrom(MOTO_ACCOUNT, { managedRolePath: path }),
       resolve: {
         accountId: MOTO_ACCOUNT,
         partition: 'aws',
