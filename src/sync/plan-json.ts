@@ -19,7 +19,7 @@ export function describeChange(change: Change): string {
 }
 
 /** One change as `plan --json` shows it: every field a tool needs to make or review the write. */
-export function changeJson(c: Change) {
+function changeJson(c: Change) {
   const common = { agreementIds: c.agreementIds, ...(c.note ? { note: c.note } : {}) };
   switch (c.target) {
     case 'identity-policy':

@@ -758,14 +758,14 @@ async function updateIndex(
   });
 }
 
-export function decide(desired: Resolution, effect: AgreementEffect, failure: string | undefined): Decision {
+function decide(desired: Resolution, effect: AgreementEffect, failure: string | undefined): Decision {
   if (failure) return 'failed';
   if (desired.kind === 'grant') return 'grant';
   return effect === 'revoked' ? 'revoke' : 'none';
 }
 
 /** Why a grant's role cannot be written to: it does not exist, or the tool may not manage it. */
-export function missingRoleReason(ctx: SyncContext, grant: Grant): string {
+function missingRoleReason(ctx: SyncContext, grant: Grant): string {
   return (
     `IAM role ${grant.role.name} (from the consumer data product ${grant.consumerDataProductId}) does not exist in account ` +
     `${ctx.iam.accountId}, or is outside the roles this integration may manage`
@@ -792,7 +792,7 @@ export function reportState(outcome: AgreementOutcome, desired: Resolution): Rep
   return outcome.effect === 'revoked' ? { kind: 'revoked' } : { kind: 'inactive' };
 }
 
-export function grantReference(grant: Grant, policyNames: string[]): string {
+function grantReference(grant: Grant, policyNames: string[]): string {
   return `${grant.role.arn} (policies: ${policyNames.join(', ')})`;
 }
 

@@ -2,7 +2,7 @@
  * HOLE (diagnostic quality, not access): a guardrail refusal is reported without the name of the
  * setting that refused it. src/sync/guard.ts guardResolution() builds
  * `refuse('guardrails.ownershipTagKey', unproven)` (and `refuse('aws-role-name', …)`), but only
- * `reason` reaches the agreement (reconcile-agreement.ts reportState uses outcome.diagnostic,
+ * `reason` reaches the agreement (reconcile.ts reportState uses outcome.diagnostic,
  * built from desired.reason), and the ownership-proof reason does not mention the setting. The
  * people reading custom.aws-integration-error cannot tell which operator setting to ask about.
  *

@@ -1,4 +1,4 @@
-import { IamError, type IamAccount } from '../../interfaces/iam-account.js';
+import type { IamAccount } from '../../interfaces/iam-account.js';
 import type { PolicyChange } from './packing.js';
 
 /** Carry out one role's changes in the planned order. IAM errors propagate with their code. */
@@ -18,18 +18,4 @@ async function applyChange(iam: IamAccount, change: PolicyChange): Promise<void>
   } else if (change.policyArn) {
     await iam.deleteManagedPolicy(roleName, change.policyArn);
   }
-}
-
-/**
- * IAM refusals that retrying cannot fix: the agreement is reported as failed instead. Everything
- * else (throttling, network) is transient and the event is kept for retry.
- */
-export function isPermanentIamError(error: unknown): error is IamError {
-  return (
-    error instanceof IamError &&
-    (error.code === 'NoSuchEntity' ||
-      error.code === 'LimitExceeded' ||
-      error.code === 'MalformedPolicyDocument' ||
-      error.code === 'InvalidInput')
-  );
 }

@@ -40,7 +40,7 @@ export interface PackLimits {
   attachedPolicies: number;
 }
 
-export const DEFAULT_PACK_LIMITS: PackLimits = {
+const DEFAULT_PACK_LIMITS: PackLimits = {
   inlineCharacters: IAM_LIMITS.inlineRoleCharacters,
   managedCharacters: IAM_LIMITS.managedPolicyCharacters,
   attachedPolicies: IAM_LIMITS.attachedPoliciesPerRole,
