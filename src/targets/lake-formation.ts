@@ -138,7 +138,8 @@ export function planLakeFormation(
       effectOf(
         had,
         after.size > 0,
-        touched || (before.size > 0 && canonicalJson([...before].sort()) !== canonicalJson([...after].sort())),
+        // Only a grant or revoke changes access: a permission someone else granted is never ours.
+        touched,
       ),
     );
   }
