@@ -78,27 +78,12 @@ export function createS3Client(options: AwsClientOptions = {}, env: NodeJS.Proce
 }
 
 /**
- * An S3 client for reading provider buckets' tags (src/aws/resource-tags.ts). Provider buckets
- * live in any region; without following S3's region redirect, GetBucketTagging on a bucket
- * elsewhere fails with PermanentRedirect, which would be retried forever instead of read.
+ * An S3 client for provider buckets (their tags in src/aws/resource-tags.ts, their policies in
+ * src/aws/resource-policies.ts). Provider buckets live in any region and S3 serves a bucket's tags
+ * and policy only in its own: without following the region redirect, a call on a bucket elsewhere
+ * fails with PermanentRedirect, which would be retried forever instead of read.
  */
-export function createResourceTagS3Client(
-  options: AwsClientOptions = {},
-  env: NodeJS.ProcessEnv = process.env,
-): S3Client {
-  return new S3Client({
-    ...baseConfig(options),
-    forcePathStyle: forcePathStyle(options, env),
-    followRegionRedirects: true,
-  });
-}
-
-/**
- * An S3 client for provider buckets' policies (src/aws/resource-policies.ts): like
- * {@link createResourceTagS3Client}, it follows S3's region redirect, as a bucket policy is only
- * served in the bucket's region and a provider bucket lives in any.
- */
-export function createResourcePolicyS3Client(
+export function createProviderBucketS3Client(
   options: AwsClientOptions = {},
   env: NodeJS.ProcessEnv = process.env,
 ): S3Client {

@@ -24,7 +24,7 @@ import {
 import { RESOURCE_POLICY_LIMITS, type ResourcePolicies } from '../interfaces/resource-policies.js';
 import { TargetError, type TargetErrorCode } from '../interfaces/target-error.js';
 import type { PolicyResource } from '../model/grants.js';
-import { createGlueClient, createKmsClient, createResourcePolicyS3Client, type AwsClientOptions } from './clients.js';
+import { createGlueClient, createKmsClient, createProviderBucketS3Client, type AwsClientOptions } from './clients.js';
 import { awsErrorCode, messageOf } from './errors.js';
 
 /** Per service, because test/aws/actions.test.ts checks each against that SDK's imported commands. */
@@ -166,7 +166,7 @@ export class AwsResourcePolicies implements ResourcePolicies {
 
   constructor(options: AwsResourcePoliciesOptions = {}) {
     this.clientOptions = options.clientOptions ?? {};
-    this.s3 = options.s3Client ?? createResourcePolicyS3Client(this.clientOptions);
+    this.s3 = options.s3Client ?? createProviderBucketS3Client(this.clientOptions);
     this.injectedKms = options.kmsClient;
     this.injectedGlue = options.glueClient;
   }

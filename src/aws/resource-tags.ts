@@ -15,11 +15,8 @@ import { GetBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parseArn } from '../output-ports/arn.js';
 import type { ProviderResource } from '../output-ports/port-type.js';
 import type { ResourceTagReader } from '../interfaces/resource-tags.js';
-import { createGlueClient, createResourceTagS3Client } from './clients.js';
+import { createGlueClient, createProviderBucketS3Client } from './clients.js';
 import { awsErrorCode } from './errors.js';
-
-/** Their home is clients.ts (with the other factories); exported here too for existing importers. */
-export { createGlueClient, createResourceTagS3Client } from './clients.js';
 
 /** Per service, because test/aws/actions.test.ts checks each against that SDK's imported commands. */
 export const RESOURCE_TAG_S3_ACTIONS_USED = ['s3:GetBucketTagging'] as const;
@@ -50,7 +47,7 @@ export class AwsResourceTagReader implements ResourceTagReader {
 
   constructor(options: AwsResourceTagReaderOptions = {}) {
     this.s3 =
-      options.s3Client ?? createResourceTagS3Client(options.region !== undefined ? { region: options.region } : {});
+      options.s3Client ?? createProviderBucketS3Client(options.region !== undefined ? { region: options.region } : {});
     this.injectedGlue = options.glueClient;
   }
 

@@ -17,6 +17,14 @@ import { z } from 'zod';
 import { RESOURCE_POLICY_LIMITS, type ResourcePolicies } from '../interfaces/resource-policies.js';
 import { TargetError } from '../interfaces/target-error.js';
 import type { PolicyResource } from '../model/grants.js';
+import {
+  ARN_SHAPE,
+  disallowedCharacter,
+  isObject,
+  POLICY_DOCUMENT_KEYS,
+  POLICY_STATEMENT_KEYS,
+  POLICY_VERSIONS,
+} from '../model/iam-rules.js';
 import { classifyArn, glueCatalogArn, kmsKeyArn, s3BucketArn } from '../output-ports/arn.js';
 import { PortFieldError } from '../output-ports/port-type.js';
 import { JsonFileStore, MemoryStore, type StateStore } from './state-store.js';
@@ -232,22 +240,7 @@ function describe(resource: PolicyResource): string {
 
 // ---- The document ---------------------------------------------------------------------------------
 
-const DOCUMENT_KEYS = new Set(['Version', 'Id', 'Statement']);
-const STATEMENT_KEYS = new Set([
-  'Sid',
-  'Effect',
-  'Principal',
-  'NotPrincipal',
-  'Action',
-  'NotAction',
-  'Resource',
-  'NotResource',
-  'Condition',
-]);
 const PRINCIPAL_KEYS = new Set(['AWS', 'Service', 'Federated', 'CanonicalUser']);
-const VERSIONS = new Set(['2012-10-17', '2008-10-17']);
-const DOCUMENT_CHARACTERS = /[^\t\n\r\u0020-\u00FF]/;
-const ARN = /^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$/;
 
 const SERVICE_NAME: Record<PolicyResource['service'], string> = {
   s3: 'S3 bucket policies',
@@ -261,10 +254,6 @@ const MALFORMED: Record<PolicyResource['service'], string> = {
   kms: 'MalformedPolicyDocumentException',
   glue: 'MalformedPolicyDocumentException',
 };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** A non-empty string or a non-empty array of them, as policies accept for most elements. */
 function stringList(value: unknown): string[] | undefined {
@@ -289,11 +278,10 @@ export function validateResourcePolicy(resource: PolicyResource, document: strin
       `Policy of ${size} bytes exceeds the ${limit}-byte limit of ${SERVICE_NAME[resource.service]} (${resource.arn}).`,
     );
   }
-  const bad = DOCUMENT_CHARACTERS.exec(document);
+  const bad = disallowedCharacter(document);
   if (bad) {
-    const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
     throw malformed(
-      `Policy contains U+${code} at offset ${bad.index}; only tab, LF, CR and U+0020-U+00FF are accepted.`,
+      `Policy contains U+${bad.code} at offset ${bad.offset}; only tab, LF, CR and U+0020-U+00FF are accepted.`,
     );
   }
 
@@ -304,9 +292,9 @@ export function validateResourcePolicy(resource: PolicyResource, document: strin
     throw malformed('Policies must be valid JSON.');
   }
   if (!isObject(parsed)) throw malformed('Policies must be a JSON object.');
-  const unknownKey = Object.keys(parsed).find((k) => !DOCUMENT_KEYS.has(k));
+  const unknownKey = Object.keys(parsed).find((k) => !POLICY_DOCUMENT_KEYS.has(k));
   if (unknownKey !== undefined) throw malformed(`Unknown field ${unknownKey}.`);
-  if (typeof parsed.Version !== 'string' || !VERSIONS.has(parsed.Version)) {
+  if (typeof parsed.Version !== 'string' || !POLICY_VERSIONS.has(parsed.Version)) {
     throw malformed('Version must be "2012-10-17" (or "2008-10-17").');
   }
   if (parsed.Id !== undefined && typeof parsed.Id !== 'string') throw malformed('Id must be a string.');
@@ -330,7 +318,7 @@ function validateStatement(
   malformed: (problem: string) => TargetError,
 ): void {
   if (!isObject(statement)) throw malformed(`${where} is not an object.`);
-  const unknownField = Object.keys(statement).find((k) => !STATEMENT_KEYS.has(k));
+  const unknownField = Object.keys(statement).find((k) => !POLICY_STATEMENT_KEYS.has(k));
   if (unknownField !== undefined) throw malformed(`${where} has unknown field ${unknownField}.`);
   if (statement.Sid !== undefined) {
     if (typeof statement.Sid !== 'string') throw malformed(`${where}: Sid must be a string.`);
@@ -388,10 +376,10 @@ function validResource(resource: PolicyResource, value: string): boolean {
     case 's3':
       return value === resource.arn || value.startsWith(`${resource.arn}/`);
     case 'kms':
-      return value === '*' || ARN.test(value);
+      return value === '*' || ARN_SHAPE.test(value);
     case 'glue':
       return (
-        ARN.test(value) &&
+        ARN_SHAPE.test(value) &&
         value.startsWith(`arn:${partitionOf(resource.arn)}:glue:${resource.region}:${resource.account}:`)
       );
   }

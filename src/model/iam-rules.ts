@@ -9,7 +9,6 @@ import { IAM_LIMITS, IamError } from '../interfaces/iam-account.js';
 const NAME = /^[\w+=,.@-]+$/;
 const PATH = /^(\/|\/[\u0021-\u007E]+\/)$/;
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
-const POLICY_DOCUMENT_CHARACTERS = /[^\t\n\r\u0020-\u00FF]/;
 /** Longest `policyDocument` parameter the API accepts, before the size quotas apply. */
 const POLICY_DOCUMENT_MAX_LENGTH = 131_072;
 const PATH_MAX_LENGTH = 512;
@@ -77,18 +76,27 @@ export function validatePolicyDocumentCharacters(document: string): void {
       `Policy document must be 1 to ${POLICY_DOCUMENT_MAX_LENGTH} characters long.`,
     );
   }
-  const bad = POLICY_DOCUMENT_CHARACTERS.exec(document);
+  const bad = disallowedCharacter(document);
   if (bad) {
-    const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
     throw new IamError(
       'MalformedPolicyDocument',
-      `Policy document contains U+${code} at offset ${bad.index}; IAM accepts only tab, LF, CR and U+0020-U+00FF.`,
+      `Policy document contains U+${bad.code} at offset ${bad.offset}; IAM accepts only tab, LF, CR and U+0020-U+00FF.`,
     );
   }
 }
 
-const DOCUMENT_KEYS = new Set(['Version', 'Id', 'Statement']);
-const STATEMENT_KEYS = new Set([
+// ---- Policy grammar shared by identity and resource policies --------------------------------------
+
+/** The first character AWS policy documents may not contain (only tab, LF, CR, U+0020-U+00FF). */
+export function disallowedCharacter(document: string): { code: string; offset: number } | undefined {
+  const bad = /[^\t\n\r\u0020-\u00FF]/.exec(document);
+  return bad
+    ? { code: bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0'), offset: bad.index }
+    : undefined;
+}
+
+export const POLICY_DOCUMENT_KEYS: ReadonlySet<string> = new Set(['Version', 'Id', 'Statement']);
+export const POLICY_STATEMENT_KEYS: ReadonlySet<string> = new Set([
   'Sid',
   'Effect',
   'Principal',
@@ -99,16 +107,17 @@ const STATEMENT_KEYS = new Set([
   'NotResource',
   'Condition',
 ]);
-const VERSIONS = new Set(['2012-10-17', '2008-10-17']);
+export const POLICY_VERSIONS: ReadonlySet<string> = new Set(['2012-10-17', '2008-10-17']);
 const ACTION = /^([A-Za-z0-9-]+:[A-Za-z0-9*?]+|\*)$/;
-const ARN = /^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$/;
+/** The shape of any ARN (its parts are not checked). */
+export const ARN_SHAPE = /^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$/;
 const SID = /^[A-Za-z0-9]*$/;
 
 function malformed(message: string): IamError {
   return new IamError('MalformedPolicyDocument', message);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -130,19 +139,19 @@ export function validatePolicyGrammar(document: string): void {
   } catch {
     throw malformed('Syntax errors in policy.');
   }
-  if (!isObject(parsed) || Object.keys(parsed).some((k) => !DOCUMENT_KEYS.has(k))) {
+  if (!isObject(parsed) || Object.keys(parsed).some((k) => !POLICY_DOCUMENT_KEYS.has(k))) {
     throw malformed('Syntax errors in policy.');
   }
   // AWS would default a missing Version to 2008-10-17, whose policy variables do not work; the
   // stand-in insists on it, which is stricter but never wrong.
-  if (typeof parsed.Version !== 'string' || !VERSIONS.has(parsed.Version)) {
+  if (typeof parsed.Version !== 'string' || !POLICY_VERSIONS.has(parsed.Version)) {
     throw malformed('The policy failed legacy parsing');
   }
   const statements = Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement];
   if (parsed.Statement === undefined || statements.length === 0) throw malformed('Syntax errors in policy.');
   const sids = new Set<string>();
   for (const statement of statements) {
-    if (!isObject(statement) || Object.keys(statement).some((k) => !STATEMENT_KEYS.has(k))) {
+    if (!isObject(statement) || Object.keys(statement).some((k) => !POLICY_STATEMENT_KEYS.has(k))) {
       throw malformed('Syntax errors in policy.');
     }
     if ('Principal' in statement || 'NotPrincipal' in statement) {
@@ -168,7 +177,7 @@ export function validatePolicyGrammar(document: string): void {
       'NotResource',
       'Policy statement must contain resources.',
       (resource) => {
-        if (resource !== '*' && !ARN.test(resource))
+        if (resource !== '*' && !ARN_SHAPE.test(resource))
           throw malformed(`Resource ${resource} must be in ARN format or "*".`);
       },
     );

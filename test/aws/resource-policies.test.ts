@@ -7,7 +7,7 @@ import {
 import { CreateKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { createGlueClient, createKmsClient, createResourcePolicyS3Client } from '../../src/aws/clients.js';
+import { createGlueClient, createKmsClient, createProviderBucketS3Client } from '../../src/aws/clients.js';
 import { AwsResourcePolicies, RESOURCE_POLICY_ACTIONS_USED } from '../../src/aws/resource-policies.js';
 import { RESOURCE_POLICY_LIMITS } from '../../src/interfaces/resource-policies.js';
 import { TargetError } from '../../src/interfaces/target-error.js';
@@ -159,7 +159,7 @@ describe('AwsResourcePolicies on moto: S3 bucket policies', () => {
   });
 
   it('the S3 client follows buckets into other regions', () => {
-    const client = createResourcePolicyS3Client({ region: REGION, endpoint: 'http://127.0.0.1:1' }, {});
+    const client = createProviderBucketS3Client({ region: REGION, endpoint: 'http://127.0.0.1:1' }, {});
     expect(client.config.followRegionRedirects).toBe(true);
     expect(client.config.forcePathStyle).toBe(true);
   });

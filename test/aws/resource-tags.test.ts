@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, PutBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
-import { AwsResourceTagReader, createGlueClient, createResourceTagS3Client } from '../../src/aws/resource-tags.js';
+import { createGlueClient, createProviderBucketS3Client } from '../../src/aws/clients.js';
+import { AwsResourceTagReader } from '../../src/aws/resource-tags.js';
 import type { ProviderResource } from '../../src/output-ports/port-type.js';
 import { ownershipRefusal } from '../../src/sync/ownership-proof.js';
 import type { Grant } from '../../src/sync/resolve.js';
@@ -166,12 +167,12 @@ describe('AwsResourceTagReader error mapping', () => {
 
 describe('resource tag clients', () => {
   it('the S3 client follows buckets into other regions and uses path-style addressing with an emulator', async () => {
-    const client = createResourceTagS3Client({ region: REGION, endpoint: 'http://127.0.0.1:1' }, {});
+    const client = createProviderBucketS3Client({ region: REGION, endpoint: 'http://127.0.0.1:1' }, {});
     expect(client.config.followRegionRedirects).toBe(true);
     expect(client.config.forcePathStyle).toBe(true);
-    expect(createResourceTagS3Client({ region: REGION }, {}).config.forcePathStyle).toBe(false);
+    expect(createProviderBucketS3Client({ region: REGION }, {}).config.forcePathStyle).toBe(false);
     expect(
-      createResourceTagS3Client({ region: REGION }, { AWS_ENDPOINT_URL: 'http://localhost:4566' }).config
+      createProviderBucketS3Client({ region: REGION }, { AWS_ENDPOINT_URL: 'http://localhost:4566' }).config
         .forcePathStyle,
     ).toBe(true);
   });
