@@ -9,12 +9,7 @@
  * a principal's Lake Formation permissions on a resource) is read once and written at most once.
  */
 import type { Agreement } from '../model/agreement.js';
-import {
-  identityStatements,
-  type LakeFormationGrant,
-  type PolicyResource,
-  type ResourcePolicyGrant,
-} from '../model/grants.js';
+import { identityStatements, type PolicyResource, type TargetGrant } from '../model/grants.js';
 import type { PolicyStatement } from '../model/policy.js';
 import type { RoleInfo } from '../interfaces/iam-account.js';
 import { isPermanentTargetError } from '../interfaces/target-error.js';
@@ -152,10 +147,10 @@ class Ledger {
   holdResource(id: string, holding: string): void {
     if (this.inScope(id)) this.heldOnResources.set(id, [...(this.heldOnResources.get(id) ?? []), holding]);
   }
-  record<C extends Change>(plan: TargetPlan<C> | RolePlan, changes: readonly C[]): void {
+  record(plan: TargetPlan<Change> | RolePlan): void {
     for (const [id, effect] of plan.effects) this.effect(id, effect);
     for (const [id, reason] of plan.unplaced) this.fail(id, reason);
-    for (const change of changes) {
+    for (const change of plan.changes) {
       this.changes.push(change);
       for (const id of change.agreementIds)
         if (this.inScope(id)) this.changesOf.set(id, [...(this.changesOf.get(id) ?? []), change]);
@@ -405,7 +400,7 @@ async function reconcileIdentity(
         continue;
       }
     }
-    ledger.record(rolePlan, rolePlan.changes);
+    ledger.record(rolePlan);
     for (const [id, names] of rolePlan.placements) {
       ledger.holdRole(id, state.role.arn);
       if (wanted.get(state.role.name)?.has(id)) ledger.policyNames.set(id, names);
@@ -517,65 +512,54 @@ async function reconcileResourcePolicies(
     resources.set(resource.arn, entry);
     return entry;
   };
-  for (const [id, { resolution }] of desired) {
-    if (resolution.kind !== 'grant' || ledger.failures.has(id)) continue;
-    for (const grant of resolution.grant.grants.filter(
-      (g): g is ResourcePolicyGrant => g.target === 'resource-policy',
-    )) {
-      const wanted = instance(grant.resource).wanted;
-      wanted.set(id, [...(wanted.get(id) ?? []), ...grant.statements]);
-    }
+  for (const [id, , grant] of grantsOn(desired, ledger, 'resource-policy')) {
+    const wanted = instance(grant.resource).wanted;
+    wanted.set(id, [...(wanted.get(id) ?? []), ...grant.statements]);
   }
-  for (const id of index.keys()) {
-    for (const holding of holdingsIn(index, id)) {
-      const resource = policyResourceFromArn(holding);
-      if (resource) instance(resource);
-    }
+  for (const [, holding] of indexHoldings(index)) {
+    const resource = policyResourceFromArn(holding);
+    if (resource) instance(resource);
   }
   if (resources.size === 0) return;
-  if (!ctx.resourcePolicies) {
+  const policies = ctx.resourcePolicies;
+  if (!policies) {
     for (const { resource, wanted } of resources.values()) {
-      for (const id of wanted.keys())
+      for (const id of wanted.keys()) {
         ledger.fail(
           id,
           `Agreement ${id}: its grant needs the ${describePolicyResource(resource)}, but no resource-policy adapter is configured`,
         );
+      }
     }
     return;
   }
   for (const { resource, wanted } of resources.values()) {
     let state: ResourcePolicyState;
     try {
-      state = await readResourcePolicy(ctx.resourcePolicies, resource);
+      state = await readResourcePolicy(policies, resource);
     } catch (error) {
       if (!isPermanentTargetError(error)) throw error;
-      failAll(
-        ledger,
-        [...wanted.keys(), ...holdersIn(index, resource.arn)],
-        `cannot read the ${describePolicyResource(resource)}: ${error.code}: ${error.message}`,
-      );
-      for (const id of holdersIn(index, resource.arn)) ledger.holdResource(id, resource.arn);
+      const holders = [...indexHoldings(index)].filter(([, h]) => h === resource.arn).map(([id]) => id);
+      const reason = `cannot read the ${describePolicyResource(resource)}: ${error.code}: ${error.message}`;
+      failAll(ledger, [...wanted.keys(), ...holders], reason);
+      for (const id of holders) ledger.holdResource(id, resource.arn);
       continue;
     }
     const plan = planResourcePolicy(state, wanted, scope);
-    const ok = await applied(
-      options,
-      plan,
-      ledger,
-      () => applyResourcePolicyChanges(ctx.resourcePolicies!, plan.changes),
-      describePolicyResource(resource),
-    );
+    const what = describePolicyResource(resource);
+    const ok = await applied(options, plan, ledger, () => applyResourcePolicyChanges(policies, plan.changes), what);
     // A refused write leaves the policy as it was: its holders keep their statements.
     for (const id of ok ? plan.holders : state.blocks.keys()) ledger.holdResource(id, resource.arn);
   }
 }
 
-/** Agreements whose index entry records a holding. */
-function holdersIn(index: IndexView, holding: string): string[] {
-  return [...index.keys()].filter((id) => holdingsIn(index, id).includes(holding));
-}
-
 // ---- Lake Formation ----------------------------------------------------------------------------
+
+interface LakeFormationWork {
+  instance: LakeFormationInstance;
+  wanted: Map<string, string[]>;
+  recorded: Map<string, Set<string>>;
+}
 
 async function reconcileLakeFormation(
   ctx: SyncContext,
@@ -585,63 +569,50 @@ async function reconcileLakeFormation(
   ledger: Ledger,
   options: ReconcileOptions,
 ): Promise<void> {
-  const instances = new Map<
-    string,
-    { instance: LakeFormationInstance; wanted: Map<string, string[]>; recorded: Map<string, Set<string>> }
-  >();
-  const entry = (instance: LakeFormationInstance) => {
+  const instances = new Map<string, LakeFormationWork>();
+  const work = (instance: LakeFormationInstance) => {
     const key = lakeFormationKey(instance);
-    const found = instances.get(key) ?? {
-      instance,
-      wanted: new Map<string, string[]>(),
-      recorded: new Map<string, Set<string>>(),
-    };
+    const found = instances.get(key) ?? { instance, wanted: new Map(), recorded: new Map() };
     instances.set(key, found);
     return found;
   };
-  for (const [id, { resolution }] of desired) {
-    if (resolution.kind !== 'grant' || ledger.failures.has(id)) continue;
-    for (const grant of resolution.grant.grants.filter((g): g is LakeFormationGrant => g.target === 'lake-formation')) {
-      const wanted = entry({ principal: resolution.grant.role.arn, resource: grant.resource }).wanted;
-      wanted.set(id, [...new Set([...(wanted.get(id) ?? []), ...grant.permissions])].sort());
-    }
+  for (const [id, grant, target] of grantsOn(desired, ledger, 'lake-formation')) {
+    const wanted = work({ principal: grant.role.arn, resource: target.resource }).wanted;
+    wanted.set(id, [...new Set([...(wanted.get(id) ?? []), ...target.permissions])].sort());
   }
-  const recordedIn = (view: Map<string, string[] | undefined | 'unreadable'>, only?: Set<string>) => {
-    for (const id of view.keys()) {
-      for (const holding of holdingsIn(view, id)) {
-        const parsed = parseLakeFormationHolding(holding);
-        if (!parsed) continue;
-        const key = lakeFormationKey(parsed);
-        if (only && !only.has(key)) continue;
-        const found = only ? instances.get(key)! : entry(parsed);
-        found.recorded.set(id, new Set([...(found.recorded.get(id) ?? []), ...parsed.permissions]));
-      }
-    }
-  };
-  recordedIn(index);
+  recordLakeFormationHoldings(index, (instance) => work(instance));
   if (instances.size === 0) return;
-  const involved = new Set(
-    [...instances.values()].flatMap(({ wanted, recorded }) => [...wanted.keys(), ...recorded.keys()]),
-  );
-  if (!ctx.lakeFormation || !ctx.agreementIndex) {
-    const missing = !ctx.lakeFormation
+  const lf = ctx.lakeFormation;
+  const agreementIndex = ctx.agreementIndex;
+  if (!lf || !agreementIndex) {
+    const missing = !lf
       ? 'no Lake Formation adapter is configured'
       : 'Lake Formation grants need the agreement index, which records them';
-    for (const id of involved)
+    const involved = [...instances.values()].flatMap(({ wanted, recorded }) => [...wanted.keys(), ...recorded.keys()]);
+    for (const id of new Set(involved)) {
       ledger.fail(id, `Agreement ${id}: its grant needs Lake Formation permissions, but ${missing}`);
+    }
     return;
   }
-  if (scope !== 'all') {
-    // A permission is shared by every agreement of the same role on the same resource: the
-    // others' records decide whether revoking one agreement may revoke the permission.
-    const others: IndexView = new Map([...(await ctx.agreementIndex.list())].filter(([id]) => !index.has(id)));
-    recordedIn(others, new Set(instances.keys()));
-  }
+
+  // A permission is shared by every agreement of the same role on the same resource, so the other
+  // agreements' records decide whether one may be revoked, and whether a permission found in
+  // place is ours. An event's scope holds only its own entries: the others are read (a listing of
+  // the whole index) only when a plan depends on them.
+  let othersRead = scope === 'all';
+  const readOthers = async () => {
+    othersRead = true;
+    const others: IndexView = new Map([...(await agreementIndex.list())].filter(([id]) => !index.has(id)));
+    recordLakeFormationHoldings(others, (instance) => instances.get(lakeFormationKey(instance)));
+  };
+  // What each agreement's entry holds while grants are written ahead of the final index update.
+  const ahead = new Map<string, string[]>();
+
   for (const { instance, wanted, recorded } of instances.values()) {
-    let state: LakeFormationState;
     const what = describeLakeFormationInstance(instance);
+    let state: LakeFormationState;
     try {
-      state = await readLakeFormation(ctx.lakeFormation, instance, recorded);
+      state = await readLakeFormation(lf, instance, recorded);
     } catch (error) {
       if (!isPermanentTargetError(error)) throw error;
       failAll(
@@ -652,26 +623,86 @@ async function reconcileLakeFormation(
       for (const [id, perms] of recorded) ledger.holdResource(id, lakeFormationHolding(instance, perms));
       continue;
     }
-    const plan = planLakeFormation(state, wanted, scope);
+    let plan = planLakeFormation(state, wanted, scope);
+    if (!othersRead && dependsOnOthers(state, plan, wanted)) {
+      await readOthers();
+      state = { ...state, recorded: new Map([...recorded].map(([id, perms]) => [id, new Set(perms)])) };
+      plan = planLakeFormation(state, wanted, scope);
+    }
     const after = lakeFormationHoldingsAfter(state, plan, wanted, scope);
     const apply = async () => {
       // Write ahead: a grant that is not in the index would never be revoked, so record it first.
-      for (const change of plan.changes.filter((c) => c.action === 'grant')) {
-        for (const id of change.agreementIds) {
-          const holding = after.get(id);
-          if (holding)
-            await ctx.agreementIndex!.record(
-              id,
-              normalizeHoldings([...((await ctx.agreementIndex!.holdingsOf(id)) ?? []), holding]),
-            );
-        }
+      for (const id of plan.changes.filter((c) => c.action === 'grant').flatMap((c) => c.agreementIds)) {
+        const holding = after.get(id);
+        if (!holding) continue;
+        const entry = normalizeHoldings([
+          ...(ahead.get(id) ?? (await currentHoldings(agreementIndex, index, id))),
+          holding,
+        ]);
+        await agreementIndex.record(id, entry);
+        ahead.set(id, entry);
       }
-      await applyLakeFormationChanges(ctx.lakeFormation!, plan.changes);
+      await applyLakeFormationChanges(lf, plan.changes);
     };
     const ok = await applied(options, plan, ledger, apply, what);
     if (ok) for (const [id, holding] of after) ledger.holdResource(id, holding);
     else for (const [id, perms] of recorded) ledger.holdResource(id, lakeFormationHolding(instance, perms));
   }
+}
+
+/** The Lake Formation holdings a view of the index records, added to the instance `workOf` finds. */
+function recordLakeFormationHoldings(
+  view: IndexView,
+  workOf: (instance: LakeFormationInstance) => LakeFormationWork | undefined,
+): void {
+  for (const [id, holding] of indexHoldings(view)) {
+    const parsed = parseLakeFormationHolding(holding);
+    const found = parsed && workOf(parsed);
+    if (!parsed || !found) continue;
+    found.recorded.set(id, new Set([...(found.recorded.get(id) ?? []), ...parsed.permissions]));
+  }
+}
+
+/**
+ * Whether other agreements' records could change this plan: it revokes something (another may
+ * still need it), or it finds a wanted permission in place that the agreement has not recorded
+ * (another may have been granted it by this tool, which makes it ours to record too).
+ */
+function dependsOnOthers(
+  state: LakeFormationState,
+  plan: TargetPlan<LakeFormationChange>,
+  wanted: Map<string, string[]>,
+): boolean {
+  if (plan.changes.some((c) => c.action === 'revoke')) return true;
+  return [...wanted].some(([id, perms]) => perms.some((p) => state.actual.has(p) && !state.recorded.get(id)?.has(p)));
+}
+
+/** An agreement's entry as this reconcile read it, read again only when the first read failed. */
+async function currentHoldings(agreementIndex: AgreementIndex, index: IndexView, id: string): Promise<string[]> {
+  const entry = index.get(id);
+  if (entry === 'unreadable') return (await agreementIndex.holdingsOf(id)) ?? [];
+  return entry ?? [];
+}
+
+// ---- the scope's grants and holdings -------------------------------------------------------------
+
+/** The grants on one target kind of the agreements to be granted that have not failed already. */
+function* grantsOn<K extends TargetGrant['target']>(
+  desired: Map<string, Desired>,
+  ledger: Ledger,
+  kind: K,
+): Generator<[string, Grant, Extract<TargetGrant, { target: K }>]> {
+  for (const [id, { resolution }] of desired) {
+    if (resolution.kind !== 'grant' || ledger.failures.has(id)) continue;
+    for (const grant of resolution.grant.grants) {
+      if (grant.target === kind) yield [id, resolution.grant, grant as Extract<TargetGrant, { target: K }>];
+    }
+  }
+}
+
+/** Every holding the index view records, with its agreement. */
+function* indexHoldings(view: IndexView): Generator<[string, string]> {
+  for (const id of view.keys()) for (const holding of holdingsIn(view, id)) yield [id, holding];
 }
 
 // ---- shared steps ------------------------------------------------------------------------------
@@ -698,7 +729,7 @@ async function applied<C extends Change>(
       return false;
     }
   }
-  ledger.record(plan, plan.changes);
+  ledger.record(plan);
   return true;
 }
 

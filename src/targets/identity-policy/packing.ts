@@ -75,7 +75,8 @@ export function planRole(input: RolePlanInput): RolePlan {
   const inScope = (id: string) => scope === 'all' || scope.has(id);
   const target = new Map<string, PolicyStatement[]>();
   for (const [id, statements] of [...input.desired].sort(([a], [b]) => a.localeCompare(b))) {
-    if (inScope(id)) target.set(id, withSids(id, statements));
+    // A grant with nothing on the role (e.g. Lake Formation only) holds no block in any pack.
+    if (inScope(id) && statements.length > 0) target.set(id, withSids(id, statements));
   }
 
   const before = new Map<string, string>(); // agreement id → canonical statements before the plan
