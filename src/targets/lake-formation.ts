@@ -9,7 +9,7 @@
 import type { LakeFormationPermissions } from '../interfaces/lake-formation.js';
 import { lakeFormationResourceName, type LakeFormationResource } from '../model/grants.js';
 import { canonicalJson } from '../util/canonical-json.js';
-import { effectOf, type TargetPlan } from './effects.js';
+import { type AgreementEffect, effectOf, type TargetPlan } from './effects.js';
 
 /** One principal's permissions on one resource: the unit Lake Formation grants on. */
 export interface LakeFormationInstance {
@@ -100,27 +100,24 @@ export function planLakeFormation(
     for (const p of perms) if (!needed.has(p) && state.actual.has(p)) toRevoke.set(p, [...(toRevoke.get(p) ?? []), id]);
   }
 
-  const changes: LakeFormationChange[] = [];
-  const ids = (m: Map<string, string[]>) => [...new Set([...m.values()].flat())].sort();
-  if (toRevoke.size > 0)
-    changes.push({
-      target: 'lake-formation',
-      action: 'revoke',
-      ...instance,
-      permissions: [...toRevoke.keys()].sort(),
-      agreementIds: ids(toRevoke),
-    });
-  if (toGrant.size > 0)
-    changes.push({
-      target: 'lake-formation',
-      action: 'grant',
-      ...instance,
-      permissions: [...toGrant.keys()].sort(),
-      agreementIds: ids(toGrant),
-    });
+  const change = (action: LakeFormationChange['action'], byPermission: Map<string, string[]>): LakeFormationChange[] =>
+    byPermission.size === 0
+      ? []
+      : [
+          {
+            target: 'lake-formation',
+            action,
+            ...instance,
+            permissions: [...byPermission.keys()].sort(),
+            agreementIds: [...new Set([...byPermission.values()].flat())].sort(),
+          },
+        ];
+  const changes = [...change('revoke', toRevoke), ...change('grant', toGrant)];
 
-  const effects = new Map<string, ReturnType<typeof effectOf>>();
+  const effects = new Map<string, AgreementEffect>();
   const holders = new Set<string>();
+  // Access someone else granted counts as access the agreement had, not as one this run grants.
+  const present = (perms: Set<string>) => perms.size > 0 && [...perms].every((p) => state.actual.has(p));
   for (const id of new Set([...state.recorded.keys(), ...desired.keys()])) {
     if (!inScope(id)) {
       if (state.recorded.has(id)) holders.add(id);
@@ -129,19 +126,9 @@ export function planLakeFormation(
     const before = state.recorded.get(id) ?? new Set<string>();
     const after = new Set(desired.get(id) ?? []);
     if (after.size > 0) holders.add(id);
-    // Access someone else granted counts as access the agreement had, not as one this run grants.
-    const present = (perms: Set<string>) => perms.size > 0 && [...perms].every((p) => state.actual.has(p));
-    const had = present(before) || present(after);
-    const touched = [...toGrant.values(), ...toRevoke.values()].some((agreements) => agreements.includes(id));
-    effects.set(
-      id,
-      effectOf(
-        had,
-        after.size > 0,
-        // Only a grant or revoke changes access: a permission someone else granted is never ours.
-        touched,
-      ),
-    );
+    // Only a grant or revoke changes access: a permission someone else granted is never ours.
+    const touched = changes.some((c) => c.agreementIds.includes(id));
+    effects.set(id, effectOf(present(before) || present(after), after.size > 0, touched));
   }
   return { holding: lakeFormationKey(instance), changes, effects, holders, unplaced: new Map() };
 }

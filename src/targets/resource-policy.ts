@@ -10,7 +10,7 @@ import { RESOURCE_POLICY_LIMITS, type ResourcePolicies } from '../interfaces/res
 import type { PolicyResource } from '../model/grants.js';
 import type { PolicyStatement } from '../model/policy.js';
 import { canonicalJson } from '../util/canonical-json.js';
-import { effectOf, type TargetPlan } from './effects.js';
+import { type AgreementEffect, effectOf, type TargetPlan } from './effects.js';
 import { agreementIdFromSid, withSids } from './sid.js';
 
 /** A resource's policy as this tool sees it: our statements per agreement, and everyone else's. */
@@ -119,7 +119,7 @@ export function planResourcePolicy(
     }
   }
 
-  const effects = new Map<string, ReturnType<typeof effectOf>>();
+  const effects = new Map<string, AgreementEffect>();
   const touched: string[] = [];
   for (const id of new Set([...state.blocks.keys(), ...after.keys(), ...desired.keys()])) {
     if (!inScope(id)) continue;
