@@ -56,17 +56,22 @@ locals {
   any_resource_account      = var.allowed_resource_account_ids == tolist(["*"])
   allowed_resource_accounts = length(var.allowed_resource_account_ids) == 0 ? [local.account_id] : var.allowed_resource_account_ids
 
-  # Ownership proof reads the tags of provider resources (src/aws/resource-tags.ts,
-  # RESOURCE_TAG_ACTIONS_USED), and only in the accounts whose resources may be granted: the
-  # account guardrail refuses a grant before its resources' tags are read.
-  resource_tag_statements = var.ownership_tag_key == null ? [] : [
+  # Ownership proof (on unless ownership_proof = "off") reads the tags of provider resources
+  # (src/aws/resource-tags.ts, RESOURCE_TAG_ACTIONS_USED): S3 buckets (a folder is proven by its
+  # bucket's tags), Glue databases and tables, KMS keys. Only in the accounts whose resources may be
+  # granted: the account guardrail refuses a grant before its resources' tags are read. Reading
+  # tags changes nothing and reveals no data; the allow-list needs no AWS rights.
+  resource_tag_accounts = local.any_resource_account ? ["*"] : local.allowed_resource_accounts
+  resource_tag_statements = var.ownership_proof == "off" ? [] : [
     {
-      sid     = "ReadProviderGlueTableTags"
+      sid     = "ReadProviderGlueTags"
       actions = ["glue:GetTags"]
-      resources = [
-        for account in(local.any_resource_account ? ["*"] : local.allowed_resource_accounts) :
-        "arn:${local.partition}:glue:*:${account}:table/*/*"
-      ]
+      resources = flatten([
+        for account in local.resource_tag_accounts : [
+          "arn:${local.partition}:glue:*:${account}:database/*",
+          "arn:${local.partition}:glue:*:${account}:table/*/*",
+        ]
+      ])
       conditions = []
     },
     {
@@ -83,7 +88,29 @@ locals {
         },
       ]
     },
+    {
+      # KMS keys a port names (SSE-KMS data, encrypted tables) are provider resources too. KMS
+      # authorises this only where the key policy lets IAM decide (the default key policy does).
+      # ListResourceTags does not work across accounts at all: a key in another allowed account
+      # cannot be proven by its tags and needs an ownership_allow_list entry; the statement
+      # names those accounts anyway, so that it follows allowed_resource_account_ids as the others do.
+      sid     = "ReadProviderKmsKeyTags"
+      actions = ["kms:ListResourceTags"]
+      resources = [
+        for account in local.resource_tag_accounts : "arn:${local.partition}:kms:*:${account}:key/*"
+      ]
+      conditions = []
+    },
   ]
+
+  # The allow-list as the code reads it (DMM_OWNERSHIP_ALLOW_LIST): JSON, an array of
+  # {"dataProduct": ..., "resources": [...]} or {"team": ..., "resources": [...]}; [] is "" (none).
+  ownership_allow_list_json = length(var.ownership_allow_list) == 0 ? "" : jsonencode([
+    for entry in var.ownership_allow_list : merge(
+      { for key, value in { dataProduct = entry.data_product, team = entry.team } : key => value if value != null },
+      { resources = entry.resources },
+    )
+  ])
 
   # The environment contract of src/sync/guardrail-settings.ts (GUARDRAIL_ENVIRONMENT). An empty
   # string means "not set": the code's default applies.
@@ -95,7 +122,10 @@ locals {
     )
     DMM_PROTECTED_ROLES              = join(",", local.protected_role_names)
     DMM_ALLOWED_RESOURCE_ACCOUNTS    = join(",", var.allowed_resource_account_ids)
-    DMM_OWNERSHIP_TAG_KEY            = var.ownership_tag_key != null ? var.ownership_tag_key : ""
+    DMM_OWNERSHIP_PROOF              = var.ownership_proof
+    DMM_OWNERSHIP_TAG_KEY            = var.ownership_tag_key
+    DMM_OWNERSHIP_TEAM_TAG_KEY       = var.ownership_team_tag_key != null ? var.ownership_team_tag_key : ""
+    DMM_OWNERSHIP_ALLOW_LIST         = local.ownership_allow_list_json
     DMM_MAX_STATEMENTS_PER_AGREEMENT = var.max_statements_per_agreement != null ? tostring(var.max_statements_per_agreement) : ""
     DMM_MAX_RESOURCES_PER_AGREEMENT  = var.max_resources_per_agreement != null ? tostring(var.max_resources_per_agreement) : ""
     DMM_MAX_CHARACTERS_PER_AGREEMENT = var.max_characters_per_agreement != null ? tostring(var.max_characters_per_agreement) : ""

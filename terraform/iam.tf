@@ -152,7 +152,7 @@ resource "aws_iam_role_policy" "process_events_queue" {
 # ---------------------------------------------------------------------------------------------
 # process-events and reconcile: the IAM writer rights (src/aws/iam-account.ts IAM_ACTIONS_USED),
 # narrowed by the guardrails (guardrails.tf), and the resource tag reads of ownership proof
-# (src/aws/resource-tags.ts RESOURCE_TAG_ACTIONS_USED) when that guardrail is on.
+# (src/aws/resource-tags.ts RESOURCE_TAG_ACTIONS_USED), present unless ownership_proof = "off".
 # ---------------------------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "iam_writer" {
@@ -270,7 +270,8 @@ data "aws_iam_policy_document" "iam_writer" {
     resources = local.protected_role_arns
   }
 
-  # Ownership proof (var.ownership_tag_key): read the tags of provider buckets and Glue tables.
+  # Ownership proof (var.ownership_proof, on by default): read the tags of provider buckets, Glue
+  # databases and tables and KMS keys in the allowed resource accounts (guardrails.tf).
   dynamic "statement" {
     for_each = local.resource_tag_statements
     content {

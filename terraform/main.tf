@@ -55,7 +55,9 @@ locals {
 
   # process-events and reconcile write IAM and share these settings.
   iam_writer_environment = {
-    DMM_ATHENA_WORKGROUP        = var.athena_workgroup
+    # null: no default workgroup; a Glue port that names none is refused (nothing nobody named is
+    # granted).
+    DMM_ATHENA_WORKGROUP        = var.athena_workgroup != null ? var.athena_workgroup : ""
     DMM_ATHENA_RESULTS_LOCATION = var.athena_results_location != null ? var.athena_results_location : ""
     MANAGED_ROLE_PATH           = var.managed_role_path
     STATE_BUCKET                = aws_s3_bucket.state.bucket

@@ -146,15 +146,80 @@ variable "allowed_resource_account_ids" {
   }
 }
 
+# Ownership proof (src/sync/ownership-proof.ts), on by default: a provider resource (bucket or
+# folder, Glue database or table, KMS key, ...) is granted only when it is shown to belong to the
+# provider data product, by its ownership tag or by an allow-list entry. See docs/deployment.md,
+# "Ownership proof", and docs/security.md.
+
+variable "ownership_proof" {
+  description = "Ownership proof (DMM_OWNERSHIP_PROOF): \"required\" (default) grants a provider resource only when its ownership tag (ownership_tag_key, or ownership_team_tag_key) names the provider data product (or its owner team), or an ownership_allow_list entry covers it; process-events and reconcile may then read the tags of buckets, Glue databases and tables and KMS keys in the allowed resource accounts. \"off\" grants whatever the metadata names in those accounts (stated in every plan and in the functions' logs) and removes the tag reads."
+  type        = string
+  default     = "required"
+
+  validation {
+    condition     = contains(["required", "off"], coalesce(var.ownership_proof, "-"))
+    error_message = "ownership_proof must be \"required\" or \"off\"."
+  }
+}
+
 variable "ownership_tag_key" {
-  description = "Ownership proof (DMM_OWNERSHIP_TAG_KEY): a provider's bucket or Glue table is granted only when it carries this tag naming the provider data product. When set, process-events and reconcile may read bucket and Glue tags (s3:GetBucketTagging, glue:GetTags) in the allowed resource accounts. null (default): off."
+  description = "Tag key on provider resources naming the provider data product id(s), comma-separated for a resource several data products share (DMM_OWNERSHIP_TAG_KEY). Only S3 bucket tags count for a bucket's folders."
+  type        = string
+  default     = "dmm:data-product"
+
+  validation {
+    # Before ownership proof was on by default, null turned it off; that is ownership_proof = "off"
+    # now, and a null key is refused rather than silently replaced by the default.
+    condition     = can(regex("^[A-Za-z0-9 _.:/=+@-]{1,128}$", var.ownership_tag_key))
+    error_message = "ownership_tag_key must be a tag key of 1-128 characters of A-Z, a-z, 0-9, space and _.:/=+@- (not null: to turn ownership proof off, set ownership_proof = \"off\")."
+  }
+}
+
+variable "ownership_team_tag_key" {
+  description = "Optional second tag key on provider resources naming the owner team id(s) of the provider data product, comma-separated (DMM_OWNERSHIP_TEAM_TAG_KEY): a resource tagged with the provider's owner team is proven too. null (default): only ownership_tag_key counts."
   type        = string
   default     = null
 
   validation {
     # (coalesce would turn "" into the fallback, so the value is matched directly; can() is false for null.)
-    condition     = var.ownership_tag_key == null || can(regex("^[A-Za-z0-9 _.:/=+@-]{1,128}$", var.ownership_tag_key))
-    error_message = "ownership_tag_key must be a tag key of 1-128 characters of A-Z, a-z, 0-9, space and _.:/=+@-."
+    condition     = var.ownership_team_tag_key == null || can(regex("^[A-Za-z0-9 _.:/=+@-]{1,128}$", var.ownership_team_tag_key))
+    error_message = "ownership_team_tag_key must be null or a tag key of 1-128 characters of A-Z, a-z, 0-9, space and _.:/=+@-."
+  }
+}
+
+variable "ownership_allow_list" {
+  description = "Operator allow-list of ownership proof (DMM_OWNERSHIP_ALLOW_LIST): each entry names exactly one of data_product (a data product id) or team (an owner team id) and the ARN patterns of the provider resources it owns without tags, e.g. { team = \"sales\", resources = [\"arn:aws:s3:::sales-lake/orders/*\"] }. In patterns \"*\" and \"?\" are wildcards; the service part (arn:<partition>:<service>:) must be named. [] (default): none."
+  type = list(object({
+    data_product = optional(string)
+    team         = optional(string)
+    resources    = list(string)
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition = alltrue([
+      for entry in var.ownership_allow_list :
+      (entry.data_product == null) != (entry.team == null) &&
+      length(trimspace(coalesce(entry.data_product, entry.team, " "))) > 0
+    ])
+    error_message = "Each ownership_allow_list entry must name exactly one of data_product and team, and not an empty one."
+  }
+
+  validation {
+    condition     = alltrue([for entry in var.ownership_allow_list : length(entry.resources) > 0])
+    error_message = "Each ownership_allow_list entry must list at least one resource ARN pattern."
+  }
+
+  validation {
+    # arn:<partition>:<service>:... with the service named: a pattern such as arn:aws:*:... or
+    # "*" would stand for every kind of resource, which is never one provider's.
+    condition = alltrue(flatten([
+      for entry in var.ownership_allow_list : [
+        for pattern in entry.resources : can(regex("^arn:aws[a-z-]*:[a-z0-9-]+:[^\\s]*$", pattern)) && try(length(pattern) <= 2048, false)
+      ]
+    ]))
+    error_message = "ownership_allow_list resources must be ARN patterns arn:<partition>:<service>:..., in a real partition (aws, aws-cn, aws-us-gov, ...), with the service named (no '*' or '?' in it), no whitespace and at most 2048 characters, e.g. arn:aws:s3:::sales-lake/orders/*."
   }
 }
 
@@ -192,13 +257,14 @@ variable "max_characters_per_agreement" {
 }
 
 variable "athena_workgroup" {
-  description = "Athena workgroup consumers query Glue tables with when a port names none (DMM_ATHENA_WORKGROUP)."
+  description = "Athena workgroup consumers query Glue tables with when a port names none (DMM_ATHENA_WORKGROUP). null (default): none; a Glue port that names no workgroup is refused with a diagnostic naming the missing field, so that no workgroup is granted that nobody named."
   type        = string
-  default     = "primary"
+  default     = null
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9._-]{1,128}$", var.athena_workgroup))
-    error_message = "athena_workgroup must be 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-'."
+    # (can() is false for null, so null is allowed explicitly.)
+    condition     = var.athena_workgroup == null || can(regex("^[A-Za-z0-9._-]{1,128}$", var.athena_workgroup))
+    error_message = "athena_workgroup must be null or 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-'."
   }
 }
 

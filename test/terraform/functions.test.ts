@@ -11,6 +11,7 @@ import { EnvironmentError, readEnvironment, type FunctionName } from '../../src/
 import {
   ALL_GUARDRAIL_VARIABLES,
   environmentOf,
+  terraformExpression,
   loadModule,
   render,
   resource,
@@ -66,8 +67,10 @@ const ENVIRONMENT_FIXTURES = {
   'local.function_names.reconcile': 'dmm-aws-reconcile',
   'tostring(var.poll_repeat_seconds)': '0',
   'tostring(var.max_receive_count)': '5',
-  // Set here to a real location (the default is null → ""), so that its format is checked too.
+  // Set here to a real location and workgroup (the defaults are null → ""), so that their format is
+  // checked too; the unset case is evaluated by terraform below.
   'var.athena_results_location != null ? var.athena_results_location : ""': 's3://athena-results/consumers/',
+  'var.athena_workgroup != null ? var.athena_workgroup : ""': 'analysts',
 };
 
 /**
@@ -221,6 +224,27 @@ describe('the environment is exactly the contract of src/lambda/environment.ts',
       expect(env.STATE_BUCKET, name).toBe('${aws_s3_bucket.state.bucket}');
       expect(env.AGREEMENT_INDEX_PREFIX, name).toBe('${local.agreement_index_prefix}');
     }
+  });
+
+  it('no default Athena workgroup: athena_workgroup unset is DMM_ATHENA_WORKGROUP "" (a Glue port naming none is refused); set, its value', () => {
+    const stubs = { account_id: '111122223333', partition: 'aws' };
+    for (const name of ['process-events', 'reconcile'] as const) {
+      const expression = String(environmentOf(mod, lambdaFor(name)[1]).DMM_ATHENA_WORKGROUP);
+      expect(terraformExpression(mod, expression, {}, stubs), name).toBe('');
+      expect(terraformExpression(mod, expression, { athena_workgroup: 'analysts' }, stubs), name).toBe('analysts');
+      for (const bad of ['', 'team*', 'a b'])
+        expect(() => terraformExpression(mod, expression, { athena_workgroup: bad }, stubs), bad).toThrow(
+          /athena_workgroup must be null or 1-128 characters/,
+        );
+    }
+    expect(mod.variables.get('athena_workgroup')?.default).toBeNull();
+    // "" is "not set" for the function: no workgroup comes from the environment.
+    const env = readEnvironment('reconcile', {
+      ...RUNTIME_ENVIRONMENT,
+      ...deployedEnvironment('reconcile'),
+      DMM_ATHENA_WORKGROUP: '',
+    }) as Record<string, unknown>;
+    expect(env.DMM_ATHENA_WORKGROUP).toBeUndefined();
   });
 
   it("poll-feed's queue and checkpoint are the module's queue and bucket", () => {

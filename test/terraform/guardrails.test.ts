@@ -11,7 +11,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RESOURCE_TAG_ACTIONS_USED } from '../../src/aws/resource-tags.js';
 import { guardrailSettingsOf, readEnvironment } from '../../src/lambda/environment.js';
 import { defaultGuardrails, ALWAYS_PROTECTED_ROLES, roleRefusal } from '../../src/sync/guardrails.js';
-import { guardrailsFrom } from '../../src/sync/guardrail-settings.js';
+import {
+  GUARDRAIL_ENVIRONMENT,
+  guardrailSettingsFromEnv,
+  guardrailSettingsSchema,
+  guardrailsFrom,
+} from '../../src/sync/guardrail-settings.js';
 import {
   ALL_GUARDRAIL_VARIABLES,
   allowedActions,
@@ -39,6 +44,12 @@ const ROLE_WRITES = ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRol
 const ROLE_READS = ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies'];
 const WRITERS = ['process_events', 'reconcile'] as const;
 const TAG_KEY = 'dmm-aws:managed';
+
+/** ALL_GUARDRAIL_VARIABLES.ownership_allow_list as DMM_OWNERSHIP_ALLOW_LIST carries it to the code. */
+const ALLOW_LIST_AS_THE_CODE_READS_IT = [
+  { dataProduct: 'orders', resources: ['arn:aws:s3:::shared-lake/orders/*'] },
+  { team: 'sales', resources: ['arn:aws:glue:*:111122223333:table/sales/*', 'arn:aws:kms:*:111122223333:key/*'] },
+];
 
 const FIXTURES: Record<string, Rendered> = {
   'local.partition': 'aws',
@@ -110,12 +121,12 @@ function policyDocument(statements: Statement[]) {
 
 /**
  * Requests @cloud-copilot/iam-simulate 0.1.173 cannot answer: it finds no resource type for
- * glue:GetTags ("no.resource.types"), and does not match `role/*` (nor any pattern) against the
+ * glue:GetTags and glue:TagResource ("no.resource.types"), and does not match `role/*` (nor any pattern) against the
  * service paths of AWS-managed roles such as /aws-reserved/sso.amazonaws.com/eu-central-1/. IAM
  * matches "*" across "/" there as anywhere; the tests' evaluator alone decides these.
  */
 const simulatorCannotAnswer = (req: Request) =>
-  req.action === 'glue:GetTags' || /\.amazonaws\.com\//.test(req.resource);
+  req.action === 'glue:GetTags' || req.action === 'glue:TagResource' || /\.amazonaws\.com\//.test(req.resource);
 
 /** The decision of the tests' evaluator, checked against iam-simulate's where it can answer. */
 async function decide(statements: Statement[], req: Request): Promise<Decision> {
@@ -125,6 +136,9 @@ async function decide(statements: Statement[], req: Request): Promise<Decision> 
     identityPolicies: [{ name: 'iam-writer', policy: policyDocument(statements) }],
     serviceControlPolicies: [],
     resourceControlPolicies: [],
+    // KMS authorises a key only as far as its key policy lets IAM decide: with the default key
+    // policy (the account root allowed kms:*), the identity policy alone decides, as elsewhere.
+    ...(req.action.startsWith('kms:') ? { resourcePolicy: DEFAULT_KEY_POLICY } : {}),
     request: {
       action: req.action,
       principal: OWN_ROLES[1]!,
@@ -143,6 +157,20 @@ async function decide(statements: Statement[], req: Request): Promise<Decision> 
   ).toBe(ours);
   return ours;
 }
+
+/** The key policy AWS gives a key created without one: it delegates access to the account's IAM policies. */
+const DEFAULT_KEY_POLICY = {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'Enable IAM User Permissions',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: 'kms:*',
+      Resource: '*',
+    },
+  ],
+};
 
 /** A role name for each always-protected pattern, as the code matches it (trailing * = prefix). */
 const protectedExamples = ALWAYS_PROTECTED_ROLES.map((pattern) =>
@@ -257,10 +285,10 @@ describe("The Terraform module's default configuration cannot modify a role outs
     }
   });
 
-  it.each(WRITERS)('%s: no tag reads and no tag condition by default', (fn) => {
+  it.each(WRITERS)('%s: by default the tag reads of ownership proof, and no role tag condition', (fn) => {
     const statements = statementsOf(fn);
     const actions = allowedActions(statements);
-    for (const action of RESOURCE_TAG_ACTIONS_USED) expect(actions.has(action), action).toBe(false);
+    for (const action of RESOURCE_TAG_ACTIONS_USED) expect(actions.has(action), action).toBe(true);
     for (const statement of statements)
       expect(
         statement.conditions.filter((c) => c.variable.startsWith('aws:ResourceTag/')),
@@ -351,71 +379,100 @@ describe('protected_role_names', () => {
   });
 });
 
-describe('ownership_tag_key', () => {
+describe('ownership proof (ownership_proof, required by default)', () => {
   const bucket = (name: string) => `arn:aws:s3:::${name}`;
   const table = (account: string) => `arn:aws:glue:eu-west-1:${account}:table/sales/orders`;
+  const database = (account: string) => `arn:aws:glue:eu-west-1:${account}:database/sales`;
+  const key = (account: string) => `arn:aws:kms:eu-west-1:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const bucketTags = (name: string, owner: string): Request => ({
+    action: 's3:GetBucketTagging',
+    resource: bucket(name),
+    context: { 's3:ResourceAccount': owner },
+  });
+  /** The statements that read provider tags: not the agreement index's S3 rights on the state bucket (test/terraform/iam.test.ts). */
+  const tagReads = (statements: Statement[]) =>
+    statements.filter((s) => !s.origin.startsWith('data.aws_iam_policy_document.agreement_index#'));
+  const TAG_SERVICES = ['s3:', 'glue:', 'kms:'];
 
-  it.each(WRITERS)('%s: exactly RESOURCE_TAG_ACTIONS_USED, in the own account by default', async (fn) => {
-    const statements = statementsOf(fn, { ownership_tag_key: 'dmm:data-product' });
-    // The agreement index's S3 rights (on the state bucket only, test/terraform/iam.test.ts) are not tag reads.
-    const tagReads = statements.filter((s) => !s.origin.startsWith('data.aws_iam_policy_document.agreement_index#'));
-    const granted = [...allowedActions(tagReads)].filter((a) => a.startsWith('s3:') || a.startsWith('glue:'));
-    expect(granted.sort()).toEqual([...RESOURCE_TAG_ACTIONS_USED].sort());
-    expect(
-      await decide(statements, {
-        action: 's3:GetBucketTagging',
-        resource: bucket('sales'),
-        context: { 's3:ResourceAccount': ACCOUNT },
-      }),
-    ).toBe('Allowed');
-    expect(
-      await decide(statements, {
-        action: 's3:GetBucketTagging',
-        resource: bucket('elsewhere'),
-        context: { 's3:ResourceAccount': OTHER_ACCOUNT },
-      }),
-    ).toBe('ImplicitlyDenied');
-    expect(await decide(statements, { action: 'glue:GetTags', resource: table(ACCOUNT) })).toBe('Allowed');
-    expect(await decide(statements, { action: 'glue:GetTags', resource: table(OTHER_ACCOUNT) })).toBe(
+  it.each(WRITERS)(
+    '%s, default variables: exactly RESOURCE_TAG_ACTIONS_USED (S3, Glue, KMS), in the own account only',
+    async (fn) => {
+      const statements = statementsOf(fn);
+      const granted = [...allowedActions(tagReads(statements))].filter((a) =>
+        TAG_SERVICES.some((s) => a.startsWith(s)),
+      );
+      expect(granted.sort()).toEqual([...RESOURCE_TAG_ACTIONS_USED].sort());
+      expect(RESOURCE_TAG_ACTIONS_USED).toContain('kms:ListResourceTags');
+      expect(await decide(statements, bucketTags('sales', ACCOUNT))).toBe('Allowed');
+      expect(await decide(statements, bucketTags('elsewhere', OTHER_ACCOUNT))).toBe('ImplicitlyDenied');
+      expect(await decide(statements, { action: 'glue:GetTags', resource: table(ACCOUNT) })).toBe('Allowed');
+      expect(await decide(statements, { action: 'glue:GetTags', resource: database(ACCOUNT) })).toBe('Allowed');
+      expect(await decide(statements, { action: 'glue:GetTags', resource: table(OTHER_ACCOUNT) })).toBe(
+        'ImplicitlyDenied',
+      );
+      expect(await decide(statements, { action: 'glue:GetTags', resource: database(OTHER_ACCOUNT) })).toBe(
+        'ImplicitlyDenied',
+      );
+      expect(await decide(statements, { action: 'kms:ListResourceTags', resource: key(ACCOUNT) })).toBe('Allowed');
+      expect(await decide(statements, { action: 'kms:ListResourceTags', resource: key(OTHER_ACCOUNT) })).toBe(
+        'ImplicitlyDenied',
+      );
+      // Reading tags, nothing else: no data, no key use, no tag writes.
+      for (const req of [
+        { action: 's3:GetObject', resource: `${bucket('sales')}/x`, context: { 's3:ResourceAccount': ACCOUNT } },
+        { action: 's3:PutBucketTagging', resource: bucket('sales'), context: { 's3:ResourceAccount': ACCOUNT } },
+        { action: 'kms:Decrypt', resource: key(ACCOUNT) },
+        { action: 'kms:TagResource', resource: key(ACCOUNT) },
+        { action: 'glue:GetTable', resource: table(ACCOUNT) },
+        { action: 'glue:TagResource', resource: table(ACCOUNT) },
+      ])
+        expect(await decide(statements, req), req.action).toBe('ImplicitlyDenied');
+    },
+  );
+
+  it.each(WRITERS)('%s: the same with proof stated explicitly, a team tag key and an allow-list', (fn) => {
+    const vars = {
+      ownership_proof: 'required',
+      ownership_team_tag_key: 'dmm:team',
+      ownership_allow_list: ALL_GUARDRAIL_VARIABLES.ownership_allow_list,
+    };
+    // The allow-list needs no AWS rights, and a second tag key is read by the same calls.
+    expect(policyDocument(tagReads(statementsOf(fn, vars)))).toEqual(policyDocument(tagReads(statementsOf(fn))));
+  });
+
+  it.each(WRITERS)('%s with ownership_proof = "off": no tag reads at all', async (fn) => {
+    const statements = statementsOf(fn, { ownership_proof: 'off' });
+    const actions = allowedActions(statements);
+    for (const action of RESOURCE_TAG_ACTIONS_USED) expect(actions.has(action), action).toBe(false);
+    expect([...actions].filter((a) => a.startsWith('glue:') || a.startsWith('kms:'))).toEqual([]);
+    expect(await decide(statements, bucketTags('sales', ACCOUNT))).toBe('ImplicitlyDenied');
+    expect(await decide(statements, { action: 'kms:ListResourceTags', resource: key(ACCOUNT) })).toBe(
       'ImplicitlyDenied',
     );
-    expect(
-      await decide(statements, {
-        action: 's3:GetObject',
-        resource: `${bucket('sales')}/x`,
-        context: { 's3:ResourceAccount': ACCOUNT },
-      }),
-    ).toBe('ImplicitlyDenied');
+    expect(locals({ ownership_proof: 'off' })['local.resource_tag_statements']).toEqual([]);
   });
 
   it('follows allowed_resource_account_ids: a list, or any account with ["*"]', async () => {
-    const listed = statementsOf('process_events', {
-      ownership_tag_key: 'owner',
-      allowed_resource_account_ids: [OTHER_ACCOUNT],
-    });
+    const listed = statementsOf('process_events', { allowed_resource_account_ids: [OTHER_ACCOUNT] });
     expect(await decide(listed, { action: 'glue:GetTags', resource: table(OTHER_ACCOUNT) })).toBe('Allowed');
+    expect(await decide(listed, { action: 'glue:GetTags', resource: database(OTHER_ACCOUNT) })).toBe('Allowed');
     expect(await decide(listed, { action: 'glue:GetTags', resource: table(ACCOUNT) })).toBe('ImplicitlyDenied');
-    expect(
-      await decide(listed, {
-        action: 's3:GetBucketTagging',
-        resource: bucket('b'),
-        context: { 's3:ResourceAccount': OTHER_ACCOUNT },
-      }),
-    ).toBe('Allowed');
-    const any = statementsOf('process_events', { ownership_tag_key: 'owner', allowed_resource_account_ids: ['*'] });
+    expect(await decide(listed, { action: 'kms:ListResourceTags', resource: key(OTHER_ACCOUNT) })).toBe('Allowed');
+    expect(await decide(listed, { action: 'kms:ListResourceTags', resource: key(ACCOUNT) })).toBe('ImplicitlyDenied');
+    expect(await decide(listed, bucketTags('b', OTHER_ACCOUNT))).toBe('Allowed');
+    expect(await decide(listed, bucketTags('b', ACCOUNT))).toBe('ImplicitlyDenied');
+    const any = statementsOf('process_events', { allowed_resource_account_ids: ['*'] });
     expect(await decide(any, { action: 'glue:GetTags', resource: table(OTHER_ACCOUNT) })).toBe('Allowed');
-    expect(
-      await decide(any, {
-        action: 's3:GetBucketTagging',
-        resource: bucket('b'),
-        context: { 's3:ResourceAccount': OTHER_ACCOUNT },
-      }),
-    ).toBe('Allowed');
+    expect(await decide(any, { action: 'glue:GetTags', resource: database(OTHER_ACCOUNT) })).toBe('Allowed');
+    expect(await decide(any, { action: 'kms:ListResourceTags', resource: key(OTHER_ACCOUNT) })).toBe('Allowed');
+    expect(await decide(any, bucketTags('b', OTHER_ACCOUNT))).toBe('Allowed');
   });
 
   it('poll-feed never reads tags', () => {
-    const actions = allowedActions(statementsOf('poll_feed', { ownership_tag_key: 'owner' }));
-    for (const action of RESOURCE_TAG_ACTIONS_USED) expect(actions.has(action)).toBe(false);
+    for (const vars of [{}, { ownership_team_tag_key: 'dmm:team' }]) {
+      const actions = allowedActions(statementsOf('poll_feed', vars));
+      for (const action of RESOURCE_TAG_ACTIONS_USED) expect(actions.has(action)).toBe(false);
+    }
   });
 });
 
@@ -434,7 +491,17 @@ describe('the guardrail environment the functions read', () => {
     return guardrailsFrom(ACCOUNT, { ...guardrailSettingsOf(env), managedRolePath: env.MANAGED_ROLE_PATH });
   };
 
-  it("defaults: the code's defaults, plus the module's own roles protected", () => {
+  it('sets exactly the variables of GUARDRAIL_ENVIRONMENT (src/sync/guardrail-settings.ts)', () => {
+    expect(Object.keys(environment({})).sort()).toEqual(Object.keys(GUARDRAIL_ENVIRONMENT).sort());
+  });
+
+  it("defaults: the code's defaults (ownership proof required with the dmm:data-product tag), plus the module's own roles protected", () => {
+    expect(environment({})).toMatchObject({
+      DMM_OWNERSHIP_PROOF: 'required',
+      DMM_OWNERSHIP_TAG_KEY: 'dmm:data-product',
+      DMM_OWNERSHIP_TEAM_TAG_KEY: '',
+      DMM_OWNERSHIP_ALLOW_LIST: '',
+    });
     expect(read({})).toEqual({
       ...defaultGuardrails(ACCOUNT),
       managedRolePath: '/data-products/',
@@ -455,7 +522,12 @@ describe('the guardrail environment the functions read', () => {
         'platform-*',
       ],
       allowedResourceAccounts: ['111122223333', '444455556666'],
-      ownershipTagKey: 'dmm:data-product',
+      ownership: {
+        mode: 'required',
+        productTagKey: 'dmm:product',
+        teamTagKey: 'dmm:team',
+        allowList: ALLOW_LIST_AS_THE_CODE_READS_IT,
+      },
       maxStatementsPerAgreement: 8,
       maxResourcesPerAgreement: 20,
       maxCharactersPerAgreement: 3000,
@@ -465,6 +537,39 @@ describe('the guardrail environment the functions read', () => {
       allowedResourceAccounts: 'any',
     });
   });
+
+  it('every variable set: the settings the code parses are the variables, renamed (guardrailSettingsSchema)', () => {
+    const env = environment({ ...ALL_GUARDRAIL_VARIABLES, ownership_proof: 'off' });
+    expect(guardrailSettingsSchema.parse(guardrailSettingsFromEnv(env))).toMatchObject({
+      ownershipProof: 'off',
+      ownershipTagKey: 'dmm:product',
+      ownershipTeamTagKey: 'dmm:team',
+      ownershipAllowList: ALLOW_LIST_AS_THE_CODE_READS_IT,
+    });
+  });
+
+  it('ownership_proof = "off" reaches the code as off', () => {
+    expect(environment({ ownership_proof: 'off' }).DMM_OWNERSHIP_PROOF).toBe('off');
+    expect(read({ ownership_proof: 'off' }).ownership).toEqual({ mode: 'off' });
+  });
+
+  it('the allow-list is exactly the JSON of its camelCase form; [] is "" (none)', () => {
+    const json = environment({
+      ownership_allow_list: ALL_GUARDRAIL_VARIABLES.ownership_allow_list,
+    }).DMM_OWNERSHIP_ALLOW_LIST;
+    // (jsonencode writes object keys in lexical order.)
+    expect(json).toBe(
+      '[{"dataProduct":"orders","resources":["arn:aws:s3:::shared-lake/orders/*"]},' +
+        '{"resources":["arn:aws:glue:*:111122223333:table/sales/*","arn:aws:kms:*:111122223333:key/*"],"team":"sales"}]',
+    );
+    expect(JSON.parse(json!)).toEqual(ALLOW_LIST_AS_THE_CODE_READS_IT);
+    expect(environment({ ownership_allow_list: [] }).DMM_OWNERSHIP_ALLOW_LIST).toBe('');
+    // Text that needs escaping stays one JSON string.
+    const odd = environment({ ownership_allow_list: [{ team: 'a "b"\\c', resources: ['arn:aws:s3:::x/"y"'] }] });
+    expect(JSON.parse(odd.DMM_OWNERSHIP_ALLOW_LIST!)).toEqual([
+      { team: 'a "b"\\c', resources: ['arn:aws:s3:::x/"y"'] },
+    ]);
+  });
 });
 
 describe('variable validation (terraform itself)', () => {
@@ -472,7 +577,8 @@ describe('variable validation (terraform itself)', () => {
     try {
       terraformLocals(mod, vars, STUBS);
     } catch (error) {
-      return String(error);
+      // Terraform wraps its messages at 78 columns inside a "│" frame: one line again.
+      return String(error).replace(/\s*\n│\s*/g, ' ');
     }
     return undefined;
   };
@@ -488,6 +594,36 @@ describe('variable validation (terraform itself)', () => {
     [{ required_role_tag: { key: 'aws:cloudformation:stack-name' } }, /required_role_tag.key must be/],
     [{ required_role_tag: { key: 'k', value: '' } }, /required_role_tag.value must be/],
     [{ ownership_tag_key: '' }, /ownership_tag_key must be/],
+    [{ ownership_tag_key: null }, /to turn ownership proof off, set ownership_proof = "off"/],
+    [{ ownership_team_tag_key: '' }, /ownership_team_tag_key must be/],
+    [{ ownership_team_tag_key: 'team*' }, /ownership_team_tag_key must be/],
+    [{ ownership_proof: 'optional' }, /ownership_proof must be "required" or "off"/],
+    [{ ownership_proof: 'Required' }, /ownership_proof must be "required" or "off"/],
+    [{ ownership_proof: '' }, /ownership_proof must be "required" or "off"/],
+    [{ ownership_proof: null }, /ownership_proof must be "required" or "off"/],
+    [
+      { ownership_allow_list: [{ data_product: 'orders', team: 'sales', resources: ['arn:aws:s3:::b'] }] },
+      /must name exactly one of data_product and team/,
+    ],
+    [{ ownership_allow_list: [{ resources: ['arn:aws:s3:::b'] }] }, /must name exactly one of data_product and team/],
+    [
+      { ownership_allow_list: [{ team: '', resources: ['arn:aws:s3:::b'] }] },
+      /must name exactly one of data_product and team/,
+    ],
+    [{ ownership_allow_list: [{ team: 'sales', resources: [] }] }, /must list at least one resource ARN pattern/],
+    [{ ownership_allow_list: [{ team: 'sales' }] }, /resources/],
+    [{ ownership_allow_list: [{ team: 'sales', resources: ['s3://b/'] }] }, /resources must be ARN patterns/],
+    [{ ownership_allow_list: [{ team: 'sales', resources: ['*'] }] }, /resources must be ARN patterns/],
+    [{ ownership_allow_list: [{ team: 'sales', resources: ['b/*'] }] }, /resources must be ARN patterns/],
+    [{ ownership_allow_list: [{ team: 'sales', resources: ['arn:aws:*:::b'] }] }, /resources must be ARN patterns/],
+    [{ ownership_allow_list: [{ team: 'sales', resources: ['arn:aws:s?:::b'] }] }, /resources must be ARN patterns/],
+    [{ ownership_allow_list: [{ team: 'sales', resources: ['arn:aws:*'] }] }, /resources must be ARN patterns/],
+    [{ ownership_allow_list: [{ team: 'sales', resources: ['arn:*:s3:::b'] }] }, /resources must be ARN patterns/],
+    [{ ownership_allow_list: [{ team: 'sales', resources: ['arn:aws:s3:::a b'] }] }, /resources must be ARN patterns/],
+    [
+      { ownership_allow_list: [{ team: 'sales', resources: ['arn:aws:s3:::b', 'arn:aws::::x'] }] },
+      /resources must be ARN patterns/,
+    ],
     [{ max_statements_per_agreement: 0 }, /max_statements_per_agreement must be/],
     [{ max_resources_per_agreement: 1001 }, /max_resources_per_agreement must be/],
     [{ max_characters_per_agreement: 99.5 }, /max_characters_per_agreement must be/],
@@ -497,6 +633,18 @@ describe('variable validation (terraform itself)', () => {
 
   it('accepts the documented forms', () => {
     expect(rejected(ALL_GUARDRAIL_VARIABLES)).toBeUndefined();
+    expect(rejected({ ownership_proof: 'off' })).toBeUndefined();
+    expect(
+      rejected({ athena_workgroup: 'analysts', ownership_team_tag_key: null, ownership_allow_list: [] }),
+    ).toBeUndefined();
+    expect(
+      rejected({
+        ownership_allow_list: [
+          { data_product: 'orders', resources: ['arn:aws:s3:::orders-*', 'arn:aws-cn:glue:cn-north-1:*:database/o?'] },
+          { team: 'sales', resources: ['arn:aws:kinesis:eu-central-1:111122223333:stream/sales-*'] },
+        ],
+      }),
+    ).toBeUndefined();
     expect(
       rejected({
         required_role_tag: { key: TAG_KEY },

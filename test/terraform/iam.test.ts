@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { INDEX_ACTIONS_USED } from '../../src/aws/agreement-index.js';
 import { SECRETS_ACTIONS_USED } from '../../src/aws/api-key.js';
 import { IAM_ACTIONS_USED } from '../../src/aws/iam-account.js';
+import { RESOURCE_TAG_ACTIONS_USED } from '../../src/aws/resource-tags.js';
 import { S3_ACTIONS_USED } from '../../src/aws/s3-checkpoint.js';
 import { SQS_ACTIONS_USED } from '../../src/aws/sqs-queue.js';
 import {
@@ -203,16 +204,23 @@ describe('actions granted equal the actions the code uses', () => {
     expect(sorted([...pollFeed, ...processEvents])).toEqual(sorted(SQS_ACTIONS_USED));
   });
 
-  it('S3: poll-feed exactly S3_ACTIONS_USED, the IAM writers exactly INDEX_ACTIONS_USED (each plus ListBucket, which S3 requires to answer NoSuchKey)', () => {
+  it('S3: poll-feed exactly S3_ACTIONS_USED, the IAM writers exactly INDEX_ACTIONS_USED (each plus ListBucket, which S3 requires to answer NoSuchKey) and the S3 tag reads of ownership proof (on by default)', () => {
     expect(byService(allowedActions(roleStatements('poll_feed')), 's3')).toEqual(
       sorted([...S3_ACTIONS_USED, ...IMPLIED_S3]),
     );
-    expect(byService(allowedActions(roleStatements('process_events')), 's3')).toEqual(
-      sorted([...new Set([...INDEX_ACTIONS_USED, ...IMPLIED_S3])]),
-    );
-    expect(byService(allowedActions(roleStatements('reconcile')), 's3')).toEqual(
-      sorted([...new Set([...INDEX_ACTIONS_USED, ...IMPLIED_S3])]),
-    );
+    const writers = sorted([...INDEX_ACTIONS_USED, ...IMPLIED_S3, ...byService(RESOURCE_TAG_ACTIONS_USED, 's3')]);
+    expect(byService(allowedActions(roleStatements('process_events')), 's3')).toEqual(writers);
+    expect(byService(allowedActions(roleStatements('reconcile')), 's3')).toEqual(writers);
+  });
+
+  it('Glue and KMS: the IAM writers exactly the tag reads of ownership proof (RESOURCE_TAG_ACTIONS_USED), poll-feed none', () => {
+    for (const service of ['glue', 'kms']) {
+      const expected = byService(RESOURCE_TAG_ACTIONS_USED, service);
+      expect(expected.length, service).toBeGreaterThan(0);
+      expect(byService(allowedActions(roleStatements('process_events')), service)).toEqual(expected);
+      expect(byService(allowedActions(roleStatements('reconcile')), service)).toEqual(expected);
+      expect(byService(allowedActions(roleStatements('poll_feed')), service)).toEqual([]);
+    }
   });
 
   it.each(['poll_feed', 'process_events', 'reconcile'] as const)(
@@ -226,8 +234,8 @@ describe('actions granted equal the actions the code uses', () => {
         role === 'poll_feed'
           ? ['logs', 's3', 'secretsmanager', 'sqs']
           : role === 'process_events'
-            ? ['iam', 'logs', 's3', 'secretsmanager', 'sqs']
-            : ['iam', 'logs', 's3', 'secretsmanager'];
+            ? ['glue', 'iam', 'kms', 'logs', 's3', 'secretsmanager', 'sqs']
+            : ['glue', 'iam', 'kms', 'logs', 's3', 'secretsmanager'];
       expect([...services].sort()).toEqual(expected);
     },
   );

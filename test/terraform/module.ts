@@ -514,7 +514,13 @@ export const ALL_GUARDRAIL_VARIABLES = {
   required_role_tag: { key: 'dmm-aws:managed', value: 'true' },
   protected_role_names: ['break-glass', 'platform-*'],
   allowed_resource_account_ids: ['111122223333', '444455556666'],
-  ownership_tag_key: 'dmm:data-product',
+  ownership_proof: 'required',
+  ownership_tag_key: 'dmm:product',
+  ownership_team_tag_key: 'dmm:team',
+  ownership_allow_list: [
+    { data_product: 'orders', resources: ['arn:aws:s3:::shared-lake/orders/*'] },
+    { team: 'sales', resources: ['arn:aws:glue:*:111122223333:table/sales/*', 'arn:aws:kms:*:111122223333:key/*'] },
+  ],
   max_statements_per_agreement: 8,
   max_resources_per_agreement: 20,
   max_characters_per_agreement: 3000,
@@ -532,14 +538,45 @@ export interface TerraformStubs {
  * copied from main.tf). A variable that fails its validation throws with Terraform's message.
  */
 export function terraformLocals(mod: TfModule, vars: Record<string, unknown>, stubs: TerraformStubs): Evaluated {
+  const file = mod.files.find((f) => f.path === join('terraform', VARIABLE_ONLY_FILE));
+  if (!file) throw new Error(`terraform/${VARIABLE_ONLY_FILE} is missing`);
+  const names = ((file.json.locals ?? []) as Body[]).flatMap((block) => Object.keys(block));
+  const values = terraformConsole(
+    mod,
+    `{ ${names.map((name) => `${name} = local.${name}`).join(', ')} }`,
+    vars,
+    stubs,
+  ) as Record<string, unknown>;
+  return Object.fromEntries(names.map((name) => [`local.${name}`, values[name]]));
+}
+
+/**
+ * One expression that depends on variables (and the locals of terraform/guardrails.tf) only, e.g.
+ * a value of an environment map in main.tf as hcl2json gives it (`${...}` or a plain expression),
+ * as `terraform console` evaluates it with these variables. Validation failures throw as above.
+ */
+export function terraformExpression(
+  mod: TfModule,
+  expression: string,
+  vars: Record<string, unknown>,
+  stubs: TerraformStubs,
+): unknown {
+  const inner = wholeReference(expression) ?? expression;
+  return (terraformConsole(mod, `{ value = ${inner} }`, vars, stubs) as { value: unknown }).value;
+}
+
+/** `jsonencode(<objectExpression>)` in `terraform console` next to variables.tf, guardrails.tf and the stubs. */
+function terraformConsole(
+  mod: TfModule,
+  objectExpression: string,
+  vars: Record<string, unknown>,
+  stubs: TerraformStubs,
+): unknown {
   const binary = terraformBinary();
   if (binary === '')
     throw new Error(
       'terraform is not on PATH: test/terraform evaluates terraform/guardrails.tf with `terraform console` (no providers needed); install terraform >= 1.5',
     );
-  const file = mod.files.find((f) => f.path === join('terraform', VARIABLE_ONLY_FILE));
-  if (!file) throw new Error(`terraform/${VARIABLE_ONLY_FILE} is missing`);
-  const names = ((file.json.locals ?? []) as Body[]).flatMap((block) => Object.keys(block));
   const functionNames = mod.locals.function_names as Record<string, string>;
   const dir = mkdtempSync(join(tmpdir(), 'dmm-aws-tf-'));
   try {
@@ -554,20 +591,20 @@ export function terraformLocals(mod: TfModule, vars: Record<string, unknown>, st
       `locals {\n  account_id = ${JSON.stringify(stubs.account_id)}\n  partition = ${JSON.stringify(stubs.partition)}\n  function_names = ${hclMap(functionNames)}\n}\n`,
     );
     writeFileSync(join(dir, 'test.tfvars.json'), JSON.stringify(vars));
-    const expression = `jsonencode({ ${names.map((name) => `${name} = local.${name}`).join(', ')} })`;
     const run = spawnSync(binary, ['console', '-var-file=test.tfvars.json'], {
       cwd: dir,
-      input: `${expression}\n`,
+      input: `jsonencode(${objectExpression})\n`,
       encoding: 'utf8',
       env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', TF_IN_AUTOMATION: '1', NO_COLOR: '1' },
     });
     // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colours terraform prints
     const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
-    if (run.status !== 0)
+    // A variable's failed validation does not always set the exit status: when only the expression
+    // (no local) refers to it, console prints the error, a warning, and the value anyway.
+    if (run.status !== 0 || /^│? *Error: /m.test(plain(run.stderr)))
       throw new Error(`terraform console failed for ${JSON.stringify(vars)}:\n${plain(run.stderr)}`);
-    const printed = plain(run.stdout).trim();
-    const values = JSON.parse(JSON.parse(printed) as string) as Record<string, unknown>;
-    return Object.fromEntries(names.map((name) => [`local.${name}`, values[name]]));
+    const printed = plain(run.stdout).trim().split('\n').at(-1) ?? '';
+    return JSON.parse(JSON.parse(printed) as string) as unknown;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -118,7 +118,9 @@ describe('variables', () => {
       poll_schedule_expression: 'rate(1 minute)',
       reconcile_schedule_expression: 'rate(1 hour)',
       poll_repeat_seconds: 0,
-      athena_workgroup: 'primary',
+      ownership_proof: 'required',
+      ownership_tag_key: 'dmm:data-product',
+      ownership_allow_list: [],
       log_retention_days: 30,
       max_receive_count: 5,
       batch_size: 10,
@@ -131,7 +133,14 @@ describe('variables', () => {
     };
     for (const [name, value] of Object.entries(defaults))
       expect(mod.variables.get(name)?.default, `var.${name}`).toEqual(value);
-    for (const name of ['athena_results_location', 'dmm_api_key', 'dmm_api_key_secret_arn', 'dist_dir']) {
+    for (const name of [
+      'athena_workgroup',
+      'athena_results_location',
+      'ownership_team_tag_key',
+      'dmm_api_key',
+      'dmm_api_key_secret_arn',
+      'dist_dir',
+    ]) {
       expect(mod.variables.has(name), `var.${name}`).toBe(true);
       expect(mod.variables.get(name)?.default, `var.${name} default`).toBeNull();
     }
@@ -145,7 +154,12 @@ describe('variables', () => {
       'dmm_api_generation',
       'dmm_api_key_secret_arn',
       'managed_role_path',
+      'athena_workgroup',
       'athena_results_location',
+      'ownership_proof',
+      'ownership_tag_key',
+      'ownership_team_tag_key',
+      'ownership_allow_list',
       'poll_schedule_expression',
       'reconcile_schedule_expression',
       'poll_repeat_seconds',
@@ -225,6 +239,16 @@ describe('variables', () => {
         [[key, 'name_prefix=abcdefghijklmnopqrstu'], 'refused'],
         [[key, 'athena_results_location=s3://results/consumers/'], 'accepted'],
         [[key, 'athena_results_location=s3://results/consumers'], 'refused'],
+        [[key, 'athena_workgroup=analysts'], 'accepted'],
+        [[key, 'athena_workgroup=a b'], 'refused'],
+        [[key, 'ownership_proof=off'], 'accepted'],
+        [[key, 'ownership_proof=false'], 'refused'],
+        [[key, 'ownership_allow_list=[{team="sales", resources=["arn:aws:s3:::sales-*"]}]'], 'accepted'],
+        [
+          [key, 'ownership_allow_list=[{team="sales", data_product="orders", resources=["arn:aws:s3:::b"]}]'],
+          'refused',
+        ],
+        [[key, 'ownership_allow_list=[{team="sales", resources=["arn:aws:*:::b"]}]'], 'refused'],
         [[key, 'dmm_base_url=https://dmm.example.com/api'], 'accepted'],
         [[key, 'dmm_base_url=https://dmm.example.com/'], 'refused'],
         [[key, 'dmm_api_generation=v3'], 'refused'],

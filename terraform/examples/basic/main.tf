@@ -57,6 +57,22 @@ variable "schedules_enabled" {
   default     = false
 }
 
+variable "ownership_allow_list" {
+  description = "Provider resources proven to belong to a data product (data_product) or its owner team (team) without the dmm:data-product tag: ARN patterns, * and ? as wildcards. Ownership proof is on: everything else a port names must carry the tag."
+  type = list(object({
+    data_product = optional(string)
+    team         = optional(string)
+    resources    = list(string)
+  }))
+  default = []
+}
+
+variable "athena_workgroup" {
+  description = "Athena workgroup for Glue ports that name none. null: such ports are refused (no default workgroup is granted)."
+  type        = string
+  default     = null
+}
+
 variable "alarm_email" {
   description = "E-mail address subscribed to the alarms topic (confirm the subscription mail). null: no topic."
   type        = string
@@ -83,6 +99,8 @@ module "dmm_aws" {
   dmm_api_key_secret_arn = var.dmm_api_key_secret_arn
   managed_role_path      = var.managed_role_path
   schedules_enabled      = var.schedules_enabled
+  ownership_allow_list   = var.ownership_allow_list
+  athena_workgroup       = var.athena_workgroup
   alarm_actions          = aws_sns_topic.alarms[*].arn
 
   tags = {
