@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { GUARDRAIL_ENVIRONMENT, guardrailSettingsFromEnv, guardrailSettingsSchema } from './sync/guardrail-settings.js';
+import { dmmBaseUrlSchema, isLoopback } from './dmm/base-url.js';
 import { managedRolePathSchema } from './util/iam-path.js';
 
 /**
@@ -13,7 +14,7 @@ import { managedRolePathSchema } from './util/iam-path.js';
  */
 const configSchema = z.strictObject({
   dmm: z.strictObject({
-    baseUrl: z.url({ message: 'must be an http(s) URL, e.g. https://api.entropy-data.com' }),
+    baseUrl: dmmBaseUrlSchema,
     apiKey: z.string().min(1).optional(),
     apiGeneration: z.enum(['auto', 'access', 'datausageagreements']),
     timeoutMs: z.coerce.number().int().positive(),
@@ -27,8 +28,16 @@ const configSchema = z.strictObject({
       .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
       .optional(),
     managedRolePath: managedRolePathSchema,
-    /** Local target: a YAML file with the tags of provider buckets and Glue tables (ownership proof). */
+    /**
+     * Local target: a YAML file with the tags of provider resources (ownership proof). Default
+     * beside the state file (`aws-account.resource-tags.yaml`), written by `local-aws seed`.
+     */
     localResourceTagsFile: z.string().min(1).optional(),
+    /**
+     * Local target: write back to a Data Mesh Manager that is not the bundled simulator. Off by
+     * default: the stand-in account's roles are not the tenant's, so its failures are not true.
+     */
+    localWriteBack: z.union([z.boolean(), z.stringbool()]).default(false),
     /**
      * `aws` target: S3 bucket holding the agreement index (under `index/agreements/`), e.g. the
      * deployment's state bucket, shared with the Lambda functions. Unset: a file in stateDir.
@@ -40,7 +49,8 @@ const configSchema = z.strictObject({
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-central-1'),
   }),
   glue: z.strictObject({
-    athenaWorkgroup: z.string().min(1),
+    /** For Glue ports that name no workgroup; unset: such ports are refused (no silent `primary`). */
+    athenaWorkgroup: z.string().min(1).optional(),
     athenaQueryResultsLocation: z
       .string()
       .regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/')
@@ -51,7 +61,8 @@ const configSchema = z.strictObject({
   guardrails: guardrailSettingsSchema.omit({ managedRolePath: true }),
   stateDir: z.string().min(1),
   pollIntervalSeconds: z.coerce.number().positive(),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']),
+  /** Unset: each command's own default (`info`; `warn` for the read-only `explain`). */
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -60,12 +71,17 @@ export const DEFAULT_LOCAL_API_KEY = 'local-dev-key';
 
 const DEFAULTS: Config = {
   dmm: { baseUrl: 'http://127.0.0.1:8080', apiGeneration: 'auto', timeoutMs: 10_000 },
-  aws: { target: 'local', localStateFile: '.dmm-aws/aws-account.json', managedRolePath: '/', region: 'eu-central-1' },
-  glue: { athenaWorkgroup: 'primary' },
+  aws: {
+    target: 'local',
+    localStateFile: '.dmm-aws/aws-account.json',
+    managedRolePath: '/',
+    region: 'eu-central-1',
+    localWriteBack: false,
+  },
+  glue: {},
   guardrails: {},
   stateDir: '.dmm-aws',
   pollIntervalSeconds: 10,
-  logLevel: 'info',
 };
 
 /** Environment variables and the config path each one sets. */
@@ -79,6 +95,7 @@ const ENVIRONMENT: Record<string, string> = {
   DMM_AWS_ACCOUNT_ID: 'aws.accountId',
   DMM_MANAGED_ROLE_PATH: 'aws.managedRolePath',
   DMM_LOCAL_RESOURCE_TAGS: 'aws.localResourceTagsFile',
+  DMM_LOCAL_WRITE_BACK: 'aws.localWriteBack',
   DMM_INDEX_BUCKET: 'aws.indexBucket',
   AWS_REGION: 'aws.region',
   DMM_ATHENA_WORKGROUP: 'glue.athenaWorkgroup',
@@ -132,9 +149,15 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   config.stateDir = resolve(cwd, config.stateDir);
   config.aws.localStateFile = resolve(cwd, config.aws.localStateFile);
-  if (config.aws.localResourceTagsFile)
-    config.aws.localResourceTagsFile = resolve(cwd, config.aws.localResourceTagsFile);
+  config.aws.localResourceTagsFile = config.aws.localResourceTagsFile
+    ? resolve(cwd, config.aws.localResourceTagsFile)
+    : localStandInFile(config, 'resource-tags.yaml');
   return config;
+}
+
+/** A file of the local stand-in account beside its state file: `aws-account.<name>`. */
+export function localStandInFile(config: Config, name: string): string {
+  return `${config.aws.localStateFile.replace(/\.json$/, '')}.${name}`;
 }
 
 function hint(path: string): string {
@@ -162,11 +185,6 @@ function readConfigFile(path: string): Record<string, unknown> {
   if (typeof value !== 'object' || Array.isArray(value))
     throw new ConfigError(`config file ${path} must be a YAML mapping`);
   return value as Record<string, unknown>;
-}
-
-function isLoopback(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

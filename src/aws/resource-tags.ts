@@ -1,7 +1,8 @@
 /**
  * ResourceTagReader on real AWS, for the ownership-proof guardrail (src/sync/ownership-proof.ts).
  * It reads tags per AWS service, whatever port type named the resource: an S3 ARN's bucket
- * tags with GetBucketTagging, a Glue ARN's tags (table, database, catalog) with GetTags.
+ * tags with GetBucketTagging, a Glue ARN's tags (table, database, catalog) with GetTags, a KMS
+ * key's with ListResourceTags.
  *
  * "Does not exist" and "may not read" both answer `undefined`: either way the resource proves
  * nothing, and the person fixing it learns that from the refusal. An ARN of any other service
@@ -12,21 +13,28 @@
  */
 import { GetTagsCommand, type GlueClient } from '@aws-sdk/client-glue';
 import { GetBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type KMSClient, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { parseArn } from '../output-ports/arn.js';
 import type { ProviderResource } from '../output-ports/port-type.js';
 import type { ResourceTagReader } from '../interfaces/resource-tags.js';
-import { createGlueClient, createProviderBucketS3Client } from './clients.js';
+import { createGlueClient, createKmsClient, createProviderBucketS3Client } from './clients.js';
 import { awsErrorCode } from './errors.js';
 
 /** Per service, because test/aws/actions.test.ts checks each against that SDK's imported commands. */
 export const RESOURCE_TAG_S3_ACTIONS_USED = ['s3:GetBucketTagging'] as const;
 export const RESOURCE_TAG_GLUE_ACTIONS_USED = ['glue:GetTags'] as const;
+export const RESOURCE_TAG_KMS_ACTIONS_USED = ['kms:ListResourceTags'] as const;
 /** Every action this adapter calls: the processing and reconcile functions' policies need these. */
-export const RESOURCE_TAG_ACTIONS_USED = [...RESOURCE_TAG_S3_ACTIONS_USED, ...RESOURCE_TAG_GLUE_ACTIONS_USED] as const;
+export const RESOURCE_TAG_ACTIONS_USED = [
+  ...RESOURCE_TAG_S3_ACTIONS_USED,
+  ...RESOURCE_TAG_GLUE_ACTIONS_USED,
+  ...RESOURCE_TAG_KMS_ACTIONS_USED,
+] as const;
 
 /** Not there, or not ours to read: no proof, but nothing a retry would change. */
 const UNREADABLE_S3 = new Set(['NoSuchBucket', 'AccessDenied', 'AllAccessDisabled']);
 const UNREADABLE_GLUE = new Set(['EntityNotFound', 'AccessDenied']);
+const UNREADABLE_KMS = new Set(['NotFoundException', 'AccessDeniedException', 'InvalidArnException']);
 
 export interface AwsResourceTagReaderOptions {
   /** Default: a client for the standard AWS configuration that follows buckets into their region. */
@@ -36,6 +44,8 @@ export interface AwsResourceTagReaderOptions {
    * An injected client is used for every table, whatever its region: for tests and single-region setups.
    */
   glueClient?: GlueClient;
+  /** Default: one client per key region, like Glue. */
+  kmsClient?: KMSClient;
   /** Region of the default S3 client; default: the SDK's own resolution (`AWS_REGION`, shared config). */
   region?: string;
 }
@@ -44,11 +54,14 @@ export class AwsResourceTagReader implements ResourceTagReader {
   private readonly s3: S3Client;
   private readonly injectedGlue: GlueClient | undefined;
   private readonly glueByRegion = new Map<string, GlueClient>();
+  private readonly injectedKms: KMSClient | undefined;
+  private readonly kmsByRegion = new Map<string, KMSClient>();
 
   constructor(options: AwsResourceTagReaderOptions = {}) {
     this.s3 =
       options.s3Client ?? createProviderBucketS3Client(options.region !== undefined ? { region: options.region } : {});
     this.injectedGlue = options.glueClient;
+    this.injectedKms = options.kmsClient;
   }
 
   async tagsOf({ arn }: ProviderResource): Promise<Record<string, string> | undefined> {
@@ -60,6 +73,8 @@ export class AwsResourceTagReader implements ResourceTagReader {
         return this.bucketTags(parsed.resource.split('/')[0] ?? '');
       case 'glue':
         return this.glueTags(arn, parsed.region);
+      case 'kms':
+        return this.keyTags(arn, parsed.region);
       default:
         return undefined;
     }
@@ -88,6 +103,36 @@ export class AwsResourceTagReader implements ResourceTagReader {
       if (code !== undefined && UNREADABLE_GLUE.has(code)) return undefined;
       throw error;
     }
+  }
+
+  /** A key's tags, all pages (a key has at most 50). */
+  private async keyTags(arn: string, region: string): Promise<Record<string, string> | undefined> {
+    const tags: Record<string, string> = {};
+    try {
+      let marker: string | undefined;
+      do {
+        const page = await this.kmsFor(region).send(
+          new ListResourceTagsCommand({ KeyId: arn, ...(marker ? { Marker: marker } : {}) }),
+        );
+        for (const tag of page.Tags ?? []) tags[tag.TagKey ?? ''] = tag.TagValue ?? '';
+        marker = page.Truncated ? page.NextMarker : undefined;
+      } while (marker);
+      return tags;
+    } catch (error) {
+      const code = awsErrorCode(error);
+      if (code !== undefined && UNREADABLE_KMS.has(code)) return undefined;
+      throw error;
+    }
+  }
+
+  private kmsFor(region: string): KMSClient {
+    if (this.injectedKms) return this.injectedKms;
+    let client = this.kmsByRegion.get(region);
+    if (!client) {
+      client = createKmsClient({ region });
+      this.kmsByRegion.set(region, client);
+    }
+    return client;
   }
 
   private glueFor(region: string): GlueClient {

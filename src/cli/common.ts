@@ -30,7 +30,7 @@ export function addConnectionOptions(command: Command): Command {
       '--aws-state <file>',
       'state file of the local stand-in AWS account (env DMM_AWS_STATE_FILE; default ./.dmm-aws/aws-account.json)',
     )
-    .option('--log-level <level>', 'debug | info | warn | error (env LOG_LEVEL)')
+    .option('--log-level <level>', 'debug | info | warn | error (env LOG_LEVEL; default info, warn for explain)')
     .option('--log-format <format>', 'pretty (default on a terminal) | json (one JSON object per line)');
 }
 
@@ -47,11 +47,12 @@ export function configFrom(options: GlobalOptions): Config {
   });
 }
 
-export function loggerFrom(options: GlobalOptions, config: Config): Logger {
+/** The configured level (flag, LOG_LEVEL, config file), else the command's own default. */
+export function loggerFrom(options: GlobalOptions, config: Config, defaultLevel: LogLevel = 'info'): Logger {
   const format = options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json');
   if (format !== 'pretty' && format !== 'json')
     throw new Error(`--log-format must be pretty or json, got '${String(format)}'`);
-  return createLogger(format === 'json' ? jsonLinesSink() : prettySink(), config.logLevel);
+  return createLogger(format === 'json' ? jsonLinesSink() : prettySink(), config.logLevel ?? defaultLevel);
 }
 
 /** Progress on stderr: a rewritten line on a terminal, a line per 10 % elsewhere. */

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DmmHttpClient } from '../dmm/client.js';
-import { seedIamAccountFromFile } from '../local/aws-account-fixture.js';
+import { loadAwsAccountFixture, resourceTagsOf, seedIamAccount } from '../local/aws-account-fixture.js';
+import { FileResourceTags } from '../local/file-resource-tags.js';
 import { FileCheckpoint } from '../local/file-checkpoint.js';
 import { FileIamAccount } from '../local/file-iam-account.js';
 import { MemoryFifoQueue } from '../local/memory-queue.js';
@@ -46,7 +47,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     simulator = await startSimulator({ port: 0, fixturesDir: join(EXAMPLES, 'mesh') });
     const iam = new FileIamAccount({ file: join(work, 'aws-account.json') });
-    await seedIamAccountFromFile(iam, join(EXAMPLES, 'local-aws.yaml'));
+    const fixture = await loadAwsAccountFixture(join(EXAMPLES, 'local-aws.yaml'));
+    await seedIamAccount(iam, fixture, 'examples/local-aws.yaml');
     const log = createLogger(options.logSink ?? (() => {}), 'warn');
     const ctx: SyncContext = {
       dmm: new DmmHttpClient({
@@ -57,6 +59,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       }),
       iam,
       log,
+      // Ownership proof is on (the default guardrails): the providers' resources prove they are
+      // theirs by the tags in examples/local-aws.yaml.
+      resourceTags: new FileResourceTags(resourceTagsOf(fixture), 'examples/local-aws.yaml: resourceTags'),
       resolve: {
         accountId: iam.accountId,
         partition: iam.partition,
@@ -72,6 +77,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     write(bold('dmm-aws demo') + dim(' — the sync end to end, locally\n'));
     write(`Data Mesh Manager simulator: ${simulator.url} (bundled example mesh: examples/mesh/)\n`);
     write(`Local AWS account ${iam.accountId}: role ${CONSUMER_ROLE} (examples/local-aws.yaml), state in ${work}\n`);
+    write(
+      `Ownership proof: each provider bucket and table carries the tag dmm:data-product naming its data product (examples/local-aws.yaml: resourceTags)\n`,
+    );
 
     const sync = async (title: string) => {
       write(`\n${bold(`── ${title}`)}\n`);

@@ -24,7 +24,8 @@ export function registerExplainCommand(program: Command): void {
   addConnectionOptions(command).action(async (agreementId: string | undefined, options: ExplainOptions) => {
     if (!agreementId === !options.role) throw new Error('give either an agreement id or --role <name>');
     const config = configFrom(options);
-    const ctx = await buildContext(config, loggerFrom({ ...options, logLevel: options.logLevel ?? 'warn' }, config));
+    // Read-only and printed for people: only warnings and errors interrupt it unless asked for.
+    const ctx = await buildContext(config, loggerFrom(options, config, 'warn'));
     const result = options.role ? await explainRole(ctx, options.role) : await explainAgreement(ctx, agreementId!);
     if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else process.stdout.write(`${'agreements' in result ? formatRole(result) : formatAgreement(result)}\n`);

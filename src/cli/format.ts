@@ -1,4 +1,4 @@
-import { describeChange } from '../sync/plan-json.js';
+import { accessRemovedByOwnershipProof, describeChange } from '../sync/plan-json.js';
 import type { AgreementOutcome, Change } from '../sync/reconcile.js';
 import type { ReconcileResult } from '../sync/reconcile.js';
 import type { LogSink } from '../util/log.js';
@@ -46,6 +46,18 @@ export function formatPlan(result: ReconcileResult, applied: boolean): string {
         `${result.rolesExamined} role(s) examined.`,
     ),
   );
+  const removed = accessRemovedByOwnershipProof(result);
+  if (removed.length) {
+    lines.push(
+      '',
+      yellow(
+        bold(
+          `Ownership proof ${applied ? 'removed' : 'removes'} the access of ${removed.length} agreement(s) that held it: tag the resources, add guardrails.ownershipAllowList entries, or set guardrails.ownershipProof: off (docs/security.md)`,
+        ),
+      ),
+      ...removed.map((r) => `  ${r.agreementId} (${r.from.join('; ')}): ${r.reason}`),
+    );
+  }
   if (interesting.length) lines.push('', ...interesting.map(formatOutcome));
   if (result.changes.length)
     lines.push('', bold(applied ? 'Changes made:' : 'Changes to make:'), ...result.changes.map((c) => formatChange(c)));

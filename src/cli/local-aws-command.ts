@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { seedIamAccountFromFile } from '../local/aws-account-fixture.js';
+import { localStandInFile, type Config } from '../config.js';
+import { loadAwsAccountFixture, seedIamAccount, seedResourceTags } from '../local/aws-account-fixture.js';
 import { DEFAULT_ACCOUNT_ID, FileIamAccount } from '../local/file-iam-account.js';
 import { addConnectionOptions, configFrom, type GlobalOptions } from './common.js';
 import { bold, dim, indent } from './format.js';
@@ -16,16 +17,24 @@ export function registerLocalAwsCommand(program: Command): void {
     );
   addConnectionOptions(
     group
-      .command('seed <roles.yaml>')
-      .description('create the roles described in a YAML file (see examples/local-aws.yaml)'),
+      .command('seed <account.yaml>')
+      .description(
+        'create the roles described in a YAML file, and record the tags of provider resources it lists under ' +
+          'resourceTags (ownership proof reads them; see examples/local-aws.yaml)',
+      ),
   ).action(async (file: string, options: GlobalOptions) => {
-    const account = accountFrom(options);
-    const result = await seedIamAccountFromFile(account, file);
+    const config = configFrom(options);
+    const account = accountFrom(config);
+    const fixture = await loadAwsAccountFixture(file);
+    const result = await seedIamAccount(account, fixture, file);
     process.stdout.write(`seeded ${account.file}: ${JSON.stringify(result)}\n`);
+    const tagsFile = config.aws.localResourceTagsFile ?? localStandInFile(config, 'resource-tags.yaml');
+    if (await seedResourceTags(tagsFile, fixture))
+      process.stdout.write(`provider resource tags written to ${tagsFile}\n`);
   });
   addConnectionOptions(group.command('show [role]').description('print roles and the policies on them')).action(
     async (roleName: string | undefined, options: GlobalOptions) => {
-      const account = accountFrom(options);
+      const account = accountFrom(configFrom(options));
       const roles = (await account.listRoles()).filter((r) => !roleName || r.name === roleName);
       if (roleName && roles.length === 0) throw new Error(`no role named ${roleName} in ${account.file}`);
       for (const role of roles) {
@@ -45,8 +54,7 @@ export function registerLocalAwsCommand(program: Command): void {
   );
 }
 
-function accountFrom(options: GlobalOptions): FileIamAccount {
-  const config = configFrom(options);
+function accountFrom(config: Config): FileIamAccount {
   if (config.aws.target !== 'local') throw new Error('local-aws works on the local stand-in only (aws.target is aws)');
   return new FileIamAccount({ file: config.aws.localStateFile, accountId: config.aws.accountId ?? DEFAULT_ACCOUNT_ID });
 }

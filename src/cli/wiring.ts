@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { S3AgreementIndex } from '../aws/agreement-index.js';
 import { AwsIamAccount } from '../aws/iam-account.js';
 import { createIamClient, createS3Client } from '../aws/clients.js';
-import type { Config } from '../config.js';
+import { localStandInFile, type Config } from '../config.js';
+import type { DmmApi } from '../interfaces/dmm-api.js';
+import { SimulatorOnlyWriteBack, simulatorProbe } from './local-write-back.js';
 import { DmmHttpClient } from '../dmm/client.js';
 import { FileAgreementIndex } from '../local/file-agreement-index.js';
 import { FileLakeFormation } from '../local/file-lake-formation.js';
@@ -20,6 +23,7 @@ import type { Logger } from '../util/log.js';
 import { AwsResourceTagReader } from '../aws/resource-tags.js';
 import { FileResourceTags } from '../local/file-resource-tags.js';
 import { guardrailsFrom } from '../sync/guardrail-settings.js';
+import { OWNERSHIP_PROOF_OFF } from '../sync/ownership-proof.js';
 import type { ResourceTagReader } from '../interfaces/resource-tags.js';
 
 /** The converging core wired to Data Mesh Manager over HTTP and the configured AWS target. */
@@ -36,9 +40,10 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
     ...config.guardrails,
     managedRolePath: config.aws.managedRolePath,
   });
-  const resourceTags = guardrails.ownershipTagKey ? await resourceTagReader(config) : undefined;
+  const resourceTags = guardrails.ownership.mode === 'required' ? await resourceTagReader(config, log) : undefined;
+  if (guardrails.ownership.mode === 'off') log.warn(OWNERSHIP_PROOF_OFF);
   return {
-    dmm,
+    dmm: writeBackTo(dmm, config, log),
     iam,
     log,
     guardrails,
@@ -49,7 +54,7 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
       accountId: iam.accountId,
       partition: iam.partition,
       defaultRegion: config.aws.region,
-      defaultAthenaWorkgroup: config.glue.athenaWorkgroup,
+      ...(config.glue.athenaWorkgroup ? { defaultAthenaWorkgroup: config.glue.athenaWorkgroup } : {}),
       ...(config.glue.athenaQueryResultsLocation
         ? { athenaQueryResultsLocation: config.glue.athenaQueryResultsLocation }
         : {}),
@@ -80,10 +85,9 @@ async function iamAccount(config: Config): Promise<IamAccount> {
  */
 function grantTargets(config: Config): Pick<SyncContext, 'resourcePolicies' | 'lakeFormation'> {
   if (config.aws.target === 'local') {
-    const base = config.aws.localStateFile.replace(/\.json$/, '');
     return {
-      resourcePolicies: new FileResourcePolicies({ file: `${base}.resource-policies.json` }),
-      lakeFormation: new FileLakeFormation({ file: `${base}.lake-formation.json` }),
+      resourcePolicies: new FileResourcePolicies({ file: localStandInFile(config, 'resource-policies.json') }),
+      lakeFormation: new FileLakeFormation({ file: localStandInFile(config, 'lake-formation.json') }),
     };
   }
   const clientOptions = { region: config.aws.region };
@@ -109,15 +113,28 @@ function agreementIndex(config: Config): AgreementIndex {
   return new FileAgreementIndex(join(config.stateDir, 'agreement-index.json'));
 }
 
-/** Ownership proof reads provider tags: from AWS, or locally from a YAML file (it must exist). */
-async function resourceTagReader(config: Config): Promise<ResourceTagReader> {
+/**
+ * Ownership proof reads provider tags: from AWS, or for the local stand-in from its tags file
+ * (written by `local-aws seed` from a fixture's `resourceTags`). Without that file no resource is
+ * proven, which the refusals say; the warning says where the tags would come from.
+ */
+async function resourceTagReader(config: Config, log: Logger): Promise<ResourceTagReader> {
   if (config.aws.target === 'aws') return new AwsResourceTagReader({ region: config.aws.region });
-  if (!config.aws.localResourceTagsFile) {
-    throw new Error(
-      'guardrails.ownershipTagKey is set, but the local target has no resource tags file: set DMM_LOCAL_RESOURCE_TAGS (aws.localResourceTagsFile)',
+  const file = config.aws.localResourceTagsFile ?? localStandInFile(config, 'resource-tags.yaml');
+  if (!existsSync(file)) {
+    log.warn(
+      `the local stand-in has no provider resource tags (${file}), so ownership proof can only pass through guardrails.ownershipAllowList: seed them with \`dmm-aws local-aws seed\` from a file with resourceTags (see examples/local-aws.yaml)`,
     );
+    return new FileResourceTags({}, file);
   }
-  return FileResourceTags.fromFile(config.aws.localResourceTagsFile);
+  return FileResourceTags.fromFile(file);
+}
+
+/** The local stand-in reports only to the bundled simulator, unless the operator opts in. */
+function writeBackTo(dmm: DmmApi, config: Config, log: Logger): DmmApi {
+  if (config.aws.target !== 'local' || config.aws.localWriteBack) return dmm;
+  const probe = simulatorProbe(config.dmm.baseUrl, config.dmm.apiKey ?? '', config.dmm.timeoutMs);
+  return new SimulatorOnlyWriteBack(dmm, probe, config.dmm.baseUrl, log);
 }
 
 async function callerAccount(region: string): Promise<string> {

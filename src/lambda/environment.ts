@@ -11,6 +11,7 @@ import {
   guardrailSettingsSchema,
   type GuardrailSettings,
 } from '../sync/guardrail-settings.js';
+import { dmmBaseUrlSchema } from '../dmm/base-url.js';
 import { managedRolePathSchema } from '../util/iam-path.js';
 
 export type FunctionName = 'poll-feed' | 'process-events' | 'reconcile';
@@ -50,10 +51,7 @@ const wholeNumber = (min: number, message: string) =>
     .pipe(z.number().int().min(min, message));
 
 const commonShape = {
-  DMM_BASE_URL: z.url({
-    protocol: /^https?$/,
-    error: notSetOr('must be an http(s) URL, e.g. https://api.entropy-data.com'),
-  }),
+  DMM_BASE_URL: requiredText('must be an https:// URL, e.g. https://api.entropy-data.com').pipe(dmmBaseUrlSchema),
   // Secrets Manager accepts a name as well, but the contract (and Terraform) pass the ARN; a
   // value that is no ARN is most likely the API key itself pasted into the wrong variable.
   DMM_API_KEY_SECRET_ARN: requiredText().regex(
@@ -79,7 +77,8 @@ const commonShape = {
 
 /** The settings of the functions that write IAM (process-events, reconcile). */
 const iamShape = {
-  DMM_ATHENA_WORKGROUP: z.string().default('primary'),
+  // No default: a Glue port naming no workgroup is refused rather than granted `primary`.
+  DMM_ATHENA_WORKGROUP: z.string().optional(),
   DMM_ATHENA_RESULTS_LOCATION: z
     .string()
     .regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/')

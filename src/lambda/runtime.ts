@@ -4,6 +4,7 @@
  * the functions that write IAM, the converging core's SyncContext over the AWS IAM adapter.
  * Everything built here is reused by the warm invocations of the same container.
  */
+import { OWNERSHIP_PROOF_OFF } from '../sync/ownership-proof.js';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
@@ -93,7 +94,7 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
       accountId: identity.accountId,
       partition: identity.partition,
       defaultRegion: env.AWS_REGION,
-      defaultAthenaWorkgroup: env.DMM_ATHENA_WORKGROUP,
+      ...(env.DMM_ATHENA_WORKGROUP ? { defaultAthenaWorkgroup: env.DMM_ATHENA_WORKGROUP } : {}),
       ...(env.DMM_ATHENA_RESULTS_LOCATION ? { athenaQueryResultsLocation: env.DMM_ATHENA_RESULTS_LOCATION } : {}),
       ...(env.DMM_ATHENA_RESULTS_SHARED === 'true' ? { athenaResultsShared: true } : {}),
     },
@@ -103,9 +104,11 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
       bucket: env.STATE_BUCKET,
       prefix: env.AGREEMENT_INDEX_PREFIX,
     }),
-    // Provider buckets and tables are read only for ownership proof, and with its rights only
-    // then granted (terraform/guardrails.tf).
-    ...(guardrails.ownershipTagKey ? { resourceTags: new AwsResourceTagReader({ region: env.AWS_REGION }) } : {}),
+    // Provider resources' tags are read only for ownership proof, and with its rights only then
+    // granted (terraform/guardrails.tf).
+    ...(guardrails.ownership.mode === 'required'
+      ? { resourceTags: new AwsResourceTagReader({ region: env.AWS_REGION }) }
+      : {}),
   };
 }
 
@@ -130,7 +133,10 @@ export function createSyncHandler<E extends IamEnvironment, I, O>(
   return async (event, context) => {
     pipeline ??= syncColdStart(readEnv(), counters, context);
     const ready = pipeline;
-    return invocation(ready.runtime, context, () => handle(ready, event));
+    return invocation(ready.runtime, context, () => {
+      if (ready.ctx.guardrails?.ownership.mode === 'off') ready.runtime.log.warn(OWNERSHIP_PROOF_OFF);
+      return handle(ready, event);
+    });
   };
 }
 

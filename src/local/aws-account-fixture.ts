@@ -17,15 +17,20 @@
  *         document: { ... }
  *       - arn: arn:aws:iam::aws:policy/ReadOnlyAccess   # AWS-managed
  *         document: { ... }             #   what getManagedPolicyDocument should return
+ * resourceTags:                         # optional: tags of provider resources, for ownership
+ *   buckets:                            #   proof (format: src/local/file-resource-tags.ts)
+ *     acme-orders-data: { dmm:data-product: orders }
  * ```
  *
  * Seeding goes through the account's own API, so a fixture cannot contain anything IAM would refuse.
  */
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { IamError } from '../interfaces/iam-account.js';
 import type { FileIamAccount } from './file-iam-account.js';
+import { FileResourceTags, type ResourceTagsData } from './file-resource-tags.js';
 
 /** Documents may be written as YAML mappings (readable) or as JSON text (exact). */
 const documentSchema = z
@@ -45,7 +50,10 @@ const roleSchema = z.strictObject({
   attachedPolicies: z.array(attachedPolicySchema).optional(),
 });
 
-const fixtureSchema = z.strictObject({ roles: z.array(roleSchema).default([]) });
+const fixtureSchema = z.strictObject({
+  roles: z.array(roleSchema).default([]),
+  resourceTags: z.record(z.string(), z.unknown()).optional(),
+});
 
 export type AwsAccountFixture = z.infer<typeof fixtureSchema>;
 type RoleFixture = z.infer<typeof roleSchema>;
@@ -63,6 +71,9 @@ export function parseAwsAccountFixture(text: string, source: string): AwsAccount
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`${source}: ${issues.join('; ')}`);
   }
+  // Checked now, so a bad entry is named by the fixture, not found later by a refused grant.
+  if (parsed.data.resourceTags)
+    new FileResourceTags(parsed.data.resourceTags as ResourceTagsData, `${source}: resourceTags`);
   return parsed.data;
 }
 
@@ -144,4 +155,20 @@ async function ensureManagedPolicy(
 
 export async function seedIamAccountFromFile(account: FileIamAccount, file: string): Promise<SeedResult> {
   return seedIamAccount(account, await loadAwsAccountFixture(file), file);
+}
+
+/** The fixture's provider resource tags, in the format FileResourceTags reads. */
+export function resourceTagsOf(fixture: AwsAccountFixture): ResourceTagsData {
+  return (fixture.resourceTags ?? {}) as ResourceTagsData;
+}
+
+/**
+ * Write the fixture's provider resource tags to the local stand-in's tags file (replacing it), so
+ * ownership proof finds them. Returns whether the fixture had any.
+ */
+export async function seedResourceTags(file: string, fixture: AwsAccountFixture): Promise<boolean> {
+  if (!fixture.resourceTags) return false;
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, stringifyYaml(fixture.resourceTags));
+  return true;
 }

@@ -246,6 +246,15 @@ export const s3LocationArn = (l: S3Location): string =>
     resource: `${l.bucket}${l.prefix === '' ? '' : `/${l.prefix}`}`,
   });
 
+/**
+ * The ARN whose tags speak for a resource: an S3 folder's bucket (S3 tags belong to the bucket),
+ * anything else itself.
+ */
+export function tagCarrierArn(arn: string): string {
+  const s3 = /^(arn:[^:]+:s3:::[^/]+)\//.exec(arn);
+  return s3 ? s3[1]! : arn;
+}
+
 // ---------------------------------------------------------------------------------------------
 // ARN kinds: every ARN a port type may take from metadata. Adding a kind is one entry in ARN_KINDS.
 

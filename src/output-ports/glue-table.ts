@@ -12,6 +12,7 @@ import {
   normalizeAccount,
   parseS3Url,
   s3BucketArn,
+  s3LocationArn,
   s3ObjectsArn,
   s3Url,
   type AthenaWorkgroup,
@@ -104,9 +105,14 @@ export const glueTable: PortType<GlueTableResources> = {
     return [{ target: 'identity-policy', statements }];
   },
 
-  providerResources({ table, data }) {
-    // Not the query-result location: that is the tool's configuration, not the provider's.
-    return [{ arn: glueTableArn(table) }, { arn: s3BucketArn(data) }];
+  providerResources({ table, data, kmsKey }) {
+    // Not the query-result location or the workgroup: they are the tool's configuration (or the
+    // consumer's account), not the provider's.
+    return [
+      { arn: glueTableArn(table) },
+      { arn: s3LocationArn(data) },
+      ...(kmsKey ? [{ arn: kmsKeyArn(kmsKey) }] : []),
+    ];
   },
 
   summary({ table, workgroup, data, results, kmsKey, consumerAccount }) {
@@ -201,8 +207,15 @@ function workgroupOf(port: OutputPort, arns: ArnsOf, table: GlueTable, opts: Res
     return w;
   }
   const named = serverString(port, 'workgroup');
+  // No fallback to `primary`: a workgroup nobody named would be granted.
+  if (!named && opts.defaultAthenaWorkgroup === undefined) {
+    throw new PortFieldError(
+      'server.workgroup',
+      'is missing: the port names no Athena workgroup (server.workgroup or custom.aws-athena-workgroup-arn) and the operator configured no default (glue.athenaWorkgroup, DMM_ATHENA_WORKGROUP, Terraform athena_workgroup)',
+    );
+  }
   const name = named
     ? checkWorkgroupName(named.field, named.value)
-    : checkWorkgroupName('defaultAthenaWorkgroup (tool configuration)', opts.defaultAthenaWorkgroup ?? 'primary');
+    : checkWorkgroupName('defaultAthenaWorkgroup (tool configuration)', opts.defaultAthenaWorkgroup ?? '');
   return { partition: partitionOf(opts), region: table.region, account: opts.accountId, name };
 }

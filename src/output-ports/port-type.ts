@@ -9,7 +9,7 @@ export interface ResolveOptions {
   partition?: string;
   /** Region for Glue/Athena resources described without one. */
   defaultRegion?: string;
-  /** Athena workgroup consumers query with when a port names none; default `primary`. */
+  /** Athena workgroup consumers query with when a port names none; unset: such ports are refused. */
   defaultAthenaWorkgroup?: string;
   /**
    * `s3://bucket/prefix/` where the consumers' Athena workgroup writes query results. Comes from
@@ -73,8 +73,10 @@ export interface PortType<R = unknown> {
   /** What the grant allows, in one sentence. */
   summary(resources: R): string;
   /**
-   * The provider's own resources this grant opens (from metadata, not from the tool's
-   * configuration): what ownership proof checks for the provider's tag.
+   * Every provider resource this grant opens (from metadata, not from the tool's configuration):
+   * data locations, tables, streams, KMS keys. Ownership proof (src/sync/ownership-proof.ts)
+   * refuses the grant unless each is shown to belong to the provider, so a resource left out here
+   * would be granted unproven.
    */
   providerResources(resources: R): ProviderResource[];
 }
@@ -86,8 +88,9 @@ export interface Consumer {
 }
 
 /**
- * A provider resource named by metadata, as the guardrails see it: the ARN whose tags prove the
- * provider owns it (for S3 the bucket's, since tags belong to the bucket; for Glue the table's).
+ * A provider resource named by metadata, as the guardrails see it: the ARN of what is opened (an
+ * S3 bucket or folder `arn:aws:s3:::bucket/prefix/`, a Glue table, a KMS key). Its tags are read
+ * from the resource that carries them (`tagCarrierArn`: for an S3 folder, the bucket).
  */
 export interface ProviderResource {
   arn: string;

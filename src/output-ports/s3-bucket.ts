@@ -1,4 +1,4 @@
-import { kmsKeyArn, s3BucketArn, s3ObjectsArn, s3Url, type KmsKey, type S3Location } from './arn.js';
+import { kmsKeyArn, s3BucketArn, s3LocationArn, s3ObjectsArn, s3Url, type KmsKey, type S3Location } from './arn.js';
 import { arnFields, namesS3Folder, s3LocationOf } from './fields.js';
 import { PortFieldError, type PortType } from './port-type.js';
 import { allow, kmsDecrypt } from './statements.js';
@@ -44,8 +44,8 @@ export const s3Bucket: PortType<S3BucketResources> = {
     return [{ target: 'identity-policy', statements }];
   },
 
-  providerResources({ location }) {
-    return [{ arn: s3BucketArn(location) }];
+  providerResources({ location, kmsKey }) {
+    return [{ arn: s3LocationArn(location) }, ...(kmsKey ? [{ arn: kmsKeyArn(kmsKey) }] : [])];
   },
 
   summary({ location, kmsKey }) {

@@ -1,4 +1,4 @@
-import { kmsKeyArn, s3BucketArn, s3Url, type KmsKey, type S3Location } from './arn.js';
+import { kmsKeyArn, s3LocationArn, s3Url, type KmsKey, type S3Location } from './arn.js';
 import { arnFields, namesS3Folder, s3LocationOf } from './fields.js';
 import { PortFieldError, type PortType } from './port-type.js';
 import { kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
@@ -43,9 +43,9 @@ export const s3Prefix: PortType<S3PrefixResources> = {
     return [{ target: 'identity-policy', statements }];
   },
 
-  providerResources({ location }) {
-    // Tags belong to the bucket, so the bucket proves who owns the folder.
-    return [{ arn: s3BucketArn(location) }];
+  providerResources({ location, kmsKey }) {
+    // The folder itself, so an allow-list can name it; its bucket's tags prove who owns it.
+    return [{ arn: s3LocationArn(location) }, ...(kmsKey ? [{ arn: kmsKeyArn(kmsKey) }] : [])];
   },
 
   summary({ location, kmsKey }) {

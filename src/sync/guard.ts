@@ -1,7 +1,11 @@
 import { guardrailsOf, type SyncContext } from './context.js';
 import { constrainGrants, grantRefusal, isProtectedRoleName } from './guardrails.js';
-import { ownershipRefusal } from './ownership-proof.js';
+import { OWNERSHIP_PROOF_FIELD, ownershipRefusal } from './ownership-proof.js';
 import type { Resolution } from './resolve.js';
+
+/** What the people reading a refusal can do about it, and where it is explained. */
+const OWNERSHIP_FIX =
+  'guardrails.ownershipProof: tag the resource, or ask the operator for a guardrails.ownershipAllowList entry; see docs/security.md';
 
 /**
  * Everything between "the metadata asks for this grant" and "the tool writes it": the managed
@@ -34,11 +38,7 @@ export async function guardResolution(ctx: SyncContext, resolution: Resolution):
   const constrained = { ...grant, grants: constrainGrants(grant.grants, guardrails) };
   const refusal = grantRefusal(constrained, guardrails);
   if (refusal) return refuse('guardrails', refusal);
-  if (guardrails.ownershipTagKey) {
-    if (!ctx.resourceTags)
-      return refuse('guardrails.ownershipTagKey', 'ownership proof is on, but no resource tag reader is configured');
-    const unproven = await ownershipRefusal(grant, guardrails.ownershipTagKey, ctx.resourceTags);
-    if (unproven) return refuse('guardrails.ownershipTagKey', `${unproven} (guardrails.ownershipTagKey)`);
-  }
+  const unproven = await ownershipRefusal(grant, guardrails.ownership, ctx.resourceTags);
+  if (unproven) return refuse(OWNERSHIP_PROOF_FIELD, `${unproven} (${OWNERSHIP_FIX})`);
   return { kind: 'grant', grant: constrained };
 }

@@ -2,6 +2,7 @@ import { allStatements, type TargetGrant } from '../model/grants.js';
 import type { PolicyStatement } from '../model/policy.js';
 import type { RoleInfo } from '../interfaces/iam-account.js';
 import { iamCharacterCount } from '../interfaces/iam-account.js';
+import { DEFAULT_OWNERSHIP_TAG_KEY, type OwnershipProof } from './ownership-proof.js';
 import type { Grant } from './resolve.js';
 
 /**
@@ -18,8 +19,8 @@ export interface Guardrails {
   protectedRoles: string[];
   /** Accounts whose resources may be granted; default: only the managed account. */
   allowedResourceAccounts: string[] | 'any';
-  /** Ownership proof: provider resources must carry this tag naming the provider data product. */
-  ownershipTagKey?: string;
+  /** Ownership proof: every provider resource a grant opens is shown to belong to the provider. */
+  ownership: OwnershipProof;
   /** Upper bounds for one agreement's statements (actions per port type are fixed by code). */
   maxStatementsPerAgreement: number;
   maxResourcesPerAgreement: number;
@@ -45,6 +46,7 @@ export function defaultGuardrails(accountId: string): Guardrails {
     managedRolePath: '/',
     protectedRoles: [...ALWAYS_PROTECTED_ROLES],
     allowedResourceAccounts: [accountId],
+    ownership: { mode: 'required', productTagKey: DEFAULT_OWNERSHIP_TAG_KEY, allowList: [] },
     maxStatementsPerAgreement: 16,
     maxResourcesPerAgreement: 32,
     maxCharactersPerAgreement: 4_096,

@@ -1,15 +1,20 @@
 /**
- * The ownership-proof guardrail. Output port metadata is written by the teams themselves, so one
- * team could name another team's bucket or table as its port and hand it out. With a tag key
- * configured (off by default), a grant is made only when every provider resource it opens
- * carries that tag naming the provider data product — a tag only the resource's real owner, who
- * controls the AWS account, can set.
+ * The ownership-proof guardrail, on by default. Output port metadata is written by the teams
+ * themselves, so one team could name another team's bucket or table as its port and hand it out.
+ * A grant is therefore made only when every provider resource it opens is shown to belong to the
+ * provider, by one of:
  *
- * The tag value is a product id, or a comma-separated list of product ids (each trimmed; exact,
- * case-sensitive match) for a resource that several data products legitimately share, e.g. one
- * bucket holding several products' prefixes: `dmm:data-product = orders, returns`. S3 tags
- * belong to the bucket, so every prefix of a bucket is proven by the bucket's tag.
+ * - a **tag** on the resource naming the provider data product (`dmm:data-product = orders`) or,
+ *   when the operator configures a team tag key, the product's owner team (`dmm:team = sales`):
+ *   only the resource's real owner, who controls the AWS account, can set it. A value may list
+ *   several ids, comma-separated, for a resource several products legitimately share;
+ * - an operator **allow-list** entry mapping the product or its team to ARN patterns.
+ *
+ * The operator may turn proof off explicitly; the sync then says so on every run. S3 tags belong
+ * to the bucket, so every prefix of a bucket is proven by the bucket's tag. See
+ * docs/adr/0006-ownership-proof-by-default.md.
  */
+import { tagCarrierArn } from '../output-ports/arn.js';
 import type { ProviderResource } from '../output-ports/port-type.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { Grant } from './resolve.js';
@@ -18,57 +23,146 @@ import { describeResource, type ResourceTagReader } from '../interfaces/resource
 /** Tag reads in flight at once: a grant names two or three resources, a full reconcile many grants. */
 const READ_CONCURRENCY = 4;
 
+/** Who an allow-list entry speaks for: one data product, or every data product a team owns. */
+export type OwnershipAllowEntry = ({ dataProduct: string; team?: never } | { team: string; dataProduct?: never }) & {
+  /** ARN patterns; `*` matches any run of characters (also `/`), `?` one character. */
+  resources: string[];
+};
+
+export type OwnershipProof =
+  | { mode: 'off' }
+  | {
+      mode: 'required';
+      /** Tag naming the provider data product id(s). */
+      productTagKey: string;
+      /** Tag naming the provider's owner team id(s); unset: team tags prove nothing. */
+      teamTagKey?: string;
+      allowList: OwnershipAllowEntry[];
+    };
+
+export const DEFAULT_OWNERSHIP_TAG_KEY = 'dmm:data-product';
+
+/** The setting a refusal names, so reports and `plan` can tell ownership refusals apart. */
+export const OWNERSHIP_PROOF_FIELD = 'guardrails.ownershipProof';
+
+/** Said (at warn) on every run with ownership proof off, so nobody forgets that it is off. */
+export const OWNERSHIP_PROOF_OFF =
+  "ownership proof is OFF (guardrails.ownershipProof: off): a provider can grant any bucket, table or key its port names, including other teams' (see docs/security.md)";
+
+/** The provider a grant must prove ownership for. */
+type Provider = Pick<Grant, 'providerDataProductId' | 'providerTeamId'>;
+
 /**
- * Why `grant` must not be made, in one sentence for the people who can fix the tags or the
- * metadata; `undefined` when every provider resource proves its ownership. A resource that does
- * not exist or whose tags cannot be read is refused; any other reader error (throttling, network)
- * is thrown, so the caller retries instead of reporting a refusal that is not true.
+ * Why `grant` must not be made, in one sentence for the people who can fix the tags, the
+ * allow-list or the metadata; `undefined` when every provider resource is proven (or proof is
+ * off). A resource that does not exist or whose tags cannot be read is refused; any other reader
+ * error (throttling, network) is thrown, so the caller retries instead of reporting a refusal
+ * that is not true.
  */
 export async function ownershipRefusal(
-  grant: Grant,
-  tagKey: string,
-  reader: ResourceTagReader,
+  grant: Pick<Grant, 'providerDataProductId' | 'providerTeamId' | 'providerResources'>,
+  proof: OwnershipProof,
+  reader: ResourceTagReader | undefined,
 ): Promise<string | undefined> {
-  if (tagKey === '')
-    throw new Error('ownership proof needs a tag key; leave the guardrail off instead of passing an empty one');
-  const product = grant.providerDataProductId;
-  const resources = distinct(grant.providerResources);
-  const problems = await mapLimit(resources, READ_CONCURRENCY, async (resource) =>
-    problemWith(resource, await reader.tagsOf(resource), tagKey, product),
+  if (proof.mode === 'off') return undefined;
+  if (proof.productTagKey === '' || proof.teamTagKey === '')
+    throw new Error('ownership proof needs a tag key (non-empty); leave the team tag key unset instead of empty');
+  const unlisted = distinct(grant.providerResources).filter((r) => !allowListed(r.arn, grant, proof.allowList));
+  const byCarrier = new Map<string, ProviderResource>();
+  for (const resource of unlisted) {
+    const carrier = tagCarrierArn(resource.arn);
+    if (!byCarrier.has(carrier)) byCarrier.set(carrier, resource);
+  }
+  const carriers = [...byCarrier.values()];
+  if (carriers.length > 0 && !reader) {
+    return `ownership proof failed: ${carriers.map(describeResource).join(', ')} must be shown to belong to the provider data product ${grant.providerDataProductId}, but no resource tag reader is configured and no allow-list entry covers it`;
+  }
+  const problems = await mapLimit(carriers, READ_CONCURRENCY, async (resource) =>
+    problemWith(resource, await reader!.tagsOf(resource), proof, grant),
   );
   const found = problems.filter((p): p is string => p !== undefined);
   return found.length === 0 ? undefined : `ownership proof failed: ${found.join('; ')}`;
 }
 
-/** The product ids a tag value names. */
-export function productIdsInTag(value: string): string[] {
+/** The ids a tag value names. */
+export function idsInTag(value: string): string[] {
   return value
     .split(',')
     .map((id) => id.trim())
     .filter((id) => id !== '');
 }
 
+/**
+ * Whether an allow-list entry for the provider covers `arn`. An S3 folder is covered by a pattern
+ * for the folder or for any folder or bucket above it: allowing a bucket allows what is in it.
+ */
+export function allowListed(arn: string, provider: Provider, allowList: readonly OwnershipAllowEntry[]): boolean {
+  const candidates = s3Ancestors(arn);
+  return allowList.some(
+    (entry) =>
+      (entry.dataProduct !== undefined
+        ? entry.dataProduct === provider.providerDataProductId
+        : entry.team === provider.providerTeamId) &&
+      entry.resources.some((pattern) => candidates.some((candidate) => globMatches(pattern, candidate))),
+  );
+}
+
+/** `arn:aws:s3:::b/p/q/` → itself, `arn:aws:s3:::b/p/`, `arn:aws:s3:::b`; any other ARN → itself. */
+function s3Ancestors(arn: string): string[] {
+  const match = /^(arn:[^:]+:s3:::)([^/]+)\/(.*)$/.exec(arn);
+  if (!match) return [arn];
+  const [, head = '', bucket = '', path = ''] = match;
+  const segments = path.split('/').filter((s) => s !== '');
+  const folders = segments.map((_, i) => `${head}${bucket}/${segments.slice(0, i + 1).join('/')}/`);
+  return [arn, ...folders.reverse(), `${head}${bucket}`];
+}
+
+/** `*` any run of characters, `?` one; everything else literal, case-sensitive like ARNs. */
+export function globMatches(pattern: string, value: string): boolean {
+  const source = pattern
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, 's').test(value);
+}
+
 function problemWith(
   resource: ProviderResource,
   tags: Record<string, string> | undefined,
-  tagKey: string,
-  product: string,
+  proof: Extract<OwnershipProof, { mode: 'required' }>,
+  provider: Provider,
 ): string | undefined {
-  const what = describeResource(resource);
+  const carrier = tagCarrierArn(resource.arn);
+  const what = describeResource(carrier === resource.arn ? resource : { arn: carrier });
+  const product = provider.providerDataProductId;
+  const team = proof.teamTagKey ? provider.providerTeamId : undefined;
+  const wanted =
+    `a tag ${proof.productTagKey} naming the provider data product ${product}` +
+    (proof.teamTagKey && team ? ` or a tag ${proof.teamTagKey} naming its team ${team}` : '');
   if (tags === undefined) {
-    return `${what} does not exist or its tags cannot be read by this tool, so it cannot show a tag ${tagKey} naming the provider data product ${product}`;
+    return `${what} does not exist or its tags cannot be read by this tool, so it cannot show ${wanted}`;
   }
-  // Own-property check: a tag key such as `constructor` must not find Object.prototype's.
-  const value = Object.hasOwn(tags, tagKey) ? tags[tagKey] : undefined;
-  if (value === undefined) return `${what} has no tag ${tagKey} (it must name the provider data product ${product})`;
-  if (productIdsInTag(value).includes(product)) return undefined;
-  return `${what} has tag ${tagKey} = ${JSON.stringify(value)}, which does not name the provider data product ${product}`;
+  const productTag = tagValue(tags, proof.productTagKey);
+  if (productTag !== undefined && idsInTag(productTag).includes(product)) return undefined;
+  const teamTag = proof.teamTagKey ? tagValue(tags, proof.teamTagKey) : undefined;
+  if (team && teamTag !== undefined && idsInTag(teamTag).includes(team)) return undefined;
+  const seen = [
+    productTag !== undefined ? `${proof.productTagKey} = ${JSON.stringify(productTag)}` : undefined,
+    teamTag !== undefined ? `${proof.teamTagKey} = ${JSON.stringify(teamTag)}` : undefined,
+  ].filter((s): s is string => s !== undefined);
+  if (seen.length === 0) {
+    const or = team ? `; or a tag ${proof.teamTagKey} naming its team ${team}` : '';
+    return `${what} has no tag ${proof.productTagKey} (it must name the provider data product ${product}${or})`;
+  }
+  return `${what} has tag ${seen.join(' and ')}, which does not name the provider data product ${product}${team ? ` or its team ${team}` : ''}`;
 }
 
-/**
- * Each resource once, in first-seen order. A port's resources name the ARN that carries the tags
- * (for S3 the bucket, whatever the prefix), so a grant's data location and its bucket are one read.
- */
+/** Own-property lookup: a tag key such as `constructor` must not find Object.prototype's. */
+function tagValue(tags: Record<string, string>, key: string): string | undefined {
+  return Object.hasOwn(tags, key) ? tags[key] : undefined;
+}
+
+/** Each resource once, in first-seen order. */
 function distinct(resources: readonly ProviderResource[]): ProviderResource[] {
   const byArn = new Map<string, ProviderResource>();
   for (const resource of resources) if (!byArn.has(resource.arn)) byArn.set(resource.arn, resource);

@@ -4,6 +4,7 @@
  */
 import { lakeFormationResourceName } from '../model/grants.js';
 import { describePolicyResource } from '../targets/resource-policy.js';
+import { OWNERSHIP_PROOF_FIELD } from './ownership-proof.js';
 import type { Change, ReconcileResult } from './reconcile.js';
 
 /** What a change writes, for people: "inline policy dmm-aws-pack-1 on role x". */
@@ -53,6 +54,20 @@ function changeJson(c: Change) {
   }
 }
 
+/**
+ * Agreements that hold access now which ownership proof refuses, so the reconcile removes it: on
+ * an installation upgraded to proof-by-default, exactly the grants to tag or allow-list first.
+ */
+export function accessRemovedByOwnershipProof(result: ReconcileResult) {
+  return result.outcomes
+    .filter((o) => o.refusedBy === OWNERSHIP_PROOF_FIELD && o.effect === 'revoked')
+    .map((o) => ({
+      agreementId: o.agreementId,
+      from: [...new Set(o.changes.map(describeChange))],
+      reason: o.reason,
+    }));
+}
+
 /** The machine-readable plan: every change with its agreements, target and full document. */
 export function planJson(result: ReconcileResult, applied: boolean) {
   return {
@@ -63,6 +78,7 @@ export function planJson(result: ReconcileResult, applied: boolean) {
       rolesExamined: result.rolesExamined,
     },
     agreements: result.outcomes.map(({ report: _report, changes: _changes, ...outcome }) => outcome),
+    accessRemovedByOwnershipProof: accessRemovedByOwnershipProof(result),
     changes: result.changes.map(changeJson),
   };
 }

@@ -84,6 +84,8 @@ export interface AgreementOutcome {
   heldOnResources?: string[];
   changes: Change[];
   diagnostic?: string;
+  /** For an agreement refused as described: the metadata field or guardrail that refused it. */
+  refusedBy?: string;
   report?: ReportResult;
 }
 
@@ -756,6 +758,7 @@ function outcomeOf(id: string, resolution: Resolution, ledger: Ledger): Agreemen
     changes: ledger.changesOf.get(id) ?? [],
     ...(resolution.kind === 'grant' ? { role: resolution.grant.role.arn } : {}),
     ...(failure ? { diagnostic: failure } : {}),
+    ...(resolution.kind === 'failed' && resolution.field ? { refusedBy: resolution.field } : {}),
   };
 }
 

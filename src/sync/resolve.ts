@@ -15,6 +15,8 @@ export interface Grant {
   portType: string;
   outputPortId: string;
   providerDataProductId: string;
+  /** The provider data product's owner team, for ownership proof by team tag or allow-list. */
+  providerTeamId?: string;
   consumerDataProductId: string;
   /** What the agreement needs on each grant target (src/targets/); statements without `Sid`. */
   grants: TargetGrant[];
@@ -137,6 +139,7 @@ export async function resolveAgreement(
       portType: plan.portType,
       outputPortId: port.id,
       providerDataProductId: providerId,
+      ...(provider.ownerTeamId ? { providerTeamId: provider.ownerTeamId } : {}),
       consumerDataProductId: consumerId,
       grants: plan.grants,
       summary: plan.summary,

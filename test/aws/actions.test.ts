@@ -9,7 +9,11 @@ import {
   RESOURCE_POLICY_KMS_ACTIONS_USED,
   RESOURCE_POLICY_S3_ACTIONS_USED,
 } from '../../src/aws/resource-policies.js';
-import { RESOURCE_TAG_GLUE_ACTIONS_USED, RESOURCE_TAG_S3_ACTIONS_USED } from '../../src/aws/resource-tags.js';
+import {
+  RESOURCE_TAG_GLUE_ACTIONS_USED,
+  RESOURCE_TAG_KMS_ACTIONS_USED,
+  RESOURCE_TAG_S3_ACTIONS_USED,
+} from '../../src/aws/resource-tags.js';
 import { S3_ACTIONS_USED } from '../../src/aws/s3-checkpoint.js';
 import { SQS_ACTIONS_USED } from '../../src/aws/sqs-queue.js';
 
@@ -28,13 +32,19 @@ const modules = [
     prefix: 'secretsmanager',
     actions: SECRETS_ACTIONS_USED,
   },
-  // Two SDKs in one module: one row per SDK (RESOURCE_TAG_ACTIONS_USED is exactly their union).
+  // Three SDKs in one module: one row per SDK (RESOURCE_TAG_ACTIONS_USED is exactly their union).
   { file: 'src/aws/resource-tags.ts', sdk: '@aws-sdk/client-s3', prefix: 's3', actions: RESOURCE_TAG_S3_ACTIONS_USED },
   {
     file: 'src/aws/resource-tags.ts',
     sdk: '@aws-sdk/client-glue',
     prefix: 'glue',
     actions: RESOURCE_TAG_GLUE_ACTIONS_USED,
+  },
+  {
+    file: 'src/aws/resource-tags.ts',
+    sdk: '@aws-sdk/client-kms',
+    prefix: 'kms',
+    actions: RESOURCE_TAG_KMS_ACTIONS_USED,
   },
   // Three SDKs in one module (RESOURCE_POLICY_ACTIONS_USED is exactly their union).
   {

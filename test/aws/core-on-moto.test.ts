@@ -3,10 +3,11 @@
  * feed into an SQS FIFO queue from an S3 checkpoint, the processor converges each agreement onto
  * IAM, and the access appears and goes away again as an inline pack.
  */
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketTaggingCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AwsResourceTagReader } from '../../src/aws/resource-tags.js';
 import { AwsIamAccount } from '../../src/aws/iam-account.js';
 import { S3Checkpoint } from '../../src/aws/s3-checkpoint.js';
 import { SqsFifoQueue } from '../../src/aws/sqs-queue.js';
@@ -46,6 +47,17 @@ describe('the sync on moto', () => {
       new CreateBucketCommand({ Bucket: stateBucket, CreateBucketConfiguration: { LocationConstraint: REGION } }),
     );
 
+    // The provider's bucket, tagged by its owner: ownership proof reads the tag from S3.
+    await s3.send(
+      new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: REGION } }),
+    );
+    await s3.send(
+      new PutBucketTaggingCommand({
+        Bucket: bucket,
+        Tagging: { TagSet: [{ Key: 'dmm:data-product', Value: 'orders' }] },
+      }),
+    );
+
     const sim = await startSimulator({
       port: 0,
       mesh: {
@@ -65,6 +77,7 @@ describe('the sync on moto', () => {
       iam,
       log,
       resolve: { accountId: MOTO_ACCOUNT, partition: 'aws', defaultRegion: REGION },
+      resourceTags: new AwsResourceTagReader({ s3Client: s3 }),
     };
     const queue = new SqsFifoQueue({ client: sqs, queueUrl: QueueUrl!, waitTimeSeconds: 0 });
     const checkpoint = new S3Checkpoint({ client: s3, bucket: stateBucket, key: 'checkpoint/last-event-id.json' });

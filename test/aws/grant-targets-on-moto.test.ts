@@ -5,7 +5,13 @@
  * all three, a replay writes nothing, deactivation and deletion remove exactly what this tool
  * put, and the bucket owner's statements and other principals' permissions stay untouched.
  */
-import { CreateBucketCommand, GetBucketPolicyCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetBucketPolicyCommand,
+  PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
+} from '@aws-sdk/client-s3';
+import { AwsResourceTagReader } from '../../src/aws/resource-tags.js';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { afterEach, describe, expect, it } from 'vitest';
 import { S3AgreementIndex } from '../../src/aws/agreement-index.js';
@@ -96,6 +102,12 @@ describe('grant targets on moto, through the core', () => {
       await s3.send(
         new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: REGION } }),
       );
+    await s3.send(
+      new PutBucketTaggingCommand({
+        Bucket: bucket,
+        Tagging: { TagSet: [{ Key: 'dmm:data-product', Value: 'orders' }] },
+      }),
+    );
     const owner = { ...OWNER_STATEMENT, Resource: `arn:aws:s3:::${bucket}` };
     await s3.send(
       new PutBucketPolicyCommand({
@@ -147,6 +159,7 @@ describe('grant targets on moto, through the core', () => {
       resourcePolicies: new AwsResourcePolicies({ s3Client: s3 }),
       lakeFormation: lf,
       agreementIndex: index,
+      resourceTags: new AwsResourceTagReader({ s3Client: s3 }),
     };
     const bucketPolicy = async () => {
       const { Policy } = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));

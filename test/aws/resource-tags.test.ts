@@ -119,8 +119,20 @@ describe('AwsResourceTagReader on moto', () => {
       providerResources,
     });
 
-    expect(await ownershipRefusal(grant([table, s3(ours)]), 'dmm:data-product', reader)).toBeUndefined();
-    expect(await ownershipRefusal(grant([table, s3(theirs)]), 'dmm:data-product', reader)).toBe(
+    expect(
+      await ownershipRefusal(
+        grant([table, s3(ours)]),
+        { mode: 'required', productTagKey: 'dmm:data-product', allowList: [] },
+        reader,
+      ),
+    ).toBeUndefined();
+    expect(
+      await ownershipRefusal(
+        grant([table, s3(theirs)]),
+        { mode: 'required', productTagKey: 'dmm:data-product', allowList: [] },
+        reader,
+      ),
+    ).toBe(
       `ownership proof failed: S3 bucket ${theirs} has tag dmm:data-product = "payments", which does not name the provider data product orders`,
     );
   });

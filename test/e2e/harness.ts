@@ -17,7 +17,8 @@ import {
   type RunningSimulator,
 } from '../../src/simulator/server.js';
 import type { SyncContext } from '../../src/sync/context.js';
-import type { Guardrails } from '../../src/sync/guardrails.js';
+import { defaultGuardrails, type Guardrails } from '../../src/sync/guardrails.js';
+import { FileResourceTags, type ResourceTagsData } from '../../src/local/file-resource-tags.js';
 import type { PackLimits, PolicyChange } from '../../src/targets/identity-policy/packing.js';
 import type { Change } from '../../src/sync/reconcile.js';
 import { pollFeed, type PollResult } from '../../src/sync/poller.js';
@@ -210,8 +211,15 @@ export interface WorldOptions {
   /** Roles created in the local account (a name, or a name with a path and tags); default [ROLE]. */
   roles?: (string | { name: string; path?: string; tags?: Record<string, string> })[];
   limits?: PackLimits;
-  /** The operator's guardrails; default none given (the core then uses defaultGuardrails(ACCOUNT)). */
+  /**
+   * The operator's guardrails; default `defaultGuardrails(ACCOUNT)` with ownership proof off
+   * (WORLD_GUARDRAILS). Worlds test what the sync does with the grants it makes; ownership proof,
+   * on by default in the product, is tested where it is the subject (test/sync/ownership-proof,
+   * test/security/hostile-metadata, test/e2e/guardrails), with tags.
+   */
   guardrails?: Guardrails;
+  /** Tags of provider resources, for worlds with ownership proof on. */
+  resourceTags?: ResourceTagsData;
   athenaQueryResultsLocation?: string;
 }
 
@@ -268,6 +276,9 @@ export function fastClient(
   });
 }
 
+/** The guardrails of a world that names none: the defaults, with ownership proof explicitly off. */
+export const WORLD_GUARDRAILS: Guardrails = { ...defaultGuardrails(ACCOUNT), ownership: { mode: 'off' } };
+
 export async function startWorld(options: WorldOptions): Promise<World> {
   const generation = options.generation ?? 'access';
   const sim = await startSimulator({
@@ -297,10 +308,13 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       accountId: ACCOUNT,
       partition: 'aws',
       defaultRegion: REGION,
+      // An explicit operator setting: there is no implicit workgroup.
+      defaultAthenaWorkgroup: 'primary',
       ...(options.athenaQueryResultsLocation ? { athenaQueryResultsLocation: options.athenaQueryResultsLocation } : {}),
     },
     ...(options.limits ? { limits: options.limits } : {}),
-    ...(options.guardrails ? { guardrails: options.guardrails } : {}),
+    guardrails: options.guardrails ?? WORLD_GUARDRAILS,
+    ...(options.resourceTags ? { resourceTags: new FileResourceTags(options.resourceTags, 'world') } : {}),
   };
   const world: World = {
     sim,

@@ -44,11 +44,10 @@ describe('environment', () => {
       POWERTOOLS_METRICS_NAMESPACE: 'dmm-aws',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
-    expect(readEnvironment('reconcile', { ...writer, DMM_ATHENA_RESULTS_LOCATION: '' })).toMatchObject({
-      MANAGED_ROLE_PATH: '/',
-      DMM_ATHENA_WORKGROUP: 'primary',
-      AGREEMENT_INDEX_PREFIX: 'index/agreements/',
-    });
+    const reconcile = readEnvironment('reconcile', { ...writer, DMM_ATHENA_RESULTS_LOCATION: '' });
+    expect(reconcile).toMatchObject({ MANAGED_ROLE_PATH: '/', AGREEMENT_INDEX_PREFIX: 'index/agreements/' });
+    // No implicit workgroup: a Glue port naming none is refused unless the operator sets one.
+    expect(reconcile.DMM_ATHENA_WORKGROUP).toBeUndefined();
     expect(
       readEnvironment('process-events', { ...writer, MAX_RECEIVE_COUNT: '5', POWERTOOLS_LOG_LEVEL: 'debug' }),
     ).toMatchObject({ MAX_RECEIVE_COUNT: 5, POWERTOOLS_LOG_LEVEL: 'DEBUG' });
@@ -160,7 +159,7 @@ describe('environment', () => {
 describe('guardrail variables (process-events, reconcile)', () => {
   const identity = functionIdentity('arn:aws:lambda:eu-central-1:123456789012:function:dmm-aws-reconcile');
 
-  it('unset (or "", as Terraform writes an unset variable): the code\'s defaults over MANAGED_ROLE_PATH, no tag reader', () => {
+  it('unset (or "", as Terraform writes an unset variable): the code\'s defaults over MANAGED_ROLE_PATH, ownership proof on with the AWS tag reader', () => {
     const env = readEnvironment('reconcile', {
       ...writer,
       MANAGED_ROLE_PATH: '/data-products/',
@@ -169,7 +168,8 @@ describe('guardrail variables (process-events, reconcile)', () => {
     });
     const ctx = createSyncContext(createRuntime(env, []), env, identity);
     expect(ctx.guardrails).toEqual({ ...defaultGuardrails('123456789012'), managedRolePath: '/data-products/' });
-    expect(ctx.resourceTags).toBeUndefined();
+    expect(ctx.guardrails?.ownership).toEqual({ mode: 'required', productTagKey: 'dmm:data-product', allowList: [] });
+    expect(ctx.resourceTags).toBeInstanceOf(AwsResourceTagReader);
     expect(ctx.agreementIndex).toBeInstanceOf(S3AgreementIndex);
     expect(ctx.agreementIndex).toMatchObject({ bucket: 'state', prefix: 'index/agreements/' });
   });
@@ -182,7 +182,12 @@ describe('guardrail variables (process-events, reconcile)', () => {
       DMM_REQUIRED_ROLE_TAG: 'dmm-aws:managed=true',
       DMM_PROTECTED_ROLES: 'dmm-aws-poll-feed, break-glass,platform-*',
       DMM_ALLOWED_RESOURCE_ACCOUNTS: '123456789012,444455556666',
-      DMM_OWNERSHIP_TAG_KEY: 'dmm:data-product',
+      DMM_OWNERSHIP_TAG_KEY: 'dmm:product',
+      DMM_OWNERSHIP_TEAM_TAG_KEY: 'dmm:team',
+      DMM_OWNERSHIP_ALLOW_LIST: JSON.stringify([
+        { dataProduct: 'orders', resources: ['arn:aws:s3:::shared-lake/orders/*'] },
+        { team: 'sales', resources: ['arn:aws:glue:eu-central-1:123456789012:table/sales/*'] },
+      ]),
       DMM_MAX_STATEMENTS_PER_AGREEMENT: '8',
       DMM_MAX_RESOURCES_PER_AGREEMENT: '20',
       DMM_MAX_CHARACTERS_PER_AGREEMENT: '3000',
@@ -193,7 +198,15 @@ describe('guardrail variables (process-events, reconcile)', () => {
       requiredRoleTag: { key: 'dmm-aws:managed', value: 'true' },
       protectedRoles: [...ALWAYS_PROTECTED_ROLES, 'dmm-aws-poll-feed', 'break-glass', 'platform-*'],
       allowedResourceAccounts: ['123456789012', '444455556666'],
-      ownershipTagKey: 'dmm:data-product',
+      ownership: {
+        mode: 'required',
+        productTagKey: 'dmm:product',
+        teamTagKey: 'dmm:team',
+        allowList: [
+          { dataProduct: 'orders', resources: ['arn:aws:s3:::shared-lake/orders/*'] },
+          { team: 'sales', resources: ['arn:aws:glue:eu-central-1:123456789012:table/sales/*'] },
+        ],
+      },
       maxStatementsPerAgreement: 8,
       maxResourcesPerAgreement: 20,
       maxCharactersPerAgreement: 3000,
@@ -204,6 +217,11 @@ describe('guardrail variables (process-events, reconcile)', () => {
     expect(
       createSyncContext(createRuntime(anyAccount, []), anyAccount, identity).guardrails?.allowedResourceAccounts,
     ).toBe('any');
+    // Off only when the operator says so; then no tags are read.
+    const off = readEnvironment('reconcile', { ...writer, DMM_OWNERSHIP_PROOF: 'off' });
+    const offCtx = createSyncContext(createRuntime(off, []), off, identity);
+    expect(offCtx.guardrails?.ownership).toEqual({ mode: 'off' });
+    expect(offCtx.resourceTags).toBeUndefined();
   });
 
   it('bad values are named by their variable, together with every other problem', () => {
@@ -216,12 +234,16 @@ describe('guardrail variables (process-events, reconcile)', () => {
         DMM_REQUIRED_ROLE_TAG: '=value',
         DMM_MAX_STATEMENTS_PER_AGREEMENT: '0',
         DMM_MAX_CHARACTERS_PER_AGREEMENT: 'many',
+        DMM_OWNERSHIP_PROOF: 'maybe',
+        DMM_OWNERSHIP_ALLOW_LIST: '[{"dataProduct": "orders", "resources": ["arn:aws:*:::x"]}]',
       }),
     );
     expect(Object.keys(problems).sort()).toEqual([
       'DMM_ALLOWED_RESOURCE_ACCOUNTS',
       'DMM_MAX_CHARACTERS_PER_AGREEMENT',
       'DMM_MAX_STATEMENTS_PER_AGREEMENT',
+      'DMM_OWNERSHIP_ALLOW_LIST',
+      'DMM_OWNERSHIP_PROOF',
       'DMM_PROTECTED_ROLES',
       'DMM_REQUIRED_ROLE_TAG',
       'MANAGED_ROLE_PATH',

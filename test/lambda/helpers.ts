@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateRoleCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   ChangeMessageVisibilityCommand,
@@ -90,6 +90,23 @@ export async function createBucket(): Promise<string> {
   await aws
     .s3()
     .send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: REGION } }));
+  return bucket;
+}
+
+/**
+ * A provider's data bucket in moto, tagged `dmm:data-product = <productId>` as its owner would:
+ * ownership proof (on by default) reads that tag before anything is granted.
+ */
+export async function providerBucket(productId: string): Promise<string> {
+  const bucket = unique(`acme-${productId}`);
+  const s3 = aws.s3();
+  await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: REGION } }));
+  await s3.send(
+    new PutBucketTaggingCommand({
+      Bucket: bucket,
+      Tagging: { TagSet: [{ Key: 'dmm:data-product', Value: productId }] },
+    }),
+  );
   return bucket;
 }
 

@@ -17,6 +17,7 @@ import {
   createFifoQueue,
   lambdaContext,
   rotateSecret,
+  providerBucket,
   s3Product,
   scheduledEvent,
   unique,
@@ -29,10 +30,11 @@ describe('API key rotation', () => {
   it('re-reads the secret after a 403 and succeeds with the new key', async () => {
     const oldKey = `old-${randomUUID()}`;
     const newKey = `new-${randomUUID()}`;
+    const bucket = await providerBucket('orders');
     const { dmm, secretArn, env } = await world({
       rolePrefix: 'lambda-rotation',
       mesh: (role) => ({
-        dataProducts: [s3Product('orders', unique('acme')), consumerProduct('consumer', role)],
+        dataProducts: [s3Product('orders', bucket), consumerProduct('consumer', role)],
         agreements: [agreement('agr-k', 'orders', 'consumer', true)],
       }),
       apiKey: oldKey,

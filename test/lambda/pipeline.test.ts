@@ -17,6 +17,7 @@ import {
   deliverQueue,
   inlinePolicies,
   lambdaContext,
+  providerBucket,
   s3Product,
   scheduledEvent,
   statementsFor,
@@ -27,7 +28,7 @@ import {
 const { out, world: lambdaWorld } = useLambdaHarness();
 
 async function world(options: { active?: boolean } = {}) {
-  const bucket = unique('acme-orders');
+  const bucket = await providerBucket('orders');
   const { apiKey, rolePath, role, dmm, env, stateBucket } = await lambdaWorld({
     rolePrefix: 'lambda-e2e',
     mesh: (role) => ({

@@ -13,6 +13,7 @@ import {
   feedEvent,
   inlinePolicies,
   lambdaContext,
+  providerBucket,
   s3Product,
   sqsRecord,
   statementsFor,
@@ -24,14 +25,11 @@ const { out, world: lambdaWorld } = useLambdaHarness();
 
 /** Two providers, two active agreements on one role; reading the `orders` product fails. */
 async function world() {
+  const [orders, payments] = [await providerBucket('orders'), await providerBucket('payments')];
   const { rolePath, role, dmm, env } = await lambdaWorld({
     rolePrefix: 'lambda-process',
     mesh: (role) => ({
-      dataProducts: [
-        s3Product('orders', unique('acme-orders')),
-        s3Product('payments', unique('acme-payments')),
-        consumerProduct('consumer', role),
-      ],
+      dataProducts: [s3Product('orders', orders), s3Product('payments', payments), consumerProduct('consumer', role)],
       agreements: [agreement('agr-a', 'orders', 'consumer', true), agreement('agr-b', 'payments', 'consumer', true)],
     }),
   });

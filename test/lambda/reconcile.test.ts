@@ -11,6 +11,7 @@ import {
   indexEntry,
   inlinePolicies,
   lambdaContext,
+  providerBucket,
   s3Product,
   scheduledEvent,
   statementsFor,
@@ -21,7 +22,7 @@ import {
 const { out, world: lambdaWorld } = useLambdaHarness();
 
 async function world() {
-  const bucket = unique('acme-orders');
+  const bucket = await providerBucket('orders');
   const { rolePath, role, dmm, env, stateBucket } = await lambdaWorld({
     rolePrefix: 'lambda-reconcile',
     mesh: (role) => ({

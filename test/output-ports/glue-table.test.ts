@@ -131,7 +131,7 @@ describe('glue_table', () => {
     ]);
   });
 
-  it('reads the same grant from a server block, with default region and workgroup', () => {
+  it('reads the same grant from a server block, with the default region and the operator’s default workgroup', () => {
     const p = port({
       type: 'glue',
       server: {
@@ -141,7 +141,15 @@ describe('glue_table', () => {
         location: 's3://acme-lake/sales/orders/',
       },
     });
-    expect(planPort(p, OPTS, CONSUMER)).toEqual(planPort(referencePort(), OPTS, CONSUMER));
+    const withDefault = { ...OPTS, defaultAthenaWorkgroup: 'primary' };
+    expect(planPort(p, withDefault, CONSUMER)).toEqual(planPort(referencePort(), OPTS, CONSUMER));
+    // No implicit `primary`: without a workgroup from the port or the operator, nothing is granted.
+    expect(planPort(p, OPTS, CONSUMER)).toEqual({
+      ok: false,
+      field: 'server.workgroup',
+      problem:
+        'server.workgroup is missing: the port names no Athena workgroup (server.workgroup or custom.aws-athena-workgroup-arn) and the operator configured no default (glue.athenaWorkgroup, DMM_ATHENA_WORKGROUP, Terraform athena_workgroup)',
+    });
   });
 
   it('uses the server region and workgroup when given; the workgroup is always in the consumer account', () => {

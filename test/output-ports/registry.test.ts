@@ -145,13 +145,30 @@ describe('provider resources', () => {
     );
     expect(plan.ok && plan.providerResources).toEqual([
       { arn: `${glue}:table/sales/orders` },
-      { arn: 'arn:aws:s3:::acme-lake' },
+      { arn: 'arn:aws:s3:::acme-lake/sales/orders/' },
     ]);
     const prefix = planPort(
       { id: 'p', name: 'p', type: 's3', server: { location: 's3://clicks/curated/v1/' }, custom: {} },
       { accountId: '123456789012' },
       CONSUMER,
     );
-    expect(prefix.ok && prefix.providerResources).toEqual([{ arn: 'arn:aws:s3:::clicks' }]);
+    // The folder itself (an allow-list may name it); its bucket carries the tags (tagCarrierArn).
+    expect(prefix.ok && prefix.providerResources).toEqual([{ arn: 'arn:aws:s3:::clicks/curated/v1/' }]);
+    const encrypted = planPort(
+      port({
+        custom: {
+          'output-port-type': 's3_bucket',
+          'aws-s3-bucket-arn': 'arn:aws:s3:::acme-orders',
+          'aws-kms-key-arn': 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        },
+      }),
+      { accountId: '123456789012' },
+      CONSUMER,
+    );
+    // The KMS key opens the data too, so it is proven like the bucket.
+    expect(encrypted.ok && encrypted.providerResources).toEqual([
+      { arn: 'arn:aws:s3:::acme-orders' },
+      { arn: 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' },
+    ]);
   });
 });

@@ -1,12 +1,7 @@
 /**
- * HOLE (diagnostic quality, not access): a guardrail refusal is reported without the name of the
- * setting that refused it. src/sync/guard.ts guardResolution() builds
- * `refuse('guardrails.ownershipTagKey', unproven)` (and `refuse('aws-role-name', …)`), but only
- * `reason` reaches the agreement (reconcile.ts reportState uses outcome.diagnostic,
- * built from desired.reason), and the ownership-proof reason does not mention the setting. The
- * people reading custom.aws-integration-error cannot tell which operator setting to ask about.
- *
- * Should: the diagnostic names the setting, e.g. "… (guardrails.ownershipTagKey)".
+ * A guardrail refusal names the setting that refused it and what to do, because only the reason
+ * reaches the agreement (custom.aws-integration-error): the people reading it must know which
+ * operator setting to ask about.
  */
 import { describe, expect, it } from 'vitest';
 import { FileResourceTags } from '../../src/local/file-resource-tags.js';
@@ -21,9 +16,11 @@ describe('guardrail diagnostics name their setting', () => {
         agreements: [agreement('agr-1', 'prov', 'p', { active: true })],
       },
     });
-    world.ctx.guardrails = { ...defaultGuardrails(ACCOUNT), ownershipTagKey: 'dmm:data-product' };
+    world.ctx.guardrails = defaultGuardrails(ACCOUNT);
     world.ctx.resourceTags = new FileResourceTags({ buckets: { 'team-b-private': { 'dmm:data-product': 'team-b' } } });
     await world.sync();
-    expect(view(world, 'agr-1').custom['aws-integration-error']).toContain('guardrails.ownershipTagKey');
+    const error = view(world, 'agr-1').custom['aws-integration-error'];
+    expect(error).toContain('guardrails.ownershipProof');
+    expect(error).toContain('guardrails.ownershipAllowList');
   });
 });

@@ -35,6 +35,13 @@ type RoleSpec = { name: string; path?: string; tags?: Record<string, string> };
 const HOSTILE = 'agr-hostile';
 const OK = 'agr-ok';
 const TAG = 'dmm:data-product';
+/** What the provider `prov` legitimately owns and has tagged as its own. */
+const PROVIDER_OWNS: ResourceTagsData = {
+  buckets: Object.fromEntries(['acme-orders', 'acme-orders-2', 'acme-lake'].map((b) => [b, { [TAG]: 'prov' }])),
+  glueTables: Object.fromEntries(
+    [ACCOUNT, OTHER_ACCOUNT].map((account) => [`${account}/${REGION}/sales/orders`, { [TAG]: 'prov' }]),
+  ),
+};
 const GLUE = `arn:aws:glue:${REGION}:${ACCOUNT}`;
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 
@@ -263,8 +270,20 @@ const ROWS: Row[] = [
     },
   },
   {
-    name: "another account's bucket: granted only on condition s3:ResourceAccount = managed account, so it opens nothing",
+    name: "another account's bucket: refused by default, its tags cannot be read from here (ownership proof)",
     port: bucketArnPort('arn:aws:s3:::someone-elses-bucket'),
+    expect: {
+      kind: 'refused',
+      diagnostic: [
+        'ownership proof failed',
+        'S3 bucket someone-elses-bucket does not exist or its tags cannot be read',
+      ],
+    },
+  },
+  {
+    name: "another account's bucket, ownership proof off: granted only on condition s3:ResourceAccount = managed account, so it opens nothing",
+    port: bucketArnPort('arn:aws:s3:::someone-elses-bucket'),
+    guardrails: { ownership: { mode: 'off' } },
     expect: {
       kind: 'granted',
       statements: [bucketGrant('someone-elses-bucket')],
@@ -283,7 +302,6 @@ const ROWS: Row[] = [
   {
     name: 'provider names a bucket it does not own, ownership proof on: refused',
     port: bucketArnPort('arn:aws:s3:::team-b-private'),
-    guardrails: { ownershipTagKey: TAG },
     resourceTags: { buckets: { 'acme-orders': { [TAG]: 'prov' }, 'team-b-private': { [TAG]: 'team-b-product' } } },
     expect: {
       kind: 'refused',
@@ -298,7 +316,6 @@ const ROWS: Row[] = [
   {
     name: 'provider names an untagged bucket, ownership proof on: refused',
     port: bucketArnPort('arn:aws:s3:::untagged-bucket'),
-    guardrails: { ownershipTagKey: TAG },
     resourceTags: { buckets: { 'acme-orders': { [TAG]: 'prov' }, 'untagged-bucket': {} } },
     expect: {
       kind: 'refused',
@@ -306,8 +323,9 @@ const ROWS: Row[] = [
     },
   },
   {
-    name: 'provider names a bucket it does not own, ownership proof off (default): granted, limited to the managed account (documented)',
+    name: 'provider names a bucket it does not own, ownership proof turned off: granted, limited to the managed account (documented)',
     port: bucketArnPort('arn:aws:s3:::team-b-private'),
+    guardrails: { ownership: { mode: 'off' } },
     expect: {
       kind: 'granted',
       statements: [bucketGrant('team-b-private')],
@@ -317,7 +335,6 @@ const ROWS: Row[] = [
   {
     name: "glue_table whose S3 location is the root of another team's bucket, ownership proof on: refused",
     port: gluePort({ 'aws-s3-folder-arn': 'arn:aws:s3:::team-b-lake' }),
-    guardrails: { ownershipTagKey: TAG },
     resourceTags: {
       buckets: { 'acme-orders': { [TAG]: 'prov' }, 'team-b-lake': { [TAG]: 'team-b-product' } },
       glueTables: { [`${ACCOUNT}/${REGION}/sales/orders`]: { [TAG]: 'prov' } },
@@ -332,8 +349,9 @@ const ROWS: Row[] = [
     },
   },
   {
-    name: "glue_table whose S3 location is the root of another team's bucket, ownership proof off: the whole bucket (documented)",
+    name: "glue_table whose S3 location is the root of another team's bucket, ownership proof turned off: the whole bucket (documented)",
     port: gluePort({ 'aws-s3-folder-arn': 'arn:aws:s3:::team-b-lake' }),
+    guardrails: { ownership: { mode: 'off' } },
     expect: {
       kind: 'granted',
       statements: [
@@ -358,7 +376,6 @@ const ROWS: Row[] = [
   {
     name: 'Glue table of another product, ownership proof on: refused',
     port: gluePort({}),
-    guardrails: { ownershipTagKey: TAG },
     resourceTags: {
       buckets: { 'acme-orders': { [TAG]: 'prov' }, 'acme-lake': { [TAG]: 'prov' } },
       glueTables: { [`${ACCOUNT}/${REGION}/sales/orders`]: { [TAG]: 'sales-product' } },
@@ -759,8 +776,12 @@ async function runRow(row: Row): Promise<World> {
   await world.iam.createRole(ROLE, { path: row.rolePath ?? '/', ...(row.roleTags ? { tags: row.roleTags } : {}) });
   for (const role of row.roles ?? [])
     await world.iam.createRole(role.name, { path: role.path ?? '/', ...(role.tags ? { tags: role.tags } : {}) });
-  if (row.guardrails) world.ctx.guardrails = { ...defaultGuardrails(ACCOUNT), ...row.guardrails };
-  if (row.resourceTags) world.ctx.resourceTags = new FileResourceTags(row.resourceTags);
+  // The product's defaults (ownership proof on), with the row's changes.
+  world.ctx.guardrails = { ...defaultGuardrails(ACCOUNT), ...row.guardrails };
+  // The operator named a default workgroup (there is no implicit one).
+  world.ctx.resolve.defaultAthenaWorkgroup = 'primary';
+  // Ownership proof is on by default: the provider tagged what it owns, unless a row says otherwise.
+  world.ctx.resourceTags = new FileResourceTags(row.resourceTags ?? PROVIDER_OWNS);
   await world.sync();
   return world;
 }

@@ -308,8 +308,8 @@ describe('the Lambda path (Powertools logs on stdout)', () => {
     const dmm = await lambda.startDmm(
       {
         dataProducts: [
-          lambda.s3Product('orders', lambda.unique('acme-orders')),
-          lambda.s3Product('broken', lambda.unique('acme-broken')),
+          lambda.s3Product('orders', await lambda.providerBucket('orders')),
+          lambda.s3Product('broken', await lambda.providerBucket('broken')),
           lambda.consumerProduct('consumer', role),
         ],
         agreements: [

@@ -4,7 +4,11 @@ import type { DataProduct } from '../../src/model/data-product.js';
 import { DataProductFormatError, readDataProduct } from '../../src/model/read-data-product.js';
 import { resolveAgreement, type ResolveOptions } from '../../src/sync/resolve.js';
 
-const OPTS: ResolveOptions = { accountId: '111122223333', defaultRegion: 'eu-central-1' };
+const OPTS: ResolveOptions = {
+  accountId: '111122223333',
+  defaultRegion: 'eu-central-1',
+  defaultAthenaWorkgroup: 'primary',
+};
 
 function agreement(partial: Partial<Agreement> = {}): Agreement {
   return {
@@ -69,6 +73,7 @@ describe('resolveAgreement: grants', () => {
         portType: 's3_bucket',
         outputPortId: 'orders-s3',
         providerDataProductId: 'orders',
+        providerTeamId: 'sales',
         consumerDataProductId: 'analytics',
         grants: [
           {
