@@ -104,4 +104,70 @@ describe('loadConfig', () => {
       /guardrails\.allowedResourceAccounts.*12-digit.*\(env DMM_ALLOWED_RESOURCE_ACCOUNTS\)/s,
     );
   });
+
+  it('reads ownership proof settings: on by default, off only when said, allow-list from YAML or JSON in the environment', async () => {
+    expect(loadConfig({ cwd, env: {} }).guardrails.ownershipProof).toBeUndefined();
+    await writeFile(
+      join(cwd, 'dmm-aws.yaml'),
+      [
+        'guardrails:',
+        '  ownershipTeamTagKey: dmm:team',
+        '  ownershipAllowList:',
+        '    - dataProduct: orders',
+        '      resources: ["arn:aws:s3:::shared-lake/orders/*"]',
+        '    - team: sales',
+        '      resources: ["arn:aws:glue:eu-central-1:123456789012:table/sales/*"]',
+        '',
+      ].join('\n'),
+    );
+    expect(loadConfig({ cwd, env: {} }).guardrails).toEqual({
+      ownershipTeamTagKey: 'dmm:team',
+      ownershipAllowList: [
+        { dataProduct: 'orders', resources: ['arn:aws:s3:::shared-lake/orders/*'] },
+        { team: 'sales', resources: ['arn:aws:glue:eu-central-1:123456789012:table/sales/*'] },
+      ],
+    });
+    const fromEnv = loadConfig({
+      cwd,
+      env: {
+        DMM_OWNERSHIP_PROOF: 'off',
+        DMM_OWNERSHIP_ALLOW_LIST: '[{"team":"sales","resources":["arn:aws:kms:eu-central-1:123456789012:key/*"]}]',
+      },
+    });
+    expect(fromEnv.guardrails.ownershipProof).toBe('off');
+    expect(fromEnv.guardrails.ownershipAllowList).toEqual([
+      { team: 'sales', resources: ['arn:aws:kms:eu-central-1:123456789012:key/*'] },
+    ]);
+    // An entry that could cover everything, or is not JSON, is refused with the variable named.
+    expect(() =>
+      loadConfig({ cwd, env: { DMM_OWNERSHIP_ALLOW_LIST: '[{"team":"sales","resources":["*"]}]' } }),
+    ).toThrow(/guardrails\.ownershipAllowList.*\(env DMM_OWNERSHIP_ALLOW_LIST\)/s);
+    expect(() => loadConfig({ cwd, env: { DMM_OWNERSHIP_ALLOW_LIST: 'orders=arn:aws:s3:::x' } })).toThrow(
+      /guardrails\.ownershipAllowList.*\(env DMM_OWNERSHIP_ALLOW_LIST\)/s,
+    );
+    expect(() => loadConfig({ cwd, env: { DMM_OWNERSHIP_PROOF: 'maybe' } })).toThrow(/guardrails\.ownershipProof/);
+  });
+
+  it('takes https:// for remote servers and http:// only on this machine; other schemes are refused at once', () => {
+    const key = { DMM_API_KEY: 'k' };
+    for (const url of [
+      'https://api.entropy-data.com',
+      'http://127.0.0.1:8080',
+      'http://localhost:9000',
+      'http://[::1]:8080',
+    ])
+      expect(loadConfig({ cwd, env: { ...key, DMM_BASE_URL: url } }).dmm.baseUrl).toBe(url);
+    expect(() => loadConfig({ cwd, env: { ...key, DMM_BASE_URL: 'http://dmm.example.com' } })).toThrow(
+      'dmm.baseUrl: must use https:// for a remote host (the API key would travel in clear text); http:// is only for 127.0.0.1 or localhost (env DMM_BASE_URL)',
+    );
+    for (const url of ['ftp://dmm.example.com', 'file:///etc/passwd', 'http://127.0.0.1.evil.example'])
+      expect(() => loadConfig({ cwd, env: { ...key, DMM_BASE_URL: url } }), url).toThrow(/dmm\.baseUrl: must/);
+  });
+
+  it('has no implicit Athena workgroup and no fixed log level (each command has its own default)', () => {
+    const config = loadConfig({ cwd, env: {} });
+    expect(config.glue.athenaWorkgroup).toBeUndefined();
+    expect(config.logLevel).toBeUndefined();
+    expect(loadConfig({ cwd, env: { LOG_LEVEL: 'debug' } }).logLevel).toBe('debug');
+  });
 });

@@ -1,3 +1,4 @@
+import { CreateBucketCommand, PutBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -148,6 +149,23 @@ describe('dmm-aws CLI', () => {
       Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
     });
     await iam.send(new CreateRoleCommand({ RoleName: roleName, Path: rolePath, AssumeRolePolicyDocument: trust }));
+    // The provider's bucket carries its ownership tag, which the CLI reads from S3 before granting.
+    const bucket = `cli-orders-${Date.now()}`;
+    const s3 = new S3Client({
+      endpoint,
+      region: 'eu-central-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    await s3.send(
+      new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'eu-central-1' } }),
+    );
+    await s3.send(
+      new PutBucketTaggingCommand({
+        Bucket: bucket,
+        Tagging: { TagSet: [{ Key: 'dmm:data-product', Value: 'orders' }] },
+      }),
+    );
     const sim = await startSimulator({
       port: 0,
       apiKey: 'cli-aws-key-0123456789',
@@ -167,7 +185,7 @@ describe('dmm-aws CLI', () => {
               {
                 id: 'p',
                 name: 'p',
-                custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': 'arn:aws:s3:::cli-orders' },
+                custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': `arn:aws:s3:::${bucket}` },
               },
             ],
           },

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,7 +6,8 @@ import { S3AgreementIndex } from '../../src/aws/agreement-index.js';
 import { buildContext } from '../../src/cli/wiring.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { FileAgreementIndex } from '../../src/local/file-agreement-index.js';
-import { silentLogger } from '../../src/util/log.js';
+import { memoryLogger, silentLogger } from '../../src/util/log.js';
+import { OWNERSHIP_PROOF_OFF } from '../../src/sync/ownership-proof.js';
 
 let cwd: string;
 beforeEach(async () => {
@@ -55,5 +56,39 @@ describe("the CLI's agreement index", () => {
     expect(() => loadConfig({ cwd, env: { ...awsTarget, DMM_INDEX_BUCKET: 's3://dmm-aws-state' } })).toThrow(
       /aws\.indexBucket: must be an S3 bucket name \(env DMM_INDEX_BUCKET\)/,
     );
+  });
+});
+
+describe("the CLI's ownership proof", () => {
+  it('is on by default; the local stand-in reads the provider tags `local-aws seed` wrote beside its state file', async () => {
+    await mkdir(join(cwd, '.dmm-aws'), { recursive: true });
+    await writeFile(
+      join(cwd, '.dmm-aws', 'aws-account.resource-tags.yaml'),
+      'buckets:\n  acme-orders: { "dmm:data-product": orders }\n',
+    );
+    const log = memoryLogger();
+    const ctx = await buildContext(loadConfig({ cwd, env: {} }), log);
+    expect(ctx.guardrails?.ownership).toEqual({ mode: 'required', productTagKey: 'dmm:data-product', allowList: [] });
+    expect(await ctx.resourceTags?.tagsOf({ arn: 'arn:aws:s3:::acme-orders' })).toEqual({
+      'dmm:data-product': 'orders',
+    });
+    expect(log.entries.filter((e) => e.level === 'warn')).toEqual([]);
+  });
+
+  it('without a tags file, warns where the tags would come from (and proves nothing by tag)', async () => {
+    const log = memoryLogger();
+    const ctx = await buildContext(loadConfig({ cwd, env: {} }), log);
+    expect(await ctx.resourceTags?.tagsOf({ arn: 'arn:aws:s3:::acme-orders' })).toBeUndefined();
+    expect(log.entries.map((e) => e.message)).toEqual([
+      expect.stringContaining('local stand-in has no provider resource tags'),
+    ]);
+  });
+
+  it('turned off: says so at warn on every run, and reads no tags', async () => {
+    const log = memoryLogger();
+    const ctx = await buildContext(loadConfig({ cwd, env: { DMM_OWNERSHIP_PROOF: 'off' } }), log);
+    expect(ctx.guardrails?.ownership).toEqual({ mode: 'off' });
+    expect(ctx.resourceTags).toBeUndefined();
+    expect(log.entries).toEqual([{ level: 'warn', message: OWNERSHIP_PROOF_OFF, fields: {} }]);
   });
 });

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { guardrailsFrom } from '../../src/sync/guardrail-settings.js';
 import { reconcileAll } from '../../src/sync/reconcile.js';
+import { formatPlan } from '../../src/cli/format.js';
+import { FileResourceTags } from '../../src/local/file-resource-tags.js';
+import { defaultGuardrails } from '../../src/sync/guardrails.js';
+import { accessRemovedByOwnershipProof, planJson } from '../../src/sync/plan-json.js';
 import {
   ACCOUNT,
   OTHER_ACCOUNT,
@@ -20,11 +24,17 @@ import {
   startWorld,
   view,
   policyChanges,
+  REGION,
+  s3BucketPort,
 } from './harness.js';
 
 /** The operator's guardrails, end to end: what metadata may not make the tool do. */
 
 const sid = expect.stringMatching(/^DmmH[0-9a-f]+S\d+$/);
+
+/** Ownership proof is on with these guardrails: the providers tagged their resources. */
+const OWNER_TAG = 'dmm:data-product';
+const ORDERS_TAGGED = { buckets: { 'acme-orders': { [OWNER_TAG]: 'orders' } } };
 
 describe('guardrails: allowed resource accounts', () => {
   // The provider's Glue catalog lives in another account; the data stays in a bucket name (no account in S3 ARNs).
@@ -41,6 +51,10 @@ describe('guardrails: allowed resource accounts', () => {
   it('a Glue table in another account is granted when guardrails.allowedResourceAccounts lists that account; S3 is bound to both accounts', async () => {
     const world = await startWorld({
       guardrails: guardrailsFrom(ACCOUNT, { allowedResourceAccounts: [ACCOUNT, OTHER_ACCOUNT] }),
+      resourceTags: {
+        buckets: { 'acme-sales-lake': { [OWNER_TAG]: 'sales' } },
+        glueTables: { [`${OTHER_ACCOUNT}/${REGION}/sales/transactions`]: { [OWNER_TAG]: 'sales' } },
+      },
       mesh: crossAccountMesh(),
     });
     await world.settle();
@@ -162,6 +176,7 @@ describe('guardrails: roles', () => {
   it('guardrails.requiredRoleTag: a role without the tag, or with another value, is refused; a tagged role is granted', async () => {
     const world = await startWorld({
       guardrails: guardrailsFrom(ACCOUNT, { requiredRoleTag: 'dmm-managed=true' }),
+      resourceTags: ORDERS_TAGGED,
       roles: [
         ROLE,
         { name: 'wrong-consumer', tags: { 'dmm-managed': 'no' } },
@@ -203,6 +218,7 @@ describe('guardrails: roles', () => {
     const tagged = { 'dmm-managed': 'true' };
     const world = await startWorld({
       guardrails: guardrailsFrom(ACCOUNT, { requiredRoleTag: 'dmm-managed' }),
+      resourceTags: ORDERS_TAGGED,
       roles: [{ name: ROLE, tags: tagged }],
       mesh: {
         dataProducts: [ordersProduct(), consumerProduct()],
@@ -321,5 +337,66 @@ describe('guardrails: roles', () => {
     await world.settle();
     expect(world.writes.length).toBe(after);
     expect(await world.iam.listInlinePolicies(ROLE)).toEqual(before);
+  });
+});
+
+describe('guardrails: ownership proof by default', () => {
+  const twoProviders = () => ({
+    dataProducts: [
+      ordersProduct(),
+      dpsProduct('payments', { ports: [s3BucketPort('payments-s3', 'acme-payments')] }),
+      consumerProduct(),
+    ],
+    agreements: [
+      agreement('agr-orders', 'orders', 'orders-s3', { active: true }),
+      agreement('agr-payments', 'payments', 'payments-s3', { active: true }),
+    ],
+  });
+
+  it('upgrading: plan lists exactly the current grants the new default would remove, and why', async () => {
+    // Before: an installation that ran with proof off granted both.
+    const world = await startWorld({ mesh: twoProviders() });
+    await world.settle();
+    expect([...(await grantsOn(world.iam)).keys()].sort()).toEqual(['agr-orders', 'agr-payments']);
+
+    // After the upgrade: the defaults, and only orders' bucket is tagged so far.
+    world.ctx.guardrails = defaultGuardrails(ACCOUNT);
+    world.ctx.resourceTags = new FileResourceTags(ORDERS_TAGGED);
+    const plan = await reconcileAll(world.ctx, { dryRun: true });
+    const removed = accessRemovedByOwnershipProof(plan);
+    expect(removed).toEqual([
+      {
+        agreementId: 'agr-payments',
+        from: [`inline policy dmm-aws-pack-1 on role ${ROLE}`],
+        reason: expect.stringMatching(
+          /^Agreement agr-payments: ownership proof failed: S3 bucket acme-payments does not exist or its tags cannot be read/,
+        ),
+      },
+    ]);
+    expect(planJson(plan, false).accessRemovedByOwnershipProof).toEqual(removed);
+    const text = formatPlan(plan, false);
+    expect(text).toContain('Ownership proof removes the access of 1 agreement(s) that held it');
+    expect(text).toContain(`agr-payments (inline policy dmm-aws-pack-1 on role ${ROLE})`);
+
+    // Applying removes exactly that access; tagging the bucket brings it back.
+    await reconcileAll(world.ctx);
+    expect([...(await grantsOn(world.iam)).keys()]).toEqual(['agr-orders']);
+    world.ctx.resourceTags = new FileResourceTags({
+      buckets: { ...ORDERS_TAGGED.buckets, 'acme-payments': { [OWNER_TAG]: 'payments' } },
+    });
+    await reconcileAll(world.ctx);
+    expect([...(await grantsOn(world.iam)).keys()].sort()).toEqual(['agr-orders', 'agr-payments']);
+  });
+
+  it("an operator allow-list entry vouches for a product's resources without tags", async () => {
+    const world = await startWorld({
+      guardrails: guardrailsFrom(ACCOUNT, {
+        ownershipAllowList: [{ dataProduct: 'payments', resources: ['arn:aws:s3:::acme-payments'] }],
+      }),
+      resourceTags: ORDERS_TAGGED,
+      mesh: twoProviders(),
+    });
+    await world.settle();
+    expect([...(await grantsOn(world.iam)).keys()].sort()).toEqual(['agr-orders', 'agr-payments']);
   });
 });
