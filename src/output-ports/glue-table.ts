@@ -11,7 +11,6 @@ import {
   kmsKeyArn,
   normalizeAccount,
   parseS3Url,
-  s3BucketArn,
   s3LocationArn,
   s3ObjectsArn,
   s3Url,

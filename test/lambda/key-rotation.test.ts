@@ -20,7 +20,6 @@ import {
   providerBucket,
   s3Product,
   scheduledEvent,
-  unique,
   useLambdaHarness,
 } from './helpers.js';
 

@@ -21,7 +21,6 @@ import {
   s3Product,
   scheduledEvent,
   statementsFor,
-  unique,
   useLambdaHarness,
 } from './helpers.js';
 

@@ -17,7 +17,6 @@ import {
   s3Product,
   sqsRecord,
   statementsFor,
-  unique,
   useLambdaHarness,
 } from './helpers.js';
 

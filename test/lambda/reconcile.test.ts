@@ -15,7 +15,6 @@ import {
   s3Product,
   scheduledEvent,
   statementsFor,
-  unique,
   useLambdaHarness,
 } from './helpers.js';
 
