@@ -91,6 +91,12 @@ describe('dmm-aws CLI', () => {
     expect(explained.code).toBe(0);
     expect(explained.stdout).toContain('decision: grant');
     expect(explained.stdout).toContain('in sync: AWS matches what the agreement says.');
+    // Without a configured level, explain (read-only, for people) logs warnings and errors only;
+    // a configured level still wins.
+    const unset = { ...connection(), LOG_LEVEL: '' };
+    expect((await cli(['explain', 'agr-orders-s3', '--log-format', 'json'], unset)).stderr).toBe('');
+    const verbose = await cli(['explain', 'agr-orders-s3', '--log-format', 'json', '--log-level', 'debug'], unset);
+    expect(verbose.stderr).toMatch(/"level":"(debug|info)"/);
     const role = JSON.parse(
       (await cli(['explain', '--role', 'marketing-analytics-consumer', '--json'], connection())).stdout,
     );

@@ -20,7 +20,7 @@ import {
 
 const { out, world: lambdaWorld } = useLambdaHarness();
 
-async function world() {
+async function world(settings: Record<string, string> = {}) {
   const bucket = await providerBucket('orders');
   const { rolePath, role, dmm, env, stateBucket } = await lambdaWorld({
     rolePrefix: 'lambda-reconcile',
@@ -31,7 +31,7 @@ async function world() {
     // The secret in its JSON form.
     secret: (apiKey) => JSON.stringify({ apiKey }),
   });
-  const handler = createReconcileHandler({ ...env, MANAGED_ROLE_PATH: rolePath });
+  const handler = createReconcileHandler({ ...env, MANAGED_ROLE_PATH: rolePath, ...settings });
   const roleArn = `arn:aws:iam::${ACCOUNT}:role${rolePath}${role}`;
   return {
     role,
@@ -73,6 +73,24 @@ describe('reconcile', () => {
 
     // Converged: the next plan is empty.
     expect(await w.handler({ dryRun: true }, w.context())).toMatchObject({ summary: { changes: 0 } });
+  });
+
+  it('says at warn on every invocation that ownership proof is off, when the operator turned it off', async () => {
+    const off = await world({ DMM_OWNERSHIP_PROOF: 'off' });
+    await off.handler({ dryRun: true }, off.context());
+    await off.handler({ dryRun: true }, off.context());
+    const said = out.logs('warn').filter((l) => String(l.message).startsWith('ownership proof is OFF'));
+    expect(said).toHaveLength(2);
+    // With the default (proof on), nothing of the kind is said.
+    const on = await world();
+    const before = out.logs('warn').length;
+    await on.handler({ dryRun: true }, on.context());
+    expect(
+      out
+        .logs('warn')
+        .slice(before)
+        .filter((l) => String(l.message).startsWith('ownership proof')),
+    ).toEqual([]);
   });
 
   it('refuses a dryRun that is not a boolean rather than applying', async () => {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { OutputPort } from '../../src/model/data-product.js';
 import { identityStatements } from '../../src/model/grants.js';
 import type { PolicyStatement } from '../../src/model/policy.js';
-import type { ResolveOptions } from '../../src/output-ports/port-type.js';
+import type { ProviderResource, ResolveOptions } from '../../src/output-ports/port-type.js';
 import { PORT_TYPES, planPort } from '../../src/output-ports/registry.js';
 import { constrainStatements, defaultGuardrails, type Guardrails } from '../../src/sync/guardrails.js';
 import { agreementIdFromSid, statementSid } from '../../src/targets/sid.js';
@@ -231,6 +231,27 @@ function namesIn(resource: string): {
   return { partition: p, service, names, account: a, region: r };
 }
 
+/**
+ * Whether ownership proof covers `resource`: an S3 ARN lies in a proven bucket or folder, a Glue
+ * table or KMS key is proven itself. Glue catalog and database (metadata only, no data) and the
+ * Athena workgroup (the consumer's) are not the provider's to prove.
+ */
+function provenBy(resource: string, proven: readonly ProviderResource[]): boolean {
+  const arns = proven.map((r) => r.arn);
+  if (resource.startsWith('arn:aws:s3:::')) {
+    const path = resource.slice('arn:aws:s3:::'.length).replace(/\*$/, '');
+    return arns.some((arn) => {
+      const location = arn.startsWith('arn:aws:s3:::') ? arn.slice('arn:aws:s3:::'.length) : undefined;
+      if (location === undefined) return false;
+      // The bucket ARN itself (ListBucket, GetBucketLocation) belongs to a proven bucket or folder of it.
+      return path === location.split('/')[0] || path.startsWith(location.includes('/') ? location : `${location}/`);
+    });
+  }
+  if (/^arn:aws:glue:[^:]*:[^:]*:table\//.test(resource) || /^arn:aws:kms:/.test(resource))
+    return arns.includes(resource);
+  return /^arn:aws:glue:[^:]*:[^:]*:(catalog|database\/)/.test(resource) || /^arn:aws:athena:/.test(resource);
+}
+
 function checkPlan(p: OutputPort, opts: ResolveOptions): void {
   const plan = planPort(p, opts, CONSUMER);
   if (!plan.ok) {
@@ -277,8 +298,8 @@ function checkPlan(p: OutputPort, opts: ResolveOptions): void {
       }
       for (const name of n.names) {
         // Every bucket, prefix segment, database, table, key and workgroup name comes from the metadata;
-        // a workgroup may also be the tool's configured default.
-        const fromConfig = n.service === 'athena' && name === (opts.defaultAthenaWorkgroup ?? 'primary');
+        // a workgroup may also be the operator's configured default (there is no implicit one).
+        const fromConfig = n.service === 'athena' && name === opts.defaultAthenaWorkgroup;
         if (!fromConfig) expect(text, `${name} of ${resource}`).toContain(name.toLowerCase());
       }
       if (n.account !== '')
@@ -288,6 +309,8 @@ function checkPlan(p: OutputPort, opts: ResolveOptions): void {
             text.includes(`${n.account.slice(0, 4)}-${n.account.slice(4, 8)}-${n.account.slice(8)}`),
         ).toBe(true);
       if (n.region !== '') expect(n.region === opts.defaultRegion || text.includes(n.region)).toBe(true);
+      // Ownership proof sees everything the grant opens from the provider's side: data, tables, keys.
+      expect(provenBy(resource, plan.providerResources), `${resource} is not among the proven resources`).toBe(true);
     }
     for (const [, values] of Object.entries(s.Condition ?? {})) {
       for (const [key, value] of Object.entries(values)) {
