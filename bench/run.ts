@@ -9,6 +9,7 @@ import { MemoryFifoQueue } from '../src/local/memory-queue.js';
 import { FileCheckpoint } from '../src/local/file-checkpoint.js';
 import { startSimulator } from '../src/simulator/server.js';
 import type { SyncContext } from '../src/sync/context.js';
+import { guardrailsFrom } from '../src/sync/guardrail-settings.js';
 import { iamCharacterCount } from '../src/interfaces/iam-account.js';
 import { planRole } from '../src/targets/identity-policy/packing.js';
 import { drainQueue } from '../src/sync/processor.js';
@@ -76,6 +77,12 @@ function context(url: string, apiKey: string, iam: FileIamAccount): SyncContext 
     dmm: new DmmHttpClient({ baseUrl: url, apiKey, maxAttempts: 1 }),
     iam,
     log: silentLogger,
+    // Ownership proof on (the default), passed by the operator's allow-list for the providers' team.
+    guardrails: guardrailsFrom(iam.accountId, {
+      ownershipAllowList: [
+        { team: 'providers', resources: ['arn:aws:s3:::bench-*', 'arn:aws:glue:eu-central-1:123456789012:table/*'] },
+      ],
+    }),
     resolve: {
       accountId: iam.accountId,
       defaultRegion: 'eu-central-1',

@@ -34,7 +34,7 @@ export const RESOURCE_TAG_ACTIONS_USED = [
 /** Not there, or not ours to read: no proof, but nothing a retry would change. */
 const UNREADABLE_S3 = new Set(['NoSuchBucket', 'AccessDenied', 'AllAccessDisabled']);
 const UNREADABLE_GLUE = new Set(['EntityNotFound', 'AccessDenied']);
-const UNREADABLE_KMS = new Set(['NotFoundException', 'AccessDeniedException', 'InvalidArnException']);
+const UNREADABLE_KMS = new Set(['NotFound', 'AccessDenied', 'InvalidArn']);
 
 export interface AwsResourceTagReaderOptions {
   /** Default: a client for the standard AWS configuration that follows buckets into their region. */
@@ -125,23 +125,21 @@ export class AwsResourceTagReader implements ResourceTagReader {
     }
   }
 
-  private kmsFor(region: string): KMSClient {
-    if (this.injectedKms) return this.injectedKms;
-    let client = this.kmsByRegion.get(region);
-    if (!client) {
-      client = createKmsClient({ region });
-      this.kmsByRegion.set(region, client);
-    }
-    return client;
+  private glueFor(region: string): GlueClient {
+    return this.injectedGlue ?? perRegion(this.glueByRegion, region, createGlueClient);
   }
 
-  private glueFor(region: string): GlueClient {
-    if (this.injectedGlue) return this.injectedGlue;
-    let client = this.glueByRegion.get(region);
-    if (!client) {
-      client = createGlueClient({ region });
-      this.glueByRegion.set(region, client);
-    }
-    return client;
+  private kmsFor(region: string): KMSClient {
+    return this.injectedKms ?? perRegion(this.kmsByRegion, region, createKmsClient);
   }
+}
+
+/** One client per region, made on first use: a resource's tags are served only in its region. */
+function perRegion<C>(cache: Map<string, C>, region: string, create: (options: { region: string }) => C): C {
+  let client = cache.get(region);
+  if (!client) {
+    client = create({ region });
+    cache.set(region, client);
+  }
+  return client;
 }

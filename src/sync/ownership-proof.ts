@@ -119,12 +119,19 @@ function s3Ancestors(arn: string): string[] {
 
 /** `*` any run of characters, `?` one; everything else literal, case-sensitive like ARNs. */
 export function globMatches(pattern: string, value: string): boolean {
-  const source = pattern
-    .split('')
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${source}$`, 's').test(value);
+  let compiled = GLOBS.get(pattern);
+  if (!compiled) {
+    const source = [...pattern]
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
+      .join('');
+    compiled = new RegExp(`^${source}$`, 's');
+    GLOBS.set(pattern, compiled);
+  }
+  return compiled.test(value);
 }
+
+/** Compiled allow-list patterns: the same few are matched for every grant of a full reconcile. */
+const GLOBS = new Map<string, RegExp>();
 
 function problemWith(
   resource: ProviderResource,

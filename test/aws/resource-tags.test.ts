@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, PutBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
-import { createGlueClient, createProviderBucketS3Client } from '../../src/aws/clients.js';
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { createGlueClient, createKmsClient, createProviderBucketS3Client } from '../../src/aws/clients.js';
 import { AwsResourceTagReader } from '../../src/aws/resource-tags.js';
 import type { ProviderResource } from '../../src/output-ports/port-type.js';
 import { ownershipRefusal } from '../../src/sync/ownership-proof.js';
@@ -218,5 +219,18 @@ describe('resource tag clients', () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+});
+
+describe('AwsResourceTagReader: KMS keys', () => {
+  it("reads a key's tags in the key's region; a key that does not exist proves nothing", async () => {
+    const kms = createKmsClient(motoOptions());
+    const { KeyMetadata } = await kms.send(
+      new CreateKeyCommand({ Tags: [{ TagKey: 'dmm:data-product', TagValue: 'orders' }] }),
+    );
+    const reader = new AwsResourceTagReader({ kmsClient: kms });
+    expect(await reader.tagsOf({ arn: KeyMetadata!.Arn! })).toEqual({ 'dmm:data-product': 'orders' });
+    const missing = `arn:aws:kms:${REGION}:${MOTO_ACCOUNT}:key/00000000-0000-4000-8000-000000000000`;
+    expect(await reader.tagsOf({ arn: missing })).toBeUndefined();
   });
 });
