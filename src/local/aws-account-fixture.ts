@@ -22,15 +22,17 @@
  *     acme-orders-data: { dmm:data-product: orders }
  * ```
  *
- * Seeding goes through the account's own API, so a fixture cannot contain anything IAM would refuse.
+ * Seeding goes through the account's own API, so a fixture cannot contain anything IAM would refuse;
+ * it is all-or-nothing (seedIamAccount).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { IamError } from '../interfaces/iam-account.js';
 import type { FileIamAccount } from './file-iam-account.js';
 import { FileResourceTags, type ResourceTagsData } from './file-resource-tags.js';
+import { withStateFileLock, writeFileAtomic } from './state-store.js';
 
 /** Documents may be written as YAML mappings (readable) or as JSON text (exact). */
 const documentSchema = z
@@ -88,31 +90,36 @@ export interface SeedResult {
 }
 
 /**
- * Create the fixture's roles with their policies. IAM's refusals keep their code, with the
- * fixture and role named in the message.
+ * Create the fixture's roles with their policies, all or nothing: the whole fixture is applied to
+ * a draft of the account (IAM's rules checked on every call) and saved in one locked change, so a
+ * refused role or policy leaves the account as it was and the fixed file seeds everything. IAM's
+ * refusals keep their code, with the fixture and role named in the message. Concurrent seeds of
+ * one account file each land whole, one after the other.
  */
 export async function seedIamAccount(
   account: FileIamAccount,
   fixture: AwsAccountFixture,
   source = 'fixture',
 ): Promise<SeedResult> {
-  const result: SeedResult = { created: [], skipped: [] };
-  for (const [index, role] of fixture.roles.entries()) {
-    try {
-      if (await account.getRole(role.name)) {
-        result.skipped.push(role.name);
-        continue;
+  return account.batch(async (draft) => {
+    const result: SeedResult = { created: [], skipped: [] };
+    for (const [index, role] of fixture.roles.entries()) {
+      try {
+        if (await draft.getRole(role.name)) {
+          result.skipped.push(role.name);
+          continue;
+        }
+        await seedRole(draft, role);
+        result.created.push(role.name);
+      } catch (err) {
+        if (err instanceof IamError) {
+          throw new IamError(err.code, `${source}: roles.${index} (${role.name}): ${err.message} (nothing was seeded)`);
+        }
+        throw err;
       }
-      await seedRole(account, role);
-      result.created.push(role.name);
-    } catch (err) {
-      if (err instanceof IamError) {
-        throw new IamError(err.code, `${source}: roles.${index} (${role.name}): ${err.message}`);
-      }
-      throw err;
     }
-  }
-  return result;
+    return result;
+  });
 }
 
 async function seedRole(account: FileIamAccount, role: RoleFixture): Promise<void> {
@@ -163,12 +170,13 @@ export function resourceTagsOf(fixture: AwsAccountFixture): ResourceTagsData {
 }
 
 /**
- * Write the fixture's provider resource tags to the local stand-in's tags file (replacing it), so
- * ownership proof finds them. Returns whether the fixture had any.
+ * Write the fixture's provider resource tags to the local stand-in's tags file (replacing it
+ * atomically, under the state file lock), so ownership proof finds them. Returns whether the
+ * fixture had any.
  */
 export async function seedResourceTags(file: string, fixture: AwsAccountFixture): Promise<boolean> {
-  if (!fixture.resourceTags) return false;
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, stringifyYaml(fixture.resourceTags));
+  const tags = fixture.resourceTags;
+  if (!tags) return false;
+  await withStateFileLock(file, (lock) => writeFileAtomic(resolve(file), stringifyYaml(tags), lock));
   return true;
 }

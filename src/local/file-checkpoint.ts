@@ -1,12 +1,13 @@
 /**
  * The poller's checkpoint in a JSON file `{ lastEventId, updatedAt }`. A missing file means "start
  * from the beginning"; a damaged one is an error, because silently starting over would replay
- * the whole feed (and re-grant revoked access until the later events arrive).
+ * the whole feed (and re-grant revoked access until the later events arrive). Written under the
+ * state file lock (state-store.ts), so a second poller cannot interleave its write.
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Checkpoint } from '../interfaces/event-queue.js';
-import { readJsonFile, writeFileAtomic } from './state-store.js';
+import { readJsonFile, withStateFileLock, writeFileAtomic } from './state-store.js';
 
 const checkpointSchema = z.object({
   lastEventId: z.string().min(1),
@@ -41,6 +42,8 @@ export class FileCheckpoint implements Checkpoint {
   async write(lastEventId: string): Promise<void> {
     if (lastEventId.length === 0) throw new Error('checkpoint: lastEventId must not be empty');
     const content: CheckpointFile = { lastEventId, updatedAt: this.now().toISOString() };
-    await writeFileAtomic(this.path, `${JSON.stringify(content, null, 2)}\n`);
+    await withStateFileLock(this.path, (lock) =>
+      writeFileAtomic(this.path, `${JSON.stringify(content, null, 2)}\n`, lock),
+    );
   }
 }

@@ -3,12 +3,12 @@
  * customer-managed policies in one JSON file (or in memory) and enforces IAM's rules and quotas
  * exactly where this tool can run into them, so that what works here works on AWS.
  *
- * Single-writer: see state-store.ts. Another process may read the file (e.g. `dmm-aws` inspecting
- * the demo account) at any time; two processes writing it concurrently may lose an update.
+ * Several processes may use one file (see state-store.ts): every call is one locked
+ * read-modify-write, and `batch` makes several calls one such change (seeding a fixture).
  *
  * Deliberate differences from AWS:
  * - changes are atomic: putManagedPolicy either creates, versions and attaches, or does nothing
- *   (AWS can leave a created but unattached policy when the attach fails);
+ *   (AWS can leave a created but unattached policy when the attach fails), and so is a `batch`;
  * - deleteRole removes the role's policies first, like the console (the API would refuse);
  * - role lookups are case-sensitive (AWS's are not; role names are unique ignoring case in both).
  */
@@ -92,7 +92,7 @@ export interface AttachExistingPolicyOptions {
 export class FileIamAccount implements IamAccount {
   readonly accountId: string;
   readonly partition: string;
-  private readonly store: StateStore<IamState>;
+  private store: StateStore<IamState>;
 
   constructor(options: FileIamAccountOptions = {}) {
     this.accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
@@ -100,6 +100,22 @@ export class FileIamAccount implements IamAccount {
     if (!/^\d{12}$/.test(this.accountId)) throw new Error(`accountId must be 12 digits, got '${this.accountId}'`);
     const empty = (): IamState => ({ format: 1, accountId: this.accountId, roles: {}, policies: {} });
     this.store = options.file ? new JsonFileStore(options.file, stateSchema, empty) : new MemoryStore(empty());
+  }
+
+  /**
+   * Run `work` against a draft of this account as one change: IAM's rules apply to every call as
+   * usual, and the draft is saved only if `work` completes, so a refused call leaves no trace of
+   * the calls before it. The account's file stays locked meanwhile; `work` must use the draft it is
+   * given, never this account (that would wait for the lock it holds).
+   */
+  batch<R>(work: (draft: FileIamAccount) => Promise<R>): Promise<R> {
+    return this.update(async (state) => {
+      const draft = new FileIamAccount({ accountId: this.accountId, partition: this.partition });
+      draft.store = new MemoryStore(state);
+      const result = await work(draft);
+      Object.assign(state, await draft.store.read());
+      return result;
+    });
   }
 
   /** Path of the state file, or undefined in memory mode. */
@@ -356,7 +372,7 @@ export class FileIamAccount implements IamAccount {
     return this.checkAccount(await this.store.read());
   }
 
-  private update<R>(change: (state: IamState) => R): Promise<R> {
+  private update<R>(change: (state: IamState) => R | Promise<R>): Promise<R> {
     return this.store.update((state) => change(this.checkAccount(state)));
   }
 

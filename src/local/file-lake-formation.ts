@@ -5,7 +5,7 @@
  * exist, permission names the resource kind does not have, principals that are not IAM roles or
  * users.
  *
- * Single-writer: see state-store.ts.
+ * Safe with several processes on one file: every call is one locked change (state-store.ts).
  *
  * Deliberate differences from AWS:
  * - revoking permissions that are not held is success (AWS answers InvalidInputException, which

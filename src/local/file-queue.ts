@@ -4,7 +4,8 @@ import { JsonFileStore } from './state-store.js';
 /**
  * SQS FIFO semantics (see fifo-queue.ts) in a JSON file, so a daemon restart loses no queued
  * event; messages in flight when the process died come back after the visibility timeout.
- * Single-writer, like every file store here (see state-store.ts).
+ * Every operation is one locked change of the file, like every file store here (state-store.ts),
+ * so a poller and a drainer in two processes can share the queue.
  */
 export class FileFifoQueue extends FifoQueue {
   readonly path: string;

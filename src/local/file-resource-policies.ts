@@ -4,7 +4,7 @@
  * the resources and their documents in one JSON file (or in memory) and refuses what the services
  * refuse, so that a document the resource-policy target writes here is one AWS would accept.
  *
- * Single-writer: see state-store.ts.
+ * Safe with several processes on one file: every call is one locked change (state-store.ts).
  *
  * Deliberate differences from AWS (all stricter, never more lenient):
  * - every service gets KMS's documented character set (tab, LF, CR, U+0020-U+00FF) and S3's
