@@ -1,10 +1,9 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { drainQueue } from '../sync/processor.js';
-import { pollFeed } from '../sync/poller.js';
 import { errorMessage } from '../util/errors.js';
 import { addConnectionOptions, configFrom, loggerFrom, type GlobalOptions } from './common.js';
+import { runDaemon } from './daemon.js';
 import { buildContext, localPipeline } from './wiring.js';
 
 interface RunOptions extends GlobalOptions {
@@ -20,7 +19,9 @@ export function registerRunCommand(program: Command): void {
       'The long-running sync: polls the Data Mesh Manager event feed from the stored checkpoint, puts every ' +
         'event on a durable FIFO queue (one agreement strictly in order), and converges each agreement it ' +
         'names. Failing events are retried with backoff and, after 5 attempts, reported to Data Mesh Manager ' +
-        'and written to <state-dir>/dead-letter.jsonl. Stop with Ctrl-C: the checkpoint and queue stay consistent.',
+        'and written to <state-dir>/dead-letter.jsonl. While the feed is unreachable, queued events are still ' +
+        'converged, and passes are retried with backoff (1 s doubling to 60 s); a rejected API key stops the ' +
+        'run with exit code 1. Stop with Ctrl-C: the checkpoint and queue stay consistent.',
     )
     .option('--once', 'stop when the feed is caught up and the queue is empty')
     .option(
@@ -46,37 +47,21 @@ export function registerRunCommand(program: Command): void {
     process.on('SIGTERM', stop);
 
     log.info('sync started', { dmm: config.dmm.baseUrl, account: ctx.iam.accountId, stateDir: config.stateDir });
-    while (!stopping) {
-      try {
-        const polled = await pollFeed({ dmm: ctx.dmm, queue, checkpoint, log }, { shouldStop: () => stopping });
-        const drained = await drainQueue(ctx, queue, {
-          waitForRetries: false,
-          shouldStop: () => stopping,
-          onDeadLetter: async (message, error) => {
-            await mkdir(dirname(deadLetterFile), { recursive: true });
-            await appendFile(
-              deadLetterFile,
-              `${JSON.stringify({ at: new Date().toISOString(), event: message.event, attempts: message.receiveCount, error: errorMessage(error) })}\n`,
-            );
-          },
-        });
-        if (polled.events || drained.processed || drained.deadLettered)
-          log.info('sync pass done', { ...drained, queued: polled.events, lastEventId: polled.lastEventId });
-        if (options.once && polled.caughtUp && (await queue.size()) === 0) break;
-      } catch (error) {
-        // Vendor guidance: after an error wait about a minute; never crash-loop on the feed.
-        log.error('sync pass failed; retrying', { error: errorMessage(error), retryInSeconds: 60 });
-        if (options.once) throw error;
-        await sleepUnless(60_000, () => stopping);
-        continue;
-      }
-      await sleepUnless(intervalMs, () => stopping);
-    }
+    await runDaemon(
+      { ctx, queue, checkpoint },
+      {
+        ...(options.once ? { once: true } : {}),
+        intervalMs,
+        shouldStop: () => stopping,
+        onDeadLetter: async (message, error) => {
+          await mkdir(dirname(deadLetterFile), { recursive: true });
+          await appendFile(
+            deadLetterFile,
+            `${JSON.stringify({ at: new Date().toISOString(), event: message.event, attempts: message.receiveCount, error: errorMessage(error) })}\n`,
+          );
+        },
+      },
+    );
     log.info('sync stopped');
   });
-}
-
-async function sleepUnless(ms: number, stopped: () => boolean): Promise<void> {
-  const until = Date.now() + ms;
-  while (!stopped() && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(250, until - Date.now())));
 }

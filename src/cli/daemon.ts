@@ -1,0 +1,107 @@
+/**
+ * The `run` loop: poll the feed into the durable queue, drain the queue, pause, again. Polling
+ * and draining fail separately, so events already queued are converged while the feed is down.
+ * A failing pass waits with exponential backoff and jitter (1 s, 2 s, 4 s ... at most a minute),
+ * not a fixed minute, so the sync recovers within seconds of an outage's end. An API key that
+ * Data Mesh Manager rejects stops the daemon with a message instead of retrying forever.
+ */
+import type { Checkpoint, EventQueue, ReceivedMessage } from '../interfaces/event-queue.js';
+import { DmmApiError } from '../dmm/errors.js';
+import type { SyncContext } from '../sync/context.js';
+import { drainQueue, type DrainStats } from '../sync/processor.js';
+import { pollFeed, type PollResult } from '../sync/poller.js';
+import { errorMessage } from '../util/errors.js';
+
+export interface DaemonOptions {
+  /** Stop when the feed is caught up and the queue is empty; a failing pass then fails the run. */
+  once?: boolean;
+  /** Pause between passes when all went well. */
+  intervalMs: number;
+  shouldStop: () => boolean;
+  onDeadLetter: (message: ReceivedMessage, error: unknown) => Promise<void>;
+  /** Waits `ms` unless stopped; injectable so tests need no real time. */
+  sleep?: (ms: number) => Promise<void>;
+  /** In [0, 1); injectable for tests. */
+  random?: () => number;
+}
+
+/** The longest pause after failing passes (the vendor's guidance after an error: about a minute). */
+export const MAX_BACKOFF_MS = 60_000;
+const FIRST_BACKOFF_MS = 1_000;
+
+/** A fault retrying cannot fix: the daemon stops and says what to change. */
+export class FatalSyncError extends Error {
+  override readonly name = 'FatalSyncError';
+}
+
+export async function runDaemon(
+  deps: { ctx: SyncContext; queue: EventQueue; checkpoint: Checkpoint },
+  options: DaemonOptions,
+): Promise<void> {
+  const { ctx, queue, checkpoint } = deps;
+  const log = ctx.log;
+  const sleep = options.sleep ?? ((ms: number) => sleepUnless(ms, options.shouldStop));
+  const random = options.random ?? Math.random;
+  let failedPasses = 0;
+  while (!options.shouldStop()) {
+    let polled: PollResult | undefined;
+    let pollError: unknown;
+    try {
+      polled = await pollFeed({ dmm: ctx.dmm, queue, checkpoint, log }, { shouldStop: options.shouldStop });
+    } catch (error) {
+      if (isRejectedKey(error)) {
+        throw new FatalSyncError(
+          `Data Mesh Manager rejects the API key (${errorMessage(error)}): check DMM_API_KEY (dmm.apiKey) and its permissions; retrying will not help`,
+        );
+      }
+      pollError = error;
+      log.warn('polling the event feed failed; converging the events already queued', { error: errorMessage(error) });
+    }
+    let drained: DrainStats | undefined;
+    let drainError: unknown;
+    try {
+      drained = await drainQueue(ctx, queue, {
+        waitForRetries: false,
+        shouldStop: options.shouldStop,
+        onDeadLetter: options.onDeadLetter,
+      });
+    } catch (error) {
+      drainError = error;
+    }
+    if (polled?.events || drained?.processed || drained?.deadLettered)
+      log.info('sync pass done', { ...drained, queued: polled?.events ?? 0, lastEventId: polled?.lastEventId });
+
+    const failure = pollError ?? drainError;
+    if (failure !== undefined) {
+      if (options.once) throw failure;
+      failedPasses++;
+      const delayMs = backoffMs(failedPasses, random);
+      log.error('sync pass failed; retrying', {
+        error: errorMessage(failure),
+        failedPasses,
+        retryInSeconds: Math.round(delayMs / 100) / 10,
+      });
+      await sleep(delayMs);
+      continue;
+    }
+    failedPasses = 0;
+    if (options.once && polled?.caughtUp && (await queue.size()) === 0) return;
+    await sleep(options.intervalMs);
+  }
+}
+
+/** Exponential (1 s, 2 s, 4 s ... 60 s) with jitter in its upper half, so restarts do not align. */
+export function backoffMs(failedPasses: number, random: () => number): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (failedPasses - 1));
+  return Math.round(ceiling * (0.5 + random() / 2));
+}
+
+/** 401, or 403 on the feed itself: the key is wrong or lacks the right to read events. */
+function isRejectedKey(error: unknown): boolean {
+  return error instanceof DmmApiError && (error.status === 401 || error.status === 403);
+}
+
+async function sleepUnless(ms: number, stopped: () => boolean): Promise<void> {
+  const until = Date.now() + ms;
+  while (!stopped() && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(250, until - Date.now())));
+}
