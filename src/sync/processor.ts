@@ -30,11 +30,15 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
     case 'agreement':
       return { event, target, outcomes: [await reconcileAgreement({ ...ctx, log }, target.agreementId)] };
     case 'dataProduct': {
-      const affected = await agreementsOfProduct(ctx, target.dataProductId);
-      log.info('data product changed: reconciling its agreements', {
-        dataProductId: target.dataProductId,
-        agreements: affected.length,
-      });
+      const affected = await agreementsOfProduct(ctx, target.dataProductId, target.outputPortId);
+      log.info(
+        `${target.outputPortId === undefined ? 'data product' : 'output port'} changed: reconciling its agreements`,
+        {
+          dataProductId: target.dataProductId,
+          ...(target.outputPortId === undefined ? {} : { outputPortId: target.outputPortId }),
+          agreements: affected.length,
+        },
+      );
       const outcomes: AgreementOutcome[] = [];
       const products = dataProductCache(ctx.dmm);
       for (const agreement of affected)
@@ -46,16 +50,23 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
 
 /**
  * The agreements a product change can affect: those it provides or consumes, and, because a
- * deleted provider shows as "unknown" on its agreements, those whose provider is unknown.
+ * deleted provider shows as "unknown" on its agreements, those whose provider is unknown. A port
+ * change can only affect agreements on that port (or on a port that now reads "unknown").
  */
-async function agreementsOfProduct(ctx: SyncContext, dataProductId: string): Promise<Agreement[]> {
+async function agreementsOfProduct(
+  ctx: SyncContext,
+  dataProductId: string,
+  outputPortId?: string,
+): Promise<Agreement[]> {
   const [asProvider, asConsumer, orphaned] = await Promise.all([
     ctx.dmm.listAgreements({ providerDataProductId: dataProductId }),
-    ctx.dmm.listAgreements({ consumerDataProductId: dataProductId }),
+    outputPortId === undefined ? ctx.dmm.listAgreements({ consumerDataProductId: dataProductId }) : [],
     ctx.dmm.listAgreements({ providerDataProductId: UNKNOWN_ID }),
   ]);
+  const onPort = (a: Agreement) =>
+    outputPortId === undefined || a.provider.outputPortId === outputPortId || a.provider.outputPortId === UNKNOWN_ID;
   const byId = new Map<string, Agreement>();
-  for (const agreement of [...asProvider, ...asConsumer, ...orphaned]) byId.set(agreement.id, agreement);
+  for (const agreement of [...asProvider.filter(onPort), ...asConsumer, ...orphaned]) byId.set(agreement.id, agreement);
   return [...byId.values()];
 }
 
