@@ -1,5 +1,6 @@
 import type { Agreement } from '../model/agreement.js';
 import { UNKNOWN_ID } from '../model/agreement.js';
+import type { AgreementFormatError } from '../model/read-agreement.js';
 import type { FeedEvent } from '../model/events.js';
 import { errorMessage } from '../util/errors.js';
 import { SQS_LIMITS } from '../util/sqs-limits.js';
@@ -41,8 +42,10 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
       );
       const outcomes: AgreementOutcome[] = [];
       const products = dataProductCache(ctx.dmm);
-      for (const agreement of affected)
-        outcomes.push(await reconcileAgreement({ ...ctx, log }, agreement.id, { products }));
+      // An unreadable agreement among them is reconciled by id too: that reports it failed and
+      // leaves its grants alone, while the product's other agreements go on.
+      for (const agreementId of affected)
+        outcomes.push(await reconcileAgreement({ ...ctx, log }, agreementId, { products }));
       return { event, target, outcomes };
     }
   }
@@ -53,21 +56,21 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
  * deleted provider shows as "unknown" on its agreements, those whose provider is unknown. A port
  * change can only affect agreements on that port (or on a port that now reads "unknown").
  */
-async function agreementsOfProduct(
-  ctx: SyncContext,
-  dataProductId: string,
-  outputPortId?: string,
-): Promise<Agreement[]> {
+async function agreementsOfProduct(ctx: SyncContext, dataProductId: string, outputPortId?: string): Promise<string[]> {
+  const unreadable = new Set<string>();
+  const onUnreadable = (error: AgreementFormatError) => {
+    if (error.agreementId !== undefined) unreadable.add(error.agreementId);
+    else ctx.log.error('an agreement without a readable id cannot be read; skipped', { error: error.message });
+  };
   const [asProvider, asConsumer, orphaned] = await Promise.all([
-    ctx.dmm.listAgreements({ providerDataProductId: dataProductId }),
-    outputPortId === undefined ? ctx.dmm.listAgreements({ consumerDataProductId: dataProductId }) : [],
-    ctx.dmm.listAgreements({ providerDataProductId: UNKNOWN_ID }),
+    ctx.dmm.listAgreements({ providerDataProductId: dataProductId }, onUnreadable),
+    outputPortId === undefined ? ctx.dmm.listAgreements({ consumerDataProductId: dataProductId }, onUnreadable) : [],
+    ctx.dmm.listAgreements({ providerDataProductId: UNKNOWN_ID }, onUnreadable),
   ]);
   const onPort = (a: Agreement) =>
     outputPortId === undefined || a.provider.outputPortId === outputPortId || a.provider.outputPortId === UNKNOWN_ID;
-  const byId = new Map<string, Agreement>();
-  for (const agreement of [...asProvider.filter(onPort), ...asConsumer, ...orphaned]) byId.set(agreement.id, agreement);
-  return [...byId.values()];
+  const ids = [...asProvider.filter(onPort), ...asConsumer, ...orphaned].map((a) => a.id);
+  return [...new Set([...ids, ...unreadable])];
 }
 
 export interface DrainOptions {

@@ -96,6 +96,36 @@ function markersChange(agreement: Agreement, state: ReportState): boolean {
   return !sameSet(tags, agreement.tags) || !sameRecord(custom, agreement.custom);
 }
 
+/**
+ * An agreement whose document cannot be read has no document to write tags into (and a PUT of a
+ * document we cannot read could only damage it): the failure goes to the provisioning endpoint
+ * alone, where the server has one. Its grants are untouched, and the diagnostic says so.
+ */
+export async function reportUnreadable(
+  dmm: DmmApi,
+  agreementId: string,
+  problem: string,
+  log: Logger,
+): Promise<ReportResult> {
+  const diagnostics = truncate(
+    `${problem.replace(/\.?$/, '.')} dmm-aws cannot read this agreement, so it left its AWS grants as they were; fix the document.`,
+  );
+  const result = await dmm.reportProvisioning(agreementId, 'provisioning-failed', {
+    platform: PLATFORM,
+    executor: EXECUTOR,
+    diagnostics,
+  });
+  if (result === 'unsupported')
+    log.warn('unreadable agreement could not be reported: the server has no provisioning endpoints', { agreementId });
+  return {
+    tagsWritten: false,
+    provisioning: result === 'reported' ? 'provisioning-failed' : 'unsupported',
+    tags: [],
+    custom: {},
+    tagsNotWritten: 'the agreement document cannot be read',
+  };
+}
+
 /** What our markers should read in `state`; only these tags and custom fields are ever written. */
 export function markerEdits(state: ReportState): MarkerEdits {
   switch (state.kind) {
