@@ -203,7 +203,7 @@ export class DmmHttpClient implements DmmApi {
       const page = this.expectFound('GET', url.href, await this.http.request('GET', url));
       yield* this.expectArray('GET', page);
       const next = nextLink(page.headers.get('link'));
-      url = next === undefined ? undefined : this.http.resolve(next, page.url);
+      url = next === undefined ? undefined : this.http.resolveLink(next, page.url);
     }
   }
 
