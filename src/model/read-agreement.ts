@@ -57,6 +57,7 @@ const agreementSchema = z.looseObject({
     dataProductId: requiredId,
     outputPortId: requiredId,
     teamId: z.string().nullish(),
+    dataContractId: z.string().nullish(),
   }),
   // Team and user consumers have no data product; the consumer block itself is kept lenient.
   consumer: z
@@ -103,6 +104,7 @@ export function readAgreement(raw: unknown, today: string = new Date().toISOStri
       dataProductId: a.provider.dataProductId,
       outputPortId: a.provider.outputPortId,
       ...(a.provider.teamId ? { teamId: a.provider.teamId } : {}),
+      ...(a.provider.dataContractId ? { dataContractId: a.provider.dataContractId } : {}),
     },
     consumer: {
       ...(a.consumer?.dataProductId ? { dataProductId: a.consumer.dataProductId } : {}),

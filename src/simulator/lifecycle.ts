@@ -127,7 +127,7 @@ export class Lifecycle {
       const existing = this.state.agreements.get(pathId);
       if (existing) {
         if (this.state.config.strictPut) checkStrictPut(existing.doc, doc);
-        existing.doc = withoutServerFields(doc);
+        existing.doc = keepReadOnlyProvider(existing.doc, withoutServerFields(doc));
         this.state.emitAgreementEvent('Updated', pathId);
       } else {
         this.state.agreements.set(pathId, { doc: withoutServerFields(doc), status: 'requested', active: false });
@@ -291,6 +291,20 @@ function withoutServerFields(doc: JsonObject): JsonObject {
   delete info.id;
   copy.info = info;
   return copy;
+}
+
+/**
+ * `provider.dataContractId` and `dataContractVersion` record the contract at request time and are
+ * read-only: a PUT (which leaves them out, or sends a stale copy) never changes them.
+ */
+function keepReadOnlyProvider(stored: JsonObject, next: JsonObject): JsonObject {
+  const provider = { ...(next.provider as JsonObject) };
+  const before = stored.provider as JsonObject;
+  for (const field of ['dataContractId', 'dataContractVersion']) {
+    if (before[field] === undefined) delete provider[field];
+    else provider[field] = before[field];
+  }
+  return { ...next, provider };
 }
 
 function usesProduct(agreement: StoredAgreement, productId: string): boolean {
