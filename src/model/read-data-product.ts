@@ -87,6 +87,8 @@ const odpsSchema = z.looseObject({
   outputPorts: z
     .array(
       z.looseObject({
+        // Not in the ODPS schema, but a port id is what some servers and agreements use.
+        id: z.string().nullish(),
         name: nonEmpty,
         type: z.string().nullish(),
         contractId: z.string().nullish(),
@@ -163,9 +165,9 @@ function readOdps(doc: Record<string, unknown>): DataProduct {
     );
     const version = port.version === null || port.version === undefined ? undefined : String(port.version);
     return {
-      // ODPS ports have no id; Data Mesh Manager's agreements refer to them by name (and name +
-      // version is the key: src/sync/resolve.ts picks one version).
-      id: port.name,
+      // ODPS ports have no id in the schema; agreements refer to them by name (and name + version
+      // is the key: src/sync/resolve.ts picks one version). A port that does carry an id keeps it.
+      id: port.id?.trim() ? port.id : port.name,
       name: port.name,
       ...(port.type ? { type: port.type } : {}),
       ...(server ? { server } : {}),

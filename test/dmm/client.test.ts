@@ -210,6 +210,21 @@ describe('agreement lists', () => {
     expect(paths(requests)).toEqual(['GET /dmm/api/access?p=0&pageSize=1000', 'GET /dmm/api/access?p=1']);
   });
 
+  it('hands an unreadable agreement to onUnreadable and returns the others, one without info.active among them', async () => {
+    const withoutActive = { ...agreement('a2'), info: { purpose: 'p', status: 'approved', startDate: '2020-01-01' } };
+    const { client } = await setup(
+      (_req, res) => json(res, 200, [agreement('a1'), { id: 'bad', info: {}, provider: {} }, withoutActive]),
+      { apiGeneration: 'access' },
+    );
+    const unreadable: string[] = [];
+    const listed = await client.listAgreements({}, (error) => unreadable.push(`${error.agreementId} ${error.field}`));
+    expect(listed.map((a) => [a.id, a.active])).toEqual([
+      ['a1', true],
+      ['a2', true],
+    ]);
+    expect(unreadable).toEqual(['bad provider.dataProductId']);
+  });
+
   it('fails on an invalid agreement in the list, naming it', async () => {
     const { client } = await setup(
       (_req, res) => json(res, 200, [agreement('a1'), { id: 'bad', info: { active: true }, provider: {} }]),

@@ -247,6 +247,11 @@ outputPorts:
     });
   });
 
+  it('keeps an id an ODPS port carries (outside the schema), so agreements naming it find the port', () => {
+    const product = readDataProduct({ kind: 'DataProduct', id: 'p', outputPorts: [{ id: 'p-1', name: 'orders' }] });
+    expect(product.outputPorts[0]).toMatchObject({ id: 'p-1', name: 'orders' });
+  });
+
   it('is recognised by apiVersion alone', () => {
     expect(readDataProduct({ apiVersion: 'v1.0.0', id: 'p', status: 'active' }).format).toBe('odps-1.0.0');
   });
