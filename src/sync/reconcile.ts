@@ -205,7 +205,11 @@ export async function reconcile(
     if (!desired.has(id)) desired.set(id, { resolution: { kind: 'none', reason: GONE } });
   }
 
-  const outcomes = [...desired].map(([id, { resolution }]) => outcomeOf(id, resolution, ledger));
+  const outcomes = [...desired].map(([id, { resolution, withheld: unread }]) => {
+    const outcome = outcomeOf(id, resolution, ledger);
+    // Its grants were not planned at all: whatever it holds, it still holds.
+    return unread ? { ...outcome, effect: 'unchanged' as const } : outcome;
+  });
   outcomes.sort((a, b) => a.agreementId.localeCompare(b.agreementId));
   for (const outcome of outcomes) {
     // A failure needs someone to act, in a plan as much as in a run: never at info or below.

@@ -41,7 +41,7 @@ describe('an unreadable agreement', () => {
     const result = await reconcileAll(world.ctx);
     expect(result.outcomes.map((o) => [o.agreementId, o.decision, o.effect])).toEqual([
       ['agr-1', 'revoke', 'revoked'],
-      ['agr-2', 'failed', 'absent'],
+      ['agr-2', 'failed', 'unchanged'],
     ]);
     const failed = result.outcomes[1]!;
     expect(failed.diagnostic).toMatch(/^Agreement "agr-2": tags: /);
