@@ -61,6 +61,14 @@ export function formatPlan(result: ReconcileResult, applied: boolean): string {
   if (interesting.length) lines.push('', ...interesting.map(formatOutcome));
   if (result.changes.length)
     lines.push('', bold(applied ? 'Changes made:' : 'Changes to make:'), ...result.changes.map((c) => formatChange(c)));
+  else if (count('failed') > 0)
+    // Nothing to write is not "in sync" while agreements failed: they need someone to act.
+    lines.push(
+      '',
+      red(
+        `No changes to make, but ${count('failed')} agreement(s) failed (see above): AWS does not match Data Mesh Manager for them.`,
+      ),
+    );
   else lines.push('', green('No changes: AWS matches Data Mesh Manager.'));
   if (!applied && result.changes.length) lines.push('', dim('Run `dmm-aws apply` to make these changes.'));
   return lines.join('\n');

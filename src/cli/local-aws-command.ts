@@ -32,25 +32,46 @@ export function registerLocalAwsCommand(program: Command): void {
     if (await seedResourceTags(tagsFile, fixture))
       process.stdout.write(`provider resource tags written to ${tagsFile}\n`);
   });
-  addConnectionOptions(group.command('show [role]').description('print roles and the policies on them')).action(
-    async (roleName: string | undefined, options: GlobalOptions) => {
-      const account = accountFrom(configFrom(options));
-      const roles = (await account.listRoles()).filter((r) => !roleName || r.name === roleName);
-      if (roleName && roles.length === 0) throw new Error(`no role named ${roleName} in ${account.file}`);
-      for (const role of roles) {
-        process.stdout.write(`${bold(role.name)} ${dim(role.arn)}\n`);
-        for (const policy of await account.listInlinePolicies(role.name)) {
-          process.stdout.write(
-            `  inline ${policy.name}\n${indent(JSON.stringify(JSON.parse(policy.document), null, 2), 4)}\n`,
-          );
-        }
-        for (const ref of await account.listAttachedPolicies(role.name)) {
-          process.stdout.write(
-            `  managed ${ref.arn}\n${indent(JSON.stringify(JSON.parse(await account.getManagedPolicyDocument(ref.arn)), null, 2), 4)}\n`,
-          );
-        }
-      }
-    },
+  addConnectionOptions(
+    group
+      .command('show [role]')
+      .description('print roles and the policies on them')
+      .option('--json', 'print {file, roles: [{name, arn, path, tags, inlinePolicies, managedPolicies}]} for scripts'),
+  ).action(async (roleName: string | undefined, options: GlobalOptions & { json?: boolean }) => {
+    const account = accountFrom(configFrom(options));
+    const roles = await describeRoles(account, roleName);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ file: account.file, roles }, null, 2)}\n`);
+      return;
+    }
+    for (const role of roles) {
+      process.stdout.write(`${bold(role.name)} ${dim(role.arn)}\n`);
+      for (const policy of role.inlinePolicies)
+        process.stdout.write(`  inline ${policy.name}\n${indent(JSON.stringify(policy.document, null, 2), 4)}\n`);
+      for (const policy of role.managedPolicies)
+        process.stdout.write(`  managed ${policy.arn}\n${indent(JSON.stringify(policy.document, null, 2), 4)}\n`);
+    }
+  });
+}
+
+/** The roles (all, or the one named) with their policy documents parsed, for both output forms. */
+async function describeRoles(account: FileIamAccount, roleName: string | undefined) {
+  const roles = (await account.listRoles()).filter((r) => !roleName || r.name === roleName);
+  if (roleName && roles.length === 0) throw new Error(`no role named ${roleName} in ${account.file}`);
+  return Promise.all(
+    roles.map(async (role) => ({
+      ...role,
+      inlinePolicies: (await account.listInlinePolicies(role.name)).map((p) => ({
+        name: p.name,
+        document: JSON.parse(p.document) as unknown,
+      })),
+      managedPolicies: await Promise.all(
+        (await account.listAttachedPolicies(role.name)).map(async (ref) => ({
+          arn: ref.arn,
+          document: JSON.parse(await account.getManagedPolicyDocument(ref.arn)) as unknown,
+        })),
+      ),
+    })),
   );
 }
 

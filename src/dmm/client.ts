@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Agreement } from '../model/agreement.js';
 import type { DataProduct } from '../model/data-product.js';
 import type { FeedEvent } from '../model/events.js';
-import { readAgreement } from '../model/read-agreement.js';
+import { AgreementFormatError, readAgreement } from '../model/read-agreement.js';
 import { readDataProduct } from '../model/read-data-product.js';
 import { mapLimit } from '../util/map-limit.js';
 import type {
@@ -75,12 +75,22 @@ export class DmmHttpClient implements DmmApi {
     return response === GONE ? undefined : readAgreement(response.body);
   }
 
-  async listAgreements(filter: AgreementFilter = {}): Promise<Agreement[]> {
+  async listAgreements(
+    filter: AgreementFilter = {},
+    onUnreadable?: (error: AgreementFormatError) => void,
+  ): Promise<Agreement[]> {
     const generation = await this.apiGeneration();
     // Only /api/access documents paging and filters; the older list answers everything at once.
     const query = generation === 'access' ? { p: 0, pageSize: PAGE_SIZE, ...filter } : {};
     const agreements: Agreement[] = [];
-    for await (const item of this.paginate(`/api/${generation}`, query)) agreements.push(readAgreement(item));
+    for await (const item of this.paginate(`/api/${generation}`, query)) {
+      try {
+        agreements.push(readAgreement(item));
+      } catch (error) {
+        if (!(error instanceof AgreementFormatError) || !onUnreadable) throw error;
+        onUnreadable(error);
+      }
+    }
     // Filter here as well: a server that ignores unknown query parameters would return all.
     return agreements.filter(
       (a) =>
@@ -193,7 +203,7 @@ export class DmmHttpClient implements DmmApi {
       const page = this.expectFound('GET', url.href, await this.http.request('GET', url));
       yield* this.expectArray('GET', page);
       const next = nextLink(page.headers.get('link'));
-      url = next === undefined ? undefined : this.http.resolve(next, page.url);
+      url = next === undefined ? undefined : this.http.resolveLink(next, page.url);
     }
   }
 

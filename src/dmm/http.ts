@@ -118,6 +118,23 @@ export class DmmHttp {
     return url;
   }
 
+  /**
+   * The target of a `Link: rel="next"` header, on the configured server. A proxy or load balancer
+   * in front of Data Mesh Manager may write its own host, an internal port or `http://` into the
+   * links it passes on; following that would send the API key elsewhere (or in clear text), and
+   * refusing it would stop every list. So only the path and query are taken from such a link, and
+   * they are put on the configured base URL (under its path prefix, when the link lacks it).
+   */
+  resolveLink(reference: string, relativeTo: string): URL {
+    const link = new URL(reference, relativeTo);
+    if (link.origin === this.baseUrl.origin) return link;
+    const prefix = this.baseUrl.pathname; // always ends with '/'
+    const path = link.pathname.startsWith(prefix) ? link.pathname : `${prefix}${link.pathname.replace(/^\/+/, '')}`;
+    const rebuilt = new URL(path, this.baseUrl.origin);
+    rebuilt.search = link.search;
+    return rebuilt;
+  }
+
   async request(method: string, target: string | URL, options: RequestOptions = {}): Promise<DmmResponse | Gone> {
     const url = typeof target === 'string' ? this.resolve(target) : new URL(target);
     for (const [key, value] of Object.entries(options.query ?? {})) {

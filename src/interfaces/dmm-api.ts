@@ -1,4 +1,5 @@
 import type { Agreement } from '../model/agreement.js';
+import type { AgreementFormatError } from '../model/read-agreement.js';
 import type { DataProduct } from '../model/data-product.js';
 import type { FeedEvent } from '../model/events.js';
 
@@ -36,8 +37,12 @@ export interface DmmApi {
   /** Events after `lastEventId` (from the start when omitted); `[]` when caught up. */
   pollEvents(lastEventId?: string): Promise<FeedEvent[]>;
   getAgreement(id: string): Promise<Agreement | undefined>;
-  /** All agreements, following `Link: rel="next"` pagination. */
-  listAgreements(filter?: AgreementFilter): Promise<Agreement[]>;
+  /**
+   * All agreements, following `Link: rel="next"` pagination. A document that cannot be read is
+   * handed to `onUnreadable` and left out when that is given (one bad agreement must not stop the
+   * others); without it the whole list fails with that error.
+   */
+  listAgreements(filter?: AgreementFilter, onUnreadable?: (error: AgreementFormatError) => void): Promise<Agreement[]>;
   /** PUT the whole agreement document (there is no PATCH). */
   putAgreement(id: string, document: Record<string, unknown>): Promise<void>;
   getDataProduct(id: string): Promise<DataProduct | undefined>;

@@ -117,7 +117,7 @@ function observeFeed(dmm: DmmApi): { dmm: DmmApi; read(): number; newestTime(): 
   const observed: DmmApi = {
     pollEvents: async (lastEventId) => observe(await dmm.pollEvents(lastEventId)),
     getAgreement: (id) => dmm.getAgreement(id),
-    listAgreements: (filter) => dmm.listAgreements(filter),
+    listAgreements: (filter, onUnreadable) => dmm.listAgreements(filter, onUnreadable),
     putAgreement: (id, document) => dmm.putAgreement(id, document),
     getDataProduct: (id) => dmm.getDataProduct(id),
     listDataProducts: () => dmm.listDataProducts(),

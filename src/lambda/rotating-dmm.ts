@@ -1,5 +1,6 @@
 import type { AgreementFilter, DmmApi, ProvisioningReport, ProvisioningTransition } from '../interfaces/dmm-api.js';
 import { DmmApiError } from '../dmm/errors.js';
+import type { AgreementFormatError } from '../model/read-agreement.js';
 import type { Logger } from '../util/log.js';
 
 /** Where the API key comes from: `SecretApiKey` (cached; `invalidate` forces a re-read). */
@@ -32,8 +33,8 @@ export class RotatingDmmApi implements DmmApi {
   getAgreement(id: string) {
     return this.call((dmm) => dmm.getAgreement(id));
   }
-  listAgreements(filter?: AgreementFilter) {
-    return this.call((dmm) => dmm.listAgreements(filter));
+  listAgreements(filter?: AgreementFilter, onUnreadable?: (error: AgreementFormatError) => void) {
+    return this.call((dmm) => dmm.listAgreements(filter, onUnreadable));
   }
   putAgreement(id: string, document: Record<string, unknown>) {
     return this.call((dmm) => dmm.putAgreement(id, document));

@@ -15,6 +15,8 @@ export interface Agreement {
     dataProductId: string;
     outputPortId: string;
     teamId?: string;
+    /** The data contract at the time of the request (read-only, 2026-07); picks among port versions. */
+    dataContractId?: string;
   };
   consumer: {
     dataProductId?: string;

@@ -4,11 +4,14 @@
  */
 export interface DataProduct {
   id: string;
-  format: 'dps-0.0.1' | 'odps-1.0.0';
+  /** `odps-0.9.0`, `odps-1.0.0` or `odps-1.1.0` for ODPS, after its `apiVersion`. */
+  format: 'dps-0.0.1' | `odps-${string}`;
   title?: string;
   ownerTeamId?: string;
   /** DPS `custom` or ODPS top-level `customProperties`, flattened to string values. */
   custom: Record<string, string>;
+  /** Custom fields left out of `custom` because the document gives them conflicting values. */
+  conflicts?: FieldConflict[];
   outputPorts: OutputPort[];
   raw: Record<string, unknown>;
 }
@@ -23,5 +26,18 @@ export interface OutputPort {
   server?: Record<string, unknown>;
   /** DPS `custom` or ODPS `customProperties`, flattened to string values. */
   custom: Record<string, string>;
+  /** Custom fields left out of `custom` because the document gives them conflicting values. */
+  conflicts?: FieldConflict[];
   dataContractId?: string;
+  /** ODPS: name + version is a port's key; several versions of one name may be listed. */
+  version?: string;
+}
+
+/** A custom field that cannot be read, e.g. an ODPS property given twice with different values. */
+export interface FieldConflict {
+  /** The custom field's name, e.g. `aws-s3-bucket-arn`. */
+  field: string;
+  /** Where in the document, e.g. `outputPorts[0].customProperties[3]`. */
+  path: string;
+  problem: string;
 }

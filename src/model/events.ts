@@ -5,6 +5,10 @@ export interface FeedEvent {
   source?: string;
   subject?: string | null;
   time?: string | null;
-  data?: { id?: string; [key: string]: unknown } | null;
+  /**
+   * `id` is the resource the event is about: the agreement, the data product, and for
+   * `OutputPort…Event` the port's data product too, with the port in `outputPortId`.
+   */
+  data?: { id?: string; outputPortId?: unknown; [key: string]: unknown } | null;
   [key: string]: unknown;
 }

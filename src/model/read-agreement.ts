@@ -15,7 +15,7 @@ export class AgreementFormatError extends Error {
     readonly agreementId: string | undefined,
     /** Dotted path of the offending field, e.g. `provider.outputPortId`. */
     readonly field: string,
-    problem: string,
+    readonly problem: string,
   ) {
     super(`Agreement ${agreementId === undefined ? '(without id)' : `"${agreementId}"`}: ${field}: ${problem}`);
   }
@@ -32,8 +32,15 @@ const requiredId = z
 const optionalString = z.string().optional();
 
 // Custom fields are strings in the UI, but other tools write them through the API too; a
-// number or boolean is unambiguous, so it is kept as text rather than blocking the agreement.
-const customValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+// number or boolean is unambiguous, so it is kept as text. A null, object or array value is no
+// field this tool reads or writes: it is left out of `custom` (and kept verbatim in `raw`)
+// rather than making the whole agreement unreadable.
+const customRecord = z.record(z.string(), z.unknown()).transform((record) => {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record))
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);
+  return out;
+});
 
 const agreementSchema = z.looseObject({
   id: requiredId.optional(),
@@ -41,7 +48,8 @@ const agreementSchema = z.looseObject({
     // The reference integration read `info.id`; no current schema has it, both are accepted.
     id: requiredId.optional(),
     status: optionalString,
-    active: z.boolean(),
+    // Read-only and optional in the spec: derived from status and dates when absent.
+    active: z.boolean().nullish(),
     startDate: z.string().nullish(),
     endDate: z.string().nullish(),
   }),
@@ -49,6 +57,7 @@ const agreementSchema = z.looseObject({
     dataProductId: requiredId,
     outputPortId: requiredId,
     teamId: z.string().nullish(),
+    dataContractId: z.string().nullish(),
   }),
   // Team and user consumers have no data product; the consumer block itself is kept lenient.
   consumer: z
@@ -59,7 +68,7 @@ const agreementSchema = z.looseObject({
     })
     .nullish(),
   tags: z.array(z.string()).nullish(),
-  custom: z.record(z.string(), customValue).nullish(),
+  custom: customRecord.nullish(),
 });
 
 // Provisioning is informational (what connectors reported); a malformed block is ignored
@@ -71,7 +80,8 @@ const provisioningSchema = z.looseObject({
   executor: z.string().nullish(),
 });
 
-export function readAgreement(raw: unknown): Agreement {
+/** `today` (YYYY-MM-DD, UTC) decides activeness for documents without `info.active`. */
+export function readAgreement(raw: unknown, today: string = new Date().toISOString().slice(0, 10)): Agreement {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new AgreementFormatError(undefined, '(document)', `expected an object, got ${describe(raw)}`);
   }
@@ -89,11 +99,12 @@ export function readAgreement(raw: unknown): Agreement {
   const agreement: Agreement = {
     id,
     status: a.info.status,
-    active: a.info.active,
+    active: a.info.active ?? derivedActive(a.info, today),
     provider: {
       dataProductId: a.provider.dataProductId,
       outputPortId: a.provider.outputPortId,
       ...(a.provider.teamId ? { teamId: a.provider.teamId } : {}),
+      ...(a.provider.dataContractId ? { dataContractId: a.provider.dataContractId } : {}),
     },
     consumer: {
       ...(a.consumer?.dataProductId ? { dataProductId: a.consumer.dataProductId } : {}),
@@ -118,6 +129,24 @@ export function readAgreement(raw: unknown): Agreement {
     };
   }
   return agreement;
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}/;
+
+/**
+ * The spec's definition of `info.active`: "approved and the current date is between start and
+ * end date" (both inclusive, as the server deactivates once the end date has passed). Used only
+ * when the server did not send `active`; a date that is not a date means "not active", never more.
+ */
+function derivedActive(
+  info: { status?: string | undefined; startDate?: string | null | undefined; endDate?: string | null | undefined },
+  today: string,
+): boolean {
+  if (info.status !== 'approved') return false;
+  const { startDate, endDate } = info;
+  if (startDate && (!DATE.test(startDate) || startDate.slice(0, 10) > today)) return false;
+  if (endDate && (!DATE.test(endDate) || endDate.slice(0, 10) < today)) return false;
+  return true;
 }
 
 /** Best-effort id for error messages, from a document that failed validation. */

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { DataProduct, OutputPort } from './data-product.js';
+import { isDeepStrictEqual } from 'node:util';
+import type { DataProduct, FieldConflict, OutputPort } from './data-product.js';
 
 /**
- * Reads a data product in Data Product Specification 0.0.1 or ODPS v1.0.0 into one
+ * Reads a data product in Data Product Specification 0.0.1 or ODPS (v0.9.0, v1.0.0, v1.1.0) into one
  * `DataProduct`. Values are copied, not interpreted (the port types do that); only what the
  * sync relies on to find ports and custom fields is checked, and a document that fails those
  * checks throws with the product and the field, instead of silently producing no grant.
@@ -24,16 +25,23 @@ export class DataProductFormatError extends Error {
 const nonEmpty = z.string().trim().min(1, 'must be a non-empty string');
 
 // Custom fields are strings in the UI, but YAML and other API writers produce numbers and
-// booleans; those are unambiguous as text. Nulls mean "not set".
+// booleans; those are unambiguous as text. Nulls mean "not set". Objects and arrays are kept as
+// JSON text (as ODPS values are): no field this tool reads accepts that, so a port type reading
+// one fails on that field alone, and the rest of the document stays readable.
 const dpsCustom = z
-  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).nullish())
+  .record(z.string(), z.unknown())
   .optional()
   .transform((record) => {
     const out: Record<string, string> = {};
-    for (const [key, value] of Object.entries(record ?? {}))
-      if (value !== null && value !== undefined) out[key] = String(value);
+    for (const [key, value] of Object.entries(record ?? {})) {
+      const text = customText(value);
+      if (text !== undefined) out[key] = text;
+    }
     return out;
   });
+
+/** Supported ODPS `apiVersion`s: the schema's v0.9.0 and v1.0.0, and v1.1.0 as served today. */
+const ODPS_VERSIONS = ['v0.9.0', 'v1.0.0', 'v1.1.0'];
 
 const server = z.record(z.string(), z.unknown());
 
@@ -79,9 +87,12 @@ const odpsSchema = z.looseObject({
   outputPorts: z
     .array(
       z.looseObject({
+        // Not in the ODPS schema, but a port id is what some servers and agreements use.
+        id: z.string().nullish(),
         name: nonEmpty,
         type: z.string().nullish(),
         contractId: z.string().nullish(),
+        version: z.union([z.string(), z.number()]).nullish(),
         customProperties,
       }),
     )
@@ -139,35 +150,43 @@ function readDps(doc: Record<string, unknown>): DataProduct {
 
 function readOdps(doc: Record<string, unknown>): DataProduct {
   const apiVersion = doc['apiVersion'];
-  if (apiVersion !== undefined && apiVersion !== 'v1.0.0') {
+  if (apiVersion !== undefined && !ODPS_VERSIONS.includes(String(apiVersion))) {
     throw new DataProductFormatError(
       idHint(doc),
       'apiVersion',
-      `is "${String(apiVersion)}", only ODPS v1.0.0 is supported`,
+      `is "${String(apiVersion)}", supported are ODPS ${ODPS_VERSIONS.join(', ')}`,
     );
   }
   const p = parse(odpsSchema, doc);
   const outputPorts = (p.outputPorts ?? []).map((port, i): OutputPort => {
-    const { custom, server } = flattenProperties(port.customProperties, p.id, `outputPorts[${i}].customProperties`);
+    const { custom, server, conflicts } = flattenProperties(
+      port.customProperties,
+      `outputPorts[${i}].customProperties`,
+    );
+    const version = port.version === null || port.version === undefined ? undefined : String(port.version);
     return {
-      // ODPS ports have no id; Data Mesh Manager's agreements refer to them by name.
-      id: port.name,
+      // ODPS ports have no id in the schema; agreements refer to them by name (and name + version
+      // is the key: src/sync/resolve.ts picks one version). A port that does carry an id keeps it.
+      id: port.id?.trim() ? port.id : port.name,
       name: port.name,
       ...(port.type ? { type: port.type } : {}),
       ...(server ? { server } : {}),
       custom,
+      ...(conflicts.length > 0 ? { conflicts } : {}),
       ...(port.contractId ? { dataContractId: port.contractId } : {}),
+      ...(version ? { version } : {}),
     };
   });
-  const { custom } = flattenProperties(p.customProperties, p.id, 'customProperties');
+  const { custom, conflicts } = flattenProperties(p.customProperties, 'customProperties');
   const ownerTeamId = isObject(p.team) ? text(p.team['name']) : undefined;
   const title = text(p.name);
   return {
     id: p.id,
-    format: 'odps-1.0.0',
+    format: `odps-${String(apiVersion ?? 'v1.0.0').slice(1)}`,
     ...(title ? { title } : {}),
     ...(ownerTeamId ? { ownerTeamId } : {}),
     custom,
+    ...(conflicts.length > 0 ? { conflicts } : {}),
     outputPorts,
     raw: doc,
   };
@@ -176,24 +195,43 @@ function readOdps(doc: Record<string, unknown>): DataProduct {
 /**
  * ODPS `[{property, value}]` to a string map. Non-string values are kept as JSON text so no
  * information is lost; an object-valued `server` is the port's server block, as in the vendor
- * connectors. A property given twice is ambiguous and rejected.
+ * connectors. A property repeated with the same value is read once; repeated with different
+ * values it is left out and listed as a conflict (the resolver refuses a grant that would need
+ * it), so neither value is guessed and the rest of the document stays readable.
  */
 function flattenProperties(
   list: readonly { property: string; value?: unknown }[],
-  productId: string,
   path: string,
-): { custom: Record<string, string>; server?: Record<string, unknown> } {
+): { custom: Record<string, string>; server?: Record<string, unknown>; conflicts: FieldConflict[] } {
+  const seen = new Map<string, unknown>();
+  const conflicting = new Map<string, FieldConflict>();
+  list.forEach(({ property, value }, i) => {
+    if (!seen.has(property)) seen.set(property, value);
+    else if (!isDeepStrictEqual(seen.get(property), value) && !conflicting.has(property))
+      conflicting.set(property, {
+        field: property,
+        path: `${path}[${i}]`,
+        problem: `"${property}" is given more than once with different values`,
+      });
+  });
   const custom: Record<string, string> = {};
   let server: Record<string, unknown> | undefined;
-  list.forEach(({ property, value }, i) => {
-    if (property in custom || (property === 'server' && server)) {
-      throw new DataProductFormatError(productId, `${path}[${i}].property`, `"${property}" is given more than once`);
-    }
-    if (value === null || value === undefined) return;
+  for (const [property, value] of seen) {
+    if (conflicting.has(property)) continue;
     if (property === 'server' && isObject(value)) server = value;
-    else custom[property] = typeof value === 'string' ? value : JSON.stringify(value);
-  });
-  return server ? { custom, server } : { custom };
+    else {
+      const text = customText(value);
+      if (text !== undefined) custom[property] = text;
+    }
+  }
+  const conflicts = [...conflicting.values()];
+  return server ? { custom, server, conflicts } : { custom, conflicts };
+}
+
+/** A custom value as text: strings as they are, other values as JSON; null means "not set". */
+function customText(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function parse<T extends z.ZodType>(schema: T, doc: Record<string, unknown>): z.output<T> {

@@ -17,6 +17,8 @@ export interface SimulatorCliOptions {
   apiKey: string;
   generation: Generation;
   provisioning: boolean;
+  /** commander's `--no-strict-put`: false turns strict PUT checking off. */
+  strictPut?: boolean;
   eventPrefix?: string;
 }
 
@@ -35,6 +37,7 @@ export function registerSimulatorCommand(program: Command): Command {
         .default('access'),
     )
     .option('--no-provisioning', 'answer 404 on /api/access/{id}/provisioning* like servers before 2026')
+    .option('--no-strict-put', 'accept agreement PUTs that change more than tags and custom fields')
     .option('--event-prefix <prefix>', 'event type prefix', 'com.datamesh-manager.events')
     .action(async (raw: Omit<SimulatorCliOptions, 'apiKey'> & { apiKey?: string }) => {
       const options: SimulatorCliOptions = { ...raw, apiKey: raw.apiKey ?? process.env.DMM_API_KEY ?? 'local-dev-key' };
@@ -65,6 +68,7 @@ export async function startFromCli(
   };
   // Only pass `provisioning` when switched off, so the older generation keeps its own default.
   if (!options.provisioning) simulatorOptions.provisioning = false;
+  if (options.strictPut === false) simulatorOptions.strictPut = false;
   try {
     const simulator = await startSimulator(simulatorOptions);
     for (const line of banner(simulator, options)) print(line);

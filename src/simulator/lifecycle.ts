@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { portChanges } from './port-events.js';
+import { checkStrictPut } from './strict-put.js';
 import { SimulatorProblem, invalidBody, notFound, unprocessable } from './problem.js';
 import { agreementSchema, isObject, teamSchema, validate, validateDataProduct, type JsonObject } from './schemas.js';
 import type { SimulatorEvent, SimulatorState, StoredAgreement } from './state.js';
@@ -124,7 +126,8 @@ export class Lifecycle {
       requireSameId(doc, pathId);
       const existing = this.state.agreements.get(pathId);
       if (existing) {
-        existing.doc = withoutServerFields(doc);
+        if (this.state.config.strictPut) checkStrictPut(existing.doc, doc);
+        existing.doc = keepReadOnlyProvider(existing.doc, withoutServerFields(doc));
         this.state.emitAgreementEvent('Updated', pathId);
       } else {
         this.state.agreements.set(pathId, { doc: withoutServerFields(doc), status: 'requested', active: false });
@@ -140,9 +143,10 @@ export class Lifecycle {
       const checked = validateDataProduct(body);
       if (checked.violations) throw invalidBody(checked.violations);
       const id = requireSameId(checked.value, pathId);
-      const existed = this.state.dataProducts.has(id);
+      const previous = this.state.dataProducts.get(id);
       this.state.dataProducts.set(id, structuredClone(checked.value));
-      this.state.emit(existed ? 'DataProductUpdatedEvent' : 'DataProductCreatedEvent', id);
+      this.state.emit(previous ? 'DataProductUpdatedEvent' : 'DataProductCreatedEvent', id);
+      this.emitPortEvents(id, previous, checked.value);
       return structuredClone(checked.value);
     });
   }
@@ -158,8 +162,10 @@ export class Lifecycle {
         const user = [...this.state.agreements.entries()].find(([, a]) => a.active && usesProduct(a, id));
         if (user) throw unprocessable(`Data product '${id}' is used in the active access '${user[0]}'.`);
       }
+      const previous = this.state.dataProducts.get(id);
       this.state.dataProducts.delete(id);
       this.state.emit('DataProductDeletedEvent', id);
+      this.emitPortEvents(id, previous, undefined);
       return undefined;
     });
   }
@@ -210,6 +216,12 @@ export class Lifecycle {
     if (status === 'approved') this.state.emitAgreementEvent('Approved', id);
     if (status === 'rejected') this.state.emitAgreementEvent('Rejected', id);
     if (active) this.state.emitAgreementEvent('Activated', id);
+  }
+
+  /** After the product's own event, as the real server does; `data.id` is the product's id. */
+  private emitPortEvents(productId: string, before: JsonObject | undefined, after: JsonObject | undefined): void {
+    for (const { action, outputPortId } of portChanges(before, after))
+      this.state.emit(`OutputPort${action}Event`, productId, { outputPortId });
   }
 
   private recording(change: () => JsonObject | undefined): ActionResult {
@@ -279,6 +291,20 @@ function withoutServerFields(doc: JsonObject): JsonObject {
   delete info.id;
   copy.info = info;
   return copy;
+}
+
+/**
+ * `provider.dataContractId` and `dataContractVersion` record the contract at request time and are
+ * read-only: a PUT (which leaves them out, or sends a stale copy) never changes them.
+ */
+function keepReadOnlyProvider(stored: JsonObject, next: JsonObject): JsonObject {
+  const provider = { ...(next.provider as JsonObject) };
+  const before = stored.provider as JsonObject;
+  for (const field of ['dataContractId', 'dataContractVersion']) {
+    if (before[field] === undefined) delete provider[field];
+    else provider[field] = before[field];
+  }
+  return { ...next, provider };
 }
 
 function usesProduct(agreement: StoredAgreement, productId: string): boolean {

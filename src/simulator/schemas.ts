@@ -70,9 +70,9 @@ const dpsSchema = z.looseObject({
 
 const customProperties = z.array(z.looseObject({ property: nonEmpty, value: z.unknown() })).optional();
 
-/** ODPS v1.0.0: required fields per odps.schema.json (ports are keyed by name + version). */
+/** ODPS (v0.9.0 and v1.0.0 per odps.schema.json, v1.1.0 as served today): required fields; ports are keyed by name + version. */
 const odpsSchema = z.looseObject({
-  apiVersion: z.enum(['v0.9.0', 'v1.0.0']),
+  apiVersion: z.enum(['v0.9.0', 'v1.0.0', 'v1.1.0']),
   kind: z.literal('DataProduct'),
   id: nonEmpty,
   status: z.string(),

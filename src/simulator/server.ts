@@ -26,6 +26,11 @@ export interface SimulatorOptions {
   generation?: Generation;
   /** Serve /api/access/{id}/provisioning*. Default true for 'access'; false answers 404 like older servers. */
   provisioning?: boolean;
+  /**
+   * Default true: a PUT of an existing agreement that changes anything but `tags` and `custom`, or
+   * sends a read-only field, is refused with 400 naming the field. false accepts any PUT.
+   */
+  strictPut?: boolean;
   /** A folder with teams/, dataproducts/ and agreements/ (see docs/simulator.md). */
   fixturesDir?: string;
   /** An in-memory mesh, loaded after `fixturesDir` when both are given. */
@@ -78,6 +83,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const state = new SimulatorState({
     generation,
     provisioning: generation === 'access' && (options.provisioning ?? true),
+    strictPut: options.strictPut ?? true,
     eventPrefix: options.eventPrefix ?? 'com.datamesh-manager.events',
     now: options.now ?? (() => new Date()),
   });

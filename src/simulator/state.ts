@@ -51,6 +51,8 @@ export interface StoredAgreement {
 export interface StateConfig {
   generation: Generation;
   provisioning: boolean;
+  /** Refuse a PUT of an existing agreement that changes more than tags and custom fields (see strict-put.ts). */
+  strictPut: boolean;
   eventPrefix: string;
   now: () => Date;
 }

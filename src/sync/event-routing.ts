@@ -4,39 +4,52 @@ import type { FeedEvent } from '../model/events.js';
 /** What an event is a hint about. */
 export type EventTarget =
   | { kind: 'agreement'; agreementId: string }
-  | { kind: 'dataProduct'; dataProductId: string }
+  /** With `outputPortId` for output port events: only that port's agreements can have changed. */
+  | { kind: 'dataProduct'; dataProductId: string; outputPortId?: string }
   | { kind: 'ignore'; reason: string }
   | { kind: 'invalid'; reason: string };
 
 /**
  * Route an event to the resource whose state may have changed. Agreement events name the
- * agreement in `data.id` (the CloudEvents `subject` as a fallback); data product and output port
- * events name the product, whose agreements (as provider or consumer) are then reconciled.
+ * agreement in `data.id` (the CloudEvents `subject` as a fallback); data product events name the
+ * product the same way, and its agreements (as provider or consumer) are then reconciled.
+ * Output port events carry `data = {id: <data product id>, outputPortId, timestamp}` (the
+ * 2026-07 OpenAPI's OutputPort*Event schemas); `data.dataProductId` is accepted as well.
  */
 export function routeEvent(event: FeedEvent): EventTarget {
   const { family, name, provisioningReport } = classifyEvent(event.type);
-  const dataId = typeof event.data?.id === 'string' && event.data.id !== '' ? event.data.id : undefined;
-  const subject = typeof event.subject === 'string' && event.subject !== '' ? event.subject : undefined;
-  if (family === 'agreement') {
-    if (provisioningReport) return { kind: 'ignore', reason: `${name} echoes a provisioning report` };
-    const agreementId = dataId ?? subject;
-    return agreementId
-      ? { kind: 'agreement', agreementId }
-      : { kind: 'invalid', reason: `${name} ${event.id} names no agreement (no data.id, no subject)` };
+  const dataId = nonEmpty(event.data?.id);
+  const subject = nonEmpty(event.subject);
+  switch (family) {
+    case 'agreement': {
+      if (provisioningReport) return { kind: 'ignore', reason: `${name} echoes a provisioning report` };
+      const agreementId = dataId ?? subject;
+      return agreementId
+        ? { kind: 'agreement', agreementId }
+        : { kind: 'invalid', reason: `${name} ${event.id} names no agreement (no data.id, no subject)` };
+    }
+    case 'dataProduct': {
+      const dataProductId = dataId ?? subject;
+      return dataProductId
+        ? { kind: 'dataProduct', dataProductId }
+        : { kind: 'invalid', reason: `${name} ${event.id} names no data product (no data.id, no subject)` };
+    }
+    case 'outputPort': {
+      // The subject of a port event may name the port rather than the product: not a fallback here.
+      const dataProductId = dataId ?? nonEmpty(event.data?.['dataProductId']);
+      const outputPortId = nonEmpty(event.data?.['outputPortId']);
+      if (!dataProductId) return { kind: 'invalid', reason: `${name} ${event.id} names no data product (no data.id)` };
+      return outputPortId
+        ? { kind: 'dataProduct', dataProductId, outputPortId }
+        : { kind: 'dataProduct', dataProductId };
+    }
+    case 'other':
+      return { kind: 'ignore', reason: `${name} does not affect access` };
   }
-  const productId =
-    family === 'dataProduct' ? (dataId ?? subject) : name.startsWith('OutputPort') ? dataProductIdOf(event) : undefined;
-  if (family === 'dataProduct' || name.startsWith('OutputPort')) {
-    return productId
-      ? { kind: 'dataProduct', dataProductId: productId }
-      : { kind: 'invalid', reason: `${name} ${event.id} names no data product` };
-  }
-  return { kind: 'ignore', reason: `${name} does not affect access` };
 }
 
-function dataProductIdOf(event: FeedEvent): string | undefined {
-  const id = event.data?.['dataProductId'];
-  return typeof id === 'string' && id !== '' ? id : undefined;
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** The FIFO group: one agreement's (or one data product's) events stay in order. */

@@ -1,5 +1,6 @@
 import type { Agreement } from '../model/agreement.js';
 import { UNKNOWN_ID } from '../model/agreement.js';
+import type { AgreementFormatError } from '../model/read-agreement.js';
 import type { FeedEvent } from '../model/events.js';
 import { errorMessage } from '../util/errors.js';
 import { SQS_LIMITS } from '../util/sqs-limits.js';
@@ -30,15 +31,21 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
     case 'agreement':
       return { event, target, outcomes: [await reconcileAgreement({ ...ctx, log }, target.agreementId)] };
     case 'dataProduct': {
-      const affected = await agreementsOfProduct(ctx, target.dataProductId);
-      log.info('data product changed: reconciling its agreements', {
-        dataProductId: target.dataProductId,
-        agreements: affected.length,
-      });
+      const affected = await agreementsOfProduct(ctx, target.dataProductId, target.outputPortId);
+      log.info(
+        `${target.outputPortId === undefined ? 'data product' : 'output port'} changed: reconciling its agreements`,
+        {
+          dataProductId: target.dataProductId,
+          ...(target.outputPortId === undefined ? {} : { outputPortId: target.outputPortId }),
+          agreements: affected.length,
+        },
+      );
       const outcomes: AgreementOutcome[] = [];
       const products = dataProductCache(ctx.dmm);
-      for (const agreement of affected)
-        outcomes.push(await reconcileAgreement({ ...ctx, log }, agreement.id, { products }));
+      // An unreadable agreement among them is reconciled by id too: that reports it failed and
+      // leaves its grants alone, while the product's other agreements go on.
+      for (const agreementId of affected)
+        outcomes.push(await reconcileAgreement({ ...ctx, log }, agreementId, { products }));
       return { event, target, outcomes };
     }
   }
@@ -46,17 +53,24 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
 
 /**
  * The agreements a product change can affect: those it provides or consumes, and, because a
- * deleted provider shows as "unknown" on its agreements, those whose provider is unknown.
+ * deleted provider shows as "unknown" on its agreements, those whose provider is unknown. A port
+ * change can only affect agreements on that port (or on a port that now reads "unknown").
  */
-async function agreementsOfProduct(ctx: SyncContext, dataProductId: string): Promise<Agreement[]> {
+async function agreementsOfProduct(ctx: SyncContext, dataProductId: string, outputPortId?: string): Promise<string[]> {
+  const unreadable = new Set<string>();
+  const onUnreadable = (error: AgreementFormatError) => {
+    if (error.agreementId !== undefined) unreadable.add(error.agreementId);
+    else ctx.log.error('an agreement without a readable id cannot be read; skipped', { error: error.message });
+  };
   const [asProvider, asConsumer, orphaned] = await Promise.all([
-    ctx.dmm.listAgreements({ providerDataProductId: dataProductId }),
-    ctx.dmm.listAgreements({ consumerDataProductId: dataProductId }),
-    ctx.dmm.listAgreements({ providerDataProductId: UNKNOWN_ID }),
+    ctx.dmm.listAgreements({ providerDataProductId: dataProductId }, onUnreadable),
+    outputPortId === undefined ? ctx.dmm.listAgreements({ consumerDataProductId: dataProductId }, onUnreadable) : [],
+    ctx.dmm.listAgreements({ providerDataProductId: UNKNOWN_ID }, onUnreadable),
   ]);
-  const byId = new Map<string, Agreement>();
-  for (const agreement of [...asProvider, ...asConsumer, ...orphaned]) byId.set(agreement.id, agreement);
-  return [...byId.values()];
+  const onPort = (a: Agreement) =>
+    outputPortId === undefined || a.provider.outputPortId === outputPortId || a.provider.outputPortId === UNKNOWN_ID;
+  const ids = [...asProvider.filter(onPort), ...asConsumer, ...orphaned].map((a) => a.id);
+  return [...new Set([...ids, ...unreadable])];
 }
 
 export interface DrainOptions {

@@ -9,12 +9,20 @@
  * a principal's Lake Formation permissions on a resource) is read once and written at most once.
  */
 import type { Agreement } from '../model/agreement.js';
+import { AgreementFormatError } from '../model/read-agreement.js';
 import { identityStatements, type PolicyResource, type TargetGrant } from '../model/grants.js';
 import type { PolicyStatement } from '../model/policy.js';
 import type { RoleInfo } from '../interfaces/iam-account.js';
 import { isPermanentTargetError } from '../interfaces/target-error.js';
 import { parseRoleArn } from '../output-ports/arn.js';
-import { summariseEffects, type AgreementEffect, type TargetPlan } from '../targets/effects.js';
+import {
+  inPlanScope,
+  isFullScope,
+  summariseEffects,
+  type AgreementEffect,
+  type PlanScope,
+  type TargetPlan,
+} from '../targets/effects.js';
 import { applyChanges } from '../targets/identity-policy/apply.js';
 import { planRole, type PolicyChange, type RolePlan } from '../targets/identity-policy/packing.js';
 import { agreementsOnRole, readRoleState, type RoleState } from '../targets/identity-policy/role-state.js';
@@ -57,6 +65,7 @@ import {
   FIELD_GRANTED_ROLE,
   FIELD_POLICY_NAME,
   reportBack,
+  reportUnreadable,
   TAG_ACTIVE,
   type ReportResult,
   type ReportState,
@@ -120,11 +129,13 @@ const GONE = 'the agreement no longer exists in Data Mesh Manager';
 interface Desired {
   agreement?: Agreement;
   resolution: Resolution;
+  /** The document could not be read: reported failed, its grants left as they are. */
+  withheld?: AgreementFormatError;
 }
 
 /** What one reconcile learns and decides, per agreement, while it walks the targets. */
 class Ledger {
-  constructor(private readonly scope: ReadonlySet<string> | 'all') {}
+  constructor(private readonly scope: PlanScope) {}
   readonly failures = new Map<string, string>();
   readonly effects = new Map<string, AgreementEffect[]>();
   readonly heldOnRoles = new Map<string, string[]>();
@@ -135,7 +146,7 @@ class Ledger {
 
   /** Only agreements in scope get an outcome; what others hold is left to their own reconcile. */
   inScope(id: string): boolean {
-    return this.scope === 'all' || this.scope.has(id);
+    return inPlanScope(this.scope, id);
   }
   fail(id: string, reason: string): void {
     if (this.inScope(id)) this.failures.set(id, reason);
@@ -177,8 +188,15 @@ export async function reconcile(
   const progress = options.onProgress ?? (() => {});
   const desired = await readDesired(ctx, scope, options, concurrency, progress);
   const index = await readIndex(ctx, desired, all);
-  const planScope: ReadonlySet<string> | 'all' = all ? 'all' : new Set(desired.keys());
-  const ledger = new Ledger(planScope);
+  // Agreements whose document could not be read are reported failed, and their grants are left
+  // exactly as they are: nobody knows whether they should have access.
+  const withheld = new Set([...desired].filter(([, d]) => d.withheld).map(([id]) => id));
+  const planScope: PlanScope = all
+    ? withheld.size > 0
+      ? { allExcept: withheld }
+      : 'all'
+    : new Set([...desired.keys()].filter((id) => !withheld.has(id)));
+  const ledger = new Ledger(all ? 'all' : new Set(desired.keys()));
 
   const identity = await reconcileIdentity(ctx, desired, index, planScope, ledger, options, concurrency, progress);
   await reconcileResourcePolicies(ctx, desired, index, planScope, ledger, options);
@@ -189,10 +207,16 @@ export async function reconcile(
     if (!desired.has(id)) desired.set(id, { resolution: { kind: 'none', reason: GONE } });
   }
 
-  const outcomes = [...desired].map(([id, { resolution }]) => outcomeOf(id, resolution, ledger));
+  const outcomes = [...desired].map(([id, { resolution, withheld: unread }]) => {
+    const outcome = outcomeOf(id, resolution, ledger);
+    // Its grants were not planned at all: whatever it holds, it still holds.
+    return unread ? { ...outcome, effect: 'unchanged' as const } : outcome;
+  });
   outcomes.sort((a, b) => a.agreementId.localeCompare(b.agreementId));
   for (const outcome of outcomes) {
-    (options.dryRun ? ctx.log.debug : ctx.log.info)(`decision: ${outcome.decision}`, {
+    // A failure needs someone to act, in a plan as much as in a run: never at info or below.
+    const level = outcome.decision === 'failed' ? 'warn' : options.dryRun ? 'debug' : 'info';
+    ctx.log[level](`decision: ${outcome.decision}`, {
       agreementId: outcome.agreementId,
       decision: outcome.decision,
       effect: outcome.effect,
@@ -206,19 +230,20 @@ export async function reconcile(
 
   if (!options.dryRun) {
     if (ctx.agreementIndex) {
-      const settled = outcomes.filter((o) => !identity.changedMeanwhile.has(o.agreementId));
+      // An unreadable agreement's grants were not looked at, so its index entry stays as it is.
+      const settled = outcomes.filter(
+        (o) => !identity.changedMeanwhile.has(o.agreementId) && !desired.get(o.agreementId)?.withheld,
+      );
       await updateIndex(ctx, ctx.agreementIndex, settled, index, desired, Math.min(concurrency, 4));
     }
     let reported = 0;
     await mapLimit(outcomes, Math.min(concurrency, 4), async (outcome) => {
       const entry = desired.get(outcome.agreementId);
+      const log = ctx.log.child({ agreementId: outcome.agreementId });
       if (entry?.agreement)
-        outcome.report = await reportBack(
-          ctx.dmm,
-          entry.agreement,
-          reportState(outcome, entry.resolution),
-          ctx.log.child({ agreementId: outcome.agreementId }),
-        );
+        outcome.report = await reportBack(ctx.dmm, entry.agreement, reportState(outcome, entry.resolution), log);
+      else if (entry?.withheld?.agreementId !== undefined)
+        outcome.report = await reportUnreadable(ctx.dmm, entry.withheld.agreementId, outcome.reason, log);
       if (all) progress({ phase: 'report', done: ++reported, total: outcomes.length });
     });
   }
@@ -235,18 +260,44 @@ async function readDesired(
   progress: (p: ReconcileProgress) => void,
 ): Promise<Map<string, Desired>> {
   const products = options.products ?? dataProductCache(ctx.dmm);
-  const agreements: (Agreement | string)[] =
+  const unreadable: AgreementFormatError[] = [];
+  const agreements = (
     scope === 'all'
-      ? await ctx.dmm.listAgreements()
-      : await Promise.all(scope.agreementIds.map(async (id) => (await ctx.dmm.getAgreement(id)) ?? id));
+      ? await ctx.dmm.listAgreements({}, (error) => unreadable.push(error))
+      : await Promise.all(scope.agreementIds.map((id) => readOne(ctx, id, unreadable)))
+  ).filter((a): a is Agreement | string => a !== undefined);
   let resolved = 0;
+  const withheld = unreadable.map((error, i): [string, Desired] => {
+    const id = error.agreementId ?? `(agreement without a readable id, #${i + 1})`;
+    ctx.log.error('agreement cannot be read; its grants are left as they are', {
+      agreementId: id,
+      error: error.message,
+    });
+    return [id, { resolution: { kind: 'failed', field: error.field, reason: error.message }, withheld: error }];
+  });
   const entries = await mapLimit(agreements, concurrency, async (agreement): Promise<[string, Desired]> => {
     if (typeof agreement === 'string') return [agreement, { resolution: { kind: 'none', reason: GONE } }];
     const resolution = await guardResolution(ctx, await resolveAgreement(agreement, products, ctx.resolve));
     if (scope === 'all') progress({ phase: 'agreements', done: ++resolved, total: agreements.length });
     return [agreement.id, { agreement, resolution }];
   });
-  return new Map(entries);
+  return new Map([...entries, ...withheld]);
+}
+
+/** One agreement by id: its document, its id when it is gone, or nothing when it cannot be read. */
+async function readOne(
+  ctx: SyncContext,
+  id: string,
+  unreadable: AgreementFormatError[],
+): Promise<Agreement | string | undefined> {
+  try {
+    return (await ctx.dmm.getAgreement(id)) ?? id;
+  } catch (error) {
+    if (!(error instanceof AgreementFormatError)) throw error;
+    // The path named the agreement even when its document names none.
+    unreadable.push(error.agreementId === undefined ? new AgreementFormatError(id, error.field, error.problem) : error);
+    return undefined;
+  }
 }
 
 /** What the agreement index says, per agreement: its holdings, `undefined` (no entry) or 'unreadable'. */
@@ -292,13 +343,13 @@ async function reconcileIdentity(
   ctx: SyncContext,
   desired: Map<string, Desired>,
   index: IndexView,
-  scope: ReadonlySet<string> | 'all',
+  scope: PlanScope,
   ledger: Ledger,
   options: ReconcileOptions,
   concurrency: number,
   progress: (p: ReconcileProgress) => void,
 ): Promise<IdentityResult> {
-  const all = scope === 'all';
+  const all = isFullScope(scope);
   const wanted = new Map<string, Map<string, PolicyStatement[]>>(); // role name → agreement → statements
   for (const [id, { resolution }] of desired) {
     if (resolution.kind === 'failed') ledger.fail(id, resolution.reason);
@@ -354,7 +405,7 @@ async function reconcileIdentity(
     ctx.log.warn('role out of reach of the guardrails', { role: state.role.name, reason: refused });
   }
 
-  const plan = (state: RoleState, planScope: ReadonlySet<string> | 'all') =>
+  const plan = (state: RoleState, planScope: PlanScope) =>
     planRole({
       state,
       desired: wanted.get(state.role.name) ?? new Map(),
@@ -504,7 +555,7 @@ async function reconcileResourcePolicies(
   ctx: SyncContext,
   desired: Map<string, Desired>,
   index: IndexView,
-  scope: ReadonlySet<string> | 'all',
+  scope: PlanScope,
   ledger: Ledger,
   options: ReconcileOptions,
 ): Promise<void> {
@@ -567,7 +618,7 @@ async function reconcileLakeFormation(
   ctx: SyncContext,
   desired: Map<string, Desired>,
   index: IndexView,
-  scope: ReadonlySet<string> | 'all',
+  scope: PlanScope,
   ledger: Ledger,
   options: ReconcileOptions,
 ): Promise<void> {
@@ -601,7 +652,7 @@ async function reconcileLakeFormation(
   // agreements' records decide whether one may be revoked, and whether a permission found in
   // place is ours. An event's scope holds only its own entries: the others are read (a listing of
   // the whole index) only when a plan depends on them.
-  let othersRead = scope === 'all';
+  let othersRead = isFullScope(scope);
   const readOthers = async () => {
     othersRead = true;
     const others: IndexView = new Map([...(await agreementIndex.list())].filter(([id]) => !index.has(id)));

@@ -1,6 +1,7 @@
 import type { Agreement } from '../model/agreement.js';
 import type { DmmApi, ProvisioningReport, ProvisioningTransition } from '../interfaces/dmm-api.js';
 import type { Logger } from '../util/log.js';
+import { writeBackBody, type MarkerEdits } from './write-back-body.js';
 
 /** The reference integration's markers, kept so existing dashboards and searches keep working. */
 export const TAG_INTEGRATION = 'aws-integration';
@@ -36,6 +37,8 @@ export interface ReportResult {
   provisioning: ProvisioningTransition | 'unsupported' | 'unchanged';
   tags: string[];
   custom: Record<string, string>;
+  /** Why the tags and custom fields that should change were not written (a PUT would damage the agreement). */
+  tagsNotWritten?: string;
 }
 
 /**
@@ -68,13 +71,24 @@ export async function reportBack(
     return { tagsWritten: false, provisioning, tags: agreement.tags, custom: agreement.custom };
   }
   const { tags, custom } = mergeMarkers(fresh, state);
-  const changed = markersChange(fresh, state);
-  if (changed) {
-    const { provisioning: _readOnly, ...document } = fresh.raw as Record<string, unknown> & { provisioning?: unknown };
-    await dmm.putAgreement(fresh.id, { ...document, tags, custom });
-    log.info('wrote back tags and custom fields', { agreementId: agreement.id, tags, custom });
+  if (!markersChange(fresh, state)) return { tagsWritten: false, provisioning, tags, custom };
+  // PUT replaces the whole document: send back exactly what was received, plus our edits.
+  const body = writeBackBody(fresh.raw, markerEdits(state));
+  if (!body.ok) {
+    // With provisioning endpoints the status is already reported; without them nothing is.
+    const level = provisioning === 'unsupported' ? 'warn' : 'info';
+    log[level]('tags and custom fields not written back', { agreementId: agreement.id, reason: body.reason });
+    return {
+      tagsWritten: false,
+      provisioning,
+      tags: fresh.tags,
+      custom: fresh.custom,
+      tagsNotWritten: body.reason,
+    };
   }
-  return { tagsWritten: changed, provisioning, tags, custom };
+  await dmm.putAgreement(fresh.id, body.body);
+  log.info('wrote back tags and custom fields', { agreementId: agreement.id, tags, custom });
+  return { tagsWritten: true, provisioning, tags, custom };
 }
 
 function markersChange(agreement: Agreement, state: ReportState): boolean {
@@ -82,40 +96,78 @@ function markersChange(agreement: Agreement, state: ReportState): boolean {
   return !sameSet(tags, agreement.tags) || !sameRecord(custom, agreement.custom);
 }
 
+/**
+ * An agreement whose document cannot be read has no document to write tags into (and a PUT of a
+ * document we cannot read could only damage it): the failure goes to the provisioning endpoint
+ * alone, where the server has one. Its grants are untouched, and the diagnostic says so.
+ */
+export async function reportUnreadable(
+  dmm: DmmApi,
+  agreementId: string,
+  problem: string,
+  log: Logger,
+): Promise<ReportResult> {
+  const diagnostics = truncate(
+    `${problem.replace(/\.?$/, '.')} dmm-aws cannot read this agreement, so it left its AWS grants as they were; fix the document.`,
+  );
+  const result = await dmm.reportProvisioning(agreementId, 'provisioning-failed', {
+    platform: PLATFORM,
+    executor: EXECUTOR,
+    diagnostics,
+  });
+  if (result === 'unsupported')
+    log.warn('unreadable agreement could not be reported: the server has no provisioning endpoints', { agreementId });
+  return {
+    tagsWritten: false,
+    provisioning: result === 'reported' ? 'provisioning-failed' : 'unsupported',
+    tags: [],
+    custom: {},
+    tagsNotWritten: 'the agreement document cannot be read',
+  };
+}
+
+/** What our markers should read in `state`; only these tags and custom fields are ever written. */
+export function markerEdits(state: ReportState): MarkerEdits {
+  switch (state.kind) {
+    case 'granted':
+      return {
+        addTags: [TAG_INTEGRATION, TAG_ACTIVE],
+        removeTags: [TAG_FAILED, TAG_INACTIVE],
+        setCustom: { [FIELD_POLICY_NAME]: state.policyNames.join(','), [FIELD_GRANTED_ROLE]: state.roleArn },
+        deleteCustom: [FIELD_ERROR],
+      };
+    case 'revoked':
+    case 'inactive':
+      return {
+        addTags: [TAG_INTEGRATION, TAG_INACTIVE],
+        removeTags: [TAG_FAILED, TAG_ACTIVE],
+        setCustom: {},
+        deleteCustom: [FIELD_ERROR, FIELD_POLICY_NAME, FIELD_GRANTED_ROLE],
+      };
+    case 'failed': {
+      const held = state.heldOnRoleArns?.length ? state.heldOnRoleArns.join(',') : undefined;
+      return {
+        addTags: [TAG_INTEGRATION, TAG_FAILED, TAG_INACTIVE],
+        removeTags: [TAG_ACTIVE],
+        setCustom: { [FIELD_ERROR]: truncate(state.diagnostic), ...(held ? { [FIELD_GRANTED_ROLE]: held } : {}) },
+        deleteCustom: [FIELD_POLICY_NAME, ...(held ? [] : [FIELD_GRANTED_ROLE])],
+      };
+    }
+  }
+}
+
+/** The agreement's tags and custom fields once our edits are applied (for change detection and output). */
 export function mergeMarkers(
   agreement: Agreement,
   state: ReportState,
 ): { tags: string[]; custom: Record<string, string> } {
-  const tags = new Set(agreement.tags);
+  const edits = markerEdits(state);
+  const tags = agreement.tags.filter((tag) => !edits.removeTags.includes(tag));
+  for (const tag of edits.addTags) if (!tags.includes(tag)) tags.push(tag);
   const custom = { ...agreement.custom };
-  tags.add(TAG_INTEGRATION);
-  delete custom[FIELD_ERROR];
-  tags.delete(TAG_FAILED);
-  switch (state.kind) {
-    case 'granted':
-      tags.add(TAG_ACTIVE);
-      tags.delete(TAG_INACTIVE);
-      custom[FIELD_POLICY_NAME] = state.policyNames.join(',');
-      custom[FIELD_GRANTED_ROLE] = state.roleArn;
-      break;
-    case 'revoked':
-    case 'inactive':
-      tags.add(TAG_INACTIVE);
-      tags.delete(TAG_ACTIVE);
-      delete custom[FIELD_POLICY_NAME];
-      delete custom[FIELD_GRANTED_ROLE];
-      break;
-    case 'failed':
-      tags.add(TAG_FAILED);
-      tags.delete(TAG_ACTIVE);
-      tags.add(TAG_INACTIVE);
-      custom[FIELD_ERROR] = truncate(state.diagnostic);
-      delete custom[FIELD_POLICY_NAME];
-      if (state.heldOnRoleArns?.length) custom[FIELD_GRANTED_ROLE] = state.heldOnRoleArns.join(',');
-      else delete custom[FIELD_GRANTED_ROLE];
-      break;
-  }
-  return { tags: [...tags], custom };
+  for (const key of edits.deleteCustom) delete custom[key];
+  Object.assign(custom, edits.setCustom);
+  return { tags, custom };
 }
 
 async function reportProvisioning(

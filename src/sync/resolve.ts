@@ -78,8 +78,16 @@ export async function resolveAgreement(
       reason: `${a}: provider data product ${providerId} no longer exists (deleted), so there is nothing to grant.`,
     };
   }
-  const port = findPort(provider, outputPortId);
+  const port = findPort(provider, outputPortId, agreement.provider.dataContractId);
   if (typeof port === 'string') return { kind: 'failed', field: 'provider.outputPortId', reason: `${a}: ${port}` };
+  const portConflict = port.conflicts?.find((c) => readByPortTypes(c.field));
+  if (portConflict) {
+    return {
+      kind: 'failed',
+      field: portConflict.field,
+      reason: `${a}: output port ${port.id} of provider data product ${providerId}: ${portConflict.path}: ${portConflict.problem}, so the resource to grant is unknown.`,
+    };
+  }
   // Agreements on Snowflake, BigQuery, Kafka... ports belong to other integrations: neither
   // granted nor reported on, so their connectors' status is never overwritten.
   if (!isAwsPort(port)) {
@@ -154,6 +162,8 @@ export async function resolveAgreement(
  * role ARN of another account is refused rather than written into a policy that cannot work.
  */
 function consumerRole(consumer: DataProduct, opts: ResolveOptions): IamRole | { field: string; problem: string } {
+  const conflict = consumer.conflicts?.find((c) => c.field === 'aws-role-name' || c.field === 'aws-role-arn');
+  if (conflict) return { field: `custom.${conflict.field}`, problem: `${conflict.path}: ${conflict.problem}` };
   const partition = opts.partition ?? 'aws';
   const name = consumer.custom['aws-role-name']?.trim();
   const arn = consumer.custom['aws-role-arn']?.trim();
@@ -190,16 +200,53 @@ function consumerRole(consumer: DataProduct, opts: ResolveOptions): IamRole | { 
   };
 }
 
-/** Vendor connectors match `provider.outputPortId` against a port's id or its name. */
-function findPort(provider: DataProduct, outputPortId: string): OutputPort | string {
+/**
+ * Vendor connectors match `provider.outputPortId` against a port's id or its name. ODPS keys a
+ * port by name + version and may list several versions of one name; the agreement names only
+ * the port, so one version is picked, never all of them (that would widen the grant):
+ *   1. the version whose `contractId` is the agreement's `provider.dataContractId`, when exactly one is;
+ *   2. otherwise the highest version (numeric parts compared as numbers, `v` prefix ignored).
+ * Two ports that still tie (same name, same version) are ambiguous and the agreement fails.
+ */
+function findPort(provider: DataProduct, outputPortId: string, dataContractId?: string): OutputPort | string {
   const byId = provider.outputPorts.filter((p) => p.id === outputPortId);
-  const matches = byId.length > 0 ? byId : provider.outputPorts.filter((p) => p.name === outputPortId);
+  let matches = byId.length > 0 ? byId : provider.outputPorts.filter((p) => p.name === outputPortId);
+  if (matches.length > 1 && dataContractId) {
+    const byContract = matches.filter((p) => p.dataContractId === dataContractId);
+    if (byContract.length === 1) matches = byContract;
+  }
+  if (matches.length > 1) {
+    const newest = [...matches].sort((x, y) => compareVersions(y.version, x.version));
+    if (compareVersions(newest[0]?.version, newest[1]?.version) !== 0) matches = [newest[0]!];
+  }
   if (matches.length === 1 && matches[0]) return matches[0];
   const available = provider.outputPorts.map((p) => p.id).join(', ') || 'none';
   if (matches.length > 1) {
-    return `provider data product ${provider.id} has ${matches.length} output ports matching "${outputPortId}", so the port to grant is ambiguous.`;
+    return `provider data product ${provider.id} has ${matches.length} output ports matching "${outputPortId}" with the same version, so the port to grant is ambiguous.`;
   }
   return `provider data product ${provider.id} has no output port with id or name "${outputPortId}" (its ports: ${available}).`;
+}
+
+/** Orders versions like `1.10.0` > `1.9.2` > `v1.2`; a missing version sorts lowest. */
+export function compareVersions(a: string | undefined, b: string | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  const parts = (v: string) => v.replace(/^v/i, '').split(/[.\-+]/);
+  const [pa, pb] = [parts(a), parts(b)];
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const [x, y] = [pa[i] ?? '', pb[i] ?? ''];
+    const [nx, ny] = [Number(x), Number(y)];
+    const bothNumbers = x !== '' && y !== '' && Number.isFinite(nx) && Number.isFinite(ny);
+    const order = bothNumbers ? nx - ny : x.localeCompare(y);
+    if (order !== 0) return Math.sign(order);
+  }
+  return a.localeCompare(b);
+}
+
+/** The custom fields port types read (docs/port-types.md): a conflict there blocks the grant. */
+function readByPortTypes(field: string): boolean {
+  return field === 'output-port-type' || field === 'server' || field.startsWith('aws-') || field.startsWith('aws_');
 }
 
 /**

@@ -29,3 +29,21 @@ export interface TargetPlan<C> {
   /** Agreements whose grants do not fit here, with the reason. */
   unplaced: Map<string, string>;
 }
+
+/**
+ * Which agreements a plan decides: all of them (a full reconcile), all but some (a full reconcile
+ * where some agreements could not be read: their grants are left exactly as they are), or the
+ * named ones (an event's). Agreements outside the scope keep whatever they hold.
+ */
+export type PlanScope = ReadonlySet<string> | 'all' | { allExcept: ReadonlySet<string> };
+
+export function inPlanScope(scope: PlanScope, id: string): boolean {
+  if (scope === 'all') return true;
+  if ('allExcept' in scope) return !scope.allExcept.has(id);
+  return scope.has(id);
+}
+
+/** A full reconcile: also removes what no agreement accounts for (strays, deleted agreements). */
+export function isFullScope(scope: PlanScope): boolean {
+  return scope === 'all' || 'allExcept' in scope;
+}

@@ -9,7 +9,7 @@
 import type { LakeFormationPermissions } from '../interfaces/lake-formation.js';
 import { lakeFormationResourceName, type LakeFormationResource } from '../model/grants.js';
 import { canonicalJson } from '../util/canonical-json.js';
-import { type AgreementEffect, effectOf, type TargetPlan } from './effects.js';
+import { type AgreementEffect, effectOf, inPlanScope, type PlanScope, type TargetPlan } from './effects.js';
 
 /** One principal's permissions on one resource: the unit Lake Formation grants on. */
 export interface LakeFormationInstance {
@@ -79,9 +79,9 @@ export async function readLakeFormation(
 export function planLakeFormation(
   state: LakeFormationState,
   desired: ReadonlyMap<string, readonly string[]>,
-  scope: ReadonlySet<string> | 'all',
+  scope: PlanScope,
 ): TargetPlan<LakeFormationChange> {
-  const inScope = (id: string) => scope === 'all' || scope.has(id);
+  const inScope = (id: string) => inPlanScope(scope, id);
   const instance: LakeFormationInstance = { principal: state.principal, resource: state.resource };
   const needed = new Map<string, Set<string>>(); // permission → agreements that keep it
   const keep = (permission: string, id: string) =>
@@ -141,9 +141,9 @@ export function lakeFormationHoldingsAfter(
   state: LakeFormationState,
   plan: TargetPlan<LakeFormationChange>,
   desired: ReadonlyMap<string, readonly string[]>,
-  scope: ReadonlySet<string> | 'all',
+  scope: PlanScope,
 ): Map<string, string> {
-  const inScope = (id: string) => scope === 'all' || scope.has(id);
+  const inScope = (id: string) => inPlanScope(scope, id);
   const granted = new Set(plan.changes.filter((c) => c.action === 'grant').flatMap((c) => c.permissions));
   const ours = new Set([...state.recorded.values()].flatMap((perms) => [...perms]));
   const result = new Map<string, string>();

@@ -10,7 +10,7 @@ import { RESOURCE_POLICY_LIMITS, type ResourcePolicies } from '../interfaces/res
 import type { PolicyResource } from '../model/grants.js';
 import type { PolicyStatement } from '../model/policy.js';
 import { canonicalJson } from '../util/canonical-json.js';
-import { type AgreementEffect, effectOf, type TargetPlan } from './effects.js';
+import { type AgreementEffect, effectOf, inPlanScope, type PlanScope, type TargetPlan } from './effects.js';
 import { agreementIdFromSid, withSids } from './sid.js';
 
 /** A resource's policy as this tool sees it: our statements per agreement, and everyone else's. */
@@ -99,9 +99,9 @@ export async function readResourcePolicy(
 export function planResourcePolicy(
   state: ResourcePolicyState,
   desired: ReadonlyMap<string, PolicyStatement[]>,
-  scope: ReadonlySet<string> | 'all',
+  scope: PlanScope,
 ): TargetPlan<ResourcePolicyChange> {
-  const inScope = (id: string) => scope === 'all' || scope.has(id);
+  const inScope = (id: string) => inPlanScope(scope, id);
   const after = new Map<string, PolicyStatement[]>();
   for (const [id, statements] of state.blocks) if (!inScope(id)) after.set(id, statements);
   const unplaced = new Map<string, string>();

@@ -86,6 +86,16 @@ describe('dmm-aws CLI', () => {
     expect(again.stdout).toContain('No changes: AWS matches Data Mesh Manager.');
     const shown = await cli(['local-aws', 'show', 'marketing-analytics-consumer'], connection());
     expect(shown.stdout).toContain('inline dmm-aws-pack-1');
+    const shownJson = JSON.parse((await cli(['local-aws', 'show', '--json'], connection())).stdout);
+    const consumerRole = shownJson.roles.find((r: { name: string }) => r.name === 'marketing-analytics-consumer');
+    expect(consumerRole.arn).toMatch(/:role\/marketing-analytics-consumer$/);
+    // Ours beside the one the seed file gives the role: every policy, with its document parsed.
+    expect(consumerRole.inlinePolicies.map((p: { name: string }) => p.name)).toEqual([
+      'dmm-aws-pack-1',
+      'team-notebook-access',
+    ]);
+    expect(consumerRole.managedPolicies).toEqual([]);
+    expect(JSON.stringify(consumerRole.inlinePolicies[0].document)).toContain('arn:aws:s3:::acme-orders-data/*');
 
     const explained = await cli(['explain', 'agr-orders-s3'], connection());
     expect(explained.code).toBe(0);

@@ -126,8 +126,11 @@ describe.each(['access', 'datausageagreements'] as const)('against the simulator
 
     const before = await client.getAgreement('acc-1');
     expect(before).toBeDefined();
+    const { provisioning: _p, info, ...raw } = before!.raw;
+    const { status: _s, active: _a, id: _id, ...editableInfo } = info as Record<string, unknown>;
     const document = {
-      ...before!.raw,
+      ...raw,
+      info: editableInfo,
       tags: [...before!.tags, 'aws-integration'],
       custom: { ...before!.custom, 'aws-policy': 'dmm-aws-acc-1' },
     };

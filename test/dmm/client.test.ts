@@ -171,14 +171,58 @@ describe('agreement lists', () => {
     expect(requests).toHaveLength(1);
   });
 
-  it('refuses a next link on another origin', async () => {
+  it('puts a next link on another origin (a proxy’s host, http://) back on the base URL; that origin never sees the key', async () => {
+    const elsewhere = await startScriptedServer((_req, res) => json(res, 200, [agreement('stolen')]));
+    try {
+      const { client, requests } = await setup(
+        (req, res) => {
+          if (req.url.includes('p=0'))
+            return json(res, 200, [agreement('a1')], {
+              link: `<${elsewhere.url}/api/access?p=1&pageSize=1000>; rel="next"`,
+            });
+          if (req.url.includes('p=1'))
+            return json(res, 200, [agreement('a2')], {
+              link: '<http://proxy.internal:8080/api/access?p=2&pageSize=1000>; rel="next"',
+            });
+          return json(res, 200, [agreement('a3')]);
+        },
+        { apiGeneration: 'access' },
+      );
+      expect((await client.listAgreements()).map((a) => a.id)).toEqual(['a1', 'a2', 'a3']);
+      expect(paths(requests)).toEqual([
+        'GET /api/access?p=0&pageSize=1000',
+        'GET /api/access?p=1&pageSize=1000',
+        'GET /api/access?p=2&pageSize=1000',
+      ]);
+      expect(elsewhere.requests).toEqual([]);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('keeps the base URL’s path prefix when a foreign next link lacks it', async () => {
+    const { url, requests } = await setup((req, res) => {
+      if (req.url.includes('p=1')) return json(res, 200, [agreement('a2')]);
+      return json(res, 200, [agreement('a1')], { link: '<https://other.example/api/access?p=1>; rel="next"' });
+    });
+    const behindPrefix = new DmmHttpClient({ baseUrl: `${url}/dmm`, apiKey: 'k', apiGeneration: 'access' });
+    expect((await behindPrefix.listAgreements()).map((a) => a.id)).toEqual(['a1', 'a2']);
+    expect(paths(requests)).toEqual(['GET /dmm/api/access?p=0&pageSize=1000', 'GET /dmm/api/access?p=1']);
+  });
+
+  it('hands an unreadable agreement to onUnreadable and returns the others, one without info.active among them', async () => {
+    const withoutActive = { ...agreement('a2'), info: { purpose: 'p', status: 'approved', startDate: '2020-01-01' } };
     const { client } = await setup(
-      (_req, res) => json(res, 200, [], { link: '<http://evil.example/api/access?p=1>; rel="next"' }),
-      {
-        apiGeneration: 'access',
-      },
+      (_req, res) => json(res, 200, [agreement('a1'), { id: 'bad', info: {}, provider: {} }, withoutActive]),
+      { apiGeneration: 'access' },
     );
-    await expect(client.listAgreements()).rejects.toThrow(/Refusing to follow http:\/\/evil\.example/);
+    const unreadable: string[] = [];
+    const listed = await client.listAgreements({}, (error) => unreadable.push(`${error.agreementId} ${error.field}`));
+    expect(listed.map((a) => [a.id, a.active])).toEqual([
+      ['a1', true],
+      ['a2', true],
+    ]);
+    expect(unreadable).toEqual(['bad provider.dataProductId']);
   });
 
   it('fails on an invalid agreement in the list, naming it', async () => {

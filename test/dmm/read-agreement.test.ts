@@ -82,6 +82,38 @@ describe('readAgreement', () => {
     });
   });
 
+  it('leaves null, object and array custom values out of custom, and keeps them verbatim in raw', () => {
+    const custom = { note: 'kept', nothing: null, nested: { a: 1 }, list: [1, 2] };
+    const agreement = readAgreement(access({ custom }));
+    expect(agreement.custom).toEqual({ note: 'kept' });
+    expect(agreement.raw['custom']).toEqual(custom);
+  });
+
+  describe('without info.active (read-only and optional in the spec), active is derived from status and dates', () => {
+    const TODAY = '2026-03-15';
+    const read = (info: Record<string, unknown>) =>
+      readAgreement(access({ info: { purpose: 'p', ...info } }), TODAY).active;
+
+    it.each([
+      [{ status: 'approved' }, true],
+      [{ status: 'approved', startDate: '2026-03-15', endDate: '2026-03-15' }, true],
+      [{ status: 'approved', startDate: '2026-01-01', endDate: '2026-12-31' }, true],
+      [{ status: 'approved', startDate: '2026-03-16' }, false],
+      [{ status: 'approved', endDate: '2026-03-14' }, false],
+      [{ status: 'approved', startDate: 'next spring' }, false],
+      [{ status: 'requested', startDate: '2026-01-01' }, false],
+      [{ status: 'rejected' }, false],
+      [{}, false],
+    ])('%j → %s', (info, active) => {
+      expect(read(info)).toBe(active);
+    });
+
+    it('a served info.active wins over the dates', () => {
+      expect(read({ status: 'approved', active: false, startDate: '2026-01-01' })).toBe(false);
+      expect(read({ status: 'approved', active: true, startDate: '2027-01-01' })).toBe(true);
+    });
+  });
+
   it('ignores a malformed provisioning block instead of failing the agreement', () => {
     expect(readAgreement(access({ provisioning: { status: 5 } }))).not.toHaveProperty('provisioning');
   });
@@ -94,13 +126,11 @@ describe('readAgreement', () => {
   });
 
   it.each([
-    ['info.active', { info: { status: 'approved' } }],
     ['info.active', { info: { status: 'approved', active: 'yes' } }],
     ['provider.dataProductId', { provider: { dataProductId: '', outputPortId: 'p' } }],
     ['provider', { provider: undefined }],
     ['info', { info: undefined }],
     ['tags.1', { tags: ['ok', 7] }],
-    ['custom.nested', { custom: { nested: { a: 1 } } }],
     ['info.status', { info: { status: 3, active: true } }],
   ])('rejects a bad %s', (field, overrides) => {
     const error = formatError(access(overrides));

@@ -36,9 +36,14 @@ describe('data product changes', () => {
 
     world.sim.putDataProduct(dpsProduct('orders', { ports: [s3BucketPort('orders-s3', 'acme-orders-v2')] }));
     const run = await world.sync();
-    expect(run.results.map((r) => r.target)).toEqual([{ kind: 'dataProduct', dataProductId: 'orders' }]);
-    expect(run.results[0]!.outcomes.map((o) => [o.agreementId, o.decision, o.effect])).toEqual([
-      ['agr-1', 'grant', 'updated'],
+    // The product's event, then the port's (the spec's OutputPortUpdatedEvent), which finds it done.
+    expect(run.results.map((r) => r.target)).toEqual([
+      { kind: 'dataProduct', dataProductId: 'orders' },
+      { kind: 'dataProduct', dataProductId: 'orders', outputPortId: 'orders-s3' },
+    ]);
+    expect(run.results.map((r) => r.outcomes.map((o) => [o.agreementId, o.decision, o.effect]))).toEqual([
+      [['agr-1', 'grant', 'updated']],
+      [['agr-1', 'grant', 'unchanged']],
     ]);
     const grant = (await grantsOn(world.iam)).get('agr-1')!;
     expect(grant.policies).toEqual(['dmm-aws-pack-1']);
@@ -68,7 +73,10 @@ describe('data product changes', () => {
     world.sim.putDataProduct(dpsProduct('orders', { ports: [s3BucketPort('orders-eu', 'acme-orders-eu')] }));
     await world.settle();
     expect([...(await grantsOn(world.iam)).keys()]).toEqual(['agr-2']);
-    expect(view(world, 'agr-1').tags.sort()).toEqual(['aws-integration', 'aws-integration-inactive']);
+    // Its provider port reads "unknown", which a PUT must never send back: the revoke is reported
+    // through the provisioning endpoint, and the stored document keeps the real port id.
+    expect((await provisioningOf(world, 'agr-1')).body?.status).toBe('deprovisioned');
+    expect(world.sim.state.agreements.get('agr-1')!.doc.provider).toMatchObject({ outputPortId: 'orders-s3' });
   });
 
   it("a consumer's role change moves the statements from the recorded old role to the new role", async () => {

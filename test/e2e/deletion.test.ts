@@ -68,6 +68,7 @@ describe('deletion', () => {
     await world.settle();
     expect((await grantsOn(world.iam)).size).toBe(2);
 
+    const updatesBefore = eventsNamed(world, 'AccessUpdatedEvent', 'agr-orders');
     world.sim.deleteDataProduct('orders', { force: true });
     expect(world.sim.state.agreementView('agr-orders')!.provider).toMatchObject({
       dataProductId: 'unknown',
@@ -80,9 +81,15 @@ describe('deletion', () => {
     ]);
     expect([...(await grantsOn(world.iam)).keys()]).toEqual(['agr-billing']);
 
-    const v = view(world, 'agr-orders');
-    expect(v.tags.sort()).toEqual(['aws-integration', 'aws-integration-inactive']);
-    expect(v.custom).toEqual({});
+    // The provider reads "unknown": a PUT would write that placeholder over the real id, so the
+    // revoke is reported through the provisioning endpoint only and the document is left alone.
+    expect(run.results[0]!.outcomes[0]!.report).toMatchObject({ tagsWritten: false });
+    expect(run.results[0]!.outcomes[0]!.report?.tagsNotWritten).toMatch(/provider.dataProductId reads "unknown"/);
+    expect(eventsNamed(world, 'AccessUpdatedEvent', 'agr-orders')).toBe(updatesBefore);
+    expect(world.sim.state.agreements.get('agr-orders')!.doc.provider).toMatchObject({
+      dataProductId: 'orders',
+      outputPortId: 'orders-s3',
+    });
     expect((await provisioningOf(world, 'agr-orders')).body).toMatchObject({
       status: 'deprovisioned',
       diagnostics: null,

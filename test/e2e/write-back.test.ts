@@ -44,9 +44,11 @@ describe('write-back', () => {
 
     // Someone else edits the agreement through the API: their PUT is an event, ours does not follow.
     const raw = (await world.dmm.getAgreement('agr-1'))!.raw;
-    const { provisioning: _serverManaged, ...doc } = raw;
+    const { provisioning: _serverManaged, info, ...doc } = raw;
+    const { status: _status, active: _active, ...editableInfo } = info as Record<string, unknown>;
     await world.dmm.putAgreement('agr-1', {
       ...doc,
+      info: editableInfo,
       tags: [...(raw.tags as string[]), 'reviewed'],
       custom: { ...(raw.custom as Record<string, string>), ticket: 'T-42' },
     });
@@ -96,6 +98,46 @@ describe('write-back', () => {
     expect(puts()).toBe(5); // only the one emitted above
     expect(world.sim.state.events.length).toBe(before + 1);
     expect(world.writes.length).toBe(writes);
+  });
+
+  it('PUTs the document exactly as received: unknown members verbatim, no read-only member, nothing added', async () => {
+    const unmodelled = {
+      roles: ['orders.analyst.eu.read'],
+      links: { catalog: 'https://catalog.example.com/orders' },
+      'x-vendor': { nested: [1, null, { deep: true }], empty: {} },
+    };
+    const doc = agreement('agr-1', 'orders', 'orders-s3', { active: true, tags: ['from-ui'] });
+    const world = await startWorld({
+      mesh: {
+        dataProducts: [ordersProduct(), consumerProduct()],
+        agreements: [{ ...doc, ...unmodelled, info: { ...(doc.info as object), nextReassessmentDate: '2027-01-01' } }],
+      },
+    });
+    const sent: Record<string, unknown>[] = [];
+    const put = world.dmm.putAgreement.bind(world.dmm);
+    world.ctx.dmm = Object.assign(Object.create(world.dmm), {
+      putAgreement: async (id: string, body: Record<string, unknown>) => {
+        sent.push(structuredClone(body));
+        return put(id, body);
+      },
+    });
+    const before = structuredClone(world.sim.state.agreements.get('agr-1')!.doc);
+    const outcome = await reconcileAgreement(world.ctx, 'agr-1');
+    expect(outcome.report).toMatchObject({ tagsWritten: true, provisioning: 'provisioning-succeeded' });
+    // The simulator runs in strict mode: it would have refused anything but tags and custom.
+    expect(sent).toEqual([
+      {
+        ...before,
+        tags: ['from-ui', 'aws-integration', 'aws-integration-active'],
+        custom: { 'aws-policy-name': 'dmm-aws-pack-1', 'aws-granted-role-arn': ROLE_ARN },
+      },
+    ]);
+    expect(sent[0]!.info).toEqual({
+      purpose: 'e2e agr-1',
+      startDate: '2020-01-01',
+      nextReassessmentDate: '2027-01-01',
+    });
+    expect(world.sim.state.agreements.get('agr-1')!.doc).toMatchObject(unmodelled);
   });
 
   it('the old API generation writes the same markers, through PUT /api/datausageagreements only', async () => {

@@ -900,10 +900,12 @@ describe('hostile metadata over time', () => {
     const outcome = run.results.flatMap((r) => r.outcomes).find((o) => o.agreementId === HOSTILE);
     expect(outcome).toMatchObject({ decision: 'revoke', effect: 'revoked' });
     expect(outcome?.reason).toContain('the provider data product or its output port was deleted');
-    const v = view(world, HOSTILE);
-    expect(v.tags).toContain('aws-integration-inactive');
-    expect(v.tags).not.toContain('aws-integration-active');
-    expect(v.custom['aws-policy-name']).toBeUndefined();
+    // A PUT would send the "unknown" placeholder back over the real port id: the revoke is
+    // reported through the provisioning endpoint only, and the agreement document is left alone.
+    expect(outcome?.report).toMatchObject({ tagsWritten: false, tagsNotWritten: expect.stringContaining('unknown') });
+    expect((world.sim.state.agreements.get(HOSTILE)!.doc.provider as { outputPortId: string }).outputPortId).not.toBe(
+      'unknown',
+    );
     expect((await provisioningOf(world, HOSTILE)).body?.status).toBe('deprovisioned');
   });
 

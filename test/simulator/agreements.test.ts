@@ -60,8 +60,8 @@ describe('agreements under /api/access', () => {
     expect(stored).not.toHaveProperty('custom');
   });
 
-  it("keeps status, active and provisioning the server's on PUT", async () => {
-    sim = await start();
+  it("without strict PUT, ignores status, active and provisioning in a PUT: they stay the server's", async () => {
+    sim = await start({ strictPut: false });
     sim.request(agreementDoc('a1'));
     sim.approve('a1');
     sim.reportProvisioning('a1', 'provisioning-succeeded', { reference: 'policy-1' });
@@ -127,7 +127,13 @@ describe('agreements under /api/access', () => {
       dataProductId: 'unknown',
       outputPortId: 'unknown',
     });
-    expect(names(sim.state.events.slice(-2))).toEqual(['DataProductUpdatedEvent', 'DataProductDeletedEvent']);
+    expect(names(sim.state.events.slice(-5))).toEqual([
+      'DataProductUpdatedEvent',
+      'OutputPortCreatedEvent',
+      'OutputPortDeletedEvent',
+      'DataProductDeletedEvent',
+      'OutputPortDeletedEvent',
+    ]);
   });
 });
 

@@ -17,7 +17,9 @@ describe('GET /api/events', () => {
       'TeamCreatedEvent',
       'DataProductCreatedEvent',
       'DataProductCreatedEvent',
+      'OutputPortCreatedEvent',
       'DataProductCreatedEvent',
+      'OutputPortCreatedEvent',
     ]);
     expect(events[2]).toEqual({
       specversion: '1.0',

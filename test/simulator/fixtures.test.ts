@@ -114,6 +114,7 @@ describe('fixtures', () => {
         't:TeamCreatedEvent',
         'c:DataProductCreatedEvent',
         'p:DataProductCreatedEvent',
+        'p:OutputPortCreatedEvent',
         'requested:AccessCreatedEvent',
         'requested:AccessRequestedEvent',
         'active:AccessCreatedEvent',

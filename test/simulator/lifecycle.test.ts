@@ -102,7 +102,10 @@ describe('lifecycle (programmatic API)', () => {
     sim.request(agreementDoc('a1'));
     sim.approve('a1');
     expect(() => sim.deleteDataProduct('orders')).toThrow(/active access 'a1'/);
-    expect(names(sim.deleteDataProduct('orders', { force: true }).events)).toEqual(['DataProductDeletedEvent']);
+    expect(names(sim.deleteDataProduct('orders', { force: true }).events)).toEqual([
+      'DataProductDeletedEvent',
+      'OutputPortDeletedEvent',
+    ]);
     expect(sim.state.agreementView('a1')!.provider).toMatchObject({
       dataProductId: 'unknown',
       outputPortId: 'unknown',

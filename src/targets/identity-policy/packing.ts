@@ -3,7 +3,7 @@ import { canonicalJson } from '../../util/canonical-json.js';
 import { IAM_LIMITS, iamCharacterCount } from '../../interfaces/iam-account.js';
 import { withSids } from '../sid.js';
 import { inlinePackName, managedPackName, MANAGED_POLICY_PATH } from './ownership.js';
-import type { AgreementEffect } from '../effects.js';
+import { type AgreementEffect, inPlanScope, isFullScope, type PlanScope } from '../effects.js';
 import type { Pack, RoleState } from './role-state.js';
 
 /** One write to IAM. `agreementIds` are the agreements whose access this write adds, changes or removes. */
@@ -51,7 +51,7 @@ export interface RolePlanInput {
   /** Desired statements (without Sids) of the agreements in scope that should have access here. */
   desired: Map<string, PolicyStatement[]>;
   /** The agreements this plan decides; everything else on the role is left exactly as it is. */
-  scope: ReadonlySet<string> | 'all';
+  scope: PlanScope;
   limits?: PackLimits;
 }
 
@@ -72,7 +72,7 @@ export function planRole(input: RolePlanInput): RolePlan {
   const { state, scope } = input;
   const limits = input.limits ?? DEFAULT_PACK_LIMITS;
   const roleName = state.role.name;
-  const inScope = (id: string) => scope === 'all' || scope.has(id);
+  const inScope = (id: string) => inPlanScope(scope, id);
   const target = new Map<string, PolicyStatement[]>();
   for (const [id, statements] of [...input.desired].sort(([a], [b]) => a.localeCompare(b))) {
     // A grant with nothing on the role (e.g. Lake Formation only) holds no block in any pack.
@@ -100,7 +100,7 @@ export function planRole(input: RolePlanInput): RolePlan {
         working.dirty = true;
       }
     }
-    if (working.strays.length > 0 && (scope === 'all' || working.dirty)) {
+    if (working.strays.length > 0 && (isFullScope(scope) || working.dirty)) {
       working.strays = [];
       working.dirty = true;
     }
