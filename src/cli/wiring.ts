@@ -34,6 +34,7 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
     apiGeneration: config.dmm.apiGeneration,
     timeoutMs: config.dmm.timeoutMs,
     onRetry: (info) => log.warn('retrying Data Mesh Manager request', { ...info }),
+    onUnreadableEvent: (error) => log.error('feed event without a readable id left out', { error: error.message }),
   });
   const iam = await iamAccount(config);
   const guardrails = guardrailsFrom(iam.accountId, {

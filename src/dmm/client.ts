@@ -15,7 +15,7 @@ import type {
 import { DmmApiError, DmmResponseFormatError } from './errors.js';
 import { DmmHttp, GONE, type DmmResponse, type Gone, type HttpOptions } from './http.js';
 import { nextLink } from './link.js';
-import { readEventBatch } from './read-events.js';
+import { type EventFormatError, readEventBatch } from './read-events.js';
 
 /** `access`: 2025+ servers (`/api/access`); `datausageagreements`: 2024 and earlier. */
 export type ApiGeneration = 'access' | 'datausageagreements';
@@ -23,6 +23,8 @@ export type ApiGeneration = 'access' | 'datausageagreements';
 export interface DmmHttpClientOptions extends HttpOptions {
   /** Default 'auto': probe `/api/access` once and fall back to the older API on 404. */
   apiGeneration?: ApiGeneration | 'auto';
+  /** Told of each feed event left out because it has no readable id (the rest of its batch goes on). */
+  onUnreadableEvent?: (error: EventFormatError) => void;
 }
 
 const PAGE_SIZE = 1000;
@@ -44,10 +46,12 @@ export class DmmHttpClient implements DmmApi {
    * not switch provisioning reports off for the life of the client.
    */
   private provisioningSupported: boolean | undefined;
+  private readonly onUnreadableEvent: ((error: EventFormatError) => void) | undefined;
 
   constructor(options: DmmHttpClientOptions) {
     this.http = new DmmHttp(options);
     this.configuredGeneration = options.apiGeneration ?? 'auto';
+    this.onUnreadableEvent = options.onUnreadableEvent;
   }
 
   /** The API generation in use, detecting it on first use when configured as 'auto'. */
@@ -67,7 +71,7 @@ export class DmmHttpClient implements DmmApi {
       accept: 'application/cloudevents-batch+json',
     });
     const page = this.expectFound('GET', '/api/events', response);
-    return readEventBatch(this.expectArray('GET', page));
+    return readEventBatch(this.expectArray('GET', page), this.onUnreadableEvent);
   }
 
   async getAgreement(id: string): Promise<Agreement | undefined> {

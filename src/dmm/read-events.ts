@@ -28,18 +28,35 @@ const eventSchema = z.looseObject({
   data: z.looseObject({ id: z.string().optional() }).nullish(),
 });
 
-/** Validates the items of a feed batch (the caller has checked that the body is an array). */
-export function readEventBatch(body: unknown[]): FeedEvent[] {
-  return body.map((item, index) => {
+/**
+ * Validates the items of a feed batch (the caller has checked that the body is an array). One bad
+ * event must not stop the feed: an event with a readable id comes back marked `unreadable` (the
+ * sync dead-letters it with the reason, and the checkpoint moves past it); one without an id
+ * cannot be queued or checkpointed, so it is left out and handed to `onDropped` to be logged.
+ */
+export function readEventBatch(body: unknown[], onDropped?: (error: EventFormatError) => void): FeedEvent[] {
+  const events: FeedEvent[] = [];
+  for (const [index, item] of body.entries()) {
     const parsed = eventSchema.safeParse(item);
-    if (parsed.success) return parsed.data as FeedEvent;
+    if (parsed.success) {
+      events.push(parsed.data as FeedEvent);
+      continue;
+    }
     const issue = parsed.error.issues[0];
-    const id = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['id'] : undefined;
-    throw new EventFormatError(
+    const fields = typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : {};
+    const id = typeof fields['id'] === 'string' && fields['id'] !== '' ? fields['id'] : undefined;
+    const error = new EventFormatError(
       index,
-      typeof id === 'string' && id !== '' ? id : undefined,
+      id,
       issue && issue.path.length > 0 ? issue.path.join('.') : '(event)',
       issue?.message ?? 'invalid',
     );
-  });
+    if (id === undefined) {
+      onDropped?.(error);
+      continue;
+    }
+    const type = typeof fields['type'] === 'string' && fields['type'] !== '' ? fields['type'] : 'unreadable';
+    events.push({ id, type, unreadable: error.message });
+  }
+  return events;
 }

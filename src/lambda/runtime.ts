@@ -65,6 +65,7 @@ export function createRuntime(env: CommonEnvironment, counters: readonly CountMe
         // up sooner than the CLI's rather than sleeping out the time budget on one request.
         ...LAMBDA_HTTP_RETRIES,
         onRetry: (info) => log.warn('retrying Data Mesh Manager request', { ...info }),
+        onUnreadableEvent: (error) => log.error('feed event without a readable id left out', { error: error.message }),
       }),
   });
   return { log, powertools, metrics, dmm };

@@ -10,5 +10,7 @@ export interface FeedEvent {
    * `OutputPort…Event` the port's data product too, with the port in `outputPortId`.
    */
   data?: { id?: string; outputPortId?: unknown; [key: string]: unknown } | null;
+  /** Set when the event broke the feed's contract: why. Such an event is dead-lettered, never applied. */
+  unreadable?: string;
   [key: string]: unknown;
 }

@@ -17,6 +17,7 @@ export type EventTarget =
  * 2026-07 OpenAPI's OutputPort*Event schemas); `data.dataProductId` is accepted as well.
  */
 export function routeEvent(event: FeedEvent): EventTarget {
+  if (typeof event.unreadable === 'string') return { kind: 'invalid', reason: event.unreadable };
   const { family, name, provisioningReport } = classifyEvent(event.type);
   const dataId = nonEmpty(event.data?.id);
   const subject = nonEmpty(event.subject);

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DmmHttpClient, type DmmHttpClientOptions } from '../../src/dmm/client.js';
 import { DmmApiError, DmmResponseFormatError } from '../../src/dmm/errors.js';
-import { EventFormatError } from '../../src/dmm/read-events.js';
 import { json, problem, startScriptedServer, type Handler, type ScriptedServer } from './scripted-server.js';
 
 /**
@@ -101,16 +100,19 @@ describe('events', () => {
     expect(requests[0]?.url).toBe('/api/events');
   });
 
-  it('rejects an invalid event, naming it', async () => {
+  it('marks an invalid event unreadable, naming it, and reads the rest of the batch', async () => {
     const { client } = await setup((_req, res) =>
       json(res, 200, [
         { id: 'e1', type: 't' },
         { id: 'e2', type: '' },
+        { id: 'e3', type: 't' },
       ]),
     );
-    const error = await client.pollEvents().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(EventFormatError);
-    expect(error).toMatchObject({ index: 1, eventId: 'e2' });
+    expect(await client.pollEvents()).toEqual([
+      { id: 'e1', type: 't' },
+      { id: 'e2', type: 'unreadable', unreadable: expect.stringMatching(/^Event "e2" \(#1\) in feed batch: type: /) },
+      { id: 'e3', type: 't' },
+    ]);
   });
 
   it('rejects a batch that is not an array', async () => {

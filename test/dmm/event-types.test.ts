@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyEvent, eventName } from '../../src/dmm/event-types.js';
-import { EventFormatError, readEventBatch } from '../../src/dmm/read-events.js';
+import { type EventFormatError, readEventBatch } from '../../src/dmm/read-events.js';
 
 describe('eventName', () => {
   it('takes the name after the last dot, whatever the prefix', () => {
@@ -60,22 +60,27 @@ describe('readEventBatch', () => {
     expect(readEventBatch([event])).toEqual([event]);
   });
 
-  it('names the event id and index of an event without a type', () => {
+  it('keeps an event without a type, marked unreadable with its id, index and field, so it can be dead-lettered', () => {
     const batch = [{ id: 'e1', type: 'x.AccessActivatedEvent' }, { id: 'e2' }];
-    expect(() => readEventBatch(batch)).toThrow(EventFormatError);
-    try {
-      readEventBatch(batch);
-    } catch (error) {
-      expect(error).toMatchObject({ index: 1, eventId: 'e2', field: 'type' });
-      expect((error as Error).message).toMatch(/^Event "e2" \(#1\) in feed batch: type: /);
-    }
+    const [first, second] = readEventBatch(batch);
+    expect(first).toEqual({ id: 'e1', type: 'x.AccessActivatedEvent' });
+    expect(second).toEqual({
+      id: 'e2',
+      type: 'unreadable',
+      unreadable: expect.stringMatching(/^Event "e2" \(#1\) in feed batch: type: /),
+    });
   });
 
-  it('names the index of an event without an id', () => {
-    expect(() => readEventBatch([{ type: 'x.AccessActivatedEvent' }])).toThrow(/^Event #0 in feed batch: id: /);
+  it('leaves out an event without an id (it cannot be queued or checkpointed) and says so', () => {
+    const dropped: EventFormatError[] = [];
+    const batch = [{ type: 'x.AccessActivatedEvent' }, { id: 'e2', type: 'x.AccessActivatedEvent' }];
+    expect(readEventBatch(batch, (e) => dropped.push(e))).toEqual([{ id: 'e2', type: 'x.AccessActivatedEvent' }]);
+    expect(dropped.map((e) => e.message)).toEqual([expect.stringMatching(/^Event #0 in feed batch: id: /)]);
   });
 
-  it('rejects a data block that is not an object', () => {
-    expect(() => readEventBatch([{ id: 'e1', type: 't', data: 'acc-1' }])).toThrow(/"e1".*: data: /);
+  it('marks an event whose data block is not an object, keeping its type', () => {
+    expect(readEventBatch([{ id: 'e1', type: 't', data: 'acc-1' }])).toEqual([
+      { id: 'e1', type: 't', unreadable: expect.stringMatching(/"e1".*: data: /) },
+    ]);
   });
 });
