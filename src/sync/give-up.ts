@@ -28,15 +28,37 @@ export function isPermanent(error: unknown): boolean {
   );
 }
 
-/** Tell Data Mesh Manager (where the event names an agreement) and the log why we gave up. */
+/**
+ * Log why we gave up on an event and, only when the cause is the agreement's own documents,
+ * tell Data Mesh Manager. An outage (Data Mesh Manager or AWS unreachable, throttling, missing
+ * credentials, unreadable local state) is not the agreement's failure: reporting it would mark a
+ * healthy agreement failed, and each report's own event would fail again. Those events are
+ * dead-lettered with a log line only; the next full reconcile converges their agreements. The
+ * diagnostic names no event or attempt count, so a repeated report is identical and not rewritten.
+ */
 export async function giveUp(ctx: SyncContext, event: FeedEvent, attempts: number, error: unknown): Promise<void> {
-  const diagnostic = `dmm-aws gave up on event ${event.id} (${event.type}) after ${attempts} attempt(s): ${errorMessage(error)}`;
-  ctx.log.error('event dead-lettered', { eventId: event.id, eventType: event.type, error: errorMessage(error) });
+  const reportable = isPermanent(error);
+  ctx.log.error('event dead-lettered', {
+    eventId: event.id,
+    eventType: event.type,
+    attempts,
+    error: errorMessage(error),
+    reportedToDataMeshManager: reportable,
+    ...(reportable
+      ? {}
+      : {
+          why: 'not a decision about the agreement (outage or repeated transient error); the next full reconcile converges it',
+        }),
+  });
   const target = routeEvent(event);
-  if (target.kind !== 'agreement') return;
+  if (!reportable || target.kind !== 'agreement') return;
+  const diagnostic = `dmm-aws cannot process this agreement: ${errorMessage(error)}`;
   try {
     const agreement = await ctx.dmm.getAgreement(target.agreementId);
-    if (agreement) await reportBack(ctx.dmm, agreement, { kind: 'failed', diagnostic }, ctx.log);
+    if (agreement) {
+      const state = { kind: 'failed' as const, diagnostic, ...(agreement.active ? {} : { deprovisioning: true }) };
+      await reportBack(ctx.dmm, agreement, state, ctx.log);
+    }
   } catch (reportError) {
     ctx.log.error('could not report the failure to Data Mesh Manager', {
       agreementId: target.agreementId,

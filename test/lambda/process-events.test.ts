@@ -70,18 +70,18 @@ describe('process-events', () => {
     expect(out.metric('DeadLettered')).toBe(0);
   });
 
-  it('reports the failure to Data Mesh Manager on the last receive, before SQS dead-letters it', async () => {
+  it('on the last receive, logs and counts the dead letter but reports no failure for an outage', async () => {
     const w = await world();
     const last = activated('agr-a', 3);
     const response = await w.invoke([last]);
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: last.messageId }]);
+    // Data Mesh Manager failing to serve the product is an outage, not the agreement's failure.
     const view = w.dmm.sim.state.agreementView('agr-a')!;
-    expect(view.tags).toContain('aws-integration-failed');
-    expect(view.provisioning).toMatchObject({ status: 'provisioning-failed' });
-    expect(String((view.provisioning as { diagnostics?: string }).diagnostics)).toMatch(
-      /gave up on event .* after 3 attempt\(s\)/,
-    );
+    expect(view.tags).not.toContain('aws-integration-failed');
+    expect(view.provisioning).not.toMatchObject({ status: 'provisioning-failed' });
+    const logged = out.logs('error').filter((l) => l.message === 'event dead-lettered');
+    expect(logged).toEqual([expect.objectContaining({ reportedToDataMeshManager: false, attempts: 3 })]);
     expect(out.metric('DeadLettered')).toBe(1);
   });
 
