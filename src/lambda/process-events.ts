@@ -49,12 +49,19 @@ async function processBatch(pipeline: Pipeline, event: SQSEvent): Promise<SQSBat
     { skipGroupOnError: true, throwOnFullBatchFailure: false },
   );
   for (const record of event.Records) {
-    if (!attempted.has(record.messageId)) {
-      // Not attempted: it must wait behind the failed event of its agreement.
-      pipeline.runtime.log.info('skipped: an earlier event of its group failed', {
-        messageId: record.messageId,
-        messageGroupId: record.attributes.MessageGroupId,
-      });
+    if (attempted.has(record.messageId)) continue;
+    // Not attempted: it must wait behind the failed event of its agreement. Its receives count
+    // all the same, so at the last one SQS moves it to the dead-letter queue unseen: say so.
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+    const fields = { messageId: record.messageId, messageGroupId: record.attributes.MessageGroupId, receiveCount };
+    if (receiveCount >= pipeline.env.MAX_RECEIVE_COUNT) {
+      pipeline.runtime.log.error(
+        'dead-lettered unprocessed: it waited behind a failed event of its group until its last receive; the next full reconcile converges its agreement',
+        { ...fields, body: record.body },
+      );
+      pipeline.runtime.metrics.count('DeadLettered');
+    } else {
+      pipeline.runtime.log.info('skipped: an earlier event of its group failed', fields);
     }
   }
   return { batchItemFailures: response.batchItemFailures };

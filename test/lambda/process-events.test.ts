@@ -70,6 +70,18 @@ describe('process-events', () => {
     expect(out.metric('DeadLettered')).toBe(0);
   });
 
+  it('logs and counts an event that reaches its last receive while waiting behind a failed one', async () => {
+    const w = await world();
+    const a1 = activated('agr-a', 3);
+    const a2 = activated('agr-a', 3);
+    const response = await w.invoke([a1, a2]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: a1.messageId }, { itemIdentifier: a2.messageId }]);
+    const unseen = out.logs('error').filter((l) => String(l.message).startsWith('dead-lettered unprocessed'));
+    expect(unseen).toEqual([expect.objectContaining({ messageId: a2.messageId, receiveCount: 3 })]);
+    // a1 given up after its attempts, a2 without one: both are counted.
+    expect(out.metric('DeadLettered')).toBe(2);
+  });
+
   it('on the last receive, logs and counts the dead letter but reports no failure for an outage', async () => {
     const w = await world();
     const last = activated('agr-a', 3);
