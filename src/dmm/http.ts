@@ -66,7 +66,13 @@ function isRedirect(status: number): boolean {
 
 type Attempt =
   | { kind: 'response'; response: DmmResponse | Gone }
-  | { kind: 'retryable'; status: number | undefined; reason: string; retryAfterMs?: number; error: DmmApiError };
+  | {
+      kind: 'retryable';
+      status: number | undefined;
+      reason: string;
+      retryAfterMs?: number;
+      error: DmmApiError | DmmResponseFormatError;
+    };
 
 export class DmmHttp {
   readonly baseUrl: URL;
@@ -232,10 +238,16 @@ export class DmmHttp {
 
     if (status === 404) return { kind: 'response', response: GONE };
     if (status >= 200 && status < 300) {
-      return {
-        kind: 'response',
-        response: { status, headers: responseHeaders, url: responseUrl, body: this.parseJson(method, urlText, text) },
-      };
+      let body: unknown;
+      try {
+        body = this.parseJson(method, urlText, text);
+      } catch (error) {
+        // A success whose body does not parse was most likely cut short on the way (a proxy, a
+        // dropped connection that still ended the stream): asked again, it usually arrives whole.
+        if (!(error instanceof DmmResponseFormatError)) throw error;
+        return { kind: 'retryable', status, reason: `${status} with a body that is not JSON (truncated?)`, error };
+      }
+      return { kind: 'response', response: { status, headers: responseHeaders, url: responseUrl, body } };
     }
 
     const problem = readProblem(status, statusText, text, this.redact);

@@ -78,11 +78,26 @@ describe('DmmHttp requests', () => {
     expect(requests).toHaveLength(1);
   });
 
-  it('rejects a 2xx body that is not JSON', async () => {
-    const { http } = await setup((_req, res) =>
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>'),
+  it('rejects a 2xx body that is not JSON, after asking again in case it was cut short', async () => {
+    const { http, requests } = await setup(
+      (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>'),
+      { maxAttempts: 3 },
     );
     await expect(http.request('GET', '/api/access/a1')).rejects.toBeInstanceOf(DmmResponseFormatError);
+    expect(requests).toHaveLength(3);
+  });
+
+  it('retries a 200 whose JSON body arrived truncated, and returns the whole one', async () => {
+    const whole = { id: 'a1', info: { status: 'approved' } };
+    const { http, retries } = await setup(
+      sequence(
+        (_req, res) =>
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(whole).slice(0, 12)),
+        (_req, res) => json(res, 200, whole),
+      ),
+    );
+    expect(await http.request('GET', '/api/access/a1')).toMatchObject({ status: 200, body: whole });
+    expect(retries.map((r) => r.reason)).toEqual(['200 with a body that is not JSON (truncated?)']);
   });
 });
 
