@@ -16,9 +16,15 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { FeedEvent } from '../model/events.js';
-import type { EventQueue, OutgoingMessage, ReceivedMessage } from '../interfaces/event-queue.js';
+import {
+  LeaseLostError,
+  type EventQueue,
+  type OutgoingMessage,
+  type ReceivedMessage,
+} from '../interfaces/event-queue.js';
 import { isSqsId, SQS_LIMITS } from '../util/sqs-limits.js';
 import { createSqsClient } from './clients.js';
+import { awsErrorCode, messageOf as errorMessage } from './errors.js';
 
 /** IAM actions behind the commands above (the batch command is authorised as sqs:SendMessage). */
 export const SQS_ACTIONS_USED = [
@@ -171,13 +177,25 @@ export class SqsFifoQueue implements EventQueue {
   async release(receipt: string, delayMs = 0): Promise<void> {
     // SQS counts visibility in whole seconds: round up so a retry never comes early.
     const seconds = Math.min(Math.max(Math.ceil(delayMs / 1000), 0), SQS_LIMITS.maxVisibilitySeconds);
-    await this.client.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: this.queueUrl,
-        ReceiptHandle: receipt,
-        VisibilityTimeout: seconds,
-      }),
-    );
+    try {
+      await this.client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.queueUrl,
+          ReceiptHandle: receipt,
+          VisibilityTimeout: seconds,
+        }),
+      );
+    } catch (error) {
+      const code = awsErrorCode(error);
+      // The visibility timeout ran out (the message is visible again) or the receipt is stale.
+      if (
+        code === 'MessageNotInflight' ||
+        code === 'ReceiptHandleIsInvalid' ||
+        code === 'AWS.SimpleQueueService.MessageNotInflight'
+      )
+        throw new LeaseLostError(`release: ${errorMessage(error)}`);
+      throw error;
+    }
   }
 
   async size(): Promise<number> {

@@ -37,3 +37,11 @@ export interface Checkpoint {
   read(): Promise<string | undefined>;
   write(lastEventId: string): Promise<void>;
 }
+
+/**
+ * The message is no longer this consumer's to release: its in-flight time ran out while it was
+ * processed (it will be delivered again), or its receipt is stale. Not a failure of the pass.
+ */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+}

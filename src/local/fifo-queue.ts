@@ -15,7 +15,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FeedEvent } from '../model/events.js';
-import type { EventQueue, OutgoingMessage, ReceivedMessage } from '../interfaces/event-queue.js';
+import {
+  LeaseLostError,
+  type EventQueue,
+  type OutgoingMessage,
+  type ReceivedMessage,
+} from '../interfaces/event-queue.js';
 import { isSqsId, SQS_LIMITS } from '../util/sqs-limits.js';
 import type { StateStore } from './state-store.js';
 
@@ -139,8 +144,8 @@ export class FifoQueue implements EventQueue {
     await this.store.update((state) => {
       const message = state.messages.find((m) => m.receipt === receipt);
       // SQS's ChangeMessageVisibility refuses these too; a silent no-op would hide a consumer bug.
-      if (!message) throw new Error(`release: receipt ${receipt} is unknown or no longer current`);
-      if (!inFlight(message, now)) throw new Error(`release: message ${message.dedupId} is not in flight`);
+      if (!message) throw new LeaseLostError(`release: receipt ${receipt} is unknown or no longer current`);
+      if (!inFlight(message, now)) throw new LeaseLostError(`release: message ${message.dedupId} is not in flight`);
       message.receipt = null;
       // Like ChangeMessageVisibility: still invisible (its group still blocked) until the delay ends.
       message.invisibleUntil = delayMs > 0 ? now + delayMs : null;

@@ -9,7 +9,7 @@ import { routeEvent, type EventTarget } from './event-routing.js';
 import { giveUp, isPermanent, UnprocessableEventError } from './give-up.js';
 
 export { UnprocessableEventError };
-import type { EventQueue, ReceivedMessage } from '../interfaces/event-queue.js';
+import { LeaseLostError, type EventQueue, type ReceivedMessage } from '../interfaces/event-queue.js';
 import { reconcileAgreement, type AgreementOutcome } from './reconcile.js';
 
 export interface EventResult {
@@ -133,11 +133,27 @@ export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: D
             retryInMs: delayMs,
             error: errorMessage(error),
           });
-          await queue.release(message.receipt, delayMs);
+          await releaseUnlessLost(ctx, queue, message, delayMs);
           stats.retried++;
         }
       }
     }
   }
   return stats;
+}
+
+/**
+ * Give a failed message back for a retry. When its in-flight time ran out while it was processed,
+ * the queue has made it visible again already: that is the retry, not a failure of the pass.
+ */
+async function releaseUnlessLost(ctx: SyncContext, queue: EventQueue, message: ReceivedMessage, delayMs: number) {
+  try {
+    await queue.release(message.receipt, delayMs);
+  } catch (error) {
+    if (!(error instanceof LeaseLostError)) throw error;
+    ctx.log.warn('event took longer than its in-flight time; it is delivered again', {
+      eventId: message.event.id,
+      error: error.message,
+    });
+  }
 }

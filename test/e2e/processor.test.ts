@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IamError } from '../../src/interfaces/iam-account.js';
 import { UnprocessableEventError } from '../../src/sync/processor.js';
+import { MemoryFifoQueue } from '../../src/local/memory-queue.js';
 import type { ReceivedMessage } from '../../src/interfaces/event-queue.js';
 import {
   ROLE,
@@ -120,6 +121,28 @@ describe('processor failure handling', () => {
     expect(
       deadLettered.every((e) => e.fields.reportedToDataMeshManager === false && e.fields.error === 'Rate exceeded'),
     ).toBe(true);
+  });
+
+  it('an event that outlives its in-flight time is delivered again, not an error of the pass', async () => {
+    const world = await startWorld({ mesh: mesh(), roles: [ROLE, 'other-consumer'] });
+    let clock = 0;
+    world.queue = new MemoryFifoQueue({ visibilityTimeoutMs: 1_000, now: () => clock });
+    const put = world.iam.putInlinePolicy.bind(world.iam);
+    let failures = 0;
+    world.iam.putInlinePolicy = async (role, name, document) => {
+      if (role === ROLE && failures < 1) {
+        failures++;
+        clock += 5_000; // this attempt took longer than the in-flight time
+        throw new IamError('Throttling', 'Rate exceeded');
+      }
+      return put(role, name, document);
+    };
+    const run = await world.sync();
+    expect(run.stats.deadLettered).toBe(0);
+    expect((await grantsOn(world.iam, ROLE)).has('agr-1')).toBe(true);
+    expect(world.log.entries.map((e) => e.message)).toContain(
+      'event took longer than its in-flight time; it is delivered again',
+    );
   });
 
   it('an event that names no agreement is dead-lettered at once, and does not hold up the others', async () => {
