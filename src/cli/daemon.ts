@@ -2,8 +2,10 @@
  * The `run` loop: poll the feed into the durable queue, drain the queue, pause, again. Polling
  * and draining fail separately, so events already queued are converged while the feed is down.
  * A failing pass waits with exponential backoff and jitter (1 s, 2 s, 4 s ... at most a minute),
- * not a fixed minute, so the sync recovers within seconds of an outage's end. An API key that
- * Data Mesh Manager rejects stops the daemon with a message instead of retrying forever.
+ * not a fixed minute, so the sync recovers within seconds of an outage's end. An outage met while
+ * draining (src/interfaces/outage.ts) keeps its events queued and counts as a failed pass; after
+ * MAX_FAILED_PASSES in a row the daemon stops with the reason (exit code 1) instead of burning
+ * retries forever, and so does an API key that Data Mesh Manager rejects.
  */
 import type { Checkpoint, EventQueue, ReceivedMessage } from '../interfaces/event-queue.js';
 import { DmmApiError } from '../dmm/errors.js';
@@ -27,6 +29,11 @@ export interface DaemonOptions {
 
 /** The longest pause after failing passes (the vendor's guidance after an error: about a minute). */
 export const MAX_BACKOFF_MS = 60_000;
+/**
+ * Failed passes in a row before the daemon stops and says why: with the backoff, about ten
+ * minutes of an outage that does not end (unreadable local state, credentials gone).
+ */
+export const MAX_FAILED_PASSES = 15;
 const FIRST_BACKOFF_MS = 1_000;
 
 /** A fault retrying cannot fix: the daemon stops and says what to change. */
@@ -71,10 +78,15 @@ export async function runDaemon(
     if (polled?.events || drained?.processed || drained?.deadLettered)
       log.info('sync pass done', { ...drained, queued: polled?.events ?? 0, lastEventId: polled?.lastEventId });
 
-    const failure = pollError ?? drainError;
+    const failure = pollError ?? drainError ?? drained?.outage;
     if (failure !== undefined) {
       if (options.once) throw failure;
       failedPasses++;
+      if (failedPasses >= MAX_FAILED_PASSES) {
+        throw new FatalSyncError(
+          `stopping after ${failedPasses} failed passes in a row (${errorMessage(failure)}). Nothing is lost: queued events stay queued and the checkpoint is kept; fix the cause and start again`,
+        );
+      }
       const delayMs = backoffMs(failedPasses, random);
       log.error('sync pass failed; retrying', {
         error: errorMessage(failure),

@@ -12,6 +12,7 @@
  * readers need no lock and always see a complete state; temp files a killed process left behind
  * are removed the next time the store opens or writes the file.
  */
+import { OutageError } from '../interfaces/outage.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -131,8 +132,11 @@ export class JsonFileStore<T> implements StateStore<T> {
   }
 }
 
-/** A state file that exists but is not what we wrote (not JSON, or not the expected shape). */
-export class StateFileError extends Error {
+/**
+ * A state file that exists but is not what we wrote (not JSON, or not the expected shape). An
+ * outage of the local stand-in, not a fault of any agreement.
+ */
+export class StateFileError extends OutageError {
   constructor(
     readonly path: string,
     message: string,
@@ -265,7 +269,7 @@ export interface HeldLock {
 }
 
 /** The lock could not be taken in time, or was lost while held. */
-export class StateLockError extends Error {
+export class StateLockError extends OutageError {
   constructor(
     readonly path: string,
     message: string,

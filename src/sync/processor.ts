@@ -10,6 +10,7 @@ import { giveUp, isPermanent, UnprocessableEventError } from './give-up.js';
 
 export { UnprocessableEventError };
 import { LeaseLostError, type EventQueue, type ReceivedMessage } from '../interfaces/event-queue.js';
+import { isOutage } from '../interfaces/outage.js';
 import { reconcileAgreement, type AgreementOutcome } from './reconcile.js';
 
 export interface EventResult {
@@ -93,6 +94,8 @@ export interface DrainStats {
   processed: number;
   retried: number;
   deadLettered: number;
+  /** Set when the pass stopped at an outage (src/interfaces/outage.ts): its error. */
+  outage?: unknown;
 }
 
 /**
@@ -113,13 +116,24 @@ export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: D
       await sleep(Math.min(baseDelay, 1000));
       continue;
     }
-    for (const message of messages) {
+    for (const [index, message] of messages.entries()) {
       try {
         const result = await processEvent(ctx, message.event);
         await queue.ack(message.receipt);
         stats.processed++;
         await options.onResult?.(result);
       } catch (error) {
+        if (isOutage(error)) {
+          // Not the event's fault: keep it (its receives are not spent towards the dead-letter
+          // queue) and stop this pass, so the caller backs off instead of failing every event.
+          for (const kept of messages.slice(index)) await releaseUnlessLost(ctx, queue, kept, 0);
+          ctx.log.warn('outage: events kept for later, pass stopped', {
+            eventId: message.event.id,
+            error: errorMessage(error),
+          });
+          stats.outage = error;
+          return stats;
+        }
         if (isPermanent(error) || message.receiveCount >= maxReceives) {
           await giveUp(ctx, message.event, message.receiveCount, error);
           await options.onDeadLetter?.(message, error);

@@ -2,8 +2,8 @@
  * The `run` loop under an unreachable feed and a rejected key, with the real HTTP client, the
  * simulator and the local stand-in; time is injected (the sleeps are recorded, not waited).
  */
-import { describe, expect, it } from 'vitest';
-import { backoffMs, FatalSyncError, MAX_BACKOFF_MS, runDaemon } from '../../src/cli/daemon.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { backoffMs, FatalSyncError, MAX_BACKOFF_MS, MAX_FAILED_PASSES, runDaemon } from '../../src/cli/daemon.js';
 import { DmmApiError } from '../../src/dmm/errors.js';
 import type { DmmApi } from '../../src/interfaces/dmm-api.js';
 import { pollFeed } from '../../src/sync/poller.js';
@@ -85,6 +85,35 @@ describe('runDaemon', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('an outage that does not end stops the daemon with its reason after MAX_FAILED_PASSES, losing nothing', async () => {
+    const world = await startWorld({
+      mesh: {
+        dataProducts: [ordersProduct(), consumerProduct()],
+        agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })],
+      },
+    });
+    await pollFeed({ dmm: world.dmm, queue: world.queue, checkpoint: world.checkpoint, log: world.log });
+    const queued = await world.queue.size();
+    // Everything Data Mesh Manager answers is a 503: the feed and the agreement reads alike.
+    const down = await startScriptedServer((_req, res) => res.writeHead(503).end());
+    onTestFinished(() => down.close());
+    world.ctx.dmm = fastClient(down.url, world.sim.apiKey, { maxAttempts: 1 });
+    const sleeps: number[] = [];
+    await expect(
+      runDaemon(
+        { ctx: world.ctx, queue: world.queue, checkpoint: world.checkpoint },
+        {
+          intervalMs: 10_000,
+          shouldStop: () => false,
+          onDeadLetter: async () => {},
+          sleep: async (ms) => void sleeps.push(ms),
+        },
+      ),
+    ).rejects.toThrow(new RegExp(`^stopping after ${MAX_FAILED_PASSES} failed passes in a row .*Nothing is lost`));
+    expect(sleeps).toHaveLength(MAX_FAILED_PASSES - 1);
+    expect(await world.queue.size()).toBe(queued);
   });
 
   it('--once: a failing pass fails the run (after converging what was queued)', async () => {

@@ -65,8 +65,9 @@ describe('regressions', () => {
 
   it('retries a failing event after growing delays instead of back to back', async () => {
     const world = await startWorld({ mesh: mesh() });
+    // A transient refusal that is not an outage (an outage stops the pass instead: see processor tests).
     world.iam.putInlinePolicy = async () => {
-      throw new IamError('Throttling', 'Rate exceeded');
+      throw new Error('Conflicting update');
     };
     const delays: number[] = [];
     const release = world.queue.release.bind(world.queue);
