@@ -20,6 +20,18 @@ function feedDown(dmm: DmmApi, fail: () => Error | undefined): DmmApi {
   });
 }
 
+/** One active agreement, its events read from the feed into the queue, nothing converged yet. */
+async function queuedWorld() {
+  const world = await startWorld({
+    mesh: {
+      dataProducts: [ordersProduct(), consumerProduct()],
+      agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })],
+    },
+  });
+  await pollFeed({ dmm: world.dmm, queue: world.queue, checkpoint: world.checkpoint, log: world.log });
+  return world;
+}
+
 const unavailable = () =>
   new DmmApiError({
     method: 'GET',
@@ -31,14 +43,8 @@ const unavailable = () =>
 
 describe('runDaemon', () => {
   it('converges the events already queued while the feed is down, backs off, and recovers when it is back', async () => {
-    const world = await startWorld({
-      mesh: {
-        dataProducts: [ordersProduct(), consumerProduct()],
-        agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })],
-      },
-    });
     // The feed was read into the queue before the outage; nothing converged yet.
-    await pollFeed({ dmm: world.dmm, queue: world.queue, checkpoint: world.checkpoint, log: world.log });
+    const world = await queuedWorld();
     expect(await world.queue.size()).toBeGreaterThan(0);
 
     let down = 3;
@@ -88,13 +94,7 @@ describe('runDaemon', () => {
   });
 
   it('an outage that does not end stops the daemon with its reason after MAX_FAILED_PASSES, losing nothing', async () => {
-    const world = await startWorld({
-      mesh: {
-        dataProducts: [ordersProduct(), consumerProduct()],
-        agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })],
-      },
-    });
-    await pollFeed({ dmm: world.dmm, queue: world.queue, checkpoint: world.checkpoint, log: world.log });
+    const world = await queuedWorld();
     const queued = await world.queue.size();
     // Everything Data Mesh Manager answers is a 503: the feed and the agreement reads alike.
     const down = await startScriptedServer((_req, res) => res.writeHead(503).end());
@@ -117,13 +117,7 @@ describe('runDaemon', () => {
   });
 
   it('--once: a failing pass fails the run (after converging what was queued)', async () => {
-    const world = await startWorld({
-      mesh: {
-        dataProducts: [ordersProduct(), consumerProduct()],
-        agreements: [agreement('agr-1', 'orders', 'orders-s3', { active: true })],
-      },
-    });
-    await pollFeed({ dmm: world.dmm, queue: world.queue, checkpoint: world.checkpoint, log: world.log });
+    const world = await queuedWorld();
     world.ctx.dmm = feedDown(world.dmm, unavailable);
     await expect(
       runDaemon(

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { IamError } from '../../src/interfaces/iam-account.js';
 import { UnprocessableEventError } from '../../src/sync/processor.js';
 import { MemoryFifoQueue } from '../../src/local/memory-queue.js';
 import type { ReceivedMessage } from '../../src/interfaces/event-queue.js';
