@@ -13,6 +13,11 @@ const METRIC = {
   Revokes: 'Revokes',
   /** Agreements that could not be converged, plus events whose processing failed (to be retried). */
   Failures: 'Failures',
+  /**
+   * process-events: events that met an outage (Data Mesh Manager or AWS unreachable, throttling,
+   * no credentials): retried by SQS, never counted as Failures or reported as the agreement's.
+   */
+  Outages: 'Outages',
   /** process-events: events given up on (acknowledged as unprocessable, or on their last receive). */
   DeadLettered: 'DeadLettered',
   /** poll-feed: now minus the time of the newest event read (0 when caught up with nothing new). */

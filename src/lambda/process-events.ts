@@ -4,6 +4,7 @@
  * agreement's events are never handled out of order; on a record's last receive the failure is
  * reported to Data Mesh Manager before SQS moves it to the dead-letter queue.
  */
+import { isOutage } from '../interfaces/outage.js';
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
@@ -25,7 +26,7 @@ export function createProcessEventsHandler(
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   return createSyncHandler(
     () => readEnvironment('process-events', env),
-    ['Grants', 'Revokes', 'Failures', 'DeadLettered'],
+    ['Grants', 'Revokes', 'Failures', 'Outages', 'DeadLettered'],
     processBatch,
   );
 }
@@ -96,7 +97,7 @@ async function processRecord({ runtime, env, ctx }: Pipeline, record: SQSRecord)
       metrics.count('DeadLettered');
       return;
     }
-    metrics.count('Failures');
+    metrics.count(isOutage(error) ? 'Outages' : 'Failures');
     if (receiveCount >= env.MAX_RECEIVE_COUNT) {
       // SQS moves it to the dead-letter queue instead of delivering it again: say so now.
       await giveUp(ctx, event, receiveCount, error);

@@ -66,7 +66,9 @@ describe('process-events', () => {
     expect(productReads.length).toBe(LAMBDA_HTTP_RETRIES.maxAttempts);
     // Not the last receive: SQS retries it, so nothing is reported to Data Mesh Manager yet.
     expect(w.dmm.sim.state.agreementView('agr-a')?.tags).not.toContain('aws-integration-failed');
-    expect(out.metric('Failures')).toBe(1);
+    // Data Mesh Manager failing to serve the product is an outage, counted as such, not as a failure.
+    expect(out.metric('Outages')).toBe(1);
+    expect(out.metric('Failures')).toBe(0);
     expect(out.metric('DeadLettered')).toBe(0);
   });
 
