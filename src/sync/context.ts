@@ -37,24 +37,27 @@ export function guardrailsOf(ctx: SyncContext): Guardrails {
   return ctx.guardrails ?? defaultGuardrails(ctx.iam.accountId);
 }
 
-/**
- * Data products are read once per unit of work: a full reconcile over 1,000 agreements touches
- * the same few products again and again.
- */
-/** How the core reads data products (a cache over Data Mesh Manager). */
+/** How the core reads data products and teams (a cache over Data Mesh Manager). */
 export type ProductLookup = ResolveLookups;
 
+/**
+ * Data products and teams are read once per unit of work: a full reconcile over 1,000
+ * agreements touches the same few again and again.
+ */
 export function dataProductCache(dmm: DmmApi): ProductLookup {
-  const cache = new Map<string, Promise<DataProduct | undefined>>();
-  return {
-    getDataProduct(id) {
-      let hit = cache.get(id);
-      if (!hit) {
-        hit = dmm.getDataProduct(id);
-        cache.set(id, hit);
-        hit.catch(() => cache.delete(id));
-      }
-      return hit;
-    },
+  return { getDataProduct: cached((id) => dmm.getDataProduct(id)), getTeam: cached((id) => dmm.getTeam(id)) };
+}
+
+/** One read per id and unit of work; a failed read is forgotten, so the next caller retries it. */
+function cached<T>(read: (id: string) => Promise<T>): (id: string) => Promise<T> {
+  const cache = new Map<string, Promise<T>>();
+  return (id) => {
+    let hit = cache.get(id);
+    if (!hit) {
+      hit = read(id);
+      cache.set(id, hit);
+      hit.catch(() => cache.delete(id));
+    }
+    return hit;
   };
 }

@@ -852,7 +852,7 @@ function decide(desired: Resolution, effect: AgreementEffect, failure: string | 
 /** Why a grant's role cannot be written to: it does not exist, or the tool may not manage it. */
 function missingRoleReason(ctx: SyncContext, grant: Grant): string {
   return (
-    `IAM role ${grant.role.name} (from the consumer data product ${grant.consumerDataProductId}) does not exist in account ` +
+    `IAM role ${grant.role.name} (from the consumer ${grant.consumerTeamId !== undefined ? `team ${grant.consumerTeamId}` : `data product ${grant.consumerDataProductId}`}) does not exist in account ` +
     `${ctx.iam.accountId}, or is outside the roles this integration may manage`
   );
 }

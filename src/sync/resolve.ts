@@ -1,5 +1,6 @@
 import { UNKNOWN_ID, type Agreement } from '../model/agreement.js';
 import type { DataProduct, OutputPort } from '../model/data-product.js';
+import type { Team } from '../interfaces/dmm-api.js';
 import type { TargetGrant } from '../model/grants.js';
 import { DataProductFormatError } from '../model/read-data-product.js';
 import { checkPartition, checkRoleName, iamRoleArn, parseRoleArn, type IamRole } from '../output-ports/arn.js';
@@ -17,7 +18,10 @@ export interface Grant {
   providerDataProductId: string;
   /** The provider data product's owner team, for ownership proof by team tag or allow-list. */
   providerTeamId?: string;
-  consumerDataProductId: string;
+  /** The consumer data product; absent when a team is the consumer. */
+  consumerDataProductId?: string;
+  /** The consumer team, when a team requested the access (its role comes from the team's custom fields). */
+  consumerTeamId?: string;
   /** What the agreement needs on each grant target (src/targets/); statements without `Sid`. */
   grants: TargetGrant[];
   summary: string;
@@ -42,6 +46,8 @@ export type Resolution =
 export interface ResolveLookups {
   /** `undefined` when the data product does not exist (HTTP 404). */
   getDataProduct(id: string): Promise<DataProduct | undefined>;
+  /** `undefined` when the team does not exist; without it, team consumers are refused. */
+  getTeam?(id: string): Promise<Team | undefined>;
 }
 
 export async function resolveAgreement(
@@ -99,6 +105,9 @@ export async function resolveAgreement(
   }
 
   const consumerId = agreement.consumer.dataProductId;
+  if (!consumerId && agreement.consumer.teamId && lookups.getTeam) {
+    return teamConsumerGrant(agreement, agreement.consumer.teamId, lookups.getTeam, opts, { providerId, provider, port });
+  }
   if (!consumerId) {
     const who = agreement.consumer.teamId
       ? `team ${agreement.consumer.teamId}`
@@ -108,7 +117,7 @@ export async function resolveAgreement(
     return {
       kind: 'failed',
       field: 'consumer.dataProductId',
-      reason: `${a}: the consumer is ${who}, not a data product, so there is no IAM role to grant access to. Request access for a consumer data product with custom.aws-role-name instead.`,
+      reason: `${a}: the consumer is ${who}, not a data product or a team, so there is no IAM role to grant access to: people get access through a team or data product role. Request access for a consumer data product or team with custom.aws-role-name instead.`,
     };
   }
   if (consumerId === UNKNOWN_ID) {
@@ -133,7 +142,28 @@ export async function resolveAgreement(
   if ('problem' in role) {
     return { kind: 'failed', field: role.field, reason: `${a}: consumer data product ${consumerId}: ${role.problem}.` };
   }
+  return grantOn(agreement, role, { consumerDataProductId: consumerId }, { providerId, provider, port }, opts);
+}
 
+/** The agreement's provider side, as resolved. */
+interface ProviderSide {
+  providerId: string;
+  provider: DataProduct;
+  port: OutputPort;
+}
+
+/** Who the consumer is: a data product, or (requested by a team) a team. */
+type ConsumerRef = { consumerDataProductId: string } | { consumerTeamId: string };
+
+/** The grant for the consumer's role, or why the port cannot be granted. */
+function grantOn(
+  agreement: Agreement,
+  role: IamRole,
+  consumer: ConsumerRef,
+  { providerId, provider, port }: ProviderSide,
+  opts: ResolveOptions,
+): Resolution {
+  const a = `Agreement ${agreement.id}`;
   const roleArn = iamRoleArn(role);
   const plan = planPort(port, resultsPerRole(opts, role.name), { roleArn, account: role.account });
   const where = `output port ${port.id} of provider data product ${providerId}`;
@@ -148,7 +178,7 @@ export async function resolveAgreement(
       outputPortId: port.id,
       providerDataProductId: providerId,
       ...(provider.ownerTeamId ? { providerTeamId: provider.ownerTeamId } : {}),
-      consumerDataProductId: consumerId,
+      ...consumer,
       grants: plan.grants,
       summary: plan.summary,
       providerResources: plan.providerResources,
@@ -157,11 +187,42 @@ export async function resolveAgreement(
 }
 
 /**
+ * A team as the consumer (`consumer: {teamId}`): the team names its IAM role in its own custom
+ * fields, with the same convention as data products (`aws-role-name` or `aws-role-arn`).
+ */
+async function teamConsumerGrant(
+  agreement: Agreement,
+  teamId: string,
+  getTeam: NonNullable<ResolveLookups['getTeam']>,
+  opts: ResolveOptions,
+  provider: ProviderSide,
+): Promise<Resolution> {
+  const a = `Agreement ${agreement.id}`;
+  if (teamId === UNKNOWN_ID) return { kind: 'none', reason: `${a}: the consumer team was deleted, so there is nothing to grant.` };
+  const team = await getTeam(teamId);
+  if (!team) {
+    return { kind: 'none', reason: `${a}: consumer team ${teamId} no longer exists (deleted), so there is nothing to grant.` };
+  }
+  const role = consumerRole({ custom: textFields(team.raw['custom']) }, opts);
+  if ('problem' in role) return { kind: 'failed', field: role.field, reason: `${a}: consumer team ${teamId}: ${role.problem}.` };
+  return grantOn(agreement, role, { consumerTeamId: teamId }, provider, opts);
+}
+
+/** A team's `custom` object as text fields; anything but a string value is left out. */
+function textFields(custom: unknown): Record<string, string> {
+  if (typeof custom !== 'object' || custom === null || Array.isArray(custom)) return {};
+  return Object.fromEntries(Object.entries(custom).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+/**
  * The consumer's role from `custom.aws-role-name` (the reference integration's field) or
  * `custom.aws-role-arn`. Only roles of the managed account can receive a policy from us; a
  * role ARN of another account is refused rather than written into a policy that cannot work.
  */
-function consumerRole(consumer: DataProduct, opts: ResolveOptions): IamRole | { field: string; problem: string } {
+function consumerRole(
+  consumer: Pick<DataProduct, 'custom' | 'conflicts'>,
+  opts: ResolveOptions,
+): IamRole | { field: string; problem: string } {
   const conflict = consumer.conflicts?.find((c) => c.field === 'aws-role-name' || c.field === 'aws-role-arn');
   if (conflict) return { field: `custom.${conflict.field}`, problem: `${conflict.path}: ${conflict.problem}` };
   const partition = opts.partition ?? 'aws';

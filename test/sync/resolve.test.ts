@@ -179,12 +179,35 @@ describe('resolveAgreement: nothing to grant', () => {
 });
 
 describe('resolveAgreement: failures name product, port and field', () => {
-  it('a team consumer has no role', async () => {
-    expect(await resolveAgreement(agreement({ consumer: { teamId: 'bi-team' } }), both, OPTS)).toEqual({
+  it("a team consumer: its role from the team's custom fields; a deleted team grants nothing", async () => {
+    const teams = (custom?: Record<string, unknown>) => ({
+      ...both,
+      getTeam: async (id: string) => (custom ? { id, raw: { id, custom } } : undefined),
+    });
+    const teamAgreement = agreement({ consumer: { teamId: 'bi-team' } });
+    const granted = await resolveAgreement(teamAgreement, teams({ 'aws-role-name': 'bi-reader', other: 7 }), OPTS);
+    expect(granted.kind === 'grant' && granted.grant).toMatchObject({
+      role: { name: 'bi-reader', arn: 'arn:aws:iam::111122223333:role/bi-reader' },
+      consumerTeamId: 'bi-team',
+    });
+    expect(granted.kind === 'grant' && granted.grant.consumerDataProductId).toBeUndefined();
+    expect(await resolveAgreement(teamAgreement, teams(), OPTS)).toEqual({
+      kind: 'none',
+      reason: 'Agreement agr-1: consumer team bi-team no longer exists (deleted), so there is nothing to grant.',
+    });
+    // A role name that is not text is not a role name.
+    expect(await resolveAgreement(teamAgreement, teams({ 'aws-role-name': ['admin'] }), OPTS)).toMatchObject({
+      kind: 'failed',
+      field: 'custom.aws-role-name',
+    });
+  });
+
+  it('a user consumer has no role of their own', async () => {
+    expect(await resolveAgreement(agreement({ consumer: { userId: 'alice' } }), both, OPTS)).toEqual({
       kind: 'failed',
       field: 'consumer.dataProductId',
       reason:
-        'Agreement agr-1: the consumer is team bi-team, not a data product, so there is no IAM role to grant access to. Request access for a consumer data product with custom.aws-role-name instead.',
+        'Agreement agr-1: the consumer is user alice, not a data product or a team, so there is no IAM role to grant access to: people get access through a team or data product role. Request access for a consumer data product or team with custom.aws-role-name instead.',
     });
   });
 
