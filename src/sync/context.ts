@@ -1,4 +1,3 @@
-import type { DataProduct } from '../model/data-product.js';
 import type { DmmApi } from '../interfaces/dmm-api.js';
 import type { Logger } from '../util/log.js';
 import type { AgreementIndex } from './agreement-index.js';

@@ -106,7 +106,11 @@ export async function resolveAgreement(
 
   const consumerId = agreement.consumer.dataProductId;
   if (!consumerId && agreement.consumer.teamId && lookups.getTeam) {
-    return teamConsumerGrant(agreement, agreement.consumer.teamId, lookups.getTeam, opts, { providerId, provider, port });
+    return teamConsumerGrant(agreement, agreement.consumer.teamId, lookups.getTeam, opts, {
+      providerId,
+      provider,
+      port,
+    });
   }
   if (!consumerId) {
     const who = agreement.consumer.teamId
@@ -198,20 +202,27 @@ async function teamConsumerGrant(
   provider: ProviderSide,
 ): Promise<Resolution> {
   const a = `Agreement ${agreement.id}`;
-  if (teamId === UNKNOWN_ID) return { kind: 'none', reason: `${a}: the consumer team was deleted, so there is nothing to grant.` };
+  if (teamId === UNKNOWN_ID)
+    return { kind: 'none', reason: `${a}: the consumer team was deleted, so there is nothing to grant.` };
   const team = await getTeam(teamId);
   if (!team) {
-    return { kind: 'none', reason: `${a}: consumer team ${teamId} no longer exists (deleted), so there is nothing to grant.` };
+    return {
+      kind: 'none',
+      reason: `${a}: consumer team ${teamId} no longer exists (deleted), so there is nothing to grant.`,
+    };
   }
   const role = consumerRole({ custom: textFields(team.raw['custom']) }, opts);
-  if ('problem' in role) return { kind: 'failed', field: role.field, reason: `${a}: consumer team ${teamId}: ${role.problem}.` };
+  if ('problem' in role)
+    return { kind: 'failed', field: role.field, reason: `${a}: consumer team ${teamId}: ${role.problem}.` };
   return grantOn(agreement, role, { consumerTeamId: teamId }, provider, opts);
 }
 
 /** A team's `custom` object as text fields; anything but a string value is left out. */
 function textFields(custom: unknown): Record<string, string> {
   if (typeof custom !== 'object' || custom === null || Array.isArray(custom)) return {};
-  return Object.fromEntries(Object.entries(custom).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  return Object.fromEntries(
+    Object.entries(custom).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 /**
