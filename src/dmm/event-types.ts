@@ -3,7 +3,7 @@
  * become `com.entropy-data.events`, so only the name after the last dot is ever compared.
  */
 
-type EventFamily = 'agreement' | 'dataProduct' | 'outputPort' | 'other';
+type EventFamily = 'agreement' | 'dataProduct' | 'outputPort' | 'team' | 'other';
 
 export interface EventClass {
   family: EventFamily;
@@ -27,11 +27,14 @@ const PROVISIONING_REPORT = /^Access(?:Provisioning|Provisioned|Deprovisioning|D
 const DATA_PRODUCT = /^DataProduct[A-Za-z]*Event$/;
 // `OutputPort{Created,Updated,Deleted}Event` come in addition to the data product's own event.
 const OUTPUT_PORT = /^OutputPort[A-Za-z]*Event$/;
+// A team's custom fields name the IAM role of agreements the team requested as consumer.
+const TEAM = /^Team(?:Created|Updated|Deleted)Event$/;
 
 export function classifyEvent(type: string): EventClass {
   const name = eventName(type);
   if (AGREEMENT.test(name)) return { family: 'agreement', name, provisioningReport: PROVISIONING_REPORT.test(name) };
   if (DATA_PRODUCT.test(name)) return { family: 'dataProduct', name, provisioningReport: false };
   if (OUTPUT_PORT.test(name)) return { family: 'outputPort', name, provisioningReport: false };
+  if (TEAM.test(name)) return { family: 'team', name, provisioningReport: false };
   return { family: 'other', name, provisioningReport: false };
 }

@@ -6,6 +6,8 @@ export type EventTarget =
   | { kind: 'agreement'; agreementId: string }
   /** With `outputPortId` for output port events: only that port's agreements can have changed. */
   | { kind: 'dataProduct'; dataProductId: string; outputPortId?: string }
+  /** A team changed: the agreements it requested as consumer (its role may have changed). */
+  | { kind: 'team'; teamId: string }
   | { kind: 'ignore'; reason: string }
   | { kind: 'invalid'; reason: string };
 
@@ -44,6 +46,12 @@ export function routeEvent(event: FeedEvent): EventTarget {
         ? { kind: 'dataProduct', dataProductId, outputPortId }
         : { kind: 'dataProduct', dataProductId };
     }
+    case 'team': {
+      const teamId = dataId ?? subject;
+      return teamId
+        ? { kind: 'team', teamId }
+        : { kind: 'invalid', reason: `${name} ${event.id} names no team (no data.id, no subject)` };
+    }
     case 'other':
       return { kind: 'ignore', reason: `${name} does not affect access` };
   }
@@ -58,5 +66,6 @@ export function messageGroupOf(event: FeedEvent): string {
   const target = routeEvent(event);
   if (target.kind === 'agreement') return `agreement:${target.agreementId}`;
   if (target.kind === 'dataProduct') return `dataproduct:${target.dataProductId}`;
+  if (target.kind === 'team') return `team:${target.teamId}`;
   return 'unrouted';
 }

@@ -49,6 +49,22 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
         outcomes.push(await reconcileAgreement({ ...ctx, log }, agreementId, { products }));
       return { event, target, outcomes };
     }
+    case 'team': {
+      // Team events are rare and the list API filters by data product only: read all, keep the team's.
+      const unreadable = (error: AgreementFormatError) =>
+        log.warn('an agreement that cannot be read was left out', { error: error.message });
+      const requested = (await ctx.dmm.listAgreements({}, unreadable)).filter(
+        (a) => a.consumer.teamId === target.teamId && !a.consumer.dataProductId,
+      );
+      log.info('team changed: reconciling the agreements it requested as consumer', {
+        teamId: target.teamId,
+        agreements: requested.length,
+      });
+      const outcomes: AgreementOutcome[] = [];
+      const products = dataProductCache(ctx.dmm);
+      for (const { id } of requested) outcomes.push(await reconcileAgreement({ ...ctx, log }, id, { products }));
+      return { event, target, outcomes };
+    }
   }
 }
 

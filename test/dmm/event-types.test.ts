@@ -19,7 +19,9 @@ describe('classifyEvent', () => {
     ['com.datamesh-manager.events.DataUsageAgreementDeletedEvent', 'agreement', 'DataUsageAgreementDeletedEvent'],
     ['com.entropy-data.events.DataProductUpdatedEvent', 'dataProduct', 'DataProductUpdatedEvent'],
     ['com.datamesh-manager.events.DataContractUpdatedEvent', 'other', 'DataContractUpdatedEvent'],
-    ['com.datamesh-manager.events.TeamDeletedEvent', 'other', 'TeamDeletedEvent'],
+    ['com.datamesh-manager.events.TeamDeletedEvent', 'team', 'TeamDeletedEvent'],
+    ['com.entropy-data.events.TeamUpdatedEvent', 'team', 'TeamUpdatedEvent'],
+    ['com.entropy-data.events.TeamMemberAddedEvent', 'other', 'TeamMemberAddedEvent'],
     ['com.datamesh-manager.events.AccessActivated', 'other', 'AccessActivated'],
   ])('%s → %s', (type, family, name) => {
     expect(classifyEvent(type)).toMatchObject({ family, name });

@@ -39,8 +39,17 @@ describe('team consumers', () => {
     expect(reasons['agr-user']).toMatch(/the consumer is user alice@example\.com, not a data product or a team/);
     expect(result.changes).toEqual([]);
 
+    // The team names another role: its TeamUpdatedEvent moves the grant there.
+    await world.iam.createRole('analysts-v2');
+    world.sim.putTeam({ id: 'analysts', name: 'Analysts', type: 'Team', custom: { 'aws-role-name': 'analysts-v2' } });
+    await world.settle();
+    expect((await grantsOn(world.iam, 'analysts-v2')).get('agr-team')?.statements).toEqual([
+      bucketReadStatement('agr-team'),
+    ]);
+    expect((await grantsOn(world.iam, ROLE)).has('agr-team')).toBe(false);
+
     world.sim.deactivate('agr-team');
     await world.settle();
-    expect((await grantsOn(world.iam)).has('agr-team')).toBe(false);
+    expect((await grantsOn(world.iam, 'analysts-v2')).has('agr-team')).toBe(false);
   });
 });
