@@ -67,11 +67,11 @@ export async function ownershipRefusal(
   if (proof.mode === 'off') return undefined;
   if (proof.productTagKey === '' || proof.teamTagKey === '')
     throw new Error('ownership proof needs a tag key (non-empty); leave the team tag key unset instead of empty');
-  const unlisted = distinct(grant.providerResources).filter((r) => !allowListed(r.arn, grant, proof.allowList));
+  // One read per resource that carries tags (a bucket and its folders are one), first seen first.
   const byCarrier = new Map<string, ProviderResource>();
-  for (const resource of unlisted) {
+  for (const resource of grant.providerResources) {
     const carrier = tagCarrierArn(resource.arn);
-    if (!byCarrier.has(carrier)) byCarrier.set(carrier, resource);
+    if (!byCarrier.has(carrier) && !allowListed(resource.arn, grant, proof.allowList)) byCarrier.set(carrier, resource);
   }
   const carriers = [...byCarrier.values()];
   if (carriers.length > 0 && !reader) {
@@ -169,9 +169,24 @@ function tagValue(tags: Record<string, string>, key: string): string | undefined
   return Object.hasOwn(tags, key) ? tags[key] : undefined;
 }
 
-/** Each resource once, in first-seen order. */
-function distinct(resources: readonly ProviderResource[]): ProviderResource[] {
-  const byArn = new Map<string, ProviderResource>();
-  for (const resource of resources) if (!byArn.has(resource.arn)) byArn.set(resource.arn, resource);
-  return [...byArn.values()];
+/**
+ * Tag reads shared by one unit of work: a full reconcile asks about the same few buckets and
+ * tables for many agreements, and each answer is one AWS call. A failed read is forgotten, so
+ * the next grant asks again.
+ */
+export function sharedTagReads(reader: ResourceTagReader): ResourceTagReader {
+  const reads = new Map<string, Promise<Record<string, string> | undefined>>();
+  return {
+    tagsOf(resource) {
+      const carrier = tagCarrierArn(resource.arn);
+      let read = reads.get(carrier);
+      if (!read) {
+        read = reader.tagsOf(resource);
+        reads.set(carrier, read);
+        read.catch(() => reads.delete(carrier));
+      }
+      // A copy per caller, so no grant can change what the next one sees.
+      return read.then((tags) => (tags === undefined ? undefined : { ...tags }));
+    },
+  };
 }

@@ -60,6 +60,7 @@ import {
 } from './agreement-index.js';
 import { dataProductCache, guardrailsOf, type ProductLookup, type SyncContext } from './context.js';
 import { guardResolution } from './guard.js';
+import { sharedTagReads } from './ownership-proof.js';
 import { roleRefusal } from './guardrails.js';
 import {
   FIELD_GRANTED_ROLE,
@@ -260,6 +261,7 @@ async function readDesired(
   progress: (p: ReconcileProgress) => void,
 ): Promise<Map<string, Desired>> {
   const products = options.products ?? dataProductCache(ctx.dmm);
+  const guarded = ctx.resourceTags ? { ...ctx, resourceTags: sharedTagReads(ctx.resourceTags) } : ctx;
   const unreadable: AgreementFormatError[] = [];
   const agreements = (
     scope === 'all'
@@ -277,7 +279,7 @@ async function readDesired(
   });
   const entries = await mapLimit(agreements, concurrency, async (agreement): Promise<[string, Desired]> => {
     if (typeof agreement === 'string') return [agreement, { resolution: { kind: 'none', reason: GONE } }];
-    const resolution = await guardResolution(ctx, await resolveAgreement(agreement, products, ctx.resolve));
+    const resolution = await guardResolution(guarded, await resolveAgreement(agreement, products, ctx.resolve));
     if (scope === 'all') progress({ phase: 'agreements', done: ++resolved, total: agreements.length });
     return [agreement.id, { agreement, resolution }];
   });

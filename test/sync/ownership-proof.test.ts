@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FileResourceTags, type ResourceTagsData } from '../../src/local/file-resource-tags.js';
 import type { ProviderResource } from '../../src/output-ports/port-type.js';
-import { idsInTag, ownershipRefusal, type OwnershipProof } from '../../src/sync/ownership-proof.js';
+import { idsInTag, ownershipRefusal, sharedTagReads, type OwnershipProof } from '../../src/sync/ownership-proof.js';
 import type { Grant } from '../../src/sync/resolve.js';
 import type { ResourceTagReader } from '../../src/interfaces/resource-tags.js';
 
@@ -324,5 +324,30 @@ describe('ownership proof by team tag, allow-list, or explicitly off', () => {
 
   it('grants unproven when the operator turned proof off', async () => {
     expect(await ownershipRefusal(grant([bucket('anything')]), { mode: 'off' }, undefined)).toBeUndefined();
+  });
+});
+
+describe('sharedTagReads', () => {
+  it('reads each tag carrier once per unit of work (a bucket and its folders are one), and asks again after a failure', async () => {
+    const inner = new CountingReader(tags({ buckets: { 'acme-lake': { [KEY]: 'orders' } } }));
+    const shared = sharedTagReads(inner);
+    const first = await shared.tagsOf(bucket('acme-lake'));
+    await shared.tagsOf(bucket('acme-lake', 'orders/'));
+    await ownershipRefusal(grant([bucket('acme-lake', 'returns/')]), tagProof(KEY), shared);
+    expect(inner.reads).toEqual([bucket('acme-lake')]);
+    // Each caller gets its own copy.
+    first![KEY] = 'changed';
+    expect(await shared.tagsOf(bucket('acme-lake'))).toEqual({ [KEY]: 'orders' });
+
+    let fail = true;
+    const flaky = sharedTagReads({
+      tagsOf: async () => {
+        if (fail) throw new Error('Rate exceeded');
+        return {};
+      },
+    });
+    await expect(flaky.tagsOf(bucket('x'))).rejects.toThrow('Rate exceeded');
+    fail = false;
+    expect(await flaky.tagsOf(bucket('x'))).toEqual({});
   });
 });
