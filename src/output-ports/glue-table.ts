@@ -20,7 +20,7 @@ import {
   type S3Location,
 } from './arn.js';
 import { arnFields, partitionOf, s3LocationOf, serverString } from './fields.js';
-import { PortFieldError, type PortType, type ResolveOptions } from './port-type.js';
+import { locationResources, PortFieldError, type PortType, type ResolveOptions } from './port-type.js';
 import { allow, kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
 
 export interface GlueTableResources {
@@ -107,11 +107,7 @@ export const glueTable: PortType<GlueTableResources> = {
   providerResources({ table, data, kmsKey }) {
     // Not the query-result location or the workgroup: they are the tool's configuration (or the
     // consumer's account), not the provider's.
-    return [
-      { arn: glueTableArn(table) },
-      { arn: s3LocationArn(data) },
-      ...(kmsKey ? [{ arn: kmsKeyArn(kmsKey) }] : []),
-    ];
+    return [{ arn: glueTableArn(table) }, ...locationResources(s3LocationArn(data), kmsKey && kmsKeyArn(kmsKey))];
   },
 
   summary({ table, workgroup, data, results, kmsKey, consumerAccount }) {

@@ -97,3 +97,8 @@ export interface ProviderResource {
   /** How people read it; by default from its ARN kind (`S3 bucket acme-orders`), else the ARN itself. */
   description?: string;
 }
+
+/** The provider resources of a data location and the KMS key it is encrypted with, if any. */
+export function locationResources(locationArn: string, kmsKeyArn?: string): ProviderResource[] {
+  return [{ arn: locationArn }, ...(kmsKeyArn ? [{ arn: kmsKeyArn }] : [])];
+}

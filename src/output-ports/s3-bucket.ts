@@ -1,6 +1,6 @@
 import { kmsKeyArn, s3BucketArn, s3LocationArn, s3ObjectsArn, s3Url, type KmsKey, type S3Location } from './arn.js';
 import { arnFields, namesS3Folder, s3LocationOf } from './fields.js';
-import { PortFieldError, type PortType } from './port-type.js';
+import { locationResources, PortFieldError, type PortType } from './port-type.js';
 import { allow, kmsDecrypt } from './statements.js';
 
 export interface S3BucketResources {
@@ -45,7 +45,7 @@ export const s3Bucket: PortType<S3BucketResources> = {
   },
 
   providerResources({ location, kmsKey }) {
-    return [{ arn: s3LocationArn(location) }, ...(kmsKey ? [{ arn: kmsKeyArn(kmsKey) }] : [])];
+    return locationResources(s3LocationArn(location), kmsKey && kmsKeyArn(kmsKey));
   },
 
   summary({ location, kmsKey }) {

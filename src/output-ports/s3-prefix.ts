@@ -1,6 +1,6 @@
 import { kmsKeyArn, s3LocationArn, s3Url, type KmsKey, type S3Location } from './arn.js';
 import { arnFields, namesS3Folder, s3LocationOf } from './fields.js';
-import { PortFieldError, type PortType } from './port-type.js';
+import { locationResources, PortFieldError, type PortType } from './port-type.js';
 import { kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
 
 export interface S3PrefixResources {
@@ -45,7 +45,7 @@ export const s3Prefix: PortType<S3PrefixResources> = {
 
   providerResources({ location, kmsKey }) {
     // The folder itself, so an allow-list can name it; its bucket's tags prove who owns it.
-    return [{ arn: s3LocationArn(location) }, ...(kmsKey ? [{ arn: kmsKeyArn(kmsKey) }] : [])];
+    return locationResources(s3LocationArn(location), kmsKey && kmsKeyArn(kmsKey));
   },
 
   summary({ location, kmsKey }) {

@@ -41,13 +41,9 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
           agreements: affected.length,
         },
       );
-      const outcomes: AgreementOutcome[] = [];
-      const products = dataProductCache(ctx.dmm);
       // An unreadable agreement among them is reconciled by id too: that reports it failed and
       // leaves its grants alone, while the product's other agreements go on.
-      for (const agreementId of affected)
-        outcomes.push(await reconcileAgreement({ ...ctx, log }, agreementId, { products }));
-      return { event, target, outcomes };
+      return { event, target, outcomes: await reconcileEach({ ...ctx, log }, affected) };
     }
     case 'team': {
       // Team events are rare and the list API filters by data product only: read all, keep the team's.
@@ -60,12 +56,24 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
         teamId: target.teamId,
         agreements: requested.length,
       });
-      const outcomes: AgreementOutcome[] = [];
-      const products = dataProductCache(ctx.dmm);
-      for (const { id } of requested) outcomes.push(await reconcileAgreement({ ...ctx, log }, id, { products }));
-      return { event, target, outcomes };
+      return {
+        event,
+        target,
+        outcomes: await reconcileEach(
+          { ...ctx, log },
+          requested.map((a) => a.id),
+        ),
+      };
     }
   }
+}
+
+/** The agreements one event touched, one after another, sharing the data products they read. */
+async function reconcileEach(ctx: SyncContext, agreementIds: readonly string[]): Promise<AgreementOutcome[]> {
+  const products = dataProductCache(ctx.dmm);
+  const outcomes: AgreementOutcome[] = [];
+  for (const agreementId of agreementIds) outcomes.push(await reconcileAgreement(ctx, agreementId, { products }));
+  return outcomes;
 }
 
 /**
