@@ -1,10 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { TargetError } from '../../src/interfaces/target-error.js';
 import { FileLakeFormation } from '../../src/local/file-lake-formation.js';
 import type { LakeFormationResource } from '../../src/model/grants.js';
-import { useTempDir } from './helpers.js';
+import { targetError, useTempDir } from './helpers.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-central-1';
@@ -20,15 +19,6 @@ const orders: LakeFormationResource = {
   table: 'orders',
 };
 const returns: LakeFormationResource = { ...orders, table: 'returns' };
-
-async function targetError(promise: Promise<unknown>): Promise<TargetError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof TargetError)) throw new Error(`expected a TargetError, got ${String(err)}`);
-  return err;
-}
 
 const newTempDir = useTempDir();
 

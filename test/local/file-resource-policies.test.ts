@@ -2,10 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RESOURCE_POLICY_LIMITS } from '../../src/interfaces/resource-policies.js';
-import { TargetError } from '../../src/interfaces/target-error.js';
 import { FileResourcePolicies } from '../../src/local/file-resource-policies.js';
 import type { PolicyResource } from '../../src/model/grants.js';
-import { useTempDir } from './helpers.js';
+import { targetError, useTempDir } from './helpers.js';
 
 const ACCOUNT = '123456789012';
 const CONSUMER = `arn:aws:iam::${ACCOUNT}:role/dmm/consumer`;
@@ -46,15 +45,6 @@ function docOfSize(resource: PolicyResource, size: number): string {
   const sized = doc(statement(resource, 'x'.repeat(size - Buffer.byteLength(base))));
   expect(Buffer.byteLength(sized)).toBe(size);
   return sized;
-}
-
-async function targetError(promise: Promise<unknown>): Promise<TargetError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof TargetError)) throw new Error(`expected a TargetError, got ${String(err)}`);
-  return err;
 }
 
 const newTempDir = useTempDir();

@@ -1,3 +1,4 @@
+import { TargetError } from '../../src/interfaces/target-error.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,4 +21,14 @@ export function useTempDir(): () => Promise<string> {
 export function policy(resource = 'arn:aws:s3:::bucket', padding = 0): string {
   const statement = { Effect: 'Allow', Action: 's3:GetObject', Resource: `${resource}${'x'.repeat(padding)}` };
   return JSON.stringify({ Version: '2012-10-17', Statement: [statement] });
+}
+
+/** The TargetError a promise rejects with (fails the test if it resolves or rejects otherwise). */
+export async function targetError(promise: Promise<unknown>): Promise<TargetError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof TargetError)) throw new Error(`expected a TargetError, got ${String(err)}`);
+  return err;
 }
