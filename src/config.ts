@@ -58,6 +58,14 @@ const configSchema = z.strictObject({
     /** Grant the location itself instead of a folder per consumer role (consumers then share results). */
     athenaResultsShared: z.union([z.boolean(), z.stringbool()]).optional(),
   }),
+  /**
+   * Which server of a data contract a port without its own server block is granted from, when
+   * several fit (docs/port-types.md, "Ports described by a data contract").
+   */
+  dataContracts: z.strictObject({
+    server: z.string().trim().min(1).optional(),
+    environment: z.string().trim().min(1).optional(),
+  }),
   guardrails: guardrailSettingsSchema.omit({ managedRolePath: true }),
   stateDir: z.string().min(1),
   pollIntervalSeconds: z.coerce.number().positive(),
@@ -79,6 +87,7 @@ const DEFAULTS: Config = {
     localWriteBack: false,
   },
   glue: {},
+  dataContracts: {},
   guardrails: {},
   stateDir: '.dmm-aws',
   pollIntervalSeconds: 10,
@@ -101,6 +110,8 @@ const ENVIRONMENT: Record<string, string> = {
   DMM_ATHENA_WORKGROUP: 'glue.athenaWorkgroup',
   DMM_ATHENA_RESULTS_LOCATION: 'glue.athenaQueryResultsLocation',
   DMM_ATHENA_RESULTS_SHARED: 'glue.athenaResultsShared',
+  DMM_DATA_CONTRACT_SERVER: 'dataContracts.server',
+  DMM_DATA_CONTRACT_ENVIRONMENT: 'dataContracts.environment',
   DMM_STATE_DIR: 'stateDir',
   DMM_POLL_INTERVAL_SECONDS: 'pollIntervalSeconds',
   LOG_LEVEL: 'logLevel',

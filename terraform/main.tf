@@ -59,9 +59,13 @@ locals {
     # granted).
     DMM_ATHENA_WORKGROUP        = var.athena_workgroup != null ? var.athena_workgroup : ""
     DMM_ATHENA_RESULTS_LOCATION = var.athena_results_location != null ? var.athena_results_location : ""
-    MANAGED_ROLE_PATH           = var.managed_role_path
-    STATE_BUCKET                = aws_s3_bucket.state.bucket
-    AGREEMENT_INDEX_PREFIX      = local.agreement_index_prefix
+    # null: a port described by a data contract with several fitting servers takes the one in
+    # environment prod/production, else it is refused naming the candidates.
+    DMM_DATA_CONTRACT_SERVER      = var.data_contract_server != null ? var.data_contract_server : ""
+    DMM_DATA_CONTRACT_ENVIRONMENT = var.data_contract_environment != null ? var.data_contract_environment : ""
+    MANAGED_ROLE_PATH             = var.managed_role_path
+    STATE_BUCKET                  = aws_s3_bucket.state.bucket
+    AGREEMENT_INDEX_PREFIX        = local.agreement_index_prefix
   }
 
   process_events_environment = {

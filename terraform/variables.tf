@@ -279,6 +279,28 @@ variable "athena_results_location" {
   }
 }
 
+variable "data_contract_server" {
+  description = "For output ports without a server block of their own, described by their data contract: the contract server (its `server` name) to grant from when several fit (DMM_DATA_CONTRACT_SERVER). null (default): no name filter."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.data_contract_server == null || can(regex("^[^\\s][^\\x00-\\x1f]{0,254}$", var.data_contract_server))
+    error_message = "data_contract_server must be null or a server name of 1-255 characters, not starting with a space."
+  }
+}
+
+variable "data_contract_environment" {
+  description = "For output ports described by their data contract: only contract servers of this environment (e.g. prod) are granted from (DMM_DATA_CONTRACT_ENVIRONMENT). null (default): when several servers fit, the one whose environment is prod or production, else the agreement is refused naming the candidates."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.data_contract_environment == null || can(regex("^[^\\s][^\\x00-\\x1f]{0,254}$", var.data_contract_environment))
+    error_message = "data_contract_environment must be null or an environment name of 1-255 characters, not starting with a space."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------
 # Schedules and polling
 # ---------------------------------------------------------------------------------------------

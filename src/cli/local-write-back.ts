@@ -6,6 +6,7 @@
  * converges the local files) and says so, unless the operator opts in with `aws.localWriteBack`.
  */
 import type { Agreement } from '../model/agreement.js';
+import type { DataContract } from '../model/data-contract.js';
 import type { DataProduct } from '../model/data-product.js';
 import type { FeedEvent } from '../model/events.js';
 import type {
@@ -64,6 +65,9 @@ export class SimulatorOnlyWriteBack implements DmmApi {
   }
   getTeam(id: string): Promise<Team | undefined> {
     return this.dmm.getTeam(id);
+  }
+  getDataContract(id: string): Promise<DataContract | undefined> {
+    return this.dmm.getDataContract(id);
   }
 
   async putAgreement(id: string, document: Record<string, unknown>): Promise<void> {

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import type { Agreement } from '../model/agreement.js';
+import type { DataContract } from '../model/data-contract.js';
 import type { DataProduct } from '../model/data-product.js';
 import type { FeedEvent } from '../model/events.js';
 import { AgreementFormatError, readAgreement } from '../model/read-agreement.js';
+import { readDataContract } from '../model/read-data-contract.js';
 import { readDataProduct } from '../model/read-data-product.js';
 import { mapLimit } from '../util/map-limit.js';
 import type {
@@ -144,6 +146,12 @@ export class DmmHttpClient implements DmmApi {
     }
     const raw = response.body as Record<string, unknown>;
     return parsed.data.name ? { id: parsed.data.id, name: parsed.data.name, raw } : { id: parsed.data.id, raw };
+  }
+
+  /** ODCS v3 as served (or the deprecated Data Contract Specification); 404 is `undefined`. */
+  async getDataContract(id: string): Promise<DataContract | undefined> {
+    const response = await this.http.request('GET', `/api/datacontracts/${segment(id)}`);
+    return response === GONE ? undefined : readDataContract(response.body);
   }
 
   /**

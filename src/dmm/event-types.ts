@@ -3,7 +3,7 @@
  * become `com.entropy-data.events`, so only the name after the last dot is ever compared.
  */
 
-type EventFamily = 'agreement' | 'dataProduct' | 'outputPort' | 'team' | 'other';
+type EventFamily = 'agreement' | 'dataProduct' | 'outputPort' | 'team' | 'dataContract' | 'other';
 
 export interface EventClass {
   family: EventFamily;
@@ -29,6 +29,8 @@ const DATA_PRODUCT = /^DataProduct[A-Za-z]*Event$/;
 const OUTPUT_PORT = /^OutputPort[A-Za-z]*Event$/;
 // A team's custom fields name the IAM role of agreements the team requested as consumer.
 const TEAM = /^Team(?:Created|Updated|Deleted)Event$/;
+// A contract may say where a port's data is and which roles exist (src/sync/contract-port.ts).
+const DATA_CONTRACT = /^DataContract(?:Created|Updated|Deleted)Event$/;
 
 export function classifyEvent(type: string): EventClass {
   const name = eventName(type);
@@ -36,5 +38,6 @@ export function classifyEvent(type: string): EventClass {
   if (DATA_PRODUCT.test(name)) return { family: 'dataProduct', name, provisioningReport: false };
   if (OUTPUT_PORT.test(name)) return { family: 'outputPort', name, provisioningReport: false };
   if (TEAM.test(name)) return { family: 'team', name, provisioningReport: false };
+  if (DATA_CONTRACT.test(name)) return { family: 'dataContract', name, provisioningReport: false };
   return { family: 'other', name, provisioningReport: false };
 }

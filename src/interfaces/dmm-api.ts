@@ -1,5 +1,6 @@
 import type { Agreement } from '../model/agreement.js';
 import type { AgreementFormatError } from '../model/read-agreement.js';
+import type { DataContract } from '../model/data-contract.js';
 import type { DataProduct } from '../model/data-product.js';
 import type { FeedEvent } from '../model/events.js';
 
@@ -48,6 +49,8 @@ export interface DmmApi {
   getDataProduct(id: string): Promise<DataProduct | undefined>;
   listDataProducts(): Promise<DataProduct[]>;
   getTeam(id: string): Promise<Team | undefined>;
+  /** `GET /api/datacontracts/{id}`; throws `DataContractFormatError` for a document it cannot read. */
+  getDataContract(id: string): Promise<DataContract | undefined>;
   /**
    * POST a provisioning transition. Returns 'unsupported' when the server has no provisioning
    * endpoints (older servers answer 404), so callers fall back to tags and custom fields.

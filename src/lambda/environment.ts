@@ -84,6 +84,9 @@ const iamShape = {
     .regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/')
     .optional(),
   DMM_ATHENA_RESULTS_SHARED: z.enum(['true', 'false']).optional(),
+  // Which data contract server a port without its own is granted from, when several fit.
+  DMM_DATA_CONTRACT_SERVER: z.string().trim().min(1).optional(),
+  DMM_DATA_CONTRACT_ENVIRONMENT: z.string().trim().min(1).optional(),
   MANAGED_ROLE_PATH: managedRolePathSchema.default('/'),
   // The agreement index (src/aws/agreement-index.ts) lives in the state bucket: without it a
   // deleted agreement is found only by reading every managed role, longer than an event may take.

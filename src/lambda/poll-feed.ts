@@ -122,6 +122,7 @@ function observeFeed(dmm: DmmApi): { dmm: DmmApi; read(): number; newestTime(): 
     getDataProduct: (id) => dmm.getDataProduct(id),
     listDataProducts: () => dmm.listDataProducts(),
     getTeam: (id) => dmm.getTeam(id),
+    getDataContract: (id) => dmm.getDataContract(id),
     reportProvisioning: (id, transition, report) => dmm.reportProvisioning(id, transition, report),
   };
   return { dmm: observed, read: () => read, newestTime: () => newest };

@@ -48,6 +48,9 @@ export class RotatingDmmApi implements DmmApi {
   getTeam(id: string) {
     return this.call((dmm) => dmm.getTeam(id));
   }
+  getDataContract(id: string) {
+    return this.call((dmm) => dmm.getDataContract(id));
+  }
   reportProvisioning(agreementId: string, transition: ProvisioningTransition, report: ProvisioningReport) {
     return this.call((dmm) => dmm.reportProvisioning(agreementId, transition, report));
   }

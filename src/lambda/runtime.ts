@@ -98,6 +98,10 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
       ...(env.DMM_ATHENA_WORKGROUP ? { defaultAthenaWorkgroup: env.DMM_ATHENA_WORKGROUP } : {}),
       ...(env.DMM_ATHENA_RESULTS_LOCATION ? { athenaQueryResultsLocation: env.DMM_ATHENA_RESULTS_LOCATION } : {}),
       ...(env.DMM_ATHENA_RESULTS_SHARED === 'true' ? { athenaResultsShared: true } : {}),
+      dataContracts: {
+        ...(env.DMM_DATA_CONTRACT_SERVER ? { server: env.DMM_DATA_CONTRACT_SERVER } : {}),
+        ...(env.DMM_DATA_CONTRACT_ENVIRONMENT ? { environment: env.DMM_DATA_CONTRACT_ENVIRONMENT } : {}),
+      },
     },
     guardrails,
     agreementIndex: new S3AgreementIndex({

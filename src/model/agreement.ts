@@ -23,6 +23,11 @@ export interface Agreement {
     teamId?: string;
     userId?: string;
   };
+  /**
+   * The roles the consumer requested (2026-07 `roles`), names defined in the data contract;
+   * absent when none were requested. See docs/adr/XXXX-requested-roles.md for what they grant.
+   */
+  roles?: string[];
   tags: string[];
   custom: Record<string, string>;
   /** Provisioning state reported by connectors (2026-07 servers); absent on older servers. */

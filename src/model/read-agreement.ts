@@ -59,6 +59,9 @@ const agreementSchema = z.looseObject({
     teamId: z.string().nullish(),
     dataContractId: z.string().nullish(),
   }),
+  // Role names the consumer requested, defined in the data contract (docs/adr/XXXX-requested-roles.md).
+  // Anything but a list of names is unreadable: guessing which roles were meant could widen a grant.
+  roles: z.array(z.string()).nullish(),
   // Team and user consumers have no data product; the consumer block itself is kept lenient.
   consumer: z
     .looseObject({
@@ -115,6 +118,8 @@ export function readAgreement(raw: unknown, today: string = new Date().toISOStri
     custom: a.custom ?? {},
     raw: document,
   };
+  const roles = [...new Set((a.roles ?? []).map((r) => r.trim()).filter(Boolean))];
+  if (roles.length > 0) agreement.roles = roles;
   if (a.info.startDate) agreement.startDate = a.info.startDate;
   if (a.info.endDate) agreement.endDate = a.info.endDate;
 

@@ -21,6 +21,11 @@ export interface ResolveOptions {
    * `<location><role>/` folder. Consumers can then read each other's query results.
    */
   athenaResultsShared?: boolean;
+  /**
+   * Which data contract server a port without a server block of its own is granted from, when
+   * the contract has several (src/sync/contract-server.ts): a server name and/or an environment.
+   */
+  dataContracts?: { server?: string; environment?: string };
   /** The port types to choose from; default: every registered one (`PORT_TYPES`). Tests add their own. */
   portTypes?: readonly PortType[];
 }

@@ -122,3 +122,18 @@ export function planPort(port: OutputPort, opts: ResolveOptions, consumer: Consu
     throw error;
   }
 }
+
+/**
+ * The server types a port can be granted from, for choosing among its data contract's servers
+ * (src/sync/contract-server.ts): those of its `custom.output-port-type`, or of its declared `type`
+ * (a technical type, or a port type's name), or, when it declares neither, every technical type
+ * a registered port type serves. Empty when the port declares a type no port type serves.
+ */
+export function servableServerTypes(port: OutputPort, portTypes?: readonly PortType[]): readonly string[] {
+  const { byName, technical } = registryOf(portTypes);
+  const named = port.custom['output-port-type']?.trim() || port.type?.trim().toLowerCase();
+  if (!named) return technical;
+  const portType = byName.get(named);
+  if (portType) return portType.technicalTypes;
+  return technical.includes(named) ? [named] : [];
+}

@@ -40,11 +40,15 @@ export function guardrailsOf(ctx: SyncContext): Guardrails {
 export type ProductLookup = ResolveLookups;
 
 /**
- * Data products and teams are read once per unit of work: a full reconcile over 1,000
+ * Data products, teams and data contracts are read once per unit of work: a full reconcile over 1,000
  * agreements touches the same few again and again.
  */
 export function dataProductCache(dmm: DmmApi): ProductLookup {
-  return { getDataProduct: cached((id) => dmm.getDataProduct(id)), getTeam: cached((id) => dmm.getTeam(id)) };
+  return {
+    getDataProduct: cached((id) => dmm.getDataProduct(id)),
+    getTeam: cached((id) => dmm.getTeam(id)),
+    getDataContract: cached((id) => dmm.getDataContract(id)),
+  };
 }
 
 /** One read per id and unit of work; a failed read is forgotten, so the next caller retries it. */

@@ -8,6 +8,8 @@ export type EventTarget =
   | { kind: 'dataProduct'; dataProductId: string; outputPortId?: string }
   /** A team changed: the agreements it requested as consumer (its role may have changed). */
   | { kind: 'team'; teamId: string }
+  /** A data contract changed: the agreements whose port or agreement names it. */
+  | { kind: 'dataContract'; dataContractId: string }
   | { kind: 'ignore'; reason: string }
   | { kind: 'invalid'; reason: string };
 
@@ -52,6 +54,12 @@ export function routeEvent(event: FeedEvent): EventTarget {
         ? { kind: 'team', teamId }
         : { kind: 'invalid', reason: `${name} ${event.id} names no team (no data.id, no subject)` };
     }
+    case 'dataContract': {
+      const dataContractId = dataId ?? subject;
+      return dataContractId
+        ? { kind: 'dataContract', dataContractId }
+        : { kind: 'invalid', reason: `${name} ${event.id} names no data contract (no data.id, no subject)` };
+    }
     case 'other':
       return { kind: 'ignore', reason: `${name} does not affect access` };
   }
@@ -67,5 +75,6 @@ export function messageGroupOf(event: FeedEvent): string {
   if (target.kind === 'agreement') return `agreement:${target.agreementId}`;
   if (target.kind === 'dataProduct') return `dataproduct:${target.dataProductId}`;
   if (target.kind === 'team') return `team:${target.teamId}`;
+  if (target.kind === 'dataContract') return `datacontract:${target.dataContractId}`;
   return 'unrouted';
 }

@@ -6,6 +6,7 @@ import { errorMessage } from '../util/errors.js';
 import { SQS_LIMITS } from '../util/sqs-limits.js';
 import { dataProductCache, type SyncContext } from './context.js';
 import { routeEvent, type EventTarget } from './event-routing.js';
+import { agreementsOfContract } from './contract-agreements.js';
 import { giveUp, isPermanent, UnprocessableEventError } from './give-up.js';
 
 export { UnprocessableEventError };
@@ -65,12 +66,24 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
         ),
       };
     }
+    case 'dataContract': {
+      const products = dataProductCache(ctx.dmm);
+      const affected = await agreementsOfContract(ctx, target.dataContractId, products);
+      log.info('data contract changed: reconciling the agreements that use it', {
+        dataContractId: target.dataContractId,
+        agreements: affected.length,
+      });
+      return { event, target, outcomes: await reconcileEach({ ...ctx, log }, affected, products) };
+    }
   }
 }
 
 /** The agreements one event touched, one after another, sharing the data products they read. */
-async function reconcileEach(ctx: SyncContext, agreementIds: readonly string[]): Promise<AgreementOutcome[]> {
-  const products = dataProductCache(ctx.dmm);
+async function reconcileEach(
+  ctx: SyncContext,
+  agreementIds: readonly string[],
+  products = dataProductCache(ctx.dmm),
+): Promise<AgreementOutcome[]> {
   const outcomes: AgreementOutcome[] = [];
   for (const agreementId of agreementIds) outcomes.push(await reconcileAgreement(ctx, agreementId, { products }));
   return outcomes;

@@ -880,7 +880,9 @@ export function reportState(outcome: AgreementOutcome, desired: Resolution): Rep
 }
 
 function grantReference(grant: Grant, policyNames: string[]): string {
-  return `${grant.role.arn} (policies: ${policyNames.join(', ')})`;
+  // Which requested roles the grant honours, so the provider reads it where the grant is recorded.
+  const roles = grant.contract?.roles ? `; roles honoured: ${grant.contract.roles.join(', ')}` : '';
+  return `${grant.role.arn} (policies: ${policyNames.join(', ')}${roles})`;
 }
 
 /** The role ARNs the agreement records its grant on (`aws-granted-role-arn`). */

@@ -6,6 +6,7 @@ import { DataProductFormatError } from '../model/read-data-product.js';
 import { checkPartition, checkRoleName, iamRoleArn, parseRoleArn, type IamRole } from '../output-ports/arn.js';
 import { PortFieldError, type ProviderResource, type ResolveOptions } from '../output-ports/port-type.js';
 import { isAwsPort, planPort } from '../output-ports/registry.js';
+import { applyContract, describeSource, type ContractLookup, type ContractSource } from './contract-port.js';
 
 export type { ResolveOptions } from '../output-ports/port-type.js';
 
@@ -24,6 +25,8 @@ export interface Grant {
   consumerTeamId?: string;
   /** What the agreement needs on each grant target (src/targets/); statements without `Sid`. */
   grants: TargetGrant[];
+  /** The data contract that described the port or defined the requested roles, if one did. */
+  contract?: ContractSource;
   summary: string;
   /** The provider resources (from metadata) the statements open. */
   providerResources: ProviderResource[];
@@ -48,6 +51,8 @@ export interface ResolveLookups {
   getDataProduct(id: string): Promise<DataProduct | undefined>;
   /** `undefined` when the team does not exist; without it, team consumers are refused. */
   getTeam?(id: string): Promise<Team | undefined>;
+  /** `undefined` when the contract does not exist; without it, ports described only by a contract are not served. */
+  getDataContract?: ContractLookup;
 }
 
 export async function resolveAgreement(
@@ -84,16 +89,22 @@ export async function resolveAgreement(
       reason: `${a}: provider data product ${providerId} no longer exists (deleted), so there is nothing to grant.`,
     };
   }
-  const port = findPort(provider, outputPortId, agreement.provider.dataContractId);
-  if (typeof port === 'string') return { kind: 'failed', field: 'provider.outputPortId', reason: `${a}: ${port}` };
-  const portConflict = port.conflicts?.find((c) => readByPortTypes(c.field));
+  const found = findPort(provider, outputPortId, agreement.provider.dataContractId);
+  if (typeof found === 'string') return { kind: 'failed', field: 'provider.outputPortId', reason: `${a}: ${found}` };
+  const portConflict = found.conflicts?.find((c) => readByPortTypes(c.field));
   if (portConflict) {
     return {
       kind: 'failed',
       field: portConflict.field,
-      reason: `${a}: output port ${port.id} of provider data product ${providerId}: ${portConflict.path}: ${portConflict.problem}, so the resource to grant is unknown.`,
+      reason: `${a}: output port ${found.id} of provider data product ${providerId}: ${portConflict.path}: ${portConflict.problem}, so the resource to grant is unknown.`,
     };
   }
+  const described = await applyContract(agreement, found, providerId, lookups.getDataContract, opts);
+  if (!described.ok) {
+    if (described.notOurs) return { kind: 'none', reason: described.reason, notOurs: true };
+    return { kind: 'failed', reason: described.reason, ...(described.field ? { field: described.field } : {}) };
+  }
+  const { port, source } = described;
   // Agreements on Snowflake, BigQuery, Kafka... ports belong to other integrations: neither
   // granted nor reported on, so their connectors' status is never overwritten.
   if (!isAwsPort(port)) {
@@ -110,6 +121,7 @@ export async function resolveAgreement(
       providerId,
       provider,
       port,
+      ...(source ? { source } : {}),
     });
   }
   if (!consumerId) {
@@ -146,7 +158,13 @@ export async function resolveAgreement(
   if ('problem' in role) {
     return { kind: 'failed', field: role.field, reason: `${a}: consumer data product ${consumerId}: ${role.problem}.` };
   }
-  return grantOn(agreement, role, { consumerDataProductId: consumerId }, { providerId, provider, port }, opts);
+  return grantOn(
+    agreement,
+    role,
+    { consumerDataProductId: consumerId },
+    { providerId, provider, port, ...(source ? { source } : {}) },
+    opts,
+  );
 }
 
 /** The agreement's provider side, as resolved. */
@@ -154,6 +172,8 @@ interface ProviderSide {
   providerId: string;
   provider: DataProduct;
   port: OutputPort;
+  /** Set when a data contract described the port or defined the requested roles. */
+  source?: ContractSource;
 }
 
 /** Who the consumer is: a data product, or (requested by a team) a team. */
@@ -164,7 +184,7 @@ function grantOn(
   agreement: Agreement,
   role: IamRole,
   consumer: ConsumerRef,
-  { providerId, provider, port }: ProviderSide,
+  { providerId, provider, port, source }: ProviderSide,
   opts: ResolveOptions,
 ): Resolution {
   const a = `Agreement ${agreement.id}`;
@@ -184,7 +204,8 @@ function grantOn(
       ...(provider.ownerTeamId ? { providerTeamId: provider.ownerTeamId } : {}),
       ...consumer,
       grants: plan.grants,
-      summary: plan.summary,
+      ...(source ? { contract: source } : {}),
+      summary: `${plan.summary}${describeSource(source)}`,
       providerResources: plan.providerResources,
     },
   };

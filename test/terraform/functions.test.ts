@@ -71,6 +71,8 @@ const ENVIRONMENT_FIXTURES = {
   // checked too; the unset case is evaluated by terraform below.
   'var.athena_results_location != null ? var.athena_results_location : ""': 's3://athena-results/consumers/',
   'var.athena_workgroup != null ? var.athena_workgroup : ""': 'analysts',
+  'var.data_contract_server != null ? var.data_contract_server : ""': 'orders-prod-s3',
+  'var.data_contract_environment != null ? var.data_contract_environment : ""': 'prod',
 };
 
 /**
@@ -224,6 +226,37 @@ describe('the environment is exactly the contract of src/lambda/environment.ts',
       expect(env.STATE_BUCKET, name).toBe('${aws_s3_bucket.state.bucket}');
       expect(env.AGREEMENT_INDEX_PREFIX, name).toBe('${local.agreement_index_prefix}');
     }
+  });
+
+  it('data contract server selection: unset variables are "" (no filter); set, their values reach the functions', () => {
+    const stubs = { account_id: '111122223333', partition: 'aws' };
+    for (const name of ['process-events', 'reconcile'] as const) {
+      const env = environmentOf(mod, lambdaFor(name)[1]);
+      for (const [variable, key, value] of [
+        ['data_contract_server', 'DMM_DATA_CONTRACT_SERVER', 'orders-prod-s3'],
+        ['data_contract_environment', 'DMM_DATA_CONTRACT_ENVIRONMENT', 'prod'],
+      ] as const) {
+        const expression = String(env[key]);
+        expect(terraformExpression(mod, expression, {}, stubs), `${name} ${key}`).toBe('');
+        expect(terraformExpression(mod, expression, { [variable]: value }, stubs), `${name} ${key}`).toBe(value);
+        for (const bad of ['', ' prod'])
+          expect(() => terraformExpression(mod, expression, { [variable]: bad }, stubs), `${variable}=${bad}`).toThrow(
+            new RegExp(`${variable} must be null`),
+          );
+        expect(mod.variables.get(variable)?.default).toBeNull();
+      }
+    }
+    // "" is "not set" for the function; set, the value is read.
+    const unset = readEnvironment('reconcile', {
+      ...RUNTIME_ENVIRONMENT,
+      ...deployedEnvironment('reconcile'),
+      DMM_DATA_CONTRACT_SERVER: '',
+    });
+    expect(unset.DMM_DATA_CONTRACT_SERVER).toBeUndefined();
+    expect(
+      readEnvironment('reconcile', { ...RUNTIME_ENVIRONMENT, ...deployedEnvironment('reconcile') })
+        .DMM_DATA_CONTRACT_ENVIRONMENT,
+    ).toBe('prod');
   });
 
   it('no default Athena workgroup: athena_workgroup unset is DMM_ATHENA_WORKGROUP "" (a Glue port naming none is refused); set, its value', () => {

@@ -136,6 +136,8 @@ describe('variables', () => {
     for (const name of [
       'athena_workgroup',
       'athena_results_location',
+      'data_contract_server',
+      'data_contract_environment',
       'ownership_team_tag_key',
       'dmm_api_key',
       'dmm_api_key_secret_arn',
