@@ -107,7 +107,7 @@ function pageSizeParam(ctx: RequestContext): number {
 }
 
 /** Page `p` (0-based) of `items`; a `Link: <…>; rel="next"` header while more pages follow. */
-function page(ctx: RequestContext, items: unknown[], pageSize: number): Reply {
+export function page(ctx: RequestContext, items: unknown[], pageSize: number): Reply {
   const raw = ctx.url.searchParams.get('p');
   const p = raw === null ? 0 : Number(raw);
   if (!Number.isInteger(p) || p < 0) throw new SimulatorProblem(400, `p must be a page number from 0, got '${raw}'.`);

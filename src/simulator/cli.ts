@@ -29,7 +29,7 @@ export function registerSimulatorCommand(program: Command): Command {
     .description('Run a local Data Mesh Manager / Entropy Data API with a demo mesh (see docs/simulator.md)')
     .option('--port <port>', 'port to listen on (0 = any free port)', parsePort, 8080)
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--fixtures <dir>', 'folder with teams/, dataproducts/, agreements/', BUNDLED_FIXTURES)
+    .option('--fixtures <dir>', 'folder with teams/, datacontracts/, dataproducts/, agreements/', BUNDLED_FIXTURES)
     .option('--api-key <key>', 'API key clients must send (default: $DMM_API_KEY or local-dev-key)')
     .addOption(
       new Option('--generation <generation>', 'API generation to serve')

@@ -2,6 +2,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { DataContracts } from './contract-routes.js';
 import type { Lifecycle } from './lifecycle.js';
 import { SimulatorProblem, invalidBody, type Violation } from './problem.js';
 import { provisioningRecordFrom } from './provisioning.js';
@@ -20,6 +21,8 @@ export interface MeshData {
   teams?: unknown[];
   dataProducts?: unknown[];
   agreements?: unknown[];
+  /** ODCS data contracts, loaded before the data products. */
+  dataContracts?: unknown[];
 }
 
 /** Fixtures that cannot be loaded. `problems` name the file (or mesh entry) and the field. */
@@ -46,19 +49,32 @@ interface FixtureSet {
   teams: Entry[];
   dataProducts: Entry[];
   agreements: Entry[];
+  dataContracts: Entry[];
 }
 
-const FOLDERS = { teams: 'teams', dataProducts: 'dataproducts', agreements: 'agreements' } as const;
+const FOLDERS = {
+  teams: 'teams',
+  dataContracts: 'datacontracts',
+  dataProducts: 'dataproducts',
+  agreements: 'agreements',
+} as const;
 const FIXTURE_FILE = /\.(ya?ml|json)$/i;
 
-/** Reads `teams/`, `dataproducts/` and `agreements/` (each optional, files sorted by name). */
+/** Reads `teams/`, `datacontracts/`, `dataproducts/` and `agreements/` (each optional, files sorted by name). */
 export async function readFixturesDir(dir: string): Promise<FixtureSet> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory())
     throw new FixtureError(dir, [
       `'${dir}' is not a folder. Expected a folder with teams/, dataproducts/ and agreements/.`,
     ]);
-  const set: FixtureSet = { source: dir, unreadable: [], teams: [], dataProducts: [], agreements: [] };
+  const set: FixtureSet = {
+    source: dir,
+    unreadable: [],
+    teams: [],
+    dataProducts: [],
+    agreements: [],
+    dataContracts: [],
+  };
   let foldersFound = 0;
   for (const [key, folder] of Object.entries(FOLDERS) as [keyof typeof FOLDERS, string][]) {
     const names = await readdir(join(dir, folder)).catch(() => undefined);
@@ -74,7 +90,9 @@ export async function readFixturesDir(dir: string): Promise<FixtureSet> {
     }
   }
   if (foldersFound === 0)
-    throw new FixtureError(dir, [`'${dir}' has none of the folders teams/, dataproducts/, agreements/.`]);
+    throw new FixtureError(dir, [
+      `'${dir}' has none of the folders teams/, dataproducts/, agreements/ (or datacontracts/).`,
+    ]);
   return set;
 }
 
@@ -87,15 +105,16 @@ export function meshFixtures(mesh: MeshData): FixtureSet {
     teams: entries(mesh.teams, 'teams'),
     dataProducts: entries(mesh.dataProducts, 'dataProducts'),
     agreements: entries(mesh.agreements, 'agreements'),
+    dataContracts: entries(mesh.dataContracts, 'dataContracts'),
   };
 }
 
 /**
- * Loads teams, then data products, then agreements, emitting the events the real server would
+ * Loads teams, then data contracts, then data products, then agreements, emitting the events the real server would
  * have emitted for them, so a sync reading the feed from the start sees the whole mesh. Every
  * bad entry is reported, not only the first.
  */
-export function loadFixtures(set: FixtureSet, lifecycle: Lifecycle): void {
+export function loadFixtures(set: FixtureSet, lifecycle: Lifecycle, contracts: DataContracts): void {
   const problems = [...set.unreadable];
   const each = (entries: Entry[], apply: (value: unknown) => void): void => {
     for (const entry of entries) {
@@ -108,6 +127,7 @@ export function loadFixtures(set: FixtureSet, lifecycle: Lifecycle): void {
     }
   };
   each(set.teams, (value) => lifecycle.putTeam(value));
+  each(set.dataContracts, (value) => contracts.put(value));
   each(set.dataProducts, (value) => lifecycle.putDataProduct(value));
   each(set.agreements, (value) => {
     const fixture = agreementFixture(value);

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { ProvisioningTransition, ProvisioningReport } from '../interfaces/dmm-api.js';
 import { addAdminRoutes } from './admin-routes.js';
-import { addApiRoutes, type SimulatorParts } from './api-routes.js';
+import { addApiRoutes, page, type SimulatorParts } from './api-routes.js';
+import { addContractRoutes, DataContracts } from './contract-routes.js';
 import { loadFixtures, meshFixtures, readFixturesDir, type MeshData } from './fixtures.js';
 import { Router, presentedApiKey, readJsonBody, send, sendProblem } from './http.js';
 import { Lifecycle, type ActionResult, type CancelOptions } from './lifecycle.js';
@@ -31,7 +32,7 @@ export interface SimulatorOptions {
    * sends a read-only field, is refused with 400 naming the field. false accepts any PUT.
    */
   strictPut?: boolean;
-  /** A folder with teams/, dataproducts/ and agreements/ (see docs/simulator.md). */
+  /** A folder with teams/, datacontracts/, dataproducts/ and agreements/ (see docs/simulator.md). */
   fixturesDir?: string;
   /** An in-memory mesh, loaded after `fixturesDir` when both are given. */
   mesh?: MeshData;
@@ -58,6 +59,10 @@ export interface RunningSimulator {
   putDataProduct(dataProduct: Record<string, unknown>): ActionResult;
   deleteDataProduct(id: string, options?: { force?: boolean }): ActionResult;
   putTeam(team: Record<string, unknown>): ActionResult;
+  /** Creates or replaces a data contract (DataContractCreatedEvent / DataContractUpdatedEvent). */
+  putDataContract(contract: Record<string, unknown>): ActionResult;
+  /** Deletes a data contract (DataContractDeletedEvent); `force` even while an output port uses it. */
+  deleteDataContract(id: string, options?: { force?: boolean }): ActionResult;
   /** Appends any event, e.g. one a sync must skip: `emitEvent('TagCreatedEvent', 'tag-1')`. */
   emitEvent(type: string, subject: string, data?: Record<string, unknown>): ActionResult;
   /** Reports provisioning as a connector would (POST /api/access/{id}/provisioning/{transition}). */
@@ -88,12 +93,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     now: options.now ?? (() => new Date()),
   });
   const parts: SimulatorParts = { state, lifecycle: new Lifecycle(state), provisioning: new Provisioning(state) };
-  if (options.fixturesDir !== undefined) loadFixtures(await readFixturesDir(options.fixturesDir), parts.lifecycle);
-  if (options.mesh !== undefined) loadFixtures(meshFixtures(options.mesh), parts.lifecycle);
+  const contracts = new DataContracts(state);
+  if (options.fixturesDir !== undefined)
+    loadFixtures(await readFixturesDir(options.fixturesDir), parts.lifecycle, contracts);
+  if (options.mesh !== undefined) loadFixtures(meshFixtures(options.mesh), parts.lifecycle, contracts);
 
   const router = new Router();
   addApiRoutes(router, parts);
   addAdminRoutes(router, parts);
+  addContractRoutes(router, contracts, page);
   const server = createServer((req, res) => void handle(req, res, router, apiKey));
   const host = options.host ?? '127.0.0.1';
   const port = await listen(server, options.port ?? 0, host);
@@ -114,6 +122,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     putDataProduct: (dataProduct) => lifecycle.putDataProduct(dataProduct),
     deleteDataProduct: (id, deleteOptions) => lifecycle.deleteDataProduct(id, deleteOptions),
     putTeam: (team) => lifecycle.putTeam(team),
+    putDataContract: (contract) => contracts.put(contract),
+    deleteDataContract: (id, deleteOptions) => contracts.delete(id, deleteOptions),
     emitEvent: (type, subject, data) => lifecycle.emitEvent(type, subject, data),
     reportProvisioning: (id, transition, report) => {
       if (!state.config.provisioning) throw new SimulatorProblem(404, 'Provisioning is disabled in this simulator.');

@@ -70,6 +70,8 @@ export class SimulatorState {
   readonly teams = new Map<string, JsonObject>();
   readonly dataProducts = new Map<string, JsonObject>();
   readonly agreements = new Map<string, StoredAgreement>();
+  /** ODCS documents by id (src/simulator/contract-routes.ts). */
+  readonly dataContracts = new Map<string, JsonObject>();
   readonly events: SimulatorEvent[] = [];
   private readonly eventPosition = new Map<string, number>();
 

@@ -87,10 +87,18 @@ describe('fixtures', () => {
     }
     const clickstream = (await (await call(sim, '/api/dataproducts/clickstream')).json()) as Doc;
     expect(clickstream.kind).toBe('DataProduct');
-    expect(clickstream.outputPorts[0].customProperties).toContainEqual({
-      property: 'server',
-      value: { type: 's3', location: 's3://acme-clickstream/curated/v1/' },
-    });
+    // The clickstream port has no server of its own: its data contract says where the data is.
+    expect(clickstream.outputPorts[0].contractId).toBe('clickstream-contract');
+    expect(clickstream.outputPorts[0].customProperties).not.toContainEqual(
+      expect.objectContaining({ property: 'server' }),
+    );
+    const contract = (await (await call(sim, '/api/datacontracts/clickstream-contract')).json()) as Doc;
+    expect(contract).toMatchObject({ apiVersion: 'v3.1.0', kind: 'DataContract', id: 'clickstream-contract' });
+    expect(contract.servers.map((s: Doc) => `${s.server}:${s.type}:${s.environment}`)).toEqual([
+      'clickstream-prod:s3:prod',
+      'clickstream-dev:s3:dev',
+      'clickstream-snowflake:snowflake:prod',
+    ]);
 
     // The demo's point: approving an agreement activates it.
     expect(names(sim.approve('agr-orders-s3').events)).toEqual(['AccessApprovedEvent', 'AccessActivatedEvent']);

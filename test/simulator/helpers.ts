@@ -13,7 +13,7 @@ export type Doc = Record<string, any>;
 export const BATCH = 'application/cloudevents-batch+json';
 
 /** A small mesh: one consumer, one DPS provider with port `orders-s3`, one ODPS provider with port `clicks`. */
-export function smallMesh(): Required<MeshData> {
+export function smallMesh(): Required<Omit<MeshData, 'dataContracts'>> {
   return {
     teams: [
       { id: 'marketing', name: 'Marketing', type: 'Team' },
