@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DmmHttpClient, type DmmHttpClientOptions } from '../../src/dmm/client.js';
 import { DmmApiError, DmmResponseFormatError } from '../../src/dmm/errors.js';
 import { json, problem, startScriptedServer, type Handler, type ScriptedServer } from './scripted-server.js';
+import { isOutage } from '../../src/interfaces/outage.js';
 
 /**
  * Client behaviour that needs exact control over the server's answers (pagination edge cases,
@@ -344,6 +345,42 @@ describe('teams', () => {
   it('rejects a team without an id', async () => {
     const { client } = await setup((_req, res) => json(res, 200, { name: 'x' }));
     await expect(client.getTeam('t')).rejects.toThrow(/team id: /);
+  });
+});
+
+describe('data contracts', () => {
+  it('reads an ODCS contract, undefined for an unknown one, and an unreadable one as DataContractFormatError', async () => {
+    const { client, requests } = await setup((req, res) => {
+      if (req.url === '/api/datacontracts/orders%2Fv1')
+        return json(res, 200, {
+          apiVersion: 'v3.1.0',
+          kind: 'DataContract',
+          id: 'orders/v1',
+          servers: [{ server: 'p', type: 's3', location: 's3://a/b/' }],
+        });
+      if (req.url === '/api/datacontracts/bad') return json(res, 200, { apiVersion: 'v2.2.2', id: 'bad' });
+      return problem(res, 404, 'Not Found');
+    });
+    expect(await client.getDataContract('orders/v1')).toMatchObject({
+      id: 'orders/v1',
+      servers: [{ name: 'p', type: 's3', block: { type: 's3', location: 's3://a/b/' } }],
+    });
+    expect(await client.getDataContract('nobody')).toBeUndefined();
+    await expect(client.getDataContract('bad')).rejects.toMatchObject({
+      name: 'DataContractFormatError',
+      field: 'apiVersion',
+    });
+    expect(paths(requests)).toEqual([
+      'GET /api/datacontracts/orders%2Fv1',
+      'GET /api/datacontracts/nobody',
+      'GET /api/datacontracts/bad',
+    ]);
+  });
+
+  it('a server error is an outage, not a missing contract', async () => {
+    const { client } = await setup((_req, res) => problem(res, 503, 'Service Unavailable'));
+    const error = await client.getDataContract('c').catch((e: unknown) => e);
+    expect(isOutage(error)).toBe(true);
   });
 });
 
