@@ -49,6 +49,15 @@ describe('loadConfig', () => {
     expect(config.glue.athenaWorkgroup).toBe('from-env');
   });
 
+  it('reads the data contract server selection from the file and the environment', async () => {
+    await writeFile(join(cwd, 'dmm-aws.yaml'), 'dataContracts:\n  server: lake-eu\n');
+    const config = loadConfig({ cwd, env: { DMM_DATA_CONTRACT_ENVIRONMENT: 'prod' } });
+    expect(config.dataContracts).toEqual({ server: 'lake-eu', environment: 'prod' });
+    expect(loadConfig({ cwd: join(cwd, 'elsewhere'), env: {} }).dataContracts).toEqual({});
+    await writeFile(join(cwd, 'dmm-aws.yaml'), 'dataContracts:\n  servr: lake-eu\n');
+    expect(() => loadConfig({ cwd, env: {} })).toThrow(/dataContracts/);
+  });
+
   it('requires an API key for anything but a loopback server', () => {
     expect(() => loadConfig({ cwd, env: { DMM_BASE_URL: 'https://api.entropy-data.com' } })).toThrow(
       /no Data Mesh Manager API key.*DMM_API_KEY/,

@@ -48,6 +48,16 @@ describe('environment', () => {
     expect(reconcile).toMatchObject({ MANAGED_ROLE_PATH: '/', AGREEMENT_INDEX_PREFIX: 'index/agreements/' });
     // No implicit workgroup: a Glue port naming none is refused unless the operator sets one.
     expect(reconcile.DMM_ATHENA_WORKGROUP).toBeUndefined();
+    // No data contract server filter unless the operator sets one (then it is read, trimmed).
+    expect(reconcile.DMM_DATA_CONTRACT_SERVER).toBeUndefined();
+    expect(reconcile.DMM_DATA_CONTRACT_ENVIRONMENT).toBeUndefined();
+    expect(
+      readEnvironment('reconcile', {
+        ...writer,
+        DMM_DATA_CONTRACT_SERVER: ' lake-eu ',
+        DMM_DATA_CONTRACT_ENVIRONMENT: 'prod',
+      }),
+    ).toMatchObject({ DMM_DATA_CONTRACT_SERVER: 'lake-eu', DMM_DATA_CONTRACT_ENVIRONMENT: 'prod' });
     expect(
       readEnvironment('process-events', { ...writer, MAX_RECEIVE_COUNT: '5', POWERTOOLS_LOG_LEVEL: 'debug' }),
     ).toMatchObject({ MAX_RECEIVE_COUNT: 5, POWERTOOLS_LOG_LEVEL: 'DEBUG' });
