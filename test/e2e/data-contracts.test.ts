@@ -215,6 +215,9 @@ describe('requested roles', () => {
     // Requested "eu" only: the grant is the eu server's data, never the whole port.
     expect(await readLocations(world, 'agr-eu')).toEqual(['arn:aws:s3:::acme-orders-lake/orders/region=eu/*']);
 
+    // The write-back PUT (strict simulator: only tags and custom may change) kept the roles verbatim.
+    expect(view(world, 'agr-eu').tags).toContain('aws-integration-active');
+    expect(world.sim.state.agreements.get('agr-eu')?.doc.roles).toEqual(['orders.analyst.eu.read']);
     const record = await provisioningOf(world, 'agr-eu');
     expect(record.body?.status).toBe('provisioned');
     expect(record.body?.reference).toContain('roles honoured: orders.analyst.eu.read');

@@ -102,7 +102,9 @@ describe('write-back', () => {
 
   it('PUTs the document exactly as received: unknown members verbatim, no read-only member, nothing added', async () => {
     const unmodelled = {
-      roles: ['orders.analyst.eu.read'],
+      // (`roles` is read now: requested roles are checked against the data contract, see
+      // test/e2e/data-contracts.test.ts, where their write-back keeps them verbatim too.)
+      labels: ['orders.analyst.eu.read'],
       links: { catalog: 'https://catalog.example.com/orders' },
       'x-vendor': { nested: [1, null, { deep: true }], empty: {} },
     };
