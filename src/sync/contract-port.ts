@@ -70,7 +70,7 @@ export async function applyContract(
     return {
       ok: false,
       field: 'dataContractId',
-      reason: `${a}: data contract ${contractId}, named by ${named}, does not exist (HTTP 404), so ${ownData ? 'the roles it should define are unknown' : 'where the data is is unknown'}.`,
+      reason: `${a}: data contract ${contractId}, named by ${named}, does not exist (HTTP 404), so ${ownData ? 'the roles it should define are unknown' : 'the location of its data is unknown'}.`,
     };
   }
 

@@ -38,6 +38,7 @@ describe('readAgreement', () => {
       endDate: '2027-01-01',
       provider: { teamId: 'orders-team', dataProductId: 'orders', outputPortId: 'orders_s3' },
       consumer: { teamId: 'marketing', dataProductId: 'campaigns' },
+      roles: ['reader'],
       tags: ['business-critical'],
       custom: { 'aws-integration': 'managed' },
       provisioning: { status: 'provisioned', reference: 'arn:aws:iam::1:role/x', diagnostics: null, executor: null },
@@ -46,6 +47,20 @@ describe('readAgreement', () => {
     // The very object, unknown fields included: write-back must PUT it without losing anything.
     expect(agreement.raw).toBe(raw);
     expect(agreement.raw['roles']).toEqual(['reader']);
+  });
+
+  it('reads requested roles as trimmed, distinct names; no roles, an empty list or blank names are none', () => {
+    expect(readAgreement(access({ roles: [' orders.read ', 'orders.read', 'eu.read', ''] })).roles).toEqual([
+      'orders.read',
+      'eu.read',
+    ]);
+    for (const roles of [undefined, null, [], ['  ']])
+      expect(readAgreement(access({ roles })), JSON.stringify(roles)).not.toHaveProperty('roles');
+  });
+
+  it('refuses roles that are not a list of names: guessing which were meant could widen a grant', () => {
+    expect(() => readAgreement(access({ roles: 'orders.read' }))).toThrow(/roles/);
+    expect(() => readAgreement(access({ roles: [{ role: 'orders.read' }] }))).toThrow(/roles/);
   });
 
   it('accepts the reference integration’s info.id when the top-level id is missing', () => {

@@ -154,7 +154,7 @@ describe('ports described by a data contract', () => {
     await expectFailed(
       world,
       'agr-ghost',
-      'Agreement agr-ghost: data contract no-such-contract, named by output port ghost-port of provider data product ghost, does not exist (HTTP 404), so where the data is is unknown.',
+      'Agreement agr-ghost: data contract no-such-contract, named by output port ghost-port of provider data product ghost, does not exist (HTTP 404), so the location of its data is unknown.',
     );
     expect((await grantsOn(world.iam)).get('agr-orders')?.statements).toEqual([bucketReadStatement('agr-orders')]);
 
