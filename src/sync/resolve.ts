@@ -190,7 +190,9 @@ function grantOn(
   const a = `Agreement ${agreement.id}`;
   const roleArn = iamRoleArn(role);
   const plan = planPort(port, resultsPerRole(opts, role.name), { roleArn, account: role.account });
-  const where = `output port ${port.id} of provider data product ${providerId}`;
+  // A `server.…` field named by a refusal may be the contract's: say where to fix it.
+  const from = source?.server ? ` (server ${source.server} of data contract ${source.dataContractId})` : '';
+  const where = `output port ${port.id} of provider data product ${providerId}${from}`;
   if (!plan.ok) return { kind: 'failed', field: plan.field, reason: `${a}: ${where}: ${plan.problem}.` };
 
   return {

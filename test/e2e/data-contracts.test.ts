@@ -280,3 +280,23 @@ describe('requested roles', () => {
     );
   });
 });
+
+describe('a contract server the port type refuses', () => {
+  it('names the contract and its server in the refusal, so the provider knows where to fix it', async () => {
+    const world = await startWorld({
+      mesh: {
+        dataContracts: [contract('wild-contract', [s3Server('main', 'prod', 's3://Not_A_Bucket/data/')])],
+        dataProducts: [odpsProduct('wild', { ports: [contractPort('wild-port', 'wild-contract')] }), consumerProduct()],
+        agreements: [agreement('agr-wild', 'wild', 'wild-port', { active: true })],
+      },
+    });
+    await world.settle();
+    const error = await expectFailed(
+      world,
+      'agr-wild',
+      'Agreement agr-wild: output port wild-port of provider data product wild (server main of data contract wild-contract): server.location',
+    );
+    expect(error).toContain('Not_A_Bucket');
+    expect((await grantsOn(world.iam)).has('agr-wild')).toBe(false);
+  });
+});
