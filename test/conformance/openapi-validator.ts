@@ -41,7 +41,10 @@ export interface Finding {
 }
 
 export interface ExchangeReport {
-  findings: Finding[];
+  /** Departures of the request: query parameters and body. */
+  request: Finding[];
+  /** Departures of the response: status, content type, body. */
+  response: Finding[];
   /** Set when no operation in the document has this method and path (and the server said 404). */
   undocumented?: string;
 }
@@ -94,36 +97,30 @@ export class OpenApiValidator {
     if (!operation) {
       const label = `${method} ${url.pathname}`;
       // A documented path with another method: 405 (as a problem) is the right answer.
-      if (template !== undefined && exchange.status === 405) return { findings: this.problemFindings(label, exchange) };
+      if (template !== undefined && exchange.status === 405)
+        return { request: [], response: this.problemFindings(label, exchange) };
       // A server says "no such endpoint" with 404; clients probe for optional endpoints that way.
-      if (exchange.status === 404) return { findings: this.problemFindings(label, exchange), undocumented: label };
+      if (exchange.status === 404)
+        return { request: [], response: this.problemFindings(label, exchange), undocumented: label };
       return {
-        findings: [{ operation: label, message: `no operation in ${this.name} has this method and path` }],
+        request: [{ operation: label, message: `no operation in ${this.name} has this method and path` }],
+        response: [],
       };
     }
     const label = `${operation.operationId ?? '?'} (${method} ${template}) → ${exchange.status}`;
     const pathPointer = `/paths/${escapePointer(template!)}`;
     return {
-      findings: [
+      request: [
         ...this.queryFindings(label, url, pathPointer, method),
         ...this.requestFindings(label, exchange, `${pathPointer}/${method.toLowerCase()}`),
-        ...this.responseFindings(label, exchange, `${pathPointer}/${method.toLowerCase()}`, operation),
       ],
+      response: this.responseFindings(label, exchange, `${pathPointer}/${method.toLowerCase()}`, operation),
     };
   }
 
   /** Readable lines for a test failure, one per finding. */
   static describe(findings: readonly Finding[]): string {
     return findings.map((f) => `${f.operation}: ${f.message}`).join('\n');
-  }
-
-  /** Whether the operation at this method and path declares the query parameter `name`. */
-  declaresQueryParameter(pathname: string, method: string, name: string): boolean {
-    const template = this.findPath(pathname);
-    if (template === undefined) return false;
-    const item = this.doc.paths[template];
-    const parameters: Node[] = [...(item.parameters ?? []), ...(item[method.toLowerCase()]?.parameters ?? [])];
-    return parameters.some((p) => this.deref(p, '').value?.in === 'query' && this.deref(p, '').value?.name === name);
   }
 
   private findPath(pathname: string): string | undefined {
@@ -139,29 +136,44 @@ export class OpenApiValidator {
   }
 
   private queryFindings(label: string, url: URL, pathPointer: string, method: string): Finding[] {
-    const declared = new Map<string, { schema: Node; pointer: string }>();
-    for (const base of [pathPointer, `${pathPointer}/${method.toLowerCase()}`]) {
-      const parameters: Node[] = this.at(`${base}/parameters`) ?? [];
-      parameters.forEach((raw, index) => {
-        const { value, pointer } = this.deref(raw, `${base}/parameters/${index}`);
-        if (value.in === 'query') declared.set(value.name, { schema: value.schema, pointer: `${pointer}/schema` });
-      });
-    }
     const findings: Finding[] = [];
     for (const [name, text] of url.searchParams) {
-      const parameter = declared.get(name);
-      if (!parameter) {
-        if (!newerApiDeclares(url.pathname, method, name)) {
-          findings.push({ operation: label, message: `query parameter '${name}' is not declared` });
-        }
-        continue;
-      }
-      const validate = this.validator('request', parameter.pointer);
-      if (!validate(coerce(text, parameter.schema))) {
-        findings.push(...errors(label, `query parameter '${name}=${text}'`, validate.errors));
-      }
+      const own = this.queryParameterFindings(label, url.pathname, method, name, text);
+      // A parameter of the 2026-07 API sent to an older server, which ignores parameters it does
+      // not know: allowed, and checked against the newer declaration.
+      const found =
+        own ??
+        (this.name === SPEC_2026_07
+          ? undefined
+          : newer().queryParameterFindings(label, url.pathname, method, name, text));
+      findings.push(...(found ?? [{ operation: label, message: `query parameter '${name}' is not declared` }]));
     }
     return findings;
+  }
+
+  /** The findings for one query parameter, or undefined when the operation does not declare it. */
+  queryParameterFindings(
+    label: string,
+    pathname: string,
+    method: string,
+    name: string,
+    text: string,
+  ): Finding[] | undefined {
+    const template = this.findPath(pathname);
+    if (template === undefined) return undefined;
+    const pathPointer = `/paths/${escapePointer(template)}`;
+    for (const base of [`${pathPointer}/${method.toLowerCase()}`, pathPointer]) {
+      const parameters: Node[] = this.at(`${base}/parameters`) ?? [];
+      for (const [index, raw] of parameters.entries()) {
+        const { value, pointer } = this.deref(raw, `${base}/parameters/${index}`);
+        if (value?.in !== 'query' || value.name !== name) continue;
+        const validate = this.validator('request', `${pointer}/schema`);
+        return validate(coerce(text, value.schema))
+          ? []
+          : errors(label, `query parameter '${name}=${text}'`, validate.errors);
+      }
+    }
+    return undefined;
   }
 
   private requestFindings(label: string, exchange: Exchange, opPointer: string): Finding[] {
@@ -196,6 +208,8 @@ export class OpenApiValidator {
       return [{ operation: label, message: `status ${key} is not declared for this operation` }];
     }
     const { value, pointer } = this.deref(operation.responses[key], `${opPointer}/responses/${key}`);
+    // A listed error without a body schema (2024-11 lists some): still a problem document.
+    if (!value.content && exchange.status >= 400) return this.problemFindings(label, exchange);
     if (!value.content) {
       return exchange.responseBody === ''
         ? []
@@ -216,7 +230,8 @@ export class OpenApiValidator {
     if (exchange.status === 200 && /^getDataProducts?$/.test(operation.operationId)) {
       const products = Array.isArray(body.value) ? body.value : [body.value];
       products.forEach((product, i) => {
-        findings.push(...dataProductFindings(label, `response body[${i}]`, product));
+        const where = Array.isArray(body.value) ? `response body[${i}]` : 'response body';
+        findings.push(...dataProductFindings(label, where, product));
       });
     }
     if (mediaType === 'application/problem+json') findings.push(...problemStatusFindings(label, exchange, body.value));
@@ -373,11 +388,10 @@ function schemaFile(name: string): Node {
   return schema;
 }
 
-/** Parameters of the 2026-07 API sent to an older server, which ignores unknown parameters. */
-let newer: OpenApiValidator | undefined;
-function newerApiDeclares(pathname: string, method: string, name: string): boolean {
-  newer ??= new OpenApiValidator(SPEC_2026_07);
-  return newer.declaresQueryParameter(pathname, method, name);
+let newerValidator: OpenApiValidator | undefined;
+function newer(): OpenApiValidator {
+  newerValidator ??= new OpenApiValidator(SPEC_2026_07);
+  return newerValidator;
 }
 
 function errors(label: string, where: string, list: ErrorObject[] | null | undefined): Finding[] {

@@ -1,18 +1,29 @@
 import { expect } from 'vitest';
 import type { MeshData } from '../../src/simulator/server.js';
-import { OpenApiValidator, type Exchange } from './openapi-validator.js';
+import { type Exchange, type Finding, OpenApiValidator } from './openapi-validator.js';
 
 export const API_KEY = 'conformance-key';
 
-/** Every exchange against the document; returns the undocumented 404s so a test can name them. */
-export function expectConformance(validator: OpenApiValidator, exchanges: readonly Exchange[]): string[] {
+/**
+ * Every exchange against the document; returns the undocumented 404s so a test can name them.
+ * Exchanges in `invalidOnPurpose` are requests a test sends to see the refusal: the document must
+ * find their request invalid too, and their answer must conform like any other.
+ */
+export function expectConformance(
+  validator: OpenApiValidator,
+  exchanges: readonly Exchange[],
+  invalidOnPurpose: ReadonlySet<Exchange> = new Set(),
+): string[] {
   const undocumented: string[] = [];
-  const findings = exchanges.flatMap((exchange) => {
+  const findings = exchanges.flatMap((exchange): Finding[] => {
     // The simulator's own admin endpoints are not part of the vendor API.
     if (new URL(exchange.url).pathname.startsWith('/simulator/')) return [];
     const report = validator.check(exchange);
     if (report.undocumented) undocumented.push(report.undocumented);
-    return report.findings;
+    if (!invalidOnPurpose.has(exchange)) return [...report.request, ...report.response];
+    if (report.request.length > 0) return report.response;
+    const operation = `${exchange.method} ${exchange.url}`;
+    return [{ operation, message: 'sent as an invalid request, but the document accepts it' }, ...report.response];
   });
   expect(OpenApiValidator.describe(findings), `against ${validator.name}`).toBe('');
   return undocumented;
