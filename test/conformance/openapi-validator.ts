@@ -111,7 +111,7 @@ export class OpenApiValidator {
     const pathPointer = `/paths/${escapePointer(template!)}`;
     return {
       request: [
-        ...this.queryFindings(label, url, pathPointer, method),
+        ...this.queryFindings(label, url, method),
         ...this.requestFindings(label, exchange, `${pathPointer}/${method.toLowerCase()}`),
       ],
       response: this.responseFindings(label, exchange, `${pathPointer}/${method.toLowerCase()}`, operation),
@@ -135,7 +135,7 @@ export class OpenApiValidator {
     return candidates[0]?.template;
   }
 
-  private queryFindings(label: string, url: URL, pathPointer: string, method: string): Finding[] {
+  private queryFindings(label: string, url: URL, method: string): Finding[] {
     const findings: Finding[] = [];
     for (const [name, text] of url.searchParams) {
       const own = this.queryParameterFindings(label, url.pathname, method, name, text);
