@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Exchange, OpenApiValidator } from './openapi-validator.js';
+import { type Exchange, type OpenApiValidator, validatorFor } from './openapi-validator.js';
 import { SPEC_2024_11, SPEC_2026_07 } from './reference.js';
 
 /** The validator finds what a real server or client would trip over, and names operation and field. */
@@ -46,7 +46,7 @@ const messages = (validator: OpenApiValidator, exchange: Exchange) => {
 };
 
 describe('the OpenAPI validator (2026-07)', () => {
-  const v = new OpenApiValidator(SPEC_2026_07);
+  const v = validatorFor(SPEC_2026_07);
 
   it('accepts a conforming agreement, a data product consumer naming its team included', () => {
     expect(messages(v, get('/api/access/a1', access))).toEqual([]);
@@ -166,7 +166,7 @@ describe('the OpenAPI validator (2026-07)', () => {
 });
 
 describe('the OpenAPI validator (2024-11)', () => {
-  const v = new OpenApiValidator(SPEC_2024_11);
+  const v = validatorFor(SPEC_2024_11);
 
   it('tolerates parameters of the newer API on the same operation, not others', () => {
     expect(messages(v, get('/api/access?p=0&pageSize=1000', [access]))).toEqual([]);

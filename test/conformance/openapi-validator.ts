@@ -78,7 +78,7 @@ export class OpenApiValidator {
 
   constructor(specFile: string) {
     this.name = specFile;
-    this.doc = patchDefects(parse(readFileSync(referenceFile(specFile), 'utf8')));
+    this.doc = patchDefects(readDocument(specFile));
     const openapi31 = String(this.doc.openapi).startsWith('3.1');
     this.ajv = { request: newAjv(openapi31, 'request'), response: newAjv(openapi31, 'response') };
     for (const ajv of Object.values(this.ajv)) ajv.addSchema(this.doc, ROOT_ID);
@@ -295,6 +295,28 @@ export class OpenApiValidator {
 
 const ROOT_ID = 'https://openapi.invalid/document.json';
 
+/** Parsing the 2026-07 YAML takes seconds: once per file, a fresh copy for each user (patches mutate). */
+const parsedDocuments = new Map<string, Node>();
+function readDocument(specFile: string): Node {
+  let doc = parsedDocuments.get(specFile);
+  if (doc === undefined) {
+    doc = parse(readFileSync(referenceFile(specFile), 'utf8'));
+    parsedDocuments.set(specFile, doc);
+  }
+  return structuredClone(doc);
+}
+
+/** One validator per document, so compiled schemas are shared by the tests of a file. */
+const validators = new Map<string, OpenApiValidator>();
+export function validatorFor(specFile: string): OpenApiValidator {
+  let validator = validators.get(specFile);
+  if (validator === undefined) {
+    validator = new OpenApiValidator(specFile);
+    validators.set(specFile, validator);
+  }
+  return validator;
+}
+
 function newAjv(openapi31: boolean, mode: Mode): Ajv {
   // The documents carry OpenAPI-only keywords (example, x-…, discriminator) that plain JSON Schema
   // does not know; `nullable` is OpenAPI 3.0's, but the 3.1 document uses it too and Ajv reads it.
@@ -336,7 +358,7 @@ function patchDefects(doc: Node): Node {
 let problemValidators: { plain: ValidateFunction; validation: ValidateFunction } | undefined;
 function problemValidator(body: unknown): ValidateFunction {
   if (!problemValidators) {
-    const doc = parse(readFileSync(referenceFile(SPEC_2026_07), 'utf8'));
+    const doc = readDocument(SPEC_2026_07);
     const ajv = newAjv(true, 'response');
     ajv.addSchema(doc, ROOT_ID);
     problemValidators = {
@@ -388,10 +410,8 @@ function schemaFile(name: string): Node {
   return schema;
 }
 
-let newerValidator: OpenApiValidator | undefined;
 function newer(): OpenApiValidator {
-  newerValidator ??= new OpenApiValidator(SPEC_2026_07);
-  return newerValidator;
+  return validatorFor(SPEC_2026_07);
 }
 
 function errors(label: string, where: string, list: ErrorObject[] | null | undefined): Finding[] {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Generation, type RunningSimulator } from '../../src/simulator/server.js';
-import { type Exchange, OpenApiValidator } from './openapi-validator.js';
+import { type Exchange, validatorFor } from './openapi-validator.js';
 import { recordingFetch } from './recorder.js';
 import { SPEC_2024_11, SPEC_2026_07 } from './reference.js';
 import { API_KEY, conformanceMesh, expectConformance } from './scenarios.js';
@@ -22,7 +22,7 @@ const generations: { generation: Generation; spec: string; agreements: string[] 
 ];
 
 describe.each(generations)('the $generation simulator, checked with $spec', ({ generation, spec, agreements }) => {
-  const validator = new OpenApiValidator(spec);
+  const validator = validatorFor(spec);
 
   async function setup() {
     sim = await startSimulator({
@@ -124,7 +124,7 @@ describe.each(generations)('the $generation simulator, checked with $spec', ({ g
 });
 
 describe('the provisioning record (2026-07)', () => {
-  const validator = new OpenApiValidator(SPEC_2026_07);
+  const validator = validatorFor(SPEC_2026_07);
 
   it('GET and PUT answer the record with [] and {} where nothing was reported, never null', async () => {
     sim = await startSimulator({ apiKey: API_KEY, mesh: conformanceMesh({ odps: false, dataContract: false }) });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Generation } from '../../src/simulator/server.js';
 import { agreement, consumerProduct, grantsOn, ordersProduct, startWorld } from '../e2e/harness.js';
-import { OpenApiValidator } from './openapi-validator.js';
+import { validatorFor } from './openapi-validator.js';
 import { recordingFetch } from './recorder.js';
 import { SPEC_2024_11, SPEC_2026_07 } from './reference.js';
 import { expectConformance } from './scenarios.js';
@@ -51,7 +51,7 @@ describe.each(cases)(
       await world.settle();
       expect([...(await grantsOn(world.iam)).keys()]).toEqual([]);
 
-      const undocumented = expectConformance(new OpenApiValidator(spec), recorder.exchanges);
+      const undocumented = expectConformance(validatorFor(spec), recorder.exchanges);
       const sent = (method: string, pattern: RegExp) =>
         recorder.exchanges.filter((e) => e.method === method && pattern.test(new URL(e.url).pathname)).length;
       // Not vacuous: the sync wrote back and, where the API has it, reported provisioning.
