@@ -36,27 +36,27 @@ export function addApiRoutes(router: Router, { state, lifecycle, provisioning }:
     return { status: 200, body: events, contentType: CLOUDEVENTS_BATCH };
   });
 
-  // One generation per server: the other agreement path answers 404 like a server of that generation.
-  const agreements = `/api/${state.config.generation}`;
-  router.on('GET', agreements, (ctx) => {
-    const providerId = ctx.url.searchParams.get('providerDataProductId');
-    const consumerId = ctx.url.searchParams.get('consumerDataProductId');
-    const views = [...state.agreements.keys()]
-      .map((id) => state.agreementView(id) as JsonObject)
-      .filter((view) => !providerId || (view.provider as JsonObject).dataProductId === providerId)
-      .filter((view) => !consumerId || (view.consumer as JsonObject).dataProductId === consumerId);
-    return page(ctx, views, pageSizeParam(ctx));
-  });
-  router.on('GET', `${agreements}/:id`, ({ params }) =>
-    ok(state.agreementView(params.id!) ?? missing('Access', params.id!)),
-  );
-  router.on('PUT', `${agreements}/:id`, async (ctx) =>
-    emptyOk(lifecycle.putAgreement(ctx.params.id!, await ctx.body())),
-  );
-  router.on('DELETE', `${agreements}/:id`, ({ params }) => emptyOk(lifecycle.deleteAgreement(params.id!)));
-  router.on('POST', `${agreements}/:id/approve`, ({ params }) => emptyOk(lifecycle.approve(params.id!)));
-  router.on('POST', `${agreements}/:id/reject`, ({ params }) => emptyOk(lifecycle.reject(params.id!)));
-  router.on('POST', `${agreements}/:id/cancel`, ({ params }) => emptyOk(lifecycle.cancel(params.id!)));
+  // 2026-07 servers have /api/access only; 2024-11 servers serve the same agreements under both
+  // /api/access and the deprecated /api/datausageagreements (and name the events DataUsageAgreement…).
+  const agreementPaths =
+    state.config.generation === 'access' ? ['/api/access'] : ['/api/access', '/api/datausageagreements'];
+  for (const agreements of agreementPaths) {
+    router.on('GET', agreements, (ctx) => {
+      const matches = agreementFilter(ctx);
+      const views = [...state.agreements.keys()].map((id) => state.agreementView(id) as JsonObject).filter(matches);
+      return page(ctx, views, pageSizeParam(ctx));
+    });
+    router.on('GET', `${agreements}/:id`, ({ params }) =>
+      ok(state.agreementView(params.id!) ?? missing('Access', params.id!)),
+    );
+    router.on('PUT', `${agreements}/:id`, async (ctx) =>
+      emptyOk(lifecycle.putAgreement(ctx.params.id!, await ctx.body())),
+    );
+    router.on('DELETE', `${agreements}/:id`, ({ params }) => emptyOk(lifecycle.deleteAgreement(params.id!)));
+    router.on('POST', `${agreements}/:id/approve`, ({ params }) => emptyOk(lifecycle.approve(params.id!)));
+    router.on('POST', `${agreements}/:id/reject`, ({ params }) => emptyOk(lifecycle.reject(params.id!)));
+    router.on('POST', `${agreements}/:id/cancel`, ({ params }) => emptyOk(lifecycle.cancel(params.id!)));
+  }
 
   if (state.config.generation === 'access' && state.config.provisioning) {
     router.on('GET', '/api/access/:id/provisioning', ({ params }) => ok(provisioning.get(params.id!)));
@@ -84,6 +84,32 @@ export function addApiRoutes(router: Router, { state, lifecycle, provisioning }:
   router.on('GET', '/api/teams/:id', ({ params }) => ok(state.teams.get(params.id!) ?? missing('Team', params.id!)));
   router.on('PUT', '/api/teams/:id', async (ctx) => emptyOk(lifecycle.putTeam(await ctx.body(), ctx.params.id!)));
   router.on('DELETE', '/api/teams/:id', ({ params }) => emptyOk(lifecycle.deleteTeam(params.id!)));
+}
+
+const CONSUMER_TYPES = ['team', 'user', 'dataproduct'] as const;
+
+/** The list filters of GET /api/access (2026-07): provider and consumer data product, consumer type. */
+function agreementFilter(ctx: RequestContext): (view: JsonObject) => boolean {
+  const providerId = ctx.url.searchParams.get('providerDataProductId');
+  const consumerId = ctx.url.searchParams.get('consumerDataProductId');
+  const consumerType = ctx.url.searchParams.get('consumerType');
+  if (consumerType !== null && !(CONSUMER_TYPES as readonly string[]).includes(consumerType)) {
+    throw new SimulatorProblem(400, `consumerType must be one of ${CONSUMER_TYPES.join(', ')}, got '${consumerType}'.`);
+  }
+  return (view) => {
+    const consumer = view.consumer as JsonObject;
+    return (
+      (!providerId || (view.provider as JsonObject).dataProductId === providerId) &&
+      (!consumerId || consumer.dataProductId === consumerId) &&
+      (!consumerType || consumerTypeOf(consumer) === consumerType)
+    );
+  };
+}
+
+/** A data product consumer may name its team too; only a consumer without a product is a team's or a user's. */
+function consumerTypeOf(consumer: JsonObject): (typeof CONSUMER_TYPES)[number] {
+  if (typeof consumer.dataProductId === 'string') return 'dataproduct';
+  return typeof consumer.teamId === 'string' ? 'team' : 'user';
 }
 
 function missing(what: string, id: string): never {

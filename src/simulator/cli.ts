@@ -32,7 +32,10 @@ export function registerSimulatorCommand(program: Command): Command {
     .option('--fixtures <dir>', 'folder with teams/, datacontracts/, dataproducts/, agreements/', BUNDLED_FIXTURES)
     .option('--api-key <key>', 'API key clients must send (default: $DMM_API_KEY or local-dev-key)')
     .addOption(
-      new Option('--generation <generation>', 'API generation to serve')
+      new Option(
+        '--generation <generation>',
+        'API generation to serve: access (2026-07) or datausageagreements (2024-11: both agreement paths, no provisioning)',
+      )
         .choices(['access', 'datausageagreements'])
         .default('access'),
     )

@@ -154,8 +154,8 @@ function emptyRecord(status: ProvisioningStatus): ProvisioningRecord {
     deprovisioningStartedAt: null,
     deprovisionedAt: null,
     failedAt: null,
-    customProperties: null,
-    links: null,
+    customProperties: [],
+    links: {},
   };
 }
 
@@ -188,5 +188,8 @@ function definedReportFields(
   for (const key of keys) {
     if (report[key] !== undefined) (fields as Record<string, unknown>)[key] = report[key];
   }
+  // A report may clear them with null; the record's schema has an array and an object, never null.
+  if (report.customProperties === null) fields.customProperties = [];
+  if (report.links === null) fields.links = {};
   return fields;
 }

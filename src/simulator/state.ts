@@ -16,7 +16,10 @@ export interface SimulatorEvent {
   data: { id: string; timestamp: string; [key: string]: unknown };
 }
 
-/** The AccessProvisioning record; every optional field is served as null when unset, like the vendor. */
+/**
+ * The AccessProvisioning record. Unset text and timestamp fields are served as null (nullable in
+ * the vendor schema); `customProperties` and `links` as [] and {} (an array and an object there).
+ */
 export interface ProvisioningRecord {
   status: ProvisioningStatus;
   platform: string | null;
@@ -29,8 +32,8 @@ export interface ProvisioningRecord {
   deprovisioningStartedAt: string | null;
   deprovisionedAt: string | null;
   failedAt: string | null;
-  customProperties: unknown[] | null;
-  links: Record<string, string> | null;
+  customProperties: unknown[];
+  links: Record<string, string>;
 }
 
 /**
@@ -131,10 +134,8 @@ export class SimulatorState {
     const stored = this.agreements.get(id);
     if (!stored) return undefined;
     const view = structuredClone(stored.doc);
-    const info: JsonObject = { ...(view.info as JsonObject), status: stored.status, active: stored.active };
-    // The reference integration read `info.id` from the old endpoint; keep serving it there.
-    if (this.config.generation === 'datausageagreements') info.id = id;
-    view.info = info;
+    // No `info.id`: neither API generation's schema has it (the id is the top-level `id`).
+    view.info = { ...(view.info as JsonObject), status: stored.status, active: stored.active };
     view.provider = this.resolveProvider(view.provider as JsonObject);
     if (this.config.provisioning && stored.provisioning) view.provisioning = { ...stored.provisioning };
     return view;

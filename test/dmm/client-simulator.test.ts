@@ -62,7 +62,10 @@ afterEach(async () => {
 
 async function setup(options: SimulatorOptions = {}) {
   sim = await startSimulator({ port: 0, apiKey: API_KEY, mesh, ...options });
-  const client = new DmmHttpClient({ baseUrl: sim.url, apiKey: API_KEY, maxAttempts: 1 });
+  // Configured for the old generation, the client keeps to /api/datausageagreements; on 'auto'
+  // it would find /api/access on that server too.
+  const apiGeneration = options.generation === 'datausageagreements' ? options.generation : 'auto';
+  const client = new DmmHttpClient({ baseUrl: sim.url, apiKey: API_KEY, maxAttempts: 1, apiGeneration });
   return { sim, client };
 }
 
@@ -81,9 +84,11 @@ async function drainFeed(client: DmmHttpClient, from?: string): Promise<{ events
 }
 
 describe.each(['access', 'datausageagreements'] as const)('against the simulator (%s generation)', (generation) => {
-  it('detects the generation on its own', async () => {
-    const { client } = await setup({ generation });
-    expect(await client.apiGeneration()).toBe(generation);
+  it('detects the generation on its own: /api/access wherever it is served', async () => {
+    const { sim } = await setup({ generation });
+    const client = new DmmHttpClient({ baseUrl: sim.url, apiKey: API_KEY, maxAttempts: 1, apiGeneration: 'auto' });
+    // A 2024-11 server serves /api/access beside the deprecated /api/datausageagreements.
+    expect(await client.apiGeneration()).toBe('access');
   });
 
   it('reads agreements, with undefined for an unknown id', async () => {

@@ -207,6 +207,11 @@ export function recordIamWrites(iam: FileIamAccount): IamWrite[] {
 export interface WorldOptions {
   mesh: MeshData;
   generation?: Generation;
+  /**
+   * The client's setting. Default: 'auto', except 'datausageagreements' on that generation, so the
+   * old agreement path stays covered (detection would find /api/access there, as on 2024-11 servers).
+   */
+  apiGeneration?: Generation | 'auto';
   provisioning?: boolean;
   /** Roles created in the local account (a name, or a name with a path and tags); default [ROLE]. */
   roles?: (string | { name: string; path?: string; tags?: Record<string, string> })[];
@@ -299,7 +304,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   }
   const writes = recordIamWrites(iam);
   const log = memoryLogger('debug');
-  const dmm = fastClient(sim.url, sim.apiKey);
+  const apiGeneration = options.apiGeneration ?? (generation === 'datausageagreements' ? generation : 'auto');
+  const dmm = fastClient(sim.url, sim.apiKey, apiGeneration === 'auto' ? {} : { generation: apiGeneration });
   const ctx: SyncContext = {
     dmm,
     iam,

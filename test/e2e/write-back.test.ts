@@ -166,7 +166,7 @@ describe('write-back', () => {
     });
     expect(stored.provisioning).toBeUndefined();
     expect(eventsNamed(world, 'DataUsageAgreementUpdatedEvent', 'agr-1')).toBe(1);
-    // The server-managed fields the old API serves (info.id, status, active) are not stored from our PUT.
+    // The server-managed fields the old API serves (status, active) are not stored from our PUT.
     expect(stored.doc.info).toEqual({ purpose: 'e2e agr-1', startDate: '2020-01-01' });
   });
 
