@@ -96,6 +96,13 @@ describe('process-events', () => {
     expect(out.metric('Outages')).toBe(1);
     expect(out.metric('Failures')).toBe(0);
     expect(out.metric('DeadLettered')).toBe(0);
+    // What the outages alarm watches (terraform/alarms.tf): the namespace with a `service` dimension.
+    const emf = out.lines().find((l) => '_aws' in l && 'Outages' in l) as {
+      service?: string;
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+    };
+    expect(emf.service).toBe('dmm-aws');
+    expect(emf._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'dmm-aws', Dimensions: [['service']] });
   });
 
   it('puts an outage-kept event and the one waiting behind it back as fresh messages on their last receive, in order', async () => {
