@@ -21,8 +21,8 @@ function agreementDoc(id: string, index: number, active = false): Record<string,
 }
 
 /** Role of the consumer of agreement number `index`. */
-function roleOf(index: number): string {
-  return ROLES[Math.floor(index / PROVIDERS.length) % ROLES.length]!;
+function roleOf(index: number, roles: readonly string[]): string {
+  return roles[Math.floor(index / PROVIDERS.length) % roles.length]!;
 }
 
 /** `count` requested agreements spread over every provider and consumer role. */
@@ -88,11 +88,14 @@ export async function playBurst(
 }
 
 /** Per role, the agreements the simulator has active for its consumer. */
-export function expectedGrants(sim: RunningSimulator, count: number): Map<string, string[]> {
-  const byRole = new Map<string, string[]>(ROLES.map((role) => [role, []]));
+export function expectedGrants(
+  sim: RunningSimulator,
+  count: number,
+  roles: readonly string[] = ROLES,
+): Map<string, string[]> {
+  const byRole = new Map<string, string[]>(roles.map((role) => [role, []]));
   agreementIds(count).forEach((id, index) => {
-    if (sim.state.agreementView(id)?.info && (sim.state.agreementView(id)!.info as { active?: boolean }).active)
-      byRole.get(roleOf(index))!.push(id);
+    if (sim.state.agreements.get(id)?.active) byRole.get(roleOf(index, roles))!.push(id);
   });
   return byRole;
 }
