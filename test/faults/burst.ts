@@ -6,7 +6,46 @@
  * agreement was reported failed.
  */
 import type { MeshData, RunningSimulator } from '../../src/simulator/server.js';
-import { agreement, consumerProduct, dpsProduct, s3BucketPort } from '../e2e/harness.js';
+
+// Builders of their own (not test/e2e/harness.ts, which needs vitest): bench/ uses this module too.
+type Doc = Record<string, unknown>;
+
+function s3Provider(id: string, bucket: string): Doc {
+  return {
+    dataProductSpecification: '0.0.1',
+    id,
+    info: { title: id, owner: 'team-a' },
+    outputPorts: [
+      {
+        id: `${id}-s3`,
+        name: `${id} (S3)`,
+        custom: { 'output-port-type': 's3_bucket', 'aws-s3-bucket-arn': `arn:aws:s3:::${bucket}` },
+      },
+    ],
+  };
+}
+
+function consumerProduct(id: string, role: string): Doc {
+  return {
+    dataProductSpecification: '0.0.1',
+    id,
+    info: { title: id, owner: 'team-b' },
+    outputPorts: [],
+    custom: { 'aws-role-name': role },
+  };
+}
+
+/** A requested agreement (the burst approves, activates, ... it). */
+function agreement(id: string, provider: string, consumer: string): Doc {
+  return {
+    id,
+    info: { purpose: `fault suite ${id}`, startDate: '2020-01-01' },
+    provider: { teamId: 'team-a', dataProductId: provider, outputPortId: `${provider}-s3` },
+    consumer: { teamId: 'team-b', dataProductId: consumer },
+    tags: [],
+    custom: {},
+  };
+}
 
 export const ROLES = ['fault-consumer-0', 'fault-consumer-1', 'fault-consumer-2'] as const;
 const PROVIDERS = ['p0', 'p1', 'p2'] as const;
@@ -14,10 +53,9 @@ const PROVIDERS = ['p0', 'p1', 'p2'] as const;
 export const agreementIds = (count: number) =>
   Array.from({ length: count }, (_, i) => `agr-${String(i).padStart(2, '0')}`);
 
-function agreementDoc(id: string, index: number, active = false): Record<string, unknown> {
+function agreementDoc(id: string, index: number): Doc {
   const provider = PROVIDERS[index % PROVIDERS.length]!;
-  const consumer = `c${Math.floor(index / PROVIDERS.length) % ROLES.length}`;
-  return agreement(id, provider, `${provider}-s3`, { consumer, active });
+  return agreement(id, provider, `c${Math.floor(index / PROVIDERS.length) % ROLES.length}`);
 }
 
 /** Role of the consumer of agreement number `index`. */
@@ -33,10 +71,8 @@ export function burstMesh(
   const roles = options.roles ?? ROLES;
   return {
     dataProducts: [
-      ...PROVIDERS.map((id) =>
-        dpsProduct(id, { ports: [s3BucketPort(`${id}-s3`, options.bucket?.(id) ?? `acme-${id}`)] }),
-      ),
-      ...roles.map((role, i) => consumerProduct(`c${i}`, { 'aws-role-name': role })),
+      ...PROVIDERS.map((id) => s3Provider(id, options.bucket?.(id) ?? `acme-${id}`)),
+      ...roles.map((role, i) => consumerProduct(`c${i}`, role)),
     ],
     agreements: agreementIds(count).map((id, i) => agreementDoc(id, i)),
   } as MeshData;
