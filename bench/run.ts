@@ -20,6 +20,7 @@ import { silentLogger } from '../src/util/log.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { convergenceSeconds } from './faults.js';
 import { agreement, consumer, glueProvider, s3Provider, uuid } from './mesh.js';
 
 async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
@@ -181,8 +182,31 @@ async function pipeline() {
   await rm(work, { recursive: true, force: true });
 }
 
+async function convergenceUnderFaults() {
+  // bench/faults.ts: the daemon through a seeded burst of 150 transitions, with and without faults.
+  const runs = Number(process.env.BENCH_FAULT_RUNS ?? 3);
+  const median = (values: number[]) =>
+    values.length ? `${[...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!.toFixed(1)} s` : 'n/a';
+  for (const withFaults of [false, true]) {
+    const results = [];
+    for (let i = 0; i < runs; i++) results.push(await convergenceSeconds(withFaults, 1000 + i));
+    const drained = results.flatMap((r) => (r.drained === undefined ? [] : [r.drained]));
+    const converged = results.flatMap((r) => (r.converged === undefined ? [] : [r.converged]));
+    const label = withFaults ? 'with faults (issue 10 mix)' : 'no faults';
+    row(
+      `daemon after a 150-transition burst, ${label}: all events handled (median of ${runs})`,
+      `${median(drained)} (${drained.length}/${runs} runs)`,
+    );
+    row(
+      `daemon after a 150-transition burst, ${label}: IAM = active set (median of ${runs})`,
+      `${median(converged)} (${converged.length}/${runs} runs)`,
+    );
+  }
+}
+
 process.stdout.write(`dmm-aws benchmarks — node ${process.version}, ${new Date().toISOString()}\n\n`);
 await capacity();
 await planning();
 await fullReconcile();
 await pipeline();
+await convergenceUnderFaults();

@@ -1,4 +1,4 @@
-# Alarms on what needs a human: events given up on, and functions that fail. What to do for each
+# Alarms on what needs a human: events given up on, outages that do not end, and functions that fail. What to do for each
 # is in docs/operations.md. They notify var.alarm_actions (e.g. an SNS topic) when set.
 
 resource "aws_cloudwatch_metric_alarm" "dead_letters" {
@@ -81,4 +81,31 @@ resource "aws_cloudwatch_metric_alarm" "function_errors" {
   alarm_actions       = var.alarm_actions
   ok_actions          = var.alarm_actions
   tags                = local.tags
+}
+
+# process-events counts every event an outage kept back (Data Mesh Manager or AWS unreachable,
+# throttling, missing credentials) in its own metric. Those events are never dead-lettered: they
+# wait with a backoff and are put back on the queue for as long as the outage lasts, so nothing
+# else would tell a human that the sync has stopped converging. A short blip heals by itself;
+# outages in every 5-minute period for var.outage_alarm_periods periods in a row alarm.
+resource "aws_cloudwatch_metric_alarm" "outages" {
+  alarm_name        = "${var.name_prefix}-outages"
+  alarm_description = "${local.function_names.process_events} met outages (Data Mesh Manager or AWS unreachable, throttling, missing credentials) in each of the last ${var.outage_alarm_periods} 5-minute periods: events are kept, not lost, but nothing converges until the cause is fixed. See docs/operations.md, \"Outages\"."
+  namespace         = var.metrics_namespace
+  metric_name       = "Outages"
+  # Powertools adds the service dimension: the function's POWERTOOLS_SERVICE_NAME (main.tf).
+  dimensions = {
+    service = local.function_names.process_events
+  }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = var.outage_alarm_periods
+  datapoints_to_alarm = var.outage_alarm_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  # process-events emits Outages (0 when none) on every invocation; no invocation, no outage.
+  treat_missing_data = "notBreaching"
+  alarm_actions      = var.alarm_actions
+  ok_actions         = var.alarm_actions
+  tags               = local.tags
 }

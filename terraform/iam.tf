@@ -141,6 +141,19 @@ data "aws_iam_policy_document" "process_events_queue" {
     ]
     resources = [aws_sqs_queue.events.arn]
   }
+
+  # An event an outage kept back is paused with a backoff (ChangeMessageVisibility, above) and,
+  # on its last receive, put back on the same queue as a fresh message instead of being
+  # dead-lettered (src/lambda/outage-retry.ts); the queue's URL is looked up from its ARN.
+  statement {
+    sid    = "RequeueOutageEvents"
+    effect = "Allow"
+    actions = [
+      "sqs:GetQueueUrl",
+      "sqs:SendMessage",
+    ]
+    resources = [aws_sqs_queue.events.arn]
+  }
 }
 
 resource "aws_iam_role_policy" "process_events_queue" {

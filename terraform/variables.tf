@@ -476,7 +476,7 @@ variable "batch_size" {
 }
 
 variable "max_receive_count" {
-  description = "Attempts per event before SQS moves it to the dead-letter queue (the redrive maxReceiveCount, passed to process-events as MAX_RECEIVE_COUNT so that the last attempt reports the failure to Data Mesh Manager)."
+  description = "Attempts per event before SQS moves it to the dead-letter queue (the redrive maxReceiveCount, passed to process-events as MAX_RECEIVE_COUNT so that the last attempt reports the failure to Data Mesh Manager). Receives spent on an outage do not count: process-events puts such an event back as a fresh message."
   type        = number
   default     = 5
 
@@ -519,6 +519,18 @@ variable "log_retention_days" {
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be a value CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "outage_alarm_periods" {
+  description = "Consecutive 5-minute periods in which process-events met an outage (its Outages metric) before the outages alarm fires. Outage-kept events are retried, never dead-lettered, so this alarm is what tells a human the sync has stopped converging. Default 3: 15 minutes."
+  type        = number
+  default     = 3
+
+  validation {
+    # CloudWatch allows evaluation over at most one day of 5-minute periods.
+    condition     = var.outage_alarm_periods >= 1 && var.outage_alarm_periods <= 288 && floor(var.outage_alarm_periods) == var.outage_alarm_periods
+    error_message = "outage_alarm_periods must be a whole number from 1 to 288 (5-minute periods, at most one day)."
   }
 }
 

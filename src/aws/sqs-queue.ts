@@ -175,27 +175,11 @@ export class SqsFifoQueue implements EventQueue {
   }
 
   async release(receipt: string, delayMs = 0): Promise<void> {
-    // SQS counts visibility in whole seconds: round up so a retry never comes early.
-    const seconds = Math.min(Math.max(Math.ceil(delayMs / 1000), 0), SQS_LIMITS.maxVisibilitySeconds);
-    try {
-      await this.client.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: this.queueUrl,
-          ReceiptHandle: receipt,
-          VisibilityTimeout: seconds,
-        }),
-      );
-    } catch (error) {
-      const code = awsErrorCode(error);
-      // The visibility timeout ran out (the message is visible again) or the receipt is stale.
-      if (
-        code === 'MessageNotInflight' ||
-        code === 'ReceiptHandleIsInvalid' ||
-        code === 'AWS.SimpleQueueService.MessageNotInflight'
-      )
-        throw new LeaseLostError(`release: ${errorMessage(error)}`);
-      throw error;
-    }
+    await this.changeVisibility('release', receipt, delayMs);
+  }
+
+  async extendLease(receipt: string, ms: number): Promise<void> {
+    await this.changeVisibility('extendLease', receipt, ms);
   }
 
   async size(): Promise<number> {
@@ -217,6 +201,31 @@ export class SqsFifoQueue implements EventQueue {
   }
 
   // ---- Internals ----------------------------------------------------------------------------------
+
+  /** ChangeMessageVisibility to `ms` from now; a message no longer in flight is a lost lease. */
+  private async changeVisibility(operation: string, receipt: string, ms: number): Promise<void> {
+    // SQS counts visibility in whole seconds: round up so a retry never comes early.
+    const seconds = Math.min(Math.max(Math.ceil(ms / 1000), 0), SQS_LIMITS.maxVisibilitySeconds);
+    try {
+      await this.client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.queueUrl,
+          ReceiptHandle: receipt,
+          VisibilityTimeout: seconds,
+        }),
+      );
+    } catch (error) {
+      const code = awsErrorCode(error);
+      // The visibility timeout ran out (the message is visible again) or the receipt is stale.
+      if (
+        code === 'MessageNotInflight' ||
+        code === 'ReceiptHandleIsInvalid' ||
+        code === 'AWS.SimpleQueueService.MessageNotInflight'
+      )
+        throw new LeaseLostError(`${operation}: ${errorMessage(error)}`);
+      throw error;
+    }
+  }
 
   private async sendBatch(batch: SendMessageBatchRequestEntry[], messages: OutgoingMessage[]): Promise<void> {
     let pending = batch;

@@ -4,8 +4,8 @@
  * A failing pass waits with exponential backoff and jitter (1 s, 2 s, 4 s ... at most a minute),
  * not a fixed minute, so the sync recovers within seconds of an outage's end. An outage met while
  * draining (src/interfaces/outage.ts) keeps its events queued and counts as a failed pass; after
- * MAX_FAILED_PASSES in a row the daemon stops with the reason (exit code 1) instead of burning
- * retries forever, and so does an API key that Data Mesh Manager rejects.
+ * MAX_FAILED_PASSES in a row that made no progress the daemon stops with the reason (exit code 1)
+ * instead of burning retries forever, and so does an API key that Data Mesh Manager rejects.
  */
 import type { Checkpoint, EventQueue, ReceivedMessage } from '../interfaces/event-queue.js';
 import { DmmApiError } from '../dmm/errors.js';
@@ -81,6 +81,10 @@ export async function runDaemon(
     const failure = pollError ?? drainError ?? drained?.outage;
     if (failure !== undefined) {
       if (options.once) throw failure;
+      // A pass that moved the feed or the queue on before it failed is an intermittent fault, not
+      // a stuck sync: the backoff and the count towards giving up start again from the first step.
+      if ((polled?.events ?? 0) > 0 || (drained?.processed ?? 0) > 0 || (drained?.deadLettered ?? 0) > 0)
+        failedPasses = 0;
       failedPasses++;
       if (failedPasses >= MAX_FAILED_PASSES) {
         throw new FatalSyncError(

@@ -28,6 +28,12 @@ export interface EventQueue {
    * then its group stays blocked, so the agreement's later events wait behind it.
    */
   release(receipt: string, delayMs?: number): Promise<void>;
+  /**
+   * Still being processed: keep it in flight `ms` from now (SQS's ChangeMessageVisibility), so a
+   * slow event is not handed to another consumer meanwhile. Throws LeaseLostError when the
+   * message is no longer this consumer's (its in-flight time ran out already).
+   */
+  extendLease(receipt: string, ms: number): Promise<void>;
   /** Messages waiting or in flight. */
   size(): Promise<number>;
 }

@@ -139,6 +139,7 @@ function countSends(queue: EventQueue): { queue: EventQueue; sent(): number } {
     receive: (max) => queue.receive(max),
     ack: (receipt) => queue.ack(receipt),
     release: (receipt, delayMs) => queue.release(receipt, delayMs),
+    extendLease: (receipt, ms) => queue.extendLease(receipt, ms),
     size: () => queue.size(),
   };
   return { queue: counted, sent: () => sent };

@@ -152,6 +152,16 @@ export class FifoQueue implements EventQueue {
     });
   }
 
+  async extendLease(receipt: string, ms: number): Promise<void> {
+    const now = this.now();
+    await this.store.update((state) => {
+      const message = state.messages.find((m) => m.receipt === receipt);
+      if (!message || !inFlight(message, now))
+        throw new LeaseLostError(`extendLease: receipt ${receipt} is unknown or no longer in flight`);
+      message.invisibleUntil = now + ms;
+    });
+  }
+
   async size(): Promise<number> {
     return (await this.store.read()).messages.length;
   }

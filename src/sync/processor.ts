@@ -121,6 +121,11 @@ export interface DrainOptions {
   /** Delay before the first retry of a failed event; doubles with every attempt, up to 30 s. */
   retryDelayMs?: number;
   /**
+   * The queue's in-flight time (visibility timeout); default SQS's 30 s. While an event is being
+   * processed its lease is renewed every third of it, so a slow event is never handed out again.
+   */
+  leaseMs?: number;
+  /**
    * Wait for events held back for retry (default). A daemon that polls again anyway passes false
    * and picks them up on a later pass.
    */
@@ -145,6 +150,7 @@ export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: D
   const maxReceives = options.maxReceives ?? 5;
   const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   const baseDelay = options.retryDelayMs ?? 1000;
+  const leaseMs = options.leaseMs ?? SQS_LIMITS.visibilityTimeoutMs;
   const stats: DrainStats = { processed: 0, retried: 0, deadLettered: 0 };
   while (!options.shouldStop?.()) {
     const messages = await queue.receive(SQS_LIMITS.batchEntries);
@@ -153,23 +159,38 @@ export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: D
       await sleep(Math.min(baseDelay, 1000));
       continue;
     }
+    // The batch waits in flight while its events run one by one: all of it is renewed.
+    const leases = new LeaseKeeper(ctx, queue, messages, leaseMs);
+    try {
+      await processBatch(messages, leases);
+    } finally {
+      await leases.stop();
+    }
+    if (stats.outage !== undefined) return stats;
+  }
+  return stats;
+
+  async function processBatch(messages: ReceivedMessage[], leases: LeaseKeeper): Promise<void> {
     for (const [index, message] of messages.entries()) {
       try {
         const result = await processEvent(ctx, message.event);
+        await leases.done(message);
         await queue.ack(message.receipt);
         stats.processed++;
         await options.onResult?.(result);
       } catch (error) {
+        await leases.done(message);
         if (isOutage(error)) {
           // Not the event's fault: keep it (its receives are not spent towards the dead-letter
           // queue) and stop this pass, so the caller backs off instead of failing every event.
+          await leases.stop();
           for (const kept of messages.slice(index)) await releaseUnlessLost(ctx, queue, kept, 0);
           ctx.log.warn('outage: events kept for later, pass stopped', {
             eventId: message.event.id,
             error: errorMessage(error),
           });
           stats.outage = error;
-          return stats;
+          return;
         }
         if (isPermanent(error) || message.receiveCount >= maxReceives) {
           await giveUp(ctx, message.event, message.receiveCount, error);
@@ -190,7 +211,6 @@ export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: D
       }
     }
   }
-  return stats;
 }
 
 /**
@@ -206,5 +226,59 @@ async function releaseUnlessLost(ctx: SyncContext, queue: EventQueue, message: R
       eventId: message.event.id,
       error: error.message,
     });
+  }
+}
+
+/**
+ * Renews the leases of a received batch every third of `leaseMs` until each message is done. A
+ * lease already lost (the queue handed the message out again) is not renewed further: its work
+ * goes on and its ack becomes a no-op. A renewal that fails otherwise (the queue unreachable) is
+ * tried again at the next beat.
+ */
+class LeaseKeeper {
+  private readonly pending: Set<ReceivedMessage>;
+  private readonly timer: NodeJS.Timeout;
+  private renewing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: SyncContext,
+    private readonly queue: EventQueue,
+    messages: ReceivedMessage[],
+    private readonly leaseMs: number,
+  ) {
+    this.pending = new Set(messages);
+    this.timer = setInterval(
+      () => {
+        this.renewing = this.renewing.then(() => this.renewAll());
+      },
+      Math.max(1, Math.floor(leaseMs / 3)),
+    );
+  }
+
+  /** Stop renewing `message`; waits for a renewal under way, so it cannot land after an ack or release. */
+  async done(message: ReceivedMessage): Promise<void> {
+    this.pending.delete(message);
+    await this.renewing;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.pending.clear();
+    await this.renewing;
+  }
+
+  private async renewAll(): Promise<void> {
+    for (const message of [...this.pending]) {
+      if (!this.pending.has(message)) continue;
+      try {
+        await this.queue.extendLease(message.receipt, this.leaseMs);
+      } catch (error) {
+        if (error instanceof LeaseLostError) this.pending.delete(message);
+        this.ctx.log.warn('could not extend the in-flight time of a waiting or slow event', {
+          eventId: message.event.id,
+          error: errorMessage(error),
+        });
+      }
+    }
   }
 }

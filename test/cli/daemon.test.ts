@@ -116,6 +116,30 @@ describe('runDaemon', () => {
     expect(await world.queue.size()).toBe(queued);
   });
 
+  it('passes that make progress before an intermittent fault keep the backoff at its first step and never give up', async () => {
+    const world = await queuedWorld();
+    // The feed keeps moving (a new event per pass) while every agreement read meets a 503.
+    world.ctx.dmm = Object.assign(Object.create(world.dmm) as DmmApi, {
+      getAgreement: () => Promise.reject(unavailable()),
+    });
+    const sleeps: number[] = [];
+    await runDaemon(
+      { ctx: world.ctx, queue: world.queue, checkpoint: world.checkpoint },
+      {
+        intervalMs: 10_000,
+        shouldStop: () => sleeps.length >= MAX_FAILED_PASSES + 5,
+        onDeadLetter: async () => {},
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          world.sim.emitEvent('TagCreatedEvent', `tag-${sleeps.length}`);
+        },
+        random: () => 0,
+      },
+    );
+    expect(sleeps).toEqual(Array(MAX_FAILED_PASSES + 5).fill(500));
+    expect(await world.queue.size()).toBeGreaterThan(0);
+  });
+
   it('--once: a failing pass fails the run (after converging what was queued)', async () => {
     const world = await queuedWorld();
     world.ctx.dmm = feedDown(world.dmm, unavailable);

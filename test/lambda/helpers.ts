@@ -15,7 +15,9 @@ import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
@@ -77,12 +79,49 @@ export async function inlinePolicies(
   return policies;
 }
 
-export async function createFifoQueue(): Promise<{ name: string; url: string }> {
+export async function createFifoQueue(attributes: Record<string, string> = {}): Promise<{ name: string; url: string }> {
   const name = `${unique('events')}.fifo`;
   const { QueueUrl } = await aws
     .sqs()
-    .send(new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true' } }));
+    .send(new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true', ...attributes } }));
   return { name, url: QueueUrl! };
+}
+
+export async function queueArn(queue: { url: string }): Promise<string> {
+  const { Attributes } = await aws
+    .sqs()
+    .send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['QueueArn'] }));
+  return Attributes!.QueueArn!;
+}
+
+/** Sends each body to its group, in order, as poll-feed would (one deduplication id per message). */
+export async function sendEvents(queue: { url: string }, messages: { body: string; groupId: string }[]): Promise<void> {
+  for (const { body, groupId } of messages)
+    await aws.sqs().send(
+      new SendMessageCommand({
+        QueueUrl: queue.url,
+        MessageBody: body,
+        MessageGroupId: groupId,
+        MessageDeduplicationId: randomUUID(),
+      }),
+    );
+}
+
+/** One receive of up to 10 messages, as records the event source mapping would pass. */
+export async function receiveRecords(queue: { name: string; url: string }): Promise<SQSRecord[]> {
+  const { Messages = [] } = await aws.sqs().send(
+    new ReceiveMessageCommand({
+      QueueUrl: queue.url,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+      MessageSystemAttributeNames: ['All'],
+    }),
+  );
+  return Messages.map((m) => recordFrom(m, queue.name));
+}
+
+export async function deleteRecord(queue: { url: string }, record: SQSRecord): Promise<void> {
+  await aws.sqs().send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: record.receiptHandle }));
 }
 
 export async function createBucket(): Promise<string> {

@@ -1,20 +1,28 @@
 /**
  * process-events with SQS FIFO batches as the event source mapping delivers them: partial batch
  * failures, the group stop that keeps one agreement's events in order, the report on the last
- * receive, and events that can never succeed.
+ * receive, events that can never succeed, and outages that SQS must never dead-letter (a moto
+ * queue with a redrive policy).
  */
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import type { OutageBackoff } from '../../src/lambda/outage-retry.js';
 import { createProcessEventsHandler } from '../../src/lambda/process-events.js';
 import { LAMBDA_HTTP_RETRIES } from '../../src/lambda/runtime.js';
 import {
   agreement,
   consumerProduct,
+  createFifoQueue,
+  deleteRecord,
+  deliverQueue,
   feedEvent,
   inlinePolicies,
   lambdaContext,
   providerBucket,
+  queueArn,
+  receiveRecords,
   s3Product,
+  sendEvents,
   sqsRecord,
   statementsFor,
   useLambdaHarness,
@@ -22,8 +30,8 @@ import {
 
 const { out, world: lambdaWorld } = useLambdaHarness();
 
-/** Two providers, two active agreements on one role; reading the `orders` product fails. */
-async function world() {
+/** Two providers, two active agreements on one role; reading the `orders` product fails until endOutage(). */
+async function world(options: { maxReceiveCount?: number; outageBackoff?: OutageBackoff } = {}) {
   const [orders, payments] = [await providerBucket('orders'), await providerBucket('payments')];
   const { rolePath, role, dmm, env } = await lambdaWorld({
     rolePrefix: 'lambda-process',
@@ -33,11 +41,29 @@ async function world() {
     }),
   });
   // Data Mesh Manager keeps failing for one product (Retry-After: 0 keeps the client's retries quick).
+  let outage = true;
   dmm.intercept = async ({ path }) =>
-    path.startsWith('/api/dataproducts/orders') ? { status: 503, headers: { 'retry-after': '0' } } : undefined;
-  const handler = createProcessEventsHandler({ ...env, MANAGED_ROLE_PATH: rolePath, MAX_RECEIVE_COUNT: '3' });
-  return { dmm, role, invoke: (records: SQSRecord[]) => handler({ Records: records }, lambdaContext()) };
+    outage && path.startsWith('/api/dataproducts/orders')
+      ? { status: 503, headers: { 'retry-after': '0' } }
+      : undefined;
+  const handler = createProcessEventsHandler(
+    { ...env, MANAGED_ROLE_PATH: rolePath, MAX_RECEIVE_COUNT: String(options.maxReceiveCount ?? 3) },
+    { ...(options.outageBackoff ? { outageBackoff: options.outageBackoff } : {}), random: () => 0.99 },
+  );
+  return {
+    dmm,
+    role,
+    invoke: (records: SQSRecord[]) => handler({ Records: records }, lambdaContext()),
+    endOutage: () => {
+      outage = false;
+    },
+  };
 }
+
+const activatedEvent = (agreementId: string) => ({
+  body: JSON.stringify(feedEvent('AccessActivatedEvent', agreementId)),
+  groupId: `agreement:${agreementId}`,
+});
 
 const activated = (agreementId: string, receiveCount = 1) =>
   sqsRecord({
@@ -70,33 +96,81 @@ describe('process-events', () => {
     expect(out.metric('Outages')).toBe(1);
     expect(out.metric('Failures')).toBe(0);
     expect(out.metric('DeadLettered')).toBe(0);
+    // What the outages alarm watches (terraform/alarms.tf): the namespace with a `service` dimension.
+    const emf = out.lines().find((l) => '_aws' in l && 'Outages' in l) as {
+      service?: string;
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+    };
+    expect(emf.service).toBe('dmm-aws');
+    expect(emf._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'dmm-aws', Dimensions: [['service']] });
   });
 
-  it('logs and counts an event that reaches its last receive while waiting behind a failed one', async () => {
-    const w = await world();
-    const a1 = activated('agr-a', 3);
-    const a2 = activated('agr-a', 3);
-    const response = await w.invoke([a1, a2]);
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: a1.messageId }, { itemIdentifier: a2.messageId }]);
-    const unseen = out.logs('error').filter((l) => String(l.message).startsWith('dead-lettered unprocessed'));
-    expect(unseen).toEqual([expect.objectContaining({ messageId: a2.messageId, receiveCount: 3 })]);
-    // a1 given up after its attempts, a2 without one: both are counted.
-    expect(out.metric('DeadLettered')).toBe(2);
-  });
+  it('puts an outage-kept event and the one waiting behind it back as fresh messages on their last receive, in order', async () => {
+    const queue = await createFifoQueue();
+    const w = await world({ maxReceiveCount: 1 });
+    await sendEvents(queue, [activatedEvent('agr-a'), activatedEvent('agr-a')]);
+    const records = await receiveRecords(queue);
+    expect(records.map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['1', '1']);
+    const response = await w.invoke(records);
 
-  it('on the last receive, logs and counts the dead letter but reports no failure for an outage', async () => {
-    const w = await world();
-    const last = activated('agr-a', 3);
-    const response = await w.invoke([last]);
-
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: last.messageId }]);
-    // Data Mesh Manager failing to serve the product is an outage, not the agreement's failure.
+    // Acknowledged (the event source deletes the originals): their copies carry on.
+    expect(response.batchItemFailures).toEqual([]);
+    for (const record of records) await deleteRecord(queue, record);
+    const copies = await receiveRecords(queue);
+    expect(copies.map((r) => [r.body, r.attributes.MessageGroupId, r.attributes.ApproximateReceiveCount])).toEqual(
+      records.map((r) => [r.body, 'agreement:agr-a', '1']),
+    );
+    // Nothing dead-lettered, nothing reported: an outage says nothing about the agreement.
+    expect(out.metric('DeadLettered')).toBe(0);
+    expect(out.logs('error').map((l) => l.message)).not.toContain('event dead-lettered');
     const view = w.dmm.sim.state.agreementView('agr-a')!;
     expect(view.tags).not.toContain('aws-integration-failed');
     expect(view.provisioning).not.toMatchObject({ status: 'provisioning-failed' });
-    const logged = out.logs('error').filter((l) => l.message === 'event dead-lettered');
-    expect(logged).toEqual([expect.objectContaining({ reportedToDataMeshManager: false, attempts: 3 })]);
-    expect(out.metric('DeadLettered')).toBe(1);
+    expect(out.logs('info').filter((l) => String(l.message).startsWith('put back as a fresh message')).length).toBe(2);
+  });
+
+  it('pauses an outage-kept group for its backoff, not for the queue visibility timeout', async () => {
+    // As deployed: the visibility timeout is long (six times the function timeout).
+    const queue = await createFifoQueue({ VisibilityTimeout: '300' });
+    const w = await world({ outageBackoff: { firstSeconds: 1, maxSeconds: 1 } });
+    await sendEvents(queue, [activatedEvent('agr-a'), activatedEvent('agr-b'), activatedEvent('agr-a')]);
+    const records = await receiveRecords(queue);
+    const response = await w.invoke(records);
+    const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    expect(records.map((r) => failed.has(r.messageId))).toEqual([true, false, true]);
+    await deleteRecord(queue, records[1]!);
+
+    expect(await receiveRecords(queue)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Both events of the group are handed out again after the pause. (The order of a redelivered
+    // group is SQS's business; moto does not keep it, so only the set is checked.)
+    const [first] = await receiveRecords(queue);
+    await deleteRecord(queue, first!);
+    const [second] = await receiveRecords(queue);
+    expect(new Set([first, second].map((r) => `${r?.body} #${r?.attributes.ApproximateReceiveCount}`))).toEqual(
+      new Set([records[0]!.body, records[2]!.body].map((body) => `${body} #2`)),
+    );
+  });
+
+  it('loses nothing to an outage that outlasts every receive: SQS dead-letters nothing and the agreement converges once it ends', async () => {
+    const dlq = await createFifoQueue();
+    const queue = await createFifoQueue({
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(dlq), maxReceiveCount: 2 }),
+    });
+    const w = await world({ maxReceiveCount: 2 });
+    await sendEvents(queue, [activatedEvent('agr-a')]);
+    // Six deliveries during the outage: three times the queue's maxReceiveCount.
+    for (let round = 0; round < 6; round++)
+      expect(await deliverQueue(queue, (event) => w.invoke(event.Records), 1)).toHaveLength(1);
+    w.endOutage();
+    await deliverQueue(queue, (event) => w.invoke(event.Records));
+
+    expect(statementsFor(await inlinePolicies(w.role), 'agr-a').length).toBeGreaterThan(0);
+    expect(await receiveRecords(dlq)).toEqual([]);
+    expect(await receiveRecords(queue)).toEqual([]);
+    expect(out.metric('Outages')).toBe(6);
+    expect(out.metric('DeadLettered')).toBe(0);
+    expect(w.dmm.sim.state.agreementView('agr-a')?.tags).not.toContain('aws-integration-failed');
   });
 
   it('acknowledges events that can never succeed, logging each with its full body', async () => {

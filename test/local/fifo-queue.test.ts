@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { FifoQueue, FifoQueueOptions } from '../../src/local/fifo-queue.js';
 import { FileFifoQueue } from '../../src/local/file-queue.js';
 import { MemoryFifoQueue } from '../../src/local/memory-queue.js';
-import type { OutgoingMessage, ReceivedMessage } from '../../src/interfaces/event-queue.js';
+import { LeaseLostError, type OutgoingMessage, type ReceivedMessage } from '../../src/interfaces/event-queue.js';
 import { useTempDir } from './helpers.js';
 
 const newTempDir = useTempDir();
@@ -115,6 +115,19 @@ describe.each(kinds)('%s', (_kind, create) => {
     await queue.release(a1!.receipt);
     await expect(queue.release(a1!.receipt)).rejects.toThrow(/unknown or no longer current/);
     await expect(queue.release('nonsense')).rejects.toThrow(/unknown/);
+  });
+
+  it('extendLease keeps a message in flight longer, and refuses once its lease ran out', async () => {
+    queue = await create({ now: () => clock, visibilityTimeoutMs: 1_000 });
+    await queue.send([msg('a', 'a1')]);
+    const [a1] = await queue.receive(1);
+    clock += 900;
+    await queue.extendLease(a1!.receipt, 1_000);
+    clock += 900; // past the original timeout, within the extended one
+    expect(await queue.receive(1)).toEqual([]);
+    clock += 200;
+    await expect(queue.extendLease(a1!.receipt, 1_000)).rejects.toThrow(LeaseLostError);
+    expect(ids(await queue.receive(1))).toEqual(['a1']);
   });
 
   it('ignores an ack with a receipt that is no longer current, as SQS does', async () => {

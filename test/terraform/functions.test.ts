@@ -444,8 +444,27 @@ describe('alarms', () => {
     });
   });
 
+  it("fires on process-events' Outages sustained for var.outage_alarm_periods, on the metric the function emits", () => {
+    const outages = alarms().filter((alarm) => alarm.metric_name === 'Outages');
+    expect(outages).toHaveLength(1);
+    expect(outages[0]).toMatchObject({
+      namespace: '${var.metrics_namespace}',
+      statistic: 'Sum',
+      period: 300,
+      evaluation_periods: '${var.outage_alarm_periods}',
+      datapoints_to_alarm: '${var.outage_alarm_periods}',
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 0,
+    });
+    // Powertools publishes under the namespace and a `service` dimension from the environment.
+    const env = environmentOf(mod, lambdaFor('process-events')[1]);
+    expect(outages[0]!.dimensions).toEqual({ service: env.POWERTOOLS_SERVICE_NAME });
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('${var.metrics_namespace}');
+    expect(String(outages[0]!.alarm_description)).toMatch(/docs\/operations\.md, ."?Outages/);
+  });
+
   it('every alarm notifies var.alarm_actions', () => {
-    expect(alarms().length).toBeGreaterThanOrEqual(4);
+    expect(alarms().length).toBeGreaterThanOrEqual(5);
     for (const alarm of alarms()) {
       expect(alarm.alarm_actions, alarm.alarm_name).toBe('${var.alarm_actions}');
       expect(String(alarm.alarm_description).length).toBeGreaterThan(20);

@@ -11,6 +11,7 @@ import { IAM_ACTIONS_USED } from '../../src/aws/iam-account.js';
 import { RESOURCE_TAG_ACTIONS_USED } from '../../src/aws/resource-tags.js';
 import { S3_ACTIONS_USED } from '../../src/aws/s3-checkpoint.js';
 import { SQS_ACTIONS_USED } from '../../src/aws/sqs-queue.js';
+import { OUTAGE_RETRY_SQS_ACTIONS } from '../../src/lambda/outage-retry.js';
 import {
   allowedActions,
   evaluate,
@@ -195,13 +196,13 @@ describe('actions granted equal the actions the code uses', () => {
     expect(byService(allowedActions(roleStatements('poll_feed')), 'iam')).toEqual([]);
   });
 
-  it("SQS: poll-feed sends (SendMessageBatch is authorised as sqs:SendMessage), process-events' event source consumes; together exactly SQS_ACTIONS_USED", () => {
+  it("SQS: poll-feed sends (SendMessageBatch is authorised as sqs:SendMessage), process-events' event source consumes and its outage retry puts events back; the queue adapter's actions are exactly SQS_ACTIONS_USED", () => {
     const pollFeed = byService(allowedActions(roleStatements('poll_feed')), 'sqs');
     const processEvents = byService(allowedActions(roleStatements('process_events')), 'sqs');
     expect(pollFeed).toEqual(['sqs:SendMessage']);
-    expect(processEvents).toEqual(sorted(EVENT_SOURCE_MAPPING_SQS));
+    expect(processEvents).toEqual(sorted([...EVENT_SOURCE_MAPPING_SQS, ...OUTAGE_RETRY_SQS_ACTIONS]));
     expect(byService(allowedActions(roleStatements('reconcile')), 'sqs')).toEqual([]);
-    expect(sorted([...pollFeed, ...processEvents])).toEqual(sorted(SQS_ACTIONS_USED));
+    expect(sorted([...pollFeed, ...EVENT_SOURCE_MAPPING_SQS])).toEqual(sorted(SQS_ACTIONS_USED));
   });
 
   it('S3: poll-feed exactly S3_ACTIONS_USED, the IAM writers exactly INDEX_ACTIONS_USED (each plus ListBucket, which S3 requires to answer NoSuchKey) and the S3 tag reads of ownership proof (on by default)', () => {
@@ -406,13 +407,13 @@ describe('poll-feed, the queues, the checkpoint and the secret', () => {
     expect(evaluate(statements, { action: 'sqs:ReceiveMessage', resource: QUEUE_ARN })).toBe('ImplicitlyDenied');
   });
 
-  it('process-events consumes the event queue only', () => {
+  it('process-events consumes the event queue and puts outage-kept events back on it, never on the dead-letter queue', () => {
     const statements = roleStatements('process_events');
-    for (const action of EVENT_SOURCE_MAPPING_SQS) {
+    for (const action of [...EVENT_SOURCE_MAPPING_SQS, ...OUTAGE_RETRY_SQS_ACTIONS]) {
       expect(evaluate(statements, { action, resource: QUEUE_ARN }), action).toBe('Allowed');
       expect(evaluate(statements, { action, resource: DLQ_ARN }), action).toBe('ImplicitlyDenied');
     }
-    expect(evaluate(statements, { action: 'sqs:SendMessage', resource: QUEUE_ARN })).toBe('ImplicitlyDenied');
+    expect(evaluate(statements, { action: 'sqs:DeleteQueue', resource: QUEUE_ARN })).toBe('ImplicitlyDenied');
   });
 
   it('the dead-letter queue is written by SQS alone: no function policy names it', () => {

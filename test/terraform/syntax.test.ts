@@ -130,6 +130,7 @@ describe('variables', () => {
       checkpoint_key: 'checkpoint/last-event-id.json',
       tags: {},
       alarm_actions: [],
+      outage_alarm_periods: 3,
     };
     for (const [name, value] of Object.entries(defaults))
       expect(mod.variables.get(name)?.default, `var.${name}`).toEqual(value);
@@ -171,6 +172,7 @@ describe('variables', () => {
       'log_retention_days',
       'process_events_timeout_seconds',
       'alarm_actions',
+      'outage_alarm_periods',
     ]) {
       const validations = (mod.variables.get(name)?.validation ?? []) as Body[];
       expect(validations.length, `var.${name} validation`).toBeGreaterThan(0);
@@ -265,6 +267,9 @@ describe('variables', () => {
         [[key, 'alarm_actions=["arn:aws:sns:eu-central-1:123456789012:ops"]'], 'accepted'],
         [[key, 'alarm_actions=["ops"]'], 'refused'],
         [[key, 'process_events_timeout_seconds=901'], 'refused'],
+        [[key, 'outage_alarm_periods=12'], 'accepted'],
+        [[key, 'outage_alarm_periods=0'], 'refused'],
+        [[key, 'outage_alarm_periods=1.5'], 'refused'],
       ];
       for (const [vars, expected] of cases) expect(plan(...vars), vars.join(' ') || '(no variables)').toBe(expected);
     } finally {
