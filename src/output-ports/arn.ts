@@ -175,12 +175,75 @@ export function formatArn(a: Arn): string {
   return `arn:${a.partition}:${a.service}:${a.region}:${a.account}:${a.resource}`;
 }
 
-/** `s3://bucket[/prefix]`, the form used by `server.location` and ODCS servers. */
+/**
+ * An S3 location as metadata writes it: `s3://bucket/prefix/` (ODCS, DPS), or an S3 HTTPS URL in
+ * virtual-hosted (`https://bucket.s3.eu-central-1.amazonaws.com/prefix/`) or path style
+ * (`https://s3.eu-central-1.amazonaws.com/bucket/prefix/`). A location that ends in a pattern
+ * (ODCS `s3://b/v2/{model}/*.json`) is granted at its fixed folder, the part before the first
+ * `{`, `*` or `?` up to the last `/`: never the pattern itself, and never a whole bucket that the
+ * location only matched through a pattern.
+ */
 export function parseS3Url(field: string, value: string, partition: string): S3Location {
-  rejectWildcards(field, value);
-  const m = /^s3a?:\/\/([^/]*)(\/.*)?$/.exec(value);
-  if (!m) fail(field, 'is not an S3 URL (expected s3://<bucket>/<prefix>/)', value);
-  return { partition, bucket: checkBucketName(field, m[1] ?? ''), prefix: checkPrefix(field, m[2] ?? '') };
+  // Policy variables are never a template: refused, not cut off.
+  if (/\$\{/.test(value)) fail(field, 'must not contain policy variables (${…})', value);
+  if (/[^\x21-\x7e]/.test(value)) fail(field, 'must contain only printable ASCII characters without spaces', value);
+  const { bucket, key } = s3UrlParts(field, value, partition);
+  const pattern = key.search(/[{*?]/);
+  if (pattern < 0) return { partition, bucket: checkBucketName(field, bucket), prefix: checkPrefix(field, key) };
+  const fixed = key.slice(0, key.lastIndexOf('/', pattern) + 1);
+  const prefix = checkPrefix(field, fixed);
+  if (prefix === '') {
+    fail(
+      field,
+      'has a wildcard or placeholder ({…}, *, ?) in its first folder, so it has no fixed S3 prefix; granting the whole bucket would be wider than the location: name the folder',
+      value,
+    );
+  }
+  return { partition, bucket: checkBucketName(field, bucket), prefix };
+}
+
+const S3_DNS_SUFFIX: Readonly<Record<string, string>> = {
+  aws: 'amazonaws.com',
+  'aws-us-gov': 'amazonaws.com',
+  'aws-cn': 'amazonaws.com.cn',
+};
+
+/** Bucket and key (`/a/b`, possibly with a pattern) of an `s3://` or S3 HTTPS URL. */
+function s3UrlParts(field: string, value: string, partition: string): { bucket: string; key: string } {
+  const s3 = /^s3a?:\/\/([^/]*)(\/.*)?$/.exec(value);
+  if (s3) return { bucket: s3[1] ?? '', key: s3[2] ?? '' };
+  const https = /^https:\/\/([^/]+)(\/.*)?$/.exec(value);
+  const suffix = S3_DNS_SUFFIX[partition];
+  if (!https || !suffix)
+    fail(
+      field,
+      'is not an S3 URL (expected s3://<bucket>/<prefix>/ or https://<bucket>.s3.<region>.amazonaws.com/<prefix>/)',
+      value,
+    );
+  const host = (https[1] ?? '').toLowerCase();
+  let path: string;
+  try {
+    // HTTPS paths are percent-encoded; the key is what they decode to (so `%2e%2e` is `..`).
+    path = decodeURIComponent(https[2] ?? '');
+  } catch {
+    fail(field, 'has an invalid percent-encoding in its path', value);
+  }
+  const escaped = suffix.replaceAll('.', '\\.');
+  // `s3.<region>`, `s3-<region>` (older regions) or global `s3`, then the partition's DNS suffix.
+  const endpoint = new RegExp(`^(?:(.+)\\.)?s3(?:[.-]([a-z0-9-]+))?\\.${escaped}$`).exec(host);
+  if (!endpoint) {
+    fail(
+      field,
+      `is not an S3 URL: ${host} is not an Amazon S3 endpoint of partition ${partition} (access points and S3-compatible servers are not supported)`,
+      value,
+    );
+  }
+  const [, virtualBucket, region] = endpoint;
+  if (region !== undefined) checkRegion(field, region);
+  if (virtualBucket !== undefined) return { bucket: virtualBucket, key: path };
+  const [, bucket = '', key = ''] = /^\/([^/]*)(\/.*)?$/.exec(path) ?? [];
+  if (bucket === '') fail(field, 'is a path-style S3 URL without a bucket', value);
+  return { bucket, key };
 }
 
 export function parseRoleArn(field: string, value: string): IamRole {

@@ -94,9 +94,46 @@ describe('S3 names', () => {
       bucket: 'acme-orders',
       prefix: '',
     });
-    expect(problem(() => parseS3Url('server.location', 'https://acme-orders.s3.amazonaws.com/', 'aws'))).toContain(
-      'is not an S3 URL',
+    expect(problem(() => parseS3Url('server.location', 'ftp://acme-orders/', 'aws'))).toContain('is not an S3 URL');
+  });
+
+  it('parses S3 HTTPS URLs of the partition, decoding the key', () => {
+    const at = (value: string, partition = 'aws') => parseS3Url('server.location', value, partition);
+    expect(at('https://acme-orders.s3.eu-central-1.amazonaws.com/data/x')).toEqual({
+      partition: 'aws',
+      bucket: 'acme-orders',
+      prefix: 'data/x/',
+    });
+    expect(at('https://acme-orders.s3.amazonaws.com/')).toMatchObject({ bucket: 'acme-orders', prefix: '' });
+    expect(at('https://s3.eu-west-1.amazonaws.com/acme/a/b/')).toMatchObject({ bucket: 'acme', prefix: 'a/b/' });
+    expect(at('https://my.data.s3.us-east-1.amazonaws.com/dt%3D2026/')).toMatchObject({
+      bucket: 'my.data',
+      prefix: 'dt=2026/',
+    });
+    expect(at('https://acme.s3.cn-north-1.amazonaws.com.cn/x', 'aws-cn')).toMatchObject({
+      bucket: 'acme',
+      prefix: 'x/',
+    });
+    expect(problem(() => at('https://acme.s3.cn-north-1.amazonaws.com.cn/x'))).toContain('not an Amazon S3 endpoint');
+    expect(problem(() => at('https://minio.example.com/acme/x'))).toContain('not an Amazon S3 endpoint');
+    expect(problem(() => at('https://ap-1.s3-accesspoint.eu-central-1.amazonaws.com/x'))).toContain(
+      'not an Amazon S3 endpoint',
     );
+    expect(problem(() => at('https://acme.s3.mars-1.amazonaws.com/x'))).toContain('not an AWS region');
+    expect(problem(() => at('https://s3.amazonaws.com/'))).toContain('without a bucket');
+    expect(problem(() => at('https://acme.s3.amazonaws.com/a/%2e%2e/b'))).toContain('".."');
+    expect(problem(() => at('https://acme.s3.amazonaws.com/a/%zz'))).toContain('percent-encoding');
+  });
+
+  it('takes the fixed folder of a pattern location, never the pattern', () => {
+    const at = (value: string) => parseS3Url('server.location', value, 'aws');
+    expect(at('s3://acme/v2/{model}/*.json')).toMatchObject({ bucket: 'acme', prefix: 'v2/' });
+    expect(at('s3://acme/v2/data-*.parquet')).toMatchObject({ bucket: 'acme', prefix: 'v2/' });
+    expect(at('s3://acme/a/b/?x')).toMatchObject({ bucket: 'acme', prefix: 'a/b/' });
+    expect(problem(() => at('s3://acme/{model}/x'))).toContain('no fixed S3 prefix');
+    expect(problem(() => at('s3://acme/*'))).toContain('no fixed S3 prefix');
+    expect(problem(() => at('s3://acme-*/x/'))).toContain('invalid S3 bucket');
+    expect(problem(() => at('s3://acme/x/${aws:userid}/'))).toContain('policy variables');
   });
 
   it('accepts the ODCS account spelling 1234-5678-9012', () => {
