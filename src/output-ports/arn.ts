@@ -40,6 +40,23 @@ export interface AthenaWorkgroup extends Regional {
 export interface KmsKey extends Regional {
   keyId: string;
 }
+export interface KinesisStream extends Regional {
+  name: string;
+}
+export interface DynamoTable extends Regional {
+  name: string;
+}
+/** An MSK cluster: its ARN carries the name and a UUID (`cluster/<name>/<uuid>`). */
+export interface MskCluster extends Regional {
+  name: string;
+  uuid: string;
+}
+export interface MskTopic extends MskCluster {
+  topic: string;
+}
+export interface S3TableBucket extends Regional {
+  bucket: string;
+}
 export interface IamRole {
   partition: string;
   account: string;
@@ -68,6 +85,15 @@ const ACCOUNT = /^\d{12}$/;
 const GLUE_NAME = /^[a-z0-9_-]{1,255}$/;
 const WORKGROUP = /^[A-Za-z0-9._-]{1,128}$/;
 const ROLE_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
+// Documented name rules of each service.
+const KINESIS_STREAM = /^[A-Za-z0-9_.-]{1,128}$/;
+const DYNAMO_TABLE = /^[A-Za-z0-9_.-]{3,255}$/;
+const MSK_CLUSTER = /^[A-Za-z0-9-]{1,64}$/;
+// MSK cluster ARNs end in a UUID and a revision suffix: `…/<uuid>-<n>`.
+const MSK_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-\d+$/;
+const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+const S3_TABLE_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const S3_TABLE_NAME = /^[a-z0-9_]{1,255}$/;
 const ROLE_PATH_SEGMENT = /^[A-Za-z0-9+=,.@_-]+$/;
 
 function fail(field: string, problem: string, value?: string): never {
@@ -114,6 +140,33 @@ export function checkGlueName(field: string, name: string): string {
   }
   return lower;
 }
+
+/** A name checked against a service's rule after the common wildcard check. */
+export function checkName(field: string, name: string, rule: RegExp, what: string): string {
+  rejectWildcards(field, name);
+  if (!rule.test(name)) fail(field, `is not a valid ${what}`, name);
+  return name;
+}
+
+export const checkStreamName = (field: string, name: string): string =>
+  checkName(
+    field,
+    name,
+    KINESIS_STREAM,
+    'Kinesis stream name (1-128 letters, digits, periods, underscores or hyphens)',
+  );
+export const checkDynamoTableName = (field: string, name: string): string =>
+  checkName(field, name, DYNAMO_TABLE, 'DynamoDB table name (3-255 letters, digits, periods, underscores or hyphens)');
+export const checkTopicName = (field: string, name: string): string => {
+  checkName(field, name, KAFKA_TOPIC, 'Kafka topic name (1-249 letters, digits, periods, underscores or hyphens)');
+  if (name === '.' || name === '..') fail(field, 'is not a valid Kafka topic name', name);
+  return name;
+};
+export const checkS3TableBucketName = (field: string, name: string): string =>
+  checkName(field, name, S3_TABLE_BUCKET, 'S3 table bucket name (3-63 lower-case letters, digits or hyphens)');
+/** S3 Tables namespaces and table names: lower-case letters, digits and underscores. */
+export const checkS3TableName = (field: string, name: string): string =>
+  checkName(field, name, S3_TABLE_NAME, 'S3 Tables namespace or table name (lower-case letters, digits, underscores)');
 
 export function checkWorkgroupName(field: string, name: string): string {
   rejectWildcards(field, name);
@@ -290,6 +343,24 @@ export const glueDatabaseArn = (d: GlueDatabase): string => regional('glue', d, 
 export const glueTableArn = (t: GlueTable): string => regional('glue', t, `table/${t.database}/${t.table}`);
 export const athenaWorkgroupArn = (w: AthenaWorkgroup): string => regional('athena', w, `workgroup/${w.name}`);
 export const kmsKeyArn = (k: KmsKey): string => regional('kms', k, `key/${k.keyId}`);
+export const kinesisStreamArn = (k: KinesisStream): string => regional('kinesis', k, `stream/${k.name}`);
+/**
+ * The stream's enhanced fan-out consumers. Their ARNs end in `<name>:<creation timestamp>`, which
+ * nobody can know ahead, so the service's ARN scheme needs the wildcard.
+ */
+export const kinesisConsumersArn = (k: KinesisStream): string => `${kinesisStreamArn(k)}/consumer/*`;
+export const dynamoTableArn = (t: DynamoTable): string => regional('dynamodb', t, `table/${t.name}`);
+export const dynamoIndexesArn = (t: DynamoTable): string => `${dynamoTableArn(t)}/index/*`;
+/** The table's streams: a stream's label is its creation time, unknown ahead, so the scheme needs the wildcard. */
+export const dynamoStreamsArn = (t: DynamoTable): string => `${dynamoTableArn(t)}/stream/*`;
+export const mskClusterArn = (c: MskCluster): string => regional('kafka', c, `cluster/${c.name}/${c.uuid}`);
+export const mskTopicArn = (t: MskTopic): string => regional('kafka', t, `topic/${t.name}/${t.uuid}/${t.topic}`);
+/** Consumer groups of the cluster whose names start with `prefix` (IAM has no other way to name a group set). */
+export const mskGroupsArn = (c: MskCluster, prefix: string): string =>
+  regional('kafka', c, `group/${c.name}/${c.uuid}/${prefix}*`);
+export const s3TableBucketArn = (b: S3TableBucket): string => regional('s3tables', b, `bucket/${b.bucket}`);
+/** The bucket's tables: a table's ARN ends in its id, unknown ahead; conditions on namespace and name pick the one table. */
+export const s3TablesArn = (b: S3TableBucket): string => `${s3TableBucketArn(b)}/table/*`;
 export const iamRoleArn = (r: IamRole): string =>
   formatArn({
     partition: r.partition,
@@ -311,11 +382,13 @@ export const s3LocationArn = (l: S3Location): string =>
 
 /**
  * The ARN whose tags speak for a resource: an S3 folder's bucket (S3 tags belong to the bucket),
- * anything else itself.
+ * an MSK topic's cluster (Kafka topics cannot be tagged), anything else itself.
  */
 export function tagCarrierArn(arn: string): string {
   const s3 = /^(arn:[^:]+:s3:::[^/]+)\//.exec(arn);
-  return s3 ? s3[1]! : arn;
+  if (s3) return s3[1]!;
+  const topic = /^(arn:[^:]+:kafka:[^:]*:[^:]*:)topic\/([^/]+\/[^/]+)\/[^/]+$/.exec(arn);
+  return topic ? `${topic[1]}cluster/${topic[2]}` : arn;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -431,6 +504,82 @@ export const ARN_KINDS = {
     noun: 'an Athena workgroup',
     format: 'an Athena workgroup ARN (arn:<partition>:athena:<region>:<account>:workgroup/<name>)',
     knownField: 'aws-athena-workgroup-arn',
+  }),
+  'kinesis-stream': arnKind({
+    service: 'kinesis',
+    scope: 'regional',
+    resource: /^stream\/([^/]*)$/,
+    parse: (field, [name = ''], arn): KinesisStream => ({ ...regionalOf(arn), name: checkStreamName(field, name) }),
+    key: 'stream',
+    arnOf: kinesisStreamArn,
+    describe: (k) => `Kinesis stream ${k.name} ${accountAndRegion(k)}`,
+    noun: 'a Kinesis stream',
+    hint: '(stream/<name>; consumer ARNs are not a port)',
+    format: 'a Kinesis stream ARN (arn:<partition>:kinesis:<region>:<account>:stream/<name>)',
+    knownField: 'aws-kinesis-stream-arn',
+  }),
+  'dynamodb-table': arnKind({
+    service: 'dynamodb',
+    scope: 'regional',
+    resource: /^table\/([^/]*)$/,
+    parse: (field, [name = ''], arn): DynamoTable => ({ ...regionalOf(arn), name: checkDynamoTableName(field, name) }),
+    key: 'table',
+    arnOf: dynamoTableArn,
+    describe: (t) => `DynamoDB table ${t.name} ${accountAndRegion(t)}`,
+    noun: 'a DynamoDB table',
+    hint: '(table/<name>; index, stream and backup ARNs are not a port)',
+    format: 'a DynamoDB table ARN (arn:<partition>:dynamodb:<region>:<account>:table/<name>)',
+    knownField: 'aws-dynamodb-table-arn',
+  }),
+  'msk-cluster': arnKind({
+    service: 'kafka',
+    scope: 'regional',
+    resource: /^cluster\/([^/]*)\/([^/]*)$/,
+    parse: (field, [name = '', uuid = ''], arn): MskCluster => ({
+      ...regionalOf(arn),
+      name: checkName(field, name, MSK_CLUSTER, 'MSK cluster name'),
+      uuid: checkName(field, uuid, MSK_UUID, 'MSK cluster UUID (<uuid>-<n>)'),
+    }),
+    key: 'cluster',
+    arnOf: mskClusterArn,
+    describe: (c) => `MSK cluster ${c.name} ${accountAndRegion(c)}`,
+    noun: 'an MSK cluster',
+    hint: '(cluster/<name>/<uuid>) or topic ARN (topic/<cluster>/<uuid>/<topic>)',
+    format: 'an MSK cluster ARN (arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>)',
+    knownField: 'aws-msk-cluster-arn',
+  }),
+  'msk-topic': arnKind({
+    service: 'kafka',
+    scope: 'regional',
+    resource: /^topic\/([^/]*)\/([^/]*)\/([^/]*)$/,
+    parse: (field, [name = '', uuid = '', topic = ''], arn): MskTopic => ({
+      ...regionalOf(arn),
+      name: checkName(field, name, MSK_CLUSTER, 'MSK cluster name'),
+      uuid: checkName(field, uuid, MSK_UUID, 'MSK cluster UUID (<uuid>-<n>)'),
+      topic: checkTopicName(field, topic),
+    }),
+    key: 'topic',
+    arnOf: mskTopicArn,
+    describe: (t) => `Kafka topic ${t.topic} of MSK cluster ${t.name} ${accountAndRegion(t)}`,
+    noun: 'an MSK topic',
+    format: 'an MSK topic ARN (arn:<partition>:kafka:<region>:<account>:topic/<cluster>/<uuid>/<topic>)',
+    knownField: 'aws-msk-topic-arn',
+  }),
+  's3tables-bucket': arnKind({
+    service: 's3tables',
+    scope: 'regional',
+    resource: /^bucket\/([^/]*)$/,
+    parse: (field, [bucket = ''], arn): S3TableBucket => ({
+      ...regionalOf(arn),
+      bucket: checkS3TableBucketName(field, bucket),
+    }),
+    key: 'tableBucket',
+    arnOf: s3TableBucketArn,
+    describe: (b) => `S3 table bucket ${b.bucket} ${accountAndRegion(b)}`,
+    noun: 'an S3 table bucket',
+    hint: '(bucket/<name>; name the table in server.namespace and server.table)',
+    format: 'an S3 table bucket ARN (arn:<partition>:s3tables:<region>:<account>:bucket/<name>)',
+    knownField: 'aws-s3tables-bucket-arn',
   }),
   'kms-key': arnKind({
     service: 'kms',

@@ -192,6 +192,21 @@ describe('classifyArn checks service and resource type', () => {
     expect(refusal('arn:aws:athena:eu-central-1:111122223333:datacatalog/x')).toBe(
       'f is not an Athena workgroup ARN: got "arn:aws:athena:eu-central-1:111122223333:datacatalog/x"',
     );
+    expect(refusal('arn:aws:kinesis:eu-central-1:111122223333:stream/clicks/consumer/app:1700000000')).toContain(
+      'is not a Kinesis stream ARN (stream/<name>; consumer ARNs are not a port)',
+    );
+    expect(refusal('arn:aws:dynamodb:eu-central-1:111122223333:table/orders/index/by-date')).toContain(
+      'is not a DynamoDB table ARN',
+    );
+    expect(
+      refusal('arn:aws:kafka:eu-central-1:111122223333:group/events/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5/g'),
+    ).toContain('is not an MSK cluster or topic ARN');
+    expect(refusal('arn:aws:kafka:eu-central-1:111122223333:cluster/events/not-a-uuid')).toContain(
+      'is not a valid MSK cluster UUID',
+    );
+    expect(refusal('arn:aws:s3tables:eu-central-1:111122223333:bucket/analytics/table/0123')).toContain(
+      'is not an S3 table bucket ARN',
+    );
     expect(refusal('arn:aws:kms:eu-central-1:111122223333:alias/data')).toBe(
       'f is not a KMS key ARN (key/<key-id>; aliases cannot be used): got "arn:aws:kms:eu-central-1:111122223333:alias/data"',
     );
@@ -205,6 +220,12 @@ describe('the ARN kinds', () => {
     'glue-database': 'arn:aws:glue:eu-central-1:111122223333:database/sales',
     'glue-table': 'arn:aws:glue:eu-central-1:111122223333:table/sales/orders',
     'athena-workgroup': 'arn:aws:athena:eu-central-1:111122223333:workgroup/analysts',
+    'kinesis-stream': 'arn:aws:kinesis:eu-central-1:111122223333:stream/clicks',
+    'dynamodb-table': 'arn:aws:dynamodb:eu-central-1:111122223333:table/Orders',
+    'msk-cluster': 'arn:aws:kafka:eu-central-1:111122223333:cluster/events/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5',
+    'msk-topic':
+      'arn:aws:kafka:eu-central-1:111122223333:topic/events/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5/orders.v1',
+    's3tables-bucket': 'arn:aws:s3tables:eu-central-1:111122223333:bucket/analytics',
     'kms-key': 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   };
 
@@ -226,6 +247,9 @@ describe('the ARN kinds', () => {
     expect(kindOfKnownField('aws-glue-database-arn')).toBe('glue-database');
     expect(kindOfKnownField('aws-glue-table-arn')).toBe('glue-table');
     expect(kindOfKnownField('aws-kms-key-arn')).toBe('kms-key');
+    expect(kindOfKnownField('aws-kinesis-stream-arn')).toBe('kinesis-stream');
+    expect(kindOfKnownField('aws-dynamodb-table-arn')).toBe('dynamodb-table');
+    expect(kindOfKnownField('aws-msk-topic-arn')).toBe('msk-topic');
     expect(kindOfKnownField('aws-s3-aws-s3-folder-arn')).toBeUndefined();
   });
 
@@ -254,9 +278,8 @@ describe('the ARN kinds', () => {
     expect(describeArn(EXAMPLES['kms-key'])).toBe(
       'KMS key 1234abcd-12ab-34cd-56ef-1234567890ab (account 111122223333, eu-central-1)',
     );
-    expect(describeArn('arn:aws:kinesis:eu-central-1:111122223333:stream/clicks')).toBe(
-      'arn:aws:kinesis:eu-central-1:111122223333:stream/clicks',
-    );
+    expect(describeArn(EXAMPLES['kinesis-stream'])).toBe('Kinesis stream clicks (account 111122223333, eu-central-1)');
+    expect(describeArn('arn:aws:sqs:eu-central-1:111122223333:clicks')).toBe('arn:aws:sqs:eu-central-1:111122223333:clicks');
     expect(describeArn('not an ARN')).toBe('not an ARN');
   });
 });

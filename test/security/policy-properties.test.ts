@@ -46,7 +46,31 @@ const ALLOWED_ACTIONS: Record<string, ReadonlySet<string>> = {
     's3:AbortMultipartUpload',
     ...KMS,
   ]),
+  kinesis_stream: new Set([
+    'kinesis:DescribeStream',
+    'kinesis:DescribeStreamSummary',
+    'kinesis:ListShards',
+    'kinesis:GetShardIterator',
+    'kinesis:GetRecords',
+    'kinesis:RegisterStreamConsumer',
+    'kinesis:ListStreamConsumers',
+    'kinesis:DescribeStreamConsumer',
+    'kinesis:SubscribeToShard',
+    ...KMS,
+  ]),
 };
+/**
+ * The wildcards a service's ARN scheme requires, added by the tool after names from metadata:
+ * S3 objects (`/*`), Kinesis consumers (name and creation time), DynamoDB indexes and streams,
+ * S3 Tables tables (by id), MSK consumer groups named with the consumer's prefix.
+ */
+const SCHEME_WILDCARDS = [
+  /^arn:aws:s3:::.+\/\*$/,
+  /^arn:aws:kinesis:[^:]+:\d{12}:stream\/[^/*]+\/consumer\/\*$/,
+  /^arn:aws:dynamodb:[^:]+:\d{12}:table\/[^/*]+\/(index|stream)\/\*$/,
+  /^arn:aws:s3tables:[^:]+:\d{12}:bucket\/[^/*]+\/table\/\*$/,
+  /^arn:aws:kafka:[^:]+:\d{12}:group\/[^/*]+\/[^/*]+\/[^/*]+\*$/,
+];
 /** Write actions: only ever on objects under the tool's configured query-result location. */
 const WRITE_ACTIONS = new Set(['s3:PutObject', 's3:AbortMultipartUpload']);
 
@@ -130,7 +154,20 @@ const kmsArn = fc
 const otherArn = fc
   .tuple(partition, fc.constantFrom('iam', 'sts', 'dynamodb', '*'), region, account, part)
   .map(([p, s, r, a, x]) => `arn:${p}:${s}:${r}:${a}:${x}`);
-const arn = fc.oneof(s3Arn, s3Arn, glueArn, glueArn, athenaArn, kmsArn, otherArn, anyText);
+const kinesisArn = fc
+  .tuple(
+    partition,
+    region,
+    account,
+    fc.constantFrom('stream', 'stream', 'channel'),
+    part,
+    fc.option(part, { nil: undefined }),
+  )
+  .map(
+    ([p, r, a, kind, name, sub]) =>
+      `arn:${p}:kinesis:${r}:${a}:${kind}/${name}${sub === undefined ? '' : `/consumer/${sub}`}`,
+  );
+const arn = fc.oneof(s3Arn, s3Arn, glueArn, glueArn, athenaArn, kmsArn, kinesisArn, otherArn, anyText);
 
 const arnFieldName = fc.constantFrom(
   'aws-s3-bucket-arn',
@@ -141,6 +178,7 @@ const arnFieldName = fc.constantFrom(
   'aws-glue-catalog-arn',
   'aws-athena-workgroup-arn',
   'aws-kms-key-arn',
+  'aws-kinesis-stream-arn',
   'aws-extra-arn',
   'awsarn',
   'not-an-arn-field',
@@ -151,6 +189,7 @@ const portType = fc.constantFrom(
   'glue_table',
   's3_bucket',
   'glue_table',
+  'kinesis_stream',
   'kafka',
   '',
   ' s3_bucket ',
@@ -165,20 +204,24 @@ const serverValue = <T>(arb: fc.Arbitrary<T>) =>
   );
 const server = fc.record(
   {
-    type: serverValue(fc.constantFrom('s3', 'glue', 'S3', 'kafka')),
+    type: serverValue(fc.constantFrom('s3', 'glue', 'S3', 'kafka', 'athena', 'kinesis', 'redshift')),
     location: serverValue(fc.oneof(s3Url, anyText)),
     database: serverValue(part),
     table: serverValue(part),
     account: serverValue(account),
     region: serverValue(region),
     workgroup: serverValue(part),
+    stream: serverValue(part),
+    schema: serverValue(part),
   },
   { requiredKeys: [] },
 );
 
 const port: fc.Arbitrary<OutputPort> = fc
   .record({
-    type: fc.option(fc.constantFrom('s3', 'glue', 'S3', 'glue_table', 'kafka'), { nil: undefined }),
+    type: fc.option(fc.constantFrom('s3', 'glue', 'S3', 'glue_table', 'kafka', 'athena', 'kinesis'), {
+      nil: undefined,
+    }),
     server: fc.option(server, { nil: undefined }),
     portType: fc.option(portType, { nil: undefined }),
     arns: fc.array(fc.tuple(arnFieldName, arn), { maxLength: 3 }),
@@ -228,6 +271,9 @@ function namesIn(resource: string): {
   } else if (service === 'glue') names = res.split('/').slice(1);
   else if (service === 'athena') names = res.split('/').slice(1);
   else if (service === 'kms') names = res.split('/').slice(1);
+  else if (['kinesis', 'dynamodb', 's3tables'].includes(service)) names = [res.split('/')[1] ?? ''];
+  // Cluster name, UUID and topic; a group ARN's last part is the consumer's own prefix.
+  else if (service === 'kafka') names = res.split('/').slice(1, res.startsWith('group/') ? 3 : 4);
   return { partition: p, service, names, account: a, region: r };
 }
 
@@ -249,6 +295,11 @@ function provenBy(resource: string, proven: readonly ProviderResource[]): boolea
   }
   if (/^arn:aws:glue:[^:]*:[^:]*:table\//.test(resource) || /^arn:aws:kms:/.test(resource))
     return arns.includes(resource);
+  // A stream's consumers, a table's indexes and streams, a table bucket's tables: under a proven resource.
+  if (/^arn:aws:(kinesis|dynamodb|s3tables):/.test(resource))
+    return arns.some((arn) => resource === arn || resource.startsWith(`${arn}/`));
+  // MSK: the topic is proven; the cluster (Connect) is its container; groups are the consumer's own.
+  if (/^arn:aws:kafka:/.test(resource)) return !resource.includes(':topic/') || arns.includes(resource);
   return /^arn:aws:glue:[^:]*:[^:]*:(catalog|database\/)/.test(resource) || /^arn:aws:athena:/.test(resource);
 }
 
@@ -282,8 +333,8 @@ function checkPlan(p: OutputPort, opts: ResolveOptions): void {
       expect(resourcesOf(s)).toEqual([resultsObjects]);
     }
     for (const resource of resourcesOf(s)) {
-      // The only wildcard is the tool's own trailing "/*" on S3 object ARNs.
-      const body = resource.startsWith('arn:aws:s3:::') && resource.endsWith('/*') ? resource.slice(0, -2) : resource;
+      // The only wildcards are the tool's own, where the service's ARN scheme needs them.
+      const body = SCHEME_WILDCARDS.some((w) => w.test(resource)) ? resource.replace(/\/?\*$/, '') : resource;
       expect(body).not.toMatch(/[*?]|\$\{/);
       expect(body).toMatch(/^[\x21-\x7e]+$/);
       const n = namesIn(resource);
@@ -384,6 +435,15 @@ describe('planPort for any metadata', () => {
             ...(wg ? { workgroup: wg } : {}),
           },
           custom: {},
+        })),
+      fc
+        .tuple(segment, fc.constantFrom(ACCOUNT, OTHER), fc.option(kmsKeyId, { nil: undefined }))
+        .map(([stream, acct, key]) => ({
+          id: 'p',
+          name: 'p',
+          type: 'kinesis',
+          server: { type: 'kinesis', stream, account: acct },
+          custom: key ? { 'aws-kms-key-arn': `arn:aws:kms:eu-central-1:${acct}:key/${key}` } : {},
         })),
     );
     let granted = 0;
