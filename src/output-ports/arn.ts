@@ -46,6 +46,10 @@ export interface KinesisStream extends Regional {
 export interface DynamoTable extends Regional {
   name: string;
 }
+/** One stream of a table; its label is the stream's creation time. */
+export interface DynamoStream extends DynamoTable {
+  label: string;
+}
 /** An MSK cluster: its ARN carries the name and a UUID (`cluster/<name>/<uuid>`). */
 export interface MskCluster extends Regional {
   name: string;
@@ -88,6 +92,8 @@ const ROLE_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
 // Documented name rules of each service.
 const KINESIS_STREAM = /^[A-Za-z0-9_.-]{1,128}$/;
 const DYNAMO_TABLE = /^[A-Za-z0-9_.-]{3,255}$/;
+// A stream label is its creation time, like 2026-01-31T12:34:56.789.
+const DYNAMO_STREAM_LABEL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$/;
 const MSK_CLUSTER = /^[A-Za-z0-9-]{1,64}$/;
 // MSK cluster ARNs end in a UUID and a revision suffix: `…/<uuid>-<n>`.
 const MSK_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-\d+$/;
@@ -351,8 +357,7 @@ export const kinesisStreamArn = (k: KinesisStream): string => regional('kinesis'
 export const kinesisConsumersArn = (k: KinesisStream): string => `${kinesisStreamArn(k)}/consumer/*`;
 export const dynamoTableArn = (t: DynamoTable): string => regional('dynamodb', t, `table/${t.name}`);
 export const dynamoIndexesArn = (t: DynamoTable): string => `${dynamoTableArn(t)}/index/*`;
-/** The table's streams: a stream's label is its creation time, unknown ahead, so the scheme needs the wildcard. */
-export const dynamoStreamsArn = (t: DynamoTable): string => `${dynamoTableArn(t)}/stream/*`;
+export const dynamoStreamArn = (s: DynamoStream): string => `${dynamoTableArn(s)}/stream/${s.label}`;
 export const mskClusterArn = (c: MskCluster): string => regional('kafka', c, `cluster/${c.name}/${c.uuid}`);
 export const mskTopicArn = (t: MskTopic): string => regional('kafka', t, `topic/${t.name}/${t.uuid}/${t.topic}`);
 /** Consumer groups of the cluster whose names start with `prefix` (IAM has no other way to name a group set). */
@@ -382,11 +387,14 @@ export const s3LocationArn = (l: S3Location): string =>
 
 /**
  * The ARN whose tags speak for a resource: an S3 folder's bucket (S3 tags belong to the bucket),
- * an MSK topic's cluster (Kafka topics cannot be tagged), anything else itself.
+ * a DynamoDB stream's or index's table (they are the table's), an MSK topic's cluster (Kafka
+ * topics cannot be tagged), anything else itself.
  */
 export function tagCarrierArn(arn: string): string {
   const s3 = /^(arn:[^:]+:s3:::[^/]+)\//.exec(arn);
   if (s3) return s3[1]!;
+  const dynamo = /^(arn:[^:]+:dynamodb:[^:]*:[^:]*:table\/[^/]+)\//.exec(arn);
+  if (dynamo) return dynamo[1]!;
   const topic = /^(arn:[^:]+:kafka:[^:]*:[^:]*:)topic\/([^/]+\/[^/]+)\/[^/]+$/.exec(arn);
   return topic ? `${topic[1]}cluster/${topic[2]}` : arn;
 }
@@ -527,9 +535,30 @@ export const ARN_KINDS = {
     arnOf: dynamoTableArn,
     describe: (t) => `DynamoDB table ${t.name} ${accountAndRegion(t)}`,
     noun: 'a DynamoDB table',
-    hint: '(table/<name>; index, stream and backup ARNs are not a port)',
+    hint: '(table/<name> or table/<name>/stream/<label>; index and backup ARNs are not a port)',
     format: 'a DynamoDB table ARN (arn:<partition>:dynamodb:<region>:<account>:table/<name>)',
     knownField: 'aws-dynamodb-table-arn',
+  }),
+  'dynamodb-stream': arnKind({
+    service: 'dynamodb',
+    scope: 'regional',
+    resource: /^table\/([^/]*)\/stream\/([^/]*)$/,
+    parse: (field, [name = '', label = ''], arn): DynamoStream => ({
+      ...regionalOf(arn),
+      name: checkDynamoTableName(field, name),
+      label: checkName(
+        field,
+        label,
+        DYNAMO_STREAM_LABEL,
+        'DynamoDB stream label (its creation time, 2026-01-31T12:34:56.789)',
+      ),
+    }),
+    key: 'stream',
+    arnOf: dynamoStreamArn,
+    describe: (s) => `DynamoDB stream ${s.label} of table ${s.name} ${accountAndRegion(s)}`,
+    noun: 'a DynamoDB stream',
+    format: 'a DynamoDB stream ARN (arn:<partition>:dynamodb:<region>:<account>:table/<name>/stream/<label>)',
+    knownField: 'aws-dynamodb-stream-arn',
   }),
   'msk-cluster': arnKind({
     service: 'kafka',

@@ -1,6 +1,7 @@
 import type { OutputPort } from '../model/data-product.js';
 import type { TargetGrant } from '../model/grants.js';
 import { serverString } from './fields.js';
+import { dynamodbTable } from './dynamodb-table.js';
 import { glueTable } from './glue-table.js';
 import { kinesisStream } from './kinesis-stream.js';
 import {
@@ -14,7 +15,7 @@ import { s3Bucket } from './s3-bucket.js';
 import { s3Prefix } from './s3-prefix.js';
 
 /** Every supported output port type; adding one means adding a module and a line here. */
-export const PORT_TYPES: readonly PortType[] = [s3Bucket, s3Prefix, glueTable, kinesisStream];
+export const PORT_TYPES: readonly PortType[] = [s3Bucket, s3Prefix, glueTable, kinesisStream, dynamodbTable];
 
 /**
  * Technical types of AWS services whose access is not an IAM grant, with the reason. Their ports

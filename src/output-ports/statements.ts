@@ -61,10 +61,10 @@ const DNS_SUFFIX: Readonly<Record<string, string>> = {
  * whose endpoint suffix we do not know get the key without the condition rather than a condition
  * that would never match.
  */
-export function kmsDecrypt(key: KmsKey, via = 's3'): PolicyStatement {
+export function kmsDecrypt(key: KmsKey, via = 's3', actions: readonly string[] = ['kms:Decrypt']): PolicyStatement {
   const suffix = DNS_SUFFIX[key.partition];
   return allow(
-    ['kms:Decrypt'],
+    actions,
     [kmsKeyArn(key)],
     suffix ? { StringEquals: { 'kms:ViaService': `${via}.${key.region}.${suffix}` } } : undefined,
   );

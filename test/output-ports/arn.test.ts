@@ -196,7 +196,7 @@ describe('classifyArn checks service and resource type', () => {
       'is not a Kinesis stream ARN (stream/<name>; consumer ARNs are not a port)',
     );
     expect(refusal('arn:aws:dynamodb:eu-central-1:111122223333:table/orders/index/by-date')).toContain(
-      'is not a DynamoDB table ARN',
+      'is not a DynamoDB table or stream ARN',
     );
     expect(
       refusal('arn:aws:kafka:eu-central-1:111122223333:group/events/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5/g'),
@@ -222,6 +222,7 @@ describe('the ARN kinds', () => {
     'athena-workgroup': 'arn:aws:athena:eu-central-1:111122223333:workgroup/analysts',
     'kinesis-stream': 'arn:aws:kinesis:eu-central-1:111122223333:stream/clicks',
     'dynamodb-table': 'arn:aws:dynamodb:eu-central-1:111122223333:table/Orders',
+    'dynamodb-stream': 'arn:aws:dynamodb:eu-central-1:111122223333:table/Orders/stream/2026-01-31T12:34:56.789',
     'msk-cluster': 'arn:aws:kafka:eu-central-1:111122223333:cluster/events/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5',
     'msk-topic':
       'arn:aws:kafka:eu-central-1:111122223333:topic/events/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5/orders.v1',
@@ -279,7 +280,9 @@ describe('the ARN kinds', () => {
       'KMS key 1234abcd-12ab-34cd-56ef-1234567890ab (account 111122223333, eu-central-1)',
     );
     expect(describeArn(EXAMPLES['kinesis-stream'])).toBe('Kinesis stream clicks (account 111122223333, eu-central-1)');
-    expect(describeArn('arn:aws:sqs:eu-central-1:111122223333:clicks')).toBe('arn:aws:sqs:eu-central-1:111122223333:clicks');
+    expect(describeArn('arn:aws:sqs:eu-central-1:111122223333:clicks')).toBe(
+      'arn:aws:sqs:eu-central-1:111122223333:clicks',
+    );
     expect(describeArn('not an ARN')).toBe('not an ARN');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { identityStatements } from '../../src/model/grants.js';
+import type { PolicyStatement } from '../../src/model/policy.js';
 import { planPort } from '../../src/output-ports/registry.js';
 import { expectAccess } from './access.js';
 import { CONSUMER, document, OPTS, port } from './fixtures.js';
@@ -15,7 +16,7 @@ const READ = [
   'kinesis:RegisterStreamConsumer',
   'kinesis:ListStreamConsumers',
 ];
-const GRANT = [
+const GRANT: PolicyStatement[] = [
   { Effect: 'Allow', Action: READ, Resource: STREAM },
   {
     Effect: 'Allow',

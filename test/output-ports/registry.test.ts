@@ -5,7 +5,13 @@ import { CONSUMER, OPTS, port } from './fixtures.js';
 
 describe('port type detection', () => {
   it('registers one module per type', () => {
-    expect(PORT_TYPES.map((t) => t.type)).toEqual(['s3_bucket', 's3_prefix', 'glue_table', 'kinesis_stream']);
+    expect(PORT_TYPES.map((t) => t.type)).toEqual([
+      's3_bucket',
+      's3_prefix',
+      'glue_table',
+      'kinesis_stream',
+      'dynamodb_table',
+    ]);
   });
 
   it.each([
@@ -75,7 +81,7 @@ describe('port type detection', () => {
       ok: false,
       field: 'custom.output-port-type',
       problem:
-        'custom.output-port-type is "redshift_table", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table, kinesis_stream)',
+        'custom.output-port-type is "redshift_table", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table)',
     });
   });
 
@@ -84,7 +90,7 @@ describe('port type detection', () => {
       ok: false,
       field: 'type',
       problem:
-        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream)',
+        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, dynamodb, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table)',
     });
   });
 
@@ -130,10 +136,12 @@ describe('a port type of its own', () => {
     expect(isAwsPort(port({ server: { type: 'sqs' } }))).toBe(false);
     expect(planPort(port({ type: 'snowflake' }), opts, CONSUMER)).toMatchObject({
       problem:
-        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, sqs, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream, sqs_queue)',
+        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, dynamodb, sqs, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, sqs_queue)',
     });
     expect(planPort(port({}), opts, CONSUMER)).toMatchObject({
-      problem: expect.stringContaining('give the port type s3, glue, athena, kinesis or sqs with a server block'),
+      problem: expect.stringContaining(
+        'give the port type s3, glue, athena, kinesis, dynamodb or sqs with a server block',
+      ),
     });
   });
 });

@@ -58,16 +58,29 @@ const ALLOWED_ACTIONS: Record<string, ReadonlySet<string>> = {
     'kinesis:SubscribeToShard',
     ...KMS,
   ]),
+  dynamodb_table: new Set([
+    'dynamodb:DescribeTable',
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:Scan',
+    // Only with a stream ARN the port names.
+    'dynamodb:DescribeStream',
+    'dynamodb:GetShardIterator',
+    'dynamodb:GetRecords',
+    ...KMS,
+    'kms:DescribeKey',
+  ]),
 };
 /**
  * The wildcards a service's ARN scheme requires, added by the tool after names from metadata:
- * S3 objects (`/*`), Kinesis consumers (name and creation time), DynamoDB indexes and streams,
+ * S3 objects (`/*`), Kinesis consumers (name and creation time), DynamoDB indexes,
  * S3 Tables tables (by id), MSK consumer groups named with the consumer's prefix.
  */
 const SCHEME_WILDCARDS = [
   /^arn:aws:s3:::.+\/\*$/,
   /^arn:aws:kinesis:[^:]+:\d{12}:stream\/[^/*]+\/consumer\/\*$/,
-  /^arn:aws:dynamodb:[^:]+:\d{12}:table\/[^/*]+\/(index|stream)\/\*$/,
+  /^arn:aws:dynamodb:[^:]+:\d{12}:table\/[^/*]+\/index\/\*$/,
   /^arn:aws:s3tables:[^:]+:\d{12}:bucket\/[^/*]+\/table\/\*$/,
   /^arn:aws:kafka:[^:]+:\d{12}:group\/[^/*]+\/[^/*]+\/[^/*]+\*$/,
 ];
@@ -167,7 +180,16 @@ const kinesisArn = fc
     ([p, r, a, kind, name, sub]) =>
       `arn:${p}:kinesis:${r}:${a}:${kind}/${name}${sub === undefined ? '' : `/consumer/${sub}`}`,
   );
-const arn = fc.oneof(s3Arn, s3Arn, glueArn, glueArn, athenaArn, kmsArn, kinesisArn, otherArn, anyText);
+const dynamoArn = fc
+  .tuple(
+    partition,
+    region,
+    account,
+    part,
+    fc.constantFrom('', '/stream/2026-01-31T12:34:56.789', '/index/x', '/stream/*'),
+  )
+  .map(([p, r, a, name, tail]) => `arn:${p}:dynamodb:${r}:${a}:table/${name}${tail}`);
+const arn = fc.oneof(s3Arn, s3Arn, glueArn, glueArn, athenaArn, kmsArn, kinesisArn, dynamoArn, otherArn, anyText);
 
 const arnFieldName = fc.constantFrom(
   'aws-s3-bucket-arn',
@@ -179,6 +201,8 @@ const arnFieldName = fc.constantFrom(
   'aws-athena-workgroup-arn',
   'aws-kms-key-arn',
   'aws-kinesis-stream-arn',
+  'aws-dynamodb-table-arn',
+  'aws-dynamodb-stream-arn',
   'aws-extra-arn',
   'awsarn',
   'not-an-arn-field',
@@ -190,6 +214,7 @@ const portType = fc.constantFrom(
   's3_bucket',
   'glue_table',
   'kinesis_stream',
+  'dynamodb_table',
   'kafka',
   '',
   ' s3_bucket ',
@@ -204,7 +229,7 @@ const serverValue = <T>(arb: fc.Arbitrary<T>) =>
   );
 const server = fc.record(
   {
-    type: serverValue(fc.constantFrom('s3', 'glue', 'S3', 'kafka', 'athena', 'kinesis', 'redshift')),
+    type: serverValue(fc.constantFrom('s3', 'glue', 'S3', 'kafka', 'athena', 'kinesis', 'dynamodb', 'redshift')),
     location: serverValue(fc.oneof(s3Url, anyText)),
     database: serverValue(part),
     table: serverValue(part),
@@ -443,7 +468,10 @@ describe('planPort for any metadata', () => {
           name: 'p',
           type: 'kinesis',
           server: { type: 'kinesis', stream, account: acct },
-          custom: key ? { 'aws-kms-key-arn': `arn:aws:kms:eu-central-1:${acct}:key/${key}` } : {},
+          custom: (key ? { 'aws-kms-key-arn': `arn:aws:kms:eu-central-1:${acct}:key/${key}` } : {}) as Record<
+            string,
+            string
+          >,
         })),
     );
     let granted = 0;
