@@ -95,8 +95,8 @@ const DYNAMO_TABLE = /^[A-Za-z0-9_.-]{3,255}$/;
 // A stream label is its creation time, like 2026-01-31T12:34:56.789.
 const DYNAMO_STREAM_LABEL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$/;
 const MSK_CLUSTER = /^[A-Za-z0-9-]{1,64}$/;
-// MSK cluster ARNs end in a UUID and a revision suffix: `…/<uuid>-<n>`.
-const MSK_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-\d+$/;
+// MSK cluster ARNs end in a UUID and a suffix: `…/<uuid>-<n>`, serverless `…/<uuid>-s<n>`.
+const MSK_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-s?\d+$/;
 const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const S3_TABLE_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const S3_TABLE_NAME = /^[a-z0-9_]{1,255}$/;
@@ -573,7 +573,7 @@ export const ARN_KINDS = {
     arnOf: mskClusterArn,
     describe: (c) => `MSK cluster ${c.name} ${accountAndRegion(c)}`,
     noun: 'an MSK cluster',
-    hint: '(cluster/<name>/<uuid>) or topic ARN (topic/<cluster>/<uuid>/<topic>)',
+    hint: '(cluster/<name>/<uuid> or topic/<cluster>/<uuid>/<topic>; group ARNs are not a port)',
     format: 'an MSK cluster ARN (arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>)',
     knownField: 'aws-msk-cluster-arn',
   }),

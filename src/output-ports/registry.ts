@@ -4,6 +4,7 @@ import { serverString } from './fields.js';
 import { dynamodbTable } from './dynamodb-table.js';
 import { glueTable } from './glue-table.js';
 import { kinesisStream } from './kinesis-stream.js';
+import { mskTopic } from './msk-topic.js';
 import {
   type Consumer,
   PortFieldError,
@@ -15,7 +16,7 @@ import { s3Bucket } from './s3-bucket.js';
 import { s3Prefix } from './s3-prefix.js';
 
 /** Every supported output port type; adding one means adding a module and a line here. */
-export const PORT_TYPES: readonly PortType[] = [s3Bucket, s3Prefix, glueTable, kinesisStream, dynamodbTable];
+export const PORT_TYPES: readonly PortType[] = [s3Bucket, s3Prefix, glueTable, kinesisStream, dynamodbTable, mskTopic];
 
 /**
  * Technical types of AWS services whose access is not an IAM grant, with the reason. Their ports

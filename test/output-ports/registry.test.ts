@@ -11,6 +11,7 @@ describe('port type detection', () => {
       'glue_table',
       'kinesis_stream',
       'dynamodb_table',
+      'msk_topic',
     ]);
   });
 
@@ -81,7 +82,7 @@ describe('port type detection', () => {
       ok: false,
       field: 'custom.output-port-type',
       problem:
-        'custom.output-port-type is "redshift_table", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table)',
+        'custom.output-port-type is "redshift_table", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, msk_topic)',
     });
   });
 
@@ -90,7 +91,7 @@ describe('port type detection', () => {
       ok: false,
       field: 'type',
       problem:
-        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, dynamodb, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table)',
+        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, dynamodb, kafka, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, msk_topic)',
     });
   });
 
@@ -136,11 +137,11 @@ describe('a port type of its own', () => {
     expect(isAwsPort(port({ server: { type: 'sqs' } }))).toBe(false);
     expect(planPort(port({ type: 'snowflake' }), opts, CONSUMER)).toMatchObject({
       problem:
-        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, dynamodb, sqs, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, sqs_queue)',
+        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, dynamodb, kafka, sqs, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, msk_topic, sqs_queue)',
     });
     expect(planPort(port({}), opts, CONSUMER)).toMatchObject({
       problem: expect.stringContaining(
-        'give the port type s3, glue, athena, kinesis, dynamodb or sqs with a server block',
+        'give the port type s3, glue, athena, kinesis, dynamodb, kafka or sqs with a server block',
       ),
     });
   });

@@ -71,6 +71,15 @@ const ALLOWED_ACTIONS: Record<string, ReadonlySet<string>> = {
     ...KMS,
     'kms:DescribeKey',
   ]),
+  msk_topic: new Set([
+    'kafka-cluster:Connect',
+    'kafka-cluster:DescribeCluster',
+    'kafka-cluster:DescribeTopic',
+    'kafka-cluster:ReadData',
+    // Only on groups named with the consumer role's prefix (the SCHEME_WILDCARDS entry).
+    'kafka-cluster:DescribeGroup',
+    'kafka-cluster:AlterGroup',
+  ]),
 };
 /**
  * The wildcards a service's ARN scheme requires, added by the tool after names from metadata:
@@ -189,7 +198,26 @@ const dynamoArn = fc
     fc.constantFrom('', '/stream/2026-01-31T12:34:56.789', '/index/x', '/stream/*'),
   )
   .map(([p, r, a, name, tail]) => `arn:${p}:dynamodb:${r}:${a}:table/${name}${tail}`);
-const arn = fc.oneof(s3Arn, s3Arn, glueArn, glueArn, athenaArn, kmsArn, kinesisArn, dynamoArn, otherArn, anyText);
+const mskUuid = fc.oneof(fc.constant('6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5'), part);
+const kafkaArn = fc
+  .tuple(partition, region, account, fc.constantFrom('cluster', 'topic', 'group'), part, mskUuid, part)
+  .map(
+    ([p, r, a, kind, name, uuid, last]) =>
+      `arn:${p}:kafka:${r}:${a}:${kind}/${name}/${uuid}${kind === 'cluster' ? '' : `/${last}`}`,
+  );
+const arn = fc.oneof(
+  s3Arn,
+  s3Arn,
+  glueArn,
+  glueArn,
+  athenaArn,
+  kmsArn,
+  kinesisArn,
+  dynamoArn,
+  kafkaArn,
+  otherArn,
+  anyText,
+);
 
 const arnFieldName = fc.constantFrom(
   'aws-s3-bucket-arn',
@@ -203,6 +231,8 @@ const arnFieldName = fc.constantFrom(
   'aws-kinesis-stream-arn',
   'aws-dynamodb-table-arn',
   'aws-dynamodb-stream-arn',
+  'aws-msk-cluster-arn',
+  'aws-msk-topic-arn',
   'aws-extra-arn',
   'awsarn',
   'not-an-arn-field',
@@ -215,6 +245,7 @@ const portType = fc.constantFrom(
   'glue_table',
   'kinesis_stream',
   'dynamodb_table',
+  'msk_topic',
   'kafka',
   '',
   ' s3_bucket ',
@@ -237,6 +268,14 @@ const server = fc.record(
     region: serverValue(region),
     workgroup: serverValue(part),
     stream: serverValue(part),
+    topic: serverValue(part),
+    host: serverValue(
+      fc.oneof(
+        fc.constant('b-1.events.abc.c2.kafka.eu-central-1.amazonaws.com:9098'),
+        fc.constant('kafka.acme:9092'),
+        part,
+      ),
+    ),
     schema: serverValue(part),
   },
   { requiredKeys: [] },
