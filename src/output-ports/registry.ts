@@ -14,9 +14,18 @@ import {
 } from './port-type.js';
 import { s3Bucket } from './s3-bucket.js';
 import { s3Prefix } from './s3-prefix.js';
+import { s3Table } from './s3-table.js';
 
 /** Every supported output port type; adding one means adding a module and a line here. */
-export const PORT_TYPES: readonly PortType[] = [s3Bucket, s3Prefix, glueTable, kinesisStream, dynamodbTable, mskTopic];
+export const PORT_TYPES: readonly PortType[] = [
+  s3Bucket,
+  s3Prefix,
+  glueTable,
+  kinesisStream,
+  dynamodbTable,
+  mskTopic,
+  s3Table,
+];
 
 /**
  * Technical types of AWS services whose access is not an IAM grant, with the reason. Their ports

@@ -12,6 +12,7 @@ describe('port type detection', () => {
       'kinesis_stream',
       'dynamodb_table',
       'msk_topic',
+      's3_table',
     ]);
   });
 
@@ -82,7 +83,7 @@ describe('port type detection', () => {
       ok: false,
       field: 'custom.output-port-type',
       problem:
-        'custom.output-port-type is "redshift_table", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, msk_topic)',
+        'custom.output-port-type is "redshift_table", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, msk_topic, s3_table)',
     });
   });
 
@@ -91,7 +92,7 @@ describe('port type detection', () => {
       ok: false,
       field: 'type',
       problem:
-        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, dynamodb, kafka, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, msk_topic)',
+        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, dynamodb, kafka, s3tables, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, msk_topic, s3_table)',
     });
   });
 
@@ -137,11 +138,11 @@ describe('a port type of its own', () => {
     expect(isAwsPort(port({ server: { type: 'sqs' } }))).toBe(false);
     expect(planPort(port({ type: 'snowflake' }), opts, CONSUMER)).toMatchObject({
       problem:
-        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, dynamodb, kafka, sqs, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, msk_topic, sqs_queue)',
+        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, dynamodb, kafka, s3tables, sqs, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, msk_topic, s3_table, sqs_queue)',
     });
     expect(planPort(port({}), opts, CONSUMER)).toMatchObject({
       problem: expect.stringContaining(
-        'give the port type s3, glue, athena, kinesis, dynamodb, kafka or sqs with a server block',
+        'give the port type s3, glue, athena, kinesis, dynamodb, kafka, s3tables or sqs with a server block',
       ),
     });
   });

@@ -80,6 +80,14 @@ const ALLOWED_ACTIONS: Record<string, ReadonlySet<string>> = {
     'kafka-cluster:DescribeGroup',
     'kafka-cluster:AlterGroup',
   ]),
+  s3_table: new Set([
+    's3tables:GetTableBucket',
+    's3tables:GetNamespace',
+    's3tables:GetTable',
+    's3tables:GetTableMetadataLocation',
+    's3tables:GetTableData',
+    ...KMS,
+  ]),
 };
 /**
  * The wildcards a service's ARN scheme requires, added by the tool after names from metadata:
@@ -233,6 +241,7 @@ const arnFieldName = fc.constantFrom(
   'aws-dynamodb-stream-arn',
   'aws-msk-cluster-arn',
   'aws-msk-topic-arn',
+  'aws-s3tables-bucket-arn',
   'aws-extra-arn',
   'awsarn',
   'not-an-arn-field',
@@ -246,6 +255,7 @@ const portType = fc.constantFrom(
   'kinesis_stream',
   'dynamodb_table',
   'msk_topic',
+  's3_table',
   'kafka',
   '',
   ' s3_bucket ',
@@ -260,7 +270,9 @@ const serverValue = <T>(arb: fc.Arbitrary<T>) =>
   );
 const server = fc.record(
   {
-    type: serverValue(fc.constantFrom('s3', 'glue', 'S3', 'kafka', 'athena', 'kinesis', 'dynamodb', 'redshift')),
+    type: serverValue(
+      fc.constantFrom('s3', 'glue', 'S3', 'kafka', 'athena', 'kinesis', 'dynamodb', 's3tables', 'redshift'),
+    ),
     location: serverValue(fc.oneof(s3Url, anyText)),
     database: serverValue(part),
     table: serverValue(part),
@@ -269,6 +281,8 @@ const server = fc.record(
     workgroup: serverValue(part),
     stream: serverValue(part),
     topic: serverValue(part),
+    namespace: serverValue(part),
+    tableBucket: serverValue(part),
     host: serverValue(
       fc.oneof(
         fc.constant('b-1.events.abc.c2.kafka.eu-central-1.amazonaws.com:9098'),
@@ -511,6 +525,41 @@ describe('planPort for any metadata', () => {
             string,
             string
           >,
+        })),
+      fc
+        .tuple(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{2,20}$/), fc.constantFrom(ACCOUNT, OTHER), fc.boolean())
+        .map(([table, acct, stream]) => ({
+          id: 'p',
+          name: 'p',
+          type: 'dynamodb',
+          server: { table, account: acct },
+          custom: (stream
+            ? {
+                'aws-dynamodb-stream-arn': `arn:aws:dynamodb:eu-central-1:${acct}:table/${table}/stream/2026-01-31T12:34:56.789`,
+              }
+            : {}) as Record<string, string>,
+        })),
+      fc.tuple(segment, fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/)).map(([topic, cluster]) => ({
+        id: 'p',
+        name: 'p',
+        type: 'kafka',
+        server: { host: `b-1.${cluster}.abc.c2.kafka.eu-central-1.amazonaws.com:9098`, topic },
+        custom: {
+          'aws-msk-cluster-arn': `arn:aws:kafka:eu-central-1:${ACCOUNT}:cluster/${cluster}/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5`,
+        },
+      })),
+      fc
+        .tuple(
+          fc.stringMatching(/^[a-z0-9][a-z0-9-]{2,20}[a-z0-9]$/),
+          fc.stringMatching(/^[a-z0-9_]{1,20}$/),
+          fc.stringMatching(/^[a-z0-9_]{1,20}$/),
+        )
+        .map(([bucket, namespace, table]) => ({
+          id: 'p',
+          name: 'p',
+          type: 's3tables',
+          server: { tableBucket: bucket, namespace, table },
+          custom: {},
         })),
     );
     let granted = 0;
