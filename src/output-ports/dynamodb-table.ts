@@ -46,7 +46,7 @@ export const dynamodbTable: PortType<DynamoTableResources> = {
         'is missing: a dynamodb_table port needs its table (or set server.table, with server.region and server.account when they are not the defaults)',
       );
     }
-    const key = kmsKeyOf(arns);
+    const key = kmsKeyOf(port, arns, opts);
     checkKeyRegion(key, table.value.region, 'table');
     return {
       table: table.value,

@@ -6,6 +6,7 @@ import {
   checkRegion,
   normalizeAccount,
   classifyArn,
+  kmsKeyArn,
   kindOfKnownField,
   parseS3Url,
   s3Url,
@@ -164,8 +165,21 @@ export function checkKeyRegion(key: Sourced<{ region: string }> | undefined, reg
   }
 }
 
-/** The KMS key an `aws-…-arn` field names, with its field. */
-export function kmsKeyOf(arns: ArnsByKind): Sourced<KmsKey> | undefined {
-  const key = arns['kms-key'];
-  return key && { field: key.field, value: key.value.key };
+/**
+ * The customer-managed KMS key the port's data is encrypted with: `custom.aws-kms-key-arn` (any
+ * `aws…arn` field holding a key ARN) or `server.kmsKeyArn`; both given must be the same key. Keys
+ * come only from the port, never from a default: a key nobody named is never granted.
+ */
+export function kmsKeyOf(port: OutputPort, arns: ArnsByKind, opts: ResolveOptions): Sourced<KmsKey> | undefined {
+  const fromArn = arns['kms-key'] && { field: arns['kms-key'].field, value: arns['kms-key'].value.key };
+  const named = serverString(port, 'kmsKeyArn');
+  let fromServer: Sourced<KmsKey> | undefined;
+  if (named) {
+    const arn = classifyArn(named.field, named.value);
+    if (arn?.kind !== 'kms-key')
+      throw new PortFieldError(named.field, `must be ${ARN_KINDS['kms-key'].format}: got "${named.value}"`);
+    checkPartition(named.field, arn.key.partition, partitionOf(opts));
+    fromServer = { field: named.field, value: arn.key };
+  }
+  return sameResource(fromArn, fromServer, kmsKeyArn);
 }

@@ -19,7 +19,7 @@ import {
   type KmsKey,
   type S3Location,
 } from './arn.js';
-import { arnFields, partitionOf, s3LocationOf, serverString, type Sourced } from './fields.js';
+import { arnFields, kmsKeyOf, partitionOf, s3LocationOf, serverString, type Sourced } from './fields.js';
 import { locationResources, PortFieldError, type PortType, type ResolveOptions } from './port-type.js';
 import { allow, kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
 
@@ -71,12 +71,13 @@ export const glueTable: PortType<GlueTableResources> = {
           partitionOf(opts),
         )
       : undefined;
+    const key = kmsKeyOf(port, arns, opts);
     return {
       table,
       workgroup: workgroupOf(port, arns, table, opts),
       data: data.value,
       ...(results ? { results } : {}),
-      ...(arns['kms-key'] ? { kmsKey: arns['kms-key'].value.key } : {}),
+      ...(key ? { kmsKey: key.value } : {}),
       consumerAccount: opts.accountId,
     };
   },

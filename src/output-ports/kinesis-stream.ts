@@ -44,7 +44,7 @@ export const kinesisStream: PortType<KinesisStreamResources> = {
         'is missing: a kinesis_stream port needs its stream (or set server.stream, with server.region and server.account when they are not the defaults)',
       );
     }
-    const key = kmsKeyOf(arns);
+    const key = kmsKeyOf(port, arns, opts);
     checkKeyRegion(key, stream.value.region, 'stream');
     return { stream: stream.value, ...(key ? { kmsKey: key.value } : {}), consumerAccount: opts.accountId };
   },

@@ -52,7 +52,7 @@ export const s3Table: PortType<S3TableResources> = {
       throw new PortFieldError('server.namespace', "is missing: an s3_table port needs the table's namespace");
     const table = serverString(port, 'table');
     if (!table) throw new PortFieldError('server.table', 'is missing: an s3_table port needs its table');
-    const key = kmsKeyOf(arns);
+    const key = kmsKeyOf(port, arns, opts);
     checkKeyRegion(key, bucket.value.region, 'table bucket');
     return {
       bucket: bucket.value,

@@ -282,6 +282,7 @@ const server = fc.record(
     stream: serverValue(part),
     topic: serverValue(part),
     namespace: serverValue(part),
+    kmsKeyArn: serverValue(kmsArn),
     tableBucket: serverValue(part),
     host: serverValue(
       fc.oneof(
