@@ -61,3 +61,30 @@ export function agreement(id: string, provider: string, consumerId: string, acti
 export function uuid(n: number): string {
   return `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 }
+
+const ACCOUNT_ARN = 'eu-central-1:123456789012';
+
+/** A provider with one port of a newer type: Kinesis, DynamoDB, MSK or S3 Tables. */
+export function portProvider(kind: 'kinesis_stream' | 'dynamodb_table' | 'msk_topic' | 's3_table', id: string) {
+  const custom: Record<string, Record<string, string>> = {
+    kinesis_stream: { 'aws-kinesis-stream-arn': `arn:aws:kinesis:${ACCOUNT_ARN}:stream/bench-${id}` },
+    dynamodb_table: { 'aws-dynamodb-table-arn': `arn:aws:dynamodb:${ACCOUNT_ARN}:table/bench-${id}` },
+    msk_topic: {
+      'aws-msk-topic-arn': `arn:aws:kafka:${ACCOUNT_ARN}:topic/bench/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5/bench-${id}`,
+    },
+    s3_table: { 'aws-s3tables-bucket-arn': `arn:aws:s3tables:${ACCOUNT_ARN}:bucket/bench-${id}` },
+  };
+  return {
+    dataProductSpecification: '0.0.1',
+    id,
+    info: { title: id, owner: 'providers' },
+    outputPorts: [
+      {
+        id: 'port',
+        name: 'port',
+        custom: { 'output-port-type': kind, ...custom[kind] },
+        ...(kind === 's3_table' ? { server: { namespace: 'sales', table: 'orders' } } : {}),
+      },
+    ],
+  };
+}

@@ -21,7 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convergenceSeconds } from './faults.js';
-import { agreement, consumer, glueProvider, s3Provider, uuid } from './mesh.js';
+import { agreement, consumer, glueProvider, portProvider, s3Provider, uuid } from './mesh.js';
 
 async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
@@ -42,17 +42,20 @@ const row = (name: string, value: string) => {
 
 async function capacity() {
   // How many agreements of one port type one role holds (inline budget + 10 managed packs).
-  for (const kind of ['s3_bucket', 'glue_table'] as const) {
+  const kinds = ['s3_bucket', 'glue_table', 'kinesis_stream', 'dynamodb_table', 'msk_topic', 's3_table'] as const;
+  for (const kind of kinds) {
+    // More than fit, so the number held is the role's capacity for the type.
+    const requested = kind === 's3_bucket' || kind === 'glue_table' ? 120 : 250;
+    const provider = (id: string) =>
+      kind === 'glue_table' ? glueProvider(id) : kind === 's3_bucket' ? s3Provider(id) : portProvider(kind, id);
     const sim = await startSimulator({
       port: 0,
       mesh: {
         dataProducts: [
           consumer('consumer', 'consumer-role'),
-          ...Array.from({ length: 120 }, (_, i) =>
-            kind === 'glue_table' ? glueProvider(`p${i}`) : s3Provider(`p${i}`),
-          ),
+          ...Array.from({ length: requested }, (_, i) => provider(`p${i}`)),
         ],
-        agreements: Array.from({ length: 120 }, (_, i) => agreement(uuid(i), `p${i}`, 'consumer', true)),
+        agreements: Array.from({ length: requested }, (_, i) => agreement(uuid(i), `p${i}`, 'consumer', true)),
       },
     });
     const iam = new FileIamAccount();
@@ -66,7 +69,7 @@ async function capacity() {
       0,
     );
     row(
-      `capacity: ${kind} agreements (UUID ids) on one role (of 120 requested)`,
+      `capacity: ${kind} agreements (UUID ids) on one role (of ${requested} requested)`,
       `${held} (inline ${inline} chars, ${state.packs.filter((p) => p.kind === 'managed').length} managed packs)`,
     );
     await sim.close();
@@ -81,7 +84,17 @@ function context(url: string, apiKey: string, iam: FileIamAccount): SyncContext 
     // Ownership proof on (the default), passed by the operator's allow-list for the providers' team.
     guardrails: guardrailsFrom(iam.accountId, {
       ownershipAllowList: [
-        { team: 'providers', resources: ['arn:aws:s3:::bench-*', 'arn:aws:glue:eu-central-1:123456789012:table/*'] },
+        {
+          team: 'providers',
+          resources: [
+            'arn:aws:s3:::bench-*',
+            'arn:aws:glue:eu-central-1:123456789012:table/*',
+            'arn:aws:kinesis:eu-central-1:123456789012:stream/bench-*',
+            'arn:aws:dynamodb:eu-central-1:123456789012:table/bench-*',
+            'arn:aws:kafka:eu-central-1:123456789012:topic/bench/*',
+            'arn:aws:s3tables:eu-central-1:123456789012:bucket/bench-*',
+          ],
+        },
       ],
     }),
     resolve: {

@@ -58,7 +58,8 @@ locals {
 
   # Ownership proof (on unless ownership_proof = "off") reads the tags of provider resources
   # (src/aws/resource-tags.ts, RESOURCE_TAG_ACTIONS_USED): S3 buckets (a folder is proven by its
-  # bucket's tags), Glue databases and tables, KMS keys. Only in the accounts whose resources may be
+  # bucket's tags), Glue databases and tables, KMS keys, Kinesis streams, DynamoDB tables (for
+  # their streams too), MSK clusters (for their topics). Only in the accounts whose resources may be
   # granted: the account guardrail refuses a grant before its resources' tags are read. Reading
   # tags changes nothing and reveals no data; the allow-list needs no AWS rights.
   resource_tag_accounts = local.any_resource_account ? ["*"] : local.allowed_resource_accounts
@@ -98,6 +99,31 @@ locals {
       actions = ["kms:ListResourceTags"]
       resources = [
         for account in local.resource_tag_accounts : "arn:${local.partition}:kms:*:${account}:key/*"
+      ]
+      conditions = []
+    },
+    {
+      sid     = "ReadProviderStreamTags"
+      actions = ["kinesis:ListTagsForStream"]
+      resources = [
+        for account in local.resource_tag_accounts : "arn:${local.partition}:kinesis:*:${account}:stream/*"
+      ]
+      conditions = []
+    },
+    {
+      sid     = "ReadProviderDynamoDbTags"
+      actions = ["dynamodb:ListTagsOfResource"]
+      resources = [
+        for account in local.resource_tag_accounts : "arn:${local.partition}:dynamodb:*:${account}:table/*"
+      ]
+      conditions = []
+    },
+    {
+      # Kafka topics carry no tags: a topic is proven by its cluster's.
+      sid     = "ReadProviderMskClusterTags"
+      actions = ["kafka:ListTagsForResource"]
+      resources = [
+        for account in local.resource_tag_accounts : "arn:${local.partition}:kafka:*:${account}:cluster/*/*"
       ]
       conditions = []
     },

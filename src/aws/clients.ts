@@ -4,13 +4,17 @@
  * `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>`, which the SDK reads itself); an explicit
  * `endpoint` is for tests against moto.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KafkaClient } from '@aws-sdk/client-kafka';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LakeFormationClient } from '@aws-sdk/client-lakeformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 export interface AwsClientOptions {
   /** Default: the SDK's own resolution (`AWS_REGION`, shared config). */
@@ -58,6 +62,22 @@ export function createGlueClient(options: AwsClientOptions = {}): GlueClient {
 
 export function createKmsClient(options: AwsClientOptions = {}): KMSClient {
   return new KMSClient(baseConfig(options));
+}
+
+/**
+ * Over HTTP/1.1: the Kinesis client defaults to HTTP/2 for SubscribeToShard's event stream, which
+ * this tool never calls; its tag reads work over HTTP/1.1 everywhere, emulators included.
+ */
+export function createKinesisClient(options: AwsClientOptions = {}): KinesisClient {
+  return new KinesisClient({ ...baseConfig(options), requestHandler: new NodeHttpHandler() });
+}
+
+export function createDynamoDbClient(options: AwsClientOptions = {}): DynamoDBClient {
+  return new DynamoDBClient(baseConfig(options));
+}
+
+export function createKafkaClient(options: AwsClientOptions = {}): KafkaClient {
+  return new KafkaClient(baseConfig(options));
 }
 
 export function createLakeFormationClient(options: AwsClientOptions = {}): LakeFormationClient {

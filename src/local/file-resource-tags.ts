@@ -12,6 +12,8 @@
  * resources:                     # any resource by its ARN → tags
  *   arn:aws:s3:::acme-returns: { dmm:data-product: returns }
  *   arn:aws:kinesis:eu-central-1:123456789012:stream/clicks: { dmm:data-product: clicks }
+ *   # An MSK cluster's tags prove its topics; a DynamoDB table's its stream.
+ *   arn:aws:kafka:eu-central-1:123456789012:cluster/events/<uuid>-1: { dmm:data-product: "clicks, orders" }
  * ```
  *
  * A resource that is not listed does not exist (`undefined`); a listed one with `{}` has no tags.
@@ -32,6 +34,7 @@ import {
   normalizeAccount,
   parseArn,
   s3BucketArn,
+  tagCarrierArn,
 } from '../output-ports/arn.js';
 import { PortFieldError, type ProviderResource } from '../output-ports/port-type.js';
 import type { ResourceTagReader } from '../interfaces/resource-tags.js';
@@ -98,7 +101,11 @@ export class FileResourceTags implements ResourceTagReader {
 
   async tagsOf({ arn }: ProviderResource): Promise<Record<string, string> | undefined> {
     const parsed = parseArn('provider resource', arn);
-    const tags = parsed.service === 's3' ? this.buckets.get(parsed.resource.split('/')[0] ?? '') : this.byArn.get(arn);
+    // As on AWS, a resource's tags may belong to another: an MSK topic's to its cluster, a DynamoDB stream's to its table.
+    const tags =
+      parsed.service === 's3'
+        ? this.buckets.get(parsed.resource.split('/')[0] ?? '')
+        : this.byArn.get(tagCarrierArn(arn));
     // A copy, so a caller cannot change what the next read sees.
     return tags === undefined ? undefined : { ...tags };
   }

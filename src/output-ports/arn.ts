@@ -40,6 +40,27 @@ export interface AthenaWorkgroup extends Regional {
 export interface KmsKey extends Regional {
   keyId: string;
 }
+export interface KinesisStream extends Regional {
+  name: string;
+}
+export interface DynamoTable extends Regional {
+  name: string;
+}
+/** One stream of a table; its label is the stream's creation time. */
+export interface DynamoStream extends DynamoTable {
+  label: string;
+}
+/** An MSK cluster: its ARN carries the name and a UUID (`cluster/<name>/<uuid>`). */
+export interface MskCluster extends Regional {
+  name: string;
+  uuid: string;
+}
+export interface MskTopic extends MskCluster {
+  topic: string;
+}
+export interface S3TableBucket extends Regional {
+  bucket: string;
+}
 export interface IamRole {
   partition: string;
   account: string;
@@ -68,6 +89,17 @@ const ACCOUNT = /^\d{12}$/;
 const GLUE_NAME = /^[a-z0-9_-]{1,255}$/;
 const WORKGROUP = /^[A-Za-z0-9._-]{1,128}$/;
 const ROLE_NAME = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
+// Documented name rules of each service.
+const KINESIS_STREAM = /^[A-Za-z0-9_.-]{1,128}$/;
+const DYNAMO_TABLE = /^[A-Za-z0-9_.-]{3,255}$/;
+// A stream label is its creation time, like 2026-01-31T12:34:56.789.
+const DYNAMO_STREAM_LABEL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$/;
+const MSK_CLUSTER = /^[A-Za-z0-9-]{1,64}$/;
+// MSK cluster ARNs end in a UUID and a suffix: `…/<uuid>-<n>`, serverless `…/<uuid>-s<n>`.
+const MSK_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-s?\d+$/;
+const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+const S3_TABLE_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const S3_TABLE_NAME = /^[a-z0-9_]{1,255}$/;
 const ROLE_PATH_SEGMENT = /^[A-Za-z0-9+=,.@_-]+$/;
 
 function fail(field: string, problem: string, value?: string): never {
@@ -114,6 +146,33 @@ export function checkGlueName(field: string, name: string): string {
   }
   return lower;
 }
+
+/** A name checked against a service's rule after the common wildcard check. */
+export function checkName(field: string, name: string, rule: RegExp, what: string): string {
+  rejectWildcards(field, name);
+  if (!rule.test(name)) fail(field, `is not a valid ${what}`, name);
+  return name;
+}
+
+export const checkStreamName = (field: string, name: string): string =>
+  checkName(
+    field,
+    name,
+    KINESIS_STREAM,
+    'Kinesis stream name (1-128 letters, digits, periods, underscores or hyphens)',
+  );
+export const checkDynamoTableName = (field: string, name: string): string =>
+  checkName(field, name, DYNAMO_TABLE, 'DynamoDB table name (3-255 letters, digits, periods, underscores or hyphens)');
+export const checkTopicName = (field: string, name: string): string => {
+  checkName(field, name, KAFKA_TOPIC, 'Kafka topic name (1-249 letters, digits, periods, underscores or hyphens)');
+  if (name === '.' || name === '..') fail(field, 'is not a valid Kafka topic name', name);
+  return name;
+};
+export const checkS3TableBucketName = (field: string, name: string): string =>
+  checkName(field, name, S3_TABLE_BUCKET, 'S3 table bucket name (3-63 lower-case letters, digits or hyphens)');
+/** S3 Tables namespaces and table names: lower-case letters, digits and underscores. */
+export const checkS3TableName = (field: string, name: string): string =>
+  checkName(field, name, S3_TABLE_NAME, 'S3 Tables namespace or table name (lower-case letters, digits, underscores)');
 
 export function checkWorkgroupName(field: string, name: string): string {
   rejectWildcards(field, name);
@@ -175,12 +234,75 @@ export function formatArn(a: Arn): string {
   return `arn:${a.partition}:${a.service}:${a.region}:${a.account}:${a.resource}`;
 }
 
-/** `s3://bucket[/prefix]`, the form used by `server.location` and ODCS servers. */
+/**
+ * An S3 location as metadata writes it: `s3://bucket/prefix/` (ODCS, DPS), or an S3 HTTPS URL in
+ * virtual-hosted (`https://bucket.s3.eu-central-1.amazonaws.com/prefix/`) or path style
+ * (`https://s3.eu-central-1.amazonaws.com/bucket/prefix/`). A location that ends in a pattern
+ * (ODCS `s3://b/v2/{model}/*.json`) is granted at its fixed folder, the part before the first
+ * `{`, `*` or `?` up to the last `/`: never the pattern itself, and never a whole bucket that the
+ * location only matched through a pattern.
+ */
 export function parseS3Url(field: string, value: string, partition: string): S3Location {
-  rejectWildcards(field, value);
-  const m = /^s3a?:\/\/([^/]*)(\/.*)?$/.exec(value);
-  if (!m) fail(field, 'is not an S3 URL (expected s3://<bucket>/<prefix>/)', value);
-  return { partition, bucket: checkBucketName(field, m[1] ?? ''), prefix: checkPrefix(field, m[2] ?? '') };
+  // Policy variables are never a template: refused, not cut off.
+  if (/\$\{/.test(value)) fail(field, 'must not contain policy variables (${…})', value);
+  if (/[^\x21-\x7e]/.test(value)) fail(field, 'must contain only printable ASCII characters without spaces', value);
+  const { bucket, key } = s3UrlParts(field, value, partition);
+  const pattern = key.search(/[{*?]/);
+  if (pattern < 0) return { partition, bucket: checkBucketName(field, bucket), prefix: checkPrefix(field, key) };
+  const fixed = key.slice(0, key.lastIndexOf('/', pattern) + 1);
+  const prefix = checkPrefix(field, fixed);
+  if (prefix === '') {
+    fail(
+      field,
+      'has a wildcard or placeholder ({…}, *, ?) in its first folder, so it has no fixed S3 prefix; granting the whole bucket would be wider than the location: name the folder',
+      value,
+    );
+  }
+  return { partition, bucket: checkBucketName(field, bucket), prefix };
+}
+
+const S3_DNS_SUFFIX: Readonly<Record<string, string>> = {
+  aws: 'amazonaws.com',
+  'aws-us-gov': 'amazonaws.com',
+  'aws-cn': 'amazonaws.com.cn',
+};
+
+/** Bucket and key (`/a/b`, possibly with a pattern) of an `s3://` or S3 HTTPS URL. */
+function s3UrlParts(field: string, value: string, partition: string): { bucket: string; key: string } {
+  const s3 = /^s3a?:\/\/([^/]*)(\/.*)?$/.exec(value);
+  if (s3) return { bucket: s3[1] ?? '', key: s3[2] ?? '' };
+  const https = /^https:\/\/([^/]+)(\/.*)?$/.exec(value);
+  const suffix = S3_DNS_SUFFIX[partition];
+  if (!https || !suffix)
+    fail(
+      field,
+      'is not an S3 URL (expected s3://<bucket>/<prefix>/ or https://<bucket>.s3.<region>.amazonaws.com/<prefix>/)',
+      value,
+    );
+  const host = (https[1] ?? '').toLowerCase();
+  let path: string;
+  try {
+    // HTTPS paths are percent-encoded; the key is what they decode to (so `%2e%2e` is `..`).
+    path = decodeURIComponent(https[2] ?? '');
+  } catch {
+    fail(field, 'has an invalid percent-encoding in its path', value);
+  }
+  const escaped = suffix.replaceAll('.', '\\.');
+  // `s3.<region>`, `s3-<region>` (older regions) or global `s3`, then the partition's DNS suffix.
+  const endpoint = new RegExp(`^(?:(.+)\\.)?s3(?:[.-]([a-z0-9-]+))?\\.${escaped}$`).exec(host);
+  if (!endpoint) {
+    fail(
+      field,
+      `is not an S3 URL: ${host} is not an Amazon S3 endpoint of partition ${partition} (access points and S3-compatible servers are not supported)`,
+      value,
+    );
+  }
+  const [, virtualBucket, region] = endpoint;
+  if (region !== undefined) checkRegion(field, region);
+  if (virtualBucket !== undefined) return { bucket: virtualBucket, key: path };
+  const [, bucket = '', key = ''] = /^\/([^/]*)(\/.*)?$/.exec(path) ?? [];
+  if (bucket === '') fail(field, 'is a path-style S3 URL without a bucket', value);
+  return { bucket, key };
 }
 
 export function parseRoleArn(field: string, value: string): IamRole {
@@ -227,6 +349,23 @@ export const glueDatabaseArn = (d: GlueDatabase): string => regional('glue', d, 
 export const glueTableArn = (t: GlueTable): string => regional('glue', t, `table/${t.database}/${t.table}`);
 export const athenaWorkgroupArn = (w: AthenaWorkgroup): string => regional('athena', w, `workgroup/${w.name}`);
 export const kmsKeyArn = (k: KmsKey): string => regional('kms', k, `key/${k.keyId}`);
+export const kinesisStreamArn = (k: KinesisStream): string => regional('kinesis', k, `stream/${k.name}`);
+/**
+ * The stream's enhanced fan-out consumers. Their ARNs end in `<name>:<creation timestamp>`, which
+ * nobody can know ahead, so the service's ARN scheme needs the wildcard.
+ */
+export const kinesisConsumersArn = (k: KinesisStream): string => `${kinesisStreamArn(k)}/consumer/*`;
+export const dynamoTableArn = (t: DynamoTable): string => regional('dynamodb', t, `table/${t.name}`);
+export const dynamoIndexesArn = (t: DynamoTable): string => `${dynamoTableArn(t)}/index/*`;
+export const dynamoStreamArn = (s: DynamoStream): string => `${dynamoTableArn(s)}/stream/${s.label}`;
+export const mskClusterArn = (c: MskCluster): string => regional('kafka', c, `cluster/${c.name}/${c.uuid}`);
+export const mskTopicArn = (t: MskTopic): string => regional('kafka', t, `topic/${t.name}/${t.uuid}/${t.topic}`);
+/** Consumer groups of the cluster whose names start with `prefix` (IAM has no other way to name a group set). */
+export const mskGroupsArn = (c: MskCluster, prefix: string): string =>
+  regional('kafka', c, `group/${c.name}/${c.uuid}/${prefix}*`);
+export const s3TableBucketArn = (b: S3TableBucket): string => regional('s3tables', b, `bucket/${b.bucket}`);
+/** The bucket's tables: a table's ARN ends in its id, unknown ahead; conditions on namespace and name pick the one table. */
+export const s3TablesArn = (b: S3TableBucket): string => `${s3TableBucketArn(b)}/table/*`;
 export const iamRoleArn = (r: IamRole): string =>
   formatArn({
     partition: r.partition,
@@ -248,11 +387,16 @@ export const s3LocationArn = (l: S3Location): string =>
 
 /**
  * The ARN whose tags speak for a resource: an S3 folder's bucket (S3 tags belong to the bucket),
- * anything else itself.
+ * a DynamoDB stream's or index's table (they are the table's), an MSK topic's cluster (Kafka
+ * topics cannot be tagged), anything else itself.
  */
 export function tagCarrierArn(arn: string): string {
   const s3 = /^(arn:[^:]+:s3:::[^/]+)\//.exec(arn);
-  return s3 ? s3[1]! : arn;
+  if (s3) return s3[1]!;
+  const dynamo = /^(arn:[^:]+:dynamodb:[^:]*:[^:]*:table\/[^/]+)\//.exec(arn);
+  if (dynamo) return dynamo[1]!;
+  const topic = /^(arn:[^:]+:kafka:[^:]*:[^:]*:)topic\/([^/]+\/[^/]+)\/[^/]+$/.exec(arn);
+  return topic ? `${topic[1]}cluster/${topic[2]}` : arn;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,6 +512,103 @@ export const ARN_KINDS = {
     noun: 'an Athena workgroup',
     format: 'an Athena workgroup ARN (arn:<partition>:athena:<region>:<account>:workgroup/<name>)',
     knownField: 'aws-athena-workgroup-arn',
+  }),
+  'kinesis-stream': arnKind({
+    service: 'kinesis',
+    scope: 'regional',
+    resource: /^stream\/([^/]*)$/,
+    parse: (field, [name = ''], arn): KinesisStream => ({ ...regionalOf(arn), name: checkStreamName(field, name) }),
+    key: 'stream',
+    arnOf: kinesisStreamArn,
+    describe: (k) => `Kinesis stream ${k.name} ${accountAndRegion(k)}`,
+    noun: 'a Kinesis stream',
+    hint: '(stream/<name>; consumer ARNs are not a port)',
+    format: 'a Kinesis stream ARN (arn:<partition>:kinesis:<region>:<account>:stream/<name>)',
+    knownField: 'aws-kinesis-stream-arn',
+  }),
+  'dynamodb-table': arnKind({
+    service: 'dynamodb',
+    scope: 'regional',
+    resource: /^table\/([^/]*)$/,
+    parse: (field, [name = ''], arn): DynamoTable => ({ ...regionalOf(arn), name: checkDynamoTableName(field, name) }),
+    key: 'table',
+    arnOf: dynamoTableArn,
+    describe: (t) => `DynamoDB table ${t.name} ${accountAndRegion(t)}`,
+    noun: 'a DynamoDB table',
+    hint: '(table/<name> or table/<name>/stream/<label>; index and backup ARNs are not a port)',
+    format: 'a DynamoDB table ARN (arn:<partition>:dynamodb:<region>:<account>:table/<name>)',
+    knownField: 'aws-dynamodb-table-arn',
+  }),
+  'dynamodb-stream': arnKind({
+    service: 'dynamodb',
+    scope: 'regional',
+    resource: /^table\/([^/]*)\/stream\/([^/]*)$/,
+    parse: (field, [name = '', label = ''], arn): DynamoStream => ({
+      ...regionalOf(arn),
+      name: checkDynamoTableName(field, name),
+      label: checkName(
+        field,
+        label,
+        DYNAMO_STREAM_LABEL,
+        'DynamoDB stream label (its creation time, 2026-01-31T12:34:56.789)',
+      ),
+    }),
+    key: 'stream',
+    arnOf: dynamoStreamArn,
+    describe: (s) => `DynamoDB stream ${s.label} of table ${s.name} ${accountAndRegion(s)}`,
+    noun: 'a DynamoDB stream',
+    format: 'a DynamoDB stream ARN (arn:<partition>:dynamodb:<region>:<account>:table/<name>/stream/<label>)',
+    knownField: 'aws-dynamodb-stream-arn',
+  }),
+  'msk-cluster': arnKind({
+    service: 'kafka',
+    scope: 'regional',
+    resource: /^cluster\/([^/]*)\/([^/]*)$/,
+    parse: (field, [name = '', uuid = ''], arn): MskCluster => ({
+      ...regionalOf(arn),
+      name: checkName(field, name, MSK_CLUSTER, 'MSK cluster name'),
+      uuid: checkName(field, uuid, MSK_UUID, 'MSK cluster UUID (<uuid>-<n>)'),
+    }),
+    key: 'cluster',
+    arnOf: mskClusterArn,
+    describe: (c) => `MSK cluster ${c.name} ${accountAndRegion(c)}`,
+    noun: 'an MSK cluster',
+    hint: '(cluster/<name>/<uuid> or topic/<cluster>/<uuid>/<topic>; group ARNs are not a port)',
+    format: 'an MSK cluster ARN (arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>)',
+    knownField: 'aws-msk-cluster-arn',
+  }),
+  'msk-topic': arnKind({
+    service: 'kafka',
+    scope: 'regional',
+    resource: /^topic\/([^/]*)\/([^/]*)\/([^/]*)$/,
+    parse: (field, [name = '', uuid = '', topic = ''], arn): MskTopic => ({
+      ...regionalOf(arn),
+      name: checkName(field, name, MSK_CLUSTER, 'MSK cluster name'),
+      uuid: checkName(field, uuid, MSK_UUID, 'MSK cluster UUID (<uuid>-<n>)'),
+      topic: checkTopicName(field, topic),
+    }),
+    key: 'topic',
+    arnOf: mskTopicArn,
+    describe: (t) => `Kafka topic ${t.topic} of MSK cluster ${t.name} ${accountAndRegion(t)}`,
+    noun: 'an MSK topic',
+    format: 'an MSK topic ARN (arn:<partition>:kafka:<region>:<account>:topic/<cluster>/<uuid>/<topic>)',
+    knownField: 'aws-msk-topic-arn',
+  }),
+  's3tables-bucket': arnKind({
+    service: 's3tables',
+    scope: 'regional',
+    resource: /^bucket\/([^/]*)$/,
+    parse: (field, [bucket = ''], arn): S3TableBucket => ({
+      ...regionalOf(arn),
+      bucket: checkS3TableBucketName(field, bucket),
+    }),
+    key: 'tableBucket',
+    arnOf: s3TableBucketArn,
+    describe: (b) => `S3 table bucket ${b.bucket} ${accountAndRegion(b)}`,
+    noun: 'an S3 table bucket',
+    hint: '(bucket/<name>; name the table in server.namespace and server.table)',
+    format: 'an S3 table bucket ARN (arn:<partition>:s3tables:<region>:<account>:bucket/<name>)',
+    knownField: 'aws-s3tables-bucket-arn',
   }),
   'kms-key': arnKind({
     service: 'kms',

@@ -3,11 +3,15 @@ import {
   ARN_KINDS,
   arnPartition,
   checkPartition,
+  checkRegion,
+  normalizeAccount,
   classifyArn,
+  kmsKeyArn,
   kindOfKnownField,
   parseS3Url,
   s3Url,
   type PortArn,
+  type KmsKey,
   type PortArnKind,
   type S3Location,
 } from './arn.js';
@@ -107,4 +111,75 @@ export function s3LocationOf(
 export function namesS3Folder(port: OutputPort, opts: ResolveOptions): boolean {
   const location = s3LocationOf(port, arnFields(port, 's3', ['s3', 'kms-key'], opts), opts);
   return location !== undefined && location.value.prefix !== '';
+}
+
+/** Where a regional resource named in a server block lives. */
+export interface Placement {
+  partition: string;
+  region: string;
+  account: string;
+}
+
+/**
+ * Region and account of a resource a server block names: `server.region` (or ODCS's `regionName`)
+ * and `server.account`, else the tool's default region and the managed account.
+ */
+export function serverPlacement(port: OutputPort, opts: ResolveOptions): Placement {
+  const region = serverString(port, 'region') ?? serverString(port, 'regionName');
+  const regionName = region ? checkRegion(region.field, region.value) : opts.defaultRegion;
+  if (regionName === undefined)
+    throw new PortFieldError('server.region', 'is missing and no default region is configured');
+  const account = serverString(port, 'account');
+  return {
+    partition: partitionOf(opts),
+    region: regionName,
+    account: account ? normalizeAccount(account.field, account.value) : opts.accountId,
+  };
+}
+
+/**
+ * One resource named by an ARN field, by the server block, or by both (then they must be the same
+ * resource, compared by their ARNs: picking one would be a guess).
+ */
+export function sameResource<T>(
+  fromArn: Sourced<T> | undefined,
+  fromServer: Sourced<T> | undefined,
+  arnOf: (value: T) => string,
+): Sourced<T> | undefined {
+  if (fromArn && fromServer && arnOf(fromArn.value) !== arnOf(fromServer.value)) {
+    throw new PortFieldError(
+      fromArn.field,
+      `(${arnOf(fromArn.value)}) and ${fromServer.field} (${arnOf(fromServer.value)}) name different resources`,
+    );
+  }
+  return fromArn ?? fromServer;
+}
+
+/** A KMS key used with a regional resource must be in its region (KMS keys are regional). */
+export function checkKeyRegion(key: Sourced<{ region: string }> | undefined, region: string, what: string): void {
+  if (key && key.value.region !== region) {
+    throw new PortFieldError(
+      key.field,
+      `is in region ${key.value.region}, but the ${what} is in ${region}; a key can only encrypt data in its own region`,
+    );
+  }
+}
+
+/**
+ * The customer-managed KMS key the port's data is encrypted with: `custom.aws-kms-key-arn` (any
+ * `aws…arn` field holding a key ARN) or `server.kmsKeyArn`; both given must be the same key. Keys
+ * come only from the port, never from a default: a key nobody named is never granted.
+ */
+export function kmsKeyOf(port: OutputPort, arns: ArnsByKind, opts: ResolveOptions): Sourced<KmsKey> | undefined {
+  const fromArn = arns['kms-key'] && { field: arns['kms-key'].field, value: arns['kms-key'].value.key };
+  const named = serverString(port, 'kmsKeyArn');
+  let fromServer: Sourced<KmsKey> | undefined;
+  if (named) {
+    const arn = classifyArn(named.field, named.value);
+    if (arn?.kind !== 'kms-key')
+      throw new PortFieldError(named.field, `must be ${ARN_KINDS['kms-key'].format}: got "${named.value}"`);
+    checkPartition(named.field, arn.key.partition, partitionOf(opts));
+    fromServer = { field: named.field, value: arn.key };
+  }
+  return sameResource(fromArn, fromServer, kmsKeyArn);
 }

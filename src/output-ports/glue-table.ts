@@ -19,7 +19,7 @@ import {
   type KmsKey,
   type S3Location,
 } from './arn.js';
-import { arnFields, partitionOf, s3LocationOf, serverString } from './fields.js';
+import { arnFields, kmsKeyOf, partitionOf, s3LocationOf, serverString, type Sourced } from './fields.js';
 import { locationResources, PortFieldError, type PortType, type ResolveOptions } from './port-type.js';
 import { allow, kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
 
@@ -45,7 +45,9 @@ type ArnsOf = ReturnType<typeof arnFields>;
 export const glueTable: PortType<GlueTableResources> = {
   type: 'glue_table',
   describe: 'Query one Glue table with Athena (table metadata, its S3 data, the query-result location).',
-  technicalTypes: ['glue'],
+  // An Athena server names the same thing as a Glue one (ODCS: `schema` is the Glue database,
+  // `catalog` the Glue Data Catalog), and querying it needs exactly this grant.
+  technicalTypes: ['glue', 'athena'],
 
   resourcesFrom(port, opts) {
     const arns = arnFields(
@@ -69,12 +71,13 @@ export const glueTable: PortType<GlueTableResources> = {
           partitionOf(opts),
         )
       : undefined;
+    const key = kmsKeyOf(port, arns, opts);
     return {
       table,
       workgroup: workgroupOf(port, arns, table, opts),
       data: data.value,
       ...(results ? { results } : {}),
-      ...(arns['kms-key'] ? { kmsKey: arns['kms-key'].value.key } : {}),
+      ...(key ? { kmsKey: key.value } : {}),
       consumerAccount: opts.accountId,
     };
   },
@@ -136,6 +139,16 @@ function tableOf(port: OutputPort, arns: ArnsOf, opts: ResolveOptions): GlueTabl
     );
   }
   const table = fromArn?.value.table ?? fromServer;
+  const databaseOnly = arns['glue-database']?.value.database.database ?? serverDatabase(port)?.value;
+  if (!table && databaseOnly !== undefined) {
+    // Refused rather than granted database-wide: such a grant would also open every table
+    // created in the database later, which the agreement never saw and ownership proof never
+    // checked (proof is per table). docs/port-types.md#glue-servers-without-a-table.
+    throw new PortFieldError(
+      'server.table',
+      `is missing: the port names Glue database ${databaseOnly.toLowerCase()} but no table, and dmm-aws grants one table per port, never a whole database (its future tables included); name the table in server.table or custom.aws-glue-table-arn, or publish one output port per table`,
+    );
+  }
   if (!table) {
     throw new PortFieldError(
       'custom.aws-glue-table-arn',
@@ -154,20 +167,22 @@ function tableOf(port: OutputPort, arns: ArnsOf, opts: ResolveOptions): GlueTabl
 }
 
 /**
- * `server: {account?, database, table, region?}`. Missing region and account fall back to a
- * given database or catalog ARN, then to the tool's defaults (same account as the consumer).
+ * `server: {account?, database, table, region?}` (DPS, ODCS `glue`), or ODCS `athena`'s spelling
+ * `{schema, table, regionName?, catalog?}`. Missing region and account fall back to a given
+ * database or catalog ARN, then to the tool's defaults (same account as the consumer).
  */
 function tableFromServer(port: OutputPort, arns: ArnsOf, opts: ResolveOptions): GlueTable | undefined {
+  checkCatalog(port);
   const tableName = serverString(port, 'table');
   if (!tableName) return undefined;
   const known = arns['glue-database']?.value.database ?? arns['glue-catalog']?.value.catalog;
-  const database = serverString(port, 'database');
+  const database = serverDatabase(port);
   const databaseName = database
     ? checkGlueName(database.field, database.value)
     : arns['glue-database']?.value.database.database;
   if (databaseName === undefined)
     throw new PortFieldError('server.database', 'is missing: the server block names a table but not its database');
-  const region = serverString(port, 'region');
+  const region = oneOf(port, 'region', 'regionName');
   const regionName = region ? checkRegion(region.field, region.value) : (known?.region ?? opts.defaultRegion);
   if (regionName === undefined)
     throw new PortFieldError('server.region', 'is missing and no default region is configured');
@@ -179,6 +194,34 @@ function tableFromServer(port: OutputPort, arns: ArnsOf, opts: ResolveOptions): 
     database: databaseName,
     table: checkGlueName(tableName.field, tableName.value),
   };
+}
+
+/** `server.database`, or ODCS Athena's `server.schema` for the same Glue database. */
+const serverDatabase = (port: OutputPort) => oneOf(port, 'database', 'schema');
+
+/** One value given under either of two server keys; both given must agree. */
+function oneOf(port: OutputPort, key: string, alias: string): Sourced<string> | undefined {
+  const a = serverString(port, key);
+  const b = serverString(port, alias);
+  if (a && b && a.value.toLowerCase() !== b.value.toLowerCase()) {
+    throw new PortFieldError(b.field, `("${b.value}") and ${a.field} ("${a.value}") disagree; give one`);
+  }
+  return a ?? b;
+}
+
+/**
+ * ODCS Athena servers name a data source (`catalog`, default `awsdatacatalog`). Only the Glue Data
+ * Catalog is granted: other Athena data sources are federated connectors (Lambda functions) or
+ * other catalogs whose access this grant would not describe.
+ */
+function checkCatalog(port: OutputPort): void {
+  const catalog = serverString(port, 'catalog');
+  if (catalog && catalog.value.toLowerCase() !== 'awsdatacatalog') {
+    throw new PortFieldError(
+      catalog.field,
+      `is "${catalog.value}", but dmm-aws grants only tables of the Glue Data Catalog (Athena data source AwsDataCatalog); federated and other Athena data sources are not supported`,
+    );
+  }
 }
 
 /**

@@ -67,6 +67,12 @@ export interface PortType<R = unknown> {
    * `PortFieldError` like `resourcesFrom`.
    */
   fits?(port: OutputPort, opts: ResolveOptions): boolean;
+  /**
+   * Only for a technical type other platforms use too (`kafka`: Amazon MSK, but also any other
+   * Kafka): whether a port of that type is for AWS at all, from the port alone (an MSK bootstrap
+   * host). Ports it does not claim are left to other integrations. Default: every port is claimed.
+   */
+  claims?(port: OutputPort): boolean;
   /** Reads and validates the port's resources; throws `PortFieldError`. */
   resourcesFrom(port: OutputPort, opts: ResolveOptions): R;
   /**

@@ -1,7 +1,10 @@
 import type { OutputPort } from '../model/data-product.js';
 import type { TargetGrant } from '../model/grants.js';
 import { serverString } from './fields.js';
+import { dynamodbTable } from './dynamodb-table.js';
 import { glueTable } from './glue-table.js';
+import { kinesisStream } from './kinesis-stream.js';
+import { mskTopic } from './msk-topic.js';
 import {
   type Consumer,
   PortFieldError,
@@ -11,9 +14,30 @@ import {
 } from './port-type.js';
 import { s3Bucket } from './s3-bucket.js';
 import { s3Prefix } from './s3-prefix.js';
+import { s3Table } from './s3-table.js';
 
 /** Every supported output port type; adding one means adding a module and a line here. */
-export const PORT_TYPES: readonly PortType[] = [s3Bucket, s3Prefix, glueTable];
+export const PORT_TYPES: readonly PortType[] = [
+  s3Bucket,
+  s3Prefix,
+  glueTable,
+  kinesisStream,
+  dynamodbTable,
+  mskTopic,
+  s3Table,
+];
+
+/**
+ * Technical types of AWS services whose access is not an IAM grant, with the reason. Their ports
+ * are this tool's to report on (a person must learn why nothing was granted), never silently left
+ * to "another platform".
+ */
+export const UNSUPPORTED_TECHNICAL_TYPES: ReadonlyMap<string, string> = new Map([
+  [
+    'redshift',
+    'Amazon Redshift is not supported: read access to Redshift tables is a SQL GRANT inside the database (or a data share), which IAM policies cannot express, and dmm-aws grants through IAM only; grant it with Redshift itself',
+  ],
+]);
 
 /** The lookups over one list of port types: PORT_TYPES, or the list a test passes as `portTypes`. */
 interface Registry {
@@ -69,10 +93,13 @@ export function portTypeOf(port: OutputPort, opts: ResolveOptions): PortType {
     );
   }
   const lower = declared.toLowerCase();
-  const candidates = types.filter((t) => t.technicalTypes.includes(lower));
+  const field = port.type?.trim() ? 'type' : 'server.type';
+  const unsupported = UNSUPPORTED_TECHNICAL_TYPES.get(lower);
+  if (unsupported !== undefined && !byName.has(lower))
+    throw new PortFieldError(field, `is "${declared}": ${unsupported}`);
+  const candidates = types.filter((t) => t.technicalTypes.includes(lower) && (t.claims?.(port) ?? true));
   const chosen = candidates.find((t) => t.fits === undefined || t.fits(port, opts)) ?? byName.get(lower);
   if (chosen) return chosen;
-  const field = port.type?.trim() ? 'type' : 'server.type';
   if (candidates.length > 0) {
     throw new PortFieldError(
       field,
@@ -87,14 +114,18 @@ export function portTypeOf(port: OutputPort, opts: ResolveOptions): PortType {
 
 /**
  * Whether a port is addressed to this tool: it names an output-port-type, has a type some port
- * type serves (or a port type's name), or carries the reference integration's `aws-…-arn` fields.
- * Anything else (snowflake, bigquery, kafka, ...) belongs to other integrations.
+ * type serves and claims (or a port type's name, or an AWS type it cannot grant, to say why), or
+ * carries the reference integration's `aws-…-arn` fields. Anything else (snowflake, bigquery, a
+ * Kafka cluster outside MSK, ...) belongs to other integrations.
  */
 export function isAwsPort(port: OutputPort, portTypes?: readonly PortType[]): boolean {
   if (port.custom['output-port-type']?.trim()) return true;
-  const { byName, technical } = registryOf(portTypes);
+  const { types, byName } = registryOf(portTypes);
   const declared = declaredType(port)?.toLowerCase();
-  if (declared !== undefined && (technical.includes(declared) || byName.has(declared))) return true;
+  if (declared !== undefined) {
+    if (byName.has(declared) || UNSUPPORTED_TECHNICAL_TYPES.has(declared)) return true;
+    if (types.some((t) => t.technicalTypes.includes(declared) && (t.claims?.(port) ?? true))) return true;
+  }
   return Object.keys(port.custom).some((key) => /^aws.*arn$/.test(key));
 }
 

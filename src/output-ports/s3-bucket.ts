@@ -1,5 +1,5 @@
 import { kmsKeyArn, s3BucketArn, s3LocationArn, s3ObjectsArn, s3Url, type KmsKey, type S3Location } from './arn.js';
-import { arnFields, namesS3Folder, s3LocationOf } from './fields.js';
+import { arnFields, kmsKeyOf, namesS3Folder, s3LocationOf } from './fields.js';
 import { locationResources, PortFieldError, type PortType } from './port-type.js';
 import { allow, kmsDecrypt } from './statements.js';
 
@@ -31,7 +31,8 @@ export const s3Bucket: PortType<S3BucketResources> = {
         `names the folder ${s3Url(location.value)}, but output port type s3_bucket grants the whole bucket; use output-port-type s3_prefix or name the bucket only`,
       );
     }
-    return { location: location.value, ...(arns['kms-key'] ? { kmsKey: arns['kms-key'].value.key } : {}) };
+    const key = kmsKeyOf(port, arns, opts);
+    return { location: location.value, ...(key ? { kmsKey: key.value } : {}) };
   },
 
   grants({ location, kmsKey }) {

@@ -1,5 +1,5 @@
 import { kmsKeyArn, s3LocationArn, s3Url, type KmsKey, type S3Location } from './arn.js';
-import { arnFields, namesS3Folder, s3LocationOf } from './fields.js';
+import { arnFields, kmsKeyOf, namesS3Folder, s3LocationOf } from './fields.js';
 import { locationResources, PortFieldError, type PortType } from './port-type.js';
 import { kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
 
@@ -30,7 +30,8 @@ export const s3Prefix: PortType<S3PrefixResources> = {
         `names the whole bucket ${s3Url(location.value)}, but output port type s3_prefix needs a prefix; add the folder or use output-port-type s3_bucket`,
       );
     }
-    return { location: location.value, ...(arns['kms-key'] ? { kmsKey: arns['kms-key'].value.key } : {}) };
+    const key = kmsKeyOf(port, arns, opts);
+    return { location: location.value, ...(key ? { kmsKey: key.value } : {}) };
   },
 
   grants({ location, kmsKey }) {

@@ -55,16 +55,17 @@ const DNS_SUFFIX: Readonly<Record<string, string>> = {
 };
 
 /**
- * `kms:Decrypt` for SSE-KMS objects, only through S3 in the key's region: the consumer needs
- * the key to read the port's objects, not to decrypt arbitrary ciphertexts made with it.
- * Partitions whose S3 endpoint suffix we do not know get the key without the condition rather
- * than a condition that would never match.
+ * `kms:Decrypt` for data encrypted with a customer-managed key, only through the service that
+ * stores the data (`s3`, `kinesis`, `dynamodb`, ...) in the key's region: the consumer needs the
+ * key to read the port's data, not to decrypt arbitrary ciphertexts made with it. Partitions
+ * whose endpoint suffix we do not know get the key without the condition rather than a condition
+ * that would never match.
  */
-export function kmsDecrypt(key: KmsKey): PolicyStatement {
+export function kmsDecrypt(key: KmsKey, via = 's3', actions: readonly string[] = ['kms:Decrypt']): PolicyStatement {
   const suffix = DNS_SUFFIX[key.partition];
   return allow(
-    ['kms:Decrypt'],
+    actions,
     [kmsKeyArn(key)],
-    suffix ? { StringEquals: { 'kms:ViaService': `s3.${key.region}.${suffix}` } } : undefined,
+    suffix ? { StringEquals: { 'kms:ViaService': `${via}.${key.region}.${suffix}` } } : undefined,
   );
 }

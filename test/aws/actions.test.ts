@@ -10,7 +10,10 @@ import {
   RESOURCE_POLICY_S3_ACTIONS_USED,
 } from '../../src/aws/resource-policies.js';
 import {
+  RESOURCE_TAG_DYNAMODB_ACTIONS_USED,
   RESOURCE_TAG_GLUE_ACTIONS_USED,
+  RESOURCE_TAG_KAFKA_ACTIONS_USED,
+  RESOURCE_TAG_KINESIS_ACTIONS_USED,
   RESOURCE_TAG_KMS_ACTIONS_USED,
   RESOURCE_TAG_S3_ACTIONS_USED,
 } from '../../src/aws/resource-tags.js';
@@ -39,7 +42,7 @@ const modules = [
     prefix: 'secretsmanager',
     actions: SECRETS_ACTIONS_USED,
   },
-  // Three SDKs in one module: one row per SDK (RESOURCE_TAG_ACTIONS_USED is exactly their union).
+  // Six SDKs in one module: one row per SDK (RESOURCE_TAG_ACTIONS_USED is exactly their union).
   { file: 'src/aws/resource-tags.ts', sdk: '@aws-sdk/client-s3', prefix: 's3', actions: RESOURCE_TAG_S3_ACTIONS_USED },
   {
     file: 'src/aws/resource-tags.ts',
@@ -52,6 +55,24 @@ const modules = [
     sdk: '@aws-sdk/client-kms',
     prefix: 'kms',
     actions: RESOURCE_TAG_KMS_ACTIONS_USED,
+  },
+  {
+    file: 'src/aws/resource-tags.ts',
+    sdk: '@aws-sdk/client-kinesis',
+    prefix: 'kinesis',
+    actions: RESOURCE_TAG_KINESIS_ACTIONS_USED,
+  },
+  {
+    file: 'src/aws/resource-tags.ts',
+    sdk: '@aws-sdk/client-dynamodb',
+    prefix: 'dynamodb',
+    actions: RESOURCE_TAG_DYNAMODB_ACTIONS_USED,
+  },
+  {
+    file: 'src/aws/resource-tags.ts',
+    sdk: '@aws-sdk/client-kafka',
+    prefix: 'kafka',
+    actions: RESOURCE_TAG_KAFKA_ACTIONS_USED,
   },
   // Three SDKs in one module (RESOURCE_POLICY_ACTIONS_USED is exactly their union).
   {

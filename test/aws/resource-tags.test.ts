@@ -8,7 +8,17 @@ import {
 import { CreateBucketCommand, PutBucketTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { createGlueClient, createKmsClient, createProviderBucketS3Client } from '../../src/aws/clients.js';
+import { CreateTableCommand as CreateDynamoTableCommand } from '@aws-sdk/client-dynamodb';
+import { TagResourceCommand as TagResourceKafkaCommand } from '@aws-sdk/client-kafka';
+import { AddTagsToStreamCommand, CreateStreamCommand } from '@aws-sdk/client-kinesis';
+import {
+  createDynamoDbClient,
+  createGlueClient,
+  createKafkaClient,
+  createKinesisClient,
+  createKmsClient,
+  createProviderBucketS3Client,
+} from '../../src/aws/clients.js';
 import { AwsResourceTagReader } from '../../src/aws/resource-tags.js';
 import type { ProviderResource } from '../../src/output-ports/port-type.js';
 import { ownershipRefusal } from '../../src/sync/ownership-proof.js';
@@ -158,7 +168,8 @@ describe('AwsResourceTagReader error mapping', () => {
       s3Client: failing(motoS3(), unreachable),
       glueClient: failing(motoGlue(), unreachable),
     });
-    expect(await reader.tagsOf({ arn: `arn:aws:kinesis:${REGION}:${MOTO_ACCOUNT}:stream/clicks` })).toBeUndefined();
+    expect(await reader.tagsOf({ arn: `arn:aws:sqs:${REGION}:${MOTO_ACCOUNT}:clicks` })).toBeUndefined();
+    expect(await reader.tagsOf({ arn: `arn:aws:s3tables:${REGION}:${MOTO_ACCOUNT}:bucket/analytics` })).toBeUndefined();
     expect(await reader.tagsOf({ arn: `arn:aws:s3:${REGION}:${MOTO_ACCOUNT}:accesspoint/ap` })).toBeUndefined();
   });
 
@@ -232,5 +243,96 @@ describe('AwsResourceTagReader: KMS keys', () => {
     expect(await reader.tagsOf({ arn: KeyMetadata!.Arn! })).toEqual({ 'dmm:data-product': 'orders' });
     const missing = `arn:aws:kms:${REGION}:${MOTO_ACCOUNT}:key/00000000-0000-4000-8000-000000000000`;
     expect(await reader.tagsOf({ arn: missing })).toBeUndefined();
+  });
+});
+
+describe('AwsResourceTagReader: Kinesis, DynamoDB and MSK', () => {
+  it("reads a Kinesis stream's tags with ListTagsForStream, across pages; consumers and missing streams prove nothing", async () => {
+    const kinesis = createKinesisClient(motoOptions());
+    const name = unique('clicks');
+    await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
+    const many = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${String(i).padStart(2, '0')}`, `v${i}`]));
+    await kinesis.send(
+      new AddTagsToStreamCommand({ StreamName: name, Tags: { 'dmm:data-product': 'clicks', ...many } }),
+    );
+    const reader = new AwsResourceTagReader({ kinesisClient: kinesis });
+    const sent = recordCommands(kinesis);
+    const arn = `arn:aws:kinesis:${REGION}:${MOTO_ACCOUNT}:stream/${name}`;
+    expect(await reader.tagsOf({ arn })).toEqual({ 'dmm:data-product': 'clicks', ...many });
+    expect(sent.inputs('ListTagsForStreamCommand')[0]).toEqual({ StreamARN: arn });
+    expect(
+      await reader.tagsOf({ arn: `arn:aws:kinesis:${REGION}:${MOTO_ACCOUNT}:stream/${unique('none')}` }),
+    ).toBeUndefined();
+    expect(await reader.tagsOf({ arn: `${arn}/consumer/app:1700000000` })).toBeUndefined();
+  });
+
+  it("reads a DynamoDB table's tags, also for its stream (the table carries them)", async () => {
+    const dynamo = createDynamoDbClient(motoOptions());
+    const name = unique('Orders');
+    await dynamo.send(
+      new CreateDynamoTableCommand({
+        TableName: name,
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        Tags: [{ Key: 'dmm:data-product', Value: 'orders' }],
+      }),
+    );
+    const reader = new AwsResourceTagReader({ dynamoDbClient: dynamo });
+    const sent = recordCommands(dynamo);
+    const table = `arn:aws:dynamodb:${REGION}:${MOTO_ACCOUNT}:table/${name}`;
+    expect(await reader.tagsOf({ arn: table })).toEqual({ 'dmm:data-product': 'orders' });
+    expect(await reader.tagsOf({ arn: `${table}/stream/2026-01-31T12:34:56.789` })).toEqual({
+      'dmm:data-product': 'orders',
+    });
+    expect(sent.inputs('ListTagsOfResourceCommand')).toEqual([{ ResourceArn: table }, { ResourceArn: table }]);
+    expect(
+      await reader.tagsOf({ arn: `arn:aws:dynamodb:${REGION}:${MOTO_ACCOUNT}:table/${unique('none')}` }),
+    ).toBeUndefined();
+  });
+
+  it("reads an MSK cluster's tags for its topics (topics cannot be tagged)", async () => {
+    const kafka = createKafkaClient(motoOptions());
+    // moto's own cluster ARNs lack the real `cluster/<name>/<uuid>` form, so the tags go onto an
+    // ARN of the real form (moto tags any ARN, as the real service's own clusters are tagged).
+    const ClusterArn = `arn:aws:kafka:${REGION}:${MOTO_ACCOUNT}:cluster/${unique('events')}/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5`;
+    await kafka.send(
+      new TagResourceKafkaCommand({ ResourceArn: ClusterArn, Tags: { 'dmm:data-product': 'orders, returns' } }),
+    );
+    const reader = new AwsResourceTagReader({ kafkaClient: kafka });
+    const sent = recordCommands(kafka);
+    const [, clusterPath] = /:cluster\/(.+)$/.exec(ClusterArn) ?? [];
+    const topic = `arn:aws:kafka:${REGION}:${MOTO_ACCOUNT}:topic/${clusterPath}/orders.v1`;
+    expect(await reader.tagsOf({ arn: topic })).toEqual({ 'dmm:data-product': 'orders, returns' });
+    expect(sent.inputs('ListTagsForResourceCommand')).toEqual([{ ResourceArn: ClusterArn }]);
+    expect(await reader.tagsOf({ arn: ClusterArn.replace('events', 'nothing') })).toEqual({});
+    // A group ARN is nobody's data: no call, no proof.
+    expect(await reader.tagsOf({ arn: topic.replace(':topic/', ':group/') })).toBeUndefined();
+  });
+
+  it.each([
+    ['Kinesis', 'ResourceNotFoundException'],
+    ['Kinesis', 'AccessDeniedException'],
+    ['DynamoDB', 'AccessDeniedException'],
+    ['Kafka', 'ForbiddenException'],
+    ['Kafka', 'NotFoundException'],
+  ])('%s %s: unreadable; throttling is thrown', async (service, code) => {
+    const fail = (error: Error) => ({ send: async () => Promise.reject(error) }) as never;
+    const arns: Record<string, string> = {
+      Kinesis: `arn:aws:kinesis:${REGION}:${MOTO_ACCOUNT}:stream/clicks`,
+      DynamoDB: `arn:aws:dynamodb:${REGION}:${MOTO_ACCOUNT}:table/Orders`,
+      Kafka: `arn:aws:kafka:${REGION}:${MOTO_ACCOUNT}:cluster/events/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5`,
+    };
+    const clients = (error: Error) => ({
+      kinesisClient: fail(error),
+      dynamoDbClient: fail(error),
+      kafkaClient: fail(error),
+    });
+    expect(await new AwsResourceTagReader(clients(awsError(code))).tagsOf({ arn: arns[service]! })).toBeUndefined();
+    await expect(
+      new AwsResourceTagReader(clients(awsError('ThrottlingException', 'Rate exceeded'))).tagsOf({
+        arn: arns[service]!,
+      }),
+    ).rejects.toThrow('Rate exceeded');
   });
 });

@@ -74,7 +74,7 @@ describe('failures', () => {
     await expectFailed(
       world,
       'agr-kafka',
-      'custom.output-port-type is "kafka_topic", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table)',
+      'custom.output-port-type is "kafka_topic", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, msk_topic, s3_table)',
     );
     await expectFailed(world, 'agr-wildcard', /custom\.aws-s3-bucket-arn .*wildcards.*arn:aws:s3:::\*/);
     await expectFailed(

@@ -92,6 +92,21 @@ describe('FileResourceTags', () => {
     expect(await reader.tagsOf({ arn: 'arn:aws:kinesis:eu-central-1:123456789012:stream/other' })).toBeUndefined();
   });
 
+  it('reads an MSK topic by its cluster and a DynamoDB stream by its table, as on AWS', async () => {
+    const cluster = 'arn:aws:kafka:eu-central-1:123456789012:cluster/events/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5';
+    const table = 'arn:aws:dynamodb:eu-central-1:123456789012:table/Orders';
+    const reader = new FileResourceTags({
+      resources: { [cluster]: { 'dmm:data-product': 'clicks, orders' }, [table]: { 'dmm:data-product': 'orders' } },
+    });
+    const topic =
+      'arn:aws:kafka:eu-central-1:123456789012:topic/events/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5/orders.v1';
+    expect(await reader.tagsOf({ arn: topic })).toEqual({ 'dmm:data-product': 'clicks, orders' });
+    expect(await reader.tagsOf({ arn: `${table}/stream/2026-01-31T12:34:56.789` })).toEqual({
+      'dmm:data-product': 'orders',
+    });
+    expect(await reader.tagsOf({ arn: topic.replace('/events/', '/other/') })).toBeUndefined();
+  });
+
   it('refuses resources entries that could never match or say the same twice', () => {
     const bad = (text: string) => () => FileResourceTags.parse(text, 'f.yaml');
     expect(bad('resources:\n  "arn:aws:s3:::acme-lake/sales": {}\n')).toThrow(

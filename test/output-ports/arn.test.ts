@@ -94,9 +94,46 @@ describe('S3 names', () => {
       bucket: 'acme-orders',
       prefix: '',
     });
-    expect(problem(() => parseS3Url('server.location', 'https://acme-orders.s3.amazonaws.com/', 'aws'))).toContain(
-      'is not an S3 URL',
+    expect(problem(() => parseS3Url('server.location', 'ftp://acme-orders/', 'aws'))).toContain('is not an S3 URL');
+  });
+
+  it('parses S3 HTTPS URLs of the partition, decoding the key', () => {
+    const at = (value: string, partition = 'aws') => parseS3Url('server.location', value, partition);
+    expect(at('https://acme-orders.s3.eu-central-1.amazonaws.com/data/x')).toEqual({
+      partition: 'aws',
+      bucket: 'acme-orders',
+      prefix: 'data/x/',
+    });
+    expect(at('https://acme-orders.s3.amazonaws.com/')).toMatchObject({ bucket: 'acme-orders', prefix: '' });
+    expect(at('https://s3.eu-west-1.amazonaws.com/acme/a/b/')).toMatchObject({ bucket: 'acme', prefix: 'a/b/' });
+    expect(at('https://my.data.s3.us-east-1.amazonaws.com/dt%3D2026/')).toMatchObject({
+      bucket: 'my.data',
+      prefix: 'dt=2026/',
+    });
+    expect(at('https://acme.s3.cn-north-1.amazonaws.com.cn/x', 'aws-cn')).toMatchObject({
+      bucket: 'acme',
+      prefix: 'x/',
+    });
+    expect(problem(() => at('https://acme.s3.cn-north-1.amazonaws.com.cn/x'))).toContain('not an Amazon S3 endpoint');
+    expect(problem(() => at('https://minio.example.com/acme/x'))).toContain('not an Amazon S3 endpoint');
+    expect(problem(() => at('https://ap-1.s3-accesspoint.eu-central-1.amazonaws.com/x'))).toContain(
+      'not an Amazon S3 endpoint',
     );
+    expect(problem(() => at('https://acme.s3.mars-1.amazonaws.com/x'))).toContain('not an AWS region');
+    expect(problem(() => at('https://s3.amazonaws.com/'))).toContain('without a bucket');
+    expect(problem(() => at('https://acme.s3.amazonaws.com/a/%2e%2e/b'))).toContain('".."');
+    expect(problem(() => at('https://acme.s3.amazonaws.com/a/%zz'))).toContain('percent-encoding');
+  });
+
+  it('takes the fixed folder of a pattern location, never the pattern', () => {
+    const at = (value: string) => parseS3Url('server.location', value, 'aws');
+    expect(at('s3://acme/v2/{model}/*.json')).toMatchObject({ bucket: 'acme', prefix: 'v2/' });
+    expect(at('s3://acme/v2/data-*.parquet')).toMatchObject({ bucket: 'acme', prefix: 'v2/' });
+    expect(at('s3://acme/a/b/?x')).toMatchObject({ bucket: 'acme', prefix: 'a/b/' });
+    expect(problem(() => at('s3://acme/{model}/x'))).toContain('no fixed S3 prefix');
+    expect(problem(() => at('s3://acme/*'))).toContain('no fixed S3 prefix');
+    expect(problem(() => at('s3://acme-*/x/'))).toContain('invalid S3 bucket');
+    expect(problem(() => at('s3://acme/x/${aws:userid}/'))).toContain('policy variables');
   });
 
   it('accepts the ODCS account spelling 1234-5678-9012', () => {
@@ -155,6 +192,21 @@ describe('classifyArn checks service and resource type', () => {
     expect(refusal('arn:aws:athena:eu-central-1:111122223333:datacatalog/x')).toBe(
       'f is not an Athena workgroup ARN: got "arn:aws:athena:eu-central-1:111122223333:datacatalog/x"',
     );
+    expect(refusal('arn:aws:kinesis:eu-central-1:111122223333:stream/clicks/consumer/app:1700000000')).toContain(
+      'is not a Kinesis stream ARN (stream/<name>; consumer ARNs are not a port)',
+    );
+    expect(refusal('arn:aws:dynamodb:eu-central-1:111122223333:table/orders/index/by-date')).toContain(
+      'is not a DynamoDB table or stream ARN',
+    );
+    expect(
+      refusal('arn:aws:kafka:eu-central-1:111122223333:group/events/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5/g'),
+    ).toContain('is not an MSK cluster or topic ARN');
+    expect(refusal('arn:aws:kafka:eu-central-1:111122223333:cluster/events/not-a-uuid')).toContain(
+      'is not a valid MSK cluster UUID',
+    );
+    expect(refusal('arn:aws:s3tables:eu-central-1:111122223333:bucket/analytics/table/0123')).toContain(
+      'is not an S3 table bucket ARN',
+    );
     expect(refusal('arn:aws:kms:eu-central-1:111122223333:alias/data')).toBe(
       'f is not a KMS key ARN (key/<key-id>; aliases cannot be used): got "arn:aws:kms:eu-central-1:111122223333:alias/data"',
     );
@@ -168,6 +220,13 @@ describe('the ARN kinds', () => {
     'glue-database': 'arn:aws:glue:eu-central-1:111122223333:database/sales',
     'glue-table': 'arn:aws:glue:eu-central-1:111122223333:table/sales/orders',
     'athena-workgroup': 'arn:aws:athena:eu-central-1:111122223333:workgroup/analysts',
+    'kinesis-stream': 'arn:aws:kinesis:eu-central-1:111122223333:stream/clicks',
+    'dynamodb-table': 'arn:aws:dynamodb:eu-central-1:111122223333:table/Orders',
+    'dynamodb-stream': 'arn:aws:dynamodb:eu-central-1:111122223333:table/Orders/stream/2026-01-31T12:34:56.789',
+    'msk-cluster': 'arn:aws:kafka:eu-central-1:111122223333:cluster/events/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5',
+    'msk-topic':
+      'arn:aws:kafka:eu-central-1:111122223333:topic/events/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5/orders.v1',
+    's3tables-bucket': 'arn:aws:s3tables:eu-central-1:111122223333:bucket/analytics',
     'kms-key': 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   };
 
@@ -189,6 +248,9 @@ describe('the ARN kinds', () => {
     expect(kindOfKnownField('aws-glue-database-arn')).toBe('glue-database');
     expect(kindOfKnownField('aws-glue-table-arn')).toBe('glue-table');
     expect(kindOfKnownField('aws-kms-key-arn')).toBe('kms-key');
+    expect(kindOfKnownField('aws-kinesis-stream-arn')).toBe('kinesis-stream');
+    expect(kindOfKnownField('aws-dynamodb-table-arn')).toBe('dynamodb-table');
+    expect(kindOfKnownField('aws-msk-topic-arn')).toBe('msk-topic');
     expect(kindOfKnownField('aws-s3-aws-s3-folder-arn')).toBeUndefined();
   });
 
@@ -217,8 +279,9 @@ describe('the ARN kinds', () => {
     expect(describeArn(EXAMPLES['kms-key'])).toBe(
       'KMS key 1234abcd-12ab-34cd-56ef-1234567890ab (account 111122223333, eu-central-1)',
     );
-    expect(describeArn('arn:aws:kinesis:eu-central-1:111122223333:stream/clicks')).toBe(
-      'arn:aws:kinesis:eu-central-1:111122223333:stream/clicks',
+    expect(describeArn(EXAMPLES['kinesis-stream'])).toBe('Kinesis stream clicks (account 111122223333, eu-central-1)');
+    expect(describeArn('arn:aws:sqs:eu-central-1:111122223333:clicks')).toBe(
+      'arn:aws:sqs:eu-central-1:111122223333:clicks',
     );
     expect(describeArn('not an ARN')).toBe('not an ARN');
   });

@@ -152,6 +152,32 @@ describe('glue_table', () => {
     });
   });
 
+  it('grants an Athena port or ODCS athena server exactly as the Glue table it names (stagingDir is never granted)', () => {
+    const p = port({
+      type: 'athena',
+      server: {
+        type: 'athena',
+        catalog: 'AwsDataCatalog',
+        schema: 'Sales',
+        table: 'orders',
+        regionName: 'eu-central-1',
+        // From metadata, a results location would let a provider make consumers write anywhere.
+        stagingDir: 's3://provider-chosen-bucket/results/',
+        location: 's3://acme-lake/sales/orders/',
+      },
+    });
+    const withDefault = { ...OPTS, defaultAthenaWorkgroup: 'primary' };
+    const plan = planPort(p, withDefault, CONSUMER);
+    expect(plan).toEqual(planPort(referencePort(), OPTS, CONSUMER));
+    expect(JSON.stringify(plan)).not.toContain('provider-chosen-bucket');
+    expect(
+      planPort(port({ server: { type: 'athena', schema: 'sales', stagingDir: 's3://x/y/' } }), withDefault, CONSUMER),
+    ).toMatchObject({
+      ok: false,
+      field: 'server.table',
+    });
+  });
+
   it('uses the server region and workgroup when given; the workgroup is always in the consumer account', () => {
     const p = port({
       type: 'glue',
@@ -236,14 +262,50 @@ describe('glue_table', () => {
     [
       'no table',
       port({ type: 'glue', server: { database: 'sales', location: 's3://acme-lake/x/' } }),
+      'server.table',
+      'names Glue database sales but no table, and dmm-aws grants one table per port, never a whole database',
+    ],
+    [
+      'a database ARN without a table',
+      port({
+        custom: {
+          'output-port-type': 'glue_table',
+          'aws-glue-database-arn': 'arn:aws:glue:eu-central-1:111122223333:database/sales',
+          'aws-s3-folder-arn': 'arn:aws:s3:::acme-lake/x',
+        },
+      }),
+      'server.table',
+      'names Glue database sales but no table',
+    ],
+    [
+      'nothing naming a table or database',
+      port({ type: 'glue', server: { location: 's3://acme-lake/x/' } }),
       'custom.aws-glue-table-arn',
       'needs its table',
     ],
     [
+      'an Athena server on another data source',
+      port({
+        type: 'athena',
+        server: { schema: 'sales', table: 'orders', catalog: 'dynamo_connector', location: 's3://acme-lake/x/' },
+      }),
+      'server.catalog',
+      'grants only tables of the Glue Data Catalog',
+    ],
+    [
+      'an Athena server whose schema and database disagree',
+      port({
+        type: 'athena',
+        server: { schema: 'sales', database: 'hr', table: 'orders', location: 's3://acme-lake/x/' },
+      }),
+      'server.schema',
+      'disagree',
+    ],
+    [
       'an ODCS template location',
-      port({ type: 'glue', server: { database: 'sales', table: 'orders', location: 's3://acme-lake/data/{model}' } }),
+      port({ type: 'glue', server: { database: 'sales', table: 'orders', location: 's3://acme-lake/{model}' } }),
       'server.location',
-      'template placeholder',
+      'no fixed S3 prefix',
     ],
     [
       'server.table not a string',

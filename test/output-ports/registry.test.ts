@@ -5,7 +5,15 @@ import { CONSUMER, OPTS, port } from './fixtures.js';
 
 describe('port type detection', () => {
   it('registers one module per type', () => {
-    expect(PORT_TYPES.map((t) => t.type)).toEqual(['s3_bucket', 's3_prefix', 'glue_table']);
+    expect(PORT_TYPES.map((t) => t.type)).toEqual([
+      's3_bucket',
+      's3_prefix',
+      'glue_table',
+      'kinesis_stream',
+      'dynamodb_table',
+      'msk_topic',
+      's3_table',
+    ]);
   });
 
   it.each([
@@ -63,6 +71,9 @@ describe('port type detection', () => {
       true,
     ],
     ['another platform', port({ type: 'snowflake', server: { type: 'snowflake' } }), false],
+    ['an ODCS Athena server', port({ server: { type: 'athena', schema: 'sales' } }), true],
+    ['an AWS service it cannot grant, to say why', port({ type: 'Redshift' }), true],
+    ['a name only an object prototype has', port({ type: 'constructor' }), false],
   ])('isAwsPort: %s', (_name, p, expected) => {
     expect(isAwsPort(p)).toBe(expected);
   });
@@ -72,7 +83,7 @@ describe('port type detection', () => {
       ok: false,
       field: 'custom.output-port-type',
       problem:
-        'custom.output-port-type is "redshift_table", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table)',
+        'custom.output-port-type is "redshift_table", which is not a supported output port type (supported: s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, msk_topic, s3_table)',
     });
   });
 
@@ -81,7 +92,16 @@ describe('port type detection', () => {
       ok: false,
       field: 'type',
       problem:
-        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, or custom.output-port-type s3_bucket, s3_prefix, glue_table)',
+        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, dynamodb, kafka, s3tables, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, msk_topic, s3_table)',
+    });
+  });
+
+  it('refuses Redshift with the reason, not as another platform', () => {
+    expect(planPort(port({ server: { type: 'redshift', database: 'dev', schema: 'sales' } }), OPTS, CONSUMER)).toEqual({
+      ok: false,
+      field: 'server.type',
+      problem:
+        'server.type is "redshift": Amazon Redshift is not supported: read access to Redshift tables is a SQL GRANT inside the database (or a data share), which IAM policies cannot express, and dmm-aws grants through IAM only; grant it with Redshift itself',
     });
   });
 
@@ -99,12 +119,12 @@ describe('port type detection', () => {
 describe('a port type of its own', () => {
   /** What a new type declares for the registry; its grants do not matter here. */
   const stream: PortType<string> = {
-    type: 'kinesis_stream',
-    describe: 'Test only: read one Kinesis stream.',
-    technicalTypes: ['kinesis'],
-    resourcesFrom: () => 'arn:aws:kinesis:eu-central-1:111122223333:stream/clicks',
+    type: 'sqs_queue',
+    describe: 'Test only: read one SQS queue.',
+    technicalTypes: ['sqs'],
+    resourcesFrom: () => 'arn:aws:sqs:eu-central-1:111122223333:clicks',
     grants: (arn) => [
-      { target: 'identity-policy', statements: [{ Effect: 'Allow', Action: 'kinesis:GetRecords', Resource: arn }] },
+      { target: 'identity-policy', statements: [{ Effect: 'Allow', Action: 'sqs:ReceiveMessage', Resource: arn }] },
     ],
     summary: (arn) => `Read ${arn}.`,
     providerResources: (arn) => [{ arn }],
@@ -112,16 +132,18 @@ describe('a port type of its own', () => {
   const opts = { ...OPTS, portTypes: [...PORT_TYPES, stream] };
 
   it('is chosen by its technical type or its name, and listed in the messages', () => {
-    expect(portTypeOf(port({ type: 'Kinesis' }), opts).type).toBe('kinesis_stream');
-    expect(portTypeOf(port({ custom: { 'output-port-type': 'kinesis_stream' } }), opts).type).toBe('kinesis_stream');
-    expect(isAwsPort(port({ server: { type: 'kinesis' } }), opts.portTypes)).toBe(true);
-    expect(isAwsPort(port({ server: { type: 'kinesis' } }))).toBe(false);
+    expect(portTypeOf(port({ type: 'SQS' }), opts).type).toBe('sqs_queue');
+    expect(portTypeOf(port({ custom: { 'output-port-type': 'sqs_queue' } }), opts).type).toBe('sqs_queue');
+    expect(isAwsPort(port({ server: { type: 'sqs' } }), opts.portTypes)).toBe(true);
+    expect(isAwsPort(port({ server: { type: 'sqs' } }))).toBe(false);
     expect(planPort(port({ type: 'snowflake' }), opts, CONSUMER)).toMatchObject({
       problem:
-        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, kinesis, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream)',
+        'type is "snowflake", which this tool cannot grant access to (supported: s3, glue, athena, kinesis, dynamodb, kafka, s3tables, sqs, or custom.output-port-type s3_bucket, s3_prefix, glue_table, kinesis_stream, dynamodb_table, msk_topic, s3_table, sqs_queue)',
     });
     expect(planPort(port({}), opts, CONSUMER)).toMatchObject({
-      problem: expect.stringContaining('give the port type s3, glue or kinesis with a server block'),
+      problem: expect.stringContaining(
+        'give the port type s3, glue, athena, kinesis, dynamodb, kafka, s3tables or sqs with a server block',
+      ),
     });
   });
 });

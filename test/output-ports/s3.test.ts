@@ -178,12 +178,49 @@ describe('s3_prefix', () => {
     });
   });
 
-  it('refuses wildcards in the location', () => {
-    const p = port({ type: 's3', server: { location: 's3://acme-lake/sales/*' } });
+  it('grants a pattern location (ODCS s3://b/v2/{model}/*.json) at its fixed folder, never the pattern', () => {
+    for (const location of [
+      's3://acme-lake/sales/v2/{model}/*.json',
+      's3://acme-lake/sales/v2/*',
+      's3://acme-lake/sales/v2/part-*.parquet',
+    ]) {
+      const plan = planPort(port({ type: 's3', server: { type: 's3', location } }), OPTS, CONSUMER);
+      expect(plan.ok && plan.portType, location).toBe('s3_prefix');
+      expect(plan.ok && plan.summary, location).toBe('List and read the objects under s3://acme-lake/sales/v2/.');
+      expect(plan, location).toEqual(
+        planPort(port({ type: 's3', server: { type: 's3', location: 's3://acme-lake/sales/v2/' } }), OPTS, CONSUMER),
+      );
+    }
+  });
+
+  it('refuses a pattern in the first folder rather than granting the whole bucket', () => {
+    for (const location of ['s3://acme-lake/*', 's3://acme-lake/{model}/data.json', 's3://acme-lake/*.json']) {
+      expect(planPort(port({ type: 's3', server: { location } }), OPTS, CONSUMER), location).toMatchObject({
+        ok: false,
+        field: 'server.location',
+        problem: expect.stringContaining('no fixed S3 prefix'),
+      });
+    }
+  });
+
+  it('refuses policy variables in the location', () => {
+    const p = port({ type: 's3', server: { location: 's3://acme-lake/home/${aws:username}/' } });
     expect(planPort(p, OPTS, CONSUMER)).toMatchObject({
       ok: false,
       field: 'server.location',
-      problem: expect.stringContaining('wildcards'),
+      problem: expect.stringContaining('policy variables'),
     });
+  });
+
+  it('reads S3 HTTPS URLs, virtual-hosted and path style', () => {
+    for (const location of [
+      'https://acme-lake.s3.eu-central-1.amazonaws.com/sales/v2/',
+      'https://acme-lake.s3.amazonaws.com/sales/v2',
+      'https://s3.eu-central-1.amazonaws.com/acme-lake/sales/v2/',
+      'https://acme-lake.s3-eu-west-1.amazonaws.com/sales/v2/',
+    ]) {
+      const plan = planPort(port({ type: 's3', server: { type: 's3', location } }), OPTS, CONSUMER);
+      expect(plan.ok && plan.summary, location).toBe('List and read the objects under s3://acme-lake/sales/v2/.');
+    }
   });
 });

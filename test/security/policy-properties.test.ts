@@ -46,7 +46,61 @@ const ALLOWED_ACTIONS: Record<string, ReadonlySet<string>> = {
     's3:AbortMultipartUpload',
     ...KMS,
   ]),
+  kinesis_stream: new Set([
+    'kinesis:DescribeStream',
+    'kinesis:DescribeStreamSummary',
+    'kinesis:ListShards',
+    'kinesis:GetShardIterator',
+    'kinesis:GetRecords',
+    'kinesis:RegisterStreamConsumer',
+    'kinesis:ListStreamConsumers',
+    'kinesis:DescribeStreamConsumer',
+    'kinesis:SubscribeToShard',
+    ...KMS,
+  ]),
+  dynamodb_table: new Set([
+    'dynamodb:DescribeTable',
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:Scan',
+    // Only with a stream ARN the port names.
+    'dynamodb:DescribeStream',
+    'dynamodb:GetShardIterator',
+    'dynamodb:GetRecords',
+    ...KMS,
+    'kms:DescribeKey',
+  ]),
+  msk_topic: new Set([
+    'kafka-cluster:Connect',
+    'kafka-cluster:DescribeCluster',
+    'kafka-cluster:DescribeTopic',
+    'kafka-cluster:ReadData',
+    // Only on groups named with the consumer role's prefix (the SCHEME_WILDCARDS entry).
+    'kafka-cluster:DescribeGroup',
+    'kafka-cluster:AlterGroup',
+  ]),
+  s3_table: new Set([
+    's3tables:GetTableBucket',
+    's3tables:GetNamespace',
+    's3tables:GetTable',
+    's3tables:GetTableMetadataLocation',
+    's3tables:GetTableData',
+    ...KMS,
+  ]),
 };
+/**
+ * The wildcards a service's ARN scheme requires, added by the tool after names from metadata:
+ * S3 objects (`/*`), Kinesis consumers (name and creation time), DynamoDB indexes,
+ * S3 Tables tables (by id), MSK consumer groups named with the consumer's prefix.
+ */
+const SCHEME_WILDCARDS = [
+  /^arn:aws:s3:::.+\/\*$/,
+  /^arn:aws:kinesis:[^:]+:\d{12}:stream\/[^/*]+\/consumer\/\*$/,
+  /^arn:aws:dynamodb:[^:]+:\d{12}:table\/[^/*]+\/index\/\*$/,
+  /^arn:aws:s3tables:[^:]+:\d{12}:bucket\/[^/*]+\/table\/\*$/,
+  /^arn:aws:kafka:[^:]+:\d{12}:group\/[^/*]+\/[^/*]+\/[^/*]+\*$/,
+];
 /** Write actions: only ever on objects under the tool's configured query-result location. */
 const WRITE_ACTIONS = new Set(['s3:PutObject', 's3:AbortMultipartUpload']);
 
@@ -130,7 +184,48 @@ const kmsArn = fc
 const otherArn = fc
   .tuple(partition, fc.constantFrom('iam', 'sts', 'dynamodb', '*'), region, account, part)
   .map(([p, s, r, a, x]) => `arn:${p}:${s}:${r}:${a}:${x}`);
-const arn = fc.oneof(s3Arn, s3Arn, glueArn, glueArn, athenaArn, kmsArn, otherArn, anyText);
+const kinesisArn = fc
+  .tuple(
+    partition,
+    region,
+    account,
+    fc.constantFrom('stream', 'stream', 'channel'),
+    part,
+    fc.option(part, { nil: undefined }),
+  )
+  .map(
+    ([p, r, a, kind, name, sub]) =>
+      `arn:${p}:kinesis:${r}:${a}:${kind}/${name}${sub === undefined ? '' : `/consumer/${sub}`}`,
+  );
+const dynamoArn = fc
+  .tuple(
+    partition,
+    region,
+    account,
+    part,
+    fc.constantFrom('', '/stream/2026-01-31T12:34:56.789', '/index/x', '/stream/*'),
+  )
+  .map(([p, r, a, name, tail]) => `arn:${p}:dynamodb:${r}:${a}:table/${name}${tail}`);
+const mskUuid = fc.oneof(fc.constant('6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5'), part);
+const kafkaArn = fc
+  .tuple(partition, region, account, fc.constantFrom('cluster', 'topic', 'group'), part, mskUuid, part)
+  .map(
+    ([p, r, a, kind, name, uuid, last]) =>
+      `arn:${p}:kafka:${r}:${a}:${kind}/${name}/${uuid}${kind === 'cluster' ? '' : `/${last}`}`,
+  );
+const arn = fc.oneof(
+  s3Arn,
+  s3Arn,
+  glueArn,
+  glueArn,
+  athenaArn,
+  kmsArn,
+  kinesisArn,
+  dynamoArn,
+  kafkaArn,
+  otherArn,
+  anyText,
+);
 
 const arnFieldName = fc.constantFrom(
   'aws-s3-bucket-arn',
@@ -141,6 +236,12 @@ const arnFieldName = fc.constantFrom(
   'aws-glue-catalog-arn',
   'aws-athena-workgroup-arn',
   'aws-kms-key-arn',
+  'aws-kinesis-stream-arn',
+  'aws-dynamodb-table-arn',
+  'aws-dynamodb-stream-arn',
+  'aws-msk-cluster-arn',
+  'aws-msk-topic-arn',
+  'aws-s3tables-bucket-arn',
   'aws-extra-arn',
   'awsarn',
   'not-an-arn-field',
@@ -151,6 +252,10 @@ const portType = fc.constantFrom(
   'glue_table',
   's3_bucket',
   'glue_table',
+  'kinesis_stream',
+  'dynamodb_table',
+  'msk_topic',
+  's3_table',
   'kafka',
   '',
   ' s3_bucket ',
@@ -165,20 +270,37 @@ const serverValue = <T>(arb: fc.Arbitrary<T>) =>
   );
 const server = fc.record(
   {
-    type: serverValue(fc.constantFrom('s3', 'glue', 'S3', 'kafka')),
+    type: serverValue(
+      fc.constantFrom('s3', 'glue', 'S3', 'kafka', 'athena', 'kinesis', 'dynamodb', 's3tables', 'redshift'),
+    ),
     location: serverValue(fc.oneof(s3Url, anyText)),
     database: serverValue(part),
     table: serverValue(part),
     account: serverValue(account),
     region: serverValue(region),
     workgroup: serverValue(part),
+    stream: serverValue(part),
+    topic: serverValue(part),
+    namespace: serverValue(part),
+    kmsKeyArn: serverValue(kmsArn),
+    tableBucket: serverValue(part),
+    host: serverValue(
+      fc.oneof(
+        fc.constant('b-1.events.abc.c2.kafka.eu-central-1.amazonaws.com:9098'),
+        fc.constant('kafka.acme:9092'),
+        part,
+      ),
+    ),
+    schema: serverValue(part),
   },
   { requiredKeys: [] },
 );
 
 const port: fc.Arbitrary<OutputPort> = fc
   .record({
-    type: fc.option(fc.constantFrom('s3', 'glue', 'S3', 'glue_table', 'kafka'), { nil: undefined }),
+    type: fc.option(fc.constantFrom('s3', 'glue', 'S3', 'glue_table', 'kafka', 'athena', 'kinesis'), {
+      nil: undefined,
+    }),
     server: fc.option(server, { nil: undefined }),
     portType: fc.option(portType, { nil: undefined }),
     arns: fc.array(fc.tuple(arnFieldName, arn), { maxLength: 3 }),
@@ -228,6 +350,9 @@ function namesIn(resource: string): {
   } else if (service === 'glue') names = res.split('/').slice(1);
   else if (service === 'athena') names = res.split('/').slice(1);
   else if (service === 'kms') names = res.split('/').slice(1);
+  else if (['kinesis', 'dynamodb', 's3tables'].includes(service)) names = [res.split('/')[1] ?? ''];
+  // Cluster name, UUID and topic; a group ARN's last part is the consumer's own prefix.
+  else if (service === 'kafka') names = res.split('/').slice(1, res.startsWith('group/') ? 3 : 4);
   return { partition: p, service, names, account: a, region: r };
 }
 
@@ -249,6 +374,11 @@ function provenBy(resource: string, proven: readonly ProviderResource[]): boolea
   }
   if (/^arn:aws:glue:[^:]*:[^:]*:table\//.test(resource) || /^arn:aws:kms:/.test(resource))
     return arns.includes(resource);
+  // A stream's consumers, a table's indexes and streams, a table bucket's tables: under a proven resource.
+  if (/^arn:aws:(kinesis|dynamodb|s3tables):/.test(resource))
+    return arns.some((arn) => resource === arn || resource.startsWith(`${arn}/`));
+  // MSK: the topic is proven; the cluster (Connect) is its container; groups are the consumer's own.
+  if (/^arn:aws:kafka:/.test(resource)) return !resource.includes(':topic/') || arns.includes(resource);
   return /^arn:aws:glue:[^:]*:[^:]*:(catalog|database\/)/.test(resource) || /^arn:aws:athena:/.test(resource);
 }
 
@@ -282,8 +412,8 @@ function checkPlan(p: OutputPort, opts: ResolveOptions): void {
       expect(resourcesOf(s)).toEqual([resultsObjects]);
     }
     for (const resource of resourcesOf(s)) {
-      // The only wildcard is the tool's own trailing "/*" on S3 object ARNs.
-      const body = resource.startsWith('arn:aws:s3:::') && resource.endsWith('/*') ? resource.slice(0, -2) : resource;
+      // The only wildcards are the tool's own, where the service's ARN scheme needs them.
+      const body = SCHEME_WILDCARDS.some((w) => w.test(resource)) ? resource.replace(/\/?\*$/, '') : resource;
       expect(body).not.toMatch(/[*?]|\$\{/);
       expect(body).toMatch(/^[\x21-\x7e]+$/);
       const n = namesIn(resource);
@@ -383,6 +513,53 @@ describe('planPort for any metadata', () => {
             location: `s3://${b}/${segs.join('/')}`,
             ...(wg ? { workgroup: wg } : {}),
           },
+          custom: {},
+        })),
+      fc
+        .tuple(segment, fc.constantFrom(ACCOUNT, OTHER), fc.option(kmsKeyId, { nil: undefined }))
+        .map(([stream, acct, key]) => ({
+          id: 'p',
+          name: 'p',
+          type: 'kinesis',
+          server: { type: 'kinesis', stream, account: acct },
+          custom: (key ? { 'aws-kms-key-arn': `arn:aws:kms:eu-central-1:${acct}:key/${key}` } : {}) as Record<
+            string,
+            string
+          >,
+        })),
+      fc
+        .tuple(fc.stringMatching(/^[a-z0-9][a-z0-9._-]{2,20}$/), fc.constantFrom(ACCOUNT, OTHER), fc.boolean())
+        .map(([table, acct, stream]) => ({
+          id: 'p',
+          name: 'p',
+          type: 'dynamodb',
+          server: { table, account: acct },
+          custom: (stream
+            ? {
+                'aws-dynamodb-stream-arn': `arn:aws:dynamodb:eu-central-1:${acct}:table/${table}/stream/2026-01-31T12:34:56.789`,
+              }
+            : {}) as Record<string, string>,
+        })),
+      fc.tuple(segment, fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/)).map(([topic, cluster]) => ({
+        id: 'p',
+        name: 'p',
+        type: 'kafka',
+        server: { host: `b-1.${cluster}.abc.c2.kafka.eu-central-1.amazonaws.com:9098`, topic },
+        custom: {
+          'aws-msk-cluster-arn': `arn:aws:kafka:eu-central-1:${ACCOUNT}:cluster/${cluster}/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5`,
+        },
+      })),
+      fc
+        .tuple(
+          fc.stringMatching(/^[a-z0-9][a-z0-9-]{2,20}[a-z0-9]$/),
+          fc.stringMatching(/^[a-z0-9_]{1,20}$/),
+          fc.stringMatching(/^[a-z0-9_]{1,20}$/),
+        )
+        .map(([bucket, namespace, table]) => ({
+          id: 'p',
+          name: 'p',
+          type: 's3tables',
+          server: { tableBucket: bucket, namespace, table },
           custom: {},
         })),
     );

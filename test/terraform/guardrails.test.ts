@@ -392,10 +392,19 @@ describe('ownership proof (ownership_proof, required by default)', () => {
   /** The statements that read provider tags: not the agreement index's S3 rights on the state bucket (test/terraform/iam.test.ts). */
   const tagReads = (statements: Statement[]) =>
     statements.filter((s) => !s.origin.startsWith('data.aws_iam_policy_document.agreement_index#'));
-  const TAG_SERVICES = ['s3:', 'glue:', 'kms:'];
+  const TAG_SERVICES = ['s3:', 'glue:', 'kms:', 'kinesis:', 'dynamodb:', 'kafka:'];
+  const stream = (account: string) => `arn:aws:kinesis:eu-west-1:${account}:stream/clicks`;
+  const dynamoTable = (account: string) => `arn:aws:dynamodb:eu-west-1:${account}:table/Orders`;
+  const cluster = (account: string) =>
+    `arn:aws:kafka:eu-west-1:${account}:cluster/events/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5`;
+  const TAG_READS: [string, (account: string) => string][] = [
+    ['kinesis:ListTagsForStream', stream],
+    ['dynamodb:ListTagsOfResource', dynamoTable],
+    ['kafka:ListTagsForResource', cluster],
+  ];
 
   it.each(WRITERS)(
-    '%s, default variables: exactly RESOURCE_TAG_ACTIONS_USED (S3, Glue, KMS), in the own account only',
+    '%s, default variables: exactly RESOURCE_TAG_ACTIONS_USED (S3, Glue, KMS, Kinesis, DynamoDB, MSK), in the own account only',
     async (fn) => {
       const statements = statementsOf(fn);
       const granted = [...allowedActions(tagReads(statements))].filter((a) =>
@@ -417,8 +426,18 @@ describe('ownership proof (ownership_proof, required by default)', () => {
       expect(await decide(statements, { action: 'kms:ListResourceTags', resource: key(OTHER_ACCOUNT) })).toBe(
         'ImplicitlyDenied',
       );
+      for (const [action, arn] of TAG_READS) {
+        expect(await decide(statements, { action, resource: arn(ACCOUNT) }), action).toBe('Allowed');
+        expect(await decide(statements, { action, resource: arn(OTHER_ACCOUNT) }), action).toBe('ImplicitlyDenied');
+      }
       // Reading tags, nothing else: no data, no key use, no tag writes.
       for (const req of [
+        { action: 'kinesis:GetRecords', resource: stream(ACCOUNT) },
+        { action: 'kinesis:AddTagsToStream', resource: stream(ACCOUNT) },
+        { action: 'dynamodb:Scan', resource: dynamoTable(ACCOUNT) },
+        { action: 'dynamodb:TagResource', resource: dynamoTable(ACCOUNT) },
+        { action: 'kafka:TagResource', resource: cluster(ACCOUNT) },
+        { action: 'kafka-cluster:Connect', resource: cluster(ACCOUNT) },
         { action: 's3:GetObject', resource: `${bucket('sales')}/x`, context: { 's3:ResourceAccount': ACCOUNT } },
         { action: 's3:PutBucketTagging', resource: bucket('sales'), context: { 's3:ResourceAccount': ACCOUNT } },
         { action: 'kms:Decrypt', resource: key(ACCOUNT) },
@@ -444,7 +463,7 @@ describe('ownership proof (ownership_proof, required by default)', () => {
     const statements = statementsOf(fn, { ownership_proof: 'off' });
     const actions = allowedActions(statements);
     for (const action of RESOURCE_TAG_ACTIONS_USED) expect(actions.has(action), action).toBe(false);
-    expect([...actions].filter((a) => a.startsWith('glue:') || a.startsWith('kms:'))).toEqual([]);
+    expect([...actions].filter((a) => /^(glue|kms|kinesis|dynamodb|kafka):/.test(a))).toEqual([]);
     expect(await decide(statements, bucketTags('sales', ACCOUNT))).toBe('ImplicitlyDenied');
     expect(await decide(statements, { action: 'kms:ListResourceTags', resource: key(ACCOUNT) })).toBe(
       'ImplicitlyDenied',
@@ -461,6 +480,10 @@ describe('ownership proof (ownership_proof, required by default)', () => {
     expect(await decide(listed, { action: 'kms:ListResourceTags', resource: key(ACCOUNT) })).toBe('ImplicitlyDenied');
     expect(await decide(listed, bucketTags('b', OTHER_ACCOUNT))).toBe('Allowed');
     expect(await decide(listed, bucketTags('b', ACCOUNT))).toBe('ImplicitlyDenied');
+    for (const [action, arn] of TAG_READS) {
+      expect(await decide(listed, { action, resource: arn(OTHER_ACCOUNT) }), action).toBe('Allowed');
+      expect(await decide(listed, { action, resource: arn(ACCOUNT) }), action).toBe('ImplicitlyDenied');
+    }
     const any = statementsOf('process_events', { allowed_resource_account_ids: ['*'] });
     expect(await decide(any, { action: 'glue:GetTags', resource: table(OTHER_ACCOUNT) })).toBe('Allowed');
     expect(await decide(any, { action: 'glue:GetTags', resource: database(OTHER_ACCOUNT) })).toBe('Allowed');

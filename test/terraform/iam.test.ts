@@ -214,8 +214,8 @@ describe('actions granted equal the actions the code uses', () => {
     expect(byService(allowedActions(roleStatements('reconcile')), 's3')).toEqual(writers);
   });
 
-  it('Glue and KMS: the IAM writers exactly the tag reads of ownership proof (RESOURCE_TAG_ACTIONS_USED), poll-feed none', () => {
-    for (const service of ['glue', 'kms']) {
+  it('Glue, KMS, Kinesis, DynamoDB and MSK: the IAM writers exactly the tag reads of ownership proof (RESOURCE_TAG_ACTIONS_USED), poll-feed none', () => {
+    for (const service of ['glue', 'kms', 'kinesis', 'dynamodb', 'kafka']) {
       const expected = byService(RESOURCE_TAG_ACTIONS_USED, service);
       expect(expected.length, service).toBeGreaterThan(0);
       expect(byService(allowedActions(roleStatements('process_events')), service)).toEqual(expected);
@@ -235,8 +235,8 @@ describe('actions granted equal the actions the code uses', () => {
         role === 'poll_feed'
           ? ['logs', 's3', 'secretsmanager', 'sqs']
           : role === 'process_events'
-            ? ['glue', 'iam', 'kms', 'logs', 's3', 'secretsmanager', 'sqs']
-            : ['glue', 'iam', 'kms', 'logs', 's3', 'secretsmanager'];
+            ? ['dynamodb', 'glue', 'iam', 'kafka', 'kinesis', 'kms', 'logs', 's3', 'secretsmanager', 'sqs']
+            : ['dynamodb', 'glue', 'iam', 'kafka', 'kinesis', 'kms', 'logs', 's3', 'secretsmanager'];
       expect([...services].sort()).toEqual(expected);
     },
   );
