@@ -22,6 +22,7 @@ import {
 import { arnFields, partitionOf, s3LocationOf, serverString } from './fields.js';
 import { locationResources, PortFieldError, type PortType, type ResolveOptions } from './port-type.js';
 import { allow, kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
+import { athenaQueryStatements } from './athena-query.js';
 
 export interface GlueTableResources {
   table: GlueTable;
@@ -82,26 +83,14 @@ export const glueTable: PortType<GlueTableResources> = {
   grants({ table, workgroup, data, results, kmsKey }) {
     const statements = [
       allow(
-        [
-          'athena:StartQueryExecution',
-          'athena:GetQueryExecution',
-          'athena:GetQueryResults',
-          'athena:StopQueryExecution',
-          'athena:GetWorkGroup',
-        ],
-        [athenaWorkgroupArn(workgroup)],
-      ),
-      allow(
         ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
         [glueCatalogArn(table), glueDatabaseArn(table), glueTableArn(table)],
       ),
-      ...listBuckets(results ? [data, results] : [data]),
-      locateAndRead(results ? [data, results] : [data], [data]),
-      // Athena writes the results as the caller and reads them back for GetQueryResults.
-      ...(results ? [allow(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], [s3ObjectsArn(results)])] : []),
+      ...listBuckets([data]),
+      locateAndRead([data], [data]),
       ...(kmsKey ? [kmsDecrypt(kmsKey)] : []),
     ];
-    return [{ target: 'identity-policy', statements }];
+    return [{ target: 'identity-policy', statements, shared: athenaQueryStatements(workgroup, results) }];
   },
 
   providerResources({ table, data, kmsKey }) {
