@@ -1,6 +1,5 @@
 import type { OutputPort } from '../model/data-product.js';
 import {
-  athenaWorkgroupArn,
   checkGlueName,
   checkPartition,
   checkRegion,
@@ -12,7 +11,6 @@ import {
   normalizeAccount,
   parseS3Url,
   s3LocationArn,
-  s3ObjectsArn,
   s3Url,
   type AthenaWorkgroup,
   type GlueTable,

@@ -112,7 +112,6 @@ export function planRole(input: RolePlanInput): RolePlan {
     const shared = input.shared?.get(id) ?? [];
     if (shared.length > 0) wantedBundle.set(id, { key: bundleKey(shared), statements: shared.map(withoutSid) });
   }
-  const bundleContent = new Map([...wantedBundle.values()].map((b) => [b.key, b.statements]));
 
   const membersBefore = sharedMemberships(state.packs);
   const before = new Map<string, string>(); // agreement id → canonical statements before the plan
