@@ -59,6 +59,7 @@ locals {
     # granted).
     DMM_ATHENA_WORKGROUP        = var.athena_workgroup != null ? var.athena_workgroup : ""
     DMM_ATHENA_RESULTS_LOCATION = var.athena_results_location != null ? var.athena_results_location : ""
+    DMM_GLUE_TABLES_GOVERNED_BY = var.glue_tables_governed_by
     MANAGED_ROLE_PATH           = var.managed_role_path
     STATE_BUCKET                = aws_s3_bucket.state.bucket
     AGREEMENT_INDEX_PREFIX      = local.agreement_index_prefix

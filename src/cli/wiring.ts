@@ -60,6 +60,7 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
         ? { athenaQueryResultsLocation: config.glue.athenaQueryResultsLocation }
         : {}),
       ...(config.glue.athenaResultsShared ? { athenaResultsShared: true } : {}),
+      ...(config.glue.tablesGovernedBy ? { glueTablesGovernedBy: config.glue.tablesGovernedBy } : {}),
     },
   };
 }

@@ -84,6 +84,8 @@ const iamShape = {
     .regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/')
     .optional(),
   DMM_ATHENA_RESULTS_SHARED: z.enum(['true', 'false']).optional(),
+  // `lake-formation`: Glue tables are granted through Lake Formation (the Lake Formation target is wired).
+  DMM_GLUE_TABLES_GOVERNED_BY: z.enum(['iam', 'lake-formation']).default('iam'),
   MANAGED_ROLE_PATH: managedRolePathSchema.default('/'),
   // The agreement index (src/aws/agreement-index.ts) lives in the state bucket: without it a
   // deleted agreement is found only by reading every managed role, longer than an event may take.

@@ -21,6 +21,11 @@ export interface ResolveOptions {
    * `<location><role>/` folder. Consumers can then read each other's query results.
    */
   athenaResultsShared?: boolean;
+  /**
+   * Who governs Glue tables: `iam` (default; the grant reads the table's S3 data itself) or
+   * `lake-formation` (Lake Formation SELECT/DESCRIBE; docs/adr/XXXX-lake-formation-tables.md).
+   */
+  glueTablesGovernedBy?: 'iam' | 'lake-formation';
   /** The port types to choose from; default: every registered one (`PORT_TYPES`). Tests add their own. */
   portTypes?: readonly PortType[];
 }
