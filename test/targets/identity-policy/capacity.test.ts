@@ -113,6 +113,40 @@ describe('capacity of one consumer role', () => {
     );
     expect(holding(await statementsNow(), results)).toHaveLength(1);
   });
+  it('holds at least 500 Lake Formation table agreements: their identity statements are the same for all, stored once', async () => {
+    const governed = { ...OPTIONS, glueTablesGovernedBy: 'lake-formation' as const };
+    const iam = new FileIamAccount();
+    await iam.createRole('consumer');
+    const role = (await iam.getRole('consumer'))!;
+    const desired = new Map<string, ReturnType<typeof statementsOf>>();
+    const shared = new Map<string, ReturnType<typeof statementsOf>>();
+    for (let n = 0; n < 600; n++) {
+      const planned = planPort(port(n, 'glue'), governed, CONSUMER);
+      if (!planned.ok) throw new Error(planned.problem);
+      const guard = defaultGuardrails(OPTIONS.accountId);
+      desired.set(uuid(n), constrainStatements(identityStatements(planned.grants), guard));
+      shared.set(uuid(n), constrainStatements(sharedIdentityStatements(planned.grants), guard));
+    }
+    const plan = planRole({ state: await readRoleState(iam, role), desired, shared, scope: 'all' });
+    expect(plan.unplaced).toEqual(new Map());
+    await applyChanges(iam, plan.changes);
+    const state = await readRoleState(iam, role);
+    expect(sharedMemberships(state.packs).size).toBe(600);
+    const inline = await iam.listInlinePolicies('consumer');
+    expect(inline.reduce((sum, p) => sum + iamCharacterCount(p.document), 0)).toBeLessThanOrEqual(10_240);
+    // 600 agreements take the inline budget and a few managed packs of the ten a role may have.
+    expect((await iam.listAttachedPolicies('consumer')).length).toBeLessThanOrEqual(4);
+
+    // One event revokes one agreement: one record is rewritten, everyone else keeps access.
+    const victim = uuid(123);
+    const revoke = planRole({ state, desired: new Map(), scope: new Set([victim]) });
+    expect(revoke.changes).toHaveLength(1);
+    expect(revoke.changes[0]!.agreementIds).toEqual([victim]);
+    await applyChanges(iam, revoke.changes);
+    const members = sharedMemberships((await readRoleState(iam, role)).packs);
+    expect(members.size).toBe(599);
+    expect(members.has(victim)).toBe(false);
+  });
 });
 
 function grantsOf(p: OutputPort) {
