@@ -98,6 +98,9 @@ async function lakeFormationCapacity() {
   const base = context(sim.url, sim.apiKey, iam);
   const ctx: SyncContext = {
     ...base,
+    // Planning 600 agreements keeps the connection idle past the simulator's keep-alive: a
+    // reused socket may be reset, which a retry (as the CLI does) answers.
+    dmm: new DmmHttpClient({ baseUrl: sim.url, apiKey: sim.apiKey, maxAttempts: 3 }),
     resolve: { ...base.resolve, glueTablesGovernedBy: 'lake-formation' },
     lakeFormation,
     agreementIndex: new MemoryAgreementIndex(),
