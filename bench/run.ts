@@ -98,9 +98,6 @@ async function lakeFormationCapacity() {
   const base = context(sim.url, sim.apiKey, iam);
   const ctx: SyncContext = {
     ...base,
-    // Planning 600 agreements keeps the connection idle past the simulator's keep-alive: a
-    // reused socket may be reset, which a retry (as the CLI does) answers.
-    dmm: new DmmHttpClient({ baseUrl: sim.url, apiKey: sim.apiKey, maxAttempts: 3 }),
     resolve: { ...base.resolve, glueTablesGovernedBy: 'lake-formation' },
     lakeFormation,
     agreementIndex: new MemoryAgreementIndex(),
@@ -120,7 +117,9 @@ async function lakeFormationCapacity() {
 
 function context(url: string, apiKey: string, iam: FileIamAccount): SyncContext {
   return {
-    dmm: new DmmHttpClient({ baseUrl: url, apiKey, maxAttempts: 1 }),
+    // A long planning pause can outlast the simulator's keep-alive, and a reused socket is then
+    // reset: a retry answers it, as in the CLI.
+    dmm: new DmmHttpClient({ baseUrl: url, apiKey, maxAttempts: 3 }),
     iam,
     log: silentLogger,
     // Ownership proof on (the default), passed by the operator's allow-list for the providers' team.
