@@ -5,6 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import { DmmHttpClient } from '../src/dmm/client.js';
 import { FileIamAccount } from '../src/local/file-iam-account.js';
+import { FileLakeFormation } from '../src/local/file-lake-formation.js';
+import { MemoryAgreementIndex } from '../src/sync/agreement-index.js';
 import { MemoryFifoQueue } from '../src/local/memory-queue.js';
 import { FileCheckpoint } from '../src/local/file-checkpoint.js';
 import { startSimulator } from '../src/simulator/server.js';
@@ -76,9 +78,52 @@ async function capacity() {
   }
 }
 
+async function lakeFormationCapacity() {
+  // Lake Formation-governed Glue tables: the identity side is the same for every table of a
+  // catalog, stored once per role (docs/adr/XXXX-shared-statements.md), so the role is not the limit.
+  const count = 600;
+  const sim = await startSimulator({
+    port: 0,
+    mesh: {
+      dataProducts: [
+        consumer('consumer', 'consumer-role'),
+        ...Array.from({ length: count }, (_, i) => glueProvider(`p${i}`)),
+      ],
+      agreements: Array.from({ length: count }, (_, i) => agreement(uuid(i), `p${i}`, 'consumer', true)),
+    },
+  });
+  const iam = new FileIamAccount();
+  await iam.createRole('consumer-role');
+  const lakeFormation = new FileLakeFormation();
+  for (let i = 0; i < count; i++) {
+    await lakeFormation.addDatabase(iam.accountId, 'eu-central-1', `db_p${i}`);
+    await lakeFormation.addTable(iam.accountId, 'eu-central-1', `db_p${i}`, `table_p${i}`);
+  }
+  const base = context(sim.url, sim.apiKey, iam);
+  const ctx: SyncContext = {
+    ...base,
+    resolve: { ...base.resolve, glueTablesGovernedBy: 'lake-formation' },
+    lakeFormation,
+    agreementIndex: new MemoryAgreementIndex(),
+  };
+  const start = performance.now();
+  const result = await reconcileAll(ctx);
+  const ms = performance.now() - start;
+  const held = result.outcomes.filter((o) => o.decision === 'grant' && o.effect === 'granted').length;
+  const state = await readRoleState(iam, (await iam.getRole('consumer-role'))!);
+  const inline = (await iam.listInlinePolicies('consumer-role')).reduce((n, p) => n + iamCharacterCount(p.document), 0);
+  row(
+    `capacity: glue_table under Lake Formation (UUID ids) on one role (of ${count} requested)`,
+    `${held} (inline ${inline} chars, ${state.packs.filter((p) => p.kind === 'managed').length} managed packs; full reconcile ${ms.toFixed(0)} ms)`,
+  );
+  await sim.close();
+}
+
 function context(url: string, apiKey: string, iam: FileIamAccount): SyncContext {
   return {
-    dmm: new DmmHttpClient({ baseUrl: url, apiKey, maxAttempts: 1 }),
+    // A long planning pause can outlast the simulator's keep-alive, and a reused socket is then
+    // reset: a retry answers it, as in the CLI.
+    dmm: new DmmHttpClient({ baseUrl: url, apiKey, maxAttempts: 3 }),
     iam,
     log: silentLogger,
     // Ownership proof on (the default), passed by the operator's allow-list for the providers' team.
@@ -219,6 +264,7 @@ async function convergenceUnderFaults() {
 
 process.stdout.write(`dmm-aws benchmarks — node ${process.version}, ${new Date().toISOString()}\n\n`);
 await capacity();
+await lakeFormationCapacity();
 await planning();
 await fullReconcile();
 await pipeline();

@@ -57,6 +57,12 @@ const configSchema = z.strictObject({
       .optional(),
     /** Grant the location itself instead of a folder per consumer role (consumers then share results). */
     athenaResultsShared: z.union([z.boolean(), z.stringbool()]).optional(),
+    /**
+     * Who governs Glue tables: `iam` (the grant reads the table's data) or `lake-formation` (Lake
+     * Formation SELECT/DESCRIBE; docs/adr/XXXX-lake-formation-tables.md). Only the operator can
+     * choose Lake Formation: a port can only step back to IAM (custom.aws-lake-formation: false).
+     */
+    tablesGovernedBy: z.enum(['iam', 'lake-formation']).optional(),
   }),
   /**
    * Which server of a data contract a port without its own server block is granted from, when
@@ -112,6 +118,7 @@ const ENVIRONMENT: Record<string, string> = {
   DMM_ATHENA_RESULTS_SHARED: 'glue.athenaResultsShared',
   DMM_DATA_CONTRACT_SERVER: 'dataContracts.server',
   DMM_DATA_CONTRACT_ENVIRONMENT: 'dataContracts.environment',
+  DMM_GLUE_TABLES_GOVERNED_BY: 'glue.tablesGovernedBy',
   DMM_STATE_DIR: 'stateDir',
   DMM_POLL_INTERVAL_SECONDS: 'pollIntervalSeconds',
   LOG_LEVEL: 'logLevel',

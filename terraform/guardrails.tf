@@ -63,6 +63,19 @@ locals {
   # granted: the account guardrail refuses a grant before its resources' tags are read. Reading
   # tags changes nothing and reveals no data; the allow-list needs no AWS rights.
   resource_tag_accounts = local.any_resource_account ? ["*"] : local.allowed_resource_accounts
+
+  # Lake Formation grants (glue_tables_governed_by = "lake-formation"; src/aws/lake-formation.ts,
+  # LAKE_FORMATION_ACTIONS_USED). Lake Formation's permission APIs have no resource-level
+  # permissions: what the functions may grant is decided by Lake Formation itself (data lake
+  # administrator, or permissions held with grant option).
+  lake_formation_statements = var.glue_tables_governed_by == "lake-formation" ? [
+    {
+      sid        = "GrantLakeFormationPermissions"
+      actions    = ["lakeformation:GrantPermissions", "lakeformation:ListPermissions", "lakeformation:RevokePermissions"]
+      resources  = ["*"]
+      conditions = []
+    },
+  ] : []
   resource_tag_statements = var.ownership_proof == "off" ? [] : [
     {
       sid     = "ReadProviderGlueTags"

@@ -286,6 +286,16 @@ data "aws_iam_policy_document" "iam_writer" {
   # Ownership proof (var.ownership_proof, on by default): read the tags of provider buckets, Glue
   # databases and tables and KMS keys in the allowed resource accounts (guardrails.tf).
   dynamic "statement" {
+    for_each = local.lake_formation_statements
+    content {
+      sid       = statement.value.sid
+      effect    = "Allow"
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+
+  dynamic "statement" {
     for_each = local.resource_tag_statements
     content {
       sid       = statement.value.sid

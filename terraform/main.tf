@@ -66,6 +66,7 @@ locals {
     MANAGED_ROLE_PATH             = var.managed_role_path
     STATE_BUCKET                  = aws_s3_bucket.state.bucket
     AGREEMENT_INDEX_PREFIX        = local.agreement_index_prefix
+    DMM_GLUE_TABLES_GOVERNED_BY   = var.glue_tables_governed_by
   }
 
   process_events_environment = {

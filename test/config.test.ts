@@ -173,6 +173,14 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ cwd, env: { ...key, DMM_BASE_URL: url } }), url).toThrow(/dmm\.baseUrl: must/);
   });
 
+  it('reads who governs Glue tables from glue.tablesGovernedBy or DMM_GLUE_TABLES_GOVERNED_BY; unset means IAM', () => {
+    expect(loadConfig({ cwd, env: {} }).glue.tablesGovernedBy).toBeUndefined();
+    expect(loadConfig({ cwd, env: { DMM_GLUE_TABLES_GOVERNED_BY: 'lake-formation' } }).glue.tablesGovernedBy).toBe(
+      'lake-formation',
+    );
+    expect(() => loadConfig({ cwd, env: { DMM_GLUE_TABLES_GOVERNED_BY: 'ranger' } })).toThrow(/glue\.tablesGovernedBy/);
+  });
+
   it('has no implicit Athena workgroup and no fixed log level (each command has its own default)', () => {
     const config = loadConfig({ cwd, env: {} });
     expect(config.glue.athenaWorkgroup).toBeUndefined();

@@ -61,6 +61,7 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
         : {}),
       ...(config.glue.athenaResultsShared ? { athenaResultsShared: true } : {}),
       dataContracts: { ...config.dataContracts },
+      ...(config.glue.tablesGovernedBy ? { glueTablesGovernedBy: config.glue.tablesGovernedBy } : {}),
     },
   };
 }

@@ -87,6 +87,8 @@ const iamShape = {
   // Which data contract server a port without its own is granted from, when several fit.
   DMM_DATA_CONTRACT_SERVER: z.string().trim().min(1).optional(),
   DMM_DATA_CONTRACT_ENVIRONMENT: z.string().trim().min(1).optional(),
+  // `lake-formation`: Glue tables are granted through Lake Formation (the Lake Formation target is wired).
+  DMM_GLUE_TABLES_GOVERNED_BY: z.enum(['iam', 'lake-formation']).default('iam'),
   MANAGED_ROLE_PATH: managedRolePathSchema.default('/'),
   // The agreement index (src/aws/agreement-index.ts) lives in the state bucket: without it a
   // deleted agreement is found only by reading every managed role, longer than an event may take.

@@ -12,6 +12,7 @@ import { S3AgreementIndex } from '../aws/agreement-index.js';
 import { SecretApiKey } from '../aws/api-key.js';
 import { createIamClient, createS3Client, createSecretsManagerClient } from '../aws/clients.js';
 import { AwsIamAccount } from '../aws/iam-account.js';
+import { AwsLakeFormationPermissions } from '../aws/lake-formation.js';
 import { AwsResourceTagReader } from '../aws/resource-tags.js';
 import type { DmmApi } from '../interfaces/dmm-api.js';
 import { DmmHttpClient } from '../dmm/client.js';
@@ -102,7 +103,13 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
         ...(env.DMM_DATA_CONTRACT_SERVER ? { server: env.DMM_DATA_CONTRACT_SERVER } : {}),
         ...(env.DMM_DATA_CONTRACT_ENVIRONMENT ? { environment: env.DMM_DATA_CONTRACT_ENVIRONMENT } : {}),
       },
+      glueTablesGovernedBy: env.DMM_GLUE_TABLES_GOVERNED_BY,
     },
+    // Lake Formation grants need their IAM rights, which Terraform gives only when Glue tables are
+    // governed by Lake Formation (glue_tables_governed_by); otherwise no grant asks for them.
+    ...(env.DMM_GLUE_TABLES_GOVERNED_BY === 'lake-formation'
+      ? { lakeFormation: new AwsLakeFormationPermissions({ clientOptions: { region: env.AWS_REGION } }) }
+      : {}),
     guardrails,
     agreementIndex: new S3AgreementIndex({
       client: createS3Client({ region: env.AWS_REGION }),

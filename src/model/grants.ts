@@ -11,6 +11,12 @@ export interface IdentityPolicyGrant {
   target: 'identity-policy';
   /** Without `Sid`: the target adds ownership Sids. */
   statements: PolicyStatement[];
+  /**
+   * Statements that are word for word the same for every agreement that needs them on one role
+   * (a workgroup, the role's query-result folder): the target stores them once per role and
+   * removes them with the last agreement that needs them (docs/adr/XXXX-shared-statements.md).
+   */
+  shared?: PolicyStatement[];
 }
 
 /**
@@ -49,14 +55,25 @@ export interface LakeFormationGrant {
 export type TargetGrant = IdentityPolicyGrant | ResourcePolicyGrant | LakeFormationGrant;
 export type TargetKindName = TargetGrant['target'];
 
-/** The identity-policy statements among `grants` (every grant names the consumer role's at most once). */
+/** The agreement's own identity-policy statements among `grants` (every grant names the consumer role's at most once). */
 export function identityStatements(grants: readonly TargetGrant[]): PolicyStatement[] {
   return grants.flatMap((g) => (g.target === 'identity-policy' ? g.statements : []));
 }
 
+/** The identity-policy statements among `grants` that are stored once per role. */
+export function sharedIdentityStatements(grants: readonly TargetGrant[]): PolicyStatement[] {
+  return grants.flatMap((g) => (g.target === 'identity-policy' ? (g.shared ?? []) : []));
+}
+
 /** Every policy statement among `grants`, identity and resource policies alike (for the size guardrails). */
 export function allStatements(grants: readonly TargetGrant[]): PolicyStatement[] {
-  return grants.flatMap((g) => (g.target === 'lake-formation' ? [] : g.statements));
+  return grants.flatMap((g) =>
+    g.target === 'lake-formation'
+      ? []
+      : g.target === 'identity-policy'
+        ? [...g.statements, ...(g.shared ?? [])]
+        : g.statements,
+  );
 }
 
 /** How a Lake Formation resource is named for people and in the agreement index. */

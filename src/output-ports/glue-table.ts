@@ -1,6 +1,5 @@
 import type { OutputPort } from '../model/data-product.js';
 import {
-  athenaWorkgroupArn,
   checkGlueName,
   checkPartition,
   checkRegion,
@@ -12,7 +11,6 @@ import {
   normalizeAccount,
   parseS3Url,
   s3LocationArn,
-  s3ObjectsArn,
   s3Url,
   type AthenaWorkgroup,
   type GlueTable,
@@ -22,12 +20,16 @@ import {
 import { arnFields, kmsKeyOf, partitionOf, s3LocationOf, serverString, type Sourced } from './fields.js';
 import { locationResources, PortFieldError, type PortType, type ResolveOptions } from './port-type.js';
 import { allow, kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
+import { athenaQueryStatements } from './athena-query.js';
+import { type GlueGovernance, governanceOf, lakeFormationTableGrants } from './lake-formation-table.js';
 
 export interface GlueTableResources {
   table: GlueTable;
   workgroup: AthenaWorkgroup;
-  /** The table's data location. */
-  data: S3Location;
+  /** Who governs the table: IAM (this grant reads its data) or Lake Formation (./lake-formation-table.ts). */
+  governedBy: GlueGovernance;
+  /** The table's data location; Lake Formation-governed tables need none (Lake Formation reads it). */
+  data?: S3Location;
   /** Where the workgroup writes query results (tool configuration), if configured. */
   results?: S3Location;
   kmsKey?: KmsKey;
@@ -57,8 +59,9 @@ export const glueTable: PortType<GlueTableResources> = {
       opts,
     );
     const table = tableOf(port, arns, opts);
+    const governedBy = governanceOf(port, opts);
     const data = s3LocationOf(port, arns, opts);
-    if (!data) {
+    if (!data && governedBy === 'iam') {
       throw new PortFieldError(
         'server.location',
         "is missing: a glue_table port needs the table's S3 data location (s3://<bucket>/<prefix>/, or an S3 folder ARN in a custom aws-…-arn field)",
@@ -75,45 +78,38 @@ export const glueTable: PortType<GlueTableResources> = {
     return {
       table,
       workgroup: workgroupOf(port, arns, table, opts),
-      data: data.value,
+      governedBy,
+      ...(data ? { data: data.value } : {}),
       ...(results ? { results } : {}),
       ...(key ? { kmsKey: key.value } : {}),
       consumerAccount: opts.accountId,
     };
   },
 
-  grants({ table, workgroup, data, results, kmsKey }) {
+  grants({ table, workgroup, governedBy, data, results, kmsKey }) {
+    if (governedBy === 'lake-formation' || !data) return lakeFormationTableGrants(table, workgroup, results);
     const statements = [
-      allow(
-        [
-          'athena:StartQueryExecution',
-          'athena:GetQueryExecution',
-          'athena:GetQueryResults',
-          'athena:StopQueryExecution',
-          'athena:GetWorkGroup',
-        ],
-        [athenaWorkgroupArn(workgroup)],
-      ),
       allow(
         ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
         [glueCatalogArn(table), glueDatabaseArn(table), glueTableArn(table)],
       ),
-      ...listBuckets(results ? [data, results] : [data]),
-      locateAndRead(results ? [data, results] : [data], [data]),
-      // Athena writes the results as the caller and reads them back for GetQueryResults.
-      ...(results ? [allow(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], [s3ObjectsArn(results)])] : []),
+      ...listBuckets([data]),
+      locateAndRead([data], [data]),
       ...(kmsKey ? [kmsDecrypt(kmsKey)] : []),
     ];
-    return [{ target: 'identity-policy', statements }];
+    return [{ target: 'identity-policy', statements, shared: athenaQueryStatements(workgroup, results) }];
   },
 
-  providerResources({ table, data, kmsKey }) {
+  providerResources({ table, governedBy, data, kmsKey }) {
     // Not the query-result location or the workgroup: they are the tool's configuration (or the
-    // consumer's account), not the provider's.
+    // consumer's account), not the provider's. Under Lake Formation only the table is opened.
+    if (governedBy === 'lake-formation' || !data) return [{ arn: glueTableArn(table) }];
     return [{ arn: glueTableArn(table) }, ...locationResources(s3LocationArn(data), kmsKey && kmsKeyArn(kmsKey))];
   },
 
-  summary({ table, workgroup, data, results, kmsKey, consumerAccount }) {
+  summary({ table, workgroup, governedBy, data, results, kmsKey, consumerAccount }) {
+    if (governedBy === 'lake-formation' || !data)
+      return lakeFormationSummary(table, workgroup, results, consumerAccount);
     const parts = [
       `Query Glue table ${table.database}.${table.table} (${table.region}, account ${table.account}) with Athena workgroup ${workgroup.name} and read its data in ${s3Url(data)}`,
       results
@@ -127,6 +123,26 @@ export const glueTable: PortType<GlueTableResources> = {
     return `${parts.join('')}.`;
   },
 };
+
+function lakeFormationSummary(
+  table: GlueTable,
+  workgroup: AthenaWorkgroup,
+  results: S3Location | undefined,
+  consumerAccount: string,
+): string {
+  return [
+    `Query Glue table ${table.database}.${table.table} (${table.region}, account ${table.account}), governed by Lake Formation, with Athena workgroup ${workgroup.name}: `,
+    `Lake Formation SELECT and DESCRIBE on the table and DESCRIBE on database ${table.database}; `,
+    'the role may ask Lake Formation for data access and read the catalog metadata Lake Formation shows it',
+    results
+      ? `; write query results to ${s3Url(results)}`
+      : '; no query-result location is configured, so the workgroup must use managed query results',
+    table.account !== consumerAccount
+      ? `. Cross-account: account ${table.account} must share the table with this account through Lake Formation`
+      : '',
+    '.',
+  ].join('');
+}
 
 /** The table from `custom.aws-glue-table-arn` or the server block; catalog and database ARNs, if given, must be the table's. */
 function tableOf(port: OutputPort, arns: ArnsOf, opts: ResolveOptions): GlueTable {

@@ -26,6 +26,11 @@ export interface ResolveOptions {
    * the contract has several (src/sync/contract-server.ts): a server name and/or an environment.
    */
   dataContracts?: { server?: string; environment?: string };
+  /**
+   * Who governs Glue tables: `iam` (default; the grant reads the table's S3 data itself) or
+   * `lake-formation` (Lake Formation SELECT/DESCRIBE; docs/adr/XXXX-lake-formation-tables.md).
+   */
+  glueTablesGovernedBy?: 'iam' | 'lake-formation';
   /** The port types to choose from; default: every registered one (`PORT_TYPES`). Tests add their own. */
   portTypes?: readonly PortType[];
 }

@@ -4,7 +4,7 @@ import { iamCharacterCount, IAM_LIMITS } from '../interfaces/iam-account.js';
 import type { PolicyStatement } from '../model/policy.js';
 import { packDocument } from '../targets/identity-policy/packing.js';
 import { reconcileAgreement, roleFromArn, withTags, type AgreementOutcome } from './reconcile.js';
-import { readRoleState } from '../targets/identity-policy/role-state.js';
+import { readRoleState, sharedMemberships } from '../targets/identity-policy/role-state.js';
 
 /**
  * Answers "why does this role (not) have this access?" from the same code that decides it: a dry
@@ -37,6 +37,16 @@ export async function explainAgreement(ctx: SyncContext, agreementId: string): P
     const state = await readRoleState(ctx.iam, role);
     const policies = state.packs.filter((p) => p.blocks.has(agreementId)).map((p) => p.name);
     const statements = state.packs.flatMap((p) => p.blocks.get(agreementId) ?? []);
+    // Statements stored once per role count for each agreement their member record names.
+    const membership = sharedMemberships(state.packs).get(agreementId);
+    if (membership) {
+      for (const pack of state.packs) {
+        const units = [...pack.shared].filter(([key]) => key.startsWith(`${membership.bundle}:`));
+        if (units.length === 0) continue;
+        if (!policies.includes(pack.name)) policies.push(pack.name);
+        statements.push(...units.flatMap(([, list]) => list));
+      }
+    }
     for (const legacy of state.legacy.filter((l) => l.agreementId === agreementId)) {
       policies.push(legacy.name);
       statements.push(...legacy.statements);
@@ -101,6 +111,8 @@ export async function explainRole(ctx: SyncContext, roleName: string): Promise<R
   const holders = new Map<string, string[]>();
   for (const pack of state.packs)
     for (const id of pack.blocks.keys()) holders.set(id, [...(holders.get(id) ?? []), pack.name]);
+  for (const [id, { pack }] of sharedMemberships(state.packs))
+    if (!holders.get(id)?.includes(pack)) holders.set(id, [...(holders.get(id) ?? []), pack]);
   for (const legacy of state.legacy)
     holders.set(legacy.agreementId, [...(holders.get(legacy.agreementId) ?? []), legacy.name]);
   const agreements: RoleExplanation['agreements'] = [];

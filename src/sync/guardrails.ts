@@ -117,7 +117,13 @@ export function grantRefusal(grant: Grant, guardrails: Guardrails): string | und
  */
 export function constrainGrants(grants: TargetGrant[], guardrails: Guardrails): TargetGrant[] {
   return grants.map((g) =>
-    g.target === 'identity-policy' ? { ...g, statements: constrainStatements(g.statements, guardrails) } : g,
+    g.target === 'identity-policy'
+      ? {
+          ...g,
+          statements: constrainStatements(g.statements, guardrails),
+          ...(g.shared ? { shared: constrainStatements(g.shared, guardrails) } : {}),
+        }
+      : g,
   );
 }
 

@@ -10,7 +10,12 @@
  */
 import type { Agreement } from '../model/agreement.js';
 import { AgreementFormatError } from '../model/read-agreement.js';
-import { identityStatements, type PolicyResource, type TargetGrant } from '../model/grants.js';
+import {
+  identityStatements,
+  sharedIdentityStatements,
+  type PolicyResource,
+  type TargetGrant,
+} from '../model/grants.js';
 import type { PolicyStatement } from '../model/policy.js';
 import type { RoleInfo } from '../interfaces/iam-account.js';
 import { isPermanentTargetError } from '../interfaces/target-error.js';
@@ -25,7 +30,12 @@ import {
 } from '../targets/effects.js';
 import { applyChanges } from '../targets/identity-policy/apply.js';
 import { planRole, type PolicyChange, type RolePlan } from '../targets/identity-policy/packing.js';
-import { agreementsOnRole, readRoleState, type RoleState } from '../targets/identity-policy/role-state.js';
+import {
+  agreementsOnRole,
+  readRoleState,
+  type RoleState,
+  sharedMemberships,
+} from '../targets/identity-policy/role-state.js';
 import {
   applyLakeFormationChanges,
   describeLakeFormationInstance,
@@ -353,12 +363,14 @@ async function reconcileIdentity(
 ): Promise<IdentityResult> {
   const all = isFullScope(scope);
   const wanted = new Map<string, Map<string, PolicyStatement[]>>(); // role name → agreement → statements
+  const sharedWanted = new Map<string, PolicyStatement[]>(); // agreement → its statements stored once per role
   for (const [id, { resolution }] of desired) {
     if (resolution.kind === 'failed') ledger.fail(id, resolution.reason);
     if (resolution.kind !== 'grant') continue;
     const forRole = wanted.get(resolution.grant.role.name) ?? new Map<string, PolicyStatement[]>();
     forRole.set(id, identityStatements(resolution.grant.grants));
     wanted.set(resolution.grant.role.name, forRole);
+    sharedWanted.set(id, sharedIdentityStatements(resolution.grant.grants));
   }
 
   const { states, rolesExamined } = all
@@ -411,6 +423,7 @@ async function reconcileIdentity(
     planRole({
       state,
       desired: wanted.get(state.role.name) ?? new Map(),
+      shared: sharedWanted,
       scope: planScope,
       ...(ctx.limits ? { limits: ctx.limits } : {}),
     });
@@ -544,6 +557,7 @@ function changedAgreements(before: RoleState, after: RoleState): Set<string> {
       for (const [id, statements] of pack.blocks) map.set(id, (map.get(id) ?? '') + canonicalJson(statements));
     for (const legacy of state.legacy)
       map.set(legacy.agreementId, (map.get(legacy.agreementId) ?? '') + canonicalJson(legacy.statements));
+    for (const [id, { bundle }] of sharedMemberships(state.packs)) map.set(id, `${map.get(id) ?? ''}|${bundle}`);
     return map;
   };
   const a = statementsOf(before);

@@ -13,19 +13,29 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * Hex digits are lowercase, so the upper-case `S` safely separates the statement number.
  */
 export function statementSid(agreementId: string, index: number): string {
+  return `${SID_PREFIX}${encodeAgreementId(agreementId)}S${index}`;
+}
+
+/** `U` + 32 hex digits for a canonical UUID, `H` + the hex of the UTF-8 bytes for any other id. */
+export function encodeAgreementId(agreementId: string): string {
   if (/[\uD800-\uDFFF]/.test(agreementId) && Buffer.from(agreementId, 'utf8').toString('utf8') !== agreementId) {
     throw new Error(`agreement id ${JSON.stringify(agreementId)} is not well-formed Unicode`);
   }
-  const body = UUID.test(agreementId)
+  return UUID.test(agreementId)
     ? `U${agreementId.replace(/-/g, '')}`
     : `H${Buffer.from(agreementId, 'utf8').toString('hex')}`;
-  return `${SID_PREFIX}${body}S${index}`;
 }
 
 /** The agreement id a Sid names, or undefined when the statement is not one of ours. */
 export function agreementIdFromSid(sid: unknown): string | undefined {
   if (typeof sid !== 'string') return undefined;
-  const m = /^Dmm([UH])([0-9a-f]+)S\d+$/.exec(sid);
+  const m = /^Dmm([UH][0-9a-f]+)S\d+$/.exec(sid);
+  return m ? decodeAgreementId(m[1]!) : undefined;
+}
+
+/** The agreement id of one `encodeAgreementId` encoding, or undefined when it is not one. */
+export function decodeAgreementId(encoded: string): string | undefined {
+  const m = /^([UH])([0-9a-f]+)$/.exec(encoded);
   if (!m) return undefined;
   const [, kind, hex] = m as unknown as [string, string, string];
   if (kind === 'U') {

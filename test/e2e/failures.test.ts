@@ -135,11 +135,13 @@ describe('failures', () => {
 
   it('a role that is full: the agreements that fit are packed inline then managed, the rest fail with "no room"', async () => {
     const glue = (n: number) => glueTablePort(`t${n}`, 'sales', `table_${n}`, 'acme-sales-lake');
-    // One agreement's four statements (Athena, Glue, two S3 with the s3:ResourceAccount condition)
-    // take 1068 characters with their Sids; a pack of two takes 2174, of three 3242. A limit of
-    // 2500 thus holds exactly two agreements per policy: two inline, two in the one managed policy.
+    // One agreement's own three statements (Glue, two S3 with the s3:ResourceAccount condition)
+    // take 810 characters with their Sids; a pack of two takes 1658, of three 2468. The Athena
+    // workgroup statement is stored once, in the first pack, with a member record naming each
+    // agreement (~11 characters each). A limit of 2200 thus holds exactly two agreements' own
+    // statements per policy: two inline, two in the one managed policy.
     const world = await startWorld({
-      limits: { inlineCharacters: 2500, managedCharacters: 2500, attachedPolicies: 1 },
+      limits: { inlineCharacters: 2200, managedCharacters: 2200, attachedPolicies: 1 },
       mesh: {
         dataProducts: [dpsProduct('sales', { ports: [1, 2, 3, 4, 5, 6, 7].map(glue) }), consumerProduct()],
         agreements: [1, 2, 3, 4, 5, 6, 7].map((n) => agreement(`agr-${n}`, 'sales', `t${n}`, { active: true })),
@@ -151,23 +153,23 @@ describe('failures', () => {
     expect(placed).toEqual({
       'agr-1': ['dmm-aws-pack-1'],
       'agr-2': ['dmm-aws-pack-1'],
-      'agr-3': ['dmm-aws-analytics-consumer-1'],
-      'agr-4': ['dmm-aws-analytics-consumer-1'],
+      'agr-3': ['dmm-aws-analytics-consumer-1', 'dmm-aws-pack-1'],
+      'agr-4': ['dmm-aws-analytics-consumer-1', 'dmm-aws-pack-1'],
     });
     expect(await policyNames(world.iam)).toEqual({
       inline: ['dmm-aws-pack-1'],
       managed: ['dmm-aws-analytics-consumer-1'],
     });
-    expect(view(world, 'agr-3').custom['aws-policy-name']).toBe('dmm-aws-analytics-consumer-1');
+    expect(view(world, 'agr-3').custom['aws-policy-name']).toBe('dmm-aws-analytics-consumer-1,dmm-aws-pack-1');
     const inlinePack = (await world.iam.listInlinePolicies(ROLE))[0]!.document;
-    expect(iamCharacterCount(inlinePack)).toBe(2174);
+    expect(iamCharacterCount(inlinePack)).toBe(1962);
     const [managedPack] = await world.iam.listAttachedPolicies(ROLE);
-    expect(iamCharacterCount(await world.iam.getManagedPolicyDocument(managedPack!.arn))).toBe(2174);
+    expect(iamCharacterCount(await world.iam.getManagedPolicyDocument(managedPack!.arn))).toBe(1658);
     for (const id of ['agr-5', 'agr-6', 'agr-7']) {
       const error = await expectFailed(
         world,
         id,
-        /^role analytics-consumer has no room left for this agreement's \d+-character policy: its inline policies use 2174 of 2500 characters and 1 of 1 managed-policy attachments are taken\./,
+        /^role analytics-consumer has no room left for this agreement's \d+-character policy: its inline policies use 1962 of 2200 characters and 1 of 1 managed-policy attachments are taken\./,
       );
       expect(error).toContain('Detach unused managed policies');
     }

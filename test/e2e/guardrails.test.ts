@@ -66,19 +66,6 @@ describe('guardrails: allowed resource accounts', () => {
         Sid: sid,
         Effect: 'Allow',
         Action: [
-          'athena:StartQueryExecution',
-          'athena:GetQueryExecution',
-          'athena:GetQueryResults',
-          'athena:StopQueryExecution',
-          'athena:GetWorkGroup',
-        ],
-        // The workgroup is always the consumer's own.
-        Resource: `arn:aws:athena:eu-central-1:${ACCOUNT}:workgroup/primary`,
-      },
-      {
-        Sid: sid,
-        Effect: 'Allow',
-        Action: [
           'glue:GetDatabase',
           'glue:GetTable',
           'glue:GetPartition',
@@ -104,6 +91,20 @@ describe('guardrails: allowed resource accounts', () => {
         Action: ['s3:GetBucketLocation', 's3:GetObject'],
         Resource: ['arn:aws:s3:::acme-sales-lake', 'arn:aws:s3:::acme-sales-lake/transactions/*'],
         Condition: bothAccounts,
+      },
+      {
+        // Stored once per role (the workgroup is the same for every table); its Sid names the agreement.
+        Sid: expect.stringMatching(/^DmmB[0-9a-f]{12}N1H[0-9a-f]+$/),
+        Effect: 'Allow',
+        Action: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:GetQueryResults',
+          'athena:StopQueryExecution',
+          'athena:GetWorkGroup',
+        ],
+        // The workgroup is always the consumer's own.
+        Resource: `arn:aws:athena:eu-central-1:${ACCOUNT}:workgroup/primary`,
       },
     ]);
     expect(view(world, 'agr-x').tags.sort()).toEqual(['aws-integration', 'aws-integration-active']);

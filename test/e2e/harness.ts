@@ -24,7 +24,8 @@ import type { Change } from '../../src/sync/reconcile.js';
 import { pollFeed, type PollResult } from '../../src/sync/poller.js';
 import { drainQueue, type DrainOptions, type DrainStats, type EventResult } from '../../src/sync/processor.js';
 import type { Checkpoint, EventQueue } from '../../src/interfaces/event-queue.js';
-import { readRoleState, type RoleState } from '../../src/targets/identity-policy/role-state.js';
+import { readRoleState, type RoleState, sharedMemberships } from '../../src/targets/identity-policy/role-state.js';
+import { sharedUnitFromSid } from '../../src/targets/identity-policy/shared.js';
 import { memoryLogger } from '../../src/util/log.js';
 
 export const ACCOUNT = '123456789012';
@@ -436,7 +437,19 @@ export async function grantsOn(iam: FileIamAccount, roleName = ROLE): Promise<Ma
     byId.set(id, entry);
   };
   for (const pack of state.packs) for (const [id, statements] of pack.blocks) add(id, pack.name, statements);
+  // Statements stored once per role count for every agreement their member records name.
+  for (const [id, { bundle }] of sharedMemberships(state.packs)) {
+    for (const pack of state.packs) {
+      for (const [key, statements] of pack.shared) {
+        if (!key.startsWith(`${bundle}:`)) continue;
+        const unit = sharedUnitFromSid(statements[0]?.Sid);
+        if (unit?.record !== undefined && !unit.members.includes(id)) continue;
+        add(id, pack.name, statements);
+      }
+    }
+  }
   for (const legacy of state.legacy) add(legacy.agreementId, legacy.name, legacy.statements);
+  for (const entry of byId.values()) entry.policies = [...new Set(entry.policies)];
   return byId;
 }
 

@@ -54,7 +54,9 @@ describe('plan (dry run)', () => {
     expect(plan.rolesExamined).toBe(1);
     expect(plan.outcomes.map((o) => [o.agreementId, o.decision, o.effect, o.role, o.policyNames, o.report])).toEqual([
       ['agr-a', 'grant', 'granted', ROLE_ARN, ['dmm-aws-pack-1'], undefined],
-      ['agr-b', 'grant', 'granted', ROLE_ARN, ['dmm-aws-analytics-consumer-1'], undefined],
+      // Its own statements overflow into a managed pack; its workgroup statement, stored once per
+      // role, still fits inline.
+      ['agr-b', 'grant', 'granted', ROLE_ARN, ['dmm-aws-analytics-consumer-1', 'dmm-aws-pack-1'], undefined],
       ['agr-gone', 'revoke', 'revoked', undefined, [], undefined],
       ['agr-requested', 'none', 'absent', undefined, [], undefined],
     ]);
@@ -65,21 +67,27 @@ describe('plan (dry run)', () => {
     ).toEqual([
       ['managed', 'put', ROLE, 'dmm-aws-analytics-consumer-1', ['agr-b']],
       ['inline', 'delete', ROLE, 'DMM_DataUsageAgreement_agr-gone', ['agr-gone']],
-      ['inline', 'put', ROLE, 'dmm-aws-pack-1', ['agr-a']],
+      ['inline', 'put', ROLE, 'dmm-aws-pack-1', ['agr-a', 'agr-b']],
     ]);
     const [managed, , inline] = policyChanges(plan.changes);
     expect(managed).toMatchObject({ policyPath: '/dmm-aws/' });
     expect(managed!.policyArn).toBeUndefined();
     expect(inline!.document).toEqual({
       Version: '2012-10-17',
-      Statement: [bucketReadStatement('agr-a', 'acme-orders')],
+      Statement: [
+        bucketReadStatement('agr-a', 'acme-orders'),
+        expect.objectContaining({
+          Sid: expect.stringMatching(new RegExp(`^DmmB[0-9a-f]{12}N1${statementSid('agr-b', 1).slice(3, -2)}$`)),
+          Resource: 'arn:aws:athena:eu-central-1:123456789012:workgroup/primary',
+        }),
+      ],
     });
     const glue = managed!.document!.Statement;
-    expect(glue).toHaveLength(4);
-    expect(glue.map((s) => s.Sid)).toEqual([1, 2, 3, 4].map((n) => statementSid('agr-b', n)));
-    expect(glue[1]!.Resource).toContain('arn:aws:glue:eu-central-1:123456789012:table/sales/transactions');
+    expect(glue).toHaveLength(3);
+    expect(glue.map((s) => s.Sid)).toEqual([1, 2, 3].map((n) => statementSid('agr-b', n)));
+    expect(glue[0]!.Resource).toContain('arn:aws:glue:eu-central-1:123456789012:table/sales/transactions');
     // The outcome of each agreement carries its own changes.
-    expect(plan.outcomes.find((o) => o.agreementId === 'agr-b')!.changes).toEqual([managed]);
+    expect(plan.outcomes.find((o) => o.agreementId === 'agr-b')!.changes).toEqual([managed, inline]);
 
     // Apply writes exactly the planned documents.
     const applied = await reconcileAll(world.ctx);

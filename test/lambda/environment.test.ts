@@ -7,6 +7,7 @@ import { handler as pollFeed } from '../../src/lambda/poll-feed.js';
 import { createProcessEventsHandler } from '../../src/lambda/process-events.js';
 import { createReconcileHandler } from '../../src/lambda/reconcile.js';
 import { createRuntime, createSyncContext } from '../../src/lambda/runtime.js';
+import { AwsLakeFormationPermissions } from '../../src/aws/lake-formation.js';
 import { ALWAYS_PROTECTED_ROLES, defaultGuardrails } from '../../src/sync/guardrails.js';
 import { lambdaContext, scheduledEvent } from './helpers.js';
 
@@ -163,6 +164,30 @@ describe('environment', () => {
       { partition: 'aws-cn', accountId: '210987654321' },
     );
     expect(() => functionIdentity('dmm-aws-reconcile')).toThrow(/not a Lambda function ARN/);
+  });
+});
+
+describe('Glue governance (DMM_GLUE_TABLES_GOVERNED_BY)', () => {
+  const identity = functionIdentity('arn:aws:lambda:eu-central-1:123456789012:function:dmm-aws-reconcile');
+
+  it('unset or "iam": IAM grants, no Lake Formation adapter; "lake-formation": the adapter is wired', () => {
+    for (const value of [undefined, 'iam']) {
+      const env = readEnvironment('reconcile', { ...writer, ...(value ? { DMM_GLUE_TABLES_GOVERNED_BY: value } : {}) });
+      const ctx = createSyncContext(createRuntime(env, []), env, identity);
+      expect(ctx.resolve.glueTablesGovernedBy).toBe('iam');
+      expect(ctx.lakeFormation).toBeUndefined();
+    }
+    const env = readEnvironment('process-events', {
+      ...writer,
+      MAX_RECEIVE_COUNT: '5',
+      DMM_GLUE_TABLES_GOVERNED_BY: 'lake-formation',
+    });
+    const ctx = createSyncContext(createRuntime(env, []), env, identity);
+    expect(ctx.resolve.glueTablesGovernedBy).toBe('lake-formation');
+    expect(ctx.lakeFormation).toBeInstanceOf(AwsLakeFormationPermissions);
+    expect(() => readEnvironment('reconcile', { ...writer, DMM_GLUE_TABLES_GOVERNED_BY: 'lf' })).toThrow(
+      /DMM_GLUE_TABLES_GOVERNED_BY/,
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OutputPort } from '../../src/model/data-product.js';
-import { identityStatements } from '../../src/model/grants.js';
+import { identityStatements, sharedIdentityStatements } from '../../src/model/grants.js';
 import { glueTable } from '../../src/output-ports/glue-table.js';
 import { planPort } from '../../src/output-ports/registry.js';
 import { CONSUMER, document, iamSize, OPTS, port } from './fixtures.js';
@@ -30,18 +30,20 @@ function referencePort(extra: Record<string, string> = {}): OutputPort {
   });
 }
 
-const QUERY_AND_METADATA = [
-  { Effect: 'Allow', Action: ATHENA, Resource: 'arn:aws:athena:eu-central-1:111122223333:workgroup/primary' },
-  {
-    Effect: 'Allow',
-    Action: GLUE,
-    Resource: [
-      'arn:aws:glue:eu-central-1:111122223333:catalog',
-      'arn:aws:glue:eu-central-1:111122223333:database/sales',
-      'arn:aws:glue:eu-central-1:111122223333:table/sales/orders',
-    ],
-  },
-];
+const QUERY = {
+  Effect: 'Allow',
+  Action: ATHENA,
+  Resource: 'arn:aws:athena:eu-central-1:111122223333:workgroup/primary',
+};
+const METADATA = {
+  Effect: 'Allow',
+  Action: GLUE,
+  Resource: [
+    'arn:aws:glue:eu-central-1:111122223333:catalog',
+    'arn:aws:glue:eu-central-1:111122223333:database/sales',
+    'arn:aws:glue:eu-central-1:111122223333:table/sales/orders',
+  ],
+};
 
 const LIST_DATA = {
   Effect: 'Allow',
@@ -64,9 +66,11 @@ describe('glue_table', () => {
     expect(plan.ok && plan.portType).toBe('glue_table');
     expect(plan.ok && document(identityStatements(plan.grants))).toEqual({
       Version: '2012-10-17',
-      Statement: [...QUERY_AND_METADATA, LIST_DATA, locateAndRead('acme-lake')],
+      Statement: [METADATA, LIST_DATA, locateAndRead('acme-lake')],
     });
-    expect(plan.ok && iamSize(identityStatements(plan.grants))).toBe(882);
+    // The workgroup is the same for every table the role queries: stored once per role.
+    expect(plan.ok && sharedIdentityStatements(plan.grants)).toEqual([QUERY]);
+    expect(plan.ok && iamSize(identityStatements(plan.grants))).toBe(649);
     expect(plan.ok && plan.summary).toBe(
       'Query Glue table sales.orders (eu-central-1, account 111122223333) with Athena workgroup primary and read its data in s3://acme-lake/sales/orders/; no query-result location is configured, so the workgroup must use managed query results.',
     );
@@ -76,23 +80,26 @@ describe('glue_table', () => {
     const opts = { ...OPTS, athenaQueryResultsLocation: 's3://acme-athena-results/analytics/' };
     const plan = planPort(referencePort({ 'aws-kms-key-arn': KEY }), opts, CONSUMER);
     const statements = plan.ok ? identityStatements(plan.grants) : [];
+    expect(plan.ok && sharedIdentityStatements(plan.grants)).toEqual([
+      QUERY,
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: 'arn:aws:s3:::acme-athena-results',
+        Condition: { StringLike: { 's3:prefix': ['analytics/', 'analytics/*'] } },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetBucketLocation', 's3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+        Resource: ['arn:aws:s3:::acme-athena-results', 'arn:aws:s3:::acme-athena-results/analytics/*'],
+      },
+    ]);
     expect(document(statements)).toEqual({
       Version: '2012-10-17',
       Statement: [
-        ...QUERY_AND_METADATA,
+        METADATA,
         LIST_DATA,
-        {
-          Effect: 'Allow',
-          Action: 's3:ListBucket',
-          Resource: 'arn:aws:s3:::acme-athena-results',
-          Condition: { StringLike: { 's3:prefix': ['analytics/', 'analytics/*'] } },
-        },
-        locateAndRead('acme-lake', 'acme-athena-results'),
-        {
-          Effect: 'Allow',
-          Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
-          Resource: 'arn:aws:s3:::acme-athena-results/analytics/*',
-        },
+        locateAndRead('acme-lake'),
         {
           Effect: 'Allow',
           Action: 'kms:Decrypt',
@@ -104,29 +111,24 @@ describe('glue_table', () => {
     expect(plan.ok && plan.summary).toContain(
       '; write query results to s3://acme-athena-results/analytics/; decrypt with KMS key',
     );
-    // The largest grant there is; a role's 10,240 characters still hold seven of them.
-    expect(iamSize(statements)).toBe(1435);
+    // The agreement's own part; the query and result statements are stored once per role.
+    expect(iamSize(statements)).toBe(863);
   });
 
-  it('lists data and results in one bucket with one statement', () => {
+  it("data and results in one bucket: the data listing stays the agreement's, the results listing is shared", () => {
     const plan = planPort(referencePort(), { ...OPTS, athenaQueryResultsLocation: 's3://acme-lake/athena/' }, CONSUMER);
-    expect(plan.ok && identityStatements(plan.grants).slice(2)).toEqual([
+    expect(plan.ok && identityStatements(plan.grants).slice(1)).toEqual([LIST_DATA, locateAndRead('acme-lake')]);
+    expect(plan.ok && sharedIdentityStatements(plan.grants).slice(1)).toEqual([
       {
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: 'arn:aws:s3:::acme-lake',
-        Condition: { StringLike: { 's3:prefix': ['sales/orders/', 'sales/orders/*', 'athena/', 'athena/*'] } },
+        Condition: { StringLike: { 's3:prefix': ['athena/', 'athena/*'] } },
       },
       {
         Effect: 'Allow',
-        Action: ['s3:GetBucketLocation', 's3:GetObject'],
-        // The bucket appears once although it holds both data and results.
-        Resource: ['arn:aws:s3:::acme-lake', 'arn:aws:s3:::acme-lake/sales/orders/*'],
-      },
-      {
-        Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
-        Resource: 'arn:aws:s3:::acme-lake/athena/*',
+        Action: ['s3:GetBucketLocation', 's3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+        Resource: ['arn:aws:s3:::acme-lake', 'arn:aws:s3:::acme-lake/athena/*'],
       },
     ]);
   });

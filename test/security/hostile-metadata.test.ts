@@ -109,17 +109,6 @@ function glueGrant(account: string, accounts: string | string[]): PolicyStatemen
     {
       Effect: 'Allow',
       Action: [
-        'athena:StartQueryExecution',
-        'athena:GetQueryExecution',
-        'athena:GetQueryResults',
-        'athena:StopQueryExecution',
-        'athena:GetWorkGroup',
-      ],
-      Resource: `arn:aws:athena:${REGION}:${ACCOUNT}:workgroup/primary`,
-    },
-    {
-      Effect: 'Allow',
-      Action: [
         'glue:GetDatabase',
         'glue:GetTable',
         'glue:GetPartition',
@@ -143,6 +132,18 @@ function glueGrant(account: string, accounts: string | string[]): PolicyStatemen
       Action: ['s3:GetBucketLocation', 's3:GetObject'],
       Resource: ['arn:aws:s3:::acme-lake', 'arn:aws:s3:::acme-lake/sales/orders/*'],
       Condition: cond,
+    },
+    // Stored once per role (docs/adr/XXXX-shared-statements.md), listed last for each member.
+    {
+      Effect: 'Allow',
+      Action: [
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:StopQueryExecution',
+        'athena:GetWorkGroup',
+      ],
+      Resource: `arn:aws:athena:${REGION}:${ACCOUNT}:workgroup/primary`,
     },
   ];
 }
@@ -358,7 +359,6 @@ const ROWS: Row[] = [
       kind: 'granted',
       statements: [
         glueGrant(ACCOUNT, ACCOUNT)[0]!,
-        glueGrant(ACCOUNT, ACCOUNT)[1]!,
         {
           Effect: 'Allow',
           Action: 's3:ListBucket',
@@ -371,6 +371,7 @@ const ROWS: Row[] = [
           Resource: ['arn:aws:s3:::team-b-lake', 'arn:aws:s3:::team-b-lake/*'],
           Condition: { StringEquals: { 's3:ResourceAccount': ACCOUNT } },
         },
+        glueGrant(ACCOUNT, ACCOUNT)[3]!,
       ],
       denied: [{ action: 's3:GetObject', resource: 'arn:aws:s3:::team-b-lake/x', resourceAccount: OTHER_ACCOUNT }],
     },

@@ -8,6 +8,7 @@
  */
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LAKE_FORMATION_ACTIONS_USED } from '../../src/aws/lake-formation.js';
 import { RESOURCE_TAG_ACTIONS_USED } from '../../src/aws/resource-tags.js';
 import { guardrailSettingsOf, readEnvironment } from '../../src/lambda/environment.js';
 import { defaultGuardrails, ALWAYS_PROTECTED_ROLES, roleRefusal } from '../../src/sync/guardrails.js';
@@ -675,5 +676,25 @@ describe('variable validation (terraform itself)', () => {
         protected_role_names: ['platform-*'],
       }),
     ).toBeUndefined();
+  });
+});
+
+describe('Lake Formation grants (glue_tables_governed_by)', () => {
+  const lakeFormation = (statements: Statement[]) =>
+    [...allowedActions(statements)].filter((a) => a.startsWith('lakeformation:')).sort();
+
+  it.each(WRITERS)('%s, default ("iam"): no Lake Formation rights at all', (fn) => {
+    expect(lakeFormation(statementsOf(fn))).toEqual([]);
+  });
+
+  it.each(WRITERS)('%s with "lake-formation": exactly LAKE_FORMATION_ACTIONS_USED, and poll-feed none', async (fn) => {
+    const vars = { glue_tables_governed_by: 'lake-formation' };
+    const statements = statementsOf(fn, vars);
+    expect(lakeFormation(statements)).toEqual([...LAKE_FORMATION_ACTIONS_USED].sort());
+    expect(await decide(statements, { action: 'lakeformation:GrantPermissions', resource: '*' })).toBe('Allowed');
+    // Granting, not using data or administering Lake Formation.
+    for (const action of ['lakeformation:GetDataAccess', 'lakeformation:PutDataLakeSettings'])
+      expect(await decide(statements, { action, resource: '*' }), action).toBe('ImplicitlyDenied');
+    expect(lakeFormation(statementsOf('poll_feed', vars))).toEqual([]);
   });
 });

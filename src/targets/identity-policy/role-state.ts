@@ -2,6 +2,7 @@ import type { PolicyStatement } from '../../model/policy.js';
 import { iamCharacterCount, type IamAccount, type RoleInfo } from '../../interfaces/iam-account.js';
 import { agreementIdFromSid } from '../sid.js';
 import { inlinePackNumber, legacyAgreementId, managedPackNumber } from './ownership.js';
+import { bodyUnitKey, recordUnitKey, type SharedUnitKey, sharedUnitFromSid } from './shared.js';
 
 /** One of our packs on a role: an inline policy or an attached customer-managed policy. */
 export interface Pack {
@@ -11,6 +12,8 @@ export interface Pack {
   arn?: string;
   /** Statements per agreement id, Sids included, in document order. */
   blocks: Map<string, PolicyStatement[]>;
+  /** Statements shared by several agreements (./shared.ts), per unit, Sids included. */
+  shared: Map<SharedUnitKey, PolicyStatement[]>;
   /** Statements in our pack that name no agreement (hand edits): removed when the pack is rewritten. */
   strays: PolicyStatement[];
 }
@@ -69,18 +72,42 @@ export async function readRoleState(iam: IamAccount, role: RoleInfo): Promise<Ro
   return state;
 }
 
-/** Every agreement id that holds access on this role, in packs or in reference policies. */
+/** Every agreement id that holds access on this role: in packs, in shared-statement records, or in reference policies. */
 export function agreementsOnRole(state: RoleState): Set<string> {
-  const ids = new Set<string>();
+  const ids = new Set<string>(sharedMemberships(state.packs).keys());
   for (const pack of state.packs) for (const id of pack.blocks.keys()) ids.add(id);
   for (const legacy of state.legacy) ids.add(legacy.agreementId);
   return ids;
 }
 
-function splitPack(document: string): Pick<Pack, 'blocks' | 'strays'> {
+/** Per agreement, the bundle of shared statements its member record names, and the pack holding that record. */
+export function sharedMemberships(
+  packs: readonly Pick<Pack, 'name' | 'shared'>[],
+): Map<string, { bundle: string; pack: string }> {
+  const members = new Map<string, { bundle: string; pack: string }>();
+  for (const pack of packs) {
+    for (const statements of pack.shared.values()) {
+      const unit = sharedUnitFromSid(statements[0]?.Sid);
+      if (unit?.record === undefined) continue;
+      for (const id of unit.members) if (!members.has(id)) members.set(id, { bundle: unit.bundle, pack: pack.name });
+    }
+  }
+  return members;
+}
+
+function splitPack(document: string): Pick<Pack, 'blocks' | 'shared' | 'strays'> {
   const blocks = new Map<string, PolicyStatement[]>();
+  const shared = new Map<SharedUnitKey, PolicyStatement[]>();
   const strays: PolicyStatement[] = [];
   for (const statement of statementsOf(document)) {
+    const unit = sharedUnitFromSid(statement.Sid);
+    if (unit) {
+      const key = unit.record === undefined ? bodyUnitKey(unit.bundle) : recordUnitKey(unit.bundle, unit.record);
+      // A record number used twice is not something this tool writes: the second is a hand edit.
+      if (unit.record !== undefined && shared.has(key)) strays.push(statement);
+      else shared.set(key, [...(shared.get(key) ?? []), statement]);
+      continue;
+    }
     const id = agreementIdFromSid(statement.Sid);
     if (id === undefined) {
       strays.push(statement);
@@ -90,7 +117,7 @@ function splitPack(document: string): Pick<Pack, 'blocks' | 'strays'> {
     list.push(statement);
     blocks.set(id, list);
   }
-  return { blocks, strays };
+  return { blocks, shared, strays };
 }
 
 /** Statements of a policy document; a document that does not parse yields none (it is rewritten). */
