@@ -17,7 +17,7 @@ import { type KMSClient, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { parseArn } from '../output-ports/arn.js';
 import type { ProviderResource } from '../output-ports/port-type.js';
 import type { ResourceTagReader } from '../interfaces/resource-tags.js';
-import { createGlueClient, createKmsClient, createProviderBucketS3Client } from './clients.js';
+import { type AwsClientOptions, createGlueClient, createKmsClient, createProviderBucketS3Client } from './clients.js';
 import { awsErrorCode } from './errors.js';
 
 /** Per service, because test/aws/actions.test.ts checks each against that SDK's imported commands. */
@@ -48,6 +48,8 @@ export interface AwsResourceTagReaderOptions {
   kmsClient?: KMSClient;
   /** Region of the default S3 client; default: the SDK's own resolution (`AWS_REGION`, shared config). */
   region?: string;
+  /** Base of the default clients (credentials of a member account, endpoint); default: the standard AWS configuration. */
+  clientOptions?: AwsClientOptions;
 }
 
 export class AwsResourceTagReader implements ResourceTagReader {
@@ -57,9 +59,16 @@ export class AwsResourceTagReader implements ResourceTagReader {
   private readonly injectedKms: KMSClient | undefined;
   private readonly kmsByRegion = new Map<string, KMSClient>();
 
+  private readonly clientOptions: AwsClientOptions;
+
   constructor(options: AwsResourceTagReaderOptions = {}) {
+    this.clientOptions = options.clientOptions ?? {};
     this.s3 =
-      options.s3Client ?? createProviderBucketS3Client(options.region !== undefined ? { region: options.region } : {});
+      options.s3Client ??
+      createProviderBucketS3Client({
+        ...this.clientOptions,
+        ...(options.region !== undefined ? { region: options.region } : {}),
+      });
     this.injectedGlue = options.glueClient;
     this.injectedKms = options.kmsClient;
   }
@@ -126,19 +135,25 @@ export class AwsResourceTagReader implements ResourceTagReader {
   }
 
   private glueFor(region: string): GlueClient {
-    return this.injectedGlue ?? perRegion(this.glueByRegion, region, createGlueClient);
+    return (
+      this.injectedGlue ??
+      perRegion(this.glueByRegion, region, (r) => createGlueClient({ ...this.clientOptions, region: r }))
+    );
   }
 
   private kmsFor(region: string): KMSClient {
-    return this.injectedKms ?? perRegion(this.kmsByRegion, region, createKmsClient);
+    return (
+      this.injectedKms ??
+      perRegion(this.kmsByRegion, region, (r) => createKmsClient({ ...this.clientOptions, region: r }))
+    );
   }
 }
 
 /** One client per region, made on first use: a resource's tags are served only in its region. */
-function perRegion<C>(cache: Map<string, C>, region: string, create: (options: { region: string }) => C): C {
+function perRegion<C>(cache: Map<string, C>, region: string, create: (region: string) => C): C {
   let client = cache.get(region);
   if (!client) {
-    client = create({ region });
+    client = create(region);
     cache.set(region, client);
   }
   return client;

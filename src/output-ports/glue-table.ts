@@ -21,7 +21,15 @@ import {
 } from './arn.js';
 import { arnFields, partitionOf, s3LocationOf, serverString } from './fields.js';
 import { locationResources, PortFieldError, type PortType, type ResolveOptions } from './port-type.js';
-import { allow, kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
+import {
+  allow,
+  bucketPolicyGrant,
+  forPrincipal,
+  keyPolicyGrant,
+  kmsDecrypt,
+  listBuckets,
+  locateAndRead,
+} from './statements.js';
 
 export interface GlueTableResources {
   table: GlueTable;
@@ -79,7 +87,11 @@ export const glueTable: PortType<GlueTableResources> = {
     };
   },
 
-  grants({ table, workgroup, data, results, kmsKey }) {
+  grants({ table, workgroup, data, results, kmsKey }, consumer) {
+    const catalogRead = allow(
+      ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
+      [glueCatalogArn(table), glueDatabaseArn(table), glueTableArn(table)],
+    );
     const statements = [
       allow(
         [
@@ -91,17 +103,28 @@ export const glueTable: PortType<GlueTableResources> = {
         ],
         [athenaWorkgroupArn(workgroup)],
       ),
-      allow(
-        ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
-        [glueCatalogArn(table), glueDatabaseArn(table), glueTableArn(table)],
-      ),
+      catalogRead,
       ...listBuckets(results ? [data, results] : [data]),
       locateAndRead(results ? [data, results] : [data], [data]),
       // Athena writes the results as the caller and reads them back for GetQueryResults.
       ...(results ? [allow(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], [s3ObjectsArn(results)])] : []),
       ...(kmsKey ? [kmsDecrypt(kmsKey)] : []),
     ];
-    return [{ target: 'identity-policy', statements }];
+    // A table in another account (docs/adr/XXXX-multi-account.md): its catalog's resource policy
+    // and its data bucket's policy allow the role too. The query results and the workgroup are the
+    // consumer's own.
+    const roleArn = consumer.roleArn;
+    return [
+      { target: 'identity-policy', statements },
+      {
+        target: 'resource-policy',
+        resource: { service: 'glue', arn: glueCatalogArn(table), region: table.region, account: table.account },
+        statements: forPrincipal(roleArn, [catalogRead]),
+        acrossAccounts: true,
+      },
+      bucketPolicyGrant(data, roleArn, [...listBuckets([data]), locateAndRead([data], [data])]),
+      ...(kmsKey ? [keyPolicyGrant(kmsKey, roleArn)] : []),
+    ];
   },
 
   providerResources({ table, data, kmsKey }) {
@@ -118,7 +141,7 @@ export const glueTable: PortType<GlueTableResources> = {
         : '; no query-result location is configured, so the workgroup must use managed query results',
       kmsKey ? `; decrypt with KMS key ${kmsKeyArn(kmsKey)}` : '',
       table.account !== consumerAccount
-        ? `. Cross-account: account ${table.account} must also allow this role in its Glue catalog policy and bucket policy`
+        ? `. Cross-account: account ${table.account} must also allow this role in its Glue catalog policy and bucket policy (a hub writes both when it is a member account)`
         : '',
     ];
     return `${parts.join('')}.`;
