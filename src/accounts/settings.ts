@@ -95,7 +95,8 @@ export function multiAccountSettingsFromEnv(env: Record<string, string | undefin
       .map((v) => v.trim())
       .filter(Boolean);
   const members = env.DMM_MEMBER_ACCOUNTS?.trim();
-  if (members) settings['members'] = list(members);
+  // A JSON array carries members with their own guardrails (Terraform's jsonencode); a list, ids.
+  if (members) settings['members'] = members.startsWith('[') ? parseJsonOr(members) : list(members);
   const roleName = env.DMM_MEMBER_ROLE_NAME?.trim();
   if (roleName) settings['roleName'] = roleName;
   const rolePath = env.DMM_MEMBER_ROLE_PATH?.trim();
@@ -122,4 +123,12 @@ export function memberRoleArn(
 /** The session name that identifies the hub in every member's CloudTrail. */
 export function sessionNameOf(hubAccount: string): string {
   return `dmm-aws-${hubAccount}`;
+}
+
+function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
