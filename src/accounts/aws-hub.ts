@@ -18,6 +18,9 @@ import type { AccountDirectory, MemberAccount } from './directory.js';
 import { BucketOwners, routedLakeFormation, routedResourcePolicies, routedResourceTags } from './routing.js';
 import { memberOf, memberRoleArn, type MultiAccountSettings, sessionNameOf } from './settings.js';
 
+/** What the hub calls in a member beyond the adapters' own lists: finding the owner of a bucket (terraform/modules/member). */
+export const MEMBER_S3_ACTIONS_USED = ['s3:ListAllMyBuckets'] as const;
+
 export interface AwsHubOptions {
   hubAccountId: string;
   partition: string;
