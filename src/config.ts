@@ -5,6 +5,11 @@ import { z } from 'zod';
 import { GUARDRAIL_ENVIRONMENT, guardrailSettingsFromEnv, guardrailSettingsSchema } from './sync/guardrail-settings.js';
 import { dmmBaseUrlSchema, isLoopback } from './dmm/base-url.js';
 import { managedRolePathSchema } from './util/iam-path.js';
+import {
+  MULTI_ACCOUNT_ENVIRONMENT,
+  multiAccountSettingsFromEnv,
+  multiAccountSettingsSchema,
+} from './accounts/settings.js';
 
 /**
  * Configuration, from (highest first) command-line flags, environment variables, a YAML config
@@ -73,6 +78,8 @@ const configSchema = z.strictObject({
     environment: z.string().trim().min(1).optional(),
   }),
   guardrails: guardrailSettingsSchema.omit({ managedRolePath: true }),
+  /** A hub over member accounts (docs/adr/XXXX-multi-account.md); unset: the one account of the credentials. */
+  multiAccount: multiAccountSettingsSchema.optional(),
   stateDir: z.string().min(1),
   pollIntervalSeconds: z.coerce.number().positive(),
   /** Unset: each command's own default (`info`; `warn` for the read-only `explain`). */
@@ -119,6 +126,7 @@ const ENVIRONMENT: Record<string, string> = {
   DMM_DATA_CONTRACT_SERVER: 'dataContracts.server',
   DMM_DATA_CONTRACT_ENVIRONMENT: 'dataContracts.environment',
   DMM_GLUE_TABLES_GOVERNED_BY: 'glue.tablesGovernedBy',
+  DMM_MEMBER_EXTERNAL_ID: 'multiAccount.externalId',
   DMM_STATE_DIR: 'stateDir',
   DMM_POLL_INTERVAL_SECONDS: 'pollIntervalSeconds',
   LOG_LEVEL: 'logLevel',
@@ -143,6 +151,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const file = sources.configFile ?? (existsSync(resolve(cwd, 'dmm-aws.yaml')) ? 'dmm-aws.yaml' : undefined);
   if (file) deepMerge(merged, readConfigFile(resolve(cwd, file)));
   for (const [key, value] of Object.entries(guardrailSettingsFromEnv(env))) setPath(merged, `guardrails.${key}`, value);
+  for (const [key, value] of Object.entries(multiAccountSettingsFromEnv(env)))
+    setPath(merged, `multiAccount.${key}`, value);
   for (const [name, path] of Object.entries(ENVIRONMENT)) {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(merged, path, value);
@@ -157,6 +167,16 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const config = parsed.data;
+  if (config.multiAccount && config.aws.target !== 'aws') {
+    throw new ConfigError(
+      'multiAccount needs the aws target (DMM_AWS_TARGET=aws): the local stand-in holds one account',
+    );
+  }
+  if (config.multiAccount && !config.multiAccount.externalId) {
+    throw new ConfigError(
+      'multiAccount.externalId is not set (env DMM_MEMBER_EXTERNAL_ID): the member roles trust the hub only with it',
+    );
+  }
   if (!config.dmm.apiKey) {
     if (!isLoopback(config.dmm.baseUrl)) {
       throw new ConfigError(
@@ -180,7 +200,8 @@ export function localStandInFile(config: Config, name: string): string {
 
 function hint(path: string): string {
   const guardrail = Object.entries(GUARDRAIL_ENVIRONMENT).map(([name, key]) => [name, `guardrails.${key}`]);
-  const name = [...Object.entries(ENVIRONMENT), ...guardrail].find(
+  const multiAccount = Object.entries(MULTI_ACCOUNT_ENVIRONMENT).map(([name, key]) => [name, `multiAccount.${key}`]);
+  const name = [...Object.entries(ENVIRONMENT), ...guardrail, ...multiAccount].find(
     ([, p]) => path === p || path.startsWith(`${p}.`),
   )?.[0];
   return name ? ` (env ${name})` : '';

@@ -168,5 +168,44 @@ locals {
     DMM_MAX_STATEMENTS_PER_AGREEMENT = var.max_statements_per_agreement != null ? tostring(var.max_statements_per_agreement) : ""
     DMM_MAX_RESOURCES_PER_AGREEMENT  = var.max_resources_per_agreement != null ? tostring(var.max_resources_per_agreement) : ""
     DMM_MAX_CHARACTERS_PER_AGREEMENT = var.max_characters_per_agreement != null ? tostring(var.max_characters_per_agreement) : ""
+    # A hub (multi-account locals below); "" for a single account.
+    DMM_MEMBER_ACCOUNTS               = join(",", var.member_account_ids)
+    DMM_MEMBER_ROLE_NAME              = local.multi_account ? var.member_role_name : ""
+    DMM_MEMBER_ROLE_PATH              = local.multi_account ? var.member_role_path : ""
+    DMM_MEMBER_EXTERNAL_ID_SECRET_ARN = var.member_external_id_secret_arn == null ? "" : var.member_external_id_secret_arn
+    DMM_ALLOWED_ACCOUNT_PAIRS         = join(",", [for pair in var.allowed_account_pairs : "${pair.consumer}:${pair.provider}"])
   }
+}
+
+# A hub over member accounts (docs/multi-account.md, docs/adr/XXXX-multi-account.md): the IAM
+# writers may assume each member's role, and nothing else in the member accounts; what a member
+# role may do is the member's own (modules/member). Without member accounts this is empty and the
+# deployment is the single-account one.
+locals {
+  multi_account = length(var.member_account_ids) > 0
+
+  # The hub's own account, when listed, is managed with the functions' own role: no role to assume.
+  member_role_arns = [
+    for id in var.member_account_ids : "arn:${local.partition}:iam::${id}:role${var.member_role_path}${var.member_role_name}"
+    if id != local.account_id
+  ]
+
+  member_access_statements = concat(
+    length(local.member_role_arns) == 0 ? [] : [
+      {
+        sid        = "AssumeMemberRoles"
+        actions    = ["sts:AssumeRole"]
+        resources  = local.member_role_arns
+        conditions = []
+      },
+    ],
+    local.multi_account && var.member_external_id_secret_arn != null ? [
+      {
+        sid        = "ReadMemberExternalId"
+        actions    = ["secretsmanager:GetSecretValue"]
+        resources  = [var.member_external_id_secret_arn]
+        conditions = []
+      },
+    ] : [],
+  )
 }

@@ -313,6 +313,18 @@ data "aws_iam_policy_document" "iam_writer" {
       }
     }
   }
+
+  # A hub (member_account_ids, guardrails.tf): assume exactly the member roles, and read the
+  # external ID they require.
+  dynamic "statement" {
+    for_each = local.member_access_statements
+    content {
+      sid       = statement.value.sid
+      effect    = "Allow"
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
 }
 
 # The same document for both IAM writers.

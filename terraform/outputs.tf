@@ -65,3 +65,8 @@ output "dry_run_command" {
   description = "Shell command that runs a full reconcile as a dry run and writes the plan to plan.json."
   value       = "aws lambda invoke --region ${local.region} --function-name ${aws_lambda_function.this["reconcile"].function_name} --cli-binary-format raw-in-base64-out --cli-read-timeout 0 --payload '{\"dryRun\": true}' plan.json"
 }
+
+output "iam_writer_role_arns" {
+  description = "ARNs of the roles of process-events and reconcile, the functions that write IAM: a member account's modules/member trusts exactly these (hub_role_arns)."
+  value       = [aws_iam_role.this["process_events"].arn, aws_iam_role.this["reconcile"].arn]
+}

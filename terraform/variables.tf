@@ -555,3 +555,66 @@ variable "alarm_actions" {
     error_message = "alarm_actions must be ARNs, e.g. arn:aws:sns:eu-central-1:123456789012:ops-alerts."
   }
 }
+
+# ---------------------------------------------------------------------------------------------
+# Multi-account hub (docs/multi-account.md): the member accounts whose roles and resources the
+# functions manage through each member's role (terraform/modules/member).
+# ---------------------------------------------------------------------------------------------
+
+variable "member_account_ids" {
+  description = "Member accounts the hub manages (DMM_MEMBER_ACCOUNTS); each deploys modules/member. Empty (default): the functions manage the account they run in, as a single-account deployment. The hub's own account is managed only when listed (with the functions' own role)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.member_account_ids : can(regex("^\\d{12}$", id))])
+    error_message = "member_account_ids must be 12-digit AWS account ids."
+  }
+}
+
+variable "member_role_name" {
+  description = "Name of the role each member account deploys for the hub (DMM_MEMBER_ROLE_NAME); modules/member's role_name."
+  type        = string
+  default     = "dmm-aws-member"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.member_role_name))
+    error_message = "member_role_name must be an IAM role name (1-64 letters, digits and +=,.@_-)."
+  }
+}
+
+variable "member_role_path" {
+  description = "IAM path of the member role (DMM_MEMBER_ROLE_PATH); modules/member's role_path."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([A-Za-z0-9+=,.@_-]+/)*$", var.member_role_path))
+    error_message = "member_role_path must start and end with / and contain only letters, digits and +=,.@_-."
+  }
+}
+
+variable "member_external_id_secret_arn" {
+  description = "ARN of a Secrets Manager secret whose plain-text value is the external ID the member roles require (DMM_MEMBER_EXTERNAL_ID_SECRET_ARN). Required when member_account_ids is set. Created outside this module, so the value never enters this module's state."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.member_external_id_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\\d{12}:secret:.+$", coalesce(var.member_external_id_secret_arn, "-")))
+    error_message = "member_external_id_secret_arn must be null or a Secrets Manager secret ARN."
+  }
+}
+
+variable "allowed_account_pairs" {
+  description = "Which consumer accounts may receive data from which provider accounts (DMM_ALLOWED_ACCOUNT_PAIRS). Empty (default): any member from any member. Grants within one account are always allowed."
+  type = list(object({
+    consumer = string
+    provider = string
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for pair in var.allowed_account_pairs : can(regex("^\\d{12}$", pair.consumer)) && can(regex("^\\d{12}$", pair.provider))])
+    error_message = "allowed_account_pairs entries must name 12-digit consumer and provider account ids."
+  }
+}

@@ -16,13 +16,24 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
+/** Credentials as the SDK takes them; `expiration` tells the SDK when to ask a provider again. */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
 export interface AwsClientOptions {
   /** Default: the SDK's own resolution (`AWS_REGION`, shared config). */
   region?: string;
   /** e.g. moto's URL. Default: the SDK's own resolution, including `AWS_ENDPOINT_URL[_<SERVICE>]`. */
   endpoint?: string;
-  /** Default: the SDK's default credential provider chain. */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /**
+   * Default: the SDK's default credential provider chain. A provider (a member account's assumed
+   * role, src/accounts/assume-role.ts) is asked by every client before each call and caches itself.
+   */
+  credentials?: AwsCredentials | (() => Promise<AwsCredentials>);
   /** Attempts per call including the first; default {@link DEFAULT_MAX_ATTEMPTS}. */
   maxAttempts?: number;
 }

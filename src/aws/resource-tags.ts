@@ -23,6 +23,7 @@ import { parseArn, tagCarrierArn } from '../output-ports/arn.js';
 import type { ProviderResource } from '../output-ports/port-type.js';
 import type { ResourceTagReader } from '../interfaces/resource-tags.js';
 import {
+  type AwsClientOptions,
   createDynamoDbClient,
   createGlueClient,
   createKafkaClient,
@@ -74,6 +75,8 @@ export interface AwsResourceTagReaderOptions {
   kafkaClient?: KafkaClient;
   /** Region of the default S3 client; default: the SDK's own resolution (`AWS_REGION`, shared config). */
   region?: string;
+  /** Base of the default clients (credentials of a member account, endpoint); default: the standard AWS configuration. */
+  clientOptions?: AwsClientOptions;
 }
 
 export class AwsResourceTagReader implements ResourceTagReader {
@@ -88,15 +91,25 @@ export class AwsResourceTagReader implements ResourceTagReader {
     kafka: PerRegion<KafkaClient>;
   };
 
+  private readonly clientOptions: AwsClientOptions;
+
   constructor(options: AwsResourceTagReaderOptions = {}) {
+    this.clientOptions = options.clientOptions ?? {};
     this.s3 =
-      options.s3Client ?? createProviderBucketS3Client(options.region !== undefined ? { region: options.region } : {});
+      options.s3Client ??
+      createProviderBucketS3Client({
+        ...this.clientOptions,
+        ...(options.region !== undefined ? { region: options.region } : {}),
+      });
     this.injectedGlue = options.glueClient;
     this.injectedKms = options.kmsClient;
     this.regional = {
-      kinesis: new PerRegion(createKinesisClient, options.kinesisClient),
-      dynamodb: new PerRegion(createDynamoDbClient, options.dynamoDbClient),
-      kafka: new PerRegion(createKafkaClient, options.kafkaClient),
+      kinesis: new PerRegion((region) => createKinesisClient({ ...this.clientOptions, region }), options.kinesisClient),
+      dynamodb: new PerRegion(
+        (region) => createDynamoDbClient({ ...this.clientOptions, region }),
+        options.dynamoDbClient,
+      ),
+      kafka: new PerRegion((region) => createKafkaClient({ ...this.clientOptions, region }), options.kafkaClient),
     };
   }
 
@@ -215,19 +228,25 @@ export class AwsResourceTagReader implements ResourceTagReader {
   }
 
   private glueFor(region: string): GlueClient {
-    return this.injectedGlue ?? perRegion(this.glueByRegion, region, createGlueClient);
+    return (
+      this.injectedGlue ??
+      perRegion(this.glueByRegion, region, (r) => createGlueClient({ ...this.clientOptions, region: r }))
+    );
   }
 
   private kmsFor(region: string): KMSClient {
-    return this.injectedKms ?? perRegion(this.kmsByRegion, region, createKmsClient);
+    return (
+      this.injectedKms ??
+      perRegion(this.kmsByRegion, region, (r) => createKmsClient({ ...this.clientOptions, region: r }))
+    );
   }
 }
 
 /** One client per region, made on first use: a resource's tags are served only in its region. */
-function perRegion<C>(cache: Map<string, C>, region: string, create: (options: { region: string }) => C): C {
+function perRegion<C>(cache: Map<string, C>, region: string, create: (region: string) => C): C {
   let client = cache.get(region);
   if (!client) {
-    client = create({ region });
+    client = create(region);
     cache.set(region, client);
   }
   return client;
@@ -237,7 +256,7 @@ function perRegion<C>(cache: Map<string, C>, region: string, create: (options: {
 class PerRegion<C> {
   private readonly byRegion = new Map<string, C>();
   constructor(
-    private readonly create: (options: { region: string }) => C,
+    private readonly create: (region: string) => C,
     private readonly injected: C | undefined,
   ) {}
   for(region: string): C {

@@ -21,6 +21,7 @@ import type { SyncContext } from '../sync/context.js';
 import type { IamAccount } from '../interfaces/iam-account.js';
 import type { Logger } from '../util/log.js';
 import { AwsResourceTagReader } from '../aws/resource-tags.js';
+import { awsHub } from '../accounts/aws-hub.js';
 import { FileResourceTags } from '../local/file-resource-tags.js';
 import { guardrailsFrom } from '../sync/guardrail-settings.js';
 import { OWNERSHIP_PROOF_OFF } from '../sync/ownership-proof.js';
@@ -37,11 +38,28 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
     onUnreadableEvent: (error) => log.error('feed event without a readable id left out', { error: error.message }),
   });
   const iam = await iamAccount(config);
+  const guardrailSettings = { ...config.guardrails, managedRolePath: config.aws.managedRolePath };
+  const hub = config.multiAccount
+    ? awsHub({
+        hubAccountId: iam.accountId,
+        partition: iam.partition,
+        settings: config.multiAccount,
+        guardrails: guardrailSettings,
+        externalId: async () => config.multiAccount?.externalId ?? '',
+        clientOptions: { region: config.aws.region },
+        readTags: config.guardrails.ownershipProof !== 'off',
+      })
+    : undefined;
   const guardrails = guardrailsFrom(iam.accountId, {
-    ...config.guardrails,
-    managedRolePath: config.aws.managedRolePath,
+    ...guardrailSettings,
+    ...(hub && !guardrailSettings.allowedResourceAccounts
+      ? { allowedResourceAccounts: [...hub.directory.members.keys()] }
+      : {}),
   });
-  const resourceTags = guardrails.ownership.mode === 'required' ? await resourceTagReader(config, log) : undefined;
+  const resourceTags =
+    guardrails.ownership.mode !== 'required'
+      ? undefined
+      : (hub?.resourceTags ?? (await resourceTagReader(config, log)));
   if (guardrails.ownership.mode === 'off') log.warn(OWNERSHIP_PROOF_OFF);
   return {
     dmm: writeBackTo(dmm, config, log),
@@ -49,10 +67,17 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
     log,
     guardrails,
     agreementIndex: agreementIndex(config),
-    ...grantTargets(config),
+    ...(hub
+      ? {
+          accounts: { directory: hub.directory, owners: hub.owners },
+          resourcePolicies: hub.resourcePolicies,
+          lakeFormation: hub.lakeFormation,
+        }
+      : grantTargets(config)),
     ...(resourceTags ? { resourceTags } : {}),
     resolve: {
       accountId: iam.accountId,
+      ...(hub ? { memberAccounts: [...hub.directory.members.keys()] } : {}),
       partition: iam.partition,
       defaultRegion: config.aws.region,
       ...(config.glue.athenaWorkgroup ? { defaultAthenaWorkgroup: config.glue.athenaWorkgroup } : {}),

@@ -13,6 +13,12 @@ import {
 } from '../sync/guardrail-settings.js';
 import { dmmBaseUrlSchema } from '../dmm/base-url.js';
 import { managedRolePathSchema } from '../util/iam-path.js';
+import {
+  MULTI_ACCOUNT_ENVIRONMENT,
+  multiAccountSettingsFromEnv,
+  multiAccountSettingsSchema,
+  type MultiAccountSettings,
+} from '../accounts/settings.js';
 
 export type FunctionName = 'poll-feed' | 'process-events' | 'reconcile';
 
@@ -97,6 +103,15 @@ const iamShape = {
     .string()
     .regex(/^([^/].*\/)?$/, 'must be a key prefix ending in /, e.g. index/agreements/')
     .default(DEFAULT_INDEX_PREFIX),
+  // A hub over member accounts (src/accounts/settings.ts), validated as a whole in readEnvironment.
+  DMM_MEMBER_ACCOUNTS: z.string().optional(),
+  DMM_MEMBER_ROLE_NAME: z.string().optional(),
+  DMM_MEMBER_ROLE_PATH: z.string().optional(),
+  DMM_ALLOWED_ACCOUNT_PAIRS: z.string().optional(),
+  DMM_MEMBER_EXTERNAL_ID_SECRET_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'must be a Secrets Manager secret ARN')
+    .optional(),
 };
 
 type GuardrailVariable = keyof typeof GUARDRAIL_ENVIRONMENT;
@@ -155,7 +170,7 @@ export function readEnvironment<F extends FunctionName>(functionName: F, env: No
         variable: String(issue.path[0] ?? '(environment)'),
         problem: issue.message,
       }));
-  if (functionName !== 'poll-feed') problems.push(...guardrailProblems(present));
+  if (functionName !== 'poll-feed') problems.push(...guardrailProblems(present), ...multiAccountProblems(present));
   if (!parsed.success || problems.length > 0) throw new EnvironmentError(functionName, problems);
   return parsed.data as EnvironmentOf[F];
 }
@@ -188,6 +203,35 @@ function guardrailProblems(env: Record<string, string | undefined>): Environment
     const message = /^[A-Z]/.test(issue.message) ? `is invalid: ${issue.message}` : issue.message;
     return { variable, problem: `${entry}${message}` };
   });
+}
+
+const VARIABLE_OF_MULTI_ACCOUNT_SETTING = Object.fromEntries(
+  Object.entries(MULTI_ACCOUNT_ENVIRONMENT).map(([variable, setting]) => [setting, variable]),
+) as Record<string, string>;
+
+/** The member-account variables: all or nothing, and the external ID's secret with them. */
+function multiAccountProblems(env: Record<string, string | undefined>): EnvironmentProblem[] {
+  if (!env.DMM_MEMBER_ACCOUNTS) return [];
+  const parsed = multiAccountSettingsSchema.safeParse(multiAccountSettingsFromEnv(env));
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({
+        variable: VARIABLE_OF_MULTI_ACCOUNT_SETTING[String(issue.path[0])] ?? 'DMM_MEMBER_ACCOUNTS',
+        problem: /^[A-Z]/.test(issue.message) ? `is invalid: ${issue.message}` : issue.message,
+      }));
+  if (!env.DMM_MEMBER_EXTERNAL_ID_SECRET_ARN) {
+    problems.push({
+      variable: 'DMM_MEMBER_EXTERNAL_ID_SECRET_ARN',
+      problem: 'is not set, but DMM_MEMBER_ACCOUNTS is: the member roles trust the hub only with the external ID',
+    });
+  }
+  return problems;
+}
+
+/** The multi-account settings of a validated environment, or undefined for one account. */
+export function multiAccountSettingsOf(env: IamEnvironment): MultiAccountSettings | undefined {
+  if (!env.DMM_MEMBER_ACCOUNTS) return undefined;
+  return multiAccountSettingsSchema.parse(multiAccountSettingsFromEnv(env));
 }
 
 /** The guardrail settings of a validated environment (readEnvironment has checked them). */

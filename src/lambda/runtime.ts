@@ -20,9 +20,12 @@ import type { SyncContext } from '../sync/context.js';
 import { guardrailsFrom } from '../sync/guardrail-settings.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { awsHub } from '../accounts/aws-hub.js';
 import {
   functionIdentity,
   guardrailSettingsOf,
+  multiAccountSettingsOf,
   type CommonEnvironment,
   type FunctionIdentity,
   type IamEnvironment,
@@ -78,9 +81,24 @@ export function createRuntime(env: CommonEnvironment, counters: readonly CountMe
  * the agreement index in the state bucket.
  */
 export function createSyncContext(runtime: Runtime, env: IamEnvironment, identity: FunctionIdentity): SyncContext {
+  const guardrailSettings = { ...guardrailSettingsOf(env), managedRolePath: env.MANAGED_ROLE_PATH };
+  const multiAccount = multiAccountSettingsOf(env);
+  const hub = multiAccount
+    ? awsHub({
+        hubAccountId: identity.accountId,
+        partition: identity.partition,
+        settings: multiAccount,
+        guardrails: guardrailSettings,
+        externalId: secretText(env.AWS_REGION, env.DMM_MEMBER_EXTERNAL_ID_SECRET_ARN ?? ''),
+        clientOptions: { region: env.AWS_REGION },
+        readTags: guardrailSettings.ownershipProof !== 'off',
+      })
+    : undefined;
   const guardrails = guardrailsFrom(identity.accountId, {
-    ...guardrailSettingsOf(env),
-    managedRolePath: env.MANAGED_ROLE_PATH,
+    ...guardrailSettings,
+    ...(hub && !guardrailSettings.allowedResourceAccounts
+      ? { allowedResourceAccounts: [...hub.directory.members.keys()] }
+      : {}),
   });
   const iam = new AwsIamAccount({
     client: createIamClient({ region: env.AWS_REGION }),
@@ -94,6 +112,7 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
     log: runtime.log,
     resolve: {
       accountId: identity.accountId,
+      ...(hub ? { memberAccounts: [...hub.directory.members.keys()] } : {}),
       partition: identity.partition,
       defaultRegion: env.AWS_REGION,
       ...(env.DMM_ATHENA_WORKGROUP ? { defaultAthenaWorkgroup: env.DMM_ATHENA_WORKGROUP } : {}),
@@ -117,10 +136,28 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
       prefix: env.AGREEMENT_INDEX_PREFIX,
     }),
     // Provider resources' tags are read only for ownership proof, and with its rights only then
-    // granted (terraform/guardrails.tf).
+    // granted (terraform/guardrails.tf); a hub reads them through each member's role.
     ...(guardrails.ownership.mode === 'required'
-      ? { resourceTags: new AwsResourceTagReader({ region: env.AWS_REGION }) }
+      ? { resourceTags: hub?.resourceTags ?? new AwsResourceTagReader({ region: env.AWS_REGION }) }
       : {}),
+    ...(hub
+      ? {
+          accounts: { directory: hub.directory, owners: hub.owners },
+          resourcePolicies: hub.resourcePolicies,
+          lakeFormation: hub.lakeFormation,
+        }
+      : {}),
+  };
+}
+
+/** A plain-text secret (the member roles' external ID), read when a member session starts; never logged. */
+function secretText(region: string, secretId: string): () => Promise<string> {
+  const client = createSecretsManagerClient({ region });
+  return async () => {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    const text = SecretString?.trim();
+    if (!text) throw new Error(`secret ${secretId} (the member roles' external ID) has no text value`);
+    return text;
   };
 }
 

@@ -37,6 +37,12 @@ export interface ResourcePolicyGrant {
   resource: PolicyResource;
   /** Without `Sid`, with `Principal`: the target adds ownership Sids. */
   statements: PolicyStatement[];
+  /**
+   * Needed only when the resource is in another account than the consumer role (IAM then asks
+   * both sides): a hub writes it in the resource's member account, and drops it for a resource
+   * in the consumer's own account, whose identity grant is enough (src/accounts/cross-account.ts).
+   */
+  acrossAccounts?: true;
 }
 
 /** A Data Catalog resource Lake Formation grants on. `catalogId` is the owning account. */

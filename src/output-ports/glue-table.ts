@@ -19,7 +19,15 @@ import {
 } from './arn.js';
 import { arnFields, kmsKeyOf, partitionOf, s3LocationOf, serverString, type Sourced } from './fields.js';
 import { locationResources, PortFieldError, type PortType, type ResolveOptions } from './port-type.js';
-import { allow, kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
+import {
+  allow,
+  bucketPolicyGrant,
+  forPrincipal,
+  keyPolicyGrant,
+  kmsDecrypt,
+  listBuckets,
+  locateAndRead,
+} from './statements.js';
 import { athenaQueryStatements } from './athena-query.js';
 import { type GlueGovernance, governanceOf, lakeFormationTableGrants } from './lake-formation-table.js';
 
@@ -86,18 +94,33 @@ export const glueTable: PortType<GlueTableResources> = {
     };
   },
 
-  grants({ table, workgroup, governedBy, data, results, kmsKey }) {
+  grants({ table, workgroup, governedBy, data, results, kmsKey }, consumer) {
     if (governedBy === 'lake-formation' || !data) return lakeFormationTableGrants(table, workgroup, results);
+    const catalogRead = allow(
+      ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
+      [glueCatalogArn(table), glueDatabaseArn(table), glueTableArn(table)],
+    );
     const statements = [
-      allow(
-        ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'],
-        [glueCatalogArn(table), glueDatabaseArn(table), glueTableArn(table)],
-      ),
+      catalogRead,
       ...listBuckets([data]),
       locateAndRead([data], [data]),
       ...(kmsKey ? [kmsDecrypt(kmsKey)] : []),
     ];
-    return [{ target: 'identity-policy', statements, shared: athenaQueryStatements(workgroup, results) }];
+    // A table in another account (docs/adr/XXXX-multi-account.md): its catalog's resource policy
+    // and its data bucket's policy allow the role too. The query results and the workgroup are the
+    // consumer's own.
+    const roleArn = consumer.roleArn;
+    return [
+      { target: 'identity-policy', statements, shared: athenaQueryStatements(workgroup, results) },
+      {
+        target: 'resource-policy',
+        resource: { service: 'glue', arn: glueCatalogArn(table), region: table.region, account: table.account },
+        statements: forPrincipal(roleArn, [catalogRead]),
+        acrossAccounts: true,
+      },
+      bucketPolicyGrant(data, roleArn, [...listBuckets([data]), locateAndRead([data], [data])]),
+      ...(kmsKey ? [keyPolicyGrant(kmsKey, roleArn)] : []),
+    ];
   },
 
   providerResources({ table, governedBy, data, kmsKey }) {
@@ -117,7 +140,7 @@ export const glueTable: PortType<GlueTableResources> = {
         : '; no query-result location is configured, so the workgroup must use managed query results',
       kmsKey ? `; decrypt with KMS key ${kmsKeyArn(kmsKey)}` : '',
       table.account !== consumerAccount
-        ? `. Cross-account: account ${table.account} must also allow this role in its Glue catalog policy and bucket policy`
+        ? `. Cross-account: account ${table.account} must also allow this role in its Glue catalog policy and bucket policy (a hub writes both when it is a member account)`
         : '',
     ];
     return `${parts.join('')}.`;

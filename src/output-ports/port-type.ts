@@ -3,8 +3,13 @@ import type { TargetGrant } from '../model/grants.js';
 
 /** Settings from the tool's own configuration (never from Data Mesh Manager metadata). */
 export interface ResolveOptions {
-  /** The 12-digit AWS account whose roles this tool manages. */
+  /**
+   * The 12-digit AWS account whose roles this tool manages; for a hub, the account a role named
+   * without an ARN is in. Port types see the consumer role's account here.
+   */
   accountId: string;
+  /** A hub's member accounts, whose roles may be named by `aws-role-arn` too; unset: only `accountId`. */
+  memberAccounts?: readonly string[];
   /** AWS partition of that account; default `aws`. */
   partition?: string;
   /** Region for Glue/Athena resources described without one. */

@@ -1,7 +1,7 @@
 import { kmsKeyArn, s3BucketArn, s3LocationArn, s3ObjectsArn, s3Url, type KmsKey, type S3Location } from './arn.js';
 import { arnFields, kmsKeyOf, namesS3Folder, s3LocationOf } from './fields.js';
 import { locationResources, PortFieldError, type PortType } from './port-type.js';
-import { allow, kmsDecrypt } from './statements.js';
+import { allow, bucketPolicyGrant, keyPolicyGrant, kmsDecrypt } from './statements.js';
 
 export interface S3BucketResources {
   location: S3Location;
@@ -35,14 +35,19 @@ export const s3Bucket: PortType<S3BucketResources> = {
     return { location: location.value, ...(key ? { kmsKey: key.value } : {}) };
   },
 
-  grants({ location, kmsKey }) {
+  grants({ location, kmsKey }, consumer) {
     // One statement: bucket actions only match the bucket ARN and GetObject only `bucket/*`
     // (see locateAndRead), so this is exactly "list the bucket, read its objects".
-    const statements = [
-      allow(['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'], [s3BucketArn(location), s3ObjectsArn(location)]),
-      ...(kmsKey ? [kmsDecrypt(kmsKey)] : []),
+    const read = allow(
+      ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'],
+      [s3BucketArn(location), s3ObjectsArn(location)],
+    );
+    const statements = [read, ...(kmsKey ? [kmsDecrypt(kmsKey)] : [])];
+    return [
+      { target: 'identity-policy', statements },
+      bucketPolicyGrant(location, consumer.roleArn, [read]),
+      ...(kmsKey ? [keyPolicyGrant(kmsKey, consumer.roleArn)] : []),
     ];
-    return [{ target: 'identity-policy', statements }];
   },
 
   providerResources({ location, kmsKey }) {

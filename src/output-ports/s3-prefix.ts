@@ -1,7 +1,7 @@
 import { kmsKeyArn, s3LocationArn, s3Url, type KmsKey, type S3Location } from './arn.js';
 import { arnFields, kmsKeyOf, namesS3Folder, s3LocationOf } from './fields.js';
 import { locationResources, PortFieldError, type PortType } from './port-type.js';
-import { kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
+import { bucketPolicyGrant, keyPolicyGrant, kmsDecrypt, listBuckets, locateAndRead } from './statements.js';
 
 export interface S3PrefixResources {
   location: S3Location;
@@ -34,14 +34,15 @@ export const s3Prefix: PortType<S3PrefixResources> = {
     return { location: location.value, ...(key ? { kmsKey: key.value } : {}) };
   },
 
-  grants({ location, kmsKey }) {
-    const statements = [
-      ...listBuckets([location]),
-      // Apart from ListBucket: its s3:prefix condition would never match GetBucketLocation.
-      locateAndRead([location], [location]),
-      ...(kmsKey ? [kmsDecrypt(kmsKey)] : []),
+  grants({ location, kmsKey }, consumer) {
+    // Apart from ListBucket: its s3:prefix condition would never match GetBucketLocation.
+    const read = [...listBuckets([location]), locateAndRead([location], [location])];
+    const statements = [...read, ...(kmsKey ? [kmsDecrypt(kmsKey)] : [])];
+    return [
+      { target: 'identity-policy', statements },
+      bucketPolicyGrant(location, consumer.roleArn, read),
+      ...(kmsKey ? [keyPolicyGrant(kmsKey, consumer.roleArn)] : []),
     ];
-    return [{ target: 'identity-policy', statements }];
   },
 
   providerResources({ location, kmsKey }) {

@@ -1,3 +1,4 @@
+import type { ResourcePolicyGrant } from '../model/grants.js';
 import type { PolicyStatement } from '../model/policy.js';
 import { kmsKeyArn, s3BucketArn, s3ObjectsArn, type KmsKey, type S3Location } from './arn.js';
 
@@ -68,4 +69,48 @@ export function kmsDecrypt(key: KmsKey, via = 's3', actions: readonly string[] =
     [kmsKeyArn(key)],
     suffix ? { StringEquals: { 'kms:ViaService': `${via}.${key.region}.${suffix}` } } : undefined,
   );
+}
+
+/**
+ * The statements of a resource-side grant: the identity statements' actions and resources,
+ * allowing the consumer role as `Principal`. IAM evaluates both sides when the consumer role is
+ * in another account than the resource, so the resource side grants exactly what the identity
+ * side does, no more.
+ */
+export function forPrincipal(roleArn: string, statements: readonly PolicyStatement[]): PolicyStatement[] {
+  return statements.map(({ Effect, Action, Resource, Condition }) => ({
+    Effect,
+    Principal: { AWS: roleArn },
+    Action,
+    Resource,
+    ...(Condition ? { Condition } : {}),
+  }));
+}
+
+/** The bucket policy grant for the consumer role: the S3 statements given, on `location`'s bucket. */
+export function bucketPolicyGrant(
+  location: S3Location,
+  roleArn: string,
+  statements: readonly PolicyStatement[],
+): ResourcePolicyGrant {
+  return {
+    target: 'resource-policy',
+    resource: { service: 's3', arn: s3BucketArn(location), bucket: location.bucket },
+    statements: forPrincipal(roleArn, statements),
+    acrossAccounts: true,
+  };
+}
+
+/**
+ * The key policy grant for the consumer role: decrypt through S3 only. In a key policy `Resource`
+ * is always `*` (the key itself).
+ */
+export function keyPolicyGrant(key: KmsKey, roleArn: string): ResourcePolicyGrant {
+  const decrypt = kmsDecrypt(key);
+  return {
+    target: 'resource-policy',
+    resource: { service: 'kms', arn: kmsKeyArn(key), region: key.region, account: key.account, keyId: key.keyId },
+    statements: forPrincipal(roleArn, [{ ...decrypt, Resource: '*' }]),
+    acrossAccounts: true,
+  };
 }

@@ -8,6 +8,7 @@ import type { ResolveLookups, ResolveOptions } from './resolve.js';
 import type { LakeFormationPermissions } from '../interfaces/lake-formation.js';
 import type { ResourcePolicies } from '../interfaces/resource-policies.js';
 import type { ResourceTagReader } from '../interfaces/resource-tags.js';
+import type { HubAccounts } from '../accounts/cross-account.js';
 
 /** Everything the converging core needs; the adapters behind it may be local or AWS. */
 export interface SyncContext {
@@ -30,10 +31,30 @@ export interface SyncContext {
   resourcePolicies?: ResourcePolicies;
   /** Lake Formation permissions: needed by grants on that target, together with the agreement index. */
   lakeFormation?: LakeFormationPermissions;
+  /**
+   * A hub's member accounts (docs/adr/XXXX-multi-account.md): identity grants go to the consumer
+   * role's account, and `resourcePolicies`, `lakeFormation` and `resourceTags` route to the
+   * resource's. Unset: the one account of `iam`.
+   */
+  accounts?: HubAccounts;
 }
 
 export function guardrailsOf(ctx: SyncContext): Guardrails {
   return ctx.guardrails ?? defaultGuardrails(ctx.iam.accountId);
+}
+
+/** The guardrails for roles in `account`: a member's own, else the context's. */
+export function guardrailsForAccount(ctx: SyncContext, account: string): Guardrails {
+  return ctx.accounts?.directory.members.get(account)?.guardrails ?? guardrailsOf(ctx);
+}
+
+/**
+ * One context per account whose roles the identity target reads and writes: each member's IAM
+ * and guardrails for a hub, else the context itself.
+ */
+export function identityContexts(ctx: SyncContext): SyncContext[] {
+  if (!ctx.accounts) return [ctx];
+  return [...ctx.accounts.directory.members.values()].map((m) => ({ ...ctx, iam: m.iam, guardrails: m.guardrails }));
 }
 
 /** How the core reads data products and teams (a cache over Data Mesh Manager). */

@@ -1,4 +1,5 @@
-import { guardrailsOf, type SyncContext } from './context.js';
+import { settleAcrossAccounts } from '../accounts/cross-account.js';
+import { guardrailsForAccount, guardrailsOf, type SyncContext } from './context.js';
 import { constrainGrants, grantRefusal, isProtectedRoleName } from './guardrails.js';
 import { OWNERSHIP_PROOF_FIELD, ownershipRefusal } from './ownership-proof.js';
 import type { Resolution } from './resolve.js';
@@ -21,21 +22,24 @@ export async function guardResolution(ctx: SyncContext, resolution: Resolution):
     field,
     reason: `Agreement ${grant.agreementId}: ${reason}`,
   });
-  if (grant.role.accountId !== ctx.iam.accountId) {
+  const members = ctx.accounts?.directory.members;
+  if (members ? !members.has(grant.role.accountId) : grant.role.accountId !== ctx.iam.accountId) {
     return refuse(
       'aws-role-arn',
-      `consumer role ${grant.role.arn} is in account ${grant.role.accountId}, but this integration manages account ${ctx.iam.accountId}`,
+      `consumer role ${grant.role.arn} is in account ${grant.role.accountId}, but this integration manages ${members ? `the member accounts ${[...members.keys()].join(', ')}` : `account ${ctx.iam.accountId}`}`,
     );
   }
   const guardrails = guardrailsOf(ctx);
-  if (isProtectedRoleName(grant.role.name, guardrails)) {
+  if (isProtectedRoleName(grant.role.name, guardrailsForAccount(ctx, grant.role.accountId))) {
     return refuse(
       'aws-role-name',
       `role ${grant.role.name} is protected (guardrails.protectedRoles): dmm-aws never grants on it`,
     );
   }
+  const settled = await settleAcrossAccounts(grant, ctx.accounts);
+  if ('refusal' in settled) return refuse('multiAccount', settled.refusal);
   // Measured as it will be written, bucket-owner condition included.
-  const constrained = { ...grant, grants: constrainGrants(grant.grants, guardrails) };
+  const constrained = { ...settled.grant, grants: constrainGrants(settled.grant.grants, guardrails) };
   const refusal = grantRefusal(constrained, guardrails);
   if (refusal) return refuse('guardrails', refusal);
   const unproven = await ownershipRefusal(grant, guardrails.ownership, ctx.resourceTags);

@@ -11,13 +11,16 @@ import type { Change, ReconcileResult } from './reconcile.js';
 export function describeChange(change: Change): string {
   switch (change.target) {
     case 'identity-policy':
-      return `${change.kind === 'inline' ? 'inline' : 'managed'} policy ${change.policyName} on role ${change.roleName}`;
+      return `${change.kind === 'inline' ? 'inline' : 'managed'} policy ${change.policyName} on role ${change.roleName}${inAccount(change.account)}`;
     case 'resource-policy':
-      return describePolicyResource(change.resource);
+      return `${describePolicyResource(change.resource)}${inAccount(change.account)}`;
     case 'lake-formation':
       return `Lake Formation ${change.permissions.join(', ')} on ${lakeFormationResourceName(change.resource)} for ${change.principal}`;
   }
 }
+
+/** A hub names the member account of each change. */
+const inAccount = (account: string | undefined): string => (account ? ` in account ${account}` : '');
 
 /** One change as `plan --json` shows it: every field a tool needs to make or review the write. */
 function changeJson(c: Change) {
@@ -28,6 +31,7 @@ function changeJson(c: Change) {
         action: c.action,
         policyType: c.kind,
         role: c.roleName,
+        ...(c.account ? { account: c.account } : {}),
         policyName: c.policyName,
         ...(c.policyArn ? { policyArn: c.policyArn } : {}),
         ...(c.policyPath ? { policyPath: c.policyPath } : {}),
@@ -39,6 +43,7 @@ function changeJson(c: Change) {
         action: c.action,
         target: c.target,
         resource: c.resource.arn,
+        ...(c.account ? { account: c.account } : {}),
         ...common,
         ...(c.document ? { document: c.document } : {}),
       };

@@ -68,7 +68,8 @@ import {
   type AgreementIndex,
   type IndexReading,
 } from './agreement-index.js';
-import { dataProductCache, guardrailsOf, type ProductLookup, type SyncContext } from './context.js';
+import { policyResourceAccount } from '../accounts/routing.js';
+import { dataProductCache, guardrailsOf, identityContexts, type ProductLookup, type SyncContext } from './context.js';
 import { guardResolution } from './guard.js';
 import { sharedTagReads } from './ownership-proof.js';
 import { roleRefusal } from './guardrails.js';
@@ -209,7 +210,13 @@ export async function reconcile(
     : new Set([...desired.keys()].filter((id) => !withheld.has(id)));
   const ledger = new Ledger(all ? 'all' : new Set(desired.keys()));
 
-  const identity = await reconcileIdentity(ctx, desired, index, planScope, ledger, options, concurrency, progress);
+  // A hub reads and writes each member's roles through that member's IAM; one account is one pass.
+  const identity: IdentityResult = { rolesExamined: 0, changedMeanwhile: new Set() };
+  for (const accountCtx of identityContexts(ctx)) {
+    const pass = await reconcileIdentity(accountCtx, desired, index, planScope, ledger, options, concurrency, progress);
+    identity.rolesExamined += pass.rolesExamined;
+    for (const id of pass.changedMeanwhile) identity.changedMeanwhile.add(id);
+  }
   await reconcileResourcePolicies(ctx, desired, index, planScope, ledger, options);
   await reconcileLakeFormation(ctx, desired, index, planScope, ledger, options);
 
@@ -366,7 +373,7 @@ async function reconcileIdentity(
   const sharedWanted = new Map<string, PolicyStatement[]>(); // agreement → its statements stored once per role
   for (const [id, { resolution }] of desired) {
     if (resolution.kind === 'failed') ledger.fail(id, resolution.reason);
-    if (resolution.kind !== 'grant') continue;
+    if (resolution.kind !== 'grant' || !inThisAccount(ctx, resolution.grant.role.arn)) continue;
     const forRole = wanted.get(resolution.grant.role.name) ?? new Map<string, PolicyStatement[]>();
     forRole.set(id, identityStatements(resolution.grant.grants));
     wanted.set(resolution.grant.role.name, forRole);
@@ -391,7 +398,7 @@ async function reconcileIdentity(
   if (!all) {
     for (const [id, { agreement }] of desired) {
       for (const arn of new Set([...recordedRoleArns(agreement), ...holdingsIn(index, id)])) {
-        const role = roleFromArn(arn);
+        const role = inThisAccount(ctx, arn) ? roleFromArn(arn) : undefined;
         if (!role || present.has(role.name)) continue;
         const refused = roleRefusal(role, guardrails);
         if (!refused) continue;
@@ -450,6 +457,7 @@ async function reconcileIdentity(
         );
       }
     }
+    if (ctx.accounts) for (const change of rolePlan.changes) change.account = ctx.iam.accountId;
     if (!options.dryRun) {
       try {
         await applyChanges(ctx.iam, rolePlan.changes);
@@ -510,11 +518,12 @@ async function readCandidateRoles(
   const names = new Set<string>();
   const unknown = new Set<string>();
   for (const [id, { agreement, resolution }] of desired) {
-    if (resolution.kind === 'grant') names.add(resolution.grant.role.name);
-    const known = [...recordedRoleArns(agreement), ...holdingsIn(index, id)]
-      .map((arn) => roleFromArn(arn)?.name)
-      .filter((n) => n !== undefined);
-    for (const name of known) names.add(name);
+    if (resolution.kind === 'grant' && inThisAccount(ctx, resolution.grant.role.arn))
+      names.add(resolution.grant.role.name);
+    const knownArns = [...recordedRoleArns(agreement), ...holdingsIn(index, id)].filter((arn) => roleFromArn(arn));
+    const known = knownArns.map((arn) => roleFromArn(arn)?.name).filter((n) => n !== undefined);
+    // A role known in another member account is that account's pass's to read.
+    for (const arn of knownArns) if (inThisAccount(ctx, arn)) names.add(roleFromArn(arn)!.name);
     const entry = index.get(id);
     // An entry, even an empty one, means this tool has seen the agreement and knows where it is.
     const indexedKnown = entry !== undefined && entry !== 'unreadable';
@@ -615,6 +624,10 @@ async function reconcileResourcePolicies(
       continue;
     }
     const plan = planResourcePolicy(state, wanted, scope);
+    if (ctx.accounts) {
+      const account = await policyResourceAccount(resource, ctx.accounts.owners);
+      if (account !== undefined) for (const change of plan.changes) change.account = account;
+    }
     const what = describePolicyResource(resource);
     const ok = await applied(options, plan, ledger, () => applyResourcePolicyChanges(policies, plan.changes), what);
     // A refused write leaves the policy as it was: its holders keep their statements.
@@ -863,6 +876,14 @@ function decide(desired: Resolution, effect: AgreementEffect, failure: string | 
   if (failure) return 'failed';
   if (desired.kind === 'grant') return 'grant';
   return effect === 'revoked' ? 'revoke' : 'none';
+}
+
+/**
+ * Whether a role ARN is in the account this identity pass reads: always for one account (where a
+ * role is known by name), the ARN's account for a hub's member.
+ */
+function inThisAccount(ctx: SyncContext, roleArn: string): boolean {
+  return !ctx.accounts || roleArn.split(':')[4] === ctx.iam.accountId;
 }
 
 /** Why a grant's role cannot be written to: it does not exist, or the tool may not manage it. */

@@ -189,7 +189,9 @@ function grantOn(
 ): Resolution {
   const a = `Agreement ${agreement.id}`;
   const roleArn = iamRoleArn(role);
-  const plan = planPort(port, resultsPerRole(opts, role.name), { roleArn, account: role.account });
+  // The port's consumer-side defaults (its Athena workgroup, a table named without an account) are the role's account.
+  const forRole = role.account === opts.accountId ? opts : { ...opts, accountId: role.account };
+  const plan = planPort(port, resultsPerRole(forRole, role.name), { roleArn, account: role.account });
   // A `server.…` field named by a refusal may be the contract's: say where to fix it.
   const from = source?.server ? ` (server ${source.server} of data contract ${source.dataContractId})` : '';
   const where = `output port ${port.id} of provider data product ${providerId}${from}`;
@@ -266,10 +268,10 @@ function consumerRole(
     if (arn) {
       const role = parseRoleArn('custom.aws-role-arn', arn);
       checkPartition('custom.aws-role-arn', role.partition, partition);
-      if (role.account !== opts.accountId) {
+      if (role.account !== opts.accountId && !opts.memberAccounts?.includes(role.account)) {
         throw new PortFieldError(
           'custom.aws-role-arn',
-          `is a role in account ${role.account}, but this tool manages roles in account ${opts.accountId}`,
+          `is a role in account ${role.account}, but this tool manages roles in ${opts.memberAccounts ? `the member accounts ${opts.memberAccounts.join(', ')}` : `account ${opts.accountId}`}`,
         );
       }
       if (name && name !== role.name) {

@@ -31,6 +31,8 @@ export interface ResourcePolicyChange {
   target: 'resource-policy';
   action: 'put' | 'delete';
   resource: PolicyResource;
+  /** A hub's member account that owns the resource (set by the core); absent for one account. */
+  account?: string;
   document?: Record<string, unknown>;
   agreementIds: string[];
   note?: string;

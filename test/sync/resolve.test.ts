@@ -86,6 +86,20 @@ describe('resolveAgreement: grants', () => {
               },
             ],
           },
+          // Kept only when the bucket is in another member account of a hub (src/accounts/cross-account.ts).
+          {
+            target: 'resource-policy',
+            resource: { service: 's3', arn: 'arn:aws:s3:::acme-orders', bucket: 'acme-orders' },
+            statements: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: 'arn:aws:iam::111122223333:role/analytics-reader' },
+                Action: ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetObject'],
+                Resource: ['arn:aws:s3:::acme-orders', 'arn:aws:s3:::acme-orders/*'],
+              },
+            ],
+            acrossAccounts: true,
+          },
         ],
         summary: 'List and read all objects in s3://acme-orders/.',
         providerResources: [{ arn: 'arn:aws:s3:::acme-orders' }],

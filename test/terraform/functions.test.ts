@@ -33,7 +33,7 @@ beforeAll(async () => {
   mod = await loadModule();
   const stubs = { account_id: '111122223333', partition: 'aws' };
   guardrailEnvironment = terraformLocals(mod, {}, stubs)['local.guardrail_environment'] as Record<string, string>;
-  fullGuardrailEnvironment = terraformLocals(mod, ALL_GUARDRAIL_VARIABLES, stubs)[
+  fullGuardrailEnvironment = terraformLocals(mod, { ...ALL_GUARDRAIL_VARIABLES, ...HUB_VARIABLES }, stubs)[
     'local.guardrail_environment'
   ] as Record<string, string>;
 });
@@ -55,6 +55,14 @@ function functionKey(address: string): string {
 function zipOf(lambda: Body): string | undefined {
   return /^\$\{local\.dist_dir\}\/([\w-]+\.zip)$/.exec(String(lambda.filename))?.[1];
 }
+
+/** A hub over two member accounts (terraform/guardrails.tf), so that its variables are set too. */
+const HUB_VARIABLES = {
+  member_account_ids: ['111122223333', '444455556666'],
+  member_external_id_secret_arn:
+    'arn:aws:secretsmanager:eu-central-1:111122223333:secret:dmm-aws/member-external-id-AbCdEf',
+  allowed_account_pairs: [{ consumer: '444455556666', provider: '111122223333' }],
+};
 
 /** Values for the references in the environment maps, as a deployment would have them. */
 const ENVIRONMENT_FIXTURES = {

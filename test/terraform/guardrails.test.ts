@@ -10,6 +10,7 @@ import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LAKE_FORMATION_ACTIONS_USED } from '../../src/aws/lake-formation.js';
 import { RESOURCE_TAG_ACTIONS_USED } from '../../src/aws/resource-tags.js';
+import { MULTI_ACCOUNT_ENVIRONMENT } from '../../src/accounts/settings.js';
 import { guardrailSettingsOf, readEnvironment } from '../../src/lambda/environment.js';
 import { defaultGuardrails, ALWAYS_PROTECTED_ROLES, roleRefusal } from '../../src/sync/guardrails.js';
 import {
@@ -516,7 +517,10 @@ describe('the guardrail environment the functions read', () => {
   };
 
   it('sets exactly the variables of GUARDRAIL_ENVIRONMENT (src/sync/guardrail-settings.ts)', () => {
-    expect(Object.keys(environment({})).sort()).toEqual(Object.keys(GUARDRAIL_ENVIRONMENT).sort());
+    // With the hub's variables (src/accounts/settings.ts), "" for a single account.
+    const hub = [...Object.keys(MULTI_ACCOUNT_ENVIRONMENT), 'DMM_MEMBER_EXTERNAL_ID_SECRET_ARN'];
+    expect(Object.keys(environment({})).sort()).toEqual([...Object.keys(GUARDRAIL_ENVIRONMENT), ...hub].sort());
+    for (const name of hub) expect(environment({})[name], name).toBe('');
   });
 
   it("defaults: the code's defaults (ownership proof required with the dmm:data-product tag), plus the module's own roles protected", () => {

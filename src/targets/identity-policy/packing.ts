@@ -25,6 +25,8 @@ export interface PolicyChange {
   action: 'put' | 'delete';
   kind: 'inline' | 'managed';
   roleName: string;
+  /** A hub's member account the role is in (set by the core); absent for one account. */
+  account?: string;
   policyName: string;
   /** Managed policies only: their path and (when they exist) ARN. */
   policyPath?: string;

@@ -1,0 +1,134 @@
+/**
+ * The multi-account settings as an operator writes them (config file `multiAccount:`, the
+ * DMM_MEMBER_* environment variables, Terraform variables): which accounts the hub manages, the
+ * role it assumes in each, and which consumer accounts may receive data from which provider
+ * accounts. Unset: the tool manages the one account of its credentials, exactly as before.
+ * See docs/adr/XXXX-multi-account.md.
+ */
+import { z } from 'zod';
+import { managedRolePathSchema } from '../util/iam-path.js';
+
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+
+/** A member with its own role guardrails; the others apply as configured for the hub. */
+const memberSchema = z.union(
+  [
+    accountId,
+    z.strictObject({
+      account: accountId,
+      /** Roles under this path only, in this account; default: the hub's managedRolePath. */
+      managedRolePath: managedRolePathSchema.optional(),
+      /** `key` or `key=value`; default: the hub's requiredRoleTag. */
+      requiredRoleTag: z
+        .string()
+        .regex(/^[^=]{1,128}(=.{0,256})?$/, 'must be key or key=value')
+        .optional(),
+      /** Added to the hub's protected roles, in this account. */
+      protectedRoles: z
+        .array(z.string().regex(/^[\w+=,.@*-]{1,64}$/, 'must be a role name, optionally ending in *'))
+        .optional(),
+    }),
+  ],
+  { error: 'must be a 12-digit account id or {account, managedRolePath?, requiredRoleTag?, protectedRoles?}' },
+);
+
+/** STS's rules for an external ID (2-1224 characters of [\w+=,.@:/-]). */
+export const externalIdSchema = z
+  .string()
+  .regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 characters of letters, digits and +=,.@:/-');
+
+export const multiAccountSettingsSchema = z.strictObject({
+  /** The member accounts; the hub's own account is managed only when listed (with its own credentials). */
+  members: z.array(memberSchema).min(1, 'must list at least one member account'),
+  /** The role each member deploys (terraform/modules/member). */
+  roleName: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')
+    .default('dmm-aws-member'),
+  rolePath: managedRolePathSchema.default('/'),
+  /**
+   * For the CLI; the Lambda functions read it from Secrets Manager (DMM_MEMBER_EXTERNAL_ID_SECRET_ARN).
+   * Never logged.
+   */
+  externalId: externalIdSchema.optional(),
+  /**
+   * Which consumer accounts may receive data from which provider accounts, beyond the same
+   * account. Unset: any member from any member.
+   */
+  allowedAccountPairs: z.array(z.strictObject({ consumer: accountId, provider: accountId })).optional(),
+});
+
+export type MultiAccountSettings = z.infer<typeof multiAccountSettingsSchema>;
+export type MemberSetting = MultiAccountSettings['members'][number];
+
+export interface MemberGuardrailSettings {
+  managedRolePath?: string;
+  requiredRoleTag?: string;
+  protectedRoles?: string[];
+}
+
+/** A member's account id and its own guardrail settings. */
+export function memberOf(member: MemberSetting): { account: string; guardrails: MemberGuardrailSettings } {
+  if (typeof member === 'string') return { account: member, guardrails: {} };
+  const { account, ...guardrails } = member;
+  return { account, guardrails };
+}
+
+/** Environment variable → what it sets, for the CLI and the Lambda functions alike. */
+export const MULTI_ACCOUNT_ENVIRONMENT = {
+  DMM_MEMBER_ACCOUNTS: 'members',
+  DMM_MEMBER_ROLE_NAME: 'roleName',
+  DMM_MEMBER_ROLE_PATH: 'rolePath',
+  DMM_ALLOWED_ACCOUNT_PAIRS: 'allowedAccountPairs',
+} as const;
+
+/**
+ * The settings the environment gives (`DMM_MEMBER_ACCOUNTS=111111111111,222222222222`,
+ * `DMM_ALLOWED_ACCOUNT_PAIRS=111111111111:222222222222` as consumer:provider), or undefined when
+ * no member account is named. Values are left as text where malformed, so the schema names them.
+ */
+export function multiAccountSettingsFromEnv(env: Record<string, string | undefined>): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  const list = (value: string) =>
+    value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
+  const members = env.DMM_MEMBER_ACCOUNTS?.trim();
+  // A JSON array carries members with their own guardrails (Terraform's jsonencode); a list, ids.
+  if (members) settings['members'] = members.startsWith('[') ? parseJsonOr(members) : list(members);
+  const roleName = env.DMM_MEMBER_ROLE_NAME?.trim();
+  if (roleName) settings['roleName'] = roleName;
+  const rolePath = env.DMM_MEMBER_ROLE_PATH?.trim();
+  if (rolePath) settings['rolePath'] = rolePath;
+  const pairs = env.DMM_ALLOWED_ACCOUNT_PAIRS?.trim();
+  if (pairs) {
+    settings['allowedAccountPairs'] = list(pairs).map((pair) => {
+      const [consumer, provider, ...rest] = pair.split(':');
+      return rest.length === 0 && provider !== undefined ? { consumer, provider } : pair;
+    });
+  }
+  return settings;
+}
+
+/** The ARN of the role the hub assumes in `account`. */
+export function memberRoleArn(
+  settings: Pick<MultiAccountSettings, 'roleName' | 'rolePath'>,
+  account: string,
+  partition = 'aws',
+): string {
+  return `arn:${partition}:iam::${account}:role${settings.rolePath}${settings.roleName}`;
+}
+
+/** The session name that identifies the hub in every member's CloudTrail. */
+export function sessionNameOf(hubAccount: string): string {
+  return `dmm-aws-${hubAccount}`;
+}
+
+function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
