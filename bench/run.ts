@@ -21,6 +21,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agreement, consumer, glueProvider, s3Provider, uuid } from './mesh.js';
+import { startMoto } from './aws.js';
+import { lambdaScenario, useMoto } from './lambda.js';
 
 async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
@@ -181,8 +183,47 @@ async function pipeline() {
   await rm(work, { recursive: true, force: true });
 }
 
+async function lambdaPipeline() {
+  // The issue-11 scenario: 200 activations on 20 roles through the Lambda handlers, moto and the
+  // simulator in the 2024-11 API mode (no provisioning endpoints), one process-events container.
+  const moto = await startMoto();
+  useMoto(moto);
+  try {
+    for (const generation of ['datausageagreements', 'access'] as const) {
+      const r = await lambdaScenario(moto, { activations: 200, roles: 20, processors: 1, generation });
+      const label = `lambda (${generation === 'access' ? '2026-07 API' : '2024-11 API'}), 200 activations / 20 roles`;
+      row(`${label}: poll-feed`, `${r.pollMs.toFixed(0)} ms`);
+      row(`${label}: queue-processing phase`, `${r.queueMs.toFixed(0)} ms (${r.batches} batches incl. echoes)`);
+      row(`${label}: echo pass (poll + process our write-back's events)`, `${r.echoMs.toFixed(0)} ms`);
+      row(
+        `${label}: DMM requests per activation`,
+        `${r.dmmPerActivation.toFixed(2)} (${Object.entries(r.dmmBreakdown)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`,
+      );
+      row(
+        `${label}: IAM reads / writes`,
+        `${r.iamReads} / ${r.iamWrites}; per role per batch: reads mean ${r.meanReadsPerRoleBatch.toFixed(1)} max ${r.maxReadsPerRoleBatch}, writes max ${r.maxWritesPerRoleBatch}`,
+      );
+      row(`${label}: replay of the same events`, `${r.replayWrites} IAM writes, ${r.replayMs.toFixed(0)} ms`);
+    }
+  } finally {
+    await moto.close();
+  }
+}
+
+/** BENCH=lambda,pipeline runs only those sections; the default runs all but the slow ones. */
+const sections: Record<string, () => Promise<void>> = {
+  capacity,
+  planning,
+  fullReconcile,
+  pipeline,
+  lambda: lambdaPipeline,
+};
+const chosen = (process.env.BENCH ?? 'capacity,planning,fullReconcile,pipeline,lambda').split(',');
 process.stdout.write(`dmm-aws benchmarks — node ${process.version}, ${new Date().toISOString()}\n\n`);
-await capacity();
-await planning();
-await fullReconcile();
-await pipeline();
+for (const name of chosen) {
+  const section = sections[name.trim()];
+  if (!section) throw new Error(`unknown bench section '${name}'; known: ${Object.keys(sections).join(', ')}`);
+  await section();
+}
