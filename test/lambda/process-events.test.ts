@@ -32,9 +32,12 @@ async function world() {
       agreements: [agreement('agr-a', 'orders', 'consumer', true), agreement('agr-b', 'payments', 'consumer', true)],
     }),
   });
-  // Data Mesh Manager keeps failing for one product (Retry-After: 0 keeps the client's retries quick).
+  // Data Mesh Manager keeps failing for one product, read by id or in the list of all (Retry-After: 0
+  // keeps the client's retries quick).
   dmm.intercept = async ({ path }) =>
-    path.startsWith('/api/dataproducts/orders') ? { status: 503, headers: { 'retry-after': '0' } } : undefined;
+    path.startsWith('/api/dataproducts/orders') || path.startsWith('/api/dataproducts?')
+      ? { status: 503, headers: { 'retry-after': '0' } }
+      : undefined;
   const handler = createProcessEventsHandler({ ...env, MANAGED_ROLE_PATH: rolePath, MAX_RECEIVE_COUNT: '3' });
   return { dmm, role, invoke: (records: SQSRecord[]) => handler({ Records: records }, lambdaContext()) };
 }
