@@ -38,12 +38,16 @@ export async function startMoto(): Promise<Moto> {
     stdio: ['ignore', 'ignore', 'ignore'],
   });
   const target = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  // A loaded machine starts moto slowly.
+  const deadline = Date.now() + 180_000;
   for (;;) {
     try {
       if ((await fetch(`${target}/moto-api/`)).ok) break;
     } catch {
-      if (Date.now() > deadline) throw new Error('moto did not start (pip install "moto[server]")');
+      if (Date.now() > deadline) {
+        moto.kill('SIGTERM');
+        throw new Error('moto did not start (pip install "moto[server]")');
+      }
     }
     await new Promise((r) => setTimeout(r, 200));
   }

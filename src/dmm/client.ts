@@ -115,22 +115,13 @@ export class DmmHttpClient implements DmmApi {
   }
 
   /**
-   * The list endpoint "may return only top-level properties": unless the listing carries whole
-   * documents ({@link listDataProductsInFull}), each product is fetched in full. Products deleted
-   * between the list and the fetch are left out.
+   * The list endpoint "may return only top-level properties", so each product is fetched in
+   * full. Products deleted between the list and the fetch are left out.
    */
   async listDataProducts(): Promise<DataProduct[]> {
     const listed = await this.listedProducts();
-    const whole = await this.wholeDocuments(listed);
-    // Products the list does not serve whole, or that cannot be read from it, are read by id
-    // (which names the problem of an unreadable one).
-    const known = new Set(whole?.map((p) => p.id));
-    const rest = await mapLimit(
-      listed.filter((item) => !known.has(item.id)),
-      DETAIL_CONCURRENCY,
-      (item) => this.getDataProduct(item.id),
-    );
-    return [...(whole ?? []), ...rest.filter((p): p is DataProduct => p !== undefined)];
+    const products = await mapLimit(listed, DETAIL_CONCURRENCY, (item) => this.getDataProduct(item.id));
+    return products.filter((p): p is DataProduct => p !== undefined);
   }
 
   /** A listed product that cannot be read is left out: reading it by id names its problem. */
