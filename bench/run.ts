@@ -24,6 +24,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convergenceSeconds } from './faults.js';
 import { agreement, consumer, glueProvider, portProvider, s3Provider, uuid } from './mesh.js';
+import { startMoto } from './aws.js';
+import { lambdaScenario, useMoto } from './lambda.js';
 
 async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
@@ -262,10 +264,106 @@ async function convergenceUnderFaults() {
   }
 }
 
+async function lambdaPipeline() {
+  // The issue-11 scenario: 200 activations on 20 roles through the Lambda handlers, moto and the
+  // simulator in the 2024-11 API mode (no provisioning endpoints), one process-events container.
+  const moto = await startMoto();
+  useMoto(moto);
+  try {
+    for (const generation of ['datausageagreements', 'access'] as const) {
+      const r = await lambdaScenario(moto, { activations: 200, roles: 20, processors: 1, generation });
+      const label = `lambda (${generation === 'access' ? '2026-07 API' : '2024-11 API'}), 200 activations / 20 roles`;
+      row(`${label}: poll-feed`, `${r.pollMs.toFixed(0)} ms`);
+      row(`${label}: queue-processing phase`, `${r.queueMs.toFixed(0)} ms (${r.batches} batches incl. echoes)`);
+      row(`${label}: echo pass (poll + process our write-back's events)`, `${r.echoMs.toFixed(0)} ms`);
+      row(
+        `${label}: DMM requests per activation`,
+        `${r.dmmPerActivation.toFixed(2)} (${Object.entries(r.dmmBreakdown)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`,
+      );
+      row(
+        `${label}: IAM reads / writes`,
+        `${r.iamReads} / ${r.iamWrites}; per role per batch: reads mean ${r.meanReadsPerRoleBatch.toFixed(1)} max ${r.maxReadsPerRoleBatch}, writes max ${r.maxWritesPerRoleBatch}`,
+      );
+      row(`${label}: replay of the same events`, `${r.replayWrites} IAM writes, ${r.replayMs.toFixed(0)} ms`);
+    }
+  } finally {
+    await moto.close();
+  }
+}
+
+async function largeReconcile() {
+  // The full reconcile at size, dry run, against the in-process simulator: BENCH_AGREEMENTS
+  // agreements (default 100,000) over a tenth as many products and roles. Every product provides
+  // an S3 port and consumes through its own role.
+  const agreements = Number(process.env.BENCH_AGREEMENTS ?? 100_000);
+  const size = Math.max(1, Math.floor(agreements / 10));
+  const products = Array.from({ length: size }, (_, i) => ({
+    ...s3Provider(`p${i}`),
+    custom: { 'aws-role-name': `role-${i}` },
+  }));
+  const sim = await startSimulator({
+    port: 0,
+    mesh: {
+      dataProducts: products,
+      agreements: Array.from({ length: agreements }, (_, i) =>
+        agreement(`a${i}`, `p${i % size}`, `p${(i * 7 + 1) % size}`, i % 2 === 0),
+      ),
+    },
+  });
+  const iam = new FileIamAccount();
+  for (let i = 0; i < size; i++) await iam.createRole(`role-${i}`);
+  const ctx = context(sim.url, sim.apiKey, iam);
+  const requests = countRequests(ctx);
+  const start = performance.now();
+  const phases = new Map<string, number>();
+  const result = await reconcileAll(ctx, {
+    dryRun: true,
+    onProgress: ({ phase }) => {
+      if (!phases.has(phase)) phases.set(phase, performance.now() - start);
+    },
+  });
+  const ms = performance.now() - start;
+  const phaseText = [...phases].map(([phase, at]) => `${phase} from ${(at / 1000).toFixed(1)} s`).join(', ');
+  row(
+    `full reconcile, dry run: ${agreements.toLocaleString('en')} agreements / ${size.toLocaleString('en')} roles / ${size.toLocaleString('en')} products`,
+    `${(ms / 1000).toFixed(1)} s, ${result.changes.length} planned writes, ${requests()} DMM calls, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (${phaseText})`,
+  );
+  await sim.close();
+}
+
+/** Counts the Data Mesh Manager client's calls (a listing counts once, however many pages). */
+function countRequests(ctx: SyncContext): () => number {
+  let calls = 0;
+  const dmm = ctx.dmm as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of ['getAgreement', 'getDataProduct', 'getTeam', 'listAgreements', 'listDataProductsInFull']) {
+    const original = dmm[name]!.bind(ctx.dmm);
+    dmm[name] = (...args: unknown[]) => {
+      calls++;
+      return original(...args);
+    };
+  }
+  return () => calls;
+}
+
+/** BENCH=lambda,pipeline runs only those sections; the default runs all but the slow ones. */
+const sections: Record<string, () => Promise<void>> = {
+  capacity,
+  lakeFormationCapacity,
+  planning,
+  fullReconcile,
+  pipeline,
+  lambda: lambdaPipeline,
+  large: largeReconcile,
+  faults: convergenceUnderFaults,
+};
+const chosen = (
+  process.env.BENCH ?? 'capacity,lakeFormationCapacity,planning,fullReconcile,pipeline,lambda,faults'
+).split(',');
 process.stdout.write(`dmm-aws benchmarks — node ${process.version}, ${new Date().toISOString()}\n\n`);
-await capacity();
-await lakeFormationCapacity();
-await planning();
-await fullReconcile();
-await pipeline();
-await convergenceUnderFaults();
+for (const name of chosen) {
+  const section = sections[name.trim()];
+  if (!section) throw new Error(`unknown bench section '${name}'; known: ${Object.keys(sections).join(', ')}`);
+  await section();
+}

@@ -63,6 +63,9 @@ export class SimulatorOnlyWriteBack implements DmmApi {
   listDataProducts(): Promise<DataProduct[]> {
     return this.dmm.listDataProducts();
   }
+  async listDataProductsInFull(): Promise<DataProduct[] | undefined> {
+    return this.dmm.listDataProductsInFull?.();
+  }
   getTeam(id: string): Promise<Team | undefined> {
     return this.dmm.getTeam(id);
   }

@@ -6,6 +6,7 @@ import type { FeedEvent } from '../model/events.js';
 import { AgreementFormatError, readAgreement } from '../model/read-agreement.js';
 import { readDataContract } from '../model/read-data-contract.js';
 import { readDataProduct } from '../model/read-data-product.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import { mapLimit } from '../util/map-limit.js';
 import type {
   AgreementFilter,
@@ -120,15 +121,46 @@ export class DmmHttpClient implements DmmApi {
    * full. Products deleted between the list and the fetch are left out.
    */
   async listDataProducts(): Promise<DataProduct[]> {
-    const ids: string[] = [];
+    const listed = await this.listedProducts();
+    const products = await mapLimit(listed, DETAIL_CONCURRENCY, (item) => this.getDataProduct(item.id));
+    return products.filter((p): p is DataProduct => p !== undefined);
+  }
+
+  /** A listed product that cannot be read is left out: reading it by id names its problem. */
+  async listDataProductsInFull(): Promise<DataProduct[] | undefined> {
+    return this.wholeDocuments(await this.listedProducts());
+  }
+
+  private async listedProducts(): Promise<{ id: string; raw: unknown }[]> {
+    const listed: { id: string; raw: unknown }[] = [];
     for await (const item of this.paginate('/api/dataproducts', { p: 0 })) {
       const parsed = listedIdSchema.safeParse(item);
       if (!parsed.success)
-        throw new DmmResponseFormatError('GET', '/api/dataproducts', `data product #${ids.length} has no id`);
-      ids.push(parsed.data.id);
+        throw new DmmResponseFormatError('GET', '/api/dataproducts', `data product #${listed.length} has no id`);
+      listed.push({ id: parsed.data.id, raw: item });
     }
-    const products = await mapLimit(ids, DETAIL_CONCURRENCY, (id) => this.getDataProduct(id));
-    return products.filter((p): p is DataProduct => p !== undefined);
+    return listed;
+  }
+
+  /**
+   * The listed products, when the list serves whole documents: the largest listed item is read
+   * by id and must be identical. A server lists all products alike, so one read decides.
+   */
+  private async wholeDocuments(listed: { id: string; raw: unknown }[]): Promise<DataProduct[] | undefined> {
+    if (listed.length === 0) return [];
+    const texts = listed.map((item) => canonicalJson(item.raw));
+    const probe = texts.reduce((best, text, i) => (text.length > texts[best]!.length ? i : best), 0);
+    const detail = await this.http.request('GET', `/api/dataproducts/${segment(listed[probe]!.id)}`);
+    if (detail === GONE || canonicalJson(detail.body) !== texts[probe]) return undefined;
+    const products: DataProduct[] = [];
+    for (const item of listed) {
+      try {
+        products.push(readDataProduct(item.raw));
+      } catch {
+        // Left out; see listDataProductsInFull.
+      }
+    }
+    return products;
   }
 
   async getTeam(id: string): Promise<Team | undefined> {

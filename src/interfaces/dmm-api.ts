@@ -48,6 +48,12 @@ export interface DmmApi {
   putAgreement(id: string, document: Record<string, unknown>): Promise<void>;
   getDataProduct(id: string): Promise<DataProduct | undefined>;
   listDataProducts(): Promise<DataProduct[]>;
+  /**
+   * All data products from the paged list alone (one request per 1,000), when the server lists
+   * whole documents; `undefined` when it lists only top-level properties (the vendor allows
+   * that), so each product must be read by id. Optional: without it, products are read by id.
+   */
+  listDataProductsInFull?(): Promise<DataProduct[] | undefined>;
   getTeam(id: string): Promise<Team | undefined>;
   /** `GET /api/datacontracts/{id}`; throws `DataContractFormatError` for a document it cannot read. */
   getDataContract(id: string): Promise<DataContract | undefined>;

@@ -1,18 +1,18 @@
 /**
- * process-events (SQS FIFO event source, partial batch responses): converges what each event
- * names, in order. A failed record fails the later records of its message group, so one
- * agreement's events are never handled out of order. A decision about the agreement is reported
+ * process-events (SQS FIFO event source, partial batch responses): converges what the batch's
+ * events name, together (src/sync/batch.ts). A failed record fails the later records of its
+ * message group, so one agreement's events are never handled out of order. A decision about the
+ * agreement is reported
  * to Data Mesh Manager on the record's last receive, before SQS moves it to the dead-letter
  * queue; an outage is retried for as long as it lasts and never dead-lettered (outage-retry.ts).
  */
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { createSqsClient } from '../aws/clients.js';
 import { isOutage } from '../interfaces/outage.js';
 import type { FeedEvent } from '../model/events.js';
 import { giveUp, isPermanent } from '../sync/give-up.js';
-import { processEvent } from '../sync/processor.js';
+import { EventBatchProcessor } from '../sync/batch.js';
 import { errorMessage } from '../util/errors.js';
 import { parseJson } from '../util/parse-json.js';
 import { readEnvironment, type ProcessEventsEnvironment } from './environment.js';
@@ -57,24 +57,115 @@ interface Retry {
 }
 
 /**
- * Powertools' FIFO processor runs the records in order; with skipGroupOnError a failed record
- * fails only the later records of its own message group, which it never hands to processRecord.
- * Afterwards the records an outage kept back are parked or put back (outage-retry.ts).
+ * The batch is one unit of work: its events are converged together. Failures are reported per
+ * record, in FIFO order: once a record of a message group failed, the later records of that group
+ * are reported failed too (not attempted on their own). Afterwards the records an outage kept
+ * back are parked or put back (outage-retry.ts).
  */
 async function processBatch(pipeline: Pipeline, event: SQSEvent, retry: Retry): Promise<SQSBatchResponse> {
+  const { log, metrics } = pipeline.runtime;
+  const parsed = event.Records.map((record) => ({ record, event: parseBody(record.body) }));
+  for (const { record, event: feedEvent } of parsed) {
+    if (feedEvent) continue;
+    // It can never succeed, so it is acknowledged; the full body in the log is its dead letter.
+    log.error('unreadable event dropped: the message body is not a feed event', {
+      messageId: record.messageId,
+      body: record.body,
+    });
+    metrics.count('DeadLettered');
+  }
+  const readable = parsed.filter((p): p is { record: SQSRecord; event: FeedEvent } => p.event !== undefined);
+  const results = await batchProcessorOf(pipeline).process(readable.map((p) => p.event));
+  const failed = new Set<string>();
   const attempted = new Set<string>();
   const outages = new Set<string>();
-  const response = await processPartialResponse(
-    event,
-    (record: SQSRecord) => {
-      attempted.add(record.messageId);
-      return processRecord(pipeline, record, outages);
-    },
-    new SqsFifoPartialProcessorAsync(),
-    // A batch whose every record failed is an answer like any other, not an invocation error.
-    { skipGroupOnError: true, throwOnFullBatchFailure: false },
-  );
-  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+  const stoppedGroups = new Set<string>();
+  for (const [i, { record, event: feedEvent }] of readable.entries()) {
+    const group = record.attributes.MessageGroupId ?? '';
+    if (stoppedGroups.has(group)) {
+      failed.add(record.messageId);
+      continue;
+    }
+    attempted.add(record.messageId);
+    const result = results[i]!;
+    if (result.ok) {
+      metrics.outcomes(result.result.outcomes);
+      continue;
+    }
+    if (await keptForRetry(pipeline, record, feedEvent, result.error, outages)) {
+      failed.add(record.messageId);
+      stoppedGroups.add(group);
+    }
+  }
+  const requeued = await keepBack(pipeline, event, retry, { failed, attempted, outages });
+  return {
+    batchItemFailures: [...failed].filter((id) => !requeued.has(id)).map((itemIdentifier) => ({ itemIdentifier })),
+  };
+}
+
+/** One container's batch processor: its data products and expected echoes outlive a batch. */
+const processors = new WeakMap<Pipeline, EventBatchProcessor>();
+function batchProcessorOf(pipeline: Pipeline): EventBatchProcessor {
+  let processor = processors.get(pipeline);
+  if (!processor) {
+    processor = new EventBatchProcessor(pipeline.ctx);
+    processors.set(pipeline, processor);
+  }
+  return processor;
+}
+
+/**
+ * Returns false when the record is done anyway (acknowledged), true when it is left for a retry
+ * (or, on its last receive, the DLQ after its failure was reported). Outages are added to `outages`.
+ */
+async function keptForRetry(
+  { runtime, env, ctx }: Pipeline,
+  record: SQSRecord,
+  event: FeedEvent,
+  error: unknown,
+  outages: Set<string>,
+): Promise<boolean> {
+  const { log, metrics } = runtime;
+  const receiveCount = receiveCountOf(record);
+  if (isPermanent(error)) {
+    await giveUp(ctx, event, receiveCount, error);
+    log.error('unprocessable event dropped', {
+      messageId: record.messageId,
+      eventId: event.id,
+      error: errorMessage(error),
+      body: record.body,
+    });
+    metrics.count('DeadLettered');
+    return false;
+  }
+  const fields = { messageId: record.messageId, eventId: event.id, attempt: receiveCount, error: errorMessage(error) };
+  if (isOutage(error)) {
+    outages.add(record.messageId);
+    metrics.count('Outages');
+    log.warn('outage: event kept for a retry, not counted towards the dead-letter queue', fields);
+  } else if (receiveCount >= env.MAX_RECEIVE_COUNT) {
+    metrics.count('Failures');
+    // SQS moves it to the dead-letter queue instead of delivering it again: say so now.
+    await giveUp(ctx, event, receiveCount, error);
+    metrics.count('DeadLettered');
+  } else {
+    metrics.count('Failures');
+    log.warn('event failed; SQS will deliver it again', { ...fields, maxAttempts: env.MAX_RECEIVE_COUNT });
+  }
+  return true;
+}
+
+/**
+ * Parks the failed records an outage stopped (a short backoff instead of the queue's visibility
+ * timeout) and puts back, as fresh messages, those whose last receive was spent on an outage or on
+ * waiting behind a failed event. Returns the ids put back: they are acknowledged.
+ */
+async function keepBack(
+  pipeline: Pipeline,
+  event: SQSEvent,
+  retry: Retry,
+  { failed, attempted, outages }: { failed: Set<string>; attempted: Set<string>; outages: Set<string> },
+): Promise<Set<string>> {
   const requeued = new Set<string>();
   // Per message group: how long its records wait when an outage stopped it (one pause for the
   // whole group, so it unblocks at once).
@@ -89,7 +180,7 @@ async function processBatch(pipeline: Pipeline, event: SQSEvent, retry: Retry): 
     if (attempted.has(record.messageId)) {
       const outage = outages.has(record.messageId);
       parkSeconds.set(groupId, outage ? outageDelaySeconds(receiveCount, retry.backoff, retry.random) : undefined);
-      // A failure of its own was handled by processRecord (retried by SQS, or given up on its last receive).
+      // A failure of its own was handled by keptForRetry (retried by SQS, or given up on its last receive).
       if (!outage) continue;
     } else {
       log.info('skipped: an earlier event of its group failed', fields);
@@ -122,63 +213,7 @@ async function processBatch(pipeline: Pipeline, event: SQSEvent, retry: Retry): 
       });
     }
   }
-  // A record put back is acknowledged, so the event source mapping deletes the original.
-  return { batchItemFailures: response.batchItemFailures.filter((f) => !requeued.has(f.itemIdentifier)) };
-}
-
-/**
- * Returns when the record is done (deleted from the queue); throws when it failed (left for a
- * retry or the DLQ). Records that failed with an outage are added to `outages`.
- */
-async function processRecord({ runtime, env, ctx }: Pipeline, record: SQSRecord, outages: Set<string>): Promise<void> {
-  const { log, metrics } = runtime;
-  const receiveCount = receiveCountOf(record);
-  const event = parseBody(record.body);
-  if (!event) {
-    // It can never succeed, so it is acknowledged; the full body in the log is its dead letter.
-    log.error('unreadable event dropped: the message body is not a feed event', {
-      messageId: record.messageId,
-      body: record.body,
-    });
-    metrics.count('DeadLettered');
-    return;
-  }
-  try {
-    const result = await processEvent(ctx, event);
-    metrics.outcomes(result.outcomes);
-  } catch (error) {
-    if (isPermanent(error)) {
-      await giveUp(ctx, event, receiveCount, error);
-      log.error('unprocessable event dropped', {
-        messageId: record.messageId,
-        eventId: event.id,
-        error: errorMessage(error),
-        body: record.body,
-      });
-      metrics.count('DeadLettered');
-      return;
-    }
-    const fields = {
-      messageId: record.messageId,
-      eventId: event.id,
-      attempt: receiveCount,
-      error: errorMessage(error),
-    };
-    if (isOutage(error)) {
-      outages.add(record.messageId);
-      metrics.count('Outages');
-      log.warn('outage: event kept for a retry, not counted towards the dead-letter queue', fields);
-    } else if (receiveCount >= env.MAX_RECEIVE_COUNT) {
-      metrics.count('Failures');
-      // SQS moves it to the dead-letter queue instead of delivering it again: say so now.
-      await giveUp(ctx, event, receiveCount, error);
-      metrics.count('DeadLettered');
-    } else {
-      metrics.count('Failures');
-      log.warn('event failed; SQS will deliver it again', { ...fields, maxAttempts: env.MAX_RECEIVE_COUNT });
-    }
-    throw error;
-  }
+  return requeued;
 }
 
 function receiveCountOf(record: SQSRecord): number {

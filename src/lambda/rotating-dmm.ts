@@ -45,6 +45,9 @@ export class RotatingDmmApi implements DmmApi {
   listDataProducts() {
     return this.call((dmm) => dmm.listDataProducts());
   }
+  listDataProductsInFull() {
+    return this.call(async (dmm) => dmm.listDataProductsInFull?.());
+  }
   getTeam(id: string) {
     return this.call((dmm) => dmm.getTeam(id));
   }

@@ -125,20 +125,22 @@ export class FileIamAccount implements IamAccount {
 
   async getRole(name: string): Promise<RoleInfo | undefined> {
     validateRoleName(name);
-    const state = await this.read();
-    const role = own(state.roles, name);
-    return role && this.roleInfo(name, role);
+    return this.view((state) => {
+      const role = own(state.roles, name);
+      return role && this.roleInfo(name, role);
+    });
   }
 
   async listRoles(): Promise<RoleInfo[]> {
-    const state = await this.read();
-    return sortedKeys(state.roles).map((name) => this.roleInfo(name, state.roles[name]!));
+    return this.view((state) => sortedKeys(state.roles).map((name) => this.roleInfo(name, state.roles[name]!)));
   }
 
   async listInlinePolicies(roleName: string): Promise<InlinePolicy[]> {
     validateRoleName(roleName);
-    const role = requireRole(await this.read(), roleName);
-    return sortedKeys(role.inlinePolicies).map((name) => ({ name, document: own(role.inlinePolicies, name)! }));
+    return this.view((state) => {
+      const role = requireRole(state, roleName);
+      return sortedKeys(role.inlinePolicies).map((name) => ({ name, document: own(role.inlinePolicies, name)! }));
+    });
   }
 
   async putInlinePolicy(roleName: string, policyName: string, document: string): Promise<void> {
@@ -173,15 +175,14 @@ export class FileIamAccount implements IamAccount {
 
   async listAttachedPolicies(roleName: string): Promise<ManagedPolicyRef[]> {
     validateRoleName(roleName);
-    const state = await this.read();
-    const role = requireRole(state, roleName);
-    return role.attachedPolicyArns.map((arn) => policyRef(arn, requirePolicy(state, arn)));
+    return this.view((state) => {
+      const role = requireRole(state, roleName);
+      return role.attachedPolicyArns.map((arn) => policyRef(arn, requirePolicy(state, arn)));
+    });
   }
 
   async getManagedPolicyDocument(policyArn: string): Promise<string> {
-    const state = await this.read();
-    const policy = requirePolicy(state, policyArn);
-    return defaultVersion(policy).document;
+    return this.view((state) => defaultVersion(requirePolicy(state, policyArn)).document);
   }
 
   async putManagedPolicy(
@@ -370,6 +371,10 @@ export class FileIamAccount implements IamAccount {
 
   private async read(): Promise<IamState> {
     return this.checkAccount(await this.store.read());
+  }
+
+  private view<R>(pick: (state: IamState) => R): Promise<R> {
+    return this.store.view((state) => pick(this.checkAccount(state)));
   }
 
   private update<R>(change: (state: IamState) => R | Promise<R>): Promise<R> {

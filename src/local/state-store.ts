@@ -23,6 +23,11 @@ export interface StateStore<T> {
   /** A snapshot of the current state; mutating it changes nothing. */
   read(): Promise<T>;
   /**
+   * What `pick` takes from the current state, as a copy: a read of one role need not copy a
+   * whole account of 10,000. `pick` must not change the state it is given.
+   */
+  view<R>(pick: (state: T) => R): Promise<R>;
+  /**
    * Run `change` on a copy of the state and save the copy, unless `change` throws (or its promise
    * rejects). Changes to one store run one after another, never interleaved.
    */
@@ -39,6 +44,10 @@ export class MemoryStore<T> implements StateStore<T> {
 
   async read(): Promise<T> {
     return structuredClone(this.state);
+  }
+
+  async view<R>(pick: (state: T) => R): Promise<R> {
+    return structuredClone(pick(this.state));
   }
 
   update<R>(change: (state: T) => R | Promise<R>): Promise<R> {
@@ -77,6 +86,10 @@ export class JsonFileStore<T> implements StateStore<T> {
     private readonly options: JsonFileStoreOptions = {},
   ) {
     this.path = resolve(path);
+  }
+
+  async view<R>(pick: (state: T) => R): Promise<R> {
+    return pick(await this.read());
   }
 
   read(): Promise<T> {

@@ -42,9 +42,11 @@ export function addApiRoutes(router: Router, { state, lifecycle, provisioning }:
     state.config.generation === 'access' ? ['/api/access'] : ['/api/access', '/api/datausageagreements'];
   for (const agreements of agreementPaths) {
     router.on('GET', agreements, (ctx) => {
-      const matches = agreementFilter(ctx);
-      const views = [...state.agreements.keys()].map((id) => state.agreementView(id) as JsonObject).filter(matches);
-      return page(ctx, views, pageSizeParam(ctx));
+      // Filter on the stored references and build the served view of one page only: a list of
+      // 100,000 agreements is read page by page without copying every agreement for every page.
+      return pageOf(ctx, state.agreements.keys(), pageSizeParam(ctx), agreementFilter(ctx, state), (id) =>
+        state.agreementView(id),
+      );
     });
     router.on('GET', `${agreements}/:id`, ({ params }) =>
       ok(state.agreementView(params.id!) ?? missing('Access', params.id!)),
@@ -71,7 +73,7 @@ export function addApiRoutes(router: Router, { state, lifecycle, provisioning }:
     });
   }
 
-  router.on('GET', '/api/dataproducts', (ctx) => page(ctx, [...state.dataProducts.values()], PAGE_LIMIT));
+  router.on('GET', '/api/dataproducts', (ctx) => pageOf(ctx, state.dataProducts.values(), PAGE_LIMIT));
   router.on('GET', '/api/dataproducts/:id', ({ params }) =>
     ok(state.dataProducts.get(params.id!) ?? missing('Data product', params.id!)),
   );
@@ -80,7 +82,7 @@ export function addApiRoutes(router: Router, { state, lifecycle, provisioning }:
   );
   router.on('DELETE', '/api/dataproducts/:id', ({ params }) => emptyOk(lifecycle.deleteDataProduct(params.id!)));
 
-  router.on('GET', '/api/teams', (ctx) => page(ctx, [...state.teams.values()], PAGE_LIMIT));
+  router.on('GET', '/api/teams', (ctx) => pageOf(ctx, state.teams.values(), PAGE_LIMIT));
   router.on('GET', '/api/teams/:id', ({ params }) => ok(state.teams.get(params.id!) ?? missing('Team', params.id!)));
   router.on('PUT', '/api/teams/:id', async (ctx) => emptyOk(lifecycle.putTeam(await ctx.body(), ctx.params.id!)));
   router.on('DELETE', '/api/teams/:id', ({ params }) => emptyOk(lifecycle.deleteTeam(params.id!)));
@@ -89,21 +91,19 @@ export function addApiRoutes(router: Router, { state, lifecycle, provisioning }:
 const CONSUMER_TYPES = ['team', 'user', 'dataproduct'] as const;
 
 /** The list filters of GET /api/access (2026-07): provider and consumer data product, consumer type. */
-function agreementFilter(ctx: RequestContext): (view: JsonObject) => boolean {
+function agreementFilter(ctx: RequestContext, state: SimulatorState): ((id: string) => boolean) | undefined {
   const providerId = ctx.url.searchParams.get('providerDataProductId');
   const consumerId = ctx.url.searchParams.get('consumerDataProductId');
   const consumerType = ctx.url.searchParams.get('consumerType');
   if (consumerType !== null && !(CONSUMER_TYPES as readonly string[]).includes(consumerType)) {
     throw new SimulatorProblem(400, `consumerType must be one of ${CONSUMER_TYPES.join(', ')}, got '${consumerType}'.`);
   }
-  return (view) => {
-    const consumer = view.consumer as JsonObject;
-    return (
-      (!providerId || (view.provider as JsonObject).dataProductId === providerId) &&
-      (!consumerId || consumer.dataProductId === consumerId) &&
-      (!consumerType || consumerTypeOf(consumer) === consumerType)
-    );
-  };
+  if (!providerId && !consumerId && !consumerType) return undefined;
+  // The stored references first: only an agreement they keep is viewed for its consumer type.
+  return (id) =>
+    (!providerId || state.providerProductOf(id) === providerId) &&
+    (!consumerId || state.consumerProductOf(id) === consumerId) &&
+    (!consumerType || consumerTypeOf((state.agreementView(id) as JsonObject).consumer as JsonObject) === consumerType);
 }
 
 /** A data product consumer may name its team too; only a consumer without a product is a team's or a user's. */
@@ -134,12 +134,37 @@ function pageSizeParam(ctx: RequestContext): number {
 
 /** Page `p` (0-based) of `items`; a `Link: <…>; rel="next"` header while more pages follow. */
 export function page(ctx: RequestContext, items: unknown[], pageSize: number): Reply {
+  return pageOf(ctx, items, pageSize);
+}
+
+/**
+ * Page `p` (0-based) of the items that match, each served as `view` makes it; a
+ * `Link: <…>; rel="next"` header while more pages follow. Only the page's items are viewed.
+ */
+function pageOf<T>(
+  ctx: RequestContext,
+  items: Iterable<T>,
+  pageSize: number,
+  matches: (item: T) => boolean = () => true,
+  view: (item: T) => unknown = (item) => item,
+): Reply {
   const raw = ctx.url.searchParams.get('p');
   const p = raw === null ? 0 : Number(raw);
   if (!Number.isInteger(p) || p < 0) throw new SimulatorProblem(400, `p must be a page number from 0, got '${raw}'.`);
   const start = p * pageSize;
-  const body = items.slice(start, start + pageSize);
-  if (start + pageSize >= items.length) return ok(body);
+  const body: unknown[] = [];
+  let seen = 0;
+  let more = false;
+  for (const item of items) {
+    if (!matches(item)) continue;
+    if (seen >= start + pageSize) {
+      more = true;
+      break;
+    }
+    if (seen >= start) body.push(view(item));
+    seen++;
+  }
+  if (!more) return ok(body);
   const next = new URL(ctx.url);
   next.searchParams.set('p', String(p + 1));
   return ok(body, { link: `<${next.href}>; rel="next"` });

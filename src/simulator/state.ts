@@ -141,6 +141,19 @@ export class SimulatorState {
     return view;
   }
 
+  /** The provider data product an agreement's view names ("unknown" once it is deleted), without building the view. */
+  providerProductOf(id: string): string | undefined {
+    const provider = this.agreements.get(id)?.doc.provider as JsonObject | undefined;
+    if (!provider) return undefined;
+    const productId = String(provider.dataProductId);
+    return this.dataProducts.has(productId) ? productId : UNKNOWN;
+  }
+
+  consumerProductOf(id: string): string | undefined {
+    const consumer = this.agreements.get(id)?.doc.consumer as JsonObject | undefined;
+    return consumer?.dataProductId as string | undefined;
+  }
+
   /** Whether `portId` names an output port of the product: DPS by `id`, ODPS by `name` (as the vendor connectors match). */
   hasOutputPort(productId: string, portId: string): boolean {
     const product = this.dataProducts.get(productId);

@@ -58,7 +58,10 @@ export function identityContexts(ctx: SyncContext): SyncContext[] {
 }
 
 /** How the core reads data products and teams (a cache over Data Mesh Manager). */
-export type ProductLookup = ResolveLookups;
+export interface ProductLookup extends ResolveLookups {
+  /** Told the products a unit of work is about to read, so it can read them together. */
+  prefetch?(ids: readonly string[]): Promise<void>;
+}
 
 /**
  * Data products, teams and data contracts are read once per unit of work: a full reconcile over 1,000
@@ -73,7 +76,7 @@ export function dataProductCache(dmm: DmmApi): ProductLookup {
 }
 
 /** One read per id and unit of work; a failed read is forgotten, so the next caller retries it. */
-function cached<T>(read: (id: string) => Promise<T>): (id: string) => Promise<T> {
+export function cached<T>(read: (id: string) => Promise<T>): (id: string) => Promise<T> {
   const cache = new Map<string, Promise<T>>();
   return (id) => {
     let hit = cache.get(id);

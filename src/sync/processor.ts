@@ -32,50 +32,53 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
       throw new UnprocessableEventError(target.reason);
     case 'agreement':
       return { event, target, outcomes: [await reconcileAgreement({ ...ctx, log }, target.agreementId)] };
-    case 'dataProduct': {
-      const affected = await agreementsOfProduct(ctx, target.dataProductId, target.outputPortId);
-      log.info(
-        `${target.outputPortId === undefined ? 'data product' : 'output port'} changed: reconciling its agreements`,
-        {
-          dataProductId: target.dataProductId,
-          ...(target.outputPortId === undefined ? {} : { outputPortId: target.outputPortId }),
-          agreements: affected.length,
-        },
-      );
+    case 'dataProduct':
+    case 'team':
+    case 'dataContract': {
+      const affected = await affectedAgreements({ ...ctx, log }, target);
       // An unreadable agreement among them is reconciled by id too: that reports it failed and
-      // leaves its grants alone, while the product's other agreements go on.
+      // leaves its grants alone, while the other agreements go on.
       return { event, target, outcomes: await reconcileEach({ ...ctx, log }, affected) };
     }
-    case 'team': {
-      // Team events are rare and the list API filters by data product only: read all, keep the team's.
-      const unreadable = (error: AgreementFormatError) =>
-        log.warn('an agreement that cannot be read was left out', { error: error.message });
-      const requested = (await ctx.dmm.listAgreements({}, unreadable)).filter(
-        (a) => a.consumer.teamId === target.teamId && !a.consumer.dataProductId,
-      );
-      log.info('team changed: reconciling the agreements it requested as consumer', {
-        teamId: target.teamId,
-        agreements: requested.length,
-      });
-      return {
-        event,
-        target,
-        outcomes: await reconcileEach(
-          { ...ctx, log },
-          requested.map((a) => a.id),
-        ),
-      };
-    }
-    case 'dataContract': {
-      const products = dataProductCache(ctx.dmm);
-      const affected = await agreementsOfContract(ctx, target.dataContractId, products);
-      log.info('data contract changed: reconciling the agreements that use it', {
-        dataContractId: target.dataContractId,
-        agreements: affected.length,
-      });
-      return { event, target, outcomes: await reconcileEach({ ...ctx, log }, affected, products) };
-    }
   }
+}
+
+/** The agreements a data product, output port, team or data contract event may have changed. */
+export async function affectedAgreements(
+  ctx: SyncContext,
+  target: Extract<EventTarget, { kind: 'dataProduct' | 'team' | 'dataContract' }>,
+): Promise<string[]> {
+  if (target.kind === 'dataContract') {
+    const affected = await agreementsOfContract(ctx, target.dataContractId, dataProductCache(ctx.dmm));
+    ctx.log.info('data contract changed: reconciling the agreements that use it', {
+      dataContractId: target.dataContractId,
+      agreements: affected.length,
+    });
+    return affected;
+  }
+  if (target.kind === 'dataProduct') {
+    const affected = await agreementsOfProduct(ctx, target.dataProductId, target.outputPortId);
+    ctx.log.info(
+      `${target.outputPortId === undefined ? 'data product' : 'output port'} changed: reconciling its agreements`,
+      {
+        dataProductId: target.dataProductId,
+        ...(target.outputPortId === undefined ? {} : { outputPortId: target.outputPortId }),
+        agreements: affected.length,
+      },
+    );
+    return affected;
+  }
+  // Team events are rare and the list API filters by data product only: read all, keep the team's.
+  const unreadable = (error: AgreementFormatError) =>
+    ctx.log.warn('an agreement that cannot be read was left out', { error: error.message });
+  const requested = (await ctx.dmm.listAgreements({}, unreadable)).filter(
+    (a) => a.consumer.teamId === target.teamId && !a.consumer.dataProductId,
+  );
+  ctx.log.info('team changed: reconciling the agreements it requested as consumer', {
+    teamId: target.teamId,
+    agreements: requested.length,
+  });
+  return requested.map((a) => a.id);
 }
 
 /** The agreements one event touched, one after another, sharing the data products they read. */

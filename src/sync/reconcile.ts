@@ -69,7 +69,8 @@ import {
   type IndexReading,
 } from './agreement-index.js';
 import { policyResourceAccount } from '../accounts/routing.js';
-import { dataProductCache, guardrailsOf, identityContexts, type ProductLookup, type SyncContext } from './context.js';
+import { guardrailsOf, identityContexts, type ProductLookup, type SyncContext } from './context.js';
+import { ProductCatalog } from './product-catalog.js';
 import { guardResolution } from './guard.js';
 import { sharedTagReads } from './ownership-proof.js';
 import { roleRefusal } from './guardrails.js';
@@ -123,6 +124,14 @@ export interface ReconcileOptions {
   products?: ProductLookup;
   onProgress?: (progress: ReconcileProgress) => void;
   concurrency?: number;
+  /**
+   * An agreement that cannot be read or resolved now (an error not of its document: Data Mesh
+   * Manager failing, say) is left out of this reconcile, its grants untouched, and handed here,
+   * so the other agreements go on. Without it the error is thrown.
+   */
+  onDeferred?: (agreementId: string, error: unknown) => void;
+  /** Told of each agreement whose document write-back replaced (a PUT, which the feed echoes). */
+  onWrittenBack?: (agreementId: string) => void;
 }
 
 export interface ReconcileResult {
@@ -258,9 +267,10 @@ export async function reconcile(
     await mapLimit(outcomes, Math.min(concurrency, 4), async (outcome) => {
       const entry = desired.get(outcome.agreementId);
       const log = ctx.log.child({ agreementId: outcome.agreementId });
-      if (entry?.agreement)
+      if (entry?.agreement) {
         outcome.report = await reportBack(ctx.dmm, entry.agreement, reportState(outcome, entry.resolution), log);
-      else if (entry?.withheld?.agreementId !== undefined)
+        if (outcome.report.tagsWritten) options.onWrittenBack?.(outcome.agreementId);
+      } else if (entry?.withheld?.agreementId !== undefined)
         outcome.report = await reportUnreadable(ctx.dmm, entry.withheld.agreementId, outcome.reason, log);
       if (all) progress({ phase: 'report', done: ++reported, total: outcomes.length });
     });
@@ -277,14 +287,25 @@ async function readDesired(
   concurrency: number,
   progress: (p: ReconcileProgress) => void,
 ): Promise<Map<string, Desired>> {
-  const products = options.products ?? dataProductCache(ctx.dmm);
+  const products = options.products ?? new ProductCatalog(ctx.dmm).lookup();
   const guarded = ctx.resourceTags ? { ...ctx, resourceTags: sharedTagReads(ctx.resourceTags) } : ctx;
   const unreadable: AgreementFormatError[] = [];
   const agreements = (
     scope === 'all'
       ? await ctx.dmm.listAgreements({}, (error) => unreadable.push(error))
-      : await Promise.all(scope.agreementIds.map((id) => readOne(ctx, id, unreadable)))
+      : await Promise.all(scope.agreementIds.map((id) => deferring(options, id, () => readOne(ctx, id, unreadable))))
   ).filter((a): a is Agreement | string => a !== undefined);
+  // Only active agreements read their products: read those together (listed, when that is cheaper).
+  // Best effort: whatever the listing fails to give is read by id, which names its own error.
+  await products
+    .prefetch?.(
+      agreements
+        .filter((a): a is Agreement => typeof a !== 'string' && a.active)
+        .flatMap((a) => [a.provider.dataProductId, ...(a.consumer.dataProductId ? [a.consumer.dataProductId] : [])]),
+    )
+    .catch((error: unknown) =>
+      ctx.log.debug('listing data products failed; reading them one by one', { error: errorMessage(error) }),
+    );
   let resolved = 0;
   const withheld = unreadable.map((error, i): [string, Desired] => {
     const id = error.agreementId ?? `(agreement without a readable id, #${i + 1})`;
@@ -294,13 +315,26 @@ async function readDesired(
     });
     return [id, { resolution: { kind: 'failed', field: error.field, reason: error.message }, withheld: error }];
   });
-  const entries = await mapLimit(agreements, concurrency, async (agreement): Promise<[string, Desired]> => {
+  const entries = await mapLimit(agreements, concurrency, async (agreement): Promise<[string, Desired] | undefined> => {
     if (typeof agreement === 'string') return [agreement, { resolution: { kind: 'none', reason: GONE } }];
-    const resolution = await guardResolution(guarded, await resolveAgreement(agreement, products, ctx.resolve));
+    const resolution = await deferring(options, agreement.id, async () =>
+      guardResolution(guarded, await resolveAgreement(agreement, products, ctx.resolve)),
+    );
     if (scope === 'all') progress({ phase: 'agreements', done: ++resolved, total: agreements.length });
-    return [agreement.id, { agreement, resolution }];
+    return resolution && [agreement.id, { agreement, resolution }];
   });
-  return new Map([...entries, ...withheld]);
+  return new Map([...entries.filter((e) => e !== undefined), ...withheld]);
+}
+
+/** `read`, or with `onDeferred` its error handed there and `undefined` (the agreement is left out). */
+async function deferring<T>(options: ReconcileOptions, id: string, read: () => Promise<T>): Promise<T | undefined> {
+  if (!options.onDeferred) return read();
+  try {
+    return await read();
+  } catch (error) {
+    options.onDeferred(id, error);
+    return undefined;
+  }
 }
 
 /** One agreement by id: its document, its id when it is gone, or nothing when it cannot be read. */
@@ -334,10 +368,10 @@ async function readIndex(ctx: SyncContext, desired: Map<string, Desired>, all: b
       for (const [id, holdings] of entries) if (!view.has(id)) view.set(id, holdings);
       return view;
     }
-    for (const id of desired.keys()) {
-      const reading = await readIndexEntry(index, id, ctx.log);
-      view.set(id, reading === 'unreadable' ? reading : reading.entry);
-    }
+    const ids = [...desired.keys()];
+    const readings = await mapLimit(ids, 8, (id) => readIndexEntry(index, id, ctx.log));
+    for (const [i, reading] of readings.entries())
+      view.set(ids[i]!, reading === 'unreadable' ? reading : reading.entry);
   } catch (error) {
     ctx.log.warn('agreement index could not be read; finding the roles without it', { error: errorMessage(error) });
     for (const id of desired.keys()) view.set(id, 'unreadable');
@@ -436,7 +470,9 @@ async function reconcileIdentity(
     });
   const changedMeanwhile = new Set<string>();
   let applied = 0;
-  for (let state of reachable) {
+  // Roles are independent: read again and written side by side, recorded in their order after.
+  const settled = await mapLimit(reachable, Math.min(concurrency, 4), async (listed): Promise<() => void> => {
+    let state = listed;
     let rolePlan = plan(state, scope);
     if (!options.dryRun && all && rolePlan.changes.length > 0) {
       // The role may have changed since the listing (an event was handled meanwhile): plan it
@@ -458,31 +494,38 @@ async function reconcileIdentity(
       }
     }
     if (ctx.accounts) for (const change of rolePlan.changes) change.account = ctx.iam.accountId;
+    const done = () => {
+      if (all) progress({ phase: 'apply', done: ++applied, total: reachable.length });
+    };
     if (!options.dryRun) {
       try {
         await applyChanges(ctx.iam, rolePlan.changes);
       } catch (error) {
         if (!isPermanentTargetError(error)) throw error;
-        const reason = `AWS refused the change on role ${state.role.name}: ${error.code}: ${error.message}`;
-        const held = agreementsOnRole(state);
-        for (const id of new Set([...held, ...rolePlan.effects.keys()])) {
-          if (held.has(id)) ledger.holdRole(id, state.role.arn);
-          // In a full reconcile, agreements this role's writes do not touch keep their access as it is.
-          if (all && !rolePlan.changes.some((c) => c.agreementIds.includes(id))) continue;
-          ledger.fail(id, reason);
-          ledger.effect(id, 'absent');
-        }
-        if (all) progress({ phase: 'apply', done: ++applied, total: reachable.length });
-        continue;
+        return () => {
+          const reason = `AWS refused the change on role ${state.role.name}: ${error.code}: ${error.message}`;
+          const held = agreementsOnRole(state);
+          for (const id of new Set([...held, ...rolePlan.effects.keys()])) {
+            if (held.has(id)) ledger.holdRole(id, state.role.arn);
+            // In a full reconcile, agreements this role's writes do not touch keep their access as it is.
+            if (all && !rolePlan.changes.some((c) => c.agreementIds.includes(id))) continue;
+            ledger.fail(id, reason);
+            ledger.effect(id, 'absent');
+          }
+          done();
+        };
       }
     }
-    ledger.record(rolePlan);
-    for (const [id, names] of rolePlan.placements) {
-      ledger.holdRole(id, state.role.arn);
-      if (wanted.get(state.role.name)?.has(id)) ledger.policyNames.set(id, names);
-    }
-    if (all) progress({ phase: 'apply', done: ++applied, total: reachable.length });
-  }
+    return () => {
+      ledger.record(rolePlan);
+      for (const [id, names] of rolePlan.placements) {
+        ledger.holdRole(id, state.role.arn);
+        if (wanted.get(state.role.name)?.has(id)) ledger.policyNames.set(id, names);
+      }
+      done();
+    };
+  });
+  for (const record of settled) record();
   return { rolesExamined, changedMeanwhile };
 }
 
@@ -542,10 +585,11 @@ async function readCandidateRoles(
     }
     return { states, rolesExamined: states.length };
   }
-  for (const name of names) {
+  const read = await mapLimit([...names], 4, async (name) => {
     const role: RoleInfo | undefined = await ctx.iam.getRole(name);
-    if (role) states.push(await readRoleState(ctx.iam, role));
-  }
+    return role && readRoleState(ctx.iam, role);
+  });
+  for (const state of read) if (state) states.push(state);
   return { states, rolesExamined: states.length };
 }
 

@@ -310,6 +310,34 @@ describe('data products', () => {
     expect(requests.filter((r) => /^\/api\/dataproducts\/[abc]$/.test(r.url))).toHaveLength(3);
   });
 
+  it('lists whole products from the pages alone when the list serves whole documents', async () => {
+    const { client, requests } = await setup((req, res) => {
+      if (req.url === '/api/dataproducts?p=0')
+        return json(res, 200, [dps('a'), dps('b')], { link: '</api/dataproducts?p=1>; rel="next"' });
+      if (req.url === '/api/dataproducts?p=1') return json(res, 200, [dps('c')]);
+      return json(res, 200, dps(req.url.split('/').pop() ?? ''));
+    });
+    const products = await client.listDataProductsInFull();
+    expect(products?.map((p) => p.id)).toEqual(['a', 'b', 'c']);
+    expect(products?.[2]?.outputPorts).toHaveLength(1);
+    // Two pages and the one detail read that shows the list is whole.
+    expect(requests).toHaveLength(3);
+  });
+
+  it('answers undefined when the list serves only top-level properties', async () => {
+    const { client, requests } = await setup((req, res) => {
+      if (req.url === '/api/dataproducts?p=0')
+        return json(
+          res,
+          200,
+          ['a', 'b'].map((id) => ({ ...dps(id), outputPorts: undefined })),
+        );
+      return json(res, 200, dps(req.url.split('/').pop() ?? ''));
+    });
+    expect(await client.listDataProductsInFull()).toBeUndefined();
+    expect(requests).toHaveLength(2);
+  });
+
   it('names the product when a document is malformed', async () => {
     const { client } = await setup((_req, res) =>
       json(res, 200, {

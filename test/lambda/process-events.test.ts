@@ -40,10 +40,11 @@ async function world(options: { maxReceiveCount?: number; outageBackoff?: Outage
       agreements: [agreement('agr-a', 'orders', 'consumer', true), agreement('agr-b', 'payments', 'consumer', true)],
     }),
   });
-  // Data Mesh Manager keeps failing for one product (Retry-After: 0 keeps the client's retries quick).
+  // Data Mesh Manager keeps failing for one product, read by id or in the list of all (Retry-After: 0
+  // keeps the client's retries quick).
   let outage = true;
   dmm.intercept = async ({ path }) =>
-    outage && path.startsWith('/api/dataproducts/orders')
+    outage && (path.startsWith('/api/dataproducts/orders') || path.startsWith('/api/dataproducts?'))
       ? { status: 503, headers: { 'retry-after': '0' } }
       : undefined;
   const handler = createProcessEventsHandler(

@@ -73,7 +73,7 @@ const ENVIRONMENT_FIXTURES = {
   'local.function_names.poll_feed': 'dmm-aws-poll-feed',
   'local.function_names.process_events': 'dmm-aws-process-events',
   'local.function_names.reconcile': 'dmm-aws-reconcile',
-  'tostring(var.poll_repeat_seconds)': '0',
+  'tostring(var.poll_repeat_seconds)': '5',
   'tostring(var.max_receive_count)': '5',
   // Set here to a real location and workgroup (the defaults are null → ""), so that their format is
   // checked too; the unset case is evaluated by terraform below.

@@ -117,7 +117,7 @@ describe('variables', () => {
       managed_role_path: '/',
       poll_schedule_expression: 'rate(1 minute)',
       reconcile_schedule_expression: 'rate(1 hour)',
-      poll_repeat_seconds: 0,
+      poll_repeat_seconds: 5,
       ownership_proof: 'required',
       ownership_tag_key: 'dmm:data-product',
       ownership_allow_list: [],

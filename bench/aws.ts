@@ -1,0 +1,153 @@
+/**
+ * The AWS side of the Lambda benchmarks: moto (python3 -m moto.server) on a free loopback port,
+ * behind a small proxy that counts IAM calls per action and role, and a Data Mesh Manager
+ * simulator behind a proxy that counts requests per kind. Outside vitest, so nothing here may
+ * import the test harness.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Moto {
+  /** The counting proxy's URL (what AWS_ENDPOINT_URL points at). */
+  url: string;
+  iam: IamCounter;
+  close(): Promise<void>;
+}
+
+export interface IamCall {
+  action: string;
+  role?: string;
+  write: boolean;
+}
+
+export class IamCounter {
+  calls: IamCall[] = [];
+  reset(): IamCall[] {
+    const calls = this.calls;
+    this.calls = [];
+    return calls;
+  }
+}
+
+const IAM_READ = /^(Get|List)/;
+
+export async function startMoto(): Promise<Moto> {
+  const port = await freePort();
+  const moto: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  const target = `http://127.0.0.1:${port}`;
+  // A loaded machine starts moto slowly.
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${target}/moto-api/`)).ok) break;
+    } catch {
+      if (Date.now() > deadline) {
+        moto.kill('SIGTERM');
+        throw new Error('moto did not start (pip install "moto[server]")');
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const iam = new IamCounter();
+  const proxy = await forward(port, (req, body) => {
+    if (!/\/iam\/aws4_request/.test(req.headers.authorization ?? '')) return;
+    const params = new URLSearchParams(body.toString('utf8'));
+    const action = params.get('Action') ?? '?';
+    const role = params.get('RoleName') ?? undefined;
+    iam.calls.push({ action, ...(role ? { role } : {}), write: !IAM_READ.test(action) });
+  });
+  return {
+    url: proxy.url,
+    iam,
+    close: async () => {
+      await proxy.close();
+      moto.kill('SIGTERM');
+    },
+  };
+}
+
+export interface DmmCounter {
+  url: string;
+  /** Requests since the last reset, as "METHOD kind". */
+  requests: string[];
+  reset(): string[];
+  close(): Promise<void>;
+}
+
+/** Counts the requests to a Data Mesh Manager (the simulator) by method and resource kind. */
+export async function countingDmm(targetUrl: string): Promise<DmmCounter> {
+  const port = Number(new URL(targetUrl).port);
+  const counter = { requests: [] as string[] };
+  const proxy = await forward(port, (req) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const kind = path
+      .replace(/^\/api\//, '')
+      .split('/')
+      .map((part, i) => (i === 1 ? ':id' : part))
+      .join('/');
+    counter.requests.push(`${req.method} ${kind}`);
+  });
+  return {
+    url: proxy.url,
+    get requests() {
+      return counter.requests;
+    },
+    reset() {
+      const seen = counter.requests;
+      counter.requests = [];
+      return seen;
+    },
+    close: () => proxy.close(),
+  };
+}
+
+/** A loopback HTTP proxy to `port` that shows each request (with its body) to `observe` first. */
+async function forward(
+  port: number,
+  observe: (req: IncomingMessage, body: Buffer) => void,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      observe(req, body);
+      const upstream = httpRequest(
+        { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          const headers = { ...answer.headers };
+          if (typeof headers.link === 'string')
+            headers.link = headers.link.split(`127.0.0.1:${port}`).join(`127.0.0.1:${ownPort()}`);
+          res.writeHead(answer.statusCode ?? 502, headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', (error) => res.writeHead(502).end(String(error)));
+      upstream.end(body);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const ownPort = () => (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${ownPort()}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
