@@ -112,6 +112,15 @@ export interface ReconcileOptions {
   products?: ProductLookup;
   onProgress?: (progress: ReconcileProgress) => void;
   concurrency?: number;
+  /** Sees what the reconcile reads, so a reader (`dmm-aws report`) needs no second pass over it. */
+  observe?: ReconcileObserver;
+}
+
+export interface ReconcileObserver {
+  /** Each agreement read and what it should grant (after the guardrails). */
+  resolved?(agreement: Agreement, resolution: Resolution): void;
+  /** Each role that holds, or should hold, something of this tool's, as it is before any write. */
+  role?(state: RoleState): void;
 }
 
 export interface ReconcileResult {
@@ -280,6 +289,7 @@ async function readDesired(
   const entries = await mapLimit(agreements, concurrency, async (agreement): Promise<[string, Desired]> => {
     if (typeof agreement === 'string') return [agreement, { resolution: { kind: 'none', reason: GONE } }];
     const resolution = await guardResolution(guarded, await resolveAgreement(agreement, products, ctx.resolve));
+    options.observe?.resolved?.(agreement, resolution);
     if (scope === 'all') progress({ phase: 'agreements', done: ++resolved, total: agreements.length });
     return [agreement.id, { agreement, resolution }];
   });
@@ -364,6 +374,7 @@ async function reconcileIdentity(
   const { states, rolesExamined } = all
     ? await readAllRoles(ctx, wanted, concurrency, progress)
     : await readCandidateRoles(ctx, desired, index);
+  for (const state of states) options.observe?.role?.(state);
   const present = new Set(states.map((s) => s.role.name));
   for (const [roleName, forRole] of wanted) {
     if (present.has(roleName)) continue;
