@@ -21,6 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agreement, consumer, glueProvider, s3Provider, uuid } from './mesh.js';
+import { reportBenchmark } from './report.js';
 
 async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
@@ -186,3 +187,4 @@ await capacity();
 await planning();
 await fullReconcile();
 await pipeline();
+await reportBenchmark(row);
