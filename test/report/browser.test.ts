@@ -58,14 +58,14 @@ afterAll(async () => {
 
 /** The agreement ids of the rows shown (not hidden) in a table, in order. */
 async function shownIds(selector: string): Promise<string[]> {
-  return page.$$eval(`${selector} tbody tr:not([hidden])`, (rows) =>
+  return page.$$eval(`${selector} tbody tr:not([hidden])`, (rows: HTMLTableRowElement[]) =>
     rows.filter((tr) => !tr.closest('[hidden]')).map((tr) => tr.cells[0]!.textContent!.trim()),
   );
 }
 
 describe('the report in a browser', () => {
   it('lists the failed agreement first, with its reason', async () => {
-    const first = await page.$eval('main table tbody tr', (tr) => ({
+    const first = await page.$eval('main table tbody tr', (tr: HTMLTableRowElement) => ({
       table: tr.closest('table')!.id,
       agreement: tr.cells[0]!.textContent,
       text: tr.textContent,
@@ -126,12 +126,11 @@ describe('the report in a browser', () => {
     await page.click(agreementColumn);
     await page.click(agreementColumn);
     expect(await page.getAttribute('#providers th:nth-child(5)', 'aria-sort')).toBe('descending');
-    expect(await page.$$eval('#providers tbody tr', (rows) => rows.map((tr) => tr.cells[4]!.textContent))).toEqual([
-      'agr-requested',
-      'agr-ok',
-      'agr-later',
-      'agr-broken',
-    ]);
+    expect(
+      await page.$$eval('#providers tbody tr', (rows: HTMLTableRowElement[]) =>
+        rows.map((tr) => tr.cells[4]!.textContent),
+      ),
+    ).toEqual(['agr-requested', 'agr-ok', 'agr-later', 'agr-broken']);
 
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
