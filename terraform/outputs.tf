@@ -65,3 +65,8 @@ output "dry_run_command" {
   description = "Shell command that runs a full reconcile as a dry run and writes the plan to plan.json."
   value       = "aws lambda invoke --region ${local.region} --function-name ${aws_lambda_function.this["reconcile"].function_name} --cli-binary-format raw-in-base64-out --cli-read-timeout 0 --payload '{\"dryRun\": true}' plan.json"
 }
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard (null when dashboard_enabled is false)."
+  value       = one(aws_cloudwatch_dashboard.this[*].dashboard_name)
+}

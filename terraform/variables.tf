@@ -510,3 +510,10 @@ variable "alarm_actions" {
     error_message = "alarm_actions must be ARNs, e.g. arn:aws:sns:eu-central-1:123456789012:ops-alerts."
   }
 }
+
+variable "dashboard_enabled" {
+  description = "Create the CloudWatch dashboard <name_prefix>-sync: feed lag, events read/queued/processed, grants/revokes/failures, dead-letter queue depth, Lambda errors/throttles/durations and IAM writes, with the alarms' thresholds drawn on their widgets. false: no dashboard (the alarms stay)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
