@@ -3,8 +3,14 @@
  * 500 providers, granted first, then reported. Measures the report's build (its dry-run full
  * reconcile over HTTP included), each renderer, and the sizes of what it writes.
  */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
 import { DmmHttpClient } from '../src/dmm/client.js';
 import { FileIamAccount } from '../src/local/file-iam-account.js';
 import { renderCsv } from '../src/report/csv.js';
@@ -72,4 +78,40 @@ export async function reportBenchmark(row: (name: string, value: string) => void
   row('report: CSV (render time, size)', `${csvMs.toFixed(0)} ms, ${mib(csv)}`);
   row('report: JSON size', mib(json));
   await sim.close();
+  await inBrowser(html, row);
+}
+
+/** How the page behaves in Chromium (when one is installed): load, filter, sort. */
+async function inBrowser(html: string, row: (name: string, value: string) => void): Promise<void> {
+  const executablePath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  if (!executablePath) {
+    row('report: in Chromium', 'skipped: no chromium installed');
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'dmm-aws-report-bench-'));
+  const file = join(dir, 'report.html');
+  await writeFile(file, html);
+  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    let start = performance.now();
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 120_000 });
+    row('report: HTML page loaded in headless Chromium', `${(performance.now() - start).toFixed(0)} ms`);
+    // The first filter reads every row's text once; later ones reuse it.
+    for (const words of ['00000000-0000-4000-8000-000000004242', 'role-7 bench-p1']) {
+      start = performance.now();
+      await page.evaluate((value) => {
+        const input = document.getElementById('filter') as HTMLInputElement;
+        input.value = value;
+        document.getElementById('show')!.dispatchEvent(new Event('change'));
+      }, words);
+      row(`report: filter "${words}" in the page`, `${(performance.now() - start).toFixed(0)} ms`);
+    }
+    start = performance.now();
+    await page.click('#providers th:nth-child(5) button');
+    row('report: sort the providers table (10,000 rows) by agreement', `${(performance.now() - start).toFixed(0)} ms`);
+  } finally {
+    await browser.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
