@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { Agreement } from '../../src/model/agreement.js';
 import { cell, renderCsv } from '../../src/report/csv.js';
 import { esc, renderHtml } from '../../src/report/html.js';
+import { reportFrom } from '../../src/report/model.js';
+import type { SyncContext } from '../../src/sync/context.js';
+import { defaultGuardrails } from '../../src/sync/guardrails.js';
+import type { AgreementOutcome } from '../../src/sync/reconcile.js';
+import type { Resolution } from '../../src/sync/resolve.js';
 import { ACCOUNT, ROLE, ROLE_ARN } from '../e2e/harness.js';
 import { FORMULA_TITLE, HOSTILE_TITLE, reportWorld } from './world.js';
 
@@ -114,5 +120,100 @@ describe('dmm-aws report: HTML and CSV', () => {
     expect(cell('=1+1')).toBe("'=1+1");
     expect(cell('-2')).toBe("'-2");
     expect(cell('@SUM(A1)')).toBe("'@SUM(A1)");
+  });
+});
+
+describe('dmm-aws report: grants on every target', () => {
+  it('shows resource-policy and Lake Formation grants, and names every account they reach', () => {
+    const other = '210987654321';
+    const role = { name: 'lake-reader', arn: `arn:aws:iam::${ACCOUNT}:role/lake-reader`, accountId: ACCOUNT };
+    const table = { kind: 'table' as const, catalogId: other, region: 'eu-central-1', database: 'sales', table: 'tx' };
+    const agreementDoc: Agreement = {
+      id: 'agr-lake',
+      status: 'approved',
+      active: true,
+      startDate: '2026-01-01',
+      provider: { dataProductId: 'sales', outputPortId: 'tx', teamId: 'team-a' },
+      consumer: { teamId: 'team-b' },
+      tags: [],
+      custom: {},
+      raw: {},
+    };
+    const resolution: Resolution = {
+      kind: 'grant',
+      grant: {
+        agreementId: 'agr-lake',
+        role,
+        portType: 'glue_table',
+        outputPortId: 'tx',
+        providerDataProductId: 'sales',
+        consumerTeamId: 'team-b',
+        summary: 'grant',
+        providerResources: [],
+        grants: [
+          {
+            target: 'resource-policy',
+            resource: {
+              service: 'glue',
+              arn: `arn:aws:glue:eu-central-1:${other}:catalog`,
+              region: 'eu-central-1',
+              account: other,
+            },
+            statements: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: role.arn },
+                Action: 'glue:GetTable',
+                Resource: [`arn:aws:glue:eu-central-1:${other}:table/sales/tx`],
+              },
+            ],
+          },
+          { target: 'lake-formation', resource: table, permissions: ['DESCRIBE', 'SELECT'] },
+        ],
+      },
+    };
+    const outcome: AgreementOutcome = {
+      agreementId: 'agr-lake',
+      decision: 'grant',
+      effect: 'unchanged',
+      reason: 'grant',
+      role: role.arn,
+      policyNames: [],
+      heldOnRoleArns: [],
+      changes: [],
+    };
+    const ctx = { iam: { accountId: ACCOUNT }, guardrails: defaultGuardrails(ACCOUNT) } as unknown as SyncContext;
+    const report = reportFrom(
+      ctx,
+      { outcomes: [outcome], changes: [], rolesExamined: 1 },
+      new Map([['agr-lake', { agreement: agreementDoc, resolution }]]),
+      [],
+      new Map(),
+      { dmmBaseUrl: 'https://dmm.example.com' },
+    );
+    expect(report.agreements[0]!.grants).toEqual([
+      {
+        target: 'resource-policy',
+        on: `arn:aws:glue:eu-central-1:${other}:catalog`,
+        resources: [`arn:aws:glue:eu-central-1:${other}:table/sales/tx`],
+        actions: ['glue:GetTable'],
+      },
+      {
+        target: 'lake-formation',
+        resources: [`table sales.tx (${other}/eu-central-1)`],
+        actions: ['DESCRIBE', 'SELECT'],
+      },
+    ]);
+    expect(report.awsAccounts).toEqual([ACCOUNT, other]);
+    // A role no state was read for: named by the agreement, shown as missing.
+    expect(report.roles).toEqual([expect.objectContaining({ name: 'lake-reader', exists: false })]);
+    const html = renderHtml(report);
+    expect(html).toContain(
+      `<b>resource policy</b> of <code>arn:aws:glue:eu-central-1:${other}:catalog</code>: glue:GetTable`,
+    );
+    expect(html).toContain(
+      `<b>Lake Formation</b>: DESCRIBE, SELECT on <code>table sales.tx (${other}/eu-central-1)</code>`,
+    );
+    expect(html).toContain('This role does not exist in the account');
   });
 });
