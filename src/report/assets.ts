@@ -82,17 +82,13 @@ export const REPORT_SCRIPT = `
     const ascending = th.getAttribute('aria-sort') !== 'ascending';
     for (const h of headings) h.removeAttribute('aria-sort');
     th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
-    const table = th.closest('table');
-    const body = table.tBodies[0];
+    const body = th.closest('table').tBodies[0];
     const keyed = Array.from(body.rows, (tr) => {
       const cell = tr.cells[column];
       return [cell ? (cell.dataset.sort ?? cell.textContent) : '', tr];
     });
     keyed.sort((a, b) => (ascending ? 1 : -1) * collator.compare(a[0], b[0]));
-    // Reordered off the page, then put back once: one layout for the table, not one per row.
-    const fresh = body.cloneNode(false);
-    for (const k of keyed) fresh.appendChild(k[1]);
-    table.replaceChild(fresh, body);
+    body.append(...keyed.map((k) => k[1]));
   });
 })();
 `.trim();

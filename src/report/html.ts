@@ -227,7 +227,7 @@ function providers(report: AccessReport, byId: Map<string, ReportAgreement>): st
   const parts = [
     `<section id="providers"><h2>Provider data products (${report.providers.length.toLocaleString('en-US')})</h2>`,
     '<p>Who consumes each data product, through which agreement and role.</p>',
-    table('providers', ['Provider product', 'Port', 'Consumer', 'Consumer role', 'Agreement', 'State']),
+    table('', ['Provider product', 'Port', 'Consumer', 'Consumer role', 'Agreement', 'State']),
   ];
   for (const p of report.providers) {
     for (const c of p.consumers) {
@@ -249,7 +249,7 @@ function withoutAccess(report: AccessReport, idOf: IdOf): string {
   return [
     `<section id="no-access"><h2>Agreements without access (${rows.length.toLocaleString('en-US')})</h2>`,
     '<p>Requested, rejected, ended, on another platform or deleted: they grant nothing in AWS.</p>',
-    table('no-access', ['Agreement', 'State', 'Provider product / port', 'Consumer', 'Why']),
+    table('', ['Agreement', 'State', 'Provider product / port', 'Consumer', 'Why']),
     ...rows.map(
       (a) =>
         `<tr data-state="${stateOf(a)}"><td${idOf(a.agreementId)}>${esc(a.agreementId)}</td>${stateCell(a)}<td>${providerText(a)}</td>` +
