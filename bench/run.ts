@@ -26,6 +26,7 @@ import { convergenceSeconds } from './faults.js';
 import { agreement, consumer, glueProvider, portProvider, s3Provider, uuid } from './mesh.js';
 import { startMoto } from './aws.js';
 import { lambdaScenario, useMoto } from './lambda.js';
+import { reportBenchmark } from './report.js';
 
 async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
@@ -357,9 +358,10 @@ const sections: Record<string, () => Promise<void>> = {
   lambda: lambdaPipeline,
   large: largeReconcile,
   faults: convergenceUnderFaults,
+  report: () => reportBenchmark(row),
 };
 const chosen = (
-  process.env.BENCH ?? 'capacity,lakeFormationCapacity,planning,fullReconcile,pipeline,lambda,faults'
+  process.env.BENCH ?? 'capacity,lakeFormationCapacity,planning,fullReconcile,pipeline,report,lambda,faults'
 ).split(',');
 process.stdout.write(`dmm-aws benchmarks — node ${process.version}, ${new Date().toISOString()}\n\n`);
 for (const name of chosen) {

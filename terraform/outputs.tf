@@ -70,3 +70,8 @@ output "iam_writer_role_arns" {
   description = "ARNs of the roles of process-events and reconcile, the functions that write IAM: a member account's modules/member trusts exactly these (hub_role_arns)."
   value       = [aws_iam_role.this["process_events"].arn, aws_iam_role.this["reconcile"].arn]
 }
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard (null when dashboard_enabled is false)."
+  value       = one(aws_cloudwatch_dashboard.this[*].dashboard_name)
+}

@@ -618,3 +618,10 @@ variable "allowed_account_pairs" {
     error_message = "allowed_account_pairs entries must name 12-digit consumer and provider account ids."
   }
 }
+
+variable "dashboard_enabled" {
+  description = "Create the CloudWatch dashboard <name_prefix>-sync: feed lag, events read/queued/processed, grants/revokes/failures, dead-letter queue depth, Lambda errors/throttles/durations and IAM writes, with the alarms' thresholds drawn on their widgets. false: no dashboard (the alarms stay)."
+  type        = bool
+  default     = true
+  nullable    = false
+}

@@ -123,6 +123,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     write(`\n${bold('Done.')} ${results.length} events handled, ${failed.length} failed. Run it for real with:\n`);
     write('  npx dmm-aws simulator                                        # terminal 1\n');
     write('  npx dmm-aws local-aws seed examples/local-aws.yaml && npx dmm-aws run   # terminal 2\n');
+    write(
+      '  npx dmm-aws report                                            # then: ./dmm-aws-report.html, who can read what\n',
+    );
     return { results, policiesAfterStep, finalPlanChanges: plan.changes.length };
   } finally {
     await simulator?.close();

@@ -5,6 +5,7 @@ import { registerDemoCommand } from './demo-command.js';
 import { registerExplainCommand } from './explain-command.js';
 import { registerLocalAwsCommand } from './local-aws-command.js';
 import { registerReconcileCommands } from './reconcile-commands.js';
+import { registerReportCommand } from './report-command.js';
 import { registerRunCommand } from './run-command.js';
 
 const program = new Command()
@@ -27,6 +28,7 @@ const program = new Command()
       '  $ dmm-aws plan                 # what would change\n' +
       '  $ dmm-aws run                  # keep in step until Ctrl-C\n' +
       '  $ dmm-aws explain <agreement>  # why a role does (not) have that access\n' +
+      '  $ dmm-aws report               # an access-review page: who can read what, and why\n' +
       '\nConfiguration: flags > environment (DMM_BASE_URL, DMM_API_KEY, ...) > ./dmm-aws.yaml > defaults.\n' +
       'See docs/configuration.md.',
   );
@@ -35,6 +37,7 @@ registerDemoCommand(program);
 registerRunCommand(program);
 registerReconcileCommands(program);
 registerExplainCommand(program);
+registerReportCommand(program);
 registerSimulatorCommand(program);
 registerLocalAwsCommand(program);
 

@@ -2,7 +2,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { AgreementOutcome } from '../sync/reconcile.js';
 
 /** The CloudWatch metrics of the functions (namespace `POWERTOOLS_METRICS_NAMESPACE`). */
-const METRIC = {
+export const METRIC = {
   /** poll-feed: events read from the Data Mesh Manager feed. */
   EventsRead: 'EventsRead',
   /** poll-feed: events SQS accepted. */

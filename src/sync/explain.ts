@@ -4,7 +4,7 @@ import { iamCharacterCount, IAM_LIMITS } from '../interfaces/iam-account.js';
 import type { PolicyStatement } from '../model/policy.js';
 import { packDocument } from '../targets/identity-policy/packing.js';
 import { reconcileAgreement, roleFromArn, withTags, type AgreementOutcome } from './reconcile.js';
-import { readRoleState, sharedMemberships } from '../targets/identity-policy/role-state.js';
+import { readRoleState, sharedMemberships, type RoleState } from '../targets/identity-policy/role-state.js';
 
 /**
  * Answers "why does this role (not) have this access?" from the same code that decides it: a dry
@@ -103,11 +103,6 @@ export async function explainRole(ctx: SyncContext, roleName: string): Promise<R
   const role = await withTags(ctx, listed);
   const state = await readRoleState(ctx.iam, role);
   const refused = roleRefusal(role, guardrailsOf(ctx));
-  const inlinePacks = state.packs.filter((p) => p.kind === 'inline');
-  const used =
-    state.foreignInlineCharacters +
-    state.legacy.reduce((n, l) => n + l.characters, 0) +
-    inlinePacks.reduce((n, p) => n + iamCharacterCount(JSON.stringify(packDocument(p))), 0);
   const holders = new Map<string, string[]>();
   for (const pack of state.packs)
     for (const id of pack.blocks.keys()) holders.set(id, [...(holders.get(id) ?? []), pack.name]);
@@ -135,12 +130,24 @@ export async function explainRole(ctx: SyncContext, roleName: string): Promise<R
     role: role.arn,
     exists: true,
     ...(refused ? { outOfReach: refused } : {}),
+    ...roleFill(state),
+    agreements,
+  };
+}
+
+/** How full a role is: its inline-policy budget and its managed-policy attachments, ours and others'. */
+export function roleFill(state: RoleState): Pick<RoleExplanation, 'inlineCharacters' | 'managedPacks'> {
+  const inlinePacks = state.packs.filter((p) => p.kind === 'inline');
+  const used =
+    state.foreignInlineCharacters +
+    state.legacy.reduce((n, l) => n + l.characters, 0) +
+    inlinePacks.reduce((n, p) => n + iamCharacterCount(JSON.stringify(packDocument(p))), 0);
+  return {
     inlineCharacters: { used, limit: IAM_LIMITS.inlineRoleCharacters },
     managedPacks: {
       attached: state.packs.filter((p) => p.kind === 'managed').length,
       others: state.foreignAttachedCount,
       limit: IAM_LIMITS.attachedPoliciesPerRole,
     },
-    agreements,
   };
 }

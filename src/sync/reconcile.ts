@@ -132,6 +132,15 @@ export interface ReconcileOptions {
   onDeferred?: (agreementId: string, error: unknown) => void;
   /** Told of each agreement whose document write-back replaced (a PUT, which the feed echoes). */
   onWrittenBack?: (agreementId: string) => void;
+  /** Sees what the reconcile reads, so a reader (`dmm-aws report`) needs no second pass over it. */
+  observe?: ReconcileObserver;
+}
+
+export interface ReconcileObserver {
+  /** Each agreement read and what it should grant (after the guardrails). */
+  resolved?(agreement: Agreement, resolution: Resolution): void;
+  /** Each role that holds, or should hold, something of this tool's, as it is before any write. */
+  role?(state: RoleState): void;
 }
 
 export interface ReconcileResult {
@@ -320,6 +329,7 @@ async function readDesired(
     const resolution = await deferring(options, agreement.id, async () =>
       guardResolution(guarded, await resolveAgreement(agreement, products, ctx.resolve)),
     );
+    if (resolution) options.observe?.resolved?.(agreement, resolution);
     if (scope === 'all') progress({ phase: 'agreements', done: ++resolved, total: agreements.length });
     return resolution && [agreement.id, { agreement, resolution }];
   });
@@ -417,6 +427,7 @@ async function reconcileIdentity(
   const { states, rolesExamined } = all
     ? await readAllRoles(ctx, wanted, concurrency, progress)
     : await readCandidateRoles(ctx, desired, index);
+  for (const state of states) options.observe?.role?.(state);
   const present = new Set(states.map((s) => s.role.name));
   for (const [roleName, forRole] of wanted) {
     if (present.has(roleName)) continue;

@@ -30,5 +30,7 @@ describe('dmm-aws demo', () => {
     expect(output).toContain('"arn:aws:glue:eu-central-1:123456789012:table/sales/transactions"');
     expect(output).toMatch(/reported back: tags \[demo, aws-integration, aws-integration-active\]/);
     expect(output).toContain('No changes: AWS matches Data Mesh Manager.');
+    // The last step points at the access-review report.
+    expect(output).toContain('npx dmm-aws report');
   });
 });
