@@ -83,7 +83,7 @@ async function capacity() {
 
 async function lakeFormationCapacity() {
   // Lake Formation-governed Glue tables: the identity side is the same for every table of a
-  // catalog, stored once per role (docs/adr/XXXX-shared-statements.md), so the role is not the limit.
+  // catalog, stored once per role (docs/adr/0011-shared-statements.md), so the role is not the limit.
   const count = 600;
   const sim = await startSimulator({
     port: 0,

@@ -64,7 +64,7 @@ const configSchema = z.strictObject({
     athenaResultsShared: z.union([z.boolean(), z.stringbool()]).optional(),
     /**
      * Who governs Glue tables: `iam` (the grant reads the table's data) or `lake-formation` (Lake
-     * Formation SELECT/DESCRIBE; docs/adr/XXXX-lake-formation-tables.md). Only the operator can
+     * Formation SELECT/DESCRIBE; docs/adr/0012-lake-formation-tables.md). Only the operator can
      * choose Lake Formation: a port can only step back to IAM (custom.aws-lake-formation: false).
      */
     tablesGovernedBy: z.enum(['iam', 'lake-formation']).optional(),
@@ -78,7 +78,7 @@ const configSchema = z.strictObject({
     environment: z.string().trim().min(1).optional(),
   }),
   guardrails: guardrailSettingsSchema.omit({ managedRolePath: true }),
-  /** A hub over member accounts (docs/adr/XXXX-multi-account.md); unset: the one account of the credentials. */
+  /** A hub over member accounts (docs/adr/0010-multi-account.md); unset: the one account of the credentials. */
   multiAccount: multiAccountSettingsSchema.optional(),
   stateDir: z.string().min(1),
   pollIntervalSeconds: z.coerce.number().positive(),

@@ -177,7 +177,7 @@ locals {
   }
 }
 
-# A hub over member accounts (docs/multi-account.md, docs/adr/XXXX-multi-account.md): the IAM
+# A hub over member accounts (docs/multi-account.md, docs/adr/0010-multi-account.md): the IAM
 # writers may assume each member's role, and nothing else in the member accounts; what a member
 # role may do is the member's own (modules/member). Without member accounts this is empty and the
 # deployment is the single-account one.

@@ -302,7 +302,7 @@ variable "data_contract_environment" {
 }
 
 variable "glue_tables_governed_by" {
-  description = "Who governs the Glue tables ports name (DMM_GLUE_TABLES_GOVERNED_BY): \"iam\" (default; a grant reads the table's S3 data with IAM) or \"lake-formation\" (Lake Formation SELECT and DESCRIBE on the table, DESCRIBE on its database; the functions get lakeformation:GrantPermissions, RevokePermissions and ListPermissions and must be Lake Formation data lake administrators, or hold the permissions with grant option). docs/adr/XXXX-lake-formation-tables.md."
+  description = "Who governs the Glue tables ports name (DMM_GLUE_TABLES_GOVERNED_BY): \"iam\" (default; a grant reads the table's S3 data with IAM) or \"lake-formation\" (Lake Formation SELECT and DESCRIBE on the table, DESCRIBE on its database; the functions get lakeformation:GrantPermissions, RevokePermissions and ListPermissions and must be Lake Formation data lake administrators, or hold the permissions with grant option). docs/adr/0012-lake-formation-tables.md."
   type        = string
   default     = "iam"
 

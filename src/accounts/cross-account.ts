@@ -1,7 +1,7 @@
 /**
  * The step between "the port type's grants" and "the grants written" for a hub: each resource-side
  * grant a port type marks `acrossAccounts` is kept only when the resource is in another account
- * than the consumer role, and the pair of accounts must be allowed (docs/adr/XXXX-multi-account.md).
+ * than the consumer role, and the pair of accounts must be allowed (docs/adr/0010-multi-account.md).
  * Without a hub (one account), such grants are dropped: the account's own identity grant is what
  * it always was.
  */

@@ -1,5 +1,5 @@
 /**
- * The accounts a hub manages (docs/adr/XXXX-multi-account.md): per member account, the adapters
+ * The accounts a hub manages (docs/adr/0010-multi-account.md): per member account, the adapters
  * that act in it (IAM, resource policies, Lake Formation, resource tags) and its role guardrails.
  * The core writes an identity grant through the consumer account's IamAccount and a resource-side
  * grant through the routing adapters (src/accounts/routing.ts), which pick the account a

@@ -3,7 +3,7 @@
  * DMM_MEMBER_* environment variables, Terraform variables): which accounts the hub manages, the
  * role it assumes in each, and which consumer accounts may receive data from which provider
  * accounts. Unset: the tool manages the one account of its credentials, exactly as before.
- * See docs/adr/XXXX-multi-account.md.
+ * See docs/adr/0010-multi-account.md.
  */
 import { z } from 'zod';
 import { managedRolePathSchema } from '../util/iam-path.js';

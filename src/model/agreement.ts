@@ -25,7 +25,7 @@ export interface Agreement {
   };
   /**
    * The roles the consumer requested (2026-07 `roles`), names defined in the data contract;
-   * absent when none were requested. See docs/adr/XXXX-requested-roles.md for what they grant.
+   * absent when none were requested. See docs/adr/0007-requested-roles.md for what they grant.
    */
   roles?: string[];
   tags: string[];

@@ -14,7 +14,7 @@ export interface IdentityPolicyGrant {
   /**
    * Statements that are word for word the same for every agreement that needs them on one role
    * (a workgroup, the role's query-result folder): the target stores them once per role and
-   * removes them with the last agreement that needs them (docs/adr/XXXX-shared-statements.md).
+   * removes them with the last agreement that needs them (docs/adr/0011-shared-statements.md).
    */
   shared?: PolicyStatement[];
 }

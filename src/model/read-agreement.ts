@@ -59,7 +59,7 @@ const agreementSchema = z.looseObject({
     teamId: z.string().nullish(),
     dataContractId: z.string().nullish(),
   }),
-  // Role names the consumer requested, defined in the data contract (docs/adr/XXXX-requested-roles.md).
+  // Role names the consumer requested, defined in the data contract (docs/adr/0007-requested-roles.md).
   // Anything but a list of names is unreadable: guessing which roles were meant could widen a grant.
   roles: z.array(z.string()).nullish(),
   // Team and user consumers have no data product; the consumer block itself is kept lenient.

@@ -6,7 +6,7 @@ import { allow, listBuckets } from './statements.js';
  * What running and following an Athena query needs besides the table: the workgroup, and the
  * role's query-result folder (Athena writes the results as the caller and reads them back for
  * GetQueryResults). They are the same for every table a role queries, so port types return them
- * as `shared` identity statements, stored once per role (docs/adr/XXXX-shared-statements.md).
+ * as `shared` identity statements, stored once per role (docs/adr/0011-shared-statements.md).
  */
 export function athenaQueryStatements(workgroup: AthenaWorkgroup, results: S3Location | undefined): PolicyStatement[] {
   return [

@@ -106,7 +106,7 @@ export const glueTable: PortType<GlueTableResources> = {
       locateAndRead([data], [data]),
       ...(kmsKey ? [kmsDecrypt(kmsKey)] : []),
     ];
-    // A table in another account (docs/adr/XXXX-multi-account.md): its catalog's resource policy
+    // A table in another account (docs/adr/0010-multi-account.md): its catalog's resource policy
     // and its data bucket's policy allow the role too. The query results and the workgroup are the
     // consumer's own.
     const roleArn = consumer.roleArn;

@@ -1,5 +1,5 @@
 /**
- * A Glue table governed by Lake Formation (docs/adr/XXXX-lake-formation-tables.md): Lake
+ * A Glue table governed by Lake Formation (docs/adr/0012-lake-formation-tables.md): Lake
  * Formation decides what the consumer may read, so the grant is Lake Formation's SELECT and
  * DESCRIBE on the table and DESCRIBE on its database. The consumer role's identity policy only
  * lets it ask: Lake Formation's credential vending, the Glue reads Athena makes (Lake Formation

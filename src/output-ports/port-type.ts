@@ -33,7 +33,7 @@ export interface ResolveOptions {
   dataContracts?: { server?: string; environment?: string };
   /**
    * Who governs Glue tables: `iam` (default; the grant reads the table's S3 data itself) or
-   * `lake-formation` (Lake Formation SELECT/DESCRIBE; docs/adr/XXXX-lake-formation-tables.md).
+   * `lake-formation` (Lake Formation SELECT/DESCRIBE; docs/adr/0012-lake-formation-tables.md).
    */
   glueTablesGovernedBy?: 'iam' | 'lake-formation';
   /** The port types to choose from; default: every registered one (`PORT_TYPES`). Tests add their own. */

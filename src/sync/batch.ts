@@ -1,5 +1,5 @@
 /**
- * A batch of feed events as one unit of work (docs/adr/XXXX-speed-and-api-economy.md). Events
+ * A batch of feed events as one unit of work (docs/adr/0009-speed-and-api-economy.md). Events
  * are hints, so the agreements a batch names are converged together: one reconcile, which reads
  * each agreement once, each role once and writes each role at most once, however many events
  * name them. The echo of our own write-back is recognised and skipped, and data products are

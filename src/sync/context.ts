@@ -32,7 +32,7 @@ export interface SyncContext {
   /** Lake Formation permissions: needed by grants on that target, together with the agreement index. */
   lakeFormation?: LakeFormationPermissions;
   /**
-   * A hub's member accounts (docs/adr/XXXX-multi-account.md): identity grants go to the consumer
+   * A hub's member accounts (docs/adr/0010-multi-account.md): identity grants go to the consumer
    * role's account, and `resourcePolicies`, `lakeFormation` and `resourceTags` route to the
    * resource's. Unset: the one account of `iam`.
    */

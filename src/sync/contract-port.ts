@@ -11,7 +11,7 @@ export interface ContractSource {
   dataContractId: string;
   /** The contract server the port is granted from; absent when the port's own server block is used. */
   server?: string;
-  /** The requested roles, all honoured (docs/adr/XXXX-requested-roles.md); absent when none were requested. */
+  /** The requested roles, all honoured (docs/adr/0007-requested-roles.md); absent when none were requested. */
   roles?: string[];
 }
 

@@ -3,7 +3,7 @@ import type { ContractRole, ContractServer, DataContract } from '../model/data-c
 /**
  * Choosing the data contract server an output port is granted from (docs/port-types.md, "Ports
  * described by a data contract"), and checking the roles an agreement requests against the
- * contract (docs/adr/XXXX-requested-roles.md). Pure functions: every refusal names what the
+ * contract (docs/adr/0007-requested-roles.md). Pure functions: every refusal names what the
  * people who can fix it need (the candidate servers, the operator setting, the undefined role).
  */
 

@@ -1,6 +1,6 @@
 /**
  * Output ports described by their data contract (ODCS v3 served by GET /api/datacontracts/{id}),
- * and the roles an agreement requests (docs/adr/XXXX-requested-roles.md): the real client against
+ * and the roles an agreement requests (docs/adr/0007-requested-roles.md): the real client against
  * the simulator, the converging core unchanged.
  */
 import { describe, expect, it } from 'vitest';

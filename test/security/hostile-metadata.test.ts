@@ -133,7 +133,7 @@ function glueGrant(account: string, accounts: string | string[]): PolicyStatemen
       Resource: ['arn:aws:s3:::acme-lake', 'arn:aws:s3:::acme-lake/sales/orders/*'],
       Condition: cond,
     },
-    // Stored once per role (docs/adr/XXXX-shared-statements.md), listed last for each member.
+    // Stored once per role (docs/adr/0011-shared-statements.md), listed last for each member.
     {
       Effect: 'Allow',
       Action: [

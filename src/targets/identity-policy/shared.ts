@@ -1,7 +1,7 @@
 /**
  * Statements that many agreements on one role need word for word (the role's Athena result folder,
  * a workgroup, the generic statements Athena with Lake Formation needs) are stored once per role
- * and kept while at least one agreement needs them (docs/adr/XXXX-shared-statements.md).
+ * and kept while at least one agreement needs them (docs/adr/0011-shared-statements.md).
  *
  * An agreement's shared statements form a *bundle*, named by a hash of their content. On the role
  * a bundle is stored as:
