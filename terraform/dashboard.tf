@@ -15,6 +15,7 @@ locals {
     dead_letter_queue = aws_sqs_queue.dead_letter.name
     queue_backlog     = { alarm_name = aws_cloudwatch_metric_alarm.queue_backlog.alarm_name, threshold = aws_cloudwatch_metric_alarm.queue_backlog.threshold }
     dead_letters      = { alarm_name = aws_cloudwatch_metric_alarm.dead_letters.alarm_name, threshold = aws_cloudwatch_metric_alarm.dead_letters.threshold }
+    outages           = { alarm_name = aws_cloudwatch_metric_alarm.outages.alarm_name, threshold = aws_cloudwatch_metric_alarm.outages.threshold }
     function_errors   = { for key, alarm in aws_cloudwatch_metric_alarm.function_errors : key => { alarm_name = alarm.alarm_name, threshold = alarm.threshold } }
   }
 
@@ -55,6 +56,9 @@ locals {
             ["AWS/SQS", "NumberOfMessagesDeleted", "QueueName", local.dashboard_refs.events_queue, { label = "processed" }],
             [var.metrics_namespace, "Outages", "service", local.function_names.process_events, { label = "met an outage (retried)" }],
           ]
+          annotations = {
+            horizontal = [{ label = "alarm ${local.dashboard_refs.outages.alarm_name}", value = local.dashboard_refs.outages.threshold }]
+          }
           yAxis = { left = { min = 0 } }
         }
       },

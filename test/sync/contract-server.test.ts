@@ -80,7 +80,7 @@ describe('servableServerTypes', () => {
   it('follows the port: its output-port-type, its declared type, or every served type', () => {
     expect(servableServerTypes(port({ custom: { 'output-port-type': 's3_prefix' } }))).toEqual(['s3']);
     expect(servableServerTypes(port({ type: 'glue' }))).toEqual(['glue']);
-    expect(servableServerTypes(port({ type: 'glue_table' }))).toEqual(['glue']);
+    expect(servableServerTypes(port({ type: 'glue_table' }))).toEqual(['glue', 'athena']);
     expect(servableServerTypes(port({ type: 'snowflake' }))).toEqual([]);
     expect(servableServerTypes(port({}))).toEqual(expect.arrayContaining(['s3', 'glue']));
   });

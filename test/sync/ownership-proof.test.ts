@@ -192,7 +192,7 @@ describe('ownershipRefusal', () => {
   });
 
   it('checks a resource of any service by its ARN, naming it by the ARN when no ARN kind describes it', async () => {
-    const stream = { arn: 'arn:aws:kinesis:eu-central-1:123456789012:stream/clicks' };
+    const stream = { arn: 'arn:aws:sns:eu-central-1:123456789012:clicks' };
     expect(
       await ownershipRefusal(
         grant([stream]),
@@ -201,7 +201,7 @@ describe('ownershipRefusal', () => {
       ),
     ).toBeUndefined();
     expect(await ownershipRefusal(grant([stream]), tagProof(KEY), tags({}))).toBe(
-      'ownership proof failed: arn:aws:kinesis:eu-central-1:123456789012:stream/clicks does not exist or its tags cannot be read by this tool, so it cannot show a tag dmm:data-product naming the provider data product orders',
+      'ownership proof failed: arn:aws:sns:eu-central-1:123456789012:clicks does not exist or its tags cannot be read by this tool, so it cannot show a tag dmm:data-product naming the provider data product orders',
     );
     // A port type may name it for people itself.
     expect(

@@ -69,6 +69,7 @@ function dashboard(vars: Record<string, unknown> = {}): { widgets: Widget[] } {
     `dead_letter_queue = ${hcl(resource(mod, 'aws_sqs_queue.dead_letter').name)}, ` +
     `queue_backlog = ${alarm('aws_cloudwatch_metric_alarm.queue_backlog')}, ` +
     `dead_letters = ${alarm('aws_cloudwatch_metric_alarm.dead_letters')}, ` +
+    `outages = ${alarm('aws_cloudwatch_metric_alarm.outages')}, ` +
     `function_errors = { ${functionAlarms} } }`;
   const body = /^\$\{([\s\S]*)\}$/.exec(String(mod.locals.dashboard_body))![1]!;
   const functionNames = Object.entries(mod.locals.function_names as Record<string, string>)
@@ -171,7 +172,7 @@ describe('the CloudWatch dashboard', () => {
     const refs = mod.locals.dashboard_refs as Body;
     expect(refs.events_queue).toBe('${aws_sqs_queue.events.name}');
     expect(refs.dead_letter_queue).toBe('${aws_sqs_queue.dead_letter.name}');
-    for (const name of ['queue_backlog', 'dead_letters'])
+    for (const name of ['queue_backlog', 'dead_letters', 'outages'])
       expect(refs[name]).toEqual({
         alarm_name: `\${aws_cloudwatch_metric_alarm.${name}.alarm_name}`,
         threshold: `\${aws_cloudwatch_metric_alarm.${name}.threshold}`,
@@ -257,7 +258,7 @@ describe('the CloudWatch dashboard', () => {
   it("draws every alarm's threshold on the widget that shows the alarm's metric", () => {
     const { widgets } = dashboard();
     const alarms = [...mod.resources].filter(([address]) => address.startsWith('aws_cloudwatch_metric_alarm.'));
-    expect(alarms.length).toBe(5);
+    expect(alarms.length).toBe(6);
     for (const [address, alarm] of alarms) {
       const dimensions = Object.fromEntries(
         Object.entries(alarm.dimensions as Record<string, string>).map(([k, v]) => [k, v]),
@@ -269,11 +270,12 @@ describe('the CloudWatch dashboard', () => {
           ? address.endsWith('dead_letters')
             ? 'dmm-aws-events-dlq.fifo'
             : 'dmm-aws-events.fifo'
-          : `dmm-aws-${/\["(\w+)"\]/.exec(address)![1]!.replace('_', '-')}`;
+          : `dmm-aws-${/function_names\.(\w+)|\["(\w+)"\]/.exec(`${dimensions[dimension]} ${address}`)!.slice(1).find(Boolean)!.replace('_', '-')}`;
+      // The module's own metrics: the namespace variable's default.
+      const namespace = alarm.namespace === '${var.metrics_namespace}' ? 'dmm-aws' : alarm.namespace;
       const widget = widgets.find((w) =>
         linesOf(w).some(
-          (l) =>
-            l.namespace === alarm.namespace && l.name === alarm.metric_name && l.dimensions[dimension] === deployed,
+          (l) => l.namespace === namespace && l.name === alarm.metric_name && l.dimensions[dimension] === deployed,
         ),
       );
       expect(widget, `${address}: a widget shows ${alarm.metric_name} of ${deployed}`).toBeDefined();

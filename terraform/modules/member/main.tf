@@ -188,6 +188,19 @@ data "aws_iam_policy_document" "member" {
     ]
   }
 
+  # Ownership proof of streams, tables and MSK clusters (Kafka topics carry no tags: a topic is
+  # proven by its cluster's).
+  statement {
+    sid     = "ReadStreamTableAndClusterTags"
+    effect  = "Allow"
+    actions = ["dynamodb:ListTagsOfResource", "kafka:ListTagsForResource", "kinesis:ListTagsForStream"]
+    resources = [
+      "arn:${local.partition}:kinesis:*:${local.account_id}:stream/*",
+      "arn:${local.partition}:dynamodb:*:${local.account_id}:table/*",
+      "arn:${local.partition}:kafka:*:${local.account_id}:cluster/*/*",
+    ]
+  }
+
   # Lake Formation has no resource-level IAM permissions: its own grants decide what this role may grant.
   dynamic "statement" {
     for_each = local.lake_formation_statements
