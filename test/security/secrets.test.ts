@@ -135,6 +135,8 @@ describe('the API key never leaks', () => {
       get(target, property, receiver) {
         if (property === 'getDataProduct')
           return (id: string) => (id === 'flaky' ? unreachable.getDataProduct(id) : target.getDataProduct(id));
+        // A full reconcile may list all products instead: that fails the same way.
+        if (property === 'listDataProductsInFull') return unreachable.listDataProductsInFull.bind(unreachable);
         const value = Reflect.get(target, property, receiver) as unknown;
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
@@ -326,8 +328,11 @@ describe('the Lambda path (Powertools logs on stdout)', () => {
       KEY,
     );
     servers.push(dmm);
+    // The product fails whether read by id or in the list of all products.
     dmm.intercept = async ({ path }) =>
-      path.startsWith('/api/dataproducts/broken') ? { status: 503, headers: { 'retry-after': '0' } } : undefined;
+      path.startsWith('/api/dataproducts/broken') || path.startsWith('/api/dataproducts?')
+        ? { status: 503, headers: { 'retry-after': '0' } }
+        : undefined;
     const secret = await lambda.createSecret(JSON.stringify({ apiKey: KEY }));
     const env = {
       DMM_BASE_URL: dmm.url,
@@ -346,7 +351,8 @@ describe('the Lambda path (Powertools logs on stdout)', () => {
         groupId: `agreement:${id}`,
         receiveCount,
       });
-    const response = await processEvents({ Records: [record('agr-a', 1), record('agr-b', 2)] }, lambda.lambdaContext());
+    // Not its last receive: an outage at the last one is put back on the queue instead (outage-retry.ts).
+    const response = await processEvents({ Records: [record('agr-a', 1), record('agr-b', 1)] }, lambda.lambdaContext());
     expect(response.batchItemFailures).toHaveLength(1);
     expect(lambda.statementsFor(await lambda.inlinePolicies(role), 'agr-a').length).toBeGreaterThan(0);
 
