@@ -9,7 +9,7 @@ import { classifyEvent } from '../dmm/event-types.js';
 import { isOutage } from '../interfaces/outage.js';
 import type { FeedEvent } from '../model/events.js';
 import type { SyncContext } from './context.js';
-import { routeEvent } from './event-routing.js';
+import { isAgreementDeletion, routeEvent } from './event-routing.js';
 import { UnprocessableEventError } from './give-up.js';
 import { affectedAgreements, processEvent, type EventResult } from './processor.js';
 import { ProductCatalog } from './product-catalog.js';
@@ -119,6 +119,12 @@ export class EventBatchProcessor {
             products: this.products.lookup(newestEvent),
             onWrittenBack: (id) => this.echoes.expect(id),
             onDeferred: (id, error) => deferred.set(id, error),
+            deletedIds: new Set(
+              asking.flatMap((i) => {
+                const route = routes[i]!;
+                return route.kind === 'agreement' && isAgreementDeletion(events[i]!) ? [route.agreementId] : [];
+              }),
+            ),
           },
         );
         // Each agreement's outcome goes to the last event that asked for it, so it counts once.

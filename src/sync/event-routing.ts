@@ -65,6 +65,15 @@ export function routeEvent(event: FeedEvent): EventTarget {
   }
 }
 
+/**
+ * An agreement's deletion. Its id may already name a new agreement created again under it, whose
+ * document carries none of the old one's write-back: see `ReconcileOptions.deletedIds`.
+ */
+export function isAgreementDeletion(event: FeedEvent): boolean {
+  const { family, name } = classifyEvent(event.type);
+  return family === 'agreement' && /Deleted[A-Za-z]*Event$/.test(name);
+}
+
 function nonEmpty(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }

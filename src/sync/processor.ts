@@ -5,7 +5,7 @@ import type { FeedEvent } from '../model/events.js';
 import { errorMessage } from '../util/errors.js';
 import { SQS_LIMITS } from '../util/sqs-limits.js';
 import { dataProductCache, type SyncContext } from './context.js';
-import { routeEvent, type EventTarget } from './event-routing.js';
+import { isAgreementDeletion, routeEvent, type EventTarget } from './event-routing.js';
 import { agreementsOfContract } from './contract-agreements.js';
 import { giveUp, isPermanent, UnprocessableEventError } from './give-up.js';
 
@@ -30,8 +30,10 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
       return { event, target, outcomes: [] };
     case 'invalid':
       throw new UnprocessableEventError(target.reason);
-    case 'agreement':
-      return { event, target, outcomes: [await reconcileAgreement({ ...ctx, log }, target.agreementId)] };
+    case 'agreement': {
+      const options = isAgreementDeletion(event) ? { deletedIds: new Set([target.agreementId]) } : {};
+      return { event, target, outcomes: [await reconcileAgreement({ ...ctx, log }, target.agreementId, options)] };
+    }
     case 'dataProduct':
     case 'team':
     case 'dataContract': {

@@ -134,6 +134,12 @@ export interface ReconcileOptions {
   onWrittenBack?: (agreementId: string) => void;
   /** Sees what the reconcile reads, so a reader (`dmm-aws report`) needs no second pass over it. */
   observe?: ReconcileObserver;
+  /**
+   * Agreements a deletion event named. The id may by now name a new agreement created again under
+   * it: its document has none of the old one's write-back (granted role, active tag), so without
+   * an index entry the old grant is looked for on every role, as a gone agreement's would be.
+   */
+  deletedIds?: ReadonlySet<string>;
 }
 
 export interface ReconcileObserver {
@@ -426,7 +432,7 @@ async function reconcileIdentity(
 
   const { states, rolesExamined } = all
     ? await readAllRoles(ctx, wanted, concurrency, progress)
-    : await readCandidateRoles(ctx, desired, index);
+    : await readCandidateRoles(ctx, desired, index, options.deletedIds);
   for (const state of states) options.observe?.role?.(state);
   const present = new Set(states.map((s) => s.role.name));
   for (const [roleName, forRole] of wanted) {
@@ -568,6 +574,7 @@ async function readCandidateRoles(
   ctx: SyncContext,
   desired: Map<string, Desired>,
   index: IndexView,
+  deletedIds: ReadonlySet<string> = new Set(),
 ): Promise<{ states: RoleState[]; rolesExamined: number }> {
   const names = new Set<string>();
   const unknown = new Set<string>();
@@ -584,7 +591,9 @@ async function readCandidateRoles(
     // Reading every role costs minutes in a large account: only worth it when nothing says where
     // the access is, i.e. for grants made before the index existed or by the reference integration.
     const mayHoldAccess = !!agreement && (agreement.tags.includes(TAG_ACTIVE) || FIELD_POLICY_NAME in agreement.custom);
-    if (!indexedKnown && known.length === 0 && (!agreement || (resolution.kind !== 'grant' && mayHoldAccess)))
+    // A deleted id's document (if any) is a re-creation's: what it records says nothing of the old grant.
+    if (!indexedKnown && deletedIds.has(id)) unknown.add(id);
+    else if (!indexedKnown && known.length === 0 && (!agreement || (resolution.kind !== 'grant' && mayHoldAccess)))
       unknown.add(id);
   }
   const states: RoleState[] = [];
