@@ -51,7 +51,7 @@ export async function convergenceSeconds(withFaults: boolean, seed: number): Pro
   const iam = new FileIamAccount({ accountId: '123456789012' });
   for (const role of ROLES) await iam.createRole(role);
   const ctx: SyncContext = {
-    // The CLI's retry settings (5 attempts, 0.5 s doubling), with a shorter timeout.
+    // The CLI's retry settings (src/dmm/http.ts defaults), with a shorter timeout.
     dmm: new DmmHttpClient({ baseUrl: proxy.url, apiKey: sim.apiKey, apiGeneration: 'access', timeoutMs: TIMEOUT_MS }),
     iam,
     log: silentLogger,
