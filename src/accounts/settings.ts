@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { managedRolePathSchema } from '../util/iam-path.js';
+import { guardrailSettingsSchema } from '../sync/guardrail-settings.js';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 
@@ -14,20 +15,10 @@ const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account i
 const memberSchema = z.union(
   [
     accountId,
-    z.strictObject({
-      account: accountId,
-      /** Roles under this path only, in this account; default: the hub's managedRolePath. */
-      managedRolePath: managedRolePathSchema.optional(),
-      /** `key` or `key=value`; default: the hub's requiredRoleTag. */
-      requiredRoleTag: z
-        .string()
-        .regex(/^[^=]{1,128}(=.{0,256})?$/, 'must be key or key=value')
-        .optional(),
-      /** Added to the hub's protected roles, in this account. */
-      protectedRoles: z
-        .array(z.string().regex(/^[\w+=,.@*-]{1,64}$/, 'must be a role name, optionally ending in *'))
-        .optional(),
-    }),
+    // The hub's own guardrail fields, each overriding (or, for protectedRoles, adding to) the hub's in this account.
+    guardrailSettingsSchema
+      .pick({ managedRolePath: true, requiredRoleTag: true, protectedRoles: true })
+      .extend({ account: accountId }),
   ],
   { error: 'must be a 12-digit account id or {account, managedRolePath?, requiredRoleTag?, protectedRoles?}' },
 );

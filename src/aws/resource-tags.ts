@@ -81,11 +81,9 @@ export interface AwsResourceTagReaderOptions {
 
 export class AwsResourceTagReader implements ResourceTagReader {
   private readonly s3: S3Client;
-  private readonly injectedGlue: GlueClient | undefined;
-  private readonly glueByRegion = new Map<string, GlueClient>();
-  private readonly injectedKms: KMSClient | undefined;
-  private readonly kmsByRegion = new Map<string, KMSClient>();
   private readonly regional: {
+    glue: PerRegion<GlueClient>;
+    kms: PerRegion<KMSClient>;
     kinesis: PerRegion<KinesisClient>;
     dynamodb: PerRegion<DynamoDBClient>;
     kafka: PerRegion<KafkaClient>;
@@ -101,9 +99,9 @@ export class AwsResourceTagReader implements ResourceTagReader {
         ...this.clientOptions,
         ...(options.region !== undefined ? { region: options.region } : {}),
       });
-    this.injectedGlue = options.glueClient;
-    this.injectedKms = options.kmsClient;
     this.regional = {
+      glue: new PerRegion((region) => createGlueClient({ ...this.clientOptions, region }), options.glueClient),
+      kms: new PerRegion((region) => createKmsClient({ ...this.clientOptions, region }), options.kmsClient),
       kinesis: new PerRegion((region) => createKinesisClient({ ...this.clientOptions, region }), options.kinesisClient),
       dynamodb: new PerRegion(
         (region) => createDynamoDbClient({ ...this.clientOptions, region }),
@@ -153,7 +151,7 @@ export class AwsResourceTagReader implements ResourceTagReader {
   /** Glue serves a resource's tags only in the resource's region. */
   private async glueTags(arn: string, region: string): Promise<Record<string, string> | undefined> {
     try {
-      const { Tags = {} } = await this.glueFor(region).send(new GetTagsCommand({ ResourceArn: arn }));
+      const { Tags = {} } = await this.regional.glue.for(region).send(new GetTagsCommand({ ResourceArn: arn }));
       return { ...Tags };
     } catch (error) {
       const code = awsErrorCode(error);
@@ -168,9 +166,9 @@ export class AwsResourceTagReader implements ResourceTagReader {
     try {
       let marker: string | undefined;
       do {
-        const page = await this.kmsFor(region).send(
-          new ListResourceTagsCommand({ KeyId: arn, ...(marker ? { Marker: marker } : {}) }),
-        );
+        const page = await this.regional.kms
+          .for(region)
+          .send(new ListResourceTagsCommand({ KeyId: arn, ...(marker ? { Marker: marker } : {}) }));
         for (const tag of page.Tags ?? []) tags[tag.TagKey ?? ''] = tag.TagValue ?? '';
         marker = page.Truncated ? page.NextMarker : undefined;
       } while (marker);
@@ -226,33 +224,12 @@ export class AwsResourceTagReader implements ResourceTagReader {
       return { ...Tags };
     });
   }
-
-  private glueFor(region: string): GlueClient {
-    return (
-      this.injectedGlue ??
-      perRegion(this.glueByRegion, region, (r) => createGlueClient({ ...this.clientOptions, region: r }))
-    );
-  }
-
-  private kmsFor(region: string): KMSClient {
-    return (
-      this.injectedKms ??
-      perRegion(this.kmsByRegion, region, (r) => createKmsClient({ ...this.clientOptions, region: r }))
-    );
-  }
 }
 
-/** One client per region, made on first use: a resource's tags are served only in its region. */
-function perRegion<C>(cache: Map<string, C>, region: string, create: (region: string) => C): C {
-  let client = cache.get(region);
-  if (!client) {
-    client = create(region);
-    cache.set(region, client);
-  }
-  return client;
-}
-
-/** Clients made per region on first use, or one injected client for every region (tests). */
+/**
+ * Clients made per region on first use (a resource's tags are served only in its region), or one
+ * injected client for every region (tests).
+ */
 class PerRegion<C> {
   private readonly byRegion = new Map<string, C>();
   constructor(
@@ -260,7 +237,13 @@ class PerRegion<C> {
     private readonly injected: C | undefined,
   ) {}
   for(region: string): C {
-    return this.injected ?? perRegion(this.byRegion, region, this.create);
+    if (this.injected) return this.injected;
+    let client = this.byRegion.get(region);
+    if (!client) {
+      client = this.create(region);
+      this.byRegion.set(region, client);
+    }
+    return client;
   }
 }
 

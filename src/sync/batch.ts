@@ -95,11 +95,14 @@ export class EventBatchProcessor {
           results[i] = { ok: true, result: { event: events[i]!, target: routes[i]!, outcomes: [] } };
       } else for (const i of indexes) asks[i] = [agreementId];
     }
+    // A contract event reads providers to find its agreements: through the catalog, so the
+    // reconcile below reuses them.
+    const finding = this.products.lookup();
     await Promise.all(
       routes.map(async (route, i) => {
         if (route.kind !== 'dataProduct' && route.kind !== 'team' && route.kind !== 'dataContract') return;
         try {
-          asks[i] = await affectedAgreements(ctx, route);
+          asks[i] = await affectedAgreements(ctx, route, finding);
         } catch (error) {
           results[i] = { ok: false, error };
         }

@@ -4,7 +4,7 @@ import type { AgreementFormatError } from '../model/read-agreement.js';
 import type { FeedEvent } from '../model/events.js';
 import { errorMessage } from '../util/errors.js';
 import { SQS_LIMITS } from '../util/sqs-limits.js';
-import { dataProductCache, type SyncContext } from './context.js';
+import { dataProductCache, type ProductLookup, type SyncContext } from './context.js';
 import { isAgreementDeletion, routeEvent, type EventTarget } from './event-routing.js';
 import { agreementsOfContract } from './contract-agreements.js';
 import { giveUp, isPermanent, UnprocessableEventError } from './give-up.js';
@@ -37,10 +37,13 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
     case 'dataProduct':
     case 'team':
     case 'dataContract': {
-      const affected = await affectedAgreements({ ...ctx, log }, target);
+      // One product cache for finding the agreements and reconciling them: a contract event reads
+      // every provider to find its agreements, and the reconciles need the same ones again.
+      const products = dataProductCache(ctx.dmm);
+      const affected = await affectedAgreements({ ...ctx, log }, target, products);
       // An unreadable agreement among them is reconciled by id too: that reports it failed and
       // leaves its grants alone, while the other agreements go on.
-      return { event, target, outcomes: await reconcileEach({ ...ctx, log }, affected) };
+      return { event, target, outcomes: await reconcileEach({ ...ctx, log }, affected, products) };
     }
   }
 }
@@ -49,9 +52,10 @@ export async function processEvent(ctx: SyncContext, event: FeedEvent): Promise<
 export async function affectedAgreements(
   ctx: SyncContext,
   target: Extract<EventTarget, { kind: 'dataProduct' | 'team' | 'dataContract' }>,
+  products: ProductLookup = dataProductCache(ctx.dmm),
 ): Promise<string[]> {
   if (target.kind === 'dataContract') {
-    const affected = await agreementsOfContract(ctx, target.dataContractId, dataProductCache(ctx.dmm));
+    const affected = await agreementsOfContract(ctx, target.dataContractId, products);
     ctx.log.info('data contract changed: reconciling the agreements that use it', {
       dataContractId: target.dataContractId,
       agreements: affected.length,
