@@ -48,6 +48,7 @@ import { canonicalJson } from '../util/canonical-json.js';
 import { parseJson } from '../util/parse-json.js';
 import { createIamClient } from './clients.js';
 import { awsErrorCode, messageOf } from './errors.js';
+import { InlinePolicyMemory, type KnownPolicy } from './inline-policy-memory.js';
 
 /**
  * Every IAM action this adapter calls: the tool's IAM policy in terraform/ must grant exactly
@@ -166,6 +167,8 @@ export class AwsIamAccount implements IamAccount {
   readonly partition: string;
   readonly managedRolePath: string;
   private readonly client: IAMClient;
+  /** The inline policies each role had when last read: spares a re-read before each write. */
+  private readonly inlineMemory = new InlinePolicyMemory(canonicalDocument);
 
   constructor(options: AwsIamAccountOptions) {
     if (!/^\d{12}$/.test(options.accountId)) throw new Error(`accountId must be 12 digits, got '${options.accountId}'`);
@@ -220,6 +223,7 @@ export class AwsIamAccount implements IamAccount {
         if (!isNoSuchEntity(error)) throw error;
       }
     }
+    this.inlineMemory.remember(roleName, policies);
     return policies;
   }
 
@@ -227,13 +231,14 @@ export class AwsIamAccount implements IamAccount {
     validateRoleName(roleName);
     validatePolicyName(policyName);
     validatePolicyDocumentCharacters(document);
-    const current = await this.listInlinePolicies(roleName);
-    const existing = current.find((policy) => policy.name === policyName);
-    if (existing && samePolicyDocument(existing.document, document)) return;
+    const current = this.inlineMemory.recall(roleName) ?? (await this.readInlineKnowledge(roleName));
+    const wanted = this.inlineMemory.describe(document);
+    const existing = current.get(policyName);
+    if (existing?.digest !== undefined && existing.digest === wanted.digest) return;
     // AWS enforces the budget across all inline policies of the role (emulators do not): check
     // it here so that the error, and what is written, are the same everywhere.
-    const others = current.filter((policy) => policy.name !== policyName);
-    const total = others.reduce((sum, policy) => sum + iamCharacterCount(policy.document), iamCharacterCount(document));
+    let total = wanted.characters;
+    for (const [name, known] of current) if (name !== policyName) total += known.characters;
     if (total > IAM_LIMITS.inlineRoleCharacters) {
       throw new IamError(
         'LimitExceeded',
@@ -242,17 +247,35 @@ export class AwsIamAccount implements IamAccount {
           `over the limit of ${IAM_LIMITS.inlineRoleCharacters}.`,
       );
     }
-    await this.client
-      .send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: document }))
-      .catch(rethrow);
+    try {
+      await this.client
+        .send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: document }))
+        .catch(rethrow);
+    } catch (error) {
+      this.inlineMemory.forget(roleName);
+      throw error;
+    }
+    this.inlineMemory.written(roleName, policyName, document);
   }
 
   async deleteInlinePolicy(roleName: string, policyName: string): Promise<void> {
     validateRoleName(roleName);
     validatePolicyName(policyName);
-    await this.ignoringNoSuchEntity(() =>
-      this.client.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
-    );
+    try {
+      await this.ignoringNoSuchEntity(() =>
+        this.client.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
+      );
+    } catch (error) {
+      this.inlineMemory.forget(roleName);
+      throw error;
+    }
+    this.inlineMemory.deleted(roleName, policyName);
+  }
+
+  /** A fresh read, for a write that was not preceded by one. */
+  private async readInlineKnowledge(roleName: string): Promise<Map<string, KnownPolicy>> {
+    await this.listInlinePolicies(roleName);
+    return this.inlineMemory.recall(roleName) ?? new Map();
   }
 
   async listAttachedPolicies(roleName: string): Promise<ManagedPolicyRef[]> {

@@ -174,12 +174,46 @@ describe('AwsIamAccount on moto: inline policies', () => {
       2,
     );
     await account.putInlinePolicy(role, 'dmm-aws-pack-1', reordered);
+    // Known from its own write: not even a read.
+    expect(sent.names()).toEqual([]);
+    // Another process (nothing remembered) reads the stored document and skips the write too.
+    const other = new AwsIamAccount({ client, accountId: MOTO_ACCOUNT });
+    await other.putInlinePolicy(role, 'dmm-aws-pack-1', reordered);
     expect(sent.names()).not.toContain('PutRolePolicyCommand');
-    expect(sent.names().length).toBeGreaterThan(0);
+    expect(sent.names()).toContain('ListRolePoliciesCommand');
 
     await account.putInlinePolicy(role, 'dmm-aws-pack-1', policy('A1', 'arn:aws:s3:::other'));
     expect(sent.inputs('PutRolePolicyCommand')).toHaveLength(1);
     expect((await account.listInlinePolicies(role))[0]!.document).toBe(policy('A1', 'arn:aws:s3:::other'));
+  });
+
+  it('a write right after reading the role sends only PutRolePolicy, and still enforces the budget from that read', async () => {
+    const { client, account } = setup();
+    const role = unique('after-read');
+    await createRole(client, role);
+    await client.send(
+      new PutRolePolicyCommand({
+        RoleName: role,
+        PolicyName: 'someone-elses',
+        PolicyDocument: policyOfSize('F', 6_000),
+      }),
+    );
+    await account.listInlinePolicies(role);
+
+    const sent = recordCommands(client);
+    await account.putInlinePolicy(role, 'dmm-aws-pack-1', policy('A1', 'arn:aws:s3:::b'));
+    expect(sent.names()).toEqual(['PutRolePolicyCommand']);
+    // The foreign policy seen in that read still counts, and so does our own write since.
+    const error = await rejection(account.putInlinePolicy(role, 'dmm-aws-pack-2', policyOfSize('Ours', 5_000)));
+    expect(error.code).toBe('LimitExceeded');
+    await account.deleteInlinePolicy(role, 'dmm-aws-pack-1');
+    await account.putInlinePolicy(role, 'dmm-aws-pack-1', policy('A1', 'arn:aws:s3:::b'));
+    expect(sent.inputs('PutRolePolicyCommand')).toHaveLength(2);
+    expect(sent.names()).not.toContain('ListRolePoliciesCommand');
+    expect((await account.listInlinePolicies(role)).map((p) => p.name).sort()).toEqual([
+      'dmm-aws-pack-1',
+      'someone-elses',
+    ]);
   });
 
   it("enforces the role's 10,240-character inline budget across its policies (moto does not), writing nothing", async () => {
