@@ -66,7 +66,7 @@ export interface AwsHub extends HubAccounts {
 }
 
 export function awsHub(options: AwsHubOptions): AwsHub {
-  const { settings, hubAccountId, partition } = options;
+  const { settings, hubAccountId } = options;
   const sts = new STSClient(stsOptions(options.clientOptions));
   const explicit = new Map(settings.members.map((m) => [memberOf(m).account, memberOf(m).guardrails]));
   // One array and one map, updated in place when the OUs' accounts change: the guardrails'
