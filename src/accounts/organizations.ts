@@ -108,7 +108,7 @@ export class OrganizationMembers {
     const now = this.now();
     const due = this.accounts === undefined || now - this.listedAt >= OU_MEMBERS_TTL_MS;
     const resting = this.failedAt !== undefined && now - this.failedAt < OU_MEMBERS_RETRY_MS;
-    if (due && !(resting && this.accounts !== undefined)) {
+    if (due && !resting) {
       this.listing ??= this.list().finally(() => {
         this.listing = undefined;
       });

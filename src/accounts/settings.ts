@@ -63,7 +63,9 @@ export const multiAccountSettingsSchema = z
      * Per consumer account, where its roles' Athena query results go (`s3://bucket/prefix/`, a
      * bucket in that account); overrides `glue.athenaQueryResultsLocation` for roles in that account.
      */
-    athenaQueryResultsLocations: z.record(accountId, s3LocationSchema).optional(),
+    athenaQueryResultsLocations: z
+      .record(accountId, s3LocationSchema, { error: 'must map 12-digit account ids to s3://bucket/prefix/ locations' })
+      .optional(),
     /** The role each member deploys (terraform/modules/member). */
     roleName: z
       .string()
