@@ -16,11 +16,7 @@ import {
   MoveAccountCommand,
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import {
-  CreateBucketCommand,
-  GetBucketPolicyCommand,
-  PutBucketTaggingCommand,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetBucketPolicyCommand, PutBucketTaggingCommand } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assumedRoleCredentials } from '../../src/accounts/assume-role.js';
