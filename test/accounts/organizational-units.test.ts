@@ -13,7 +13,13 @@ import {
 import { multiAccountSettingsFromEnv, multiAccountSettingsSchema } from '../../src/accounts/settings.js';
 import { loadConfig } from '../../src/config.js';
 import { isOutage } from '../../src/interfaces/outage.js';
-import { type EnvironmentError, multiAccountSettingsOf, readEnvironment } from '../../src/lambda/environment.js';
+import {
+  type EnvironmentError,
+  functionIdentity,
+  multiAccountSettingsOf,
+  readEnvironment,
+} from '../../src/lambda/environment.js';
+import { createRuntime, createSyncContext } from '../../src/lambda/runtime.js';
 import { readDataProduct } from '../../src/model/read-data-product.js';
 import type { PolicyStatement } from '../../src/model/policy.js';
 import { resolveAgreement } from '../../src/sync/resolve.js';
@@ -86,6 +92,26 @@ describe('settings: members from OUs, and query-result locations per consumer ac
       problems = (error as EnvironmentError).problems.map((p) => `${p.variable} ${p.problem}`);
     }
     expect(problems).toContain('DMM_MEMBER_ORGANIZATIONAL_UNITS must be an AWS Organizations OU id (ou-xxxx-xxxxxxxx)');
+  });
+
+  it('the Lambda wiring hands the core the live member list and the per-account locations', async () => {
+    const env = readEnvironment('reconcile', {
+      DMM_BASE_URL: 'https://api.entropy-data.com',
+      DMM_API_KEY_SECRET_ARN: `arn:aws:secretsmanager:eu-central-1:${HUB}:secret:dmm-api-key-AbCdEf`,
+      AWS_REGION: 'eu-central-1',
+      STATE_BUCKET: 'state',
+      DMM_MEMBER_ACCOUNTS: C,
+      DMM_MEMBER_ORGANIZATIONAL_UNITS: OU,
+      DMM_MEMBER_EXTERNAL_ID_SECRET_ARN: `arn:aws:secretsmanager:eu-central-1:${HUB}:secret:member-external-id-AbCdEf`,
+      DMM_ATHENA_RESULTS_LOCATIONS: JSON.stringify({ [C]: 's3://analytics-athena-results/dmm/' }),
+    });
+    const identity = functionIdentity(`arn:aws:lambda:eu-central-1:${HUB}:function:dmm-aws-reconcile`);
+    const ctx = createSyncContext(createRuntime(env, []), env, identity);
+    expect(ctx.resolve.athenaQueryResultsLocations).toEqual({ [C]: 's3://analytics-athena-results/dmm/' });
+    expect(ctx.resolve.memberAccounts).toEqual([C]);
+    // One array: what refresh adds to the members, the guardrails and resolve options see.
+    expect(ctx.guardrails?.allowedResourceAccounts).toBe(ctx.resolve.memberAccounts);
+    expect(ctx.accounts?.refresh).toBeTypeOf('function');
   });
 
   it('the CLI reads them from the config file section multiAccount', () => {
