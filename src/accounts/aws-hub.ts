@@ -14,15 +14,17 @@ import {
   createOrganizationsClient,
   createProviderBucketS3Client,
   type AwsClientOptions,
+  type AwsCredentials,
 } from '../aws/clients.js';
 import { guardrailsFrom } from '../sync/guardrail-settings.js';
 import type { GuardrailSettings } from '../sync/guardrail-settings.js';
+import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { assumedRoleCredentials } from './assume-role.js';
 import type { HubAccounts } from './cross-account.js';
 import type { AccountDirectory, MemberAccount } from './directory.js';
 import { BucketOwners, routedLakeFormation, routedResourcePolicies, routedResourceTags } from './routing.js';
-import { accountsUnder, OrganizationMembers } from './organizations.js';
+import { accountsUnder, OrganizationMembers, OU_MEMBERS_TTL_MS } from './organizations.js';
 import {
   type MemberGuardrailSettings,
   memberOf,
@@ -73,8 +75,8 @@ export function awsHub(options: AwsHubOptions): AwsHub {
   // allowed resource accounts and the resolve options hold this very array (wiring.ts, runtime.ts).
   const memberIds: string[] = [...explicit.keys()];
   const members = new Map<string, MemberAccount>();
-  const built = new Map<string, MemberAccount>();
-  const memberFor = (account: string): MemberAccount => {
+  const built = new Map<string, Built>();
+  const memberFor = (account: string): Built => {
     let member = built.get(account);
     if (!member) {
       member = buildMember(options, sts, account, explicit.get(account) ?? {}, memberIds);
@@ -82,7 +84,7 @@ export function awsHub(options: AwsHubOptions): AwsHub {
     }
     return member;
   };
-  for (const account of memberIds) members.set(account, memberFor(account));
+  for (const account of memberIds) members.set(account, memberFor(account).member);
   const directory: AccountDirectory = {
     hubAccountId,
     members,
@@ -90,6 +92,33 @@ export function awsHub(options: AwsHubOptions): AwsHub {
   };
   const owners = new BucketOwners(directory);
   const fromUnits = organizationMembers(options, sts);
+  const now = options.now ?? Date.now;
+  // OU accounts whose member role could not be assumed when they joined, and when that was tried.
+  const unreachable = new Map<string, number>();
+  /**
+   * An OU account joins once its member role can be assumed: a new account may be in the OU
+   * minutes before its StackSet instance deploys the role, and it must not fail every full
+   * reconcile meanwhile. Tried again once per TTL. A member that was admitted stays a member
+   * when its role fails later: that is an error to retry, never a reason to revoke.
+   */
+  const admits = async (account: string): Promise<boolean> => {
+    if (members.has(account)) return true;
+    const triedAt = unreachable.get(account);
+    if (triedAt !== undefined && now() - triedAt < OU_MEMBERS_TTL_MS) return false;
+    try {
+      await memberFor(account).session?.();
+      unreachable.delete(account);
+      return true;
+    } catch (error) {
+      unreachable.set(account, now());
+      options.log?.warn('account of the organizational units not a member yet: its member role cannot be assumed', {
+        account,
+        roleArn: memberRoleArn(settings, account, options.partition),
+        error: errorMessage(error),
+      });
+      return false;
+    }
+  };
   return {
     directory,
     owners,
@@ -100,11 +129,12 @@ export function awsHub(options: AwsHubOptions): AwsHub {
             // The hub's own account joins only when listed in members (ADR 0010): an OU holding it
             // does not make the hub write its own account's roles with its own credentials.
             const listed = (await fromUnits.current()).filter((a) => a !== hubAccountId && !explicit.has(a));
-            const ids = [...explicit.keys(), ...listed];
+            const admitted = await Promise.all(listed.map(admits));
+            const ids = [...explicit.keys(), ...listed.filter((_, i) => admitted[i])];
             if (ids.length === memberIds.length && ids.every((id, i) => id === memberIds[i])) return;
             memberIds.splice(0, memberIds.length, ...ids);
             members.clear();
-            for (const account of ids) members.set(account, memberFor(account));
+            for (const account of ids) members.set(account, memberFor(account).member);
             owners.forget();
           },
         }
@@ -115,6 +145,12 @@ export function awsHub(options: AwsHubOptions): AwsHub {
   };
 }
 
+/** A member's adapters, and its member role session (none for the hub's own account). */
+interface Built {
+  member: MemberAccount;
+  session?: () => Promise<AwsCredentials>;
+}
+
 /** The adapters of one member account, over its member role (or the hub's own credentials). */
 function buildMember(
   options: AwsHubOptions,
@@ -122,17 +158,18 @@ function buildMember(
   account: string,
   own: MemberGuardrailSettings,
   memberIds: string[],
-): MemberAccount {
+): Built {
   const { settings, hubAccountId, partition } = options;
-  const credentials =
+  const session =
     account === hubAccountId
-      ? options.clientOptions.credentials
+      ? undefined
       : assumedRoleCredentials({
           sts,
           roleArn: memberRoleArn(settings, account, partition),
           externalId: options.externalId,
           sessionName: sessionNameOf(hubAccountId),
         });
+  const credentials = session ?? options.clientOptions.credentials;
   const clientOptions: AwsClientOptions = {
     ...options.clientOptions,
     ...(credentials ? { credentials } : {}),
@@ -147,7 +184,7 @@ function buildMember(
   };
   const guardrails = guardrailsFrom(account, guardrailSettings);
   const s3 = createProviderBucketS3Client(clientOptions);
-  return {
+  const member: MemberAccount = {
     accountId: account,
     guardrails,
     iam: new AwsIamAccount({
@@ -161,6 +198,7 @@ function buildMember(
     ...(options.readTags ? { resourceTags: new AwsResourceTagReader({ s3Client: s3, clientOptions }) } : {}),
     listBuckets: () => bucketNames(s3),
   };
+  return { member, ...(session ? { session } : {}) };
 }
 
 /**

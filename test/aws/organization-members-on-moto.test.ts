@@ -35,7 +35,7 @@ import { isOutage } from '../../src/interfaces/outage.js';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/server.js';
 import type { SyncContext } from '../../src/sync/context.js';
 import { guardrailsFrom } from '../../src/sync/guardrail-settings.js';
-import { type Change, reconcileAgreement } from '../../src/sync/reconcile.js';
+import { type Change, reconcileAgreement, reconcileAll } from '../../src/sync/reconcile.js';
 import { statementSid } from '../../src/targets/sid.js';
 import { memoryLogger } from '../../src/util/log.js';
 import { agreement, consumerProduct, dpsProduct, fastClient } from '../e2e/harness.js';
@@ -117,7 +117,11 @@ interface World {
   bucket: string;
 }
 
-async function world(o: Organization, units: string[] = [o.ou]): Promise<World> {
+async function world(
+  o: Organization,
+  units: string[] = [o.ou],
+  externalId: () => Promise<string> = async () => EXTERNAL_ID,
+): Promise<World> {
   const path = `/${unique('consumers')}/`;
   const role = unique('analytics');
   const roleArn = `arn:aws:iam::${o.consumer}:role${path}${role}`;
@@ -173,7 +177,7 @@ async function world(o: Organization, units: string[] = [o.ou]): Promise<World> 
       ...ROLE,
     },
     guardrails: guardrailSettings,
-    externalId: async () => EXTERNAL_ID,
+    externalId,
     clientOptions: motoOptions(),
     readTags: true,
     log,
@@ -255,6 +259,39 @@ describe('members from an AWS Organizations OU, on moto', () => {
     w.clock.now += OU_MEMBERS_TTL_MS;
     expect((await reconcileAgreement(w.ctx, 'agr-ou')).decision).toBe('grant');
     expect(await bucketSids(w)).toEqual([statementSid('agr-ou', 1)]);
+  });
+
+  it('an account in the OU whose member role cannot be assumed yet joins once it can, and blocks nobody meanwhile', async () => {
+    const o = await organization();
+    let roleDeployed = true;
+    const w = await world(o, [o.ou], async () => {
+      // The member session of a new account starts here; the others' sessions are cached.
+      if (!roleDeployed) throw new Error('AccessDenied: not authorized to perform sts:AssumeRole');
+      return EXTERNAL_ID;
+    });
+    expect((await reconcileAgreement(w.ctx, 'agr-ou')).decision).toBe('grant');
+    const created = await o.org.send(
+      new CreateAccountCommand({ AccountName: 'marketing', Email: `${unique('marketing')}@example.com` }),
+    );
+    const fresh = created.CreateAccountStatus!.AccountId!;
+    await o.org.send(new MoveAccountCommand({ AccountId: fresh, SourceParentId: o.root, DestinationParentId: o.ou }));
+
+    roleDeployed = false;
+    w.clock.now += OU_MEMBERS_TTL_MS;
+    const meanwhile = await reconcileAll(w.ctx);
+    expect(meanwhile.outcomes.map((outcome) => [outcome.agreementId, outcome.decision])).toEqual([['agr-ou', 'grant']]);
+    expect(w.hub.memberIds).not.toContain(fresh);
+    expect(w.log.entries.find((e) => e.level === 'warn' && e.fields['account'] === fresh)?.message).toMatch(
+      /not a member yet: its member role cannot be assumed/,
+    );
+
+    // Its StackSet instance has deployed the role: a member at the next try (once per TTL).
+    roleDeployed = true;
+    await reconcileAgreement(w.ctx, 'agr-ou');
+    expect(w.hub.memberIds).not.toContain(fresh);
+    w.clock.now += OU_MEMBERS_TTL_MS;
+    await reconcileAgreement(w.ctx, 'agr-ou');
+    expect([...w.hub.memberIds].sort()).toEqual([o.consumer, o.provider, fresh].sort());
   });
 
   it('a failed listing keeps the last known members (no revocation), and is an outage once they are too old', async () => {
