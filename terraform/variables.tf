@@ -606,7 +606,7 @@ variable "member_external_id_secret_arn" {
 }
 
 variable "member_organizational_unit_ids" {
-  description = "AWS Organizations OUs whose ACTIVE accounts are members too, nested OUs included (DMM_MEMBER_ORGANIZATIONAL_UNITS); each such account deploys modules/member (e.g. with a StackSet on the same OUs). Listed again at most every 5 minutes, so an account joins or leaves without a redeploy. The hub's own account is a member only when listed in member_account_ids. Needs Organizations read access: from the management account or a delegated administrator, or through organizations_role_arn."
+  description = "AWS Organizations OUs whose ACTIVE accounts are members too, nested OUs included (DMM_MEMBER_ORGANIZATIONAL_UNITS); each such account deploys modules/member (e.g. from the account factory); an account joins once its member role can be assumed. Listed again at most every 5 minutes, so an account joins or leaves without a redeploy. The hub's own account is a member only when listed in member_account_ids. Needs Organizations read access: from the management account or a delegated administrator, or through organizations_role_arn."
   type        = list(string)
   default     = []
 

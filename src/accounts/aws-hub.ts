@@ -97,7 +97,7 @@ export function awsHub(options: AwsHubOptions): AwsHub {
   const unreachable = new Map<string, number>();
   /**
    * An OU account joins once its member role can be assumed: a new account may be in the OU
-   * minutes before its StackSet instance deploys the role, and it must not fail every full
+   * minutes before the role is deployed in it, and it must not fail every full
    * reconcile meanwhile. Tried again once per TTL. A member that was admitted stays a member
    * when its role fails later: that is an error to retry, never a reason to revoke.
    */
