@@ -19,6 +19,7 @@ import {
 import { guardrailsFrom } from '../sync/guardrail-settings.js';
 import type { GuardrailSettings } from '../sync/guardrail-settings.js';
 import { errorMessage } from '../util/errors.js';
+import { mapLimit } from '../util/map-limit.js';
 import type { Logger } from '../util/log.js';
 import { assumedRoleCredentials } from './assume-role.js';
 import type { HubAccounts } from './cross-account.js';
@@ -129,7 +130,8 @@ export function awsHub(options: AwsHubOptions): AwsHub {
             // The hub's own account joins only when listed in members (ADR 0010): an OU holding it
             // does not make the hub write its own account's roles with its own credentials.
             const listed = (await fromUnits.current()).filter((a) => a !== hubAccountId && !explicit.has(a));
-            const admitted = await Promise.all(listed.map(admits));
+            // A few sessions at a time: a first listing of a large OU must not burst STS.
+            const admitted = await mapLimit(listed, 8, admits);
             const ids = [...explicit.keys(), ...listed.filter((_, i) => admitted[i])];
             if (ids.length === memberIds.length && ids.every((id, i) => id === memberIds[i])) return;
             memberIds.splice(0, memberIds.length, ...ids);
