@@ -174,6 +174,9 @@ locals {
     DMM_MEMBER_ROLE_PATH              = local.multi_account ? var.member_role_path : ""
     DMM_MEMBER_EXTERNAL_ID_SECRET_ARN = var.member_external_id_secret_arn == null ? "" : var.member_external_id_secret_arn
     DMM_ALLOWED_ACCOUNT_PAIRS         = join(",", [for pair in var.allowed_account_pairs : "${pair.consumer}:${pair.provider}"])
+    DMM_MEMBER_ORGANIZATIONAL_UNITS   = join(",", var.member_organizational_unit_ids)
+    DMM_ORGANIZATIONS_ROLE_ARN        = local.multi_account && var.organizations_role_arn != null ? var.organizations_role_arn : ""
+    DMM_ATHENA_RESULTS_LOCATIONS      = length(var.athena_results_locations) > 0 ? jsonencode(var.athena_results_locations) : ""
   }
 }
 
@@ -182,7 +185,8 @@ locals {
 # role may do is the member's own (modules/member). Without member accounts this is empty and the
 # deployment is the single-account one.
 locals {
-  multi_account = length(var.member_account_ids) > 0
+  multi_account = length(var.member_account_ids) > 0 || length(var.member_organizational_unit_ids) > 0
+  from_units    = length(var.member_organizational_unit_ids) > 0
 
   # The hub's own account, when listed, is managed with the functions' own role: no role to assume.
   member_role_arns = [
@@ -199,6 +203,37 @@ locals {
         conditions = []
       },
     ],
+    # Members from OUs are not known here: the member role of any account, but only of accounts
+    # under the OUs (the role's organization path names every OU above its account).
+    local.from_units ? [
+      {
+        sid       = "AssumeMemberRolesInOrganizationalUnits"
+        actions   = ["sts:AssumeRole"]
+        resources = ["arn:${local.partition}:iam::*:role${var.member_role_path}${var.member_role_name}"]
+        conditions = [{
+          test     = "ForAnyValue:StringLike"
+          variable = "aws:ResourceOrgPaths"
+          values   = [for ou in var.member_organizational_unit_ids : "*/${ou}/*"]
+        }]
+      },
+    ] : [],
+    # Listing the OUs (src/accounts/organizations.ts): through the organizations role, or directly.
+    local.from_units && var.organizations_role_arn != null ? [
+      {
+        sid        = "AssumeOrganizationsRole"
+        actions    = ["sts:AssumeRole"]
+        resources  = [var.organizations_role_arn]
+        conditions = []
+      },
+    ] : [],
+    local.from_units && var.organizations_role_arn == null ? [
+      {
+        sid        = "ListOrganizationalUnits"
+        actions    = ["organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"]
+        resources  = ["*"]
+        conditions = []
+      },
+    ] : [],
     local.multi_account && var.member_external_id_secret_arn != null ? [
       {
         sid        = "ReadMemberExternalId"

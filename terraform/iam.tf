@@ -314,8 +314,8 @@ data "aws_iam_policy_document" "iam_writer" {
     }
   }
 
-  # A hub (member_account_ids, guardrails.tf): assume exactly the member roles, and read the
-  # external ID they require.
+  # A hub (member_account_ids, member_organizational_unit_ids; guardrails.tf): assume the member
+  # roles, read the external ID they require, and list the OUs' accounts.
   dynamic "statement" {
     for_each = local.member_access_statements
     content {
@@ -323,6 +323,15 @@ data "aws_iam_policy_document" "iam_writer" {
       effect    = "Allow"
       actions   = statement.value.actions
       resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 }

@@ -605,6 +605,43 @@ variable "member_external_id_secret_arn" {
   }
 }
 
+variable "member_organizational_unit_ids" {
+  description = "AWS Organizations OUs whose ACTIVE accounts are members too, nested OUs included (DMM_MEMBER_ORGANIZATIONAL_UNITS); each such account deploys modules/member (e.g. from the account factory); an account joins once its member role can be assumed. Listed again at most every 5 minutes, so an account joins or leaves without a redeploy. The hub's own account is a member only when listed in member_account_ids. Needs Organizations read access: from the management account or a delegated administrator, or through organizations_role_arn."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.member_organizational_unit_ids : can(regex("^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$", id))])
+    error_message = "member_organizational_unit_ids must be AWS Organizations OU ids (ou-xxxx-xxxxxxxx)."
+  }
+}
+
+variable "organizations_role_arn" {
+  description = "Role the functions assume (with the member external ID) to list the OUs' accounts (DMM_ORGANIZATIONS_ROLE_ARN): in the management account or a delegated administrator, allowing organizations:ListAccountsForParent and organizations:ListOrganizationalUnitsForParent. null (default): the functions' own roles call Organizations, which works only when the hub runs in the management account or a delegated administrator."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.organizations_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::\\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$", coalesce(var.organizations_role_arn, "-")))
+    error_message = "organizations_role_arn must be null or an IAM role ARN."
+  }
+}
+
+variable "athena_results_locations" {
+  description = "Per consumer account, where its roles' Athena query results go (DMM_ATHENA_RESULTS_LOCATIONS): { \"<account id>\" = \"s3://bucket/prefix/\" }, a bucket in that account. For roles in a listed account it replaces athena_results_location (each role still gets its own <prefix><role name>/ folder). Empty (default): athena_results_location for every account."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition = alltrue([
+      for account, location in var.athena_results_locations :
+      can(regex("^\\d{12}$", account)) && can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^*?$]*)?/$", location))
+    ])
+    error_message = "athena_results_locations must map 12-digit account ids to locations like s3://bucket/prefix/ (ending in '/', no '*', '?' or '$')."
+  }
+}
+
 variable "allowed_account_pairs" {
   description = "Which consumer accounts may receive data from which provider accounts (DMM_ALLOWED_ACCOUNT_PAIRS). Empty (default): any member from any member. Grants within one account are always allowed."
   type = list(object({

@@ -15,6 +15,12 @@ import { accountOfArn, type BucketOwners, policyResourceAccount } from './routin
 export interface HubAccounts {
   directory: AccountDirectory;
   owners: BucketOwners;
+  /**
+   * Brings the members up to date before a unit of work (members from AWS Organizations OUs,
+   * src/accounts/organizations.ts); throws an outage when they cannot be known, so nothing is
+   * decided on a member set that is wrong. Unset: the members are fixed.
+   */
+  refresh?(): Promise<void>;
 }
 
 export type Settled = { grant: Grant } | { refusal: string };

@@ -44,6 +44,11 @@ export class BucketOwners {
     return this.owners.get(bucket);
   }
 
+  /** The members changed: a bucket's owner is looked up again. */
+  forget(): void {
+    this.owners = undefined;
+  }
+
   private async list(): Promise<Map<string, string>> {
     const owners = new Map<string, string>();
     for (const member of this.directory.members.values()) {

@@ -28,26 +28,65 @@ export const externalIdSchema = z
   .string()
   .regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 characters of letters, digits and +=,.@:/-');
 
-export const multiAccountSettingsSchema = z.strictObject({
-  /** The member accounts; the hub's own account is managed only when listed (with its own credentials). */
-  members: z.array(memberSchema).min(1, 'must list at least one member account'),
-  /** The role each member deploys (terraform/modules/member). */
-  roleName: z
-    .string()
-    .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')
-    .default('dmm-aws-member'),
-  rolePath: managedRolePathSchema.default('/'),
-  /**
-   * For the CLI; the Lambda functions read it from Secrets Manager (DMM_MEMBER_EXTERNAL_ID_SECRET_ARN).
-   * Never logged.
-   */
-  externalId: externalIdSchema.optional(),
-  /**
-   * Which consumer accounts may receive data from which provider accounts, beyond the same
-   * account. Unset: any member from any member.
-   */
-  allowedAccountPairs: z.array(z.strictObject({ consumer: accountId, provider: accountId })).optional(),
-});
+/** An AWS Organizations OU id (`ou-<root id part>-<8-32 characters>`). */
+export const organizationalUnitIdSchema = z
+  .string()
+  .regex(/^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/, 'must be an AWS Organizations OU id (ou-xxxx-xxxxxxxx)');
+
+/** The IAM role ARN the hub assumes to list an OU's accounts (in the management or a delegated administrator account). */
+const roleArnSchema = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN');
+
+/** An S3 location as `glue.athenaQueryResultsLocation` takes it. */
+const s3LocationSchema = z.string().regex(/^s3:\/\/[^/]+\/.*$/, 'must look like s3://bucket/prefix/');
+
+export const multiAccountSettingsSchema = z
+  .strictObject({
+    /**
+     * The member accounts named one by one; the hub's own account is managed only when listed
+     * here (with its own credentials). Explicit entries win over OU membership for their guardrails.
+     */
+    members: z.array(memberSchema).default([]),
+    /**
+     * AWS Organizations OUs whose ACTIVE accounts are members too, nested OUs included
+     * (src/accounts/organizations.ts); listed again at most every few minutes, so an account
+     * joins or leaves without a redeploy.
+     */
+    organizationalUnits: z.array(organizationalUnitIdSchema).default([]),
+    /**
+     * The role to assume for listing the OUs (in the management account or a delegated
+     * administrator); unset: the hub's own credentials call Organizations.
+     */
+    organizationsRoleArn: roleArnSchema.optional(),
+    /**
+     * Per consumer account, where its roles' Athena query results go (`s3://bucket/prefix/`, a
+     * bucket in that account); overrides `glue.athenaQueryResultsLocation` for roles in that account.
+     */
+    athenaQueryResultsLocations: z
+      .record(accountId, s3LocationSchema, { error: 'must map 12-digit account ids to s3://bucket/prefix/ locations' })
+      .optional(),
+    /** The role each member deploys (terraform/modules/member). */
+    roleName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')
+      .default('dmm-aws-member'),
+    rolePath: managedRolePathSchema.default('/'),
+    /**
+     * For the CLI; the Lambda functions read it from Secrets Manager (DMM_MEMBER_EXTERNAL_ID_SECRET_ARN).
+     * Never logged.
+     */
+    externalId: externalIdSchema.optional(),
+    /**
+     * Which consumer accounts may receive data from which provider accounts, beyond the same
+     * account. Unset: any member from any member.
+     */
+    allowedAccountPairs: z.array(z.strictObject({ consumer: accountId, provider: accountId })).optional(),
+  })
+  .refine((s) => s.members.length > 0 || s.organizationalUnits.length > 0, {
+    message: 'must list at least one member account or organizational unit',
+    path: ['members'],
+  });
 
 export type MultiAccountSettings = z.infer<typeof multiAccountSettingsSchema>;
 export type MemberSetting = MultiAccountSettings['members'][number];
@@ -71,12 +110,15 @@ export const MULTI_ACCOUNT_ENVIRONMENT = {
   DMM_MEMBER_ROLE_NAME: 'roleName',
   DMM_MEMBER_ROLE_PATH: 'rolePath',
   DMM_ALLOWED_ACCOUNT_PAIRS: 'allowedAccountPairs',
+  DMM_MEMBER_ORGANIZATIONAL_UNITS: 'organizationalUnits',
+  DMM_ORGANIZATIONS_ROLE_ARN: 'organizationsRoleArn',
+  DMM_ATHENA_RESULTS_LOCATIONS: 'athenaQueryResultsLocations',
 } as const;
 
 /**
  * The settings the environment gives (`DMM_MEMBER_ACCOUNTS=111111111111,222222222222`,
- * `DMM_ALLOWED_ACCOUNT_PAIRS=111111111111:222222222222` as consumer:provider), or undefined when
- * no member account is named. Values are left as text where malformed, so the schema names them.
+ * `DMM_MEMBER_ORGANIZATIONAL_UNITS=ou-ab12-cdef3456`, `DMM_ALLOWED_ACCOUNT_PAIRS=111111111111:222222222222`
+ * as consumer:provider), empty when nothing is set. Values are left as text where malformed, so the schema names them.
  */
 export function multiAccountSettingsFromEnv(env: Record<string, string | undefined>): Record<string, unknown> {
   const settings: Record<string, unknown> = {};
@@ -92,6 +134,13 @@ export function multiAccountSettingsFromEnv(env: Record<string, string | undefin
   if (roleName) settings['roleName'] = roleName;
   const rolePath = env.DMM_MEMBER_ROLE_PATH?.trim();
   if (rolePath) settings['rolePath'] = rolePath;
+  const units = env.DMM_MEMBER_ORGANIZATIONAL_UNITS?.trim();
+  if (units) settings['organizationalUnits'] = list(units);
+  const organizationsRole = env.DMM_ORGANIZATIONS_ROLE_ARN?.trim();
+  if (organizationsRole) settings['organizationsRoleArn'] = organizationsRole;
+  // A JSON object {"<account>": "s3://bucket/prefix/"} (Terraform's jsonencode of a map).
+  const locations = env.DMM_ATHENA_RESULTS_LOCATIONS?.trim();
+  if (locations) settings['athenaQueryResultsLocations'] = parseJsonOr(locations);
   const pairs = env.DMM_ALLOWED_ACCOUNT_PAIRS?.trim();
   if (pairs) {
     settings['allowedAccountPairs'] = list(pairs).map((pair) => {
@@ -122,4 +171,9 @@ function parseJsonOr(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** Whether the environment makes the tool a hub (member accounts or OUs named): else one account. */
+export function namesMembers(env: Record<string, string | undefined>): boolean {
+  return !!(env.DMM_MEMBER_ACCOUNTS?.trim() || env.DMM_MEMBER_ORGANIZATIONAL_UNITS?.trim());
 }

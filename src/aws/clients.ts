@@ -11,6 +11,7 @@ import { KafkaClient } from '@aws-sdk/client-kafka';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LakeFormationClient } from '@aws-sdk/client-lakeformation';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -69,6 +70,11 @@ export function createSecretsManagerClient(options: AwsClientOptions = {}): Secr
 
 export function createGlueClient(options: AwsClientOptions = {}): GlueClient {
   return new GlueClient(baseConfig(options));
+}
+
+/** Organizations has one global endpoint per partition; the SDK picks it whatever the region. */
+export function createOrganizationsClient(options: AwsClientOptions = {}): OrganizationsClient {
+  return new OrganizationsClient(baseConfig(options));
 }
 
 export function createKmsClient(options: AwsClientOptions = {}): KMSClient {

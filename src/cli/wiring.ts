@@ -48,13 +48,13 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
         externalId: async () => config.multiAccount?.externalId ?? '',
         clientOptions: { region: config.aws.region },
         readTags: config.guardrails.ownershipProof !== 'off',
+        log: log,
       })
     : undefined;
+  const multiAccountLocations = config.multiAccount?.athenaQueryResultsLocations;
   const guardrails = guardrailsFrom(iam.accountId, {
     ...guardrailSettings,
-    ...(hub && !guardrailSettings.allowedResourceAccounts
-      ? { allowedResourceAccounts: [...hub.directory.members.keys()] }
-      : {}),
+    ...(hub && !guardrailSettings.allowedResourceAccounts ? { allowedResourceAccounts: hub.memberIds } : {}),
   });
   const resourceTags =
     guardrails.ownership.mode !== 'required'
@@ -69,7 +69,7 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
     agreementIndex: agreementIndex(config),
     ...(hub
       ? {
-          accounts: { directory: hub.directory, owners: hub.owners },
+          accounts: hub,
           resourcePolicies: hub.resourcePolicies,
           lakeFormation: hub.lakeFormation,
         }
@@ -77,7 +77,8 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
     ...(resourceTags ? { resourceTags } : {}),
     resolve: {
       accountId: iam.accountId,
-      ...(hub ? { memberAccounts: [...hub.directory.members.keys()] } : {}),
+      ...(hub ? { memberAccounts: hub.memberIds } : {}),
+      ...(multiAccountLocations ? { athenaQueryResultsLocations: multiAccountLocations } : {}),
       partition: iam.partition,
       defaultRegion: config.aws.region,
       ...(config.glue.athenaWorkgroup ? { defaultAthenaWorkgroup: config.glue.athenaWorkgroup } : {}),

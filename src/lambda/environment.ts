@@ -17,6 +17,7 @@ import {
   MULTI_ACCOUNT_ENVIRONMENT,
   multiAccountSettingsFromEnv,
   multiAccountSettingsSchema,
+  namesMembers,
   type MultiAccountSettings,
 } from '../accounts/settings.js';
 
@@ -108,6 +109,9 @@ const iamShape = {
   DMM_MEMBER_ROLE_NAME: z.string().optional(),
   DMM_MEMBER_ROLE_PATH: z.string().optional(),
   DMM_ALLOWED_ACCOUNT_PAIRS: z.string().optional(),
+  DMM_MEMBER_ORGANIZATIONAL_UNITS: z.string().optional(),
+  DMM_ORGANIZATIONS_ROLE_ARN: z.string().optional(),
+  DMM_ATHENA_RESULTS_LOCATIONS: z.string().optional(),
   DMM_MEMBER_EXTERNAL_ID_SECRET_ARN: z
     .string()
     .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, 'must be a Secrets Manager secret ARN')
@@ -211,7 +215,7 @@ const VARIABLE_OF_MULTI_ACCOUNT_SETTING = Object.fromEntries(
 
 /** The member-account variables: all or nothing, and the external ID's secret with them. */
 function multiAccountProblems(env: Record<string, string | undefined>): EnvironmentProblem[] {
-  if (!env.DMM_MEMBER_ACCOUNTS) return [];
+  if (!namesMembers(env)) return [];
   const parsed = multiAccountSettingsSchema.safeParse(multiAccountSettingsFromEnv(env));
   const problems = parsed.success
     ? []
@@ -222,7 +226,8 @@ function multiAccountProblems(env: Record<string, string | undefined>): Environm
   if (!env.DMM_MEMBER_EXTERNAL_ID_SECRET_ARN) {
     problems.push({
       variable: 'DMM_MEMBER_EXTERNAL_ID_SECRET_ARN',
-      problem: 'is not set, but DMM_MEMBER_ACCOUNTS is: the member roles trust the hub only with the external ID',
+      problem:
+        'is not set, but DMM_MEMBER_ACCOUNTS or DMM_MEMBER_ORGANIZATIONAL_UNITS is: the member roles trust the hub only with the external ID',
     });
   }
   return problems;
@@ -230,7 +235,7 @@ function multiAccountProblems(env: Record<string, string | undefined>): Environm
 
 /** The multi-account settings of a validated environment, or undefined for one account. */
 export function multiAccountSettingsOf(env: IamEnvironment): MultiAccountSettings | undefined {
-  if (!env.DMM_MEMBER_ACCOUNTS) return undefined;
+  if (!namesMembers(env)) return undefined;
   return multiAccountSettingsSchema.parse(multiAccountSettingsFromEnv(env));
 }
 

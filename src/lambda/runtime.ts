@@ -92,13 +92,13 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
         externalId: secretText(env.AWS_REGION, env.DMM_MEMBER_EXTERNAL_ID_SECRET_ARN ?? ''),
         clientOptions: { region: env.AWS_REGION },
         readTags: guardrailSettings.ownershipProof !== 'off',
+        log: runtime.log,
       })
     : undefined;
+  const multiAccountLocations = multiAccount?.athenaQueryResultsLocations;
   const guardrails = guardrailsFrom(identity.accountId, {
     ...guardrailSettings,
-    ...(hub && !guardrailSettings.allowedResourceAccounts
-      ? { allowedResourceAccounts: [...hub.directory.members.keys()] }
-      : {}),
+    ...(hub && !guardrailSettings.allowedResourceAccounts ? { allowedResourceAccounts: hub.memberIds } : {}),
   });
   const iam = new AwsIamAccount({
     client: createIamClient({ region: env.AWS_REGION }),
@@ -112,7 +112,8 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
     log: runtime.log,
     resolve: {
       accountId: identity.accountId,
-      ...(hub ? { memberAccounts: [...hub.directory.members.keys()] } : {}),
+      ...(hub ? { memberAccounts: hub.memberIds } : {}),
+      ...(multiAccountLocations ? { athenaQueryResultsLocations: multiAccountLocations } : {}),
       partition: identity.partition,
       defaultRegion: env.AWS_REGION,
       ...(env.DMM_ATHENA_WORKGROUP ? { defaultAthenaWorkgroup: env.DMM_ATHENA_WORKGROUP } : {}),
@@ -142,7 +143,7 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
       : {}),
     ...(hub
       ? {
-          accounts: { directory: hub.directory, owners: hub.owners },
+          accounts: hub,
           resourcePolicies: hub.resourcePolicies,
           lakeFormation: hub.lakeFormation,
         }

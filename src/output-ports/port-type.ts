@@ -22,6 +22,11 @@ export interface ResolveOptions {
    */
   athenaQueryResultsLocation?: string;
   /**
+   * A hub's query-result location per consumer account (`multiAccount.athenaQueryResultsLocations`):
+   * for roles in a listed account it replaces `athenaQueryResultsLocation`.
+   */
+  athenaQueryResultsLocations?: Readonly<Record<string, string>>;
+  /**
    * Grant every consumer the configured results location itself instead of its own
    * `<location><role>/` folder. Consumers can then read each other's query results.
    */

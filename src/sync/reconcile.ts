@@ -222,6 +222,8 @@ export async function reconcile(
   const all = scope === 'all';
   const concurrency = options.concurrency ?? 8;
   const progress = options.onProgress ?? (() => {});
+  // Members from OUs are listed at most once per TTL; unknown members stop the unit as an outage.
+  await ctx.accounts?.refresh?.();
   const desired = await readDesired(ctx, scope, options, concurrency, progress);
   const index = await readIndex(ctx, desired, all);
   // Agreements whose document could not be read are reported failed, and their grants are left

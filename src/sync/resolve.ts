@@ -350,11 +350,13 @@ function readByPortTypes(field: string): boolean {
  * Query results of different consumers must not be readable by each other, so each role gets
  * its own folder under the configured location (`<location><role name>/`): consumers set that as
  * their workgroup or client output location. `athenaResultsShared` keeps the one shared prefix.
+ * A hub may name a location per consumer account (`athenaQueryResultsLocations`), since Athena
+ * writes results as the caller, into a bucket best kept in the caller's own account.
  */
 function resultsPerRole(opts: ResolveOptions, roleName: string): ResolveOptions {
-  if (!opts.athenaQueryResultsLocation || opts.athenaResultsShared) return opts;
-  const base = opts.athenaQueryResultsLocation.endsWith('/')
-    ? opts.athenaQueryResultsLocation
-    : `${opts.athenaQueryResultsLocation}/`;
+  const location = opts.athenaQueryResultsLocations?.[opts.accountId] ?? opts.athenaQueryResultsLocation;
+  if (!location) return opts;
+  if (opts.athenaResultsShared) return { ...opts, athenaQueryResultsLocation: location };
+  const base = location.endsWith('/') ? location : `${location}/`;
   return { ...opts, athenaQueryResultsLocation: `${base}${roleName}/` };
 }

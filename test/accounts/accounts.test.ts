@@ -198,6 +198,7 @@ describe('multi-account settings', () => {
       ),
     ).toEqual({
       members: [C, P],
+      organizationalUnits: [],
       roleName: 'hub-access',
       rolePath: '/',
       allowedAccountPairs: [{ consumer: C, provider: P }],

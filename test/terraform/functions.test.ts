@@ -62,6 +62,9 @@ const HUB_VARIABLES = {
   member_external_id_secret_arn:
     'arn:aws:secretsmanager:eu-central-1:111122223333:secret:dmm-aws/member-external-id-AbCdEf',
   allowed_account_pairs: [{ consumer: '444455556666', provider: '111122223333' }],
+  member_organizational_unit_ids: ['ou-ab12-cdef3456'],
+  organizations_role_arn: 'arn:aws:iam::999988887777:role/dmm-aws-organizations-reader',
+  athena_results_locations: { '444455556666': 's3://analytics-athena-results/dmm/' },
 };
 
 /** Values for the references in the environment maps, as a deployment would have them. */

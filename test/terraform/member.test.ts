@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MEMBER_S3_ACTIONS_USED } from '../../src/accounts/aws-hub.js';
+import { ORGANIZATIONS_ACTIONS_USED } from '../../src/accounts/organizations.js';
 import { IAM_ACTIONS_USED } from '../../src/aws/iam-account.js';
 import { LAKE_FORMATION_ACTIONS_USED } from '../../src/aws/lake-formation.js';
 import { RESOURCE_POLICY_ACTIONS_USED } from '../../src/aws/resource-policies.js';
@@ -254,6 +255,52 @@ describe('the hub module with member accounts', () => {
       'ImplicitlyDenied',
     );
     expect(decide(s, 'secretsmanager:GetSecretValue', SECRET)).toBe('Allowed');
+  });
+
+  const OU = 'ou-ab12-cdef3456';
+  const ORG_PATH = (ou: string) => ['o-a1b2c3d4e5/', 'o-a1b2c3d4e5/r-ab12/', `o-a1b2c3d4e5/r-ab12/${ou}/`];
+
+  it('with OUs: the member role of any account under them (nested OUs included), and the OUs listed directly', async () => {
+    const s = await hubStatements({ member_organizational_unit_ids: [OU], member_external_id_secret_arn: SECRET });
+    const memberRole = 'arn:aws:iam::444455556666:role/dmm-aws-member';
+    const nested = [...ORG_PATH(OU), `o-a1b2c3d4e5/r-ab12/${OU}/ou-ab12-77778888/`];
+    expect(decide(s, 'sts:AssumeRole', memberRole, { 'aws:ResourceOrgPaths': ORG_PATH(OU) })).toBe('Allowed');
+    expect(decide(s, 'sts:AssumeRole', memberRole, { 'aws:ResourceOrgPaths': nested })).toBe('Allowed');
+    // An account elsewhere in the organization, outside it, or another role of an OU account: no.
+    const elsewhere = ORG_PATH('ou-ab12-00001111');
+    expect(decide(s, 'sts:AssumeRole', memberRole, { 'aws:ResourceOrgPaths': elsewhere })).toBe('ImplicitlyDenied');
+    expect(decide(s, 'sts:AssumeRole', memberRole)).toBe('ImplicitlyDenied');
+    const other = 'arn:aws:iam::444455556666:role/OrganizationAccountAccessRole';
+    expect(decide(s, 'sts:AssumeRole', other, { 'aws:ResourceOrgPaths': ORG_PATH(OU) })).toBe('ImplicitlyDenied');
+    const organizations = s.filter((statement) => statement.actions.some((a) => a.startsWith('organizations:')));
+    expect(organizations.flatMap((statement) => statement.actions).sort()).toEqual(
+      [...ORGANIZATIONS_ACTIONS_USED].sort(),
+    );
+    expect(decide(s, 'secretsmanager:GetSecretValue', SECRET)).toBe('Allowed');
+  });
+
+  it('with OUs and organizations_role_arn: that role is assumed for the listing, Organizations is not called directly', async () => {
+    const role = 'arn:aws:iam::999988887777:role/dmm-aws-organizations-reader';
+    const s = await hubStatements({
+      member_organizational_unit_ids: [OU],
+      organizations_role_arn: role,
+      member_external_id_secret_arn: SECRET,
+    });
+    expect(decide(s, 'sts:AssumeRole', role)).toBe('Allowed');
+    expect([...allowedActions(s)].filter((a) => a.startsWith('organizations:'))).toEqual([]);
+  });
+
+  it('refuses a malformed OU id, organizations role or query-result location', async () => {
+    const hub = await loadModule();
+    const invalid = (vars: Record<string, unknown>) => () =>
+      terraformLocals(hub, { member_external_id_secret_arn: SECRET, ...vars }, { account_id: HUB, partition: 'aws' });
+    expect(invalid({ member_organizational_unit_ids: ['r-ab12'] })).toThrow(/must be AWS Organizations OU ids/);
+    expect(invalid({ organizations_role_arn: 'dmm-aws-organizations-reader' })).toThrow(
+      /must be null or an IAM role ARN/,
+    );
+    expect(invalid({ athena_results_locations: { analytics: 's3://results/dmm/' } })).toThrow(
+      /must map 12-digit account ids/,
+    );
   });
 
   it('without member accounts, nothing to assume', async () => {

@@ -440,7 +440,8 @@ export type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 export interface Request {
   action: string;
   resource: string;
-  context?: Record<string, string>;
+  /** A multi-valued key (aws:ResourceOrgPaths) as a list. */
+  context?: Record<string, string | readonly string[]>;
 }
 
 /** IAM's wildcard match: `*` any run of characters, `?` one character. */
@@ -452,15 +453,23 @@ export function wildcardMatch(pattern: string, value: string, ignoreCase = false
   return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
 }
 
-function conditionHolds(condition: Condition, context: Record<string, string>): boolean {
+function conditionHolds(condition: Condition, context: Record<string, string | readonly string[]>): boolean {
   // Condition key names are case-insensitive in IAM (aws:ResourceTag/Owner = aws:resourcetag/owner).
   const key = Object.keys(context).find((name) => name.toLowerCase() === condition.variable.toLowerCase());
-  const actual = key === undefined ? undefined : context[key];
+  const given = key === undefined ? undefined : context[key];
   if (condition.test === 'Null') {
     // "Null": ["false"] holds when the key is present, ["true"] when it is absent.
-    return condition.values.some((value) => (value.toLowerCase() === 'true') === (actual === undefined));
+    return condition.values.some((value) => (value.toLowerCase() === 'true') === (given === undefined));
   }
-  if (actual === undefined) return false;
+  if (given === undefined) return false;
+  if (condition.test === 'ForAnyValue:StringLike') {
+    // Any value of a multi-valued key matching any pattern (an absent key: no value, so false).
+    const values = typeof given === 'string' ? [given] : given;
+    return values.some((v) => condition.values.some((pattern) => wildcardMatch(pattern, v)));
+  }
+  if (typeof given !== 'string')
+    throw new Error(`${condition.variable} is multi-valued: ${condition.test} needs a set operator`);
+  const actual = given;
   switch (condition.test) {
     case 'ArnLike':
     case 'StringLike':

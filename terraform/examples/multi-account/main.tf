@@ -112,6 +112,13 @@ module "hub" {
   allowed_account_pairs = [
     { consumer = data.aws_caller_identity.consumer.account_id, provider = data.aws_caller_identity.producer.account_id },
   ]
+  # Or, instead of (or besides) naming the accounts: every ACTIVE account under an OU, nested OUs
+  # included, each deploying modules/member (e.g. from the account factory); then leave
+  # allowed_resource_account_ids unset so that it follows the members (docs/multi-account.md).
+  # member_organizational_unit_ids = ["ou-ab12-cdef3456"]
+  # organizations_role_arn         = "arn:aws:iam::999999999999:role/dmm-aws-organizations-reader"
+  # Athena query results of the consumer account's roles, in a bucket of that account.
+  # athena_results_locations = { (data.aws_caller_identity.consumer.account_id) = "s3://analytics-athena-results/dmm/" }
   # Deploy first without schedules, check a dry run of reconcile, then set true (docs/deployment.md).
   schedules_enabled = false
 }
