@@ -10,12 +10,10 @@ import { AwsLakeFormationPermissions } from '../aws/lake-formation.js';
 import { AwsResourcePolicies } from '../aws/resource-policies.js';
 import { AwsResourceTagReader } from '../aws/resource-tags.js';
 import { createIamClient, createProviderBucketS3Client, type AwsClientOptions } from '../aws/clients.js';
-import { guardrailsFrom } from '../sync/guardrail-settings.js';
 import type { GuardrailSettings } from '../sync/guardrail-settings.js';
 import { assumedRoleCredentials } from './assume-role.js';
-import type { HubAccounts } from './cross-account.js';
-import type { AccountDirectory, MemberAccount } from './directory.js';
-import { BucketOwners, routedLakeFormation, routedResourcePolicies, routedResourceTags } from './routing.js';
+import type { MemberAccount } from './directory.js';
+import { type Hub, hubOver, memberGuardrails } from './hub.js';
 import { memberOf, memberRoleArn, type MultiAccountSettings, sessionNameOf } from './settings.js';
 
 /** What the hub calls in a member beyond the adapters' own lists: finding the owner of a bucket (terraform/modules/member). */
@@ -36,11 +34,7 @@ export interface AwsHubOptions {
 }
 
 /** The members' adapters and the routing adapters the core writes resource-side grants through. */
-export interface AwsHub extends HubAccounts {
-  resourcePolicies: ReturnType<typeof routedResourcePolicies>;
-  lakeFormation: ReturnType<typeof routedLakeFormation>;
-  resourceTags?: ReturnType<typeof routedResourceTags>;
-}
+export type AwsHub = Hub;
 
 export function awsHub(options: AwsHubOptions): AwsHub {
   const { settings, hubAccountId, partition } = options;
@@ -51,7 +45,7 @@ export function awsHub(options: AwsHubOptions): AwsHub {
   });
   const members = new Map<string, MemberAccount>();
   for (const setting of settings.members) {
-    const { account, guardrails: own } = memberOf(setting);
+    const { account } = memberOf(setting);
     const credentials =
       account === hubAccountId
         ? options.clientOptions.credentials
@@ -65,16 +59,7 @@ export function awsHub(options: AwsHubOptions): AwsHub {
       ...options.clientOptions,
       ...(credentials ? { credentials } : {}),
     };
-    const guardrailSettings: GuardrailSettings = {
-      ...options.guardrails,
-      ...(own.managedRolePath ? { managedRolePath: own.managedRolePath } : {}),
-      ...(own.requiredRoleTag ? { requiredRoleTag: own.requiredRoleTag } : {}),
-      protectedRoles: [...(options.guardrails.protectedRoles ?? []), ...(own.protectedRoles ?? [])],
-      // Resources may come from any member; which pairs may share is multiAccount.allowedAccountPairs'.
-      allowedResourceAccounts:
-        options.guardrails.allowedResourceAccounts ?? settings.members.map((m) => memberOf(m).account),
-    };
-    const guardrails = guardrailsFrom(account, guardrailSettings);
+    const guardrails = memberGuardrails(setting, settings, options.guardrails);
     const s3 = createProviderBucketS3Client(clientOptions);
     members.set(account, {
       accountId: account,
@@ -91,19 +76,7 @@ export function awsHub(options: AwsHubOptions): AwsHub {
       listBuckets: () => bucketNames(s3),
     });
   }
-  const directory: AccountDirectory = {
-    hubAccountId,
-    members,
-    ...(settings.allowedAccountPairs ? { allowedPairs: settings.allowedAccountPairs } : {}),
-  };
-  const owners = new BucketOwners(directory);
-  return {
-    directory,
-    owners,
-    resourcePolicies: routedResourcePolicies(directory, owners),
-    lakeFormation: routedLakeFormation(directory),
-    ...(options.readTags ? { resourceTags: routedResourceTags(directory, owners) } : {}),
-  };
+  return hubOver(hubAccountId, members, settings, options.readTags);
 }
 
 /** Every bucket the account owns (ListBuckets pages by 10,000 when asked to). */
