@@ -45,9 +45,19 @@ function formatAgreement(e: AgreementExplanation): string {
   );
   const { outcome } = e;
   lines.push(`  decision: ${bold(outcome.decision)} — ${outcome.reason}`);
+  const inAccount = (account: string | undefined) => (account ? ` (account ${account})` : '');
   if (e.holdings.length === 0) lines.push('  holds: no statements on any role');
   for (const h of e.holdings)
-    lines.push(`  holds: ${h.statements.length} statement(s) on ${h.role} in ${h.policies.join(', ')}`);
+    lines.push(
+      `  holds: ${h.statements.length} statement(s) on ${h.role} in ${h.policies.join(', ')}${inAccount(h.account)}`,
+    );
+  // The resource side: the provider's consent, without which IAM ignores a grant across accounts.
+  for (const r of e.resourceHoldings)
+    lines.push(`  holds: ${r.statements.length} statement(s) in the policy of ${r.resource}${inAccount(r.account)}`);
+  for (const l of e.lakeFormationHoldings)
+    lines.push(
+      `  holds: Lake Formation ${l.permissions.join(', ')} on ${l.resource} for ${l.principal}${inAccount(l.account)}`,
+    );
   if (e.inSync) lines.push(green('  in sync: AWS matches what the agreement says.'));
   else if (outcome.changes.length === 0)
     lines.push(yellow('  not in sync: the grant cannot be made (see the decision).'));
