@@ -253,12 +253,21 @@ export async function seedResources(
   };
   for (const [bucket, { policy }] of Object.entries(fixture.buckets ?? {})) {
     const name = plainErrors(() => checkBucketName(`${source}: buckets.${bucket}`, bucket));
-    await add({ service: 's3', arn: s3BucketArn({ partition, bucket: name, prefix: '' }), bucket: name }, policy, `buckets.${bucket}`);
+    await add(
+      { service: 's3', arn: s3BucketArn({ partition, bucket: name, prefix: '' }), bucket: name },
+      policy,
+      `buckets.${bucket}`,
+    );
   }
   for (const region of fixture.glueCatalogs ?? []) {
     const checked = plainErrors(() => checkRegion(`${source}: glueCatalogs`, region));
     await add(
-      { service: 'glue', arn: glueCatalogArn({ partition, region: checked, account: accountId }), region: checked, account: accountId },
+      {
+        service: 'glue',
+        arn: glueCatalogArn({ partition, region: checked, account: accountId }),
+        region: checked,
+        account: accountId,
+      },
       undefined,
       `glueCatalogs.${region}`,
     );

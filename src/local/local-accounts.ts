@@ -165,14 +165,17 @@ export async function seedLocalStandIn(
       );
     }
     if (!members.includes(account)) {
-      throw new Error(`${source}: accounts.${account} is not a member account (multiAccount.members: ${members.join(', ')})`);
+      throw new Error(
+        `${source}: accounts.${account} is not a member account (multiAccount.members: ${members.join(', ')})`,
+      );
     }
   }
   const accounts = new Map(
     [standIn.hubAccountId, ...(members ?? []), ...parts.map(([a]) => a)].map((a) => [a, openLocalAccount(standIn, a)]),
   );
   const owner = new Map<string, string>();
-  for (const [account, local] of accounts) for (const bucket of await localBuckets(local.resourcePolicies)) owner.set(bucket, account);
+  for (const [account, local] of accounts)
+    for (const bucket of await localBuckets(local.resourcePolicies)) owner.set(bucket, account);
   const named = new Map<string, string>();
   for (const [account, part] of parts) {
     for (const bucket of Object.keys(part.buckets ?? {})) {

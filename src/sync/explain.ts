@@ -37,13 +37,15 @@ export async function explainAgreement(ctx: SyncContext, agreementId: string): P
   const outcome = await reconcileAgreement(ctx, agreementId, { dryRun: true });
   // Role names per account: one account for a single account, the role's own for a hub.
   const roleNames = new Map<string, string>();
-  const hubAccount = (account: string | undefined) => (ctx.accounts ? (account ?? ctx.iam.accountId) : ctx.iam.accountId);
+  const hubAccount = (account: string | undefined) =>
+    ctx.accounts ? (account ?? ctx.iam.accountId) : ctx.iam.accountId;
   for (const arn of [...outcome.heldOnRoleArns, ...(outcome.role ? [outcome.role] : [])]) {
     const role = roleFromArn(arn);
     if (role) roleNames.set(`${hubAccount(arn.split(':')[4])}/${role.name}`, role.name);
   }
   for (const change of outcome.changes)
-    if (change.target === 'identity-policy') roleNames.set(`${hubAccount(change.account)}/${change.roleName}`, change.roleName);
+    if (change.target === 'identity-policy')
+      roleNames.set(`${hubAccount(change.account)}/${change.roleName}`, change.roleName);
   const holdings: AgreementExplanation['holdings'] = [];
   for (const [key, name] of roleNames) {
     const account = key.slice(0, key.indexOf('/'));
