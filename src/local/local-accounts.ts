@@ -157,7 +157,7 @@ export async function seedLocalStandIn(
   const parts = fixtureAccounts(fixture, standIn.hubAccountId).filter(
     ([, part], i) => i > 0 || !fixture.accounts || !isEmpty(part),
   );
-  for (const [account] of parts.slice(1)) {
+  for (const account of Object.keys(fixture.accounts ?? {})) {
     if (account === standIn.hubAccountId) continue;
     if (!members) {
       throw new Error(
