@@ -16,10 +16,12 @@ export function registerExplainCommand(program: Command): void {
     .description(
       'Explains one agreement (what Data Mesh Manager says, what the sync decides and why, which roles hold its ' +
         'statements now, and what a reconcile would change), or with --role one role (every agreement holding ' +
-        'statements on it, whether each is still explained, the guardrails, and how full the role is). ' +
+        'statements on it, whether each is still explained, the guardrails, and how full the role is). For a hub over ' +
+        'member accounts it shows both sides of each grant (the role in the consumer account, the resource policy ' +
+        "statements and Lake Formation permissions in the provider's) with the account of each. " +
         'Reads only: nothing is changed and nothing is written back.',
     )
-    .option('--role <name>', 'explain a role instead of an agreement')
+    .option('--role <name>', "explain a role instead of an agreement (a hub's member role: its ARN)")
     .option('--json', 'print the explanation as JSON');
   addConnectionOptions(command).action(async (agreementId: string | undefined, options: ExplainOptions) => {
     if (!agreementId === !options.role) throw new Error('give either an agreement id or --role <name>');

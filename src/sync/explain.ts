@@ -149,7 +149,11 @@ export interface RoleExplanation {
 }
 
 export async function explainRole(ctx: SyncContext, roleName: string): Promise<RoleExplanation> {
-  const listed = await ctx.iam.getRole(roleName);
+  // A hub's member role is named by its ARN (a name alone is a role of the hub's own account).
+  const arn = /^arn:[^:]+:iam::(\d{12}):role\/(?:[^/]+\/)*([^/]+)$/.exec(roleName);
+  const member = arn ? ctx.accounts?.directory.members.get(arn[1]!) : undefined;
+  const inAccount: SyncContext = member ? { ...ctx, iam: member.iam, guardrails: member.guardrails } : ctx;
+  const listed = await inAccount.iam.getRole(member ? arn![2]! : roleName);
   const empty = {
     role: roleName,
     exists: false,
@@ -158,9 +162,9 @@ export async function explainRole(ctx: SyncContext, roleName: string): Promise<R
     agreements: [],
   };
   if (!listed) return empty;
-  const role = await withTags(ctx, listed);
-  const state = await readRoleState(ctx.iam, role);
-  const refused = roleRefusal(role, guardrailsOf(ctx));
+  const role = await withTags(inAccount, listed);
+  const state = await readRoleState(inAccount.iam, role);
+  const refused = roleRefusal(role, guardrailsOf(inAccount));
   const holders = new Map<string, string[]>();
   for (const pack of state.packs)
     for (const id of pack.blocks.keys()) holders.set(id, [...(holders.get(id) ?? []), pack.name]);

@@ -14,7 +14,7 @@ import { localHub, openLocalAccount, seedLocalStandIn, type LocalStandIn } from 
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import { FileAgreementIndex } from '../../src/local/file-agreement-index.js';
 import type { SyncContext } from '../../src/sync/context.js';
-import { explainAgreement } from '../../src/sync/explain.js';
+import { explainAgreement, explainRole } from '../../src/sync/explain.js';
 import { guardrailsFrom } from '../../src/sync/guardrail-settings.js';
 import { planJson } from '../../src/sync/plan-json.js';
 import { reconcileAgreement, reconcileAll } from '../../src/sync/reconcile.js';
@@ -184,6 +184,14 @@ describe('a local hub over member accounts', () => {
     expect(explained.resourceHoldings.map((r) => [r.resource, r.account]).sort()).toEqual([
       [CATALOG, P],
       ['arn:aws:s3:::sales-lake', P],
+    ]);
+
+    // A member's role is explained by its ARN.
+    const role = await explainRole(w.ctx, ROLE_ARN);
+    expect(role.exists).toBe(true);
+    expect(role.agreements.map((a) => [a.agreementId, a.effect])).toEqual([
+      ['agr-glue', 'unchanged'],
+      ['agr-s3', 'unchanged'],
     ]);
 
     // A replay and a full plan change nothing on either side.
