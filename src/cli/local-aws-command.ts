@@ -34,7 +34,9 @@ export function registerLocalAwsCommand(program: Command): void {
     const members = config.multiAccount ? memberAccountIds(config.multiAccount) : undefined;
     for (const seeded of await seedLocalStandIn(localStandIn(config), fixture, file, members)) {
       const where = members ? ` (account ${seeded.account})` : '';
-      process.stdout.write(`seeded ${seeded.files.iam}${where}: ${JSON.stringify(seeded.roles)}\n`);
+      // A member that is only a provider has no roles to report.
+      if (!members || seeded.roles.created.length + seeded.roles.skipped.length > 0)
+        process.stdout.write(`seeded ${seeded.files.iam}${where}: ${JSON.stringify(seeded.roles)}\n`);
       if (seeded.resources.created.length + seeded.resources.skipped.length > 0)
         process.stdout.write(`resources in ${seeded.files.resourcePolicies}: ${JSON.stringify(seeded.resources)}\n`);
       if (seeded.tagsWritten) process.stdout.write(`provider resource tags written to ${seeded.files.resourceTags}\n`);
