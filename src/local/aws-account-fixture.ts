@@ -100,9 +100,12 @@ export function parseAwsAccountFixture(text: string, source: string): AwsAccount
     throw new Error(`${source}: ${issues.join('; ')}`);
   }
   // Checked now, so a bad entry is named by the fixture, not found later by a refused grant.
-  for (const [where, account] of fixtureAccounts(parsed.data, '')) {
-    if (account.resourceTags)
-      new FileResourceTags(account.resourceTags as ResourceTagsData, `${source}: ${where}resourceTags`);
+  for (const [i, [id, account]] of fixtureAccounts(parsed.data, '').entries()) {
+    const where = `${source}: ${i === 0 ? '' : `accounts.${id}.`}`;
+    if (account.resourceTags) new FileResourceTags(account.resourceTags as ResourceTagsData, `${where}resourceTags`);
+    for (const bucket of Object.keys(account.buckets ?? {}))
+      plainErrors(() => checkBucketName(`${where}buckets.${bucket}`, bucket));
+    for (const region of account.glueCatalogs ?? []) plainErrors(() => checkRegion(`${where}glueCatalogs`, region));
   }
   return parsed.data;
 }
@@ -209,10 +212,7 @@ export async function seedResourceTags(file: string, fixture: AccountFixture): P
   return true;
 }
 
-/**
- * Each account part of a fixture with where it is written: `[hubAccount, top level]` first (key
- * `hub` when no account id is given), then `accounts.<id>`.
- */
+/** Each account part of a fixture: `[hubAccount, its top level]` first, then each `accounts.<id>`. */
 export function fixtureAccounts(fixture: AwsAccountFixture, hubAccount: string): [string, AccountFixture][] {
   const { accounts, ...own } = fixture;
   return [[hubAccount, own], ...Object.entries(accounts ?? {})];

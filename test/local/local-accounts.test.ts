@@ -142,3 +142,18 @@ describe('the local stand-in with several accounts', () => {
 function settings(members: string[]) {
   return { members, roleName: 'dmm-aws-member', rolePath: '/' };
 }
+
+describe('a fixture with accounts', () => {
+  it('names a bad member entry by its account, before anything is seeded', () => {
+    expect(() => fixture(`accounts: { "${P}": { buckets: { Bad_Bucket: {} } } }`)).toThrow(
+      `fixture.yaml: accounts.${P}.buckets.Bad_Bucket`,
+    );
+    expect(() => fixture(`accounts: { "${P}": { glueCatalogs: [moon-1] } }`)).toThrow(
+      `fixture.yaml: accounts.${P}.glueCatalogs`,
+    );
+    expect(() => fixture(`accounts: { "${P}": { resourceTags: { buckets: { x: 1 } } } }`)).toThrow(
+      `fixture.yaml: accounts.${P}.resourceTags`,
+    );
+    expect(() => fixture('accounts: { "12345": {} }')).toThrow('fixture.yaml: accounts.12345: Invalid key');
+  });
+});
