@@ -167,14 +167,15 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const config = parsed.data;
-  if (config.multiAccount && config.aws.target !== 'aws') {
-    throw new ConfigError(
-      'multiAccount needs the aws target (DMM_AWS_TARGET=aws): the local stand-in holds one account',
-    );
-  }
-  if (config.multiAccount && !config.multiAccount.externalId) {
+  // The local stand-in opens each member's files itself: no member role, so no external ID.
+  if (config.multiAccount && config.aws.target === 'aws' && !config.multiAccount.externalId) {
     throw new ConfigError(
       'multiAccount.externalId is not set (env DMM_MEMBER_EXTERNAL_ID): the member roles trust the hub only with it',
+    );
+  }
+  if (config.multiAccount && config.aws.target === 'local' && config.multiAccount.organizationalUnits.length > 0) {
+    throw new ConfigError(
+      'multiAccount.organizationalUnits needs the aws target (DMM_AWS_TARGET=aws): the local stand-in has no AWS Organizations; list its accounts in multiAccount.members',
     );
   }
   if (!config.dmm.apiKey) {

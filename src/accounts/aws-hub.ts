@@ -16,15 +16,13 @@ import {
   type AwsClientOptions,
   type AwsCredentials,
 } from '../aws/clients.js';
-import { guardrailsFrom } from '../sync/guardrail-settings.js';
 import type { GuardrailSettings } from '../sync/guardrail-settings.js';
 import { errorMessage } from '../util/errors.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { Logger } from '../util/log.js';
 import { assumedRoleCredentials } from './assume-role.js';
-import type { HubAccounts } from './cross-account.js';
-import type { AccountDirectory, MemberAccount } from './directory.js';
-import { BucketOwners, routedLakeFormation, routedResourcePolicies, routedResourceTags } from './routing.js';
+import type { MemberAccount } from './directory.js';
+import { type Hub, hubOver, memberGuardrails } from './hub.js';
 import { accountsUnder, OrganizationMembers, OU_MEMBERS_TTL_MS } from './organizations.js';
 import {
   type MemberGuardrailSettings,
@@ -57,15 +55,12 @@ export interface AwsHubOptions {
 }
 
 /** The members' adapters and the routing adapters the core writes resource-side grants through. */
-export interface AwsHub extends HubAccounts {
+export interface AwsHub extends Hub {
   /**
    * The member account ids, kept up to date by `refresh` in place: pass this array itself where
    * the members are the default (allowed resource accounts, the resolve options' member accounts).
    */
   memberIds: string[];
-  resourcePolicies: ReturnType<typeof routedResourcePolicies>;
-  lakeFormation: ReturnType<typeof routedLakeFormation>;
-  resourceTags?: ReturnType<typeof routedResourceTags>;
 }
 
 export function awsHub(options: AwsHubOptions): AwsHub {
@@ -86,12 +81,8 @@ export function awsHub(options: AwsHubOptions): AwsHub {
     return member;
   };
   for (const account of memberIds) members.set(account, memberFor(account).member);
-  const directory: AccountDirectory = {
-    hubAccountId,
-    members,
-    ...(settings.allowedAccountPairs ? { allowedPairs: settings.allowedAccountPairs } : {}),
-  };
-  const owners = new BucketOwners(directory);
+  // The routing holds this very map: refresh below changes its members in place.
+  const hub = hubOver(hubAccountId, members, settings, options.readTags);
   const fromUnits = organizationMembers(options, sts);
   const now = options.now ?? Date.now;
   // OU accounts whose member role could not be assumed when they joined, and when that was tried.
@@ -121,8 +112,7 @@ export function awsHub(options: AwsHubOptions): AwsHub {
     }
   };
   return {
-    directory,
-    owners,
+    ...hub,
     memberIds,
     ...(fromUnits
       ? {
@@ -137,13 +127,10 @@ export function awsHub(options: AwsHubOptions): AwsHub {
             memberIds.splice(0, memberIds.length, ...ids);
             members.clear();
             for (const account of ids) members.set(account, memberFor(account).member);
-            owners.forget();
+            hub.owners.forget();
           },
         }
       : {}),
-    resourcePolicies: routedResourcePolicies(directory, owners),
-    lakeFormation: routedLakeFormation(directory),
-    ...(options.readTags ? { resourceTags: routedResourceTags(directory, owners) } : {}),
   };
 }
 
@@ -176,15 +163,7 @@ function buildMember(
     ...options.clientOptions,
     ...(credentials ? { credentials } : {}),
   };
-  const guardrailSettings: GuardrailSettings = {
-    ...options.guardrails,
-    ...(own.managedRolePath ? { managedRolePath: own.managedRolePath } : {}),
-    ...(own.requiredRoleTag ? { requiredRoleTag: own.requiredRoleTag } : {}),
-    protectedRoles: [...(options.guardrails.protectedRoles ?? []), ...(own.protectedRoles ?? [])],
-    // Resources may come from any member; which pairs may share is multiAccount.allowedAccountPairs'.
-    allowedResourceAccounts: options.guardrails.allowedResourceAccounts ?? memberIds,
-  };
-  const guardrails = guardrailsFrom(account, guardrailSettings);
+  const guardrails = memberGuardrails({ account, ...own }, options.guardrails, memberIds);
   const s3 = createProviderBucketS3Client(clientOptions);
   const member: MemberAccount = {
     accountId: account,

@@ -133,7 +133,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
 }
 
-function narrate(result: EventResult): string {
+export function narrate(result: EventResult): string {
   const { event, target } = result;
   const subject =
     target.kind === 'agreement' ? target.agreementId : target.kind === 'dataProduct' ? target.dataProductId : '';

@@ -16,10 +16,12 @@ export function registerExplainCommand(program: Command): void {
     .description(
       'Explains one agreement (what Data Mesh Manager says, what the sync decides and why, which roles hold its ' +
         'statements now, and what a reconcile would change), or with --role one role (every agreement holding ' +
-        'statements on it, whether each is still explained, the guardrails, and how full the role is). ' +
+        'statements on it, whether each is still explained, the guardrails, and how full the role is). For a hub over ' +
+        'member accounts it shows both sides of each grant (the role in the consumer account, the resource policy ' +
+        "statements and Lake Formation permissions in the provider's) with the account of each. " +
         'Reads only: nothing is changed and nothing is written back.',
     )
-    .option('--role <name>', 'explain a role instead of an agreement')
+    .option('--role <name>', "explain a role instead of an agreement (a hub's member role: its ARN)")
     .option('--json', 'print the explanation as JSON');
   addConnectionOptions(command).action(async (agreementId: string | undefined, options: ExplainOptions) => {
     if (!agreementId === !options.role) throw new Error('give either an agreement id or --role <name>');
@@ -45,9 +47,19 @@ function formatAgreement(e: AgreementExplanation): string {
   );
   const { outcome } = e;
   lines.push(`  decision: ${bold(outcome.decision)} — ${outcome.reason}`);
+  const inAccount = (account: string | undefined) => (account ? ` (account ${account})` : '');
   if (e.holdings.length === 0) lines.push('  holds: no statements on any role');
   for (const h of e.holdings)
-    lines.push(`  holds: ${h.statements.length} statement(s) on ${h.role} in ${h.policies.join(', ')}`);
+    lines.push(
+      `  holds: ${h.statements.length} statement(s) on ${h.role} in ${h.policies.join(', ')}${inAccount(h.account)}`,
+    );
+  // The resource side: the provider's consent, without which IAM ignores a grant across accounts.
+  for (const r of e.resourceHoldings)
+    lines.push(`  holds: ${r.statements.length} statement(s) in the policy of ${r.resource}${inAccount(r.account)}`);
+  for (const l of e.lakeFormationHoldings)
+    lines.push(
+      `  holds: Lake Formation ${l.permissions.join(', ')} on ${l.resource} for ${l.principal}${inAccount(l.account)}`,
+    );
   if (e.inSync) lines.push(green('  in sync: AWS matches what the agreement says.'));
   else if (outcome.changes.length === 0)
     lines.push(yellow('  not in sync: the grant cannot be made (see the decision).'));

@@ -23,6 +23,7 @@ const program = new Command()
     'after',
     '\nGetting started:\n' +
       '  $ dmm-aws demo                 # everything end to end, locally, in under a minute\n' +
+      '  $ dmm-aws demo --multi-account # a hub granting across accounts: both sides, locally\n' +
       '  $ dmm-aws simulator            # a local Data Mesh Manager API on :8080 (another terminal)\n' +
       '  $ dmm-aws local-aws seed examples/local-aws.yaml\n' +
       '  $ dmm-aws plan                 # what would change\n' +

@@ -22,6 +22,7 @@ import type { IamAccount } from '../interfaces/iam-account.js';
 import type { Logger } from '../util/log.js';
 import { AwsResourceTagReader } from '../aws/resource-tags.js';
 import { awsHub } from '../accounts/aws-hub.js';
+import { localHub, type LocalStandIn } from '../local/local-accounts.js';
 import { FileResourceTags } from '../local/file-resource-tags.js';
 import { guardrailsFrom } from '../sync/guardrail-settings.js';
 import { OWNERSHIP_PROOF_OFF } from '../sync/ownership-proof.js';
@@ -39,18 +40,26 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
   });
   const iam = await iamAccount(config);
   const guardrailSettings = { ...config.guardrails, managedRolePath: config.aws.managedRolePath };
-  const hub = config.multiAccount
-    ? awsHub({
-        hubAccountId: iam.accountId,
-        partition: iam.partition,
-        settings: config.multiAccount,
-        guardrails: guardrailSettings,
-        externalId: async () => config.multiAccount?.externalId ?? '',
-        clientOptions: { region: config.aws.region },
-        readTags: config.guardrails.ownershipProof !== 'off',
-        log: log,
-      })
-    : undefined;
+  const readTags = config.guardrails.ownershipProof !== 'off';
+  const hub = !config.multiAccount
+    ? undefined
+    : config.aws.target === 'local'
+      ? await localHub({
+          ...localStandIn(config, iam.accountId),
+          settings: config.multiAccount,
+          guardrails: guardrailSettings,
+          readTags,
+        })
+      : awsHub({
+          hubAccountId: iam.accountId,
+          partition: iam.partition,
+          settings: config.multiAccount,
+          guardrails: guardrailSettings,
+          externalId: async () => config.multiAccount?.externalId ?? '',
+          clientOptions: { region: config.aws.region },
+          readTags,
+          log: log,
+        });
   const multiAccountLocations = config.multiAccount?.athenaQueryResultsLocations;
   const guardrails = guardrailsFrom(iam.accountId, {
     ...guardrailSettings,
@@ -89,6 +98,15 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
       dataContracts: { ...config.dataContracts },
       ...(config.glue.tablesGovernedBy ? { glueTablesGovernedBy: config.glue.tablesGovernedBy } : {}),
     },
+  };
+}
+
+/** Where the local stand-in keeps the hub's account, and beside it every member's (src/local/local-accounts.ts). */
+export function localStandIn(config: Config, hubAccountId = config.aws.accountId ?? DEFAULT_ACCOUNT_ID): LocalStandIn {
+  return {
+    stateFile: config.aws.localStateFile,
+    hubAccountId,
+    ...(config.aws.localResourceTagsFile ? { hubResourceTagsFile: config.aws.localResourceTagsFile } : {}),
   };
 }
 

@@ -20,6 +20,14 @@
  * resourceTags:                         # optional: tags of provider resources, for ownership
  *   buckets:                            #   proof (format: src/local/file-resource-tags.ts)
  *     acme-orders-data: { dmm:data-product: orders }
+ * buckets:                              # optional: S3 buckets of this account, whose policies
+ *   acme-orders-data: {}                #   dmm-aws may write across accounts; `policy:` the
+ *   acme-sales-lake:                    #   owner's own bucket policy
+ *     policy: { Version: "2012-10-17", Statement: [ ... ] }
+ * glueCatalogs: [eu-central-1]          # optional: regions whose Glue Data Catalog policy it may write
+ * accounts:                             # optional: more accounts of a multi-account hub, each
+ *   "333333333333":                     #   with roles, resourceTags, buckets, glueCatalogs as above
+ *     buckets: { sales-orders: {} }     #   (the top level is the hub's own account)
  * ```
  *
  * Seeding goes through the account's own API, so a fixture cannot contain anything IAM would refuse;
@@ -30,6 +38,11 @@ import { resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { IamError } from '../interfaces/iam-account.js';
+import { TargetError } from '../interfaces/target-error.js';
+import type { PolicyResource } from '../model/grants.js';
+import { checkBucketName, checkRegion, glueCatalogArn, s3BucketArn } from '../output-ports/arn.js';
+import { PortFieldError } from '../output-ports/port-type.js';
+import type { FileResourcePolicies } from './file-resource-policies.js';
 import type { FileIamAccount } from './file-iam-account.js';
 import { FileResourceTags, type ResourceTagsData } from './file-resource-tags.js';
 import { withStateFileLock, writeFileAtomic } from './state-store.js';
@@ -52,11 +65,24 @@ const roleSchema = z.strictObject({
   attachedPolicies: z.array(attachedPolicySchema).optional(),
 });
 
-const fixtureSchema = z.strictObject({
+const bucketSchema = z
+  .strictObject({ policy: documentSchema.optional() })
+  .nullable()
+  .transform((bucket) => bucket ?? {});
+
+const accountSchema = z.strictObject({
   roles: z.array(roleSchema).default([]),
   resourceTags: z.record(z.string(), z.unknown()).optional(),
+  buckets: z.record(z.string(), bucketSchema).optional(),
+  glueCatalogs: z.array(z.string()).optional(),
 });
 
+const fixtureSchema = accountSchema.extend({
+  accounts: z.record(z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'), accountSchema).optional(),
+});
+
+/** One account's part of a fixture: the top level (the hub's own account) or an entry of `accounts`. */
+export type AccountFixture = z.infer<typeof accountSchema>;
 export type AwsAccountFixture = z.infer<typeof fixtureSchema>;
 type RoleFixture = z.infer<typeof roleSchema>;
 
@@ -74,8 +100,13 @@ export function parseAwsAccountFixture(text: string, source: string): AwsAccount
     throw new Error(`${source}: ${issues.join('; ')}`);
   }
   // Checked now, so a bad entry is named by the fixture, not found later by a refused grant.
-  if (parsed.data.resourceTags)
-    new FileResourceTags(parsed.data.resourceTags as ResourceTagsData, `${source}: resourceTags`);
+  for (const [i, [id, account]] of fixtureAccounts(parsed.data, '').entries()) {
+    const where = `${source}: ${i === 0 ? '' : `accounts.${id}.`}`;
+    if (account.resourceTags) new FileResourceTags(account.resourceTags as ResourceTagsData, `${where}resourceTags`);
+    for (const bucket of Object.keys(account.buckets ?? {}))
+      plainErrors(() => checkBucketName(`${where}buckets.${bucket}`, bucket));
+    for (const region of account.glueCatalogs ?? []) plainErrors(() => checkRegion(`${where}glueCatalogs`, region));
+  }
   return parsed.data;
 }
 
@@ -98,7 +129,7 @@ export interface SeedResult {
  */
 export async function seedIamAccount(
   account: FileIamAccount,
-  fixture: AwsAccountFixture,
+  fixture: AccountFixture,
   source = 'fixture',
 ): Promise<SeedResult> {
   return account.batch(async (draft) => {
@@ -165,7 +196,7 @@ export async function seedIamAccountFromFile(account: FileIamAccount, file: stri
 }
 
 /** The fixture's provider resource tags, in the format FileResourceTags reads. */
-export function resourceTagsOf(fixture: AwsAccountFixture): ResourceTagsData {
+export function resourceTagsOf(fixture: AccountFixture): ResourceTagsData {
   return (fixture.resourceTags ?? {}) as ResourceTagsData;
 }
 
@@ -174,9 +205,82 @@ export function resourceTagsOf(fixture: AwsAccountFixture): ResourceTagsData {
  * atomically, under the state file lock), so ownership proof finds them. Returns whether the
  * fixture had any.
  */
-export async function seedResourceTags(file: string, fixture: AwsAccountFixture): Promise<boolean> {
+export async function seedResourceTags(file: string, fixture: AccountFixture): Promise<boolean> {
   const tags = fixture.resourceTags;
   if (!tags) return false;
   await withStateFileLock(file, (lock) => writeFileAtomic(resolve(file), stringifyYaml(tags), lock));
   return true;
+}
+
+/** Each account part of a fixture: `[hubAccount, its top level]` first, then each `accounts.<id>`. */
+export function fixtureAccounts(fixture: AwsAccountFixture, hubAccount: string): [string, AccountFixture][] {
+  const { accounts, ...own } = fixture;
+  return [[hubAccount, own], ...Object.entries(accounts ?? {})];
+}
+
+/** What seeding created in an account's resource-policies file, and what was already there. */
+export interface SeedResourcesResult {
+  created: string[];
+  skipped: string[];
+}
+
+/**
+ * Create the fixture's buckets (with the owner's own policy, if given) and Glue Data Catalogs in
+ * one account's resource-policies file. Existing resources are left as they are, so re-seeding is
+ * harmless; a policy the service would refuse names the fixture and bucket.
+ */
+export async function seedResources(
+  policies: FileResourcePolicies,
+  accountId: string,
+  fixture: AccountFixture,
+  source = 'fixture',
+  partition = 'aws',
+): Promise<SeedResourcesResult> {
+  const existing = new Set((await policies.snapshot()).map((r) => r.resource.arn));
+  const result: SeedResourcesResult = { created: [], skipped: [] };
+  const add = async (resource: PolicyResource, policy: string | undefined, where: string) => {
+    if (existing.has(resource.arn)) {
+      result.skipped.push(resource.arn);
+      return;
+    }
+    try {
+      await policies.addResource(resource, policy);
+    } catch (err) {
+      if (err instanceof TargetError) throw new TargetError(err.code, `${source}: ${where}: ${err.message}`);
+      throw err;
+    }
+    result.created.push(resource.arn);
+  };
+  for (const [bucket, { policy }] of Object.entries(fixture.buckets ?? {})) {
+    const name = plainErrors(() => checkBucketName(`${source}: buckets.${bucket}`, bucket));
+    await add(
+      { service: 's3', arn: s3BucketArn({ partition, bucket: name, prefix: '' }), bucket: name },
+      policy,
+      `buckets.${bucket}`,
+    );
+  }
+  for (const region of fixture.glueCatalogs ?? []) {
+    const checked = plainErrors(() => checkRegion(`${source}: glueCatalogs`, region));
+    await add(
+      {
+        service: 'glue',
+        arn: glueCatalogArn({ partition, region: checked, account: accountId }),
+        region: checked,
+        account: accountId,
+      },
+      undefined,
+      `glueCatalogs.${region}`,
+    );
+  }
+  return result;
+}
+
+/** The port modules' checks throw PortFieldError; in a fixture that is a plain error naming the field. */
+function plainErrors<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof PortFieldError) throw new Error(err.message);
+    throw err;
+  }
 }

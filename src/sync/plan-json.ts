@@ -15,7 +15,7 @@ export function describeChange(change: Change): string {
     case 'resource-policy':
       return `${describePolicyResource(change.resource)}${inAccount(change.account)}`;
     case 'lake-formation':
-      return `Lake Formation ${change.permissions.join(', ')} on ${lakeFormationResourceName(change.resource)} for ${change.principal}`;
+      return `Lake Formation ${change.permissions.join(', ')} on ${lakeFormationResourceName(change.resource)} for ${change.principal}${inAccount(change.account)}`;
   }
 }
 
@@ -53,6 +53,7 @@ function changeJson(c: Change) {
         target: c.target,
         principal: c.principal,
         resource: c.resource,
+        ...(c.account ? { account: c.account } : {}),
         permissions: c.permissions,
         ...common,
       };

@@ -777,6 +777,8 @@ async function reconcileLakeFormation(
       state = { ...state, recorded: new Map([...recorded].map(([id, perms]) => [id, new Set(perms)])) };
       plan = planLakeFormation(state, wanted, scope);
     }
+    // A hub names the account each change is made in: the catalog's.
+    if (ctx.accounts) for (const change of plan.changes) change.account = instance.resource.catalogId;
     const after = lakeFormationHoldingsAfter(state, plan, wanted, scope);
     const apply = async () => {
       // Write ahead: a grant that is not in the index would never be revoked, so record it first.

@@ -30,6 +30,8 @@ export interface LakeFormationChange extends LakeFormationInstance {
   permissions: string[];
   agreementIds: string[];
   note?: string;
+  /** A hub's member account the grant is made in (the catalog's; set by the core); absent for one account. */
+  account?: string;
 }
 
 const HOLDING_PREFIX = 'lakeformation:';

@@ -212,12 +212,20 @@ describe('multi-account settings', () => {
     ).toBe(false);
   });
 
-  it('the CLI needs the aws target and an external ID, and never prints the external ID', () => {
+  it('the CLI on AWS needs an external ID and never prints it; the local stand-in needs none', () => {
     const env = { DMM_MEMBER_ACCOUNTS: C, DMM_AWS_TARGET: 'aws' };
     expect(() => loadConfig({ env, cwd: '/tmp' })).toThrow(/multiAccount.externalId is not set/);
+    // Locally the hub opens each member's state files: there is no member role to assume.
+    expect(loadConfig({ env: { ...env, DMM_AWS_TARGET: 'local' }, cwd: '/tmp' }).multiAccount).toMatchObject({
+      members: [C],
+    });
+    // It has no AWS Organizations: OUs there are refused by name, not silently read as no members.
     expect(() =>
-      loadConfig({ env: { ...env, DMM_AWS_TARGET: 'local', DMM_MEMBER_EXTERNAL_ID: 'x-123' }, cwd: '/tmp' }),
-    ).toThrow(/needs the aws target/);
+      loadConfig({
+        env: { ...env, DMM_AWS_TARGET: 'local', DMM_MEMBER_ORGANIZATIONAL_UNITS: 'ou-ab12-cdefgh34' },
+        cwd: '/tmp',
+      }),
+    ).toThrow(/organizationalUnits needs the aws target/);
     let message = '';
     try {
       loadConfig({ env: { ...env, DMM_MEMBER_EXTERNAL_ID: 'has spaces in it' }, cwd: '/tmp' });

@@ -88,3 +88,42 @@ describe('dmm-aws local-aws seed', () => {
     expect(await roleNames(dir)).toEqual(['existing', 'first', 'second']);
   }, 60_000);
 });
+
+describe('dmm-aws local-aws with multiAccount', () => {
+  it('seeds each member from examples/multi-account, and shows both sides per account', async () => {
+    const dir = await workDir();
+    const config = join(ROOT, 'examples/multi-account/dmm-aws.yaml');
+    const fixture = join(ROOT, 'examples/multi-account/local-aws.yaml');
+    const seeded = await cli(dir, ['local-aws', 'seed', fixture, '-c', config]);
+    expect(seeded.code, seeded.stderr).toBe(0);
+    expect(seeded.stdout).toContain(
+      'aws-account.222222222222.json (account 222222222222): {"created":["analytics-reader"]',
+    );
+    expect(seeded.stdout).toContain(
+      'aws-account.333333333333.resource-policies.json: {"created":["arn:aws:s3:::sales-orders"',
+    );
+    expect(seeded.stdout).toContain('aws-account.333333333333.resource-tags.yaml');
+    // Each member in its own files, beside the hub's (which holds nothing yet).
+    expect((await readdir(join(dir, '.dmm-aws', 'multi-account'))).filter((f) => !f.startsWith('.')).sort()).toEqual([
+      'aws-account.222222222222.json',
+      'aws-account.333333333333.resource-policies.json',
+      'aws-account.333333333333.resource-tags.yaml',
+      'aws-account.444444444444.json',
+    ]);
+
+    const shown = await cli(dir, ['local-aws', 'show', '--json', '-c', config]);
+    expect(shown.code, shown.stderr).toBe(0);
+    const { accounts } = JSON.parse(shown.stdout) as {
+      accounts: { account: string; roles: { arn: string }[]; resources: { arn: string; policy?: unknown }[] }[];
+    };
+    expect(accounts.map((a) => [a.account, a.roles.map((r) => r.arn), a.resources.map((r) => r.arn)])).toEqual([
+      ['222222222222', ['arn:aws:iam::222222222222:role/analytics-reader'], []],
+      [
+        '333333333333',
+        [],
+        ['arn:aws:glue:eu-central-1:333333333333:catalog', 'arn:aws:s3:::sales-lake', 'arn:aws:s3:::sales-orders'],
+      ],
+      ['444444444444', ['arn:aws:iam::444444444444:role/finance-reader'], []],
+    ]);
+  }, 60_000);
+});
