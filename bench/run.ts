@@ -262,6 +262,12 @@ async function convergenceUnderFaults() {
       `daemon after a 150-transition burst, ${label}: IAM = active set (median of ${runs})`,
       `${median(converged)} (${converged.length}/${runs} runs)`,
     );
+    const d = results.map((r) => r.diagnostics);
+    const mid = (pick: (x: (typeof d)[number]) => number) => [...d.map(pick)].sort((a, b) => a - b)[d.length >> 1] ?? 0;
+    row(
+      `daemon after a 150-transition burst, ${label}: where the time went (median of ${runs})`,
+      `${mid((x) => x.requests)} requests, ${mid((x) => x.hangs)} hangs, ${mid((x) => x.retries)} HTTP retries waiting ${(mid((x) => x.retryWaitMs) / 1000).toFixed(1)} s, ${mid((x) => x.failedPasses)} failed passes pausing ${(mid((x) => x.passBackoffMs) / 1000).toFixed(1)} s, ${mid((x) => x.eventRetries)} event retries`,
+    );
   }
 }
 

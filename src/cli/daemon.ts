@@ -10,6 +10,7 @@
 import type { Checkpoint, EventQueue, ReceivedMessage } from '../interfaces/event-queue.js';
 import { DmmApiError } from '../dmm/errors.js';
 import type { SyncContext } from '../sync/context.js';
+import { EventBatchProcessor } from '../sync/batch.js';
 import { drainQueue, type DrainStats } from '../sync/processor.js';
 import { pollFeed, type PollResult } from '../sync/poller.js';
 import { errorMessage } from '../util/errors.js';
@@ -49,6 +50,9 @@ export async function runDaemon(
   const log = ctx.log;
   const sleep = options.sleep ?? ((ms: number) => sleepUnless(ms, options.shouldStop));
   const random = options.random ?? Math.random;
+  // One for the daemon's life: data products and the echoes of its own write-back are remembered
+  // from pass to pass (docs/adr/XXXX-daemon-batches.md).
+  const processor = new EventBatchProcessor(ctx);
   let failedPasses = 0;
   while (!options.shouldStop()) {
     let polled: PollResult | undefined;
@@ -69,6 +73,7 @@ export async function runDaemon(
     try {
       drained = await drainQueue(ctx, queue, {
         waitForRetries: false,
+        processor,
         shouldStop: options.shouldStop,
         onDeadLetter: options.onDeadLetter,
       });
