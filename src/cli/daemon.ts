@@ -1,5 +1,7 @@
 /**
- * The `run` loop: poll the feed into the durable queue, drain the queue, pause, again. Polling
+ * The `run` loop: poll the feed into the durable queue, drain the queue, again; pause once a pass
+ * found nothing to do. The queue is drained in batches, each one unit of work (src/sync/batch.ts)
+ * through one EventBatchProcessor for the daemon's life (docs/adr/XXXX-daemon-batches.md). Polling
  * and draining fail separately, so events already queued are converged while the feed is down.
  * A failing pass waits with exponential backoff and jitter (1 s, 2 s, 4 s ... at most a minute),
  * not a fixed minute, so the sync recovers within seconds of an outage's end. An outage met while
@@ -107,6 +109,9 @@ export async function runDaemon(
     }
     failedPasses = 0;
     if (options.once && polled?.caughtUp && (await queue.size()) === 0) return;
+    // The vendor's guidance: call the feed again at once while it has events, pause only once it
+    // is empty. A pass that converged something has just written back, and the feed echoes that.
+    if (!polled?.caughtUp || (drained?.processed ?? 0) > 0 || (drained?.deadLettered ?? 0) > 0) continue;
     await sleep(options.intervalMs);
   }
 }
