@@ -8,6 +8,7 @@
  */
 import { runDaemon } from '../src/cli/daemon.js';
 import { DmmHttpClient } from '../src/dmm/client.js';
+import { hedgeDelayMs } from '../src/dmm/http.js';
 import { FileIamAccount } from '../src/local/file-iam-account.js';
 import { MemoryFifoQueue } from '../src/local/memory-queue.js';
 import type { Checkpoint } from '../src/interfaces/event-queue.js';
@@ -91,12 +92,13 @@ export async function convergenceSeconds(withFaults: boolean, seed: number): Pro
     process.env.BENCH_FAULT_TRACE ? 'debug' : 'warn',
   );
   const ctx: SyncContext = {
-    // The CLI's retry settings (src/dmm/http.ts defaults), with a shorter timeout.
+    // The CLI's retry and hedge settings (src/dmm/http.ts defaults, src/cli/wiring.ts), with a shorter timeout.
     dmm: new DmmHttpClient({
       baseUrl: proxy.url,
       apiKey: sim.apiKey,
       apiGeneration: 'access',
       timeoutMs: TIMEOUT_MS,
+      hedgeAfterMs: hedgeDelayMs(TIMEOUT_MS),
       onRetry: ({ delayMs }) => {
         diagnostics.retries++;
         diagnostics.retryWaitMs += delayMs;
