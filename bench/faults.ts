@@ -8,6 +8,7 @@
  */
 import { runDaemon } from '../src/cli/daemon.js';
 import { DmmHttpClient } from '../src/dmm/client.js';
+import { hedgeDelayMs } from '../src/dmm/http.js';
 import { FileIamAccount } from '../src/local/file-iam-account.js';
 import { MemoryFifoQueue } from '../src/local/memory-queue.js';
 import type { Checkpoint } from '../src/interfaces/event-queue.js';
@@ -15,7 +16,7 @@ import { startSimulator } from '../src/simulator/server.js';
 import type { SyncContext } from '../src/sync/context.js';
 import { defaultGuardrails } from '../src/sync/guardrails.js';
 import { readRoleState } from '../src/targets/identity-policy/role-state.js';
-import { silentLogger } from '../src/util/log.js';
+import { createLogger } from '../src/util/log.js';
 import { burstMesh, eventually, expectedGrants, playBurst, ROLES } from '../test/faults/burst.js';
 import { seededRandom, startFaultProxy } from '../test/faults/fault-proxy.js';
 
@@ -41,6 +42,22 @@ export interface Convergence {
   drained?: number;
   /** Seconds until, besides, every role held exactly the active agreements. */
   converged?: number;
+  /** Where the time went, over the whole run (burst included). */
+  diagnostics: FaultDiagnostics;
+}
+
+export interface FaultDiagnostics {
+  /** Requests the proxy saw, and how many met each fault. */
+  requests: number;
+  hangs: number;
+  /** HTTP-level retries and the sum of their backoff waits (ms). */
+  retries: number;
+  retryWaitMs: number;
+  /** Passes that failed (an outage stopped the drain, or polling failed) and the daemon's pause after them (ms). */
+  failedPasses: number;
+  passBackoffMs: number;
+  /** Events released for a retry of their own (not an outage). */
+  eventRetries: number;
 }
 
 /** Seconds from the burst's end to each milestone; a milestone not reached in GIVE_UP_MS is absent. */
@@ -50,11 +67,45 @@ export async function convergenceSeconds(withFaults: boolean, seed: number): Pro
   proxy.enabled = withFaults;
   const iam = new FileIamAccount({ accountId: '123456789012' });
   for (const role of ROLES) await iam.createRole(role);
+  const diagnostics: FaultDiagnostics = {
+    requests: 0,
+    hangs: 0,
+    retries: 0,
+    retryWaitMs: 0,
+    failedPasses: 0,
+    passBackoffMs: 0,
+    eventRetries: 0,
+  };
+  const started = performance.now();
+  const log = createLogger(
+    (level, message, fields) => {
+      // BENCH_FAULT_TRACE=1: the daemon's warnings and pass summaries, timed from the start.
+      if (process.env.BENCH_FAULT_TRACE)
+        process.stderr.write(
+          `${((performance.now() - started) / 1000).toFixed(2)} ${level} ${message} ${JSON.stringify(fields)}\n`,
+        );
+      if (message === 'sync pass failed; retrying') {
+        diagnostics.failedPasses++;
+        diagnostics.passBackoffMs += Number(fields['retryInSeconds']) * 1000;
+      } else if (message === 'event failed; kept for retry') diagnostics.eventRetries++;
+    },
+    process.env.BENCH_FAULT_TRACE ? 'debug' : 'warn',
+  );
   const ctx: SyncContext = {
-    // The CLI's retry settings (src/dmm/http.ts defaults), with a shorter timeout.
-    dmm: new DmmHttpClient({ baseUrl: proxy.url, apiKey: sim.apiKey, apiGeneration: 'access', timeoutMs: TIMEOUT_MS }),
+    // The CLI's retry and hedge settings (src/dmm/http.ts defaults, src/cli/wiring.ts), with a shorter timeout.
+    dmm: new DmmHttpClient({
+      baseUrl: proxy.url,
+      apiKey: sim.apiKey,
+      apiGeneration: 'access',
+      timeoutMs: TIMEOUT_MS,
+      hedgeAfterMs: hedgeDelayMs(TIMEOUT_MS),
+      onRetry: ({ delayMs }) => {
+        diagnostics.retries++;
+        diagnostics.retryWaitMs += delayMs;
+      },
+    }),
     iam,
-    log: silentLogger,
+    log,
     resolve: { accountId: iam.accountId, partition: 'aws', defaultRegion: 'eu-central-1' },
     guardrails: { ...defaultGuardrails(iam.accountId), ownership: { mode: 'off' } },
   };
@@ -68,7 +119,9 @@ export async function convergenceSeconds(withFaults: boolean, seed: number): Pro
   try {
     await playBurst(sim, { count: AGREEMENTS, transitions: TRANSITIONS, random: seededRandom(seed + 1) });
     const burstEnd = performance.now();
-    const result: Convergence = {};
+    if (process.env.BENCH_FAULT_TRACE)
+      process.stderr.write(`${((burstEnd - started) / 1000).toFixed(2)} burst ended\n`);
+    const result: Convergence = { diagnostics };
     const since = () => (performance.now() - burstEnd) / 1000;
     await eventually(
       async () => {
@@ -89,6 +142,9 @@ export async function convergenceSeconds(withFaults: boolean, seed: number): Pro
   } finally {
     stop = true;
     await daemon;
+    const { forwarded, ...faults } = proxy.counts;
+    diagnostics.requests = forwarded + Object.values(faults).reduce((a, b) => a + b, 0);
+    diagnostics.hangs = faults.hang;
     await proxy.close();
     await sim.close();
   }

@@ -23,6 +23,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convergenceSeconds } from './faults.js';
+import { activationLatency, quantile } from './latency.js';
 import { agreement, consumer, glueProvider, portProvider, s3Provider, uuid } from './mesh.js';
 import { startMoto } from './aws.js';
 import { lambdaScenario, useMoto } from './lambda.js';
@@ -262,7 +263,30 @@ async function convergenceUnderFaults() {
       `daemon after a 150-transition burst, ${label}: IAM = active set (median of ${runs})`,
       `${median(converged)} (${converged.length}/${runs} runs)`,
     );
+    const d = results.map((r) => r.diagnostics);
+    const mid = (pick: (x: (typeof d)[number]) => number) => [...d.map(pick)].sort((a, b) => a - b)[d.length >> 1] ?? 0;
+    row(
+      `daemon after a 150-transition burst, ${label}: where the time went (median of ${runs})`,
+      `${mid((x) => x.requests)} requests, ${mid((x) => x.hangs)} hangs, ${mid((x) => x.retries)} HTTP retries waiting ${(mid((x) => x.retryWaitMs) / 1000).toFixed(1)} s, ${mid((x) => x.failedPasses)} failed passes pausing ${(mid((x) => x.passBackoffMs) / 1000).toFixed(1)} s, ${mid((x) => x.eventRetries)} event retries`,
+    );
   }
+}
+
+async function latency() {
+  // bench/latency.ts: `dmm-aws run` as the CLI wires it, with its default poll interval (or
+  // BENCH_LATENCY_INTERVAL seconds), approvals at random moments.
+  const activations = Number(process.env.BENCH_LATENCY_ACTIVATIONS ?? 40);
+  const interval = process.env.BENCH_LATENCY_INTERVAL;
+  const result = await activationLatency({
+    activations,
+    windowMs: activations * 500,
+    ...(interval ? { intervalSeconds: Number(interval) } : {}),
+  });
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  row(
+    `dmm-aws run, ${activations} activations at random moments, poll every ${result.intervalSeconds} s: activation → policy`,
+    `median ${s(quantile(result.samples, 0.5))}, p95 ${s(quantile(result.samples, 0.95))}, max ${s(result.samples.at(-1)!)}`,
+  );
 }
 
 async function lambdaPipeline() {
@@ -358,10 +382,11 @@ const sections: Record<string, () => Promise<void>> = {
   lambda: lambdaPipeline,
   large: largeReconcile,
   faults: convergenceUnderFaults,
+  latency,
   report: () => reportBenchmark(row),
 };
 const chosen = (
-  process.env.BENCH ?? 'capacity,lakeFormationCapacity,planning,fullReconcile,pipeline,report,lambda,faults'
+  process.env.BENCH ?? 'capacity,lakeFormationCapacity,planning,fullReconcile,pipeline,report,lambda,faults,latency'
 ).split(',');
 process.stdout.write(`dmm-aws benchmarks — node ${process.version}, ${new Date().toISOString()}\n\n`);
 for (const name of chosen) {

@@ -90,6 +90,14 @@ export type Config = z.infer<typeof configSchema>;
 
 export const DEFAULT_LOCAL_API_KEY = 'local-dev-key';
 
+/**
+ * `run`'s pause between feed reads once caught up. The vendor suggests about 10 s; at that pace an
+ * activation waits 5 s on average and up to 10 s for its policy. One second keeps activation →
+ * policy under 2 s (p95, `BENCH=latency npm run bench`) for one small request a second while
+ * idle (docs/adr/XXXX-daemon-batches.md); set 10 for the vendor's pace.
+ */
+export const DEFAULT_POLL_INTERVAL_SECONDS = 1;
+
 const DEFAULTS: Config = {
   dmm: { baseUrl: 'http://127.0.0.1:8080', apiGeneration: 'auto', timeoutMs: 10_000 },
   aws: {
@@ -103,7 +111,7 @@ const DEFAULTS: Config = {
   dataContracts: {},
   guardrails: {},
   stateDir: '.dmm-aws',
-  pollIntervalSeconds: 10,
+  pollIntervalSeconds: DEFAULT_POLL_INTERVAL_SECONDS,
 };
 
 /** Environment variables and the config path each one sets. */

@@ -1,5 +1,7 @@
 /**
- * The `run` loop: poll the feed into the durable queue, drain the queue, pause, again. Polling
+ * The `run` loop: poll the feed into the durable queue, drain the queue, again; pause once a pass
+ * found nothing to do. The queue is drained in batches, each one unit of work (src/sync/batch.ts)
+ * through one EventBatchProcessor for the daemon's life (docs/adr/XXXX-daemon-batches.md). Polling
  * and draining fail separately, so events already queued are converged while the feed is down.
  * A failing pass waits with exponential backoff and jitter (1 s, 2 s, 4 s ... at most a minute),
  * not a fixed minute, so the sync recovers within seconds of an outage's end. An outage met while
@@ -10,6 +12,7 @@
 import type { Checkpoint, EventQueue, ReceivedMessage } from '../interfaces/event-queue.js';
 import { DmmApiError } from '../dmm/errors.js';
 import type { SyncContext } from '../sync/context.js';
+import { EventBatchProcessor } from '../sync/batch.js';
 import { drainQueue, type DrainStats } from '../sync/processor.js';
 import { pollFeed, type PollResult } from '../sync/poller.js';
 import { errorMessage } from '../util/errors.js';
@@ -49,6 +52,9 @@ export async function runDaemon(
   const log = ctx.log;
   const sleep = options.sleep ?? ((ms: number) => sleepUnless(ms, options.shouldStop));
   const random = options.random ?? Math.random;
+  // One for the daemon's life: data products and the echoes of its own write-back are remembered
+  // from pass to pass (docs/adr/XXXX-daemon-batches.md).
+  const processor = new EventBatchProcessor(ctx);
   let failedPasses = 0;
   while (!options.shouldStop()) {
     let polled: PollResult | undefined;
@@ -69,6 +75,7 @@ export async function runDaemon(
     try {
       drained = await drainQueue(ctx, queue, {
         waitForRetries: false,
+        processor,
         shouldStop: options.shouldStop,
         onDeadLetter: options.onDeadLetter,
       });
@@ -102,6 +109,9 @@ export async function runDaemon(
     }
     failedPasses = 0;
     if (options.once && polled?.caughtUp && (await queue.size()) === 0) return;
+    // The vendor's guidance: call the feed again at once while it has events, pause only once it
+    // is empty. A pass that converged something has just written back, and the feed echoes that.
+    if (!polled?.caughtUp || (drained?.processed ?? 0) > 0 || (drained?.deadLettered ?? 0) > 0) continue;
     await sleep(options.intervalMs);
   }
 }

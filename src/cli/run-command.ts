@@ -1,6 +1,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { DEFAULT_POLL_INTERVAL_SECONDS } from '../config.js';
 import { errorMessage } from '../util/errors.js';
 import { addConnectionOptions, configFrom, loggerFrom, type GlobalOptions } from './common.js';
 import { runDaemon } from './daemon.js';
@@ -18,7 +19,7 @@ export function registerRunCommand(program: Command): void {
     .description(
       'The long-running sync: polls the Data Mesh Manager event feed from the stored checkpoint, puts every ' +
         'event on a durable FIFO queue (one agreement strictly in order), and converges each agreement it ' +
-        'names. Failing events are retried with backoff and, after 5 attempts, reported to Data Mesh Manager ' +
+        'names, a batch of events at a time. Failing events are retried with backoff and, after 5 attempts, reported to Data Mesh Manager ' +
         'and written to <state-dir>/dead-letter.jsonl. While the feed is unreachable, queued events are still ' +
         'converged, and passes are retried with backoff (1 s doubling to 60 s); a rejected API key stops the ' +
         'run with exit code 1. Stop with Ctrl-C: the checkpoint and queue stay consistent.',
@@ -26,7 +27,7 @@ export function registerRunCommand(program: Command): void {
     .option('--once', 'stop when the feed is caught up and the queue is empty')
     .option(
       '--interval <seconds>',
-      'pause between polls when caught up (env DMM_POLL_INTERVAL_SECONDS; default 10, as the vendor recommends)',
+      `pause between polls when caught up (env DMM_POLL_INTERVAL_SECONDS; default ${DEFAULT_POLL_INTERVAL_SECONDS}, so an activation reaches its role within about 2 s; the vendor suggests 10)`,
     );
   addConnectionOptions(command).action(async (options: RunOptions) => {
     const config = configFrom(options);
@@ -41,7 +42,7 @@ export function registerRunCommand(program: Command): void {
     const stop = () => {
       if (stopping) process.exit(130);
       stopping = true;
-      log.info('stopping after the current event (Ctrl-C again to abort)');
+      log.info('stopping after the current batch of events (Ctrl-C again to abort)');
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -8,6 +8,7 @@ import { localStandInFile, type Config } from '../config.js';
 import type { DmmApi } from '../interfaces/dmm-api.js';
 import { SimulatorOnlyWriteBack, simulatorProbe } from './local-write-back.js';
 import { DmmHttpClient } from '../dmm/client.js';
+import { hedgeDelayMs } from '../dmm/http.js';
 import { FileAgreementIndex } from '../local/file-agreement-index.js';
 import { FileLakeFormation } from '../local/file-lake-formation.js';
 import { FileResourcePolicies } from '../local/file-resource-policies.js';
@@ -35,6 +36,7 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
     apiKey: config.dmm.apiKey ?? '',
     apiGeneration: config.dmm.apiGeneration,
     timeoutMs: config.dmm.timeoutMs,
+    hedgeAfterMs: hedgeDelayMs(config.dmm.timeoutMs),
     onRetry: (info) => log.warn('retrying Data Mesh Manager request', { ...info }),
     onUnreadableEvent: (error) => log.error('feed event without a readable id left out', { error: error.message }),
   });

@@ -44,6 +44,12 @@ export interface HttpOptions {
   maxRetryDelayMs?: number;
   /** Upper bound for a server's Retry-After. Default 60 s. */
   maxRetryAfterMs?: number;
+  /**
+   * A GET not answered within this long is sent once more alongside the first; the first answer
+   * wins and the other is cancelled. Default off; the CLI and the Lambda functions set a quarter of
+   * the timeout (see {@link hedgeDelayMs}).
+   */
+  hedgeAfterMs?: number;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -75,6 +81,16 @@ const MAX_REDIRECTS = 5;
 export const DEFAULT_MAX_ATTEMPTS = 7;
 export const DEFAULT_RETRY_BASE_DELAY_MS = 100;
 
+/**
+ * When a GET gets a twin: after a quarter of the attempt's timeout. A request that hangs (a proxy
+ * or server that never answers) otherwise holds up its whole batch for the full timeout, and the
+ * batch's other work waits behind it (bench/faults.ts). Reads are safe to send twice; writes
+ * (PUT, POST) never are hedged. A healthy server answers long before this, so it sees no twins.
+ */
+export function hedgeDelayMs(timeoutMs: number): number {
+  return Math.round(timeoutMs / 4);
+}
+
 function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
@@ -103,6 +119,7 @@ export class DmmHttp {
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly onRetry: ((info: RetryInfo) => void) | undefined;
+  private readonly hedgeAfterMs: number | undefined;
 
   constructor(options: HttpOptions) {
     // A trailing slash makes `new URL('api/...', base)` keep a path prefix such as /dmm/.
@@ -119,6 +136,7 @@ export class DmmHttp {
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
     this.onRetry = options.onRetry;
+    this.hedgeAfterMs = options.hedgeAfterMs;
   }
 
   /**
@@ -164,7 +182,10 @@ export class DmmHttp {
     const urlText = this.redact(url.toString());
 
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(method, url, urlText, options, attempt);
+      const outcome =
+        method === 'GET' && this.hedgeAfterMs !== undefined && this.hedgeAfterMs > 0
+          ? await this.hedged(this.hedgeAfterMs, url, urlText, options, attempt)
+          : await this.attempt(method, url, urlText, options, attempt);
       if (outcome.kind === 'response') return outcome.response;
       if (attempt >= this.maxAttempts) throw outcome.error;
 
@@ -182,12 +203,49 @@ export class DmmHttp {
     }
   }
 
+  /**
+   * One attempt of a GET, sent a second time when the first has not answered after `afterMs`.
+   * The first answer wins (a response, or an error the server meant); a retryable failure of one
+   * waits for the other. The loser is cancelled.
+   */
+  private async hedged(
+    afterMs: number,
+    url: URL,
+    urlText: string,
+    options: RequestOptions,
+    attempt: number,
+  ): Promise<Attempt> {
+    const cancel = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const first = this.attempt('GET', url, urlText, options, attempt, cancel.signal);
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), afterMs);
+    });
+    try {
+      const early = await Promise.race([first, late]);
+      if (early !== 'late') return early;
+      const second = this.attempt('GET', url, urlText, options, attempt, cancel.signal);
+      return await new Promise<Attempt>((resolve, reject) => {
+        let failed = 0;
+        for (const one of [first, second]) {
+          one.then((outcome) => {
+            if (outcome.kind === 'response' || ++failed === 2) resolve(outcome);
+          }, reject);
+        }
+      });
+    } finally {
+      clearTimeout(timer);
+      cancel.abort();
+    }
+  }
+
   private async attempt(
     method: string,
     url: URL,
     urlText: string,
     options: RequestOptions,
     attempt: number,
+    cancel?: AbortSignal,
   ): Promise<Attempt> {
     const headers: Record<string, string> = {
       'x-api-key': this.apiKey,
@@ -206,7 +264,9 @@ export class DmmHttp {
     let text: string;
     try {
       // One signal covers connect, headers and body, so a server that stalls mid-body times out too.
-      const signal = AbortSignal.timeout(this.timeoutMs);
+      const timeout = AbortSignal.timeout(this.timeoutMs);
+      // AbortSignal.any arrived in Node 20.3: without it the loser of a hedge runs to its timeout.
+      const signal = cancel && typeof AbortSignal.any === 'function' ? AbortSignal.any([timeout, cancel]) : timeout;
       let response = await this.fetchImpl(url, { method, headers, body, signal, redirect: 'manual' });
       // fetch would forward x-api-key across origins on redirect (it only strips Authorization),
       // so redirects are followed by hand and only within the configured origin.

@@ -9,10 +9,9 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { createSqsClient } from '../aws/clients.js';
-import { isOutage } from '../interfaces/outage.js';
 import type { FeedEvent } from '../model/events.js';
-import { giveUp, isPermanent } from '../sync/give-up.js';
-import { EventBatchProcessor } from '../sync/batch.js';
+import { giveUp } from '../sync/give-up.js';
+import { EventBatchProcessor, settleBatch, type Settlement } from '../sync/batch.js';
 import { errorMessage } from '../util/errors.js';
 import { parseJson } from '../util/parse-json.js';
 import { readEnvironment, type ProcessEventsEnvironment } from './environment.js';
@@ -76,26 +75,29 @@ async function processBatch(pipeline: Pipeline, event: SQSEvent, retry: Retry): 
   }
   const readable = parsed.filter((p): p is { record: SQSRecord; event: FeedEvent } => p.event !== undefined);
   const results = await batchProcessorOf(pipeline).process(readable.map((p) => p.event));
+  const settlements = settleBatch(
+    readable.map(({ record }) => ({
+      groupId: record.attributes.MessageGroupId ?? '',
+      receiveCount: receiveCountOf(record),
+    })),
+    results,
+    pipeline.env.MAX_RECEIVE_COUNT,
+  );
   const failed = new Set<string>();
   const attempted = new Set<string>();
   const outages = new Set<string>();
-  const stoppedGroups = new Set<string>();
   for (const [i, { record, event: feedEvent }] of readable.entries()) {
-    const group = record.attributes.MessageGroupId ?? '';
-    if (stoppedGroups.has(group)) {
+    const settlement = settlements[i]!;
+    if (settlement.kind === 'waiting') {
       failed.add(record.messageId);
       continue;
     }
     attempted.add(record.messageId);
-    const result = results[i]!;
-    if (result.ok) {
-      metrics.outcomes(result.result.outcomes);
+    if (settlement.kind === 'done') {
+      metrics.outcomes(settlement.result.outcomes);
       continue;
     }
-    if (await keptForRetry(pipeline, record, feedEvent, result.error, outages)) {
-      failed.add(record.messageId);
-      stoppedGroups.add(group);
-    }
+    if (await keptForRetry(pipeline, record, feedEvent, settlement, outages)) failed.add(record.messageId);
   }
   const requeued = await keepBack(pipeline, event, retry, { failed, attempted, outages });
   return {
@@ -122,12 +124,12 @@ async function keptForRetry(
   { runtime, env, ctx }: Pipeline,
   record: SQSRecord,
   event: FeedEvent,
-  error: unknown,
+  { verdict, error }: Extract<Settlement, { kind: 'failed' }>,
   outages: Set<string>,
 ): Promise<boolean> {
   const { log, metrics } = runtime;
   const receiveCount = receiveCountOf(record);
-  if (isPermanent(error)) {
+  if (verdict === 'unprocessable') {
     await giveUp(ctx, event, receiveCount, error);
     log.error('unprocessable event dropped', {
       messageId: record.messageId,
@@ -139,11 +141,11 @@ async function keptForRetry(
     return false;
   }
   const fields = { messageId: record.messageId, eventId: event.id, attempt: receiveCount, error: errorMessage(error) };
-  if (isOutage(error)) {
+  if (verdict === 'outage') {
     outages.add(record.messageId);
     metrics.count('Outages');
     log.warn('outage: event kept for a retry, not counted towards the dead-letter queue', fields);
-  } else if (receiveCount >= env.MAX_RECEIVE_COUNT) {
+  } else if (verdict === 'exhausted') {
     metrics.count('Failures');
     // SQS moves it to the dead-letter queue instead of delivering it again: say so now.
     await giveUp(ctx, event, receiveCount, error);

@@ -10,12 +10,41 @@ import { isOutage } from '../interfaces/outage.js';
 import type { FeedEvent } from '../model/events.js';
 import type { SyncContext } from './context.js';
 import { isAgreementDeletion, routeEvent } from './event-routing.js';
-import { UnprocessableEventError } from './give-up.js';
+import { failureVerdict, type FailureVerdict, UnprocessableEventError } from './give-up.js';
 import { affectedAgreements, processEvent, type EventResult } from './processor.js';
 import { ProductCatalog } from './product-catalog.js';
 import { reconcile, type AgreementOutcome } from './reconcile.js';
 
 export type BatchItemResult = { ok: true; result: EventResult } | { ok: false; error: unknown };
+
+/** What to do with one message of a processed batch (see {@link settleBatch}). */
+export type Settlement =
+  | { kind: 'done'; result: EventResult }
+  /** An earlier message of its group failed: it was not handled on its own and goes back, unspent by its own fault. */
+  | { kind: 'waiting' }
+  | { kind: 'failed'; verdict: FailureVerdict; error: unknown };
+
+/**
+ * The batch's results as what becomes of each message, shared by the daemon's drain and the
+ * process-events Lambda so both apply the same rules. Messages are in queue order; once a message
+ * of a group failed (other than as unprocessable, which is dropped), the later messages of that
+ * group wait behind it, so one agreement's events are never handled out of order.
+ */
+export function settleBatch(
+  messages: readonly { groupId: string; receiveCount: number }[],
+  results: readonly BatchItemResult[],
+  maxReceives: number,
+): Settlement[] {
+  const stopped = new Set<string>();
+  return messages.map(({ groupId, receiveCount }, i): Settlement => {
+    if (stopped.has(groupId)) return { kind: 'waiting' };
+    const result = results[i]!;
+    if (result.ok) return { kind: 'done', result: result.result };
+    const verdict = failureVerdict(result.error, receiveCount, maxReceives);
+    if (verdict !== 'unprocessable') stopped.add(groupId);
+    return { kind: 'failed', verdict, error: result.error };
+  });
+}
 
 /** An echo not seen this long after our PUT is not coming: the event is handled like any other. */
 const ECHO_WAIT_MS = 15 * 60_000;

@@ -2,6 +2,7 @@
  * Giving up on an event, shared by the CLI daemon (`drainQueue`) and the process-events Lambda,
  * so an agreement's owner sees the same diagnostic from both.
  */
+import { isOutage } from '../interfaces/outage.js';
 import type { FeedEvent } from '../model/events.js';
 import { AgreementFormatError } from '../model/read-agreement.js';
 import { DataProductFormatError } from '../model/read-data-product.js';
@@ -26,6 +27,21 @@ export function isPermanent(error: unknown): boolean {
     error instanceof AgreementFormatError ||
     error instanceof DataProductFormatError
   );
+}
+
+/**
+ * What becomes of an event that failed, the same for the daemon and the process-events Lambda:
+ * - `unprocessable`: no retry can help; given up on at once (reported when it is the agreement's own documents);
+ * - `outage`: not the event's fault; kept, never spent towards the dead-letter queue;
+ * - `exhausted`: failed on its last allowed receive; given up on;
+ * - `retry`: delivered again later.
+ */
+export type FailureVerdict = 'unprocessable' | 'outage' | 'exhausted' | 'retry';
+
+export function failureVerdict(error: unknown, receiveCount: number, maxReceives: number): FailureVerdict {
+  if (isPermanent(error)) return 'unprocessable';
+  if (isOutage(error)) return 'outage';
+  return receiveCount >= maxReceives ? 'exhausted' : 'retry';
 }
 
 /**

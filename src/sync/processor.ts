@@ -7,11 +7,11 @@ import { SQS_LIMITS } from '../util/sqs-limits.js';
 import { dataProductCache, type ProductLookup, type SyncContext } from './context.js';
 import { isAgreementDeletion, routeEvent, type EventTarget } from './event-routing.js';
 import { agreementsOfContract } from './contract-agreements.js';
-import { giveUp, isPermanent, UnprocessableEventError } from './give-up.js';
+import { giveUp, UnprocessableEventError } from './give-up.js';
+import { EventBatchProcessor, settleBatch, type BatchItemResult, type Settlement } from './batch.js';
 
 export { UnprocessableEventError };
 import { LeaseLostError, type EventQueue, type ReceivedMessage } from '../interfaces/event-queue.js';
-import { isOutage } from '../interfaces/outage.js';
 import { reconcileAgreement, type AgreementOutcome } from './reconcile.js';
 
 export interface EventResult {
@@ -130,8 +130,8 @@ export interface DrainOptions {
   /** Delay before the first retry of a failed event; doubles with every attempt, up to 30 s. */
   retryDelayMs?: number;
   /**
-   * The queue's in-flight time (visibility timeout); default SQS's 30 s. While an event is being
-   * processed its lease is renewed every third of it, so a slow event is never handed out again.
+   * The queue's in-flight time (visibility timeout); default SQS's 30 s. While a batch is being
+   * processed its leases are renewed every third of it, so a slow batch is never handed out again.
    */
   leaseMs?: number;
   /**
@@ -139,7 +139,22 @@ export interface DrainOptions {
    * and picks them up on a later pass.
    */
   waitForRetries?: boolean;
+  /**
+   * The batch processor. A long-running caller passes one for its whole life, so data products
+   * and the expected echoes of its write-back are kept from pass to pass; default: one per drain.
+   */
+  processor?: EventBatchProcessor;
+  /** Most events converged together; default {@link DRAIN_BATCH}. */
+  batchSize?: number;
 }
+
+/**
+ * Events per unit of work in the daemon. The queue hands out at most one event per agreement (the
+ * head of its group), so a batch is at most one reconcile over this many agreements; bigger than
+ * SQS's 10 because one reconcile over many agreements reads their products and roles once and
+ * runs its reads side by side, so a slow request holds up one lane rather than the queue.
+ */
+export const DRAIN_BATCH = 50;
 
 export interface DrainStats {
   processed: number;
@@ -150,76 +165,104 @@ export interface DrainStats {
 }
 
 /**
- * Process queued events until the queue is empty. One event at a time: IAM is one shared
- * resource per account (see docs/adr/0002-policy-packing.md). A failing event is released for a
+ * Process queued events until the queue is empty, a batch at a time as one unit of work
+ * (src/sync/batch.ts, the same as the process-events Lambda). A failing event is released for a
  * retry after a growing delay; meanwhile the FIFO queue holds back the later events of its
- * agreement only, and every other agreement goes on.
+ * agreement only, and every other agreement goes on. An outage keeps its events queued, unspent,
+ * and ends the pass once the batch is settled, so the caller backs off.
  */
 export async function drainQueue(ctx: SyncContext, queue: EventQueue, options: DrainOptions = {}): Promise<DrainStats> {
   const maxReceives = options.maxReceives ?? 5;
   const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   const baseDelay = options.retryDelayMs ?? 1000;
   const leaseMs = options.leaseMs ?? SQS_LIMITS.visibilityTimeoutMs;
+  const processor = options.processor ?? new EventBatchProcessor(ctx);
+  const batchSize = Math.max(1, options.batchSize ?? DRAIN_BATCH);
   const stats: DrainStats = { processed: 0, retried: 0, deadLettered: 0 };
   while (!options.shouldStop?.()) {
-    const messages = await queue.receive(SQS_LIMITS.batchEntries);
+    const messages = await receiveBatch(queue, batchSize);
     if (messages.length === 0) {
       if (options.waitForRetries === false || (await queue.size()) === 0) break;
       await sleep(Math.min(baseDelay, 1000));
       continue;
     }
-    // The batch waits in flight while its events run one by one: all of it is renewed.
+    // The batch stays in flight while it is processed: all of it is renewed.
     const leases = new LeaseKeeper(ctx, queue, messages, leaseMs);
+    let results: BatchItemResult[];
+    const started = performance.now();
     try {
-      await processBatch(messages, leases);
+      results = await processor.process(messages.map((m) => m.event));
+      ctx.log.debug('batch converged', { events: messages.length, ms: Math.round(performance.now() - started) });
     } finally {
       await leases.stop();
     }
-    if (stats.outage !== undefined) return stats;
+    const outage = await settle(messages, settleBatch(messages, results, maxReceives));
+    if (outage !== undefined) {
+      stats.outage = outage.error;
+      ctx.log.warn('outage: events kept for later, pass stopped', {
+        eventId: outage.eventId,
+        error: errorMessage(outage.error),
+      });
+      return stats;
+    }
   }
   return stats;
 
-  async function processBatch(messages: ReceivedMessage[], leases: LeaseKeeper): Promise<void> {
-    for (const [index, message] of messages.entries()) {
-      try {
-        const result = await processEvent(ctx, message.event);
-        await leases.done(message);
+  /** Acks, releases or gives up on each message; returns the first outage met. */
+  async function settle(messages: ReceivedMessage[], settlements: Settlement[]) {
+    let outage: { eventId: string; error: unknown } | undefined;
+    for (const [i, settlement] of settlements.entries()) {
+      const message = messages[i]!;
+      if (settlement.kind === 'done') {
         await queue.ack(message.receipt);
         stats.processed++;
-        await options.onResult?.(result);
-      } catch (error) {
-        await leases.done(message);
-        if (isOutage(error)) {
-          // Not the event's fault: keep it (its receives are not spent towards the dead-letter
-          // queue) and stop this pass, so the caller backs off instead of failing every event.
-          await leases.stop();
-          for (const kept of messages.slice(index)) await releaseUnlessLost(ctx, queue, kept, 0);
-          ctx.log.warn('outage: events kept for later, pass stopped', {
-            eventId: message.event.id,
-            error: errorMessage(error),
-          });
-          stats.outage = error;
-          return;
-        }
-        if (isPermanent(error) || message.receiveCount >= maxReceives) {
-          await giveUp(ctx, message.event, message.receiveCount, error);
-          await options.onDeadLetter?.(message, error);
-          await queue.ack(message.receipt);
-          stats.deadLettered++;
-        } else {
-          const delayMs = Math.min(baseDelay * 2 ** (message.receiveCount - 1), 30_000);
-          ctx.log.warn('event failed; kept for retry', {
-            eventId: message.event.id,
-            attempt: message.receiveCount,
-            retryInMs: delayMs,
-            error: errorMessage(error),
-          });
-          await releaseUnlessLost(ctx, queue, message, delayMs);
-          stats.retried++;
-        }
+        await options.onResult?.(settlement.result);
+        continue;
+      }
+      if (settlement.kind === 'waiting') {
+        await releaseUnlessLost(ctx, queue, message, 0);
+        continue;
+      }
+      const { verdict, error } = settlement;
+      if (verdict === 'outage') {
+        // Not the event's fault: keep it, with no delay of its own; the caller's backoff paces the retry.
+        outage ??= { eventId: message.event.id, error };
+        await releaseUnlessLost(ctx, queue, message, 0);
+      } else if (verdict === 'unprocessable' || verdict === 'exhausted') {
+        await giveUp(ctx, message.event, message.receiveCount, error);
+        await options.onDeadLetter?.(message, error);
+        await queue.ack(message.receipt);
+        stats.deadLettered++;
+      } else {
+        const delayMs = Math.min(baseDelay * 2 ** (message.receiveCount - 1), 30_000);
+        ctx.log.warn('event failed; kept for retry', {
+          eventId: message.event.id,
+          attempt: message.receiveCount,
+          retryInMs: delayMs,
+          error: errorMessage(error),
+        });
+        await releaseUnlessLost(ctx, queue, message, delayMs);
+        stats.retried++;
       }
     }
+    return outage;
   }
+}
+
+/**
+ * Up to `max` messages, in receives of at most SQS's batch size. Each receive skips the groups
+ * already in flight, so the batch still holds one message per agreement, each its group's head.
+ */
+async function receiveBatch(queue: EventQueue, max: number): Promise<ReceivedMessage[]> {
+  const messages: ReceivedMessage[] = [];
+  while (messages.length < max) {
+    const want = Math.min(SQS_LIMITS.batchEntries, max - messages.length);
+    const got = await queue.receive(want);
+    messages.push(...got);
+    // Fewer than asked for: nothing more is waiting (and a long-polling queue is not asked again).
+    if (got.length < want) break;
+  }
+  return messages;
 }
 
 /**
@@ -239,7 +282,7 @@ async function releaseUnlessLost(ctx: SyncContext, queue: EventQueue, message: R
 }
 
 /**
- * Renews the leases of a received batch every third of `leaseMs` until each message is done. A
+ * Renews the leases of a received batch every third of `leaseMs` until the batch is done. A
  * lease already lost (the queue handed the message out again) is not renewed further: its work
  * goes on and its ack becomes a no-op. A renewal that fails otherwise (the queue unreachable) is
  * tried again at the next beat.
@@ -264,12 +307,7 @@ class LeaseKeeper {
     );
   }
 
-  /** Stop renewing `message`; waits for a renewal under way, so it cannot land after an ack or release. */
-  async done(message: ReceivedMessage): Promise<void> {
-    this.pending.delete(message);
-    await this.renewing;
-  }
-
+  /** Stop renewing; waits for a renewal under way, so it cannot land after an ack or release. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.pending.clear();

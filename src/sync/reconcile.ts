@@ -127,7 +127,9 @@ export interface ReconcileOptions {
   /**
    * An agreement that cannot be read or resolved now (an error not of its document: Data Mesh
    * Manager failing, say) is left out of this reconcile, its grants untouched, and handed here,
-   * so the other agreements go on. Without it the error is thrown.
+   * so the other agreements go on. So is one whose role could not be written (an error that is not
+   * AWS refusing the change) or whose write-back failed: what was done stays done, it gets no
+   * outcome, and its retry converges the rest. Without it the error is thrown.
    */
   onDeferred?: (agreementId: string, error: unknown) => void;
   /** Told of each agreement whose document write-back replaced (a PUT, which the feed echoes). */
@@ -235,11 +237,31 @@ export async function reconcile(
       : 'all'
     : new Set([...desired.keys()].filter((id) => !withheld.has(id)));
   const ledger = new Ledger(all ? 'all' : new Set(desired.keys()));
+  const deferred = new Set<string>();
+  // Left for a retry of their own (see `onDeferred`), so the rest of the scope goes on.
+  const defer = (ids: Iterable<string>, error: unknown) => {
+    if (!options.onDeferred) throw error;
+    for (const id of ids) {
+      if (!desired.has(id) || deferred.has(id)) continue;
+      deferred.add(id);
+      options.onDeferred(id, error);
+    }
+  };
 
   // A hub reads and writes each member's roles through that member's IAM; one account is one pass.
   const identity: IdentityResult = { rolesExamined: 0, changedMeanwhile: new Set() };
   for (const accountCtx of identityContexts(ctx)) {
-    const pass = await reconcileIdentity(accountCtx, desired, index, planScope, ledger, options, concurrency, progress);
+    const pass = await reconcileIdentity(
+      accountCtx,
+      desired,
+      index,
+      planScope,
+      ledger,
+      options,
+      concurrency,
+      progress,
+      defer,
+    );
     identity.rolesExamined += pass.rolesExamined;
     for (const id of pass.changedMeanwhile) identity.changedMeanwhile.add(id);
   }
@@ -251,10 +273,11 @@ export async function reconcile(
     if (!desired.has(id)) desired.set(id, { resolution: { kind: 'none', reason: GONE } });
   }
 
-  const outcomes = [...desired].map(([id, { resolution, withheld: unread }]) => {
+  const outcomes = [...desired].flatMap(([id, { resolution, withheld: unread }]) => {
+    if (deferred.has(id)) return [];
     const outcome = outcomeOf(id, resolution, ledger);
     // Its grants were not planned at all: whatever it holds, it still holds.
-    return unread ? { ...outcome, effect: 'unchanged' as const } : outcome;
+    return [unread ? { ...outcome, effect: 'unchanged' as const } : outcome];
   });
   outcomes.sort((a, b) => a.agreementId.localeCompare(b.agreementId));
   for (const outcome of outcomes) {
@@ -284,11 +307,16 @@ export async function reconcile(
     await mapLimit(outcomes, Math.min(concurrency, 4), async (outcome) => {
       const entry = desired.get(outcome.agreementId);
       const log = ctx.log.child({ agreementId: outcome.agreementId });
-      if (entry?.agreement) {
-        outcome.report = await reportBack(ctx.dmm, entry.agreement, reportState(outcome, entry.resolution), log);
-        if (outcome.report.tagsWritten) options.onWrittenBack?.(outcome.agreementId);
-      } else if (entry?.withheld?.agreementId !== undefined)
-        outcome.report = await reportUnreadable(ctx.dmm, entry.withheld.agreementId, outcome.reason, log);
+      try {
+        if (entry?.agreement) {
+          outcome.report = await reportBack(ctx.dmm, entry.agreement, reportState(outcome, entry.resolution), log);
+          if (outcome.report.tagsWritten) options.onWrittenBack?.(outcome.agreementId);
+        } else if (entry?.withheld?.agreementId !== undefined)
+          outcome.report = await reportUnreadable(ctx.dmm, entry.withheld.agreementId, outcome.reason, log);
+      } catch (error) {
+        // AWS is converged and indexed; only the report is left, and its retry finds nothing else to do.
+        defer([outcome.agreementId], error);
+      }
       if (all) progress({ phase: 'report', done: ++reported, total: outcomes.length });
     });
   }
@@ -419,6 +447,7 @@ async function reconcileIdentity(
   options: ReconcileOptions,
   concurrency: number,
   progress: (p: ReconcileProgress) => void,
+  defer: (ids: Iterable<string>, error: unknown) => void,
 ): Promise<IdentityResult> {
   const all = isFullScope(scope);
   const wanted = new Map<string, Map<string, PolicyStatement[]>>(); // role name → agreement → statements
@@ -520,7 +549,21 @@ async function reconcileIdentity(
       try {
         await applyChanges(ctx.iam, rolePlan.changes);
       } catch (error) {
-        if (!isPermanentTargetError(error)) throw error;
+        if (!isPermanentTargetError(error)) {
+          if (!options.onDeferred) throw error;
+          // Not a decision about the agreements (a conflict, throttling): every one this role's
+          // plan touches is retried; the other roles' agreements go on.
+          const touched = [
+            ...(wanted.get(state.role.name)?.keys() ?? []),
+            ...agreementsOnRole(state),
+            ...rolePlan.effects.keys(),
+            ...rolePlan.changes.flatMap((c) => c.agreementIds),
+          ];
+          return () => {
+            defer(touched, error);
+            done();
+          };
+        }
         return () => {
           const reason = `AWS refused the change on role ${state.role.name}: ${error.code}: ${error.message}`;
           const held = agreementsOnRole(state);

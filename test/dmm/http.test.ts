@@ -207,6 +207,36 @@ describe('DmmHttp retries', () => {
     expect(requests).toHaveLength(2);
   });
 
+  it('sends a GET that has not answered after hedgeAfterMs once more, and takes the first answer', async () => {
+    const { http, requests, retries } = await setup(
+      sequence(
+        () => undefined /* never responds */,
+        (_req, res) => json(res, 200, ['twin']),
+      ),
+      { timeoutMs: 5_000, hedgeAfterMs: 50 },
+    );
+    const started = Date.now();
+    const response = await http.request('GET', '/api/events');
+    expect(response !== GONE && response.body).toEqual(['twin']);
+    // Answered by the twin, long before the first copy's timeout; one attempt, no retry.
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(requests).toHaveLength(2);
+    expect(retries).toEqual([]);
+  });
+
+  it('sends no twin when the answer comes in time, and never hedges a write', async () => {
+    const { http, requests } = await setup(
+      (req, res) => {
+        if (req.method === 'GET') json(res, 200, { ok: true });
+        else setTimeout(() => res.writeHead(204).end(), 150);
+      },
+      { hedgeAfterMs: 50 },
+    );
+    await http.request('GET', '/api/access/a1');
+    await http.request('PUT', '/api/access/a1', { body: { id: 'a1' } });
+    expect(requests.map((r) => r.method)).toEqual(['GET', 'PUT']);
+  });
+
   it('retries network errors and describes the socket failure', async () => {
     // A port that was just closed refuses connections.
     const closed = await startScriptedServer(() => undefined);
