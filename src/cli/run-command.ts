@@ -19,10 +19,13 @@ export function registerRunCommand(program: Command): void {
     .description(
       'The long-running sync: polls the Data Mesh Manager event feed from the stored checkpoint, puts every ' +
         'event on a durable FIFO queue (one agreement strictly in order), and converges each agreement it ' +
-        'names, a batch of events at a time. Failing events are retried with backoff and, after 5 attempts, reported to Data Mesh Manager ' +
-        'and written to <state-dir>/dead-letter.jsonl. While the feed is unreachable, queued events are still ' +
-        'converged, and passes are retried with backoff (1 s doubling to 60 s); a rejected API key stops the ' +
-        'run with exit code 1. Stop with Ctrl-C: the checkpoint and queue stay consistent.',
+        'names, a batch of events at a time. An agreement refused on its own merits (invalid metadata, a ' +
+        'guardrail, a missing role) is reported failed in Data Mesh Manager once, with a stable message. Other ' +
+        'failing events are retried with backoff and, after 5 attempts, written to <state-dir>/dead-letter.jsonl ' +
+        'with the reason. An outage (Data Mesh Manager or AWS unreachable, throttling, unreadable local state) ' +
+        'is never counted against an event: its events stay queued, passes are retried with backoff (1 s ' +
+        'doubling to 60 s), and after 15 failed passes in a row the run stops with the reason (exit code 1); so ' +
+        'does a rejected API key. Stop with Ctrl-C: the checkpoint and queue stay consistent.',
     )
     .option('--once', 'stop when the feed is caught up and the queue is empty')
     .option(
