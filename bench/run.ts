@@ -26,6 +26,7 @@ import { convergenceSeconds } from './faults.js';
 import { agreement, consumer, glueProvider, portProvider, s3Provider, uuid } from './mesh.js';
 import { startMoto } from './aws.js';
 import { largeReconcile } from './large.js';
+import { deployedLatency } from './latency.js';
 import { lambdaScenario, useMoto } from './lambda.js';
 import { reportBenchmark } from './report.js';
 
@@ -304,11 +305,13 @@ const sections: Record<string, () => Promise<void>> = {
   pipeline,
   lambda: lambdaPipeline,
   large: () => largeReconcile(row),
+  deployedLatency: () => deployedLatency(row),
   faults: convergenceUnderFaults,
   report: () => reportBenchmark(row),
 };
 const chosen = (
-  process.env.BENCH ?? 'capacity,lakeFormationCapacity,planning,fullReconcile,pipeline,report,lambda,faults'
+  process.env.BENCH ??
+  'capacity,lakeFormationCapacity,planning,fullReconcile,pipeline,report,lambda,deployedLatency,faults'
 ).split(',');
 process.stdout.write(`dmm-aws benchmarks — node ${process.version}, ${new Date().toISOString()}\n\n`);
 for (const name of chosen) {
