@@ -81,7 +81,7 @@ export async function largeReconcile(row: Row): Promise<void> {
   const peak = process.resourceUsage().maxRSS * 1024;
   row(
     `full reconcile, dry run: ${label}`,
-    `${seconds(totalMs)} (CPU ${seconds(cpuMs)}, of it garbage collection ${seconds(gcMs)}), peak RSS ${mib(peak)}, ${result.changes.length} planned writes, ${requests()} DMM calls (load average ${loadBefore} before, ${load()} after)`,
+    `${seconds(totalMs)} (CPU ${seconds(cpuMs)}, of it garbage collection ${seconds(gcMs)}), peak RSS ${mib(peak)}, ${result.changes.length} planned writes, ${requests()} Data Mesh Manager client calls (a paged listing counts once; load average ${loadBefore} before, ${load()} after)`,
   );
   row(`full reconcile at size: phases (wall time, CPU time, heap at its end)`, clock.describe());
   await sim.close();
