@@ -32,7 +32,11 @@ export interface ScenarioOptions {
   /** Parallel process-events "containers" receiving from the same queue. */
   processors: number;
   generation?: Generation;
+  /** Told how long each process-events invocation took (the handler alone, no SQS calls), and for which delivery. */
+  onBatch?: (ms: number, delivery: Delivery) => void;
 }
+
+export type Delivery = 'mesh' | 'activations' | 'echoes' | 'replay';
 
 export interface ScenarioResult {
   pollMs: number;
@@ -127,7 +131,16 @@ export async function lambdaScenario(moto: Moto, options: ScenarioOptions): Prom
   const poll = (handler = createPollFeedHandler(pollEnv)) => handler({} as never, context('dmm-aws-poll-feed'));
   const pollHandler = createPollFeedHandler(pollEnv);
   // Each processor is one warm container: its own handler, so its own caches and clients.
-  const processors = Array.from({ length: options.processors }, () => createProcessEventsHandler(processEnv));
+  let delivery: Delivery = 'mesh';
+  const processors = Array.from({ length: options.processors }, () => {
+    const handler = createProcessEventsHandler(processEnv);
+    return async (event: SQSEvent, ctx: Context) => {
+      const started = performance.now();
+      const response = await handler(event, ctx);
+      options.onBatch?.(performance.now() - started, delivery);
+      return response;
+    };
+  });
 
   // The mesh's creation events, so the measured run starts from a quiet feed.
   await poll(pollHandler);
@@ -141,10 +154,12 @@ export async function lambdaScenario(moto: Moto, options: ScenarioOptions): Prom
   await poll(pollHandler);
   const pollMs = performance.now() - start;
   start = performance.now();
+  delivery = 'activations';
   const first = await deliver(sqs, queue, processors, moto);
   const queueMs = performance.now() - start;
   start = performance.now();
   const echoes = [];
+  delivery = 'echoes';
   for (let pass = 0; pass < 5; pass++) {
     const polled = await poll(pollHandler);
     if (polled.events === 0) break;
@@ -181,6 +196,7 @@ export async function lambdaScenario(moto: Moto, options: ScenarioOptions): Prom
   await poll(replayPoll);
   moto.iam.reset();
   start = performance.now();
+  delivery = 'replay';
   await deliver(sqs, replayQueue, processors, moto);
   const replayMs = performance.now() - start;
   const replayWrites = moto.iam.reset().filter((c) => c.write).length;

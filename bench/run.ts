@@ -26,6 +26,8 @@ import { convergenceSeconds } from './faults.js';
 import { activationLatency, quantile } from './latency.js';
 import { agreement, consumer, glueProvider, portProvider, s3Provider, uuid } from './mesh.js';
 import { startMoto } from './aws.js';
+import { largeReconcile } from './large.js';
+import { deployedLatency } from './deployed-latency.js';
 import { lambdaScenario, useMoto } from './lambda.js';
 import { reportBenchmark } from './report.js';
 
@@ -318,60 +320,6 @@ async function lambdaPipeline() {
   }
 }
 
-async function largeReconcile() {
-  // The full reconcile at size, dry run, against the in-process simulator: BENCH_AGREEMENTS
-  // agreements (default 100,000) over a tenth as many products and roles. Every product provides
-  // an S3 port and consumes through its own role.
-  const agreements = Number(process.env.BENCH_AGREEMENTS ?? 100_000);
-  const size = Math.max(1, Math.floor(agreements / 10));
-  const products = Array.from({ length: size }, (_, i) => ({
-    ...s3Provider(`p${i}`),
-    custom: { 'aws-role-name': `role-${i}` },
-  }));
-  const sim = await startSimulator({
-    port: 0,
-    mesh: {
-      dataProducts: products,
-      agreements: Array.from({ length: agreements }, (_, i) =>
-        agreement(`a${i}`, `p${i % size}`, `p${(i * 7 + 1) % size}`, i % 2 === 0),
-      ),
-    },
-  });
-  const iam = new FileIamAccount();
-  for (let i = 0; i < size; i++) await iam.createRole(`role-${i}`);
-  const ctx = context(sim.url, sim.apiKey, iam);
-  const requests = countRequests(ctx);
-  const start = performance.now();
-  const phases = new Map<string, number>();
-  const result = await reconcileAll(ctx, {
-    dryRun: true,
-    onProgress: ({ phase }) => {
-      if (!phases.has(phase)) phases.set(phase, performance.now() - start);
-    },
-  });
-  const ms = performance.now() - start;
-  const phaseText = [...phases].map(([phase, at]) => `${phase} from ${(at / 1000).toFixed(1)} s`).join(', ');
-  row(
-    `full reconcile, dry run: ${agreements.toLocaleString('en')} agreements / ${size.toLocaleString('en')} roles / ${size.toLocaleString('en')} products`,
-    `${(ms / 1000).toFixed(1)} s, ${result.changes.length} planned writes, ${requests()} DMM calls, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (${phaseText})`,
-  );
-  await sim.close();
-}
-
-/** Counts the Data Mesh Manager client's calls (a listing counts once, however many pages). */
-function countRequests(ctx: SyncContext): () => number {
-  let calls = 0;
-  const dmm = ctx.dmm as unknown as Record<string, (...args: unknown[]) => unknown>;
-  for (const name of ['getAgreement', 'getDataProduct', 'getTeam', 'listAgreements', 'listDataProductsInFull']) {
-    const original = dmm[name]!.bind(ctx.dmm);
-    dmm[name] = (...args: unknown[]) => {
-      calls++;
-      return original(...args);
-    };
-  }
-  return () => calls;
-}
-
 /** BENCH=lambda,pipeline runs only those sections; the default runs all but the slow ones. */
 const sections: Record<string, () => Promise<void>> = {
   capacity,
@@ -380,13 +328,15 @@ const sections: Record<string, () => Promise<void>> = {
   fullReconcile,
   pipeline,
   lambda: lambdaPipeline,
-  large: largeReconcile,
+  large: () => largeReconcile(row),
+  deployedLatency: () => deployedLatency(row),
   faults: convergenceUnderFaults,
   latency,
   report: () => reportBenchmark(row),
 };
 const chosen = (
-  process.env.BENCH ?? 'capacity,lakeFormationCapacity,planning,fullReconcile,pipeline,report,lambda,faults,latency'
+  process.env.BENCH ??
+  'capacity,lakeFormationCapacity,planning,fullReconcile,pipeline,report,lambda,deployedLatency,faults,latency'
 ).split(',');
 process.stdout.write(`dmm-aws benchmarks — node ${process.version}, ${new Date().toISOString()}\n\n`);
 for (const name of chosen) {

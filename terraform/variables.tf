@@ -345,7 +345,7 @@ variable "reconcile_schedule_expression" {
 }
 
 variable "poll_repeat_seconds" {
-  description = "POLL_REPEAT_SECONDS: N keeps polling every N seconds until the invocation's time budget is nearly spent (an activation waits ~4 s on average instead of ~30 s; poll-feed is then billed ~45 s per minute, about 8 USD a month at 256 MB); 0 polls once per invocation until caught up."
+  description = "POLL_REPEAT_SECONDS: N keeps polling every N seconds until the invocation's time budget is nearly spent (with the default timeout an activation reaches IAM within ~4 s at the median and ~7 s at p95, instead of ~32 s and ~59 s; poll-feed is then billed ~55 s per minute, about 8 USD a month at 256 MB on arm64 before the free tier); 0 polls once per invocation until caught up."
   type        = number
   default     = 5
 
@@ -383,9 +383,9 @@ variable "poll_feed_memory_mb" {
 }
 
 variable "poll_feed_timeout_seconds" {
-  description = "Timeout of poll-feed in seconds. The function stops reading the feed shortly before it, with a consistent checkpoint."
+  description = "Timeout of poll-feed in seconds. The function stops reading the feed 15 s before it, with a consistent checkpoint; with poll_repeat_seconds = 5 its last poll starts 20 s before it. 75 keeps each run polling until ~55 s into its minute, so no part of the minute goes unpolled and an activation reaches IAM within ~7 s at p95 (BENCH=deployedLatency npm run bench); 60 left 20 s of every minute unpolled (p95 ~18 s). A caught-up run ends before the next one starts; a run reading a backlog may overlap the next one, which the checkpoint's conditional write and the FIFO queue's deduplication make harmless."
   type        = number
-  default     = 60
+  default     = 75
 
   validation {
     condition     = var.poll_feed_timeout_seconds >= 10 && var.poll_feed_timeout_seconds <= 900

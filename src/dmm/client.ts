@@ -148,10 +148,11 @@ export class DmmHttpClient implements DmmApi {
    */
   private async wholeDocuments(listed: { id: string; raw: unknown }[]): Promise<DataProduct[] | undefined> {
     if (listed.length === 0) return [];
-    const texts = listed.map((item) => canonicalJson(item.raw));
-    const probe = texts.reduce((best, text, i) => (text.length > texts[best]!.length ? i : best), 0);
+    // Sorting keys changes no length: only the probe is put in canonical form.
+    const lengths = listed.map((item) => JSON.stringify(item.raw).length);
+    const probe = lengths.reduce((best, length, i) => (length > lengths[best]! ? i : best), 0);
     const detail = await this.http.request('GET', `/api/dataproducts/${segment(listed[probe]!.id)}`);
-    if (detail === GONE || canonicalJson(detail.body) !== texts[probe]) return undefined;
+    if (detail === GONE || canonicalJson(detail.body) !== canonicalJson(listed[probe]!.raw)) return undefined;
     const products: DataProduct[] = [];
     for (const item of listed) {
       try {

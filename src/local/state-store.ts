@@ -62,6 +62,54 @@ export class MemoryStore<T> implements StateStore<T> {
   }
 }
 
+/**
+ * The state of a batch of changes that is saved or dropped as a whole (FileIamAccount.batch):
+ * each change applies to the state in place rather than to a copy, so a batch of n changes costs
+ * n changes, not n copies of the state. A change that fails may have left the state half-changed,
+ * so after one every call fails, and `assertIntact` tells the batch not to save.
+ */
+export class DraftStore<T> implements StateStore<T> {
+  private failure: { error: unknown } | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** `state` is changed in place: pass a copy the caller may discard. */
+  constructor(private readonly state: T) {}
+
+  async read(): Promise<T> {
+    this.assertIntact();
+    return structuredClone(this.state);
+  }
+
+  async view<R>(pick: (state: T) => R): Promise<R> {
+    this.assertIntact();
+    return structuredClone(pick(this.state));
+  }
+
+  update<R>(change: (state: T) => R | Promise<R>): Promise<R> {
+    const run = this.tail.then(async () => {
+      this.assertIntact();
+      try {
+        return await change(this.state);
+      } catch (error) {
+        this.failure ??= { error };
+        throw error;
+      }
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Throws when a change failed: the state may be half-changed and must not be saved. */
+  assertIntact(): void {
+    if (!this.failure) return;
+    const cause = this.failure.error;
+    throw new Error(
+      `an earlier change of this batch failed (${cause instanceof Error ? cause.message : String(cause)}); nothing of the batch is saved`,
+      { cause },
+    );
+  }
+}
+
 export interface JsonFileStoreOptions extends FileLockOptions {
   /**
    * What a change does when the file is not what we wrote (not JSON, or not the schema): 'fail'

@@ -2,7 +2,7 @@ import type { Lifecycle } from './lifecycle.js';
 import { SimulatorProblem, notFound } from './problem.js';
 import { isProvisioningTransition, type Provisioning } from './provisioning.js';
 import type { JsonObject } from './schemas.js';
-import type { SimulatorState } from './state.js';
+import type { ListedMap, SimulatorState } from './state.js';
 import { accepts, ok, type RequestContext, type Reply, type Router } from './http.js';
 
 const CLOUDEVENTS_BATCH = 'application/cloudevents-batch+json';
@@ -42,10 +42,10 @@ export function addApiRoutes(router: Router, { state, lifecycle, provisioning }:
     state.config.generation === 'access' ? ['/api/access'] : ['/api/access', '/api/datausageagreements'];
   for (const agreements of agreementPaths) {
     router.on('GET', agreements, (ctx) => {
-      // Filter on the stored references and build the served view of one page only: a list of
-      // 100,000 agreements is read page by page without copying every agreement for every page.
-      return pageOf(ctx, state.agreements.keys(), pageSizeParam(ctx), agreementFilter(ctx, state), (id) =>
-        state.agreementView(id),
+      // Build the served view of one page only: a list of 100,000 agreements is read page by page
+      // without copying every agreement for every page.
+      return pageOf(ctx, state.agreements, pageSizeParam(ctx), agreementFilter(ctx, state), (id) =>
+        state.servedAgreement(id),
       );
     });
     router.on('GET', `${agreements}/:id`, ({ params }) =>
@@ -73,7 +73,9 @@ export function addApiRoutes(router: Router, { state, lifecycle, provisioning }:
     });
   }
 
-  router.on('GET', '/api/dataproducts', (ctx) => pageOf(ctx, state.dataProducts.values(), PAGE_LIMIT));
+  router.on('GET', '/api/dataproducts', (ctx) =>
+    pageOf(ctx, state.dataProducts, PAGE_LIMIT, undefined, (id) => state.dataProducts.get(id)),
+  );
   router.on('GET', '/api/dataproducts/:id', ({ params }) =>
     ok(state.dataProducts.get(params.id!) ?? missing('Data product', params.id!)),
   );
@@ -82,7 +84,7 @@ export function addApiRoutes(router: Router, { state, lifecycle, provisioning }:
   );
   router.on('DELETE', '/api/dataproducts/:id', ({ params }) => emptyOk(lifecycle.deleteDataProduct(params.id!)));
 
-  router.on('GET', '/api/teams', (ctx) => pageOf(ctx, state.teams.values(), PAGE_LIMIT));
+  router.on('GET', '/api/teams', (ctx) => pageOf(ctx, state.teams, PAGE_LIMIT, undefined, (id) => state.teams.get(id)));
   router.on('GET', '/api/teams/:id', ({ params }) => ok(state.teams.get(params.id!) ?? missing('Team', params.id!)));
   router.on('PUT', '/api/teams/:id', async (ctx) => emptyOk(lifecycle.putTeam(await ctx.body(), ctx.params.id!)));
   router.on('DELETE', '/api/teams/:id', ({ params }) => emptyOk(lifecycle.deleteTeam(params.id!)));
@@ -103,7 +105,8 @@ function agreementFilter(ctx: RequestContext, state: SimulatorState): ((id: stri
   return (id) =>
     (!providerId || state.providerProductOf(id) === providerId) &&
     (!consumerId || state.consumerProductOf(id) === consumerId) &&
-    (!consumerType || consumerTypeOf((state.agreementView(id) as JsonObject).consumer as JsonObject) === consumerType);
+    (!consumerType ||
+      consumerTypeOf((state.servedAgreement(id) as JsonObject).consumer as JsonObject) === consumerType);
 }
 
 /** A data product consumer may name its team too; only a consumer without a product is a team's or a user's. */
@@ -134,36 +137,48 @@ function pageSizeParam(ctx: RequestContext): number {
 
 /** Page `p` (0-based) of `items`; a `Link: <…>; rel="next"` header while more pages follow. */
 export function page(ctx: RequestContext, items: unknown[], pageSize: number): Reply {
-  return pageOf(ctx, items, pageSize);
+  const p = pageNumber(ctx);
+  return pageReply(ctx, p, items.slice(p * pageSize, (p + 1) * pageSize), (p + 1) * pageSize < items.length);
 }
 
 /**
- * Page `p` (0-based) of the items that match, each served as `view` makes it; a
- * `Link: <…>; rel="next"` header while more pages follow. Only the page's items are viewed.
+ * Page `p` (0-based) of the map's items that match, each served as `view` makes it. Without a
+ * filter the page is a slice of the map's key list: the work is the page's, whichever page it
+ * is. A filter is checked from the first item on (lists are filtered by one data product, and
+ * such a list is short).
  */
-function pageOf<T>(
+function pageOf<V>(
   ctx: RequestContext,
-  items: Iterable<T>,
+  items: ListedMap<string, V>,
   pageSize: number,
-  matches: (item: T) => boolean = () => true,
-  view: (item: T) => unknown = (item) => item,
+  matches: ((id: string) => boolean) | undefined,
+  view: (id: string) => unknown,
 ): Reply {
+  const p = pageNumber(ctx);
+  const start = p * pageSize;
+  if (!matches) {
+    const keys = items.keyList();
+    return pageReply(ctx, p, keys.slice(start, start + pageSize).map(view), start + pageSize < keys.length);
+  }
+  const body: unknown[] = [];
+  let seen = 0;
+  for (const id of items.keys()) {
+    if (!matches(id)) continue;
+    if (seen >= start + pageSize) return pageReply(ctx, p, body, true);
+    if (seen >= start) body.push(view(id));
+    seen++;
+  }
+  return pageReply(ctx, p, body, false);
+}
+
+function pageNumber(ctx: RequestContext): number {
   const raw = ctx.url.searchParams.get('p');
   const p = raw === null ? 0 : Number(raw);
   if (!Number.isInteger(p) || p < 0) throw new SimulatorProblem(400, `p must be a page number from 0, got '${raw}'.`);
-  const start = p * pageSize;
-  const body: unknown[] = [];
-  let seen = 0;
-  let more = false;
-  for (const item of items) {
-    if (!matches(item)) continue;
-    if (seen >= start + pageSize) {
-      more = true;
-      break;
-    }
-    if (seen >= start) body.push(view(item));
-    seen++;
-  }
+  return p;
+}
+
+function pageReply(ctx: RequestContext, p: number, body: unknown[], more: boolean): Reply {
   if (!more) return ok(body);
   const next = new URL(ctx.url);
   next.searchParams.set('p', String(p + 1));

@@ -70,9 +70,9 @@ const EVENT_SOURCE = 'urn:dmm-aws:simulator';
  * the vendor sorts lists by; replacing a document keeps its place.
  */
 export class SimulatorState {
-  readonly teams = new Map<string, JsonObject>();
-  readonly dataProducts = new Map<string, JsonObject>();
-  readonly agreements = new Map<string, StoredAgreement>();
+  readonly teams = new ListedMap<string, JsonObject>();
+  readonly dataProducts = new ListedMap<string, JsonObject>();
+  readonly agreements = new ListedMap<string, StoredAgreement>();
   /** ODCS documents by id (src/simulator/contract-routes.ts). */
   readonly dataContracts = new Map<string, JsonObject>();
   readonly events: SimulatorEvent[] = [];
@@ -131,14 +131,24 @@ export class SimulatorState {
 
   /** The agreement as the API serves it: server-managed fields filled in, dangling references as "unknown". */
   agreementView(id: string): JsonObject | undefined {
+    const served = this.servedAgreement(id);
+    return served && structuredClone(served);
+  }
+
+  /**
+   * What `agreementView` copies: parts of it are the stored document's own objects, so it is
+   * only for serialising at once (a list page need not deep-copy 1,000 documents first).
+   */
+  servedAgreement(id: string): JsonObject | undefined {
     const stored = this.agreements.get(id);
     if (!stored) return undefined;
-    const view = structuredClone(stored.doc);
-    // No `info.id`: neither API generation's schema has it (the id is the top-level `id`).
-    view.info = { ...(view.info as JsonObject), status: stored.status, active: stored.active };
-    view.provider = this.resolveProvider(view.provider as JsonObject);
-    if (this.config.provisioning && stored.provisioning) view.provisioning = { ...stored.provisioning };
-    return view;
+    return {
+      ...stored.doc,
+      // No `info.id`: neither API generation's schema has it (the id is the top-level `id`).
+      info: { ...(stored.doc.info as JsonObject), status: stored.status, active: stored.active },
+      provider: this.resolveProvider(stored.doc.provider as JsonObject),
+      ...(this.config.provisioning && stored.provisioning ? { provisioning: stored.provisioning } : {}),
+    };
   }
 
   /** The provider data product an agreement's view names ("unknown" once it is deleted), without building the view. */
@@ -172,5 +182,36 @@ export class SimulatorState {
     if (!this.dataProducts.has(productId)) return { ...provider, dataProductId: UNKNOWN, outputPortId: UNKNOWN };
     if (!this.hasOutputPort(productId, portId)) return { ...provider, outputPortId: UNKNOWN };
     return provider;
+  }
+}
+
+/**
+ * A Map whose keys can also be had as an array, built once per change of its keys (a key added
+ * or deleted; replacing a value keeps it), so the pages of a list are sliced, not counted out
+ * from the first item for every page.
+ */
+export class ListedMap<K, V> extends Map<K, V> {
+  private listed: K[] | undefined;
+
+  override set(key: K, value: V): this {
+    if (this.listed && !this.has(key)) this.listed = undefined;
+    return super.set(key, value);
+  }
+
+  override delete(key: K): boolean {
+    const deleted = super.delete(key);
+    if (deleted) this.listed = undefined;
+    return deleted;
+  }
+
+  override clear(): void {
+    this.listed = undefined;
+    super.clear();
+  }
+
+  /** The keys in insertion order; do not change the array. */
+  keyList(): readonly K[] {
+    this.listed ??= [...this.keys()];
+    return this.listed;
   }
 }

@@ -86,24 +86,25 @@ export function isProtectedRoleName(name: string, guardrails: Guardrails): boole
 
 /** Why this grant is refused by the account and size guardrails, or undefined. */
 export function grantRefusal(grant: Grant, guardrails: Guardrails): string | undefined {
+  // Checked for every agreement of a full reconcile: each list is built once.
+  const all = allStatements(grant.grants);
+  const resourceArns = resourcesOf(all);
   if (guardrails.allowedResourceAccounts !== 'any') {
     const allowed = guardrails.allowedResourceAccounts;
-    for (const arn of resourcesOf(allStatements(grant.grants))) {
+    for (const arn of resourceArns) {
       const account = arn.split(':')[4];
       if (account && !allowed.includes(account)) {
         return `resource ${arn} is in account ${account}, which is not an allowed resource account (guardrails.allowedResourceAccounts: ${allowed.join(', ')})`;
       }
     }
   }
-  const statements = allStatements(grant.grants).length;
-  if (statements > guardrails.maxStatementsPerAgreement) {
-    return `the grant needs ${statements} statements, more than guardrails.maxStatementsPerAgreement (${guardrails.maxStatementsPerAgreement})`;
+  if (all.length > guardrails.maxStatementsPerAgreement) {
+    return `the grant needs ${all.length} statements, more than guardrails.maxStatementsPerAgreement (${guardrails.maxStatementsPerAgreement})`;
   }
-  const resources = resourcesOf(allStatements(grant.grants)).length;
-  if (resources > guardrails.maxResourcesPerAgreement) {
-    return `the grant names ${resources} resources, more than guardrails.maxResourcesPerAgreement (${guardrails.maxResourcesPerAgreement})`;
+  if (resourceArns.length > guardrails.maxResourcesPerAgreement) {
+    return `the grant names ${resourceArns.length} resources, more than guardrails.maxResourcesPerAgreement (${guardrails.maxResourcesPerAgreement})`;
   }
-  const characters = iamCharacterCount(JSON.stringify(allStatements(grant.grants)));
+  const characters = iamCharacterCount(JSON.stringify(all));
   if (characters > guardrails.maxCharactersPerAgreement) {
     return `the grant's statements take ${characters} characters, more than guardrails.maxCharactersPerAgreement (${guardrails.maxCharactersPerAgreement})`;
   }

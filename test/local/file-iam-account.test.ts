@@ -85,6 +85,50 @@ describe.each(modes)('FileIamAccount %s', (_mode, create) => {
     });
   });
 
+  describe('batch', () => {
+    it('keeps role names unique ignoring case across the calls of one batch, deletions included', async () => {
+      const refused = account.batch(async (draft) => {
+        await draft.createRole('Analyst');
+        expect((await iamError(draft.createRole('analyst'))).code).toBe('EntityAlreadyExists');
+      });
+      await expect(refused).rejects.toThrow(/Role with name Analyst already exists/);
+      // The refused call failed the batch: nothing of it was saved.
+      expect(await account.getRole('Analyst')).toBeUndefined();
+
+      await account.batch(async (draft) => {
+        await draft.createRole('Analyst');
+        await draft.deleteRole('consumer');
+        await draft.createRole('CONSUMER');
+      });
+      expect((await account.listRoles()).map((r) => r.name)).toEqual(['Analyst', 'CONSUMER']);
+      expect((await iamError(account.createRole('analyst'))).code).toBe('EntityAlreadyExists');
+    });
+
+    it('saves nothing when a call is refused, even if the work catches the refusal and goes on', async () => {
+      const caught = account.batch(async (draft) => {
+        await draft.createRole('first');
+        await draft.putInlinePolicy('first', 'p', policy());
+        await draft
+          .putManagedPolicy('first', '/', 'big', policyOfSize(IAM_LIMITS.managedPolicyCharacters + 1))
+          .catch(() => undefined);
+        await draft.createRole('after');
+      });
+      await expect(caught).rejects.toThrow(/earlier change of this batch failed \(Cannot exceed quota for PolicySize/);
+      expect((await account.listRoles()).map((r) => r.name)).toEqual(['consumer']);
+    });
+
+    it('reads what the calls before it changed, as copies', async () => {
+      const seen = await account.batch(async (draft) => {
+        await draft.putInlinePolicy('consumer', 'p', policy());
+        const policies = await draft.listInlinePolicies('consumer');
+        policies[0]!.document = 'changed by the caller';
+        return draft.listInlinePolicies('consumer');
+      });
+      expect(seen).toEqual([{ name: 'p', document: policy() }]);
+      expect(await account.listInlinePolicies('consumer')).toEqual([{ name: 'p', document: policy() }]);
+    });
+  });
+
   describe('inline policies', () => {
     it('puts, replaces, lists (by name) and deletes', async () => {
       await account.putInlinePolicy('consumer', 'b-policy', policy('arn:aws:s3:::one'));

@@ -36,6 +36,37 @@ describe('agreements under /api/access', () => {
     expect(byConsumer).toEqual([]);
   });
 
+  it('serves each page from the list as it is when the page is read, through creations, replacements and deletions', async () => {
+    sim = await start();
+    for (let i = 0; i < 6; i++) sim.request(agreementDoc(`a${i}`));
+    const pageOf = async (p: number) => {
+      const res = await call(sim, `/api/access?pageSize=2&p=${p}`);
+      const docs = (await res.json()) as Doc[];
+      return {
+        ids: docs.map((a) => a.id as string),
+        tags: docs.map((a) => a.tags),
+        more: !!res.headers.get('link'),
+      };
+    };
+    expect(await pageOf(1)).toMatchObject({ ids: ['a2', 'a3'], more: true });
+    // Replaced in place: same position, the new document.
+    expect(
+      (
+        await call(sim, '/api/access/a3', {
+          method: 'PUT',
+          body: agreementDoc('a3', { tags: ['changed'] }),
+        })
+      ).status,
+    ).toBe(200);
+    expect(await pageOf(1)).toMatchObject({ ids: ['a2', 'a3'], tags: [[], ['changed']] });
+    // A deletion moves the later ones forward, a creation goes last.
+    expect((await call(sim, '/api/access/a1', { method: 'DELETE' })).status).toBe(200);
+    sim.request(agreementDoc('a6'));
+    expect(await pageOf(1)).toMatchObject({ ids: ['a3', 'a4'], more: true });
+    expect(await pageOf(2)).toMatchObject({ ids: ['a5', 'a6'], more: false });
+    expect(await pageOf(3)).toEqual({ ids: [], tags: [], more: false });
+  });
+
   it('answers 400 for pageSize outside 2..10000', async () => {
     sim = await start();
     for (const size of ['1', '10001', 'x']) expect((await call(sim, `/api/access?pageSize=${size}`)).status).toBe(400);

@@ -144,7 +144,7 @@ describe('the functions are the ones the build produces', () => {
 
   it('memory and timeout come from variables with the documented defaults', () => {
     const expectations: Record<FunctionName, [string, number]> = {
-      'poll-feed': ['poll_feed', 60],
+      'poll-feed': ['poll_feed', 75],
       'process-events': ['process_events', 60],
       reconcile: ['reconcile', 900],
     };

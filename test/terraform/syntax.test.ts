@@ -124,7 +124,7 @@ describe('variables', () => {
       log_retention_days: 30,
       max_receive_count: 5,
       batch_size: 10,
-      poll_feed_timeout_seconds: 60,
+      poll_feed_timeout_seconds: 75,
       process_events_timeout_seconds: 60,
       reconcile_timeout_seconds: 900,
       checkpoint_key: 'checkpoint/last-event-id.json',

@@ -481,8 +481,37 @@ export function packDocument(pack: Pick<Pack, 'blocks' | 'shared' | 'strays'>): 
   return { Version: '2012-10-17', Statement: statements };
 }
 
-function packCharacters(pack: Pick<Pack, 'blocks' | 'shared' | 'strays'>): number {
-  return iamCharacterCount(JSON.stringify(packDocument(pack)));
+/**
+ * The characters of `packDocument(pack)` as IAM counts them. Serialised JSON is the document's
+ * frame plus each statement's own serialisation, comma-separated, so the count is that sum; each
+ * statement is measured once (statements are never changed in place, only replaced), because
+ * first-fit placing measures every pack of a role again for every agreement it places.
+ */
+export function packCharacters(pack: Pick<Pack, 'blocks' | 'shared' | 'strays'>): number {
+  let characters = DOCUMENT_FRAME;
+  let statements = 0;
+  const add = (list: readonly PolicyStatement[]) => {
+    for (const statement of list) {
+      characters += statementCharacters(statement);
+      statements++;
+    }
+  };
+  add(pack.strays);
+  for (const list of pack.blocks.values()) add(list);
+  for (const list of pack.shared.values()) add(list);
+  return characters + Math.max(0, statements - 1);
+}
+
+const DOCUMENT_FRAME = iamCharacterCount(JSON.stringify({ Version: '2012-10-17', Statement: [] }));
+const measured = new WeakMap<PolicyStatement, number>();
+
+function statementCharacters(statement: PolicyStatement): number {
+  let characters = measured.get(statement);
+  if (characters === undefined) {
+    characters = iamCharacterCount(JSON.stringify(statement));
+    measured.set(statement, characters);
+  }
+  return characters;
 }
 
 function managedRef(pack: WorkingPack): Pick<PolicyChange, 'policyPath' | 'policyArn'> {

@@ -3,7 +3,12 @@ import { FileIamAccount } from '../../../src/local/file-iam-account.js';
 import type { PolicyStatement } from '../../../src/model/policy.js';
 import { applyChanges } from '../../../src/targets/identity-policy/apply.js';
 import { iamCharacterCount } from '../../../src/interfaces/iam-account.js';
-import { planRole, type RolePlanInput } from '../../../src/targets/identity-policy/packing.js';
+import {
+  packCharacters,
+  packDocument,
+  planRole,
+  type RolePlanInput,
+} from '../../../src/targets/identity-policy/packing.js';
 import { readRoleState } from '../../../src/targets/identity-policy/role-state.js';
 
 const ROLE = 'consumer';
@@ -189,5 +194,29 @@ describe('planRole', () => {
     expect(plan.effects.get(id)).toBe('absent');
     expect(reason).toMatch(/has no room left.*10 of 10 managed-policy attachments/);
     expect(plan.placements.size + plan.unplaced.size).toBe(200);
+  });
+});
+
+describe('packCharacters', () => {
+  it('is the character count of the pack document as serialised, for empty, one-statement and mixed packs', () => {
+    const sid = (id: string, statements: PolicyStatement[]) =>
+      statements.map((s, i) => ({ Sid: `Dmm${id}S${i + 1}`, ...s }));
+    const packs = [
+      { blocks: new Map(), shared: new Map(), strays: [] },
+      { blocks: new Map([['a', sid('a', statementsFor(1).slice(0, 1))]]), shared: new Map(), strays: [] },
+      {
+        blocks: new Map([
+          ['b', sid('b', statementsFor(2, 3))],
+          ['a', sid('a', statementsFor(1))],
+        ]),
+        shared: new Map([
+          ['bundle', [{ Sid: 'DmmBundle', Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: '*' }]],
+        ]),
+        strays: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:eu-central-1:1:ünïcödé-😀' }],
+      },
+    ] as Parameters<typeof packCharacters>[0][];
+    for (const pack of packs) {
+      expect(packCharacters(pack)).toBe(iamCharacterCount(JSON.stringify(packDocument(pack))));
+    }
   });
 });
