@@ -81,13 +81,16 @@ const MAX_REDIRECTS = 5;
 export const DEFAULT_MAX_ATTEMPTS = 7;
 export const DEFAULT_RETRY_BASE_DELAY_MS = 100;
 
+/** How long one attempt may take unless the caller says otherwise. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
 /**
  * When a GET gets a twin: after a quarter of the attempt's timeout. A request that hangs (a proxy
  * or server that never answers) otherwise holds up its whole batch for the full timeout, and the
  * batch's other work waits behind it (bench/faults.ts). Reads are safe to send twice; writes
  * (PUT, POST) never are hedged. A healthy server answers long before this, so it sees no twins.
  */
-export function hedgeDelayMs(timeoutMs: number): number {
+export function hedgeDelayMs(timeoutMs: number = DEFAULT_TIMEOUT_MS): number {
   return Math.round(timeoutMs / 4);
 }
 
@@ -126,7 +129,7 @@ export class DmmHttp {
     this.baseUrl = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
     this.apiKey = options.apiKey;
     this.redact = redactor(options.apiKey);
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     this.baseDelayMs = options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS;
     this.maxDelayMs = options.maxRetryDelayMs ?? 30_000;

@@ -33,6 +33,7 @@ import {
 import { powertoolsLogger } from './logging.js';
 import { SyncMetrics, type CountMetric } from './metrics.js';
 import { RotatingDmmApi } from './rotating-dmm.js';
+import { hedgeDelayMs } from '../dmm/http.js';
 
 export const LAMBDA_HTTP_RETRIES = { maxAttempts: 3, maxRetryDelayMs: 5_000, maxRetryAfterMs: 15_000 } as const;
 
@@ -68,6 +69,7 @@ export function createRuntime(env: CommonEnvironment, counters: readonly CountMe
         // Lambda retries by itself (the next scheduled run, SQS redelivery), so the client gives
         // up sooner than the CLI's rather than sleeping out the time budget on one request.
         ...LAMBDA_HTTP_RETRIES,
+        hedgeAfterMs: hedgeDelayMs(),
         onRetry: (info) => log.warn('retrying Data Mesh Manager request', { ...info }),
         onUnreadableEvent: (error) => log.error('feed event without a readable id left out', { error: error.message }),
       }),
