@@ -32,12 +32,18 @@ export interface ScenarioOptions {
   /** Parallel process-events "containers" receiving from the same queue. */
   processors: number;
   generation?: Generation;
+  /** Replay the same events afterwards to count the writes of a replay; default true. */
+  replay?: boolean;
 }
 
 export interface ScenarioResult {
   pollMs: number;
   /** Wall time of delivering the activations' events until the queue is empty. */
   queueMs: number;
+  /** CPU seconds spent in that phase by this process (handlers, simulator, proxies) and by moto. */
+  queueCpu: { node: number; moto: number | undefined };
+  /** Batches process-events answered with failed records in that phase (retried). */
+  failedRecords: number;
   /** Wall time of polling and delivering the echoes of our own write-back until the feed is quiet. */
   echoMs: number;
   dmmPerActivation: number;
@@ -141,8 +147,17 @@ export async function lambdaScenario(moto: Moto, options: ScenarioOptions): Prom
   await poll(pollHandler);
   const pollMs = performance.now() - start;
   start = performance.now();
-  const first = await deliver(sqs, queue, processors, moto);
+  const nodeCpu = process.cpuUsage();
+  const motoCpu = moto.cpuSeconds();
+  const failures = { records: 0 };
+  const first = await deliver(sqs, queue, processors, moto, failures);
   const queueMs = performance.now() - start;
+  const nodeUsed = process.cpuUsage(nodeCpu);
+  const motoAfter = moto.cpuSeconds();
+  const queueCpu = {
+    node: (nodeUsed.user + nodeUsed.system) / 1e6,
+    moto: motoCpu === undefined || motoAfter === undefined ? undefined : motoAfter - motoCpu,
+  };
   start = performance.now();
   const echoes = [];
   for (let pass = 0; pass < 5; pass++) {
@@ -165,25 +180,30 @@ export async function lambdaScenario(moto: Moto, options: ScenarioOptions): Prom
 
   // Replay: the same events again from the checkpoint before the activations, on a fresh queue
   // (SQS would drop them as duplicates on the same one).
-  const replayQueue = await fifoQueue(sqs, `bench-${run}-replay`);
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: stateBucket,
-      Key: 'checkpoint/replay.json',
-      Body: JSON.stringify({ lastEventId: beforeActivation, updatedAt: new Date().toISOString() }),
-    }),
-  );
-  const replayPoll = createPollFeedHandler({
-    ...pollEnv,
-    EVENT_QUEUE_URL: replayQueue.url,
-    CHECKPOINT_KEY: 'checkpoint/replay.json',
-  });
-  await poll(replayPoll);
-  moto.iam.reset();
-  start = performance.now();
-  await deliver(sqs, replayQueue, processors, moto);
-  const replayMs = performance.now() - start;
-  const replayWrites = moto.iam.reset().filter((c) => c.write).length;
+  const { replayWrites, replayMs } =
+    options.replay === false ? { replayWrites: Number.NaN, replayMs: Number.NaN } : await replay(beforeActivation);
+  async function replay(beforeActivation: string) {
+    const replayQueue = await fifoQueue(sqs, `bench-${run}-replay`);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: stateBucket,
+        Key: 'checkpoint/replay.json',
+        Body: JSON.stringify({ lastEventId: beforeActivation, updatedAt: new Date().toISOString() }),
+      }),
+    );
+    const replayPoll = createPollFeedHandler({
+      ...pollEnv,
+      EVENT_QUEUE_URL: replayQueue.url,
+      CHECKPOINT_KEY: 'checkpoint/replay.json',
+    });
+    await poll(replayPoll);
+    moto.iam.reset();
+    start = performance.now();
+    await deliver(sqs, replayQueue, processors, moto);
+    const replayMs = performance.now() - start;
+    const replayWrites = moto.iam.reset().filter((c) => c.write).length;
+    return { replayWrites, replayMs };
+  }
 
   const granted = roles.filter((role) =>
     calls.some((c) => c.role === role && c.write && /^Put|^Attach/.test(c.action)),
@@ -196,6 +216,8 @@ export async function lambdaScenario(moto: Moto, options: ScenarioOptions): Prom
   return {
     pollMs,
     queueMs,
+    queueCpu,
+    failedRecords: failures.records,
     echoMs,
     dmmPerActivation: requests.length / options.activations,
     dmmBreakdown: breakdown,
@@ -230,6 +252,7 @@ async function deliver(
   queue: { name: string; url: string },
   processors: Processor[],
   moto: Moto,
+  failures: { records: number } = { records: 0 },
 ): Promise<IamCall[][]> {
   const batches: IamCall[][] = [];
   await Promise.all(
@@ -272,6 +295,7 @@ async function deliver(
         const response = await processEvents({ Records: records }, context('dmm-aws-process-events'));
         batches.push(moto.iam.calls.slice(before));
         const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+        failures.records += failed.size;
         const done = records.filter((r) => !failed.has(r.messageId));
         if (done.length > 0)
           await sqs.send(
