@@ -49,7 +49,10 @@ function instrumentRoleCalls(): RoleCall[] {
   ] as const;
   for (const name of methods) {
     const original = AwsIamAccount.prototype[name] as (this: AwsIamAccount, ...args: unknown[]) => Promise<unknown>;
-    vi.spyOn(AwsIamAccount.prototype, name).mockImplementation(async function (this: AwsIamAccount, ...args) {
+    vi.spyOn(AwsIamAccount.prototype, name).mockImplementation(async function (
+      this: AwsIamAccount,
+      ...args: unknown[]
+    ) {
       // A logical clock: an order of events, not a measure of time.
       const start = clock++;
       try {
