@@ -5,6 +5,7 @@
  * import the test harness.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -12,6 +13,8 @@ export interface Moto {
   /** The counting proxy's URL (what AWS_ENDPOINT_URL points at). */
   url: string;
   iam: IamCounter;
+  /** CPU seconds moto's process has used so far (Linux /proc), or undefined elsewhere. */
+  cpuSeconds(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,7 @@ export async function startMoto(): Promise<Moto> {
   return {
     url: proxy.url,
     iam,
+    cpuSeconds: () => processCpuSeconds(moto.pid),
     close: async () => {
       await proxy.close();
       moto.kill('SIGTERM');
@@ -150,4 +154,17 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** utime + stime of a process from /proc/<pid>/stat, in seconds (clock ticks are 100 per second on Linux). */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces: fields are counted from after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }

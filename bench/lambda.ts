@@ -34,6 +34,8 @@ export interface ScenarioOptions {
   generation?: Generation;
   /** Told how long each process-events invocation took (the handler alone, no SQS calls), and for which delivery. */
   onBatch?: (ms: number, delivery: Delivery) => void;
+  /** Replay the same events afterwards to count the writes of a replay; default true. */
+  replay?: boolean;
 }
 
 export type Delivery = 'mesh' | 'activations' | 'echoes' | 'replay';
@@ -42,6 +44,10 @@ export interface ScenarioResult {
   pollMs: number;
   /** Wall time of delivering the activations' events until the queue is empty. */
   queueMs: number;
+  /** CPU seconds spent in that phase by this process (handlers, simulator, proxies) and by moto. */
+  queueCpu: { node: number; moto: number | undefined };
+  /** Batches process-events answered with failed records in that phase (retried). */
+  failedRecords: number;
   /** Wall time of polling and delivering the echoes of our own write-back until the feed is quiet. */
   echoMs: number;
   dmmPerActivation: number;
@@ -155,8 +161,17 @@ export async function lambdaScenario(moto: Moto, options: ScenarioOptions): Prom
   const pollMs = performance.now() - start;
   start = performance.now();
   delivery = 'activations';
-  const first = await deliver(sqs, queue, processors, moto);
+  const nodeCpu = process.cpuUsage();
+  const motoCpu = moto.cpuSeconds();
+  const failures = { records: 0 };
+  const first = await deliver(sqs, queue, processors, moto, failures);
   const queueMs = performance.now() - start;
+  const nodeUsed = process.cpuUsage(nodeCpu);
+  const motoAfter = moto.cpuSeconds();
+  const queueCpu = {
+    node: (nodeUsed.user + nodeUsed.system) / 1e6,
+    moto: motoCpu === undefined || motoAfter === undefined ? undefined : motoAfter - motoCpu,
+  };
   start = performance.now();
   const echoes = [];
   delivery = 'echoes';
@@ -180,26 +195,31 @@ export async function lambdaScenario(moto: Moto, options: ScenarioOptions): Prom
 
   // Replay: the same events again from the checkpoint before the activations, on a fresh queue
   // (SQS would drop them as duplicates on the same one).
-  const replayQueue = await fifoQueue(sqs, `bench-${run}-replay`);
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: stateBucket,
-      Key: 'checkpoint/replay.json',
-      Body: JSON.stringify({ lastEventId: beforeActivation, updatedAt: new Date().toISOString() }),
-    }),
-  );
-  const replayPoll = createPollFeedHandler({
-    ...pollEnv,
-    EVENT_QUEUE_URL: replayQueue.url,
-    CHECKPOINT_KEY: 'checkpoint/replay.json',
-  });
-  await poll(replayPoll);
-  moto.iam.reset();
-  start = performance.now();
-  delivery = 'replay';
-  await deliver(sqs, replayQueue, processors, moto);
-  const replayMs = performance.now() - start;
-  const replayWrites = moto.iam.reset().filter((c) => c.write).length;
+  const { replayWrites, replayMs } =
+    options.replay === false ? { replayWrites: Number.NaN, replayMs: Number.NaN } : await replay(beforeActivation);
+  async function replay(beforeActivation: string) {
+    const replayQueue = await fifoQueue(sqs, `bench-${run}-replay`);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: stateBucket,
+        Key: 'checkpoint/replay.json',
+        Body: JSON.stringify({ lastEventId: beforeActivation, updatedAt: new Date().toISOString() }),
+      }),
+    );
+    const replayPoll = createPollFeedHandler({
+      ...pollEnv,
+      EVENT_QUEUE_URL: replayQueue.url,
+      CHECKPOINT_KEY: 'checkpoint/replay.json',
+    });
+    await poll(replayPoll);
+    moto.iam.reset();
+    start = performance.now();
+    delivery = 'replay';
+    await deliver(sqs, replayQueue, processors, moto);
+    const replayMs = performance.now() - start;
+    const replayWrites = moto.iam.reset().filter((c) => c.write).length;
+    return { replayWrites, replayMs };
+  }
 
   const granted = roles.filter((role) =>
     calls.some((c) => c.role === role && c.write && /^Put|^Attach/.test(c.action)),
@@ -212,6 +232,8 @@ export async function lambdaScenario(moto: Moto, options: ScenarioOptions): Prom
   return {
     pollMs,
     queueMs,
+    queueCpu,
+    failedRecords: failures.records,
     echoMs,
     dmmPerActivation: requests.length / options.activations,
     dmmBreakdown: breakdown,
@@ -246,6 +268,7 @@ async function deliver(
   queue: { name: string; url: string },
   processors: Processor[],
   moto: Moto,
+  failures: { records: number } = { records: 0 },
 ): Promise<IamCall[][]> {
   const batches: IamCall[][] = [];
   await Promise.all(
@@ -288,6 +311,7 @@ async function deliver(
         const response = await processEvents({ Records: records }, context('dmm-aws-process-events'));
         batches.push(moto.iam.calls.slice(before));
         const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+        failures.records += failed.size;
         const done = records.filter((r) => !failed.has(r.messageId));
         if (done.length > 0)
           await sqs.send(

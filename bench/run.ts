@@ -320,6 +320,37 @@ async function lambdaPipeline() {
   }
 }
 
+async function scaleOut() {
+  // Issue 11, scale out: 2,000 activations on 200 roles through process-events, 1 container
+  // against 4 side by side (reserved concurrency 4), each role written under its S3 lease. One
+  // machine runs everything: the handlers and the simulator in this process, moto in one python
+  // process, so the CPU seconds of each say where the time goes.
+  const activations = Number(process.env.BENCH_SCALEOUT_ACTIVATIONS ?? 2_000);
+  const roles = Math.max(1, Math.floor(activations / 10));
+  const moto = await startMoto();
+  useMoto(moto);
+  try {
+    const wall: Record<number, number> = {};
+    for (const processors of [1, 4]) {
+      const r = await lambdaScenario(moto, { activations, roles, processors, replay: false });
+      wall[processors] = r.queueMs;
+      const label = `scale-out, ${activations.toLocaleString('en')} activations / ${roles} roles, ${processors} process-events`;
+      row(
+        `${label}: queue-processing phase`,
+        `${(r.queueMs / 1000).toFixed(1)} s (${r.batches} batches incl. echoes, ${r.failedRecords} records retried); CPU: node ${r.queueCpu.node.toFixed(1)} s, moto ${r.queueCpu.moto?.toFixed(1) ?? 'n/a'} s`,
+      );
+      row(`${label}: echo pass`, `${(r.echoMs / 1000).toFixed(1)} s`);
+      row(
+        `${label}: IAM writes, most per role and batch; roles granted`,
+        `${r.iamWrites}, ${r.maxWritesPerRoleBatch}; ${r.grantedRoles}/${roles}`,
+      );
+    }
+    row(`scale-out: queue-processing phase, 1 ÷ 4 process-events (target ≥ 3)`, `${(wall[1]! / wall[4]!).toFixed(2)}×`);
+  } finally {
+    await moto.close();
+  }
+}
+
 /** BENCH=lambda,pipeline runs only those sections; the default runs all but the slow ones. */
 const sections: Record<string, () => Promise<void>> = {
   capacity,
@@ -328,6 +359,7 @@ const sections: Record<string, () => Promise<void>> = {
   fullReconcile,
   pipeline,
   lambda: lambdaPipeline,
+  scaleout: scaleOut,
   large: () => largeReconcile(row),
   deployedLatency: () => deployedLatency(row),
   faults: convergenceUnderFaults,

@@ -348,7 +348,8 @@ resource "aws_iam_role_policy" "iam_writer" {
 # ---------------------------------------------------------------------------------------------
 # process-events and reconcile: the agreement index (src/aws/agreement-index.ts
 # INDEX_ACTIONS_USED), one object per agreement under local.agreement_index_prefix of the state
-# bucket. Nothing else in the bucket: the checkpoint stays poll-feed's alone.
+# bucket, and the target leases (src/aws/s3-target-leases.ts LEASE_ACTIONS_USED) under
+# local.target_lease_prefix. Nothing else in the bucket: the checkpoint stays poll-feed's alone.
 # ---------------------------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "agreement_index" {
@@ -357,6 +358,15 @@ data "aws_iam_policy_document" "agreement_index" {
     effect    = "Allow"
     actions   = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
     resources = ["${aws_s3_bucket.state.arn}/${local.agreement_index_prefix}*"]
+  }
+
+  # One lease object per role or resource policy, taken and given back with conditional writes
+  # (If-None-Match / If-Match on PutObject, authorised as s3:PutObject); never deleted.
+  statement {
+    sid       = "TakeTargetLeases"
+    effect    = "Allow"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${aws_s3_bucket.state.arn}/${local.target_lease_prefix}*"]
   }
 
   # As for the checkpoint: without ListBucket a missing entry answers 403 instead of 404, and an

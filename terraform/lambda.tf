@@ -26,14 +26,14 @@ locals {
       zip              = "process-events.zip"
       memory_mb        = var.process_events_memory_mb
       timeout_seconds  = var.process_events_timeout_seconds
-      # The single IAM writer (ADR 0003). Policy packs are read-modify-write documents shared by
-      # all agreements of a role (ADR 0002): two concurrent invocations could each read a pack, add
-      # their own agreement and write it back, and one grant would be lost. One concurrent
-      # execution means events are handled one at a time, in order per agreement (the FIFO message
-      # group). The SQS event source copes with the resulting throttling by retrying within the
-      # visibility timeout, which is why that timeout is six times this function's timeout
-      # (queue.tf).
-      reserved_concurrency = 1
+      # Policy packs are read-modify-write documents shared by all agreements of a role (ADR
+      # 0002): two invocations that each read a pack, added their own agreement and wrote it back
+      # would lose one grant. So each role and resource policy is read, planned and written under
+      # a lease in the state bucket (docs/adr/XXXX-target-leases.md), and invocations may run side
+      # by side, each agreement's events still in order (the FIFO message group). 1 (the default)
+      # handles one batch at a time. The SQS event source copes with throttling by retrying within
+      # the visibility timeout, which is why that timeout is six times this function's (queue.tf).
+      reserved_concurrency = var.process_events_concurrency
       environment          = merge(local.common_environment, local.iam_writer_environment, local.guardrail_environment, local.process_events_environment)
     }
 

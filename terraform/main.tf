@@ -32,6 +32,8 @@ locals {
   # The agreement index (src/aws/agreement-index.ts): one object per agreement under this prefix
   # of the state bucket. Fixed, because iam.tf grants the IAM writers exactly this prefix.
   agreement_index_prefix = "index/agreements/"
+  # Leases on grant targets (src/aws/s3-target-leases.ts), one object per role or resource policy.
+  target_lease_prefix = "leases/"
 
   api_key_secret_arn = var.dmm_api_key_secret_arn != null ? var.dmm_api_key_secret_arn : one(aws_secretsmanager_secret.api_key[*].arn)
 
@@ -66,6 +68,7 @@ locals {
     MANAGED_ROLE_PATH             = var.managed_role_path
     STATE_BUCKET                  = aws_s3_bucket.state.bucket
     AGREEMENT_INDEX_PREFIX        = local.agreement_index_prefix
+    TARGET_LEASE_PREFIX           = local.target_lease_prefix
     DMM_GLUE_TABLES_GOVERNED_BY   = var.glue_tables_governed_by
   }
 
@@ -74,10 +77,14 @@ locals {
     # Must equal the queue's redrive maxReceiveCount: the attempt with this receive count is the
     # last, so it reports the failure to Data Mesh Manager before SQS dead-letters the event.
     MAX_RECEIVE_COUNT = tostring(var.max_receive_count)
+    # A lease outlives the invocation that took it (plus a minute of clock skew), so a live
+    # invocation never loses one and a crashed one blocks its roles no longer than this.
+    TARGET_LEASE_SECONDS = tostring(var.process_events_timeout_seconds + 60)
   }
 
   reconcile_environment = {
     POWERTOOLS_SERVICE_NAME = local.function_names.reconcile
+    TARGET_LEASE_SECONDS    = tostring(var.reconcile_timeout_seconds + 60)
   }
 }
 

@@ -416,6 +416,17 @@ variable "process_events_timeout_seconds" {
   }
 }
 
+variable "process_events_concurrency" {
+  description = "Reserved concurrency of process-events: how many batches are handled side by side. Each role and resource policy is written under a lease in the state bucket, so any value is safe; more than 1 helps only with a backlog spread over many agreements (one agreement's events are always handled in order)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.process_events_concurrency >= 1 && var.process_events_concurrency <= 100 && floor(var.process_events_concurrency) == var.process_events_concurrency
+    error_message = "process_events_concurrency must be a whole number from 1 to 100."
+  }
+}
+
 variable "reconcile_memory_mb" {
   description = "Memory of reconcile in MB. A full reconcile holds every agreement and role in memory."
   type        = number

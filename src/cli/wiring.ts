@@ -10,6 +10,9 @@ import { SimulatorOnlyWriteBack, simulatorProbe } from './local-write-back.js';
 import { DmmHttpClient } from '../dmm/client.js';
 import { hedgeDelayMs } from '../dmm/http.js';
 import { FileAgreementIndex } from '../local/file-agreement-index.js';
+import { FileTargetLeases } from '../local/file-target-leases.js';
+import { S3TargetLeases } from '../aws/s3-target-leases.js';
+import { TargetLocks } from '../sync/target-locks.js';
 import { FileLakeFormation } from '../local/file-lake-formation.js';
 import { FileResourcePolicies } from '../local/file-resource-policies.js';
 import { AwsLakeFormationPermissions } from '../aws/lake-formation.js';
@@ -78,6 +81,7 @@ export async function buildContext(config: Config, log: Logger): Promise<SyncCon
     log,
     guardrails,
     agreementIndex: agreementIndex(config),
+    locks: targetLocks(config, log),
     ...(hub
       ? {
           accounts: hub,
@@ -161,6 +165,23 @@ function agreementIndex(config: Config): AgreementIndex {
   }
   return new FileAgreementIndex(join(config.stateDir, 'agreement-index.json'));
 }
+
+/**
+ * Leases on grant targets (docs/adr/XXXX-target-leases.md): in the deployment's state bucket when
+ * the CLI shares it (so an `apply` takes turns with the Lambda functions), else in a file in the
+ * state folder (so a `run` and an `apply` on one local state take turns).
+ */
+function targetLocks(config: Config, log: Logger): TargetLocks {
+  const leases =
+    config.aws.target === 'aws' && config.aws.indexBucket
+      ? new S3TargetLeases({ client: createS3Client({ region: config.aws.region }), bucket: config.aws.indexBucket })
+      : new FileTargetLeases(join(config.stateDir, 'target-leases.json'));
+  // A CLI holder lives as long as it likes, but holds a target only for one read-plan-write:
+  // the Lambda functions' longest timeout is ample.
+  return new TargetLocks(leases, { ttlMs: CLI_LEASE_MS, log });
+}
+
+const CLI_LEASE_MS = 16 * 60_000;
 
 /**
  * Ownership proof reads provider tags: from AWS, or for the local stand-in from its tags file

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_INDEX_PREFIX } from '../aws/agreement-index.js';
+import { DEFAULT_LEASE_PREFIX } from '../aws/s3-target-leases.js';
 import {
   GUARDRAIL_ENVIRONMENT,
   guardrailSettingsFromEnv,
@@ -104,6 +105,18 @@ const iamShape = {
     .string()
     .regex(/^([^/].*\/)?$/, 'must be a key prefix ending in /, e.g. index/agreements/')
     .default(DEFAULT_INDEX_PREFIX),
+  // Leases on grant targets (src/aws/s3-target-leases.ts), also in the state bucket: one writer
+  // at a time per role or resource policy, however many invocations run.
+  TARGET_LEASE_PREFIX: z
+    .string()
+    .regex(/^[^/].*\/$/, 'must be a key prefix ending in /, e.g. leases/')
+    .default(DEFAULT_LEASE_PREFIX),
+  // How long a lease this function takes is good for: longer than its timeout plus clock skew,
+  // so a live invocation never loses one, and a crashed one blocks its targets no longer.
+  TARGET_LEASE_SECONDS: z
+    .string()
+    .regex(/^[1-9]\d{0,5}$/, 'must be a whole number of seconds, 1 or more (the function timeout plus a margin)')
+    .default('960'),
   // A hub over member accounts (src/accounts/settings.ts), validated as a whole in readEnvironment.
   DMM_MEMBER_ACCOUNTS: z.string().optional(),
   DMM_MEMBER_ROLE_NAME: z.string().optional(),

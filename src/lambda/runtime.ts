@@ -9,6 +9,8 @@ import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { S3AgreementIndex } from '../aws/agreement-index.js';
+import { S3TargetLeases } from '../aws/s3-target-leases.js';
+import { TargetLocks } from '../sync/target-locks.js';
 import { SecretApiKey } from '../aws/api-key.js';
 import { createIamClient, createS3Client, createSecretsManagerClient } from '../aws/clients.js';
 import { AwsIamAccount } from '../aws/iam-account.js';
@@ -102,6 +104,7 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
     ...guardrailSettings,
     ...(hub && !guardrailSettings.allowedResourceAccounts ? { allowedResourceAccounts: hub.memberIds } : {}),
   });
+  const s3 = createS3Client({ region: env.AWS_REGION });
   const iam = new AwsIamAccount({
     client: createIamClient({ region: env.AWS_REGION }),
     accountId: identity.accountId,
@@ -133,11 +136,16 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
       ? { lakeFormation: new AwsLakeFormationPermissions({ clientOptions: { region: env.AWS_REGION } }) }
       : {}),
     guardrails,
-    agreementIndex: new S3AgreementIndex({
-      client: createS3Client({ region: env.AWS_REGION }),
-      bucket: env.STATE_BUCKET,
-      prefix: env.AGREEMENT_INDEX_PREFIX,
-    }),
+    agreementIndex: new S3AgreementIndex({ client: s3, bucket: env.STATE_BUCKET, prefix: env.AGREEMENT_INDEX_PREFIX }),
+    // Invocations of process-events and reconcile may run side by side: each role or resource
+    // policy is read, planned and written under its lease (docs/adr/XXXX-target-leases.md).
+    locks: new TargetLocks(
+      new S3TargetLeases({ client: s3, bucket: env.STATE_BUCKET, prefix: env.TARGET_LEASE_PREFIX }),
+      {
+        ttlMs: Number(env.TARGET_LEASE_SECONDS) * 1000,
+        log: runtime.log,
+      },
+    ),
     // Provider resources' tags are read only for ownership proof, and with its rights only then
     // granted (terraform/guardrails.tf); a hub reads them through each member's role.
     ...(guardrails.ownership.mode === 'required'

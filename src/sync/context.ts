@@ -9,6 +9,7 @@ import type { LakeFormationPermissions } from '../interfaces/lake-formation.js';
 import type { ResourcePolicies } from '../interfaces/resource-policies.js';
 import type { ResourceTagReader } from '../interfaces/resource-tags.js';
 import type { HubAccounts } from '../accounts/cross-account.js';
+import type { TargetLocks } from './target-locks.js';
 
 /** Everything the converging core needs; the adapters behind it may be local or AWS. */
 export interface SyncContext {
@@ -37,6 +38,11 @@ export interface SyncContext {
    * resource's. Unset: the one account of `iam`.
    */
   accounts?: HubAccounts;
+  /**
+   * Leases that let one writer at a time read, plan and write each grant target, across
+   * processes (docs/adr/XXXX-target-leases.md). Unset: this process is the only writer.
+   */
+  locks?: TargetLocks;
 }
 
 export function guardrailsOf(ctx: SyncContext): Guardrails {

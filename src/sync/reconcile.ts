@@ -84,6 +84,7 @@ import {
   type ReportState,
 } from './report.js';
 import { resolveAgreement, type Grant, type Resolution } from './resolve.js';
+import { lakeFormationTarget, resourcePolicyTarget, roleTarget } from './target-locks.js';
 
 /** One write on any grant target, in the order it is (or, for a plan, would be) made. */
 export type Change = PolicyChange | ResourcePolicyChange | LakeFormationChange;
@@ -461,134 +462,154 @@ async function reconcileIdentity(
     sharedWanted.set(id, sharedIdentityStatements(resolution.grant.grants));
   }
 
-  const { states, rolesExamined } = all
-    ? await readAllRoles(ctx, wanted, concurrency, progress)
-    : await readCandidateRoles(ctx, desired, index, options.deletedIds);
-  for (const state of states) options.observe?.role?.(state);
-  const present = new Set(states.map((s) => s.role.name));
-  for (const [roleName, forRole] of wanted) {
-    if (present.has(roleName)) continue;
-    for (const id of forRole.keys()) {
-      const { resolution } = desired.get(id)!;
-      if (resolution.kind === 'grant') ledger.fail(id, missingRoleReason(ctx, resolution.grant));
-    }
-  }
+  if (all) return identityPass(await readAllRoles(ctx, wanted, concurrency, progress));
+  // An event's roles are leased before they are read: what is planned from them is what is written over.
+  const candidates = await candidateRoles(ctx, desired, index, options.deletedIds);
+  const leased = !!ctx.locks && !options.dryRun;
+  const roleLeases = [...candidates.names].map((name) => roleTarget(ctx.iam.accountId, name));
+  return holding(ctx, options, roleLeases, async () => {
+    const states = candidates.scanned && !leased ? candidates.scanned : await readRoles(ctx, candidates.names);
+    return identityPass({ states, rolesExamined: states.length });
+  });
 
-  // A recorded (or indexed) role the guardrails put out of reach cannot even be read (on AWS the
-  // deployed policy hides it): its statements may still be there, so that is a failure, not "revoked".
-  const guardrails = guardrailsOf(ctx);
-  if (!all) {
-    for (const [id, { agreement }] of desired) {
-      for (const arn of new Set([...recordedRoleArns(agreement), ...holdingsIn(index, id)])) {
-        const role = inThisAccount(ctx, arn) ? roleFromArn(arn) : undefined;
-        if (!role || present.has(role.name)) continue;
-        const refused = roleRefusal(role, guardrails);
-        if (!refused) continue;
-        ledger.fail(id, `Agreement ${id}: its statements on role ${role.name} cannot be removed: ${refused}`);
-        ledger.holdRole(id, arn);
+  async function identityPass({
+    states,
+    rolesExamined,
+  }: {
+    states: RoleState[];
+    rolesExamined: number;
+  }): Promise<IdentityResult> {
+    for (const state of states) options.observe?.role?.(state);
+    const present = new Set(states.map((s) => s.role.name));
+    for (const [roleName, forRole] of wanted) {
+      if (present.has(roleName)) continue;
+      for (const id of forRole.keys()) {
+        const { resolution } = desired.get(id)!;
+        if (resolution.kind === 'grant') ledger.fail(id, missingRoleReason(ctx, resolution.grant));
       }
     }
-  }
 
-  const reachable: RoleState[] = [];
-  for (const state of states) {
-    const refused = roleRefusal(state.role, guardrails);
-    if (!refused) {
-      reachable.push(state);
-      continue;
-    }
-    // Never written, not even to revoke: the operator put this role out of reach.
-    for (const id of wanted.get(state.role.name)?.keys() ?? []) ledger.fail(id, `Agreement ${id}: ${refused}`);
-    for (const id of agreementsOnRole(state)) {
-      // Held there and wanted there: a full reconcile names the refusal, an event the stuck statements.
-      if (!all || !wanted.get(state.role.name)?.has(id))
-        ledger.fail(id, `Agreement ${id}: its statements on role ${state.role.name} cannot be removed: ${refused}`);
-      ledger.holdRole(id, state.role.arn);
-    }
-    ctx.log.warn('role out of reach of the guardrails', { role: state.role.name, reason: refused });
-  }
-
-  const plan = (state: RoleState, planScope: PlanScope) =>
-    planRole({
-      state,
-      desired: wanted.get(state.role.name) ?? new Map(),
-      shared: sharedWanted,
-      scope: planScope,
-      ...(ctx.limits ? { limits: ctx.limits } : {}),
-    });
-  const changedMeanwhile = new Set<string>();
-  let applied = 0;
-  // Roles are independent: read again and written side by side, recorded in their order after.
-  const settled = await mapLimit(reachable, Math.min(concurrency, 4), async (listed): Promise<() => void> => {
-    let state = listed;
-    let rolePlan = plan(state, scope);
-    if (!options.dryRun && all && rolePlan.changes.length > 0) {
-      // The role may have changed since the listing (an event was handled meanwhile): plan it
-      // again from what is there now, so a full reconcile never writes back a stale pack.
-      const fresh = await readRoleState(ctx.iam, state.role);
-      const touched = changedAgreements(state, fresh);
-      if (touched.size > 0) {
-        ctx.log.info('role changed while reconciling; planning it again', {
-          role: state.role.name,
-          changedAgreements: [...touched],
-        });
-        for (const id of touched) changedMeanwhile.add(id);
-        const forRole = wanted.get(state.role.name) ?? new Map<string, PolicyStatement[]>();
-        state = fresh;
-        rolePlan = plan(
-          fresh,
-          new Set([...forRole.keys(), ...agreementsOnRole(fresh)].filter((id) => !touched.has(id))),
-        );
+    // A recorded (or indexed) role the guardrails put out of reach cannot even be read (on AWS the
+    // deployed policy hides it): its statements may still be there, so that is a failure, not "revoked".
+    const guardrails = guardrailsOf(ctx);
+    if (!all) {
+      for (const [id, { agreement }] of desired) {
+        for (const arn of new Set([...recordedRoleArns(agreement), ...holdingsIn(index, id)])) {
+          const role = inThisAccount(ctx, arn) ? roleFromArn(arn) : undefined;
+          if (!role || present.has(role.name)) continue;
+          const refused = roleRefusal(role, guardrails);
+          if (!refused) continue;
+          ledger.fail(id, `Agreement ${id}: its statements on role ${role.name} cannot be removed: ${refused}`);
+          ledger.holdRole(id, arn);
+        }
       }
     }
-    if (ctx.accounts) for (const change of rolePlan.changes) change.account = ctx.iam.accountId;
-    const done = () => {
-      if (all) progress({ phase: 'apply', done: ++applied, total: reachable.length });
-    };
-    if (!options.dryRun) {
-      try {
-        await applyChanges(ctx.iam, rolePlan.changes);
-      } catch (error) {
-        if (!isPermanentTargetError(error)) {
-          if (!options.onDeferred) throw error;
-          // Not a decision about the agreements (a conflict, throttling): every one this role's
-          // plan touches is retried; the other roles' agreements go on.
-          const touched = [
-            ...(wanted.get(state.role.name)?.keys() ?? []),
-            ...agreementsOnRole(state),
-            ...rolePlan.effects.keys(),
-            ...rolePlan.changes.flatMap((c) => c.agreementIds),
-          ];
-          return () => {
-            defer(touched, error);
-            done();
-          };
+
+    const reachable: RoleState[] = [];
+    for (const state of states) {
+      const refused = roleRefusal(state.role, guardrails);
+      if (!refused) {
+        reachable.push(state);
+        continue;
+      }
+      // Never written, not even to revoke: the operator put this role out of reach.
+      for (const id of wanted.get(state.role.name)?.keys() ?? []) ledger.fail(id, `Agreement ${id}: ${refused}`);
+      for (const id of agreementsOnRole(state)) {
+        // Held there and wanted there: a full reconcile names the refusal, an event the stuck statements.
+        if (!all || !wanted.get(state.role.name)?.has(id))
+          ledger.fail(id, `Agreement ${id}: its statements on role ${state.role.name} cannot be removed: ${refused}`);
+        ledger.holdRole(id, state.role.arn);
+      }
+      ctx.log.warn('role out of reach of the guardrails', { role: state.role.name, reason: refused });
+    }
+
+    const plan = (state: RoleState, planScope: PlanScope) =>
+      planRole({
+        state,
+        desired: wanted.get(state.role.name) ?? new Map(),
+        shared: sharedWanted,
+        scope: planScope,
+        ...(ctx.limits ? { limits: ctx.limits } : {}),
+      });
+    const changedMeanwhile = new Set<string>();
+    let applied = 0;
+    // Roles are independent: read again and written side by side, recorded in their order after.
+    const settled = await mapLimit(reachable, Math.min(concurrency, 4), async (listed): Promise<() => void> => {
+      const listedPlan = plan(listed, scope);
+      // A full reconcile leases a role only to write it, and then reads it again under the lease.
+      const lease = all && listedPlan.changes.length > 0 ? [roleTarget(ctx.iam.accountId, listed.role.name)] : [];
+      return holding(ctx, options, lease, async () => {
+        let state = listed;
+        let rolePlan = listedPlan;
+        if (!options.dryRun && all && rolePlan.changes.length > 0) {
+          // The role may have changed since the listing (an event was handled meanwhile): plan it
+          // again from what is there now, so a full reconcile never writes back a stale pack.
+          const fresh = await readRoleState(ctx.iam, state.role);
+          const touched = changedAgreements(state, fresh);
+          if (touched.size > 0) {
+            ctx.log.info('role changed while reconciling; planning it again', {
+              role: state.role.name,
+              changedAgreements: [...touched],
+            });
+            for (const id of touched) changedMeanwhile.add(id);
+            const forRole = wanted.get(state.role.name) ?? new Map<string, PolicyStatement[]>();
+            state = fresh;
+            rolePlan = plan(
+              fresh,
+              new Set([...forRole.keys(), ...agreementsOnRole(fresh)].filter((id) => !touched.has(id))),
+            );
+          }
+        }
+        if (ctx.accounts) for (const change of rolePlan.changes) change.account = ctx.iam.accountId;
+        const done = () => {
+          if (all) progress({ phase: 'apply', done: ++applied, total: reachable.length });
+        };
+        if (!options.dryRun) {
+          try {
+            await applyChanges(ctx.iam, rolePlan.changes);
+          } catch (error) {
+            if (!isPermanentTargetError(error)) {
+              if (!options.onDeferred) throw error;
+              // Not a decision about the agreements (a conflict, throttling): every one this role's
+              // plan touches is retried; the other roles' agreements go on.
+              const touched = [
+                ...(wanted.get(state.role.name)?.keys() ?? []),
+                ...agreementsOnRole(state),
+                ...rolePlan.effects.keys(),
+                ...rolePlan.changes.flatMap((c) => c.agreementIds),
+              ];
+              return () => {
+                defer(touched, error);
+                done();
+              };
+            }
+            return () => {
+              const reason = `AWS refused the change on role ${state.role.name}: ${error.code}: ${error.message}`;
+              const held = agreementsOnRole(state);
+              for (const id of new Set([...held, ...rolePlan.effects.keys()])) {
+                if (held.has(id)) ledger.holdRole(id, state.role.arn);
+                // In a full reconcile, agreements this role's writes do not touch keep their access as it is.
+                if (all && !rolePlan.changes.some((c) => c.agreementIds.includes(id))) continue;
+                ledger.fail(id, reason);
+                ledger.effect(id, 'absent');
+              }
+              done();
+            };
+          }
         }
         return () => {
-          const reason = `AWS refused the change on role ${state.role.name}: ${error.code}: ${error.message}`;
-          const held = agreementsOnRole(state);
-          for (const id of new Set([...held, ...rolePlan.effects.keys()])) {
-            if (held.has(id)) ledger.holdRole(id, state.role.arn);
-            // In a full reconcile, agreements this role's writes do not touch keep their access as it is.
-            if (all && !rolePlan.changes.some((c) => c.agreementIds.includes(id))) continue;
-            ledger.fail(id, reason);
-            ledger.effect(id, 'absent');
+          ledger.record(rolePlan);
+          for (const [id, names] of rolePlan.placements) {
+            ledger.holdRole(id, state.role.arn);
+            if (wanted.get(state.role.name)?.has(id)) ledger.policyNames.set(id, names);
           }
           done();
         };
-      }
-    }
-    return () => {
-      ledger.record(rolePlan);
-      for (const [id, names] of rolePlan.placements) {
-        ledger.holdRole(id, state.role.arn);
-        if (wanted.get(state.role.name)?.has(id)) ledger.policyNames.set(id, names);
-      }
-      done();
-    };
-  });
-  for (const record of settled) record();
-  return { rolesExamined, changedMeanwhile };
+      });
+    });
+    for (const record of settled) record();
+    return { rolesExamined, changedMeanwhile };
+  }
 }
 
 /** Every managed role, read once; only those that hold or should hold something of ours are kept. */
@@ -615,12 +636,12 @@ async function readAllRoles(
  * of these names a role and the agreement is gone (or the reference integration granted it,
  * leaving no role record), every role that carries statements of ours for it.
  */
-async function readCandidateRoles(
+async function candidateRoles(
   ctx: SyncContext,
   desired: Map<string, Desired>,
   index: IndexView,
   deletedIds: ReadonlySet<string> = new Set(),
-): Promise<{ states: RoleState[]; rolesExamined: number }> {
+): Promise<{ names: Set<string>; scanned?: RoleState[] }> {
   const names = new Set<string>();
   const unknown = new Set<string>();
   for (const [id, { agreement, resolution }] of desired) {
@@ -641,21 +662,40 @@ async function readCandidateRoles(
     else if (!indexedKnown && known.length === 0 && (!agreement || (resolution.kind !== 'grant' && mayHoldAccess)))
       unknown.add(id);
   }
-  const states: RoleState[] = [];
-  if (unknown.size > 0) {
-    for (const listed of await ctx.iam.listRoles()) {
-      const role = await withTags(ctx, listed);
-      const state = await readRoleState(ctx.iam, role);
-      if (names.has(role.name) || [...agreementsOnRole(state)].some((id) => desired.has(id))) states.push(state);
+  if (unknown.size === 0) return { names };
+  // The scan decides which roles matter; under leases they are read again once leased.
+  const scanned: RoleState[] = [];
+  for (const listed of await ctx.iam.listRoles()) {
+    const role = await withTags(ctx, listed);
+    const state = await readRoleState(ctx.iam, role);
+    if (names.has(role.name) || [...agreementsOnRole(state)].some((id) => desired.has(id))) {
+      scanned.push(state);
+      names.add(role.name);
     }
-    return { states, rolesExamined: states.length };
   }
+  return { names, scanned };
+}
+
+/** The named roles that exist, read side by side. */
+async function readRoles(ctx: SyncContext, names: Iterable<string>): Promise<RoleState[]> {
   const read = await mapLimit([...names], 4, async (name) => {
     const role: RoleInfo | undefined = await ctx.iam.getRole(name);
     return role && readRoleState(ctx.iam, role);
   });
-  for (const state of read) if (state) states.push(state);
-  return { states, rolesExamined: states.length };
+  return read.filter((state): state is RoleState => state !== undefined);
+}
+
+/**
+ * Runs `work` holding the leases of `targets` when other writers may exist (docs/adr/XXXX); a
+ * dry run writes nothing and takes none.
+ */
+function holding<T>(
+  ctx: SyncContext,
+  options: ReconcileOptions,
+  targets: string[],
+  work: () => Promise<T>,
+): Promise<T> {
+  return ctx.locks && !options.dryRun ? ctx.locks.hold(targets, work) : work();
 }
 
 /**
@@ -721,26 +761,29 @@ async function reconcileResourcePolicies(
     return;
   }
   for (const { resource, wanted } of resources.values()) {
-    let state: ResourcePolicyState;
-    try {
-      state = await readResourcePolicy(policies, resource);
-    } catch (error) {
-      if (!isPermanentTargetError(error)) throw error;
-      const holders = [...indexHoldings(index)].filter(([, h]) => h === resource.arn).map(([id]) => id);
-      const reason = `cannot read the ${describePolicyResource(resource)}: ${error.code}: ${error.message}`;
-      failAll(ledger, [...wanted.keys(), ...holders], reason);
-      for (const id of holders) ledger.holdResource(id, resource.arn);
-      continue;
-    }
-    const plan = planResourcePolicy(state, wanted, scope);
-    if (ctx.accounts) {
-      const account = await policyResourceAccount(resource, ctx.accounts.owners);
-      if (account !== undefined) for (const change of plan.changes) change.account = account;
-    }
-    const what = describePolicyResource(resource);
-    const ok = await applied(options, plan, ledger, () => applyResourcePolicyChanges(policies, plan.changes), what);
-    // A refused write leaves the policy as it was: its holders keep their statements.
-    for (const id of ok ? plan.holders : state.blocks.keys()) ledger.holdResource(id, resource.arn);
+    // One writer at a time per policy document: read, plan and write under its lease.
+    await holding(ctx, options, [resourcePolicyTarget(resource.arn)], async () => {
+      let state: ResourcePolicyState;
+      try {
+        state = await readResourcePolicy(policies, resource);
+      } catch (error) {
+        if (!isPermanentTargetError(error)) throw error;
+        const holders = [...indexHoldings(index)].filter(([, h]) => h === resource.arn).map(([id]) => id);
+        const reason = `cannot read the ${describePolicyResource(resource)}: ${error.code}: ${error.message}`;
+        failAll(ledger, [...wanted.keys(), ...holders], reason);
+        for (const id of holders) ledger.holdResource(id, resource.arn);
+        return;
+      }
+      const plan = planResourcePolicy(state, wanted, scope);
+      if (ctx.accounts) {
+        const account = await policyResourceAccount(resource, ctx.accounts.owners);
+        if (account !== undefined) for (const change of plan.changes) change.account = account;
+      }
+      const what = describePolicyResource(resource);
+      const ok = await applied(options, plan, ledger, () => applyResourcePolicyChanges(policies, plan.changes), what);
+      // A refused write leaves the policy as it was: its holders keep their statements.
+      for (const id of ok ? plan.holders : state.blocks.keys()) ledger.holdResource(id, resource.arn);
+    });
   }
 }
 
@@ -800,46 +843,49 @@ async function reconcileLakeFormation(
   const ahead = new Map<string, string[]>();
 
   for (const { instance, wanted, recorded } of instances.values()) {
-    const what = describeLakeFormationInstance(instance);
-    let state: LakeFormationState;
-    try {
-      state = await readLakeFormation(lf, instance, recorded);
-    } catch (error) {
-      if (!isPermanentTargetError(error)) throw error;
-      failAll(
-        ledger,
-        [...wanted.keys(), ...recorded.keys()],
-        `cannot read the ${what}: ${error.code}: ${error.message}`,
-      );
-      for (const [id, perms] of recorded) ledger.holdResource(id, lakeFormationHolding(instance, perms));
-      continue;
-    }
-    let plan = planLakeFormation(state, wanted, scope);
-    if (!othersRead && dependsOnOthers(state, plan, wanted)) {
-      await readOthers();
-      state = { ...state, recorded: new Map([...recorded].map(([id, perms]) => [id, new Set(perms)])) };
-      plan = planLakeFormation(state, wanted, scope);
-    }
-    // A hub names the account each change is made in: the catalog's.
-    if (ctx.accounts) for (const change of plan.changes) change.account = instance.resource.catalogId;
-    const after = lakeFormationHoldingsAfter(state, plan, wanted, scope);
-    const apply = async () => {
-      // Write ahead: a grant that is not in the index would never be revoked, so record it first.
-      for (const id of plan.changes.filter((c) => c.action === 'grant').flatMap((c) => c.agreementIds)) {
-        const holding = after.get(id);
-        if (!holding) continue;
-        const entry = normalizeHoldings([
-          ...(ahead.get(id) ?? (await currentHoldings(agreementIndex, index, id))),
-          holding,
-        ]);
-        await agreementIndex.record(id, entry);
-        ahead.set(id, entry);
+    // One writer at a time per principal and resource: read, plan and write under its lease.
+    await holding(ctx, options, [lakeFormationTarget(lakeFormationKey(instance))], async () => {
+      const what = describeLakeFormationInstance(instance);
+      let state: LakeFormationState;
+      try {
+        state = await readLakeFormation(lf, instance, recorded);
+      } catch (error) {
+        if (!isPermanentTargetError(error)) throw error;
+        failAll(
+          ledger,
+          [...wanted.keys(), ...recorded.keys()],
+          `cannot read the ${what}: ${error.code}: ${error.message}`,
+        );
+        for (const [id, perms] of recorded) ledger.holdResource(id, lakeFormationHolding(instance, perms));
+        return;
       }
-      await applyLakeFormationChanges(lf, plan.changes);
-    };
-    const ok = await applied(options, plan, ledger, apply, what);
-    if (ok) for (const [id, holding] of after) ledger.holdResource(id, holding);
-    else for (const [id, perms] of recorded) ledger.holdResource(id, lakeFormationHolding(instance, perms));
+      let plan = planLakeFormation(state, wanted, scope);
+      if (!othersRead && dependsOnOthers(state, plan, wanted)) {
+        await readOthers();
+        state = { ...state, recorded: new Map([...recorded].map(([id, perms]) => [id, new Set(perms)])) };
+        plan = planLakeFormation(state, wanted, scope);
+      }
+      // A hub names the account each change is made in: the catalog's.
+      if (ctx.accounts) for (const change of plan.changes) change.account = instance.resource.catalogId;
+      const after = lakeFormationHoldingsAfter(state, plan, wanted, scope);
+      const apply = async () => {
+        // Write ahead: a grant that is not in the index would never be revoked, so record it first.
+        for (const id of plan.changes.filter((c) => c.action === 'grant').flatMap((c) => c.agreementIds)) {
+          const holding = after.get(id);
+          if (!holding) continue;
+          const entry = normalizeHoldings([
+            ...(ahead.get(id) ?? (await currentHoldings(agreementIndex, index, id))),
+            holding,
+          ]);
+          await agreementIndex.record(id, entry);
+          ahead.set(id, entry);
+        }
+        await applyLakeFormationChanges(lf, plan.changes);
+      };
+      const ok = await applied(options, plan, ledger, apply, what);
+      if (ok) for (const [id, holding] of after) ledger.holdResource(id, holding);
+      else for (const [id, perms] of recorded) ledger.holdResource(id, lakeFormationHolding(instance, perms));
+    });
   }
 }
 

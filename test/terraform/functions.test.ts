@@ -78,6 +78,8 @@ const ENVIRONMENT_FIXTURES = {
   'local.function_names.reconcile': 'dmm-aws-reconcile',
   'tostring(var.poll_repeat_seconds)': '5',
   'tostring(var.max_receive_count)': '5',
+  'tostring(var.process_events_timeout_seconds + 60)': '120',
+  'tostring(var.reconcile_timeout_seconds + 60)': '960',
   // Set here to a real location and workgroup (the defaults are null → ""), so that their format is
   // checked too; the unset case is evaluated by terraform below.
   'var.athena_results_location != null ? var.athena_results_location : ""': 's3://athena-results/consumers/',
@@ -156,8 +158,8 @@ describe('the functions are the ones the build produces', () => {
     }
   });
 
-  it('process-events is the single IAM writer: reserved concurrency 1; the others are not limited', () => {
-    expect(lambdaFor('process-events')[1].reserved_concurrent_executions).toBe(1);
+  it('process-events has the reserved concurrency of its variable (1 unless raised); the others are not limited', () => {
+    expect(lambdaFor('process-events')[1].reserved_concurrent_executions).toBe('${var.process_events_concurrency}');
     expect(lambdaFor('poll-feed')[1]).not.toHaveProperty('reserved_concurrent_executions');
     expect(lambdaFor('reconcile')[1]).not.toHaveProperty('reserved_concurrent_executions');
   });
@@ -231,12 +233,36 @@ describe('the environment is exactly the contract of src/lambda/environment.ts',
     );
   });
 
-  it("process-events and reconcile keep the agreement index in the module's state bucket", () => {
+  it("process-events and reconcile keep the agreement index and the target leases in the module's state bucket", () => {
     for (const name of ['process-events', 'reconcile'] as const) {
       const env = environmentOf(mod, lambdaFor(name)[1]);
       expect(env.STATE_BUCKET, name).toBe('${aws_s3_bucket.state.bucket}');
       expect(env.AGREEMENT_INDEX_PREFIX, name).toBe('${local.agreement_index_prefix}');
+      expect(env.TARGET_LEASE_PREFIX, name).toBe('${local.target_lease_prefix}');
     }
+  });
+
+  it("a function's leases outlive its timeout, so a live invocation never loses one", () => {
+    for (const [name, timeout] of [
+      ['process-events', 'process_events_timeout_seconds'],
+      ['reconcile', 'reconcile_timeout_seconds'],
+    ] as const) {
+      const env = environmentOf(mod, lambdaFor(name)[1]);
+      expect(env.TARGET_LEASE_SECONDS, name).toBe(`\${tostring(var.${timeout} + 60)}`);
+    }
+  });
+
+  it('process-events runs with the configured reserved concurrency, 1 unless raised, and refuses nonsense', () => {
+    expect(mod.variables.get('process_events_concurrency')?.default).toBe(1);
+    const expression = 'var.process_events_concurrency';
+    const stubs = { account_id: '111122223333', partition: 'aws' };
+    for (const good of [1, 4, 100])
+      expect(terraformExpression(mod, expression, { process_events_concurrency: good }, stubs)).toBe(good);
+    for (const bad of [0, 2.5, 101])
+      expect(
+        () => terraformExpression(mod, expression, { process_events_concurrency: bad }, stubs),
+        String(bad),
+      ).toThrow(/process_events_concurrency must be a whole number from 1 to 100/);
   });
 
   it('data contract server selection: unset variables are "" (no filter); set, their values reach the functions', () => {

@@ -10,6 +10,7 @@ import { SECRETS_ACTIONS_USED } from '../../src/aws/api-key.js';
 import { IAM_ACTIONS_USED } from '../../src/aws/iam-account.js';
 import { RESOURCE_TAG_ACTIONS_USED } from '../../src/aws/resource-tags.js';
 import { S3_ACTIONS_USED } from '../../src/aws/s3-checkpoint.js';
+import { LEASE_ACTIONS_USED } from '../../src/aws/s3-target-leases.js';
 import { SQS_ACTIONS_USED } from '../../src/aws/sqs-queue.js';
 import { OUTAGE_RETRY_SQS_ACTIONS } from '../../src/lambda/outage-retry.js';
 import {
@@ -205,11 +206,18 @@ describe('actions granted equal the actions the code uses', () => {
     expect(sorted([...pollFeed, ...EVENT_SOURCE_MAPPING_SQS])).toEqual(sorted(SQS_ACTIONS_USED));
   });
 
-  it('S3: poll-feed exactly S3_ACTIONS_USED, the IAM writers exactly INDEX_ACTIONS_USED (each plus ListBucket, which S3 requires to answer NoSuchKey) and the S3 tag reads of ownership proof (on by default)', () => {
+  it('S3: poll-feed exactly S3_ACTIONS_USED, the IAM writers exactly INDEX_ACTIONS_USED and LEASE_ACTIONS_USED (each plus ListBucket, which S3 requires to answer NoSuchKey) and the S3 tag reads of ownership proof (on by default)', () => {
     expect(byService(allowedActions(roleStatements('poll_feed')), 's3')).toEqual(
       sorted([...S3_ACTIONS_USED, ...IMPLIED_S3]),
     );
-    const writers = sorted([...INDEX_ACTIONS_USED, ...IMPLIED_S3, ...byService(RESOURCE_TAG_ACTIONS_USED, 's3')]);
+    const writers = sorted([
+      ...new Set([
+        ...INDEX_ACTIONS_USED,
+        ...LEASE_ACTIONS_USED,
+        ...IMPLIED_S3,
+        ...byService(RESOURCE_TAG_ACTIONS_USED, 's3'),
+      ]),
+    ]);
     expect(byService(allowedActions(roleStatements('process_events')), 's3')).toEqual(writers);
     expect(byService(allowedActions(roleStatements('reconcile')), 's3')).toEqual(writers);
   });
@@ -468,6 +476,34 @@ describe('poll-feed, the queues, the checkpoint and the secret', () => {
       );
     },
   );
+
+  it.each(['process_events', 'reconcile'] as const)(
+    '%s reads and writes target leases under their prefix, and never deletes one',
+    (role) => {
+      const statements = roleStatements(role);
+      const lease = `${BUCKET_ARN}/leases/0123abcd.json`;
+      for (const action of LEASE_ACTIONS_USED) {
+        expect(evaluate(statements, { action, resource: lease }), action).toBe('Allowed');
+        expect(
+          evaluate(statements, { action, resource: 'arn:aws:s3:::someone-elses-bucket/leases/x.json' }),
+          action,
+        ).toBe('ImplicitlyDenied');
+      }
+      expect(evaluate(statements, { action: 's3:DeleteObject', resource: lease })).toBe('ImplicitlyDenied');
+      expect(evaluate(statements, { action: 's3:PutObject', resource: `${BUCKET_ARN}/leasesX/x.json` })).toBe(
+        'ImplicitlyDenied',
+      );
+    },
+  );
+
+  it('the lease prefix the IAM writers are granted is the one their environment names; poll-feed has none', () => {
+    expect(mod.locals.target_lease_prefix).toBe('leases/');
+    expect(mod.locals.iam_writer_environment.TARGET_LEASE_PREFIX).toBe('${local.target_lease_prefix}');
+    for (const action of LEASE_ACTIONS_USED)
+      expect(evaluate(roleStatements('poll_feed'), { action, resource: `${BUCKET_ARN}/leases/x.json` }), action).toBe(
+        'ImplicitlyDenied',
+      );
+  });
 
   it('poll-feed cannot touch the agreement index', () => {
     const statements = roleStatements('poll_feed');
