@@ -262,7 +262,7 @@ describe('the Lambda pipeline under IAM throttling (30 % steady, 90 % for three 
         };
         return Object.values(state).every(Boolean);
       },
-      150_000,
+      200_000,
       1_000,
     );
     await running.stop();
@@ -285,7 +285,7 @@ describe('the Lambda pipeline under IAM throttling (30 % steady, 90 % for three 
       lambdaContext({ functionName: 'dmm-aws-reconcile' }),
     );
     expect(plan).toMatchObject({ applied: false, summary: { changes: 0 } });
-  }, 240_000);
+  }, 300_000);
 });
 
 const writesTo = (role: string) => (r: AwsRequest) =>
