@@ -6,6 +6,7 @@
  * converges the local files) and says so, unless the operator opts in with `aws.localWriteBack`.
  */
 import type { Agreement } from '../model/agreement.js';
+import type { AgreementFormatError } from '../model/read-agreement.js';
 import type { DataContract } from '../model/data-contract.js';
 import type { DataProduct } from '../model/data-product.js';
 import type { FeedEvent } from '../model/events.js';
@@ -54,8 +55,8 @@ export class SimulatorOnlyWriteBack implements DmmApi {
   getAgreement(id: string): Promise<Agreement | undefined> {
     return this.dmm.getAgreement(id);
   }
-  listAgreements(filter?: AgreementFilter): Promise<Agreement[]> {
-    return this.dmm.listAgreements(filter);
+  listAgreements(filter?: AgreementFilter, onUnreadable?: (error: AgreementFormatError) => void): Promise<Agreement[]> {
+    return this.dmm.listAgreements(filter, onUnreadable);
   }
   getDataProduct(id: string): Promise<DataProduct | undefined> {
     return this.dmm.getDataProduct(id);

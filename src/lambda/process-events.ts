@@ -9,16 +9,28 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { createSqsClient } from '../aws/clients.js';
+import { OutageError } from '../interfaces/outage.js';
 import type { FeedEvent } from '../model/events.js';
 import { giveUp } from '../sync/give-up.js';
-import { EventBatchProcessor, settleBatch, type Settlement } from '../sync/batch.js';
+import { EventBatchProcessor, settleBatch, type BatchItemResult, type Settlement } from '../sync/batch.js';
 import { errorMessage } from '../util/errors.js';
 import { parseJson } from '../util/parse-json.js';
 import { readEnvironment, type ProcessEventsEnvironment } from './environment.js';
 import { DEFAULT_OUTAGE_BACKOFF, outageDelaySeconds, RecordQueue, type OutageBackoff } from './outage-retry.js';
-import { createSyncHandler, type SyncPipeline } from './runtime.js';
+import { createSyncHandler, timeLeftMs, type SyncPipeline } from './runtime.js';
 
 type Pipeline = SyncPipeline<ProcessEventsEnvironment>;
+
+/**
+ * Room left after the batch's work for parking or putting back its records (an SQS call each) and
+ * publishing metrics, before Lambda's timeout would end the invocation.
+ */
+export const SAFETY_MARGIN_MS = 10_000;
+
+/** The batch's work did not finish within the invocation's time: like an outage, it is retried. */
+export class OutOfTimeError extends OutageError {
+  override name = 'OutOfTimeError';
+}
 
 const feedEventSchema = z.looseObject({ id: z.string().min(1), type: z.string().min(1) });
 
@@ -43,7 +55,7 @@ export function createProcessEventsHandler(
   return createSyncHandler(
     () => readEnvironment('process-events', env),
     ['Grants', 'Revokes', 'Failures', 'Outages', 'DeadLettered'],
-    (pipeline, event: SQSEvent) => processBatch(pipeline, event, retry),
+    (pipeline, event: SQSEvent, context) => processBatch(pipeline, event, retry, context),
   );
 }
 
@@ -61,7 +73,12 @@ interface Retry {
  * are reported failed too (not attempted on their own). Afterwards the records an outage kept
  * back are parked or put back (outage-retry.ts).
  */
-async function processBatch(pipeline: Pipeline, event: SQSEvent, retry: Retry): Promise<SQSBatchResponse> {
+async function processBatch(
+  pipeline: Pipeline,
+  event: SQSEvent,
+  retry: Retry,
+  context: Context,
+): Promise<SQSBatchResponse> {
   const { log, metrics } = pipeline.runtime;
   const parsed = event.Records.map((record) => ({ record, event: parseBody(record.body) }));
   for (const { record, event: feedEvent } of parsed) {
@@ -74,7 +91,11 @@ async function processBatch(pipeline: Pipeline, event: SQSEvent, retry: Retry): 
     metrics.count('DeadLettered');
   }
   const readable = parsed.filter((p): p is { record: SQSRecord; event: FeedEvent } => p.event !== undefined);
-  const results = await batchProcessorOf(pipeline).process(readable.map((p) => p.event));
+  const results = await processInTime(
+    pipeline,
+    readable.map((p) => p.event),
+    timeLeftMs(context, SAFETY_MARGIN_MS),
+  );
   const settlements = settleBatch(
     readable.map(({ record }) => ({
       groupId: record.attributes.MessageGroupId ?? '',
@@ -114,6 +135,54 @@ function batchProcessorOf(pipeline: Pipeline): EventBatchProcessor {
     processors.set(pipeline, processor);
   }
   return processor;
+}
+
+/** Work of this container still running after its invocation returned (out of time), per pipeline. */
+const unfinished = new WeakMap<Pipeline, Promise<unknown>>();
+
+/**
+ * The batch's results, or, when its work would outlast `budgetMs`, an {@link OutOfTimeError} for
+ * every event. Throttled AWS calls are retried by the SDK with pauses of up to 20 s each, so a
+ * batch can take longer than the function's timeout; Lambda would then end the invocation without
+ * a response, SQS would count a receive of every record and, after the last, dead-letter them all
+ * unlogged. Returning in time keeps them back as an outage instead (parked, or put back fresh).
+ * The cut-short work keeps running in this container, and no new work starts before it ends, so
+ * IAM keeps a single writer.
+ */
+async function processInTime(pipeline: Pipeline, events: FeedEvent[], budgetMs: number): Promise<BatchItemResult[]> {
+  const deadline = Date.now() + budgetMs;
+  const outOfTime = (why: string): BatchItemResult[] => {
+    const error = new OutOfTimeError(`${why} within the invocation's time`);
+    pipeline.runtime.log.warn('out of time: the batch is kept back for a retry', {
+      events: events.length,
+      error: error.message,
+    });
+    return events.map(() => ({ ok: false as const, error }));
+  };
+  const previous = unfinished.get(pipeline);
+  if (previous && (await within(previous, deadline)) === 'out of time')
+    return outOfTime('the work of an earlier batch, cut short, did not finish');
+  const work = batchProcessorOf(pipeline).process(events);
+  const done = work.then(
+    () => unfinished.delete(pipeline),
+    () => unfinished.delete(pipeline),
+  );
+  unfinished.set(pipeline, done);
+  const results = await within(work, deadline);
+  return results === 'out of time' ? outOfTime("the batch's work did not finish") : results;
+}
+
+/** `work`'s result, or 'out of time' when it is not settled by `deadline` (ms since the epoch). */
+async function within<T>(work: Promise<T>, deadline: number): Promise<T | 'out of time'> {
+  let timer: NodeJS.Timeout | undefined;
+  const expiry = new Promise<'out of time'>((resolve) => {
+    timer = setTimeout(() => resolve('out of time'), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, expiry]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

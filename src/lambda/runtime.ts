@@ -187,7 +187,7 @@ export interface SyncPipeline<E extends IamEnvironment> {
 export function createSyncHandler<E extends IamEnvironment, I, O>(
   readEnv: () => E,
   counters: readonly CountMetric[],
-  handle: (pipeline: SyncPipeline<E>, event: I) => Promise<O>,
+  handle: (pipeline: SyncPipeline<E>, event: I, context: Context) => Promise<O>,
 ): (event: I, context: Context) => Promise<O> {
   let pipeline: SyncPipeline<E> | undefined;
   return async (event, context) => {
@@ -195,7 +195,7 @@ export function createSyncHandler<E extends IamEnvironment, I, O>(
     const ready = pipeline;
     return invocation(ready.runtime, context, () => {
       if (ready.ctx.guardrails?.ownership.mode === 'off') ready.runtime.log.warn(OWNERSHIP_PROOF_OFF);
-      return handle(ready, event);
+      return handle(ready, event, context);
     });
   };
 }

@@ -123,13 +123,14 @@ export async function startFaultProxy(target: string, mix: FaultMix, random: () 
   return proxy;
 }
 
-interface Answer {
+export interface Answer {
   status: number;
   headers: Record<string, string | string[]>;
   body: Buffer;
 }
 
-function forward(upstream: URL, req: IncomingMessage, body: Buffer): Promise<Answer> {
+/** Sends the request on to `upstream` unchanged and reads the whole answer. */
+export function forward(upstream: URL, req: IncomingMessage, body: Buffer): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
       {
@@ -159,7 +160,7 @@ function fail(res: ServerResponse, error: unknown): void {
   else res.writeHead(502).end(String(error));
 }
 
-async function readBody(stream: IncomingMessage): Promise<Buffer> {
+export async function readBody(stream: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
