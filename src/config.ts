@@ -94,7 +94,7 @@ export const DEFAULT_LOCAL_API_KEY = 'local-dev-key';
  * `run`'s pause between feed reads once caught up. The vendor suggests about 10 s; at that pace an
  * activation waits 5 s on average and up to 10 s for its policy. One second keeps activation →
  * policy under 2 s (p95, `BENCH=latency npm run bench`) for one small request a second while
- * idle (docs/adr/XXXX-daemon-batches.md); set 10 for the vendor's pace.
+ * idle (docs/adr/0015-daemon-batches.md); set 10 for the vendor's pace.
  */
 export const DEFAULT_POLL_INTERVAL_SECONDS = 1;
 

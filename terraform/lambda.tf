@@ -29,7 +29,7 @@ locals {
       # Policy packs are read-modify-write documents shared by all agreements of a role (ADR
       # 0002): two invocations that each read a pack, added their own agreement and wrote it back
       # would lose one grant. So each role and resource policy is read, planned and written under
-      # a lease in the state bucket (docs/adr/XXXX-target-leases.md), and invocations may run side
+      # a lease in the state bucket (docs/adr/0017-target-leases.md), and invocations may run side
       # by side, each agreement's events still in order (the FIFO message group). 1 (the default)
       # handles one batch at a time. The SQS event source copes with throttling by retrying within
       # the visibility timeout, which is why that timeout is six times this function's (queue.tf).

@@ -1,5 +1,5 @@
 /**
- * Member accounts from AWS Organizations OUs (docs/adr/XXXX-members-from-organizational-units.md):
+ * Member accounts from AWS Organizations OUs (docs/adr/0019-members-from-organizational-units.md):
  * the ACTIVE accounts under each configured OU, nested OUs included, listed again at most once per
  * TTL so an account joins or leaves without a redeploy and Organizations is not called per event.
  *

@@ -1,7 +1,7 @@
 /**
  * The `run` loop: poll the feed into the durable queue, drain the queue, again; pause once a pass
  * found nothing to do. The queue is drained in batches, each one unit of work (src/sync/batch.ts)
- * through one EventBatchProcessor for the daemon's life (docs/adr/XXXX-daemon-batches.md). Polling
+ * through one EventBatchProcessor for the daemon's life (docs/adr/0015-daemon-batches.md). Polling
  * and draining fail separately, so events already queued are converged while the feed is down.
  * A failing pass waits with exponential backoff and jitter (1 s, 2 s, 4 s ... at most a minute),
  * not a fixed minute, so the sync recovers within seconds of an outage's end. An outage met while
@@ -53,7 +53,7 @@ export async function runDaemon(
   const sleep = options.sleep ?? ((ms: number) => sleepUnless(ms, options.shouldStop));
   const random = options.random ?? Math.random;
   // One for the daemon's life: data products and the echoes of its own write-back are remembered
-  // from pass to pass (docs/adr/XXXX-daemon-batches.md).
+  // from pass to pass (docs/adr/0015-daemon-batches.md).
   const processor = new EventBatchProcessor(ctx);
   let failedPasses = 0;
   while (!options.shouldStop()) {

@@ -167,7 +167,7 @@ function agreementIndex(config: Config): AgreementIndex {
 }
 
 /**
- * Leases on grant targets (docs/adr/XXXX-target-leases.md): in the deployment's state bucket when
+ * Leases on grant targets (docs/adr/0017-target-leases.md): in the deployment's state bucket when
  * the CLI shares it (so an `apply` takes turns with the Lambda functions), else in a file in the
  * state folder (so a `run` and an `apply` on one local state take turns).
  */

@@ -1,5 +1,5 @@
 /**
- * Leases on grant targets (docs/adr/XXXX-target-leases.md): a role, a resource's policy or a
+ * Leases on grant targets (docs/adr/0017-target-leases.md): a role, a resource's policy or a
  * principal's Lake Formation permissions on a resource is read, planned and written by one
  * holder at a time, across processes, so that process-events can run with concurrency > 1 next
  * to the full reconcile. The adapter only takes and gives back one lease; waiting, ordering and

@@ -138,7 +138,7 @@ export function createSyncContext(runtime: Runtime, env: IamEnvironment, identit
     guardrails,
     agreementIndex: new S3AgreementIndex({ client: s3, bucket: env.STATE_BUCKET, prefix: env.AGREEMENT_INDEX_PREFIX }),
     // Invocations of process-events and reconcile may run side by side: each role or resource
-    // policy is read, planned and written under its lease (docs/adr/XXXX-target-leases.md).
+    // policy is read, planned and written under its lease (docs/adr/0017-target-leases.md).
     locks: new TargetLocks(
       new S3TargetLeases({ client: s3, bucket: env.STATE_BUCKET, prefix: env.TARGET_LEASE_PREFIX }),
       {

@@ -40,7 +40,7 @@ export interface SyncContext {
   accounts?: HubAccounts;
   /**
    * Leases that let one writer at a time read, plan and write each grant target, across
-   * processes (docs/adr/XXXX-target-leases.md). Unset: this process is the only writer.
+   * processes (docs/adr/0017-target-leases.md). Unset: this process is the only writer.
    */
   locks?: TargetLocks;
 }

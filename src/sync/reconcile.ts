@@ -686,7 +686,7 @@ async function readRoles(ctx: SyncContext, names: Iterable<string>): Promise<Rol
 }
 
 /**
- * Runs `work` holding the leases of `targets` when other writers may exist (docs/adr/XXXX); a
+ * Runs `work` holding the leases of `targets` when other writers may exist (docs/adr/0017-target-leases.md); a
  * dry run writes nothing and takes none.
  */
 function holding<T>(

@@ -1,5 +1,5 @@
 /**
- * Serialises the writers of each grant target across processes (docs/adr/XXXX-target-leases.md)
+ * Serialises the writers of each grant target across processes (docs/adr/0017-target-leases.md)
  * over a {@link TargetLeases} adapter: S3 objects for the Lambda functions, a file for the CLI.
  *
  * A unit of work takes all the leases it needs at once, in one global order (sorted target keys),

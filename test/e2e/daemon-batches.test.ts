@@ -1,6 +1,6 @@
 /**
  * The daemon's drain converges a batch of queued events as one unit of work (src/sync/batch.ts,
- * docs/adr/XXXX-daemon-batches.md): agreements on one role are written together, the echo of the
+ * docs/adr/0015-daemon-batches.md): agreements on one role are written together, the echo of the
  * daemon's own write-back is recognised across passes, and a role that cannot be written holds up
  * only its own agreements.
  */

@@ -1,5 +1,5 @@
 /**
- * process-events with concurrency > 1 (docs/adr/XXXX-target-leases.md): several warm containers
+ * process-events with concurrency > 1 (docs/adr/0017-target-leases.md): several warm containers
  * handle batches side by side, every batch naming agreements on the same roles. Each role is
  * read, planned and written by one invocation at a time (S3 leases in the state bucket, on
  * moto), and every role ends up with exactly its agreements' statements.
