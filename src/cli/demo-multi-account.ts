@@ -20,12 +20,11 @@ import { MemoryFifoQueue } from '../local/memory-queue.js';
 import { startSimulator, type RunningSimulator } from '../simulator/server.js';
 import { explainAgreement } from '../sync/explain.js';
 import { planJson } from '../sync/plan-json.js';
-import { pollFeed } from '../sync/poller.js';
-import { drainQueue, type EventResult } from '../sync/processor.js';
+import type { EventResult } from '../sync/processor.js';
 import { reconcileAll } from '../sync/reconcile.js';
 import { createLogger } from '../util/log.js';
 import type { DemoOptions } from './demo.js';
-import { narrate } from './demo.js';
+import { demoSync } from './demo.js';
 import { bold, dim, formatPlan } from './format.js';
 import { buildContext, localStandIn } from './wiring.js';
 
@@ -108,16 +107,7 @@ export async function runMultiAccountDemo(options: DemoOptions): Promise<MultiAc
     const sidesAfterStep: Record<string, Sides> = {};
     const sync = async (title: string) => {
       write(`\n${bold(`── ${title}`)}\n`);
-      const polled = await pollFeed({ dmm: ctx.dmm, queue, checkpoint, log });
-      write(dim(`feed: ${polled.events} new event(s), checkpoint now ${polled.lastEventId ?? '(start)'}\n`));
-      await drainQueue(ctx, queue, {
-        maxReceives: 3,
-        retryDelayMs: 100,
-        onResult: (result) => {
-          results.push(result);
-          write(narrate(result));
-        },
-      });
+      await demoSync({ ctx, queue, checkpoint, log, write, results });
       const sides = await sidesOf(consumer, provider);
       sidesAfterStep[title] = sides;
       write(formatSides(sides));

@@ -13,7 +13,8 @@ import type { SyncContext } from '../sync/context.js';
 import { drainQueue, type EventResult } from '../sync/processor.js';
 import { pollFeed } from '../sync/poller.js';
 import { reconcileAll } from '../sync/reconcile.js';
-import { createLogger, type LogSink } from '../util/log.js';
+import { createLogger, type Logger, type LogSink } from '../util/log.js';
+import type { Checkpoint, EventQueue } from '../interfaces/event-queue.js';
 import { bold, dim, formatChange, formatOutcome, formatPlan, indent } from './format.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -83,16 +84,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     const sync = async (title: string) => {
       write(`\n${bold(`── ${title}`)}\n`);
-      const polled = await pollFeed({ dmm: ctx.dmm, queue, checkpoint, log });
-      write(dim(`feed: ${polled.events} new event(s), checkpoint now ${polled.lastEventId ?? '(start)'}\n`));
-      await drainQueue(ctx, queue, {
-        maxReceives: 3,
-        retryDelayMs: 100,
-        onResult: (result) => {
-          results.push(result);
-          write(narrate(result));
-        },
-      });
+      await demoSync({ ctx, queue, checkpoint, log, write, results });
       policiesAfterStep[title] = await policyNames(iam);
       write(dim(`role ${CONSUMER_ROLE} now has: ${policiesAfterStep[title]!.join(', ') || 'no policies'}\n`));
     };
@@ -131,6 +123,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await simulator?.close();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** One step of a demo: read the feed into the queue and converge it, narrating each event. */
+export async function demoSync(step: {
+  ctx: SyncContext;
+  queue: EventQueue;
+  checkpoint: Checkpoint;
+  log: Logger;
+  write: (text: string) => void;
+  results: EventResult[];
+}): Promise<void> {
+  const { ctx, queue, checkpoint, log, write, results } = step;
+  const polled = await pollFeed({ dmm: ctx.dmm, queue, checkpoint, log });
+  write(dim(`feed: ${polled.events} new event(s), checkpoint now ${polled.lastEventId ?? '(start)'}\n`));
+  await drainQueue(ctx, queue, {
+    maxReceives: 3,
+    retryDelayMs: 100,
+    onResult: (result) => {
+      results.push(result);
+      write(narrate(result));
+    },
+  });
 }
 
 export function narrate(result: EventResult): string {

@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { forward, readBody } from './fault-proxy.js';
+import { forward, pickFault, readBody } from './fault-proxy.js';
 
 /** Faults every service has: its throttling error, an internal error, and unavailability. */
 export type AwsFault = 'throttle' | 'internal' | 'unavailable';
@@ -73,14 +73,7 @@ export async function startAwsFaultProxy(
 
   const pick = (service: string): AwsFault | undefined => {
     const rates = proxy.rates[service];
-    if (!rates) return undefined;
-    const roll = options.random();
-    let sum = 0;
-    for (const [fault, rate] of Object.entries(rates) as [AwsFault, number][]) {
-      sum += rate;
-      if (roll < sum) return fault;
-    }
-    return undefined;
+    return rates ? pickFault(rates, options.random) : undefined;
   };
 
   const server = createServer((req, res) => {

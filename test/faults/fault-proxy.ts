@@ -43,6 +43,17 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** One roll of `random` against per-fault probabilities: the fault it lands on, or none. */
+export function pickFault<F extends string>(rates: Partial<Record<F, number>>, random: () => number): F | undefined {
+  const roll = random();
+  let sum = 0;
+  for (const [fault, rate] of Object.entries(rates) as [F, number][]) {
+    sum += rate;
+    if (roll < sum) return fault;
+  }
+  return undefined;
+}
+
 export async function startFaultProxy(target: string, mix: FaultMix, random: () => number): Promise<FaultProxy> {
   const upstream = new URL(target);
   const hangMs = mix.hangMs ?? 2_000;
@@ -56,15 +67,7 @@ export async function startFaultProxy(target: string, mix: FaultMix, random: () 
       body: JSON.stringify({ title: 'Injected fault', status }),
     }));
 
-  const pick = (): Fault | undefined => {
-    const roll = random();
-    let sum = 0;
-    for (const [fault, rate] of Object.entries(mix.rates) as [Fault, number][]) {
-      sum += rate;
-      if (roll < sum) return fault;
-    }
-    return undefined;
-  };
+  const pick = (): Fault | undefined => pickFault(mix.rates, random);
 
   const server = createServer((req, res) => {
     void (async () => {
