@@ -35,6 +35,9 @@ export interface S3TargetLeasesOptions {
   prefix?: string;
 }
 
+/** Released leases remembered for a one-write take (an ETag and a key each: about 150 bytes). */
+const REMEMBERED_RELEASES = 10_000;
+
 /** How often one take retries after losing a race for the same object, before reporting it held. */
 const RACES = 3;
 
@@ -42,6 +45,8 @@ export class S3TargetLeases implements TargetLeases {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
+  /** The ETag of each lease this process gave back last, per object key. */
+  private readonly releasedHere = new Map<string, string>();
 
   constructor(options: S3TargetLeasesOptions) {
     this.client = options.client ?? createS3Client();
@@ -57,6 +62,13 @@ export class S3TargetLeases implements TargetLeases {
   async tryTake(target: string, claim: LeaseClaim, now: number): Promise<TakeResult> {
     const key = this.objectKey(target);
     const body = JSON.stringify({ target, holder: claim.holder, expiresAt: claim.expiresAt });
+    // Given back by this process and untouched since: that version is free, so one write takes it.
+    const ours = this.releasedHere.get(key);
+    if (ours !== undefined) {
+      this.releasedHere.delete(key);
+      const retaken = await this.put(key, body, { IfMatch: ours });
+      if (retaken) return this.taken(key, target, claim, retaken);
+    }
     let seen: LeaseClaim = { holder: '(unknown)', expiresAt: claim.expiresAt };
     for (let race = 0; race < RACES; race++) {
       const created = await this.put(key, body, { IfNoneMatch: '*' });
@@ -73,12 +85,22 @@ export class S3TargetLeases implements TargetLeases {
     return { taken: false, ...seen };
   }
 
+  private rememberRelease(key: string, etag: string): void {
+    // Bounded: a process that touched more targets than this forgets the oldest (they cost 3 calls then).
+    if (this.releasedHere.size >= REMEMBERED_RELEASES) {
+      const oldest = this.releasedHere.keys().next().value;
+      if (oldest !== undefined) this.releasedHere.delete(oldest);
+    }
+    this.releasedHere.set(key, etag);
+  }
+
   private taken(key: string, target: string, claim: LeaseClaim, etag: string): TakeResult {
     const lease: HeldLease = {
       release: async () => {
         const released = JSON.stringify({ target, holder: claim.holder, expiresAt: 0 });
         // Not ours any more (taken over after it expired): nothing to give back.
-        await this.put(key, released, { IfMatch: etag });
+        const version = await this.put(key, released, { IfMatch: etag });
+        if (version !== undefined) this.rememberRelease(key, version);
       },
     };
     return { taken: true, lease };

@@ -64,7 +64,8 @@ export class TargetLocks {
     const holder = `${this.owner}#${randomUUID()}`;
     const held: HeldLease[] = [];
     try {
-      for (const key of keys) held.push(await this.take(key, holder));
+      held.push(...(await this.takeAtOnce(keys, holder)));
+      for (const key of keys.slice(held.length)) held.push(await this.take(key, holder));
       return await work();
     } finally {
       await Promise.all(
@@ -79,6 +80,39 @@ export class TargetLocks {
         ),
       );
     }
+  }
+
+  /**
+   * One try at every key side by side, the common case being that all are free. Keeps the leases
+   * of the longest free prefix of `keys` and gives back any taken after the first busy key, so a
+   * holder that then waits holds only keys sorting before the one it waits for, as in one-by-one.
+   */
+  private async takeAtOnce(keys: string[], holder: string): Promise<HeldLease[]> {
+    const now = this.now();
+    const tries = await Promise.allSettled(
+      keys.map((key) => this.leases.tryTake(key, { holder, expiresAt: now + this.ttlMs }, now)),
+    );
+    const leaseOf = (i: number) => {
+      const t = tries[i]!;
+      return t.status === 'fulfilled' && t.value.taken ? t.value.lease : undefined;
+    };
+    let prefix = 0;
+    while (prefix < keys.length && leaseOf(prefix)) prefix++;
+    const surplus = keys.flatMap((_, i) => (i > prefix ? [leaseOf(i)] : [])).filter((l) => l !== undefined);
+    await Promise.all(surplus.map((lease) => lease.release().catch(() => undefined)));
+    const failed = tries.find((t) => t.status === 'rejected');
+    if (failed) {
+      // An adapter error (S3 unreachable): give back what was taken and report it as it is.
+      await Promise.all(
+        keys.slice(0, prefix).map((_, i) =>
+          leaseOf(i)!
+            .release()
+            .catch(() => undefined),
+        ),
+      );
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    return keys.slice(0, prefix).map((_, i) => leaseOf(i)!);
   }
 
   private async take(key: string, holder: string): Promise<HeldLease> {

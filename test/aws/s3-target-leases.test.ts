@@ -55,6 +55,34 @@ describe('S3TargetLeases on moto (conditional PutObject)', () => {
     await second.release();
   });
 
+  it('taken again where it was given back, a lease costs one PutObject; changed elsewhere meanwhile, the full check runs', async () => {
+    const client = motoS3();
+    const leases = new S3TargetLeases({ client, bucket: await bucket(client) });
+    const other = new S3TargetLeases({ client, bucket: leases['bucket'] });
+    const target = 'role:123456789012:busy-consumer';
+    await leaseOf(await leases.tryTake(target, claim('a'), T0)).release();
+
+    const sent = recordCommands(client);
+    const again = leaseOf(await leases.tryTake(target, claim('a2'), T0 + 1_000));
+    expect(sent.names()).toEqual(['PutObjectCommand']);
+    expect(sent.inputs('PutObjectCommand')[0]).toMatchObject({ IfMatch: expect.any(String) });
+    // Held here: another process is refused, whatever it remembers.
+    expect(await other.tryTake(target, claim('b'), T0 + 1_500)).toEqual({ taken: false, ...claim('a2') });
+    await again.release();
+
+    // Taken and given back by another process: the remembered version is stale, so it is read.
+    await leaseOf(await other.tryTake(target, claim('b'), T0 + 2_000)).release();
+    const held = leaseOf(await leases.tryTake(target, claim('a3'), T0 + 3_000));
+    expect(sent.names().slice(-4)).toEqual([
+      'PutObjectCommand',
+      'PutObjectCommand',
+      'GetObjectCommand',
+      'PutObjectCommand',
+    ]);
+    expect(await other.tryTake(target, claim('c'), T0 + 3_500)).toEqual({ taken: false, ...claim('a3') });
+    await held.release();
+  });
+
   it('an expired lease (a crashed holder) is taken over, and the old holder’s late release leaves it alone', async () => {
     const client = motoS3();
     const leases = new S3TargetLeases({ client, bucket: await bucket(client) });
