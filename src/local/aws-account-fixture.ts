@@ -41,7 +41,7 @@ import { IamError } from '../interfaces/iam-account.js';
 import { TargetError } from '../interfaces/target-error.js';
 import type { PolicyResource } from '../model/grants.js';
 import { checkBucketName, checkRegion, glueCatalogArn, s3BucketArn } from '../output-ports/arn.js';
-import { PortFieldError } from '../output-ports/port-type.js';
+import { withPlainFieldErrors } from '../output-ports/port-type.js';
 import type { FileResourcePolicies } from './file-resource-policies.js';
 import type { FileIamAccount } from './file-iam-account.js';
 import { FileResourceTags, type ResourceTagsData } from './file-resource-tags.js';
@@ -104,8 +104,9 @@ export function parseAwsAccountFixture(text: string, source: string): AwsAccount
     const where = `${source}: ${i === 0 ? '' : `accounts.${id}.`}`;
     if (account.resourceTags) new FileResourceTags(account.resourceTags as ResourceTagsData, `${where}resourceTags`);
     for (const bucket of Object.keys(account.buckets ?? {}))
-      plainErrors(() => checkBucketName(`${where}buckets.${bucket}`, bucket));
-    for (const region of account.glueCatalogs ?? []) plainErrors(() => checkRegion(`${where}glueCatalogs`, region));
+      withPlainFieldErrors(() => checkBucketName(`${where}buckets.${bucket}`, bucket));
+    for (const region of account.glueCatalogs ?? [])
+      withPlainFieldErrors(() => checkRegion(`${where}glueCatalogs`, region));
   }
   return parsed.data;
 }
@@ -252,7 +253,7 @@ export async function seedResources(
     result.created.push(resource.arn);
   };
   for (const [bucket, { policy }] of Object.entries(fixture.buckets ?? {})) {
-    const name = plainErrors(() => checkBucketName(`${source}: buckets.${bucket}`, bucket));
+    const name = withPlainFieldErrors(() => checkBucketName(`${source}: buckets.${bucket}`, bucket));
     await add(
       { service: 's3', arn: s3BucketArn({ partition, bucket: name, prefix: '' }), bucket: name },
       policy,
@@ -260,7 +261,7 @@ export async function seedResources(
     );
   }
   for (const region of fixture.glueCatalogs ?? []) {
-    const checked = plainErrors(() => checkRegion(`${source}: glueCatalogs`, region));
+    const checked = withPlainFieldErrors(() => checkRegion(`${source}: glueCatalogs`, region));
     await add(
       {
         service: 'glue',
@@ -273,14 +274,4 @@ export async function seedResources(
     );
   }
   return result;
-}
-
-/** The port modules' checks throw PortFieldError; in a fixture that is a plain error naming the field. */
-function plainErrors<T>(check: () => T): T {
-  try {
-    return check();
-  } catch (err) {
-    if (err instanceof PortFieldError) throw new Error(err.message);
-    throw err;
-  }
 }

@@ -36,7 +36,7 @@ import {
   s3BucketArn,
   tagCarrierArn,
 } from '../output-ports/arn.js';
-import { PortFieldError, type ProviderResource } from '../output-ports/port-type.js';
+import { PortFieldError, type ProviderResource, withPlainFieldErrors } from '../output-ports/port-type.js';
 import type { ResourceTagReader } from '../interfaces/resource-tags.js';
 
 const tagsSchema = z.record(z.string(), z.string());
@@ -68,7 +68,7 @@ export class FileResourceTags implements ResourceTagReader {
     for (const [bucket, tags] of Object.entries(parsed.data.buckets)) {
       // A name S3 would refuse could never match a grant's bucket: say so instead of never matching.
       this.addBucket(
-        plainErrors(() => checkBucketName(`${source}: buckets.${bucket}`, bucket)),
+        withPlainFieldErrors(() => checkBucketName(`${source}: buckets.${bucket}`, bucket)),
         tags,
         `${source}: buckets.${bucket}`,
       );
@@ -117,7 +117,7 @@ export class FileResourceTags implements ResourceTagReader {
 
   /** An ARN of any service; known kinds are checked and spelled as grants spell them (Glue names lower-cased). */
   private addResource(key: string, tags: Tags, field: string): void {
-    const s3 = plainErrors(() => {
+    const s3 = withPlainFieldErrors(() => {
       const arn = classifyArn(field, key);
       return arn?.kind === 's3' ? arn.location : undefined;
     });
@@ -127,7 +127,7 @@ export class FileResourceTags implements ResourceTagReader {
       this.addBucket(s3.bucket, tags, field);
       return;
     }
-    const arn = plainErrors(() => canonicalArn(field, key));
+    const arn = withPlainFieldErrors(() => canonicalArn(field, key));
     if (this.byArn.has(arn)) throw new Error(`${field} names ${arn}, which is already listed`);
     this.byArn.set(arn, tags);
   }
@@ -140,7 +140,7 @@ export class FileResourceTags implements ResourceTagReader {
  */
 function tableArnOf(key: string, source: string): string {
   const field = `${source}: glueTables.${key}`;
-  return plainErrors(() => {
+  return withPlainFieldErrors(() => {
     if (key.startsWith('arn:')) {
       const arn = classifyArn(field, key);
       if (arn?.kind !== 'glue-table') throw new PortFieldError(field, `is not ${ARN_KINDS['glue-table'].format}`);
@@ -158,17 +158,4 @@ function tableArnOf(key: string, source: string): string {
       table: checkGlueName(field, table),
     });
   });
-}
-
-/**
- * The port modules' checks throw PortFieldError, which the sync reports as bad metadata; a bad
- * fixture is a plain error (the field and value are in the message already).
- */
-function plainErrors<T>(check: () => T): T {
-  try {
-    return check();
-  } catch (err) {
-    if (err instanceof PortFieldError) throw new Error(err.message);
-    throw err;
-  }
 }

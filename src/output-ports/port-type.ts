@@ -62,6 +62,19 @@ export class PortFieldError extends Error {
 }
 
 /**
+ * Runs a port module's check where bad input is not Data Mesh Manager metadata (a local fixture
+ * or tags file): a PortFieldError becomes a plain error, its message already naming the field.
+ */
+export function withPlainFieldErrors<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof PortFieldError) throw new Error(err.message);
+    throw err;
+  }
+}
+
+/**
  * One output port type: how to find its AWS resources in a port's metadata, and the
  * least-privilege read statements for them. `R` is the validated, parsed resources.
  */
