@@ -291,19 +291,23 @@ describe('the Lambda pipeline under IAM throttling (30 % steady, 90 % for three 
 const writesTo = (role: string) => (r: AwsRequest) =>
   r.service === 'iam' && /^(Put|Delete)RolePolicy$/.test(r.operation) && r.params.get('RoleName') === role;
 
+/** One provider bucket, one consumer role and agreement agr-a (active or not), behind the AWS proxy at `rates`. */
+const oneAgreement = (active: boolean, rates: Parameters<typeof pipeline>[0]['rates'], seed: number) =>
+  pipeline({
+    mesh: ([role], buckets) => ({
+      dataProducts: [s3Product('orders', buckets.get('orders')!), consumerProduct('consumer', role!)],
+      agreements: [agreement('agr-a', 'orders', 'consumer', active)],
+    }),
+    roles: 1,
+    providers: ['orders'],
+    rates,
+    seed,
+  });
+
 describe('process-events under AWS faults', () => {
   it("returns before the invocation's time runs out when throttled calls outlast it, keeping the batch back", async () => {
-    const p = await pipeline({
-      mesh: ([role], buckets) => ({
-        dataProducts: [s3Product('orders', buckets.get('orders')!), consumerProduct('consumer', role!)],
-        agreements: [agreement('agr-a', 'orders', 'consumer', true)],
-      }),
-      roles: 1,
-      providers: ['orders'],
-      // Every IAM call throttled: each one retries for up to ~30 s inside the SDK.
-      rates: { iam: { throttle: 1 } },
-      seed: SEED + 2,
-    });
+    // Every IAM call throttled: each one retries for up to ~30 s inside the SDK.
+    const p = await oneAgreement(true, { iam: { throttle: 1 } }, SEED + 2);
     p.invocationMs = SAFETY_MARGIN_MS + 3_000;
     const deadline = Date.now() + p.invocationMs;
     await p.round(1);
@@ -327,16 +331,7 @@ describe('process-events under AWS faults', () => {
   }, 120_000);
 
   it('a revoke AWS refuses on its own merits is reported deprovisioning-failed, once, under 30 % throttling', async () => {
-    const p = await pipeline({
-      mesh: ([role], buckets) => ({
-        dataProducts: [s3Product('orders', buckets.get('orders')!), consumerProduct('consumer', role!)],
-        agreements: [agreement('agr-a', 'orders', 'consumer', true)],
-      }),
-      roles: 1,
-      providers: ['orders'],
-      rates: { iam: { throttle: 0.3 } },
-      seed: SEED + 3,
-    });
+    const p = await oneAgreement(true, { iam: { throttle: 0.3 } }, SEED + 3);
     const role = p.roles[0]!;
     const settle = (check: () => Promise<boolean>) =>
       eventually(
@@ -377,16 +372,7 @@ describe('process-events under AWS faults', () => {
   }, 150_000);
 
   it('an activation waiting behind a failed predecessor is put back, not dead-lettered; the predecessor is dead-lettered with a log line and a count', async () => {
-    const p = await pipeline({
-      mesh: ([role], buckets) => ({
-        dataProducts: [s3Product('orders', buckets.get('orders')!), consumerProduct('consumer', role!)],
-        agreements: [agreement('agr-a', 'orders', 'consumer', false)],
-      }),
-      roles: 1,
-      providers: ['orders'],
-      rates: {},
-      seed: SEED + 4,
-    });
+    const p = await oneAgreement(false, {}, SEED + 4);
     const role = p.roles[0]!;
     // The mesh's own first events (its data products) are handled before the fault begins.
     await p.round();
