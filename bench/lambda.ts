@@ -34,6 +34,8 @@ export interface ScenarioOptions {
   generation?: Generation;
   /** Told how long each process-events invocation took (the handler alone, no SQS calls), and for which delivery. */
   onBatch?: (ms: number, delivery: Delivery) => void;
+  /** process-events' MAX_BATCH_EVENTS; default 100, the Terraform default (10: only the event source's batch). */
+  maxBatchEvents?: number;
   /** Replay the same events afterwards to count the writes of a replay; default true. */
   replay?: boolean;
 }
@@ -133,7 +135,12 @@ export async function lambdaScenario(moto: Moto, options: ScenarioOptions): Prom
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   };
   const pollEnv = { ...common, EVENT_QUEUE_URL: queue.url };
-  const processEnv = { ...common, MANAGED_ROLE_PATH: rolePath, MAX_RECEIVE_COUNT: '5' };
+  const processEnv = {
+    ...common,
+    MANAGED_ROLE_PATH: rolePath,
+    MAX_RECEIVE_COUNT: '5',
+    MAX_BATCH_EVENTS: String(options.maxBatchEvents ?? 100),
+  };
   const poll = (handler = createPollFeedHandler(pollEnv)) => handler({} as never, context('dmm-aws-poll-feed'));
   const pollHandler = createPollFeedHandler(pollEnv);
   // Each processor is one warm container: its own handler, so its own caches and clients.

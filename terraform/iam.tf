@@ -130,6 +130,8 @@ resource "aws_iam_role_policy" "poll_feed" {
 # ---------------------------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "process_events_queue" {
+  # The event source mapping's rights; the handler also uses them to receive more messages than
+  # the event source hands over, and to delete those once done (src/lambda/record-queue.ts).
   statement {
     sid    = "ConsumeEvents"
     effect = "Allow"

@@ -77,6 +77,8 @@ locals {
     # Must equal the queue's redrive maxReceiveCount: the attempt with this receive count is the
     # last, so it reports the failure to Data Mesh Manager before SQS dead-letters the event.
     MAX_RECEIVE_COUNT = tostring(var.max_receive_count)
+    # The event source hands over at most 10 FIFO messages; the handler receives more itself.
+    MAX_BATCH_EVENTS = tostring(var.process_events_max_batch_events)
     # A lease outlives the invocation that took it (plus a minute of clock skew), so a live
     # invocation never loses one and a crashed one blocks its roles no longer than this.
     TARGET_LEASE_SECONDS = tostring(var.process_events_timeout_seconds + 60)

@@ -497,6 +497,17 @@ variable "batch_size" {
   }
 }
 
+variable "process_events_max_batch_events" {
+  description = "Events one process-events invocation converges together. The SQS event source hands over at most batch_size (10) FIFO messages; the function receives the rest from the queue itself, while at least 30 s of its timeout are left. Bigger batches read and write each role once for more agreements (docs/adr/0020-topped-up-batches.md); 10 or less turns this off."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.process_events_max_batch_events >= 1 && var.process_events_max_batch_events <= 1000 && floor(var.process_events_max_batch_events) == var.process_events_max_batch_events
+    error_message = "process_events_max_batch_events must be a whole number from 1 to 1000."
+  }
+}
+
 variable "max_receive_count" {
   description = "Attempts per event before SQS moves it to the dead-letter queue (the redrive maxReceiveCount, passed to process-events as MAX_RECEIVE_COUNT so that the last attempt reports the failure to Data Mesh Manager). Receives spent on an outage do not count: process-events puts such an event back as a fresh message."
   type        = number

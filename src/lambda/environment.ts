@@ -141,6 +141,9 @@ const guardrailShape = Object.fromEntries(
   Object.keys(GUARDRAIL_ENVIRONMENT).map((name) => [name, z.string().optional()]),
 ) as Record<GuardrailVariable, z.ZodOptional<z.ZodString>>;
 
+/** The most events one process-events invocation converges together (MAX_BATCH_EVENTS). */
+export const MAX_BATCH_EVENTS_LIMIT = 1000;
+
 const schemas = {
   'poll-feed': z.object({
     ...commonShape,
@@ -158,6 +161,10 @@ const schemas = {
     // No default: a value that differs from the queue's redrive policy would dead-letter events
     // without reporting them, or report failures that are still going to be retried.
     MAX_RECEIVE_COUNT: wholeNumber(1, "must be a whole number, 1 or more (the queue's redrive maxReceiveCount)"),
+    // Unset: only the event source's own batch (at most 10 FIFO messages); Terraform sets 100.
+    MAX_BATCH_EVENTS: wholeNumber(1, 'must be a whole number from 1 to 1000')
+      .refine((n) => n <= MAX_BATCH_EVENTS_LIMIT, 'must be a whole number from 1 to 1000')
+      .default(10),
   }),
   reconcile: z.object({ ...commonShape, ...iamShape, ...guardrailShape }),
 };

@@ -5,6 +5,8 @@
  * agreement is reported
  * to Data Mesh Manager on the record's last receive, before SQS moves it to the dead-letter
  * queue; an outage is retried for as long as it lasts and never dead-lettered (outage-retry.ts).
+ * The event source hands over at most 10 FIFO messages; the handler receives more from the queue
+ * itself, up to MAX_BATCH_EVENTS, and deletes those it received once they are done (ADR 0020).
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
@@ -16,7 +18,8 @@ import { EventBatchProcessor, settleBatch, type BatchItemResult, type Settlement
 import { errorMessage } from '../util/errors.js';
 import { parseJson } from '../util/parse-json.js';
 import { readEnvironment, type ProcessEventsEnvironment } from './environment.js';
-import { DEFAULT_OUTAGE_BACKOFF, outageDelaySeconds, RecordQueue, type OutageBackoff } from './outage-retry.js';
+import { DEFAULT_OUTAGE_BACKOFF, outageDelaySeconds, type OutageBackoff } from './outage-retry.js';
+import { RecordQueue } from './record-queue.js';
 import { createSyncHandler, timeLeftMs, type SyncPipeline } from './runtime.js';
 
 type Pipeline = SyncPipeline<ProcessEventsEnvironment>;
@@ -26,6 +29,12 @@ type Pipeline = SyncPipeline<ProcessEventsEnvironment>;
  * publishing metrics, before Lambda's timeout would end the invocation.
  */
 export const SAFETY_MARGIN_MS = 10_000;
+
+/**
+ * More messages are received only while this much of the invocation's time is left after the
+ * safety margin: a bigger batch must still finish well within the timeout, even when IAM throttles.
+ */
+export const TOP_UP_MIN_TIME_MS = 30_000;
 
 /** The batch's work did not finish within the invocation's time: like an outage, it is retried. */
 export class OutOfTimeError extends OutageError {
@@ -80,7 +89,10 @@ async function processBatch(
   context: Context,
 ): Promise<SQSBatchResponse> {
   const { log, metrics } = pipeline.runtime;
-  const parsed = event.Records.map((record) => ({ record, event: parseBody(record.body) }));
+  const queue = retry.queue(pipeline.env.AWS_REGION);
+  const handedOver = new Set(event.Records.map((record) => record.messageId));
+  const records = [...event.Records, ...(await topUp(pipeline, queue, event.Records, context))];
+  const parsed = records.map((record) => ({ record, event: parseBody(record.body) }));
   for (const { record, event: feedEvent } of parsed) {
     if (feedEvent) continue;
     // It can never succeed, so it is acknowledged; the full body in the log is its dead letter.
@@ -120,10 +132,66 @@ async function processBatch(
     }
     if (await keptForRetry(pipeline, record, feedEvent, settlement, outages)) failed.add(record.messageId);
   }
-  const requeued = await keepBack(pipeline, event, retry, { failed, attempted, outages });
+  const requeued = await keepBack(pipeline, records, queue, retry, { failed, attempted, outages });
+  const kept = new Set([...failed].filter((id) => !requeued.has(id)));
+  await deleteOwn(
+    pipeline,
+    queue,
+    records.filter((record) => !handedOver.has(record.messageId) && !kept.has(record.messageId)),
+  );
   return {
-    batchItemFailures: [...failed].filter((id) => !requeued.has(id)).map((itemIdentifier) => ({ itemIdentifier })),
+    batchItemFailures: [...kept].filter((id) => handedOver.has(id)).map((itemIdentifier) => ({ itemIdentifier })),
   };
+}
+
+/**
+ * More messages from the queue, received by the handler itself, until the batch holds
+ * MAX_BATCH_EVENTS, the queue has none to give, or time runs short. A receive that fails leaves
+ * the batch as it is: the event source's records are handled either way.
+ */
+async function topUp(
+  pipeline: Pipeline,
+  queue: RecordQueue,
+  handedOver: SQSRecord[],
+  context: Context,
+): Promise<SQSRecord[]> {
+  const like = handedOver[0];
+  const more: SQSRecord[] = [];
+  if (!like) return more;
+  const room = () => pipeline.env.MAX_BATCH_EVENTS - handedOver.length - more.length;
+  try {
+    while (room() > 0 && timeLeftMs(context, SAFETY_MARGIN_MS) >= TOP_UP_MIN_TIME_MS) {
+      const received = await queue.receive(like, room());
+      if (received.length === 0) break;
+      more.push(...received);
+    }
+  } catch (error) {
+    pipeline.runtime.log.warn('could not receive more events from the queue; the batch goes on with those it has', {
+      handedOver: handedOver.length,
+      received: more.length,
+      error: errorMessage(error),
+    });
+  }
+  return more;
+}
+
+/**
+ * Deletes the messages the handler received itself and is done with. One that cannot be deleted
+ * comes back after the visibility timeout and converges its agreement again, which changes nothing.
+ */
+async function deleteOwn(pipeline: Pipeline, queue: RecordQueue, records: SQSRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const { log } = pipeline.runtime;
+  try {
+    const failed = await queue.delete(records);
+    if (failed.length > 0)
+      log.warn('could not delete events handled by this batch; SQS delivers them again later', { failed });
+  } catch (error) {
+    log.warn('could not delete events handled by this batch; SQS delivers them again later', {
+      messageIds: records.map((record) => record.messageId),
+      error: errorMessage(error),
+    });
+  }
 }
 
 /** One container's batch processor: its data products and expected echoes outlive a batch. */
@@ -233,7 +301,8 @@ async function keptForRetry(
  */
 async function keepBack(
   pipeline: Pipeline,
-  event: SQSEvent,
+  records: SQSRecord[],
+  queue: RecordQueue,
   retry: Retry,
   { failed, attempted, outages }: { failed: Set<string>; attempted: Set<string>; outages: Set<string> },
 ): Promise<Set<string>> {
@@ -241,9 +310,8 @@ async function keepBack(
   // Per message group: how long its records wait when an outage stopped it (one pause for the
   // whole group, so it unblocks at once).
   const parkSeconds = new Map<string, number | undefined>();
-  const queue = retry.queue(pipeline.env.AWS_REGION);
   const { log, metrics } = pipeline.runtime;
-  for (const record of event.Records) {
+  for (const record of records) {
     if (!failed.has(record.messageId)) continue;
     const groupId = record.attributes.MessageGroupId ?? '';
     const receiveCount = receiveCountOf(record);

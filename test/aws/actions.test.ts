@@ -19,7 +19,7 @@ import {
 } from '../../src/aws/resource-tags.js';
 import { S3_ACTIONS_USED } from '../../src/aws/s3-checkpoint.js';
 import { SQS_ACTIONS_USED } from '../../src/aws/sqs-queue.js';
-import { OUTAGE_RETRY_SQS_ACTIONS } from '../../src/lambda/outage-retry.js';
+import { RECORD_QUEUE_SQS_ACTIONS } from '../../src/lambda/record-queue.js';
 
 /**
  * The exported action lists feed the Terraform policy test; this one keeps them honest by
@@ -29,10 +29,10 @@ const modules = [
   { file: 'src/aws/iam-account.ts', sdk: '@aws-sdk/client-iam', prefix: 'iam', actions: IAM_ACTIONS_USED },
   { file: 'src/aws/sqs-queue.ts', sdk: '@aws-sdk/client-sqs', prefix: 'sqs', actions: SQS_ACTIONS_USED },
   {
-    file: 'src/lambda/outage-retry.ts',
+    file: 'src/lambda/record-queue.ts',
     sdk: '@aws-sdk/client-sqs',
     prefix: 'sqs',
-    actions: OUTAGE_RETRY_SQS_ACTIONS,
+    actions: RECORD_QUEUE_SQS_ACTIONS,
   },
   { file: 'src/aws/s3-checkpoint.ts', sdk: '@aws-sdk/client-s3', prefix: 's3', actions: S3_ACTIONS_USED },
   { file: 'src/aws/agreement-index.ts', sdk: '@aws-sdk/client-s3', prefix: 's3', actions: INDEX_ACTIONS_USED },

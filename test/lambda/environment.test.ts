@@ -61,7 +61,17 @@ describe('environment', () => {
     ).toMatchObject({ DMM_DATA_CONTRACT_SERVER: 'lake-eu', DMM_DATA_CONTRACT_ENVIRONMENT: 'prod' });
     expect(
       readEnvironment('process-events', { ...writer, MAX_RECEIVE_COUNT: '5', POWERTOOLS_LOG_LEVEL: 'debug' }),
-    ).toMatchObject({ MAX_RECEIVE_COUNT: 5, POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+    ).toMatchObject({ MAX_RECEIVE_COUNT: 5, POWERTOOLS_LOG_LEVEL: 'DEBUG', MAX_BATCH_EVENTS: 10 });
+    expect(
+      readEnvironment('process-events', { ...writer, MAX_RECEIVE_COUNT: '5', MAX_BATCH_EVENTS: '100' }),
+    ).toMatchObject({ MAX_BATCH_EVENTS: 100 });
+    for (const bad of ['0', '1001', 'many'])
+      expect(
+        problemsOf(() =>
+          readEnvironment('process-events', { ...writer, MAX_RECEIVE_COUNT: '5', MAX_BATCH_EVENTS: bad }),
+        ),
+        bad,
+      ).toEqual({ MAX_BATCH_EVENTS: 'must be a whole number from 1 to 1000' });
   });
 
   it('names every missing variable at once', () => {

@@ -4,6 +4,7 @@
  * receive, events that can never succeed, and outages that SQS must never dead-letter (a moto
  * queue with a redrive policy).
  */
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { OutageBackoff } from '../../src/lambda/outage-retry.js';
@@ -11,6 +12,7 @@ import { createProcessEventsHandler } from '../../src/lambda/process-events.js';
 import { LAMBDA_HTTP_RETRIES } from '../../src/lambda/runtime.js';
 import {
   agreement,
+  aws,
   consumerProduct,
   createFifoQueue,
   deleteRecord,
@@ -31,7 +33,9 @@ import {
 const { out, world: lambdaWorld } = useLambdaHarness();
 
 /** Two providers, two active agreements on one role; reading the `orders` product fails until endOutage(). */
-async function world(options: { maxReceiveCount?: number; outageBackoff?: OutageBackoff } = {}) {
+async function world(
+  options: { maxReceiveCount?: number; outageBackoff?: OutageBackoff; maxBatchEvents?: number } = {},
+) {
   const [orders, payments] = [await providerBucket('orders'), await providerBucket('payments')];
   const { rolePath, role, dmm, env } = await lambdaWorld({
     rolePrefix: 'lambda-process',
@@ -48,7 +52,12 @@ async function world(options: { maxReceiveCount?: number; outageBackoff?: Outage
       ? { status: 503, headers: { 'retry-after': '0' } }
       : undefined;
   const handler = createProcessEventsHandler(
-    { ...env, MANAGED_ROLE_PATH: rolePath, MAX_RECEIVE_COUNT: String(options.maxReceiveCount ?? 3) },
+    {
+      ...env,
+      MANAGED_ROLE_PATH: rolePath,
+      MAX_RECEIVE_COUNT: String(options.maxReceiveCount ?? 3),
+      ...(options.maxBatchEvents ? { MAX_BATCH_EVENTS: String(options.maxBatchEvents) } : {}),
+    },
     { ...(options.outageBackoff ? { outageBackoff: options.outageBackoff } : {}), random: () => 0.99 },
   );
   return {
@@ -211,4 +220,86 @@ describe('process-events', () => {
     expect(await w.invoke([tag])).toEqual({ batchItemFailures: [] });
     expect(await inlinePolicies(w.role)).toEqual(new Map());
   });
+
+  describe('batches bigger than the event source hands over (MAX_BATCH_EVENTS)', () => {
+    /** `count` activations of the agreement, each in a group of its own, so FIFO lets any of them out. */
+    const spread = (agreementId: string, count: number, from = 0) =>
+      Array.from({ length: count }, (_, i) => ({ ...activatedEvent(agreementId), groupId: `g-${from + i}` }));
+
+    it('receives the rest from the queue itself, converges it with the handed-over records and deletes it once done', async () => {
+      const queue = await createFifoQueue({ VisibilityTimeout: '300' });
+      const w = await world({ maxBatchEvents: 100 });
+      w.endOutage();
+      await sendEvents(queue, [
+        ...spread('agr-b', 10),
+        ...spread('agr-a', 5, 10),
+        { body: 'not an event', groupId: 'g-junk' },
+      ]);
+      const handedOver = await receiveRecords(queue);
+      expect(handedOver).toHaveLength(10);
+      const response = await w.invoke(handedOver);
+
+      expect(response.batchItemFailures).toEqual([]);
+      const policies = await inlinePolicies(w.role);
+      expect(statementsFor(policies, 'agr-a').length).toBeGreaterThan(0);
+      expect(statementsFor(policies, 'agr-b').length).toBeGreaterThan(0);
+      // The unreadable message is dropped with its body, whoever received it.
+      expect(out.logs('error').some((l) => l.body === 'not an event')).toBe(true);
+      // Only the event source's ten are left, in flight until it deletes them; the handler's six are gone.
+      for (const record of handedOver) await deleteRecord(queue, record);
+      expect(await queueCounts(queue)).toEqual({ visible: 0, inFlight: 0 });
+      // Sixteen events, one read of each agreement: converged together, not one by one.
+      const agreementReads = w.dmm.requests.filter(
+        (r) => r.method === 'GET' && /^\/api\/(access|datausageagreements)\/agr-a(\?|$)/.test(r.path),
+      );
+      expect(agreementReads.length).toBeLessThanOrEqual(2);
+    });
+
+    it('keeps a received event that failed on the queue for its retry, and stops at MAX_BATCH_EVENTS', async () => {
+      const queue = await createFifoQueue({ VisibilityTimeout: '300' });
+      const w = await world({ maxBatchEvents: 12, outageBackoff: { firstSeconds: 1, maxSeconds: 1 } });
+      await sendEvents(queue, spread('agr-b', 10));
+      const handedOver = await receiveRecords(queue);
+      // agr-a's product read fails (an outage) until endOutage(); g-extra is beyond the batch's 12.
+      await sendEvents(queue, [...spread('agr-a', 2, 10), { ...activatedEvent('agr-b'), groupId: 'g-extra' }]);
+      const response = await w.invoke(handedOver);
+
+      expect(response.batchItemFailures).toEqual([]);
+      expect(statementsFor(await inlinePolicies(w.role), 'agr-b').length).toBeGreaterThan(0);
+      expect(out.metric('Outages')).toBe(2);
+      for (const record of handedOver) await deleteRecord(queue, record);
+      // g-extra was never received; the two outage-kept events come back after their 1 s pause.
+      expect((await receiveRecords(queue)).map((r) => r.attributes.MessageGroupId)).toEqual(['g-extra']);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const retried = await receiveRecords(queue);
+      expect(retried.map((r) => [r.attributes.MessageGroupId, r.attributes.ApproximateReceiveCount]).sort()).toEqual([
+        ['g-10', '2'],
+        ['g-11', '2'],
+      ]);
+    });
+
+    it('takes only what the event source hands over when MAX_BATCH_EVENTS is unset', async () => {
+      const queue = await createFifoQueue({ VisibilityTimeout: '300' });
+      const w = await world();
+      w.endOutage();
+      await sendEvents(queue, spread('agr-b', 12));
+      const handedOver = await receiveRecords(queue);
+      expect(await w.invoke(handedOver)).toEqual({ batchItemFailures: [] });
+      for (const record of handedOver) await deleteRecord(queue, record);
+      expect(await queueCounts(queue)).toEqual({ visible: 2, inFlight: 0 });
+    });
+  });
 });
+
+async function queueCounts(queue: { url: string }): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes = {} } = await aws.sqs().send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queue.url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+  };
+}

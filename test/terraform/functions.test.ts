@@ -78,6 +78,7 @@ const ENVIRONMENT_FIXTURES = {
   'local.function_names.reconcile': 'dmm-aws-reconcile',
   'tostring(var.poll_repeat_seconds)': '5',
   'tostring(var.max_receive_count)': '5',
+  'tostring(var.process_events_max_batch_events)': '100',
   'tostring(var.process_events_timeout_seconds + 60)': '120',
   'tostring(var.reconcile_timeout_seconds + 60)': '960',
   // Set here to a real location and workgroup (the defaults are null → ""), so that their format is

@@ -12,7 +12,7 @@ import { RESOURCE_TAG_ACTIONS_USED } from '../../src/aws/resource-tags.js';
 import { S3_ACTIONS_USED } from '../../src/aws/s3-checkpoint.js';
 import { LEASE_ACTIONS_USED } from '../../src/aws/s3-target-leases.js';
 import { SQS_ACTIONS_USED } from '../../src/aws/sqs-queue.js';
-import { OUTAGE_RETRY_SQS_ACTIONS } from '../../src/lambda/outage-retry.js';
+import { RECORD_QUEUE_SQS_ACTIONS } from '../../src/lambda/record-queue.js';
 import {
   allowedActions,
   evaluate,
@@ -197,11 +197,11 @@ describe('actions granted equal the actions the code uses', () => {
     expect(byService(allowedActions(roleStatements('poll_feed')), 'iam')).toEqual([]);
   });
 
-  it("SQS: poll-feed sends (SendMessageBatch is authorised as sqs:SendMessage), process-events' event source consumes and its outage retry puts events back; the queue adapter's actions are exactly SQS_ACTIONS_USED", () => {
+  it("SQS: poll-feed sends (SendMessageBatch is authorised as sqs:SendMessage), process-events' event source consumes, and the handler tops its batch up and puts outage-kept events back; the queue adapter's actions are exactly SQS_ACTIONS_USED", () => {
     const pollFeed = byService(allowedActions(roleStatements('poll_feed')), 'sqs');
     const processEvents = byService(allowedActions(roleStatements('process_events')), 'sqs');
     expect(pollFeed).toEqual(['sqs:SendMessage']);
-    expect(processEvents).toEqual(sorted([...EVENT_SOURCE_MAPPING_SQS, ...OUTAGE_RETRY_SQS_ACTIONS]));
+    expect(processEvents).toEqual(sorted([...EVENT_SOURCE_MAPPING_SQS, ...RECORD_QUEUE_SQS_ACTIONS]));
     expect(byService(allowedActions(roleStatements('reconcile')), 'sqs')).toEqual([]);
     expect(sorted([...pollFeed, ...EVENT_SOURCE_MAPPING_SQS])).toEqual(sorted(SQS_ACTIONS_USED));
   });
@@ -417,7 +417,7 @@ describe('poll-feed, the queues, the checkpoint and the secret', () => {
 
   it('process-events consumes the event queue and puts outage-kept events back on it, never on the dead-letter queue', () => {
     const statements = roleStatements('process_events');
-    for (const action of [...EVENT_SOURCE_MAPPING_SQS, ...OUTAGE_RETRY_SQS_ACTIONS]) {
+    for (const action of [...EVENT_SOURCE_MAPPING_SQS, ...RECORD_QUEUE_SQS_ACTIONS]) {
       expect(evaluate(statements, { action, resource: QUEUE_ARN }), action).toBe('Allowed');
       expect(evaluate(statements, { action, resource: DLQ_ARN }), action).toBe('ImplicitlyDenied');
     }
