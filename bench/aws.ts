@@ -8,11 +8,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 export interface Moto {
   /** The counting proxy's URL (what AWS_ENDPOINT_URL points at). */
   url: string;
   iam: IamCounter;
+  /** Every call, by service and action, with the time moto took to answer. */
+  calls: CallTally;
   /** CPU seconds moto's process has used so far (Linux /proc), or undefined elsewhere. */
   cpuSeconds(): number | undefined;
   close(): Promise<void>;
@@ -35,6 +38,34 @@ export class IamCounter {
 
 const IAM_READ = /^(Get|List)/;
 
+/** Calls and answer times per `service action`, since the last reset. */
+export class CallTally {
+  private tally = new Map<string, { count: number; ms: number }>();
+  add(key: string, ms: number): void {
+    const entry = this.tally.get(key) ?? { count: 0, ms: 0 };
+    entry.count++;
+    entry.ms += ms;
+    this.tally.set(key, entry);
+  }
+  reset(): Map<string, { count: number; ms: number }> {
+    const tally = this.tally;
+    this.tally = new Map();
+    return tally;
+  }
+}
+
+/** `service action` of an AWS request: the credential scope's service, and the query Action, JSON target or S3 method. */
+function callKey(req: IncomingMessage, body: Buffer): string {
+  const service = /\/([a-z0-9-]+)\/aws4_request/.exec(req.headers.authorization ?? '')?.[1] ?? '?';
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') return `${service} ${target.split('.').pop()}`;
+  const action = new URLSearchParams(body.toString('utf8')).get('Action');
+  if (action) return `${service} ${action}`;
+  // S3 (path style): the method and the key's first folder, e.g. `s3 PUT leases/`.
+  const folder = /^\/[^/?]+\/([^/?]+\/)?/.exec(req.url ?? '')?.[1] ?? '';
+  return `${service} ${req.method} ${folder}`.trimEnd();
+}
+
 export async function startMoto(): Promise<Moto> {
   const port = await freePort();
   const moto: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
@@ -55,16 +86,22 @@ export async function startMoto(): Promise<Moto> {
     await new Promise((r) => setTimeout(r, 200));
   }
   const iam = new IamCounter();
+  const calls = new CallTally();
   const proxy = await forward(port, (req, body) => {
-    if (!/\/iam\/aws4_request/.test(req.headers.authorization ?? '')) return;
-    const params = new URLSearchParams(body.toString('utf8'));
-    const action = params.get('Action') ?? '?';
-    const role = params.get('RoleName') ?? undefined;
-    iam.calls.push({ action, ...(role ? { role } : {}), write: !IAM_READ.test(action) });
+    const key = callKey(req, body);
+    const started = performance.now();
+    if (/\/iam\/aws4_request/.test(req.headers.authorization ?? '')) {
+      const params = new URLSearchParams(body.toString('utf8'));
+      const action = params.get('Action') ?? '?';
+      const role = params.get('RoleName') ?? undefined;
+      iam.calls.push({ action, ...(role ? { role } : {}), write: !IAM_READ.test(action) });
+    }
+    return () => calls.add(key, performance.now() - started);
   });
   return {
     url: proxy.url,
     iam,
+    calls,
     cpuSeconds: () => processCpuSeconds(moto.pid),
     close: async () => {
       await proxy.close();
@@ -93,6 +130,7 @@ export async function countingDmm(targetUrl: string): Promise<DmmCounter> {
       .map((part, i) => (i === 1 ? ':id' : part))
       .join('/');
     counter.requests.push(`${req.method} ${kind}`);
+    return undefined;
   });
   return {
     url: proxy.url,
@@ -108,17 +146,21 @@ export async function countingDmm(targetUrl: string): Promise<DmmCounter> {
   };
 }
 
-/** A loopback HTTP proxy to `port` that shows each request (with its body) to `observe` first. */
+/**
+ * A loopback HTTP proxy to `port` that shows each request (with its body) to `observe` first; a
+ * function `observe` returns is called when the answer has been passed on.
+ */
 async function forward(
   port: number,
-  observe: (req: IncomingMessage, body: Buffer) => void,
+  observe: (req: IncomingMessage, body: Buffer) => (() => void) | undefined,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      observe(req, body);
+      const answered = observe(req, body);
+      if (answered) res.once('finish', answered);
       const upstream = httpRequest(
         { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
         (answer) => {

@@ -48,6 +48,8 @@ export interface ScenarioResult {
   queueMs: number;
   /** CPU seconds spent in that phase by this process (handlers, simulator, proxies) and by moto. */
   queueCpu: { node: number; moto: number | undefined };
+  /** AWS calls of that phase by `service action`: count and total answer time, most time first. */
+  queueCalls: { key: string; count: number; ms: number }[];
   /** Batches process-events answered with failed records in that phase (retried). */
   failedRecords: number;
   /** Wall time of polling and delivering the echoes of our own write-back until the feed is quiet. */
@@ -170,10 +172,14 @@ export async function lambdaScenario(moto: Moto, options: ScenarioOptions): Prom
   delivery = 'activations';
   const nodeCpu = process.cpuUsage();
   const motoCpu = moto.cpuSeconds();
+  moto.calls.reset();
   const failures = { records: 0 };
   const first = await deliver(sqs, queue, processors, moto, failures);
   const queueMs = performance.now() - start;
   const nodeUsed = process.cpuUsage(nodeCpu);
+  const queueCalls = [...moto.calls.reset()]
+    .map(([key, { count, ms }]) => ({ key, count, ms }))
+    .sort((a, b) => b.ms - a.ms);
   const motoAfter = moto.cpuSeconds();
   const queueCpu = {
     node: (nodeUsed.user + nodeUsed.system) / 1e6,
@@ -240,6 +246,7 @@ export async function lambdaScenario(moto: Moto, options: ScenarioOptions): Prom
     pollMs,
     queueMs,
     queueCpu,
+    queueCalls,
     failedRecords: failures.records,
     echoMs,
     dmmPerActivation: requests.length / options.activations,

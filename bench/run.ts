@@ -314,6 +314,13 @@ async function lambdaPipeline() {
         `${label}: queue-processing phase`,
         `${r.queueMs.toFixed(0)} ms (${r.batches} batches incl. echoes); CPU: node ${r.queueCpu.node.toFixed(1)} s, moto ${r.queueCpu.moto?.toFixed(1) ?? 'n/a'} s`,
       );
+      row(
+        `${label}: AWS calls in that phase (count, total answer time)`,
+        r.queueCalls
+          .slice(0, 8)
+          .map((c) => `${c.key} ${c.count} ${(c.ms / 1000).toFixed(1)} s`)
+          .join(', '),
+      );
       row(`${label}: echo pass (poll + process our write-back's events)`, `${r.echoMs.toFixed(0)} ms`);
       row(
         `${label}: DMM requests per activation`,
