@@ -172,6 +172,11 @@ async function topUp(
       error: errorMessage(error),
     });
   }
+  if (more.length > 0)
+    pipeline.runtime.log.info('received more events from the queue', {
+      handedOver: handedOver.length,
+      received: more.length,
+    });
   return more;
 }
 

@@ -243,6 +243,10 @@ describe('process-events', () => {
       const policies = await inlinePolicies(w.role);
       expect(statementsFor(policies, 'agr-a').length).toBeGreaterThan(0);
       expect(statementsFor(policies, 'agr-b').length).toBeGreaterThan(0);
+      expect(out.logs('info').find((l) => l.message === 'received more events from the queue')).toMatchObject({
+        handedOver: 10,
+        received: 6,
+      });
       // The unreadable message is dropped with its body, whoever received it.
       expect(out.logs('error').some((l) => l.body === 'not an event')).toBe(true);
       // Only the event source's ten are left, in flight until it deletes them; the handler's six are gone.
