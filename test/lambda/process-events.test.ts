@@ -282,6 +282,20 @@ describe('process-events', () => {
       ]);
     });
 
+    it('goes on with the handed-over records when the queue cannot be read (here: it does not exist)', async () => {
+      const w = await world({ maxBatchEvents: 100 });
+      w.endOutage();
+      const record = sqsRecord({ ...activatedEvent('agr-b'), queueName: 'no-such-queue.fifo' });
+      expect(await w.invoke([record])).toEqual({ batchItemFailures: [] });
+      expect(statementsFor(await inlinePolicies(w.role), 'agr-b').length).toBeGreaterThan(0);
+      expect(out.logs('warn').find((l) => String(l.message).startsWith('could not receive more events'))).toMatchObject(
+        {
+          handedOver: 1,
+          received: 0,
+        },
+      );
+    });
+
     it('takes only what the event source hands over when MAX_BATCH_EVENTS is unset', async () => {
       const queue = await createFifoQueue({ VisibilityTimeout: '300' });
       const w = await world();
