@@ -37,7 +37,24 @@ export interface AwsClientOptions {
   credentials?: AwsCredentials | (() => Promise<AwsCredentials>);
   /** Attempts per call including the first; default {@link DEFAULT_MAX_ATTEMPTS}. */
   maxAttempts?: number;
+  /** Default {@link DEFAULT_TIMEOUTS}. */
+  timeouts?: AwsTimeouts;
 }
+
+export interface AwsTimeouts {
+  /** Opening the connection (TCP and TLS). */
+  connectMs: number;
+  /** The whole request and answer. */
+  requestMs: number;
+}
+
+/**
+ * The SDK waits for ever by default: one hung connection would hold a batch (and its leases)
+ * until the Lambda timeout. A call that times out throws TimeoutError, which the SDK retries and
+ * the sync treats as an outage (src/interfaces/outage.ts). No call this tool makes is big: an
+ * S3 listing page or a Glue table is answered in well under a second.
+ */
+export const DEFAULT_TIMEOUTS: AwsTimeouts = { connectMs: 5_000, requestMs: 20_000 };
 
 /**
  * IAM publishes no request rate and throttles per account; adaptive retry slows the client down
@@ -46,8 +63,14 @@ export interface AwsClientOptions {
  */
 export const DEFAULT_MAX_ATTEMPTS = 6;
 
+function handlerOptions(options: AwsClientOptions) {
+  const { connectMs, requestMs } = options.timeouts ?? DEFAULT_TIMEOUTS;
+  return { connectionTimeout: connectMs, requestTimeout: requestMs, throwOnRequestTimeout: true };
+}
+
 function baseConfig(options: AwsClientOptions) {
   return {
+    requestHandler: handlerOptions(options),
     retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     ...(options.region !== undefined ? { region: options.region } : {}),
@@ -86,7 +109,7 @@ export function createKmsClient(options: AwsClientOptions = {}): KMSClient {
  * this tool never calls; its tag reads work over HTTP/1.1 everywhere, emulators included.
  */
 export function createKinesisClient(options: AwsClientOptions = {}): KinesisClient {
-  return new KinesisClient({ ...baseConfig(options), requestHandler: new NodeHttpHandler() });
+  return new KinesisClient({ ...baseConfig(options), requestHandler: new NodeHttpHandler(handlerOptions(options)) });
 }
 
 export function createDynamoDbClient(options: AwsClientOptions = {}): DynamoDBClient {

@@ -1,6 +1,16 @@
+import { createServer, type Socket } from 'node:net';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_MAX_ATTEMPTS, createIamClient, createS3Client, createSqsClient } from '../../src/aws/clients.js';
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_TIMEOUTS,
+  createIamClient,
+  createKinesisClient,
+  createS3Client,
+  createSqsClient,
+} from '../../src/aws/clients.js';
+import { isOutage } from '../../src/interfaces/outage.js';
 import { REGION, unique } from './moto.js';
 
 /** Resolved client settings the tests look at (providers in the SDK's config). */
@@ -47,5 +57,40 @@ describe('client factories', () => {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: unique('env-endpoint') }));
     expect(QueueUrl).toContain(new URL(inject('motoEndpoint')).host);
     await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+  });
+
+  it('give up on a connection that never answers, as an outage, instead of waiting for ever', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const iam = createIamClient({
+        region: REGION,
+        endpoint: `http://127.0.0.1:${port}`,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        maxAttempts: 1,
+        timeouts: { connectMs: 1_000, requestMs: 300 },
+      });
+      const error = await iam.send(new GetRoleCommand({ RoleName: 'any' })).catch((e: unknown) => e);
+      expect((error as Error).name).toBe('TimeoutError');
+      expect(isOutage(error)).toBe(true);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('set those timeouts by default, on the HTTP/1.1 Kinesis client too', async () => {
+    for (const client of [createIamClient({ region: REGION }), createKinesisClient({ region: REGION })]) {
+      const handler = (
+        client.config as unknown as { requestHandler: { configProvider: Promise<Record<string, unknown>> } }
+      ).requestHandler;
+      expect(await handler.configProvider).toMatchObject({
+        connectionTimeout: DEFAULT_TIMEOUTS.connectMs,
+        requestTimeout: DEFAULT_TIMEOUTS.requestMs,
+        throwOnRequestTimeout: true,
+      });
+    }
   });
 });
