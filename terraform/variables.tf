@@ -428,9 +428,9 @@ variable "process_events_concurrency" {
 }
 
 variable "reconcile_memory_mb" {
-  description = "Memory of reconcile in MB. A full reconcile holds every agreement and role in memory."
+  description = "Memory of reconcile in MB. A full reconcile holds every agreement and role in memory (~380 MiB of heap for 100,000 agreements on 10,000 roles); Lambda also gives CPU in proportion to memory, so a run at 1024 takes about half as long as at 512 for the same cost."
   type        = number
-  default     = 512
+  default     = 1024
 
   validation {
     condition     = var.reconcile_memory_mb >= 128 && var.reconcile_memory_mb <= 10240
