@@ -8,21 +8,26 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AwsIamAccount } from '../../src/aws/iam-account.js';
 import { createProcessEventsHandler } from '../../src/lambda/process-events.js';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import {
   agreement,
+  aws,
   consumerProduct,
+  createFifoQueue,
   createRole,
+  deliverQueue,
   feedEvent,
   inlinePolicies,
   lambdaContext,
   providerBucket,
   s3Product,
+  sendEvents,
   sqsRecord,
   statementsFor,
   useLambdaHarness,
 } from './helpers.js';
 
-const { world } = useLambdaHarness();
+const { world, out } = useLambdaHarness();
 
 /** Which invocation an IAM call belongs to: the batch it runs for. */
 const invocation = new AsyncLocalStorage<string>();
@@ -132,6 +137,88 @@ describe('process-events scaled out', () => {
     }
 
     // And each role holds exactly its agreements' statements: no grant was lost to a concurrent write.
+    for (const [r, name] of roles.entries()) {
+      const policies = await inlinePolicies(name);
+      for (const [i, id] of ids.entries())
+        expect(statementsFor(policies, id).length > 0, `${id} on ${name}`).toBe(Math.floor(i / perRole) === r);
+    }
+  });
+
+  it('three containers topping up their batches from one FIFO queue: every message received once, one writer per role, every role right', async () => {
+    const calls = instrumentRoleCalls();
+    const perRole = 8;
+    const roleCount = 3;
+    const ids = Array.from({ length: perRole * roleCount }, (_, i) => `agr-${i}`);
+    const buckets = await Promise.all(ids.map((_, i) => providerBucket(`p${i}`)));
+    const { rolePath, role, dmm, env } = await world({
+      rolePrefix: 'lambda-top-up',
+      mesh: (first) => ({
+        dataProducts: [
+          ...ids.map((_, i) => s3Product(`p${i}`, buckets[i]!)),
+          ...Array.from({ length: roleCount }, (_, c) => consumerProduct(`c${c}`, c === 0 ? first : 'not-yet')),
+        ],
+        agreements: ids.map((id, i) => agreement(id, `p${i}`, `c${Math.floor(i / perRole)}`, true)),
+      }),
+    });
+    const roles = [role];
+    for (let c = 1; c < roleCount; c++) {
+      roles.push(await createRole(rolePath));
+      dmm.sim.putDataProduct(consumerProduct(`c${c}`, roles[c]!));
+    }
+    // Two events per agreement in its own group: 48 messages, each container's batch at most 12.
+    const queue = await createFifoQueue({ VisibilityTimeout: '300' });
+    const event = (id: string) => ({
+      body: JSON.stringify(feedEvent('AccessActivatedEvent', id)),
+      groupId: `agreement:${id}`,
+    });
+    await sendEvents(queue, [...ids.map(event), ...ids.map(event)]);
+    const containers = Array.from({ length: 3 }, () =>
+      createProcessEventsHandler({
+        ...env,
+        MANAGED_ROLE_PATH: rolePath,
+        MAX_RECEIVE_COUNT: '5',
+        MAX_BATCH_EVENTS: '12',
+      }),
+    );
+    let batch = 0;
+    const delivered = await Promise.all(
+      containers.map((handler) =>
+        deliverQueue(queue, (e) => invocation.run(`batch-${batch++}`, () => handler(e, lambdaContext())), 20),
+      ),
+    );
+
+    expect(delivered.flat().flatMap((b) => b.response.batchItemFailures)).toEqual([]);
+    const { Attributes = {} } = await aws.sqs().send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queue.url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect([Attributes.ApproximateNumberOfMessages, Attributes.ApproximateNumberOfMessagesNotVisible]).toEqual([
+      '0',
+      '0',
+    ]);
+    // Each message was received once, by an event source poller or by a handler topping up its batch.
+    const handedOver = delivered.flat().reduce((n, b) => n + b.records.length, 0);
+    const toppedUp = out
+      .logs('info')
+      .filter((l) => l.message === 'received more events from the queue')
+      .reduce((n, l) => n + Number(l.received), 0);
+    expect(toppedUp).toBeGreaterThan(0);
+    expect(handedOver + toppedUp).toBe(48);
+    // One invocation at a time on each role.
+    for (const name of roles) {
+      const on = calls.filter((c) => c.role === name);
+      const spans = [...new Set(on.map((c) => c.invocation))].map((inv) => {
+        const mine = on.filter((c) => c.invocation === inv);
+        return { inv, start: Math.min(...mine.map((c) => c.start)), end: Math.max(...mine.map((c) => c.end)) };
+      });
+      spans.sort((a, b) => a.start - b.start);
+      for (let i = 1; i < spans.length; i++)
+        expect(spans[i]!.start, `${name}: ${spans[i - 1]!.inv} and ${spans[i]!.inv} overlap`).toBeGreaterThan(
+          spans[i - 1]!.end,
+        );
+    }
     for (const [r, name] of roles.entries()) {
       const policies = await inlinePolicies(name);
       for (const [i, id] of ids.entries())
