@@ -54,14 +54,20 @@ export class CallTally {
   }
 }
 
-/** `service action` of an AWS request: the credential scope's service, and the query Action, JSON target or S3 method. */
-function callKey(req: IncomingMessage, body: Buffer): string {
+/** What the proxy needs of an AWS request: its service (the credential scope's) and its query parameters. */
+function requestOf(req: IncomingMessage, body: Buffer): { service: string; params: URLSearchParams } {
   const service = /\/([a-z0-9-]+)\/aws4_request/.exec(req.headers.authorization ?? '')?.[1] ?? '?';
+  // Query-protocol services (IAM, STS, SQS's older form) put the action in a form body; S3 bodies are objects.
+  return { service, params: new URLSearchParams(service === 's3' ? '' : body.toString('utf8')) };
+}
+
+/** `service action`: the JSON target, the query Action, or for S3 the method and the key's first folder. */
+function callKey(req: IncomingMessage, service: string, params: URLSearchParams): string {
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') return `${service} ${target.split('.').pop()}`;
-  const action = new URLSearchParams(body.toString('utf8')).get('Action');
+  const action = params.get('Action');
   if (action) return `${service} ${action}`;
-  // S3 (path style): the method and the key's first folder, e.g. `s3 PUT leases/`.
+  // S3 (path style), e.g. `s3 PUT leases/`.
   const folder = /^\/[^/?]+\/([^/?]+\/)?/.exec(req.url ?? '')?.[1] ?? '';
   return `${service} ${req.method} ${folder}`.trimEnd();
 }
@@ -88,10 +94,10 @@ export async function startMoto(): Promise<Moto> {
   const iam = new IamCounter();
   const calls = new CallTally();
   const proxy = await forward(port, (req, body) => {
-    const key = callKey(req, body);
+    const { service, params } = requestOf(req, body);
+    const key = callKey(req, service, params);
     const started = performance.now();
-    if (/\/iam\/aws4_request/.test(req.headers.authorization ?? '')) {
-      const params = new URLSearchParams(body.toString('utf8'));
+    if (service === 'iam') {
       const action = params.get('Action') ?? '?';
       const role = params.get('RoleName') ?? undefined;
       iam.calls.push({ action, ...(role ? { role } : {}), write: !IAM_READ.test(action) });

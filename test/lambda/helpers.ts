@@ -124,6 +124,20 @@ export async function deleteRecord(queue: { url: string }, record: SQSRecord): P
   await aws.sqs().send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: record.receiptHandle }));
 }
 
+/** Messages waiting in the queue, and those received but not yet deleted (in flight). */
+export async function queueCounts(queue: { url: string }): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes = {} } = await aws.sqs().send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queue.url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+  };
+}
+
 export async function createBucket(): Promise<string> {
   const bucket = unique('dmm-aws-state');
   await aws

@@ -4,7 +4,6 @@
  * receive, events that can never succeed, and outages that SQS must never dead-letter (a moto
  * queue with a redrive policy).
  */
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { OutageBackoff } from '../../src/lambda/outage-retry.js';
@@ -12,7 +11,6 @@ import { createProcessEventsHandler } from '../../src/lambda/process-events.js';
 import { LAMBDA_HTTP_RETRIES } from '../../src/lambda/runtime.js';
 import {
   agreement,
-  aws,
   consumerProduct,
   createFifoQueue,
   deleteRecord,
@@ -21,6 +19,7 @@ import {
   inlinePolicies,
   lambdaContext,
   providerBucket,
+  queueCounts,
   queueArn,
   receiveRecords,
   s3Product,
@@ -308,16 +307,3 @@ describe('process-events', () => {
     });
   });
 });
-
-async function queueCounts(queue: { url: string }): Promise<{ visible: number; inFlight: number }> {
-  const { Attributes = {} } = await aws.sqs().send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queue.url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    visible: Number(Attributes.ApproximateNumberOfMessages),
-    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
-  };
-}

@@ -8,10 +8,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AwsIamAccount } from '../../src/aws/iam-account.js';
 import { createProcessEventsHandler } from '../../src/lambda/process-events.js';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import {
   agreement,
-  aws,
   consumerProduct,
   createFifoQueue,
   createRole,
@@ -20,6 +18,7 @@ import {
   inlinePolicies,
   lambdaContext,
   providerBucket,
+  queueCounts,
   s3Product,
   sendEvents,
   sqsRecord,
@@ -79,25 +78,8 @@ describe('process-events scaled out', () => {
     const calls = instrumentRoleCalls();
     const perRole = 6;
     const roleCount = 3;
-    const ids = Array.from({ length: perRole * roleCount }, (_, i) => `agr-${i}`);
-    const buckets = await Promise.all(ids.map((_, i) => providerBucket(`p${i}`)));
-    const { rolePath, role, dmm, env } = await world({
-      rolePrefix: 'lambda-scale-out',
-      mesh: (first) => ({
-        dataProducts: [
-          ...ids.map((_, i) => s3Product(`p${i}`, buckets[i]!)),
-          // c1 and c2 get their roles below, once those exist under the world's managed path.
-          ...Array.from({ length: roleCount }, (_, c) => consumerProduct(`c${c}`, c === 0 ? first : 'not-yet')),
-        ],
-        agreements: ids.map((id, i) => agreement(id, `p${i}`, `c${Math.floor(i / perRole)}`, true)),
-      }),
-    });
-    // The other consumers' roles, under the same managed path.
-    const roles = [role];
-    for (let c = 1; c < roleCount; c++) {
-      roles.push(await createRole(rolePath));
-      dmm.sim.putDataProduct(consumerProduct(`c${c}`, roles[c]!));
-    }
+    // Agreement i is on role floor(i / perRole).
+    const { ids, roles, rolePath, env } = await agreementsOnRoles('lambda-scale-out', perRole, roleCount);
     const containers = Array.from({ length: 4 }, () =>
       createProcessEventsHandler({ ...env, MANAGED_ROLE_PATH: rolePath, MAX_RECEIVE_COUNT: '5' }),
     );
@@ -119,52 +101,17 @@ describe('process-events scaled out', () => {
     );
     expect(responses.flat().flatMap((r) => r.batchItemFailures)).toEqual([]);
 
-    // Every role was read and written by every invocation...
-    for (const name of roles) {
-      const on = calls.filter((c) => c.role === name);
-      expect(new Set(on.map((c) => c.invocation)).size).toBe(perRole);
-      // ...one at a time: the span from an invocation's first call on the role to its last never
-      // overlaps another invocation's span on the same role.
-      const spans = [...new Set(on.map((c) => c.invocation))].map((inv) => {
-        const mine = on.filter((c) => c.invocation === inv);
-        return { inv, start: Math.min(...mine.map((c) => c.start)), end: Math.max(...mine.map((c) => c.end)) };
-      });
-      spans.sort((a, b) => a.start - b.start);
-      for (let i = 1; i < spans.length; i++)
-        expect(spans[i]!.start, `${name}: ${spans[i - 1]!.inv} and ${spans[i]!.inv} overlap`).toBeGreaterThan(
-          spans[i - 1]!.end,
-        );
-    }
-
-    // And each role holds exactly its agreements' statements: no grant was lost to a concurrent write.
-    for (const [r, name] of roles.entries()) {
-      const policies = await inlinePolicies(name);
-      for (const [i, id] of ids.entries())
-        expect(statementsFor(policies, id).length > 0, `${id} on ${name}`).toBe(Math.floor(i / perRole) === r);
-    }
+    // Every role was read and written by every invocation, one at a time, and no grant was lost.
+    for (const name of roles)
+      expect(new Set(calls.filter((c) => c.role === name).map((c) => c.invocation)).size).toBe(perRole);
+    expectOneInvocationAtATime(calls, roles);
+    await expectEachRoleHoldsItsAgreements(roles, ids, perRole);
   });
 
   it('two containers topping up their batches from one FIFO queue: every message received once, one writer per role, every role right', async () => {
     const calls = instrumentRoleCalls();
     const perRole = 8;
-    const roleCount = 3;
-    const ids = Array.from({ length: perRole * roleCount }, (_, i) => `agr-${i}`);
-    const buckets = await Promise.all(ids.map((_, i) => providerBucket(`p${i}`)));
-    const { rolePath, role, dmm, env } = await world({
-      rolePrefix: 'lambda-top-up',
-      mesh: (first) => ({
-        dataProducts: [
-          ...ids.map((_, i) => s3Product(`p${i}`, buckets[i]!)),
-          ...Array.from({ length: roleCount }, (_, c) => consumerProduct(`c${c}`, c === 0 ? first : 'not-yet')),
-        ],
-        agreements: ids.map((id, i) => agreement(id, `p${i}`, `c${Math.floor(i / perRole)}`, true)),
-      }),
-    });
-    const roles = [role];
-    for (let c = 1; c < roleCount; c++) {
-      roles.push(await createRole(rolePath));
-      dmm.sim.putDataProduct(consumerProduct(`c${c}`, roles[c]!));
-    }
+    const { ids, roles, rolePath, env } = await agreementsOnRoles('lambda-top-up', perRole, 3);
     // Two events per agreement in its own group: 48 messages, each container's batch at most 20. Two
     // pollers hand over at most 20 of the 24 first events, so the handlers receive the rest.
     const queue = await createFifoQueue({ VisibilityTimeout: '300' });
@@ -189,16 +136,7 @@ describe('process-events scaled out', () => {
     );
 
     expect(delivered.flat().flatMap((b) => b.response.batchItemFailures)).toEqual([]);
-    const { Attributes = {} } = await aws.sqs().send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queue.url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    expect([Attributes.ApproximateNumberOfMessages, Attributes.ApproximateNumberOfMessagesNotVisible]).toEqual([
-      '0',
-      '0',
-    ]);
+    expect(await queueCounts(queue)).toEqual({ visible: 0, inFlight: 0 });
     // Each message was received once, by an event source poller or by a handler topping up its batch.
     const handedOver = delivered.flat().reduce((n, b) => n + b.records.length, 0);
     const toppedUp = out
@@ -207,23 +145,58 @@ describe('process-events scaled out', () => {
       .reduce((n, l) => n + Number(l.received), 0);
     expect(toppedUp).toBeGreaterThan(0);
     expect(handedOver + toppedUp).toBe(48);
-    // One invocation at a time on each role.
-    for (const name of roles) {
-      const on = calls.filter((c) => c.role === name);
-      const spans = [...new Set(on.map((c) => c.invocation))].map((inv) => {
-        const mine = on.filter((c) => c.invocation === inv);
-        return { inv, start: Math.min(...mine.map((c) => c.start)), end: Math.max(...mine.map((c) => c.end)) };
-      });
-      spans.sort((a, b) => a.start - b.start);
-      for (let i = 1; i < spans.length; i++)
-        expect(spans[i]!.start, `${name}: ${spans[i - 1]!.inv} and ${spans[i]!.inv} overlap`).toBeGreaterThan(
-          spans[i - 1]!.end,
-        );
-    }
-    for (const [r, name] of roles.entries()) {
-      const policies = await inlinePolicies(name);
-      for (const [i, id] of ids.entries())
-        expect(statementsFor(policies, id).length > 0, `${id} on ${name}`).toBe(Math.floor(i / perRole) === r);
-    }
+    expectOneInvocationAtATime(calls, roles);
+    await expectEachRoleHoldsItsAgreements(roles, ids, perRole);
   });
 });
+
+/**
+ * `perRole` active agreements (`agr-<i>`, each on its own provider bucket) on each of `roleCount`
+ * consumer roles under one managed path: agreement i is on role floor(i / perRole).
+ */
+async function agreementsOnRoles(rolePrefix: string, perRole: number, roleCount: number) {
+  const ids = Array.from({ length: perRole * roleCount }, (_, i) => `agr-${i}`);
+  const buckets = await Promise.all(ids.map((_, i) => providerBucket(`p${i}`)));
+  const { rolePath, role, dmm, env } = await world({
+    rolePrefix,
+    mesh: (first) => ({
+      dataProducts: [
+        ...ids.map((_, i) => s3Product(`p${i}`, buckets[i]!)),
+        // The other consumers get their roles below, once those exist under the world's managed path.
+        ...Array.from({ length: roleCount }, (_, c) => consumerProduct(`c${c}`, c === 0 ? first : 'not-yet')),
+      ],
+      agreements: ids.map((id, i) => agreement(id, `p${i}`, `c${Math.floor(i / perRole)}`, true)),
+    }),
+  });
+  const roles = [role];
+  for (let c = 1; c < roleCount; c++) {
+    roles.push(await createRole(rolePath));
+    dmm.sim.putDataProduct(consumerProduct(`c${c}`, roles[c]!));
+  }
+  return { ids, roles, rolePath, env };
+}
+
+/** On each role, the span from an invocation's first call to its last never overlaps another invocation's. */
+function expectOneInvocationAtATime(calls: RoleCall[], roles: string[]): void {
+  for (const name of roles) {
+    const on = calls.filter((c) => c.role === name);
+    const spans = [...new Set(on.map((c) => c.invocation))].map((inv) => {
+      const mine = on.filter((c) => c.invocation === inv);
+      return { inv, start: Math.min(...mine.map((c) => c.start)), end: Math.max(...mine.map((c) => c.end)) };
+    });
+    spans.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < spans.length; i++)
+      expect(spans[i]!.start, `${name}: ${spans[i - 1]!.inv} and ${spans[i]!.inv} overlap`).toBeGreaterThan(
+        spans[i - 1]!.end,
+      );
+  }
+}
+
+/** Each role holds exactly its own agreements' statements: no grant lost to a concurrent write. */
+async function expectEachRoleHoldsItsAgreements(roles: string[], ids: string[], perRole: number): Promise<void> {
+  for (const [r, name] of roles.entries()) {
+    const policies = await inlinePolicies(name);
+    for (const [i, id] of ids.entries())
+      expect(statementsFor(policies, id).length > 0, `${id} on ${name}`).toBe(Math.floor(i / perRole) === r);
+  }
+}
